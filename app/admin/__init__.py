@@ -1,0 +1,36 @@
+"""The admin area (/admin): users, project teams, the audit log, and rq-dashboard."""
+
+from flask import Blueprint, Flask, abort, request
+from flask_login import current_user
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from app.admin import routes  # noqa: E402,F401
+
+
+def register_rq_dashboard(app: Flask) -> None:
+    """Mount rq-dashboard at /admin/rq for admins only (anonymous → sign in)."""
+    import rq_dashboard
+    from rq_dashboard import web as rq_web
+
+    from app.core.permissions import can
+    from app.extensions import login_manager
+
+    if app.config.get("REDIS_URL"):
+        app.config["RQ_DASHBOARD_REDIS_URL"] = app.config["REDIS_URL"]
+        rq_web.setup_rq_connection(app)
+    else:
+        app.config["RQ_DASHBOARD_REDIS_URL"] = ("redis://embedded",)
+        app.redis_conn = app.extensions["kibray_redis"]  # the in-process stand-in
+
+    @app.before_request
+    def _rq_dashboard_admins_only():
+        if request.blueprint != rq_dashboard.blueprint.name:
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not can(current_user, "settings.manage"):
+            abort(403)
+        return None
+
+    app.register_blueprint(rq_dashboard.blueprint, url_prefix="/admin/rq")

@@ -1,0 +1,216 @@
+"""Admin pages: users (list, search, create, role, activation, invite), project teams,
+and the audit log (admin: everything; a PM: the entries of their own projects)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, or_, select
+
+from app.admin import bp
+from app.auth import services as accounts
+from app.auth.models import User
+from app.auth.passwords import generate_password, hash_password
+from app.clients.models import Client
+from app.core.audit import AuditLog
+from app.core.errors import NotFound, ValidationError
+from app.core.htmx import redirect_to
+from app.core.permissions import permission_required, scope_query
+from app.core.roles import MEMBER_ROLES, ROLES
+from app.extensions import db
+from app.projects import services as projects
+from app.projects.models import Project
+
+USERS_PER_PAGE = 50
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("That user does not exist.")
+    return user
+
+
+@bp.get("/")
+@login_required
+@permission_required("user.manage")
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/users")
+@login_required
+@permission_required("user.manage")
+def users():
+    q = request.args.get("q", "").strip()
+    role = request.args.get("role", "")
+    stmt = select(User).order_by(User.username)
+    if q:
+        term = f"%{q.lower()}%"
+        stmt = stmt.where(or_(func.lower(User.username).like(term), func.lower(User.email).like(term), func.lower(User.full_name).like(term)))
+    if role in ROLES:
+        stmt = stmt.where(User.role == role)
+    page_arg = request.args.get("page", "1")
+    page = db.paginate(stmt, page=int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1, per_page=USERS_PER_PAGE, error_out=False)
+    template = "admin/_users.html" if request.headers.get("HX-Target") == "user-results" else "admin/users.html"
+    return render_template(template, page=page, q=q, role=role, roles=ROLES)
+
+
+def _clients():
+    return db.session.scalars(select(Client).order_by(Client.name)).all()
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@login_required
+@permission_required("user.manage")
+def new_user():
+    data, errors = {}, {}
+    if request.method == "POST":
+        data = request.form.to_dict()
+        method = data.get("method", "password")
+        client_id = int(data["client_id"]) if data.get("client_id", "").isdigit() else None
+        one_time = generate_password() if method == "password" else None
+        try:
+            user = accounts.create_user(
+                current_user,
+                username=data.get("username", ""),
+                email=data.get("email", ""),
+                role=data.get("role", ""),
+                full_name=data.get("full_name", ""),
+                password=one_time,
+                client_id=client_id if data.get("role") == "client" else None,
+                must_change_password=one_time is not None,
+            )
+        except ValidationError as exc:
+            errors = exc.fields
+        else:
+            invite = url_for("auth.accept_invite", token=accounts.invite_token(user), _external=True) if one_time is None else None
+            return render_template("admin/user_created.html", user=user, one_time=one_time, invite=invite)
+    return render_template("admin/user_form.html", data=data, errors=errors, roles=ROLES, clients=_clients()), (422 if errors else 200)
+
+
+@bp.get("/users/<int:user_id>")
+@login_required
+@permission_required("user.manage")
+def user_detail(user_id):
+    user = _user(user_id)
+    memberships = db.session.scalars(
+        select(Project).join(Project.memberships).where(Project.memberships.any(user_id=user.id)).order_by(Project.name)
+    ).unique().all()
+    return render_template("admin/user_detail.html", user=user, roles=ROLES, memberships=memberships, errors={})
+
+
+@bp.post("/users/<int:user_id>/role")
+@login_required
+@permission_required("user.manage")
+def change_role(user_id):
+    user = _user(user_id)
+    try:
+        accounts.change_role(current_user, user, request.form.get("role", ""))
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(" ".join(exc.fields.values()), "error")
+        return redirect_to(url_for("admin.user_detail", user_id=user_id))
+    flash(f"{user.name} is now {user.role_label}. Their sessions have been ended.", "success")
+    return redirect_to(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/active")
+@login_required
+@permission_required("user.manage")
+def set_active(user_id):
+    user = _user(user_id)
+    active = request.form.get("active") == "1"
+    try:
+        accounts.set_active(current_user, user, active)
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(" ".join(exc.fields.values()), "error")
+        return redirect_to(url_for("admin.user_detail", user_id=user_id))
+    flash(f"{user.name} is {'active again' if active else 'deactivated; their sessions have been ended'}.", "success")
+    return redirect_to(url_for("admin.user_detail", user_id=user_id))
+
+
+@bp.post("/users/<int:user_id>/reset")
+@login_required
+@permission_required("user.manage")
+def reset_password(user_id):
+    """Issue a new one-time password (the user must change it at next sign-in)."""
+    user = _user(user_id)
+    one_time = generate_password()
+    user.password_hash = hash_password(one_time)
+    user.must_change_password = True
+    accounts.end_sessions(user)
+    db.session.flush()
+    return render_template("admin/user_created.html", user=user, one_time=one_time, invite=None, reset=True)
+
+
+@bp.route("/projects/<int:project_id>/team", methods=["GET", "POST"])
+@login_required
+@permission_required("user.manage")
+def team(project_id):
+    project = projects.get_project(current_user, project_id)
+    errors = {}
+    if request.method == "POST":
+        user_id = request.form.get("user_id", "")
+        try:
+            if not user_id.isdigit():
+                raise ValidationError({"user_id": "Choose a person to add."})
+            if request.form.get("remove"):
+                projects.remove_member(current_user, project, _user(int(user_id)))
+                flash("Removed from the team.", "success")
+            else:
+                projects.add_member(current_user, project, _user(int(user_id)))
+                flash("Added to the team. They have been notified.", "success")
+            return redirect_to(url_for("admin.team", project_id=project_id))
+        except ValidationError as exc:
+            db.session.rollback()
+            project = projects.get_project(current_user, project_id)
+            errors = exc.fields
+    candidates = db.session.scalars(
+        select(User).where(User.role.in_(MEMBER_ROLES), User.is_active_flag.is_(True), User.id.not_in(project.member_ids or {0})).order_by(User.full_name, User.username)
+    ).all()
+    return render_template("admin/team.html", project=project, candidates=candidates, errors=errors), (422 if errors else 200)
+
+
+def _parse_day(value: str, end: bool = False):
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+
+
+@bp.get("/audit")
+@login_required
+@permission_required("audit.view")
+def audit():
+    args = request.args
+    stmt = scope_query(select(AuditLog), current_user, "audit.view", AuditLog)
+    if args.get("user"):
+        stmt = stmt.where(func.lower(AuditLog.username) == args["user"].strip().lower())
+    if args.get("action"):
+        stmt = stmt.where(AuditLog.action == args["action"])
+    if args.get("object_type"):
+        stmt = stmt.where(AuditLog.object_type == args["object_type"])
+    if args.get("project", "").isdigit():
+        stmt = stmt.where(AuditLog.project_id == int(args["project"]))
+    if args.get("result"):
+        stmt = stmt.where(AuditLog.result == args["result"])
+    start, end = _parse_day(args.get("from", "")), _parse_day(args.get("to", ""), end=True)
+    if start:
+        stmt = stmt.where(AuditLog.created_at >= start)
+    if end:
+        stmt = stmt.where(AuditLog.created_at <= end)
+    page_arg = args.get("page", "1")
+    page = db.paginate(
+        stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc()),
+        page=int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1,
+        per_page=50,
+        error_out=False,
+    )
+    types = db.session.scalars(select(AuditLog.object_type).distinct().order_by(AuditLog.object_type)).all()
+    template = "admin/_audit.html" if request.headers.get("HX-Target") == "audit-results" else "admin/audit.html"
+    return render_template(template, page=page, args=args.to_dict(), object_types=types)

@@ -1,0 +1,83 @@
+"""JSON API authentication: /api/auth/login/, refresh/, logout/, me/."""
+
+from __future__ import annotations
+
+from flask import g, request
+from flask_login import current_user
+
+from app.auth import bp, services, tokens
+from app.core.api import api_error, api_ok, json_body
+from app.core.errors import ValidationError
+from app.extensions import csrf
+
+
+def user_json(user) -> dict:
+    return {"id": user.id, "username": user.username, "role": user.role}
+
+
+@bp.post("/api/auth/login/")
+@csrf.exempt
+def api_login():
+    body = json_body()
+    username, password = body.get("username"), body.get("password")
+    errors = {}
+    if not isinstance(username, str) or not username.strip():
+        errors["username"] = "This field is required."
+    if not isinstance(password, str) or not password:
+        errors["password"] = "This field is required."
+    if errors:
+        raise ValidationError(errors)
+    try:
+        user = services.authenticate(username, password, request.remote_addr or "")
+    except services.LoginFailed as exc:
+        if exc.retry_after:
+            return api_error("RATE_LIMIT_EXCEEDED", exc.message, 429, retry_after=exc.retry_after)
+        return api_error("AUTHENTICATION_REQUIRED", exc.message, 401)
+    g.audit_user = user
+    pair = tokens.issue_pair(user)
+    return api_ok({**pair, "user": user_json(user)})
+
+
+@bp.post("/api/auth/refresh/")
+@csrf.exempt
+def api_refresh():
+    body = json_body()
+    token = body.get("refresh_token")
+    if not isinstance(token, str) or not token:
+        raise ValidationError({"refresh_token": "This field is required."})
+    try:
+        user, pair = tokens.rotate(token)
+    except tokens.TokenError as exc:
+        # The family revocation must persist even though we answer with an error.
+        from app.extensions import db
+
+        db.session.commit()
+        return api_error("AUTHENTICATION_REQUIRED", exc.message, 401)
+    return api_ok({**pair, "user": user_json(user)})
+
+
+@bp.post("/api/auth/logout/")
+@csrf.exempt
+def api_logout():
+    if not current_user.is_authenticated:
+        return api_error("AUTHENTICATION_REQUIRED", "Authentication credentials were not provided.", 401)
+    body = request.get_json(silent=True) or {}
+    claims = g.get("api_token_claims") or {}
+    tokens.revoke(claims.get("jti"), claims.get("exp"), body.get("refresh_token"), current_user)
+    return api_ok({"logged_out": True})
+
+
+@bp.get("/api/auth/me/")
+def api_me():
+    if not current_user.is_authenticated:
+        return api_error("AUTHENTICATION_REQUIRED", "Authentication credentials were not provided.", 401)
+    user = current_user
+    return api_ok(
+        {
+            **user_json(user),
+            "email": user.email,
+            "full_name": user.full_name,
+            "is_active": user.is_active,
+            "client": {"id": user.client.id, "name": user.client.name} if user.client else None,
+        }
+    )

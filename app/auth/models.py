@@ -1,0 +1,82 @@
+"""Users and API refresh tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.crypto import EncryptedString
+from app.core.models import TimestampMixin, utcnow
+from app.core.roles import ROLE_LABELS, ROLES
+from app.extensions import db
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+    __audited__ = True
+    __audit_exclude__ = {"password_hash", "totp_secret", "session_epoch", "last_login_at"}
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True, index=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    full_name: Mapped[str] = mapped_column(String(160), default="")
+    role: Mapped[str] = mapped_column(String(32), index=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_active_flag: Mapped[bool] = mapped_column("is_active", Boolean, default=True, nullable=False)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedString(255))
+    # Bumped on password change, role change and deactivation: every session and
+    # access token carrying an older epoch stops working at once.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"), index=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    client = relationship("Client", back_populates="users", lazy="joined")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login reads this
+        return self.is_active_flag
+
+    @property
+    def name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} ({self.role})>"
+
+    @staticmethod
+    def valid_role(role: str) -> bool:
+        return role in ROLES
+
+    @classmethod
+    def by_login(cls, login: str) -> "User | None":
+        login = (login or "").strip()
+        return db.session.scalar(
+            select(cls).where((func.lower(cls.username) == login.lower()) | (func.lower(cls.email) == login.lower()))
+        )
+
+
+class RefreshToken(db.Model):
+    """A refresh token of the JSON API. Single use: refreshing consumes it and issues the
+    next of the same family; presenting a consumed one revokes the whole family."""
+
+    __tablename__ = "api_refresh_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    jti: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    family: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,189 @@
+"""Sign-in, passwords, user accounts: the rules, shared by pages, API and CLI."""
+
+from __future__ import annotations
+
+import re
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, select
+
+from app.auth import throttle
+from app.auth.models import User
+from app.auth.passwords import hash_password, policy_problem, verify_password
+from app.core.errors import ValidationError
+from app.core.events import publish
+from app.core.models import utcnow
+from app.core.permissions import require
+from app.core.roles import CLIENT, ROLES
+from app.extensions import db
+
+INVALID_LOGIN = "That username and password do not match an active account."
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,80}$")
+INVITE_MAX_AGE = 7 * 24 * 3600
+
+
+class LoginFailed(Exception):
+    def __init__(self, message: str = INVALID_LOGIN, retry_after: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+def authenticate(login: str, password: str, ip: str) -> User:
+    """The active user with these credentials, or LoginFailed (throttled, no enumeration)."""
+    try:
+        throttle.check(login, ip)
+    except throttle.TooManyAttempts as exc:
+        raise LoginFailed(exc.message, exc.retry_after) from None
+    user = User.by_login(login) if login else None
+    ok = verify_password(user.password_hash if user else None, password or "")
+    if not ok or user is None or not user.is_active:
+        throttle.record_failure(login, ip)
+        raise LoginFailed()
+    throttle.record_success(login, ip)
+    user.last_login_at = utcnow()
+    return user
+
+
+def end_sessions(user: User) -> None:
+    """Invalidate every session and access token of `user` and close their live streams."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    publish("session-ended", {}, users=[user.id])
+
+
+def change_password(user: User, current: str, new: str, confirm: str) -> None:
+    errors = {}
+    if not verify_password(user.password_hash, current or ""):
+        errors["current_password"] = "Your current password is not correct."
+    problem = policy_problem(new)
+    if problem:
+        errors["new_password"] = problem
+    elif new != confirm:
+        errors["confirm_password"] = "The two new passwords do not match."
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    end_sessions(user)
+    db.session.flush()
+
+
+def validate_user_fields(username: str, email: str, role: str, user_id: int | None = None) -> dict:
+    errors = {}
+    if not USERNAME_RE.match(username or ""):
+        errors["username"] = "Use 3–80 letters, digits, dots, dashes or underscores."
+    elif db.session.scalar(
+        select(User.id).where(func.lower(User.username) == username.lower(), User.id != (user_id or 0))
+    ):
+        errors["username"] = f"The username {username!r} is already taken."
+    if not EMAIL_RE.match(email or ""):
+        errors["email"] = "Enter a valid email address."
+    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower(), User.id != (user_id or 0))):
+        errors["email"] = "Another account already uses this email address."
+    if role not in ROLES:
+        errors["role"] = "Choose one of the seven roles."
+    return errors
+
+
+def create_user(
+    actor,
+    *,
+    username: str,
+    email: str,
+    role: str,
+    password: str | None = None,
+    full_name: str = "",
+    client_id: int | None = None,
+    must_change_password: bool = False,
+) -> User:
+    """Create an account. `actor` None means a trusted CLI/system call."""
+    if actor is not None:
+        require(actor, "user.manage")
+    username, email = (username or "").strip(), (email or "").strip()
+    errors = validate_user_fields(username, email, role)
+    if password is not None:
+        problem = policy_problem(password)
+        if problem:
+            errors["password"] = problem
+    if role == CLIENT and not client_id:
+        errors["client_id"] = "A client user must belong to a client company."
+    if role != CLIENT and client_id:
+        errors["client_id"] = "Only client users belong to a client company."
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        full_name=(full_name or "").strip(),
+        password_hash=hash_password(password) if password else None,
+        client_id=client_id,
+        must_change_password=must_change_password,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def change_role(actor, user: User, role: str) -> None:
+    require(actor, "user.manage")
+    if role not in ROLES:
+        raise ValidationError({"role": "Choose one of the seven roles."})
+    if user.id == actor.id:
+        raise ValidationError({"role": "You cannot change your own role."})
+    if role == CLIENT and not user.client_id:
+        raise ValidationError({"role": "Link the user to a client company before making them a client."})
+    if user.role != role:
+        user.role = role
+        if role != CLIENT:
+            user.client_id = None
+        end_sessions(user)
+    db.session.flush()
+
+
+def set_active(actor, user: User, active: bool) -> None:
+    require(actor, "user.manage")
+    if user.id == actor.id and not active:
+        raise ValidationError({"is_active": "You cannot deactivate your own account."})
+    if user.is_active_flag != active:
+        user.is_active_flag = active
+        if not active:
+            end_sessions(user)
+    db.session.flush()
+
+
+def _invite_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="kibray-invite")
+
+
+def invite_token(user: User) -> str:
+    """A link token valid 7 days, and only until the user has set a password."""
+    return _invite_serializer().dumps({"u": user.id, "e": user.session_epoch})
+
+
+def user_from_invite(token: str) -> User:
+    try:
+        data = _invite_serializer().loads(token, max_age=INVITE_MAX_AGE)
+    except SignatureExpired:
+        raise ValidationError({"token": "This invitation has expired. Ask an administrator for a new one."}) from None
+    except BadSignature:
+        raise ValidationError({"token": "This invitation link is not valid."}) from None
+    user = db.session.get(User, data.get("u"))
+    if user is None or not user.is_active or user.session_epoch != data.get("e") or user.password_hash:
+        raise ValidationError({"token": "This invitation has already been used or withdrawn."})
+    return user
+
+
+def accept_invite(token: str, password: str, confirm: str) -> User:
+    user = user_from_invite(token)
+    problem = policy_problem(password)
+    if problem:
+        raise ValidationError({"password": problem})
+    if password != confirm:
+        raise ValidationError({"confirm_password": "The two passwords do not match."})
+    user.password_hash = hash_password(password)
+    end_sessions(user)  # the link stops working once used
+    db.session.flush()
+    return user

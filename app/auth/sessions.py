@@ -1,0 +1,80 @@
+"""Server-side sessions in Redis: the cookie holds only a random id.
+
+Shared by every web instance (nothing instance-local), idle-expired by Redis after
+SESSION_IDLE_SECONDS, and truly ended on logout (the record is deleted, so a copied
+cookie is worthless). Password and role changes end sessions through the user's
+session epoch (see User.get_id).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask.json.tag import TaggedJSONSerializer
+from flask.sessions import SessionInterface, SessionMixin
+from werkzeug.datastructures import CallbackDict
+
+_serializer = TaggedJSONSerializer()
+
+
+class ServerSession(CallbackDict, SessionMixin):
+    def __init__(self, initial=None, sid: str | None = None, new: bool = False):
+        def on_update(self):
+            self.modified = True
+
+        super().__init__(initial, on_update)
+        self.sid = sid or secrets.token_urlsafe(32)
+        self.new = new
+        self.modified = False
+        self.old_sid: str | None = None
+
+    def regenerate(self) -> None:
+        """New id for the same data (after login: defeats session fixation)."""
+        self.old_sid = self.old_sid or self.sid
+        self.sid = secrets.token_urlsafe(32)
+        self.modified = True
+
+
+class RedisSessionInterface(SessionInterface):
+    def _store(self, app):
+        return app.extensions["kibray_redis"]
+
+    def _key(self, app, sid: str) -> str:
+        return f"{app.config['REDIS_KEY_PREFIX']}:session:{sid}"
+
+    def open_session(self, app, request):
+        sid = request.cookies.get(self.get_cookie_name(app))
+        if sid:
+            raw = self._store(app).get(self._key(app, sid))
+            if raw is not None:
+                return ServerSession(_serializer.loads(raw.decode()), sid=sid)
+        return ServerSession(new=True)
+
+    def save_session(self, app, session, response):
+        store = self._store(app)
+        name = self.get_cookie_name(app)
+        domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)
+        if session.old_sid:
+            store.delete(self._key(app, session.old_sid))
+        if not session:
+            if not session.new:
+                store.delete(self._key(app, session.sid))
+                response.delete_cookie(name, domain=domain, path=path)
+            return
+        ttl = app.config["SESSION_IDLE_SECONDS"]
+        key = self._key(app, session.sid)
+        if session.modified or session.new or session.old_sid:
+            store.setex(key, ttl, _serializer.dumps(dict(session)))
+        else:
+            store.expire(key, ttl)  # idle timeout counts from the last request
+        if session.new or session.old_sid:
+            response.set_cookie(
+                name,
+                session.sid,
+                httponly=self.get_cookie_httponly(app),
+                secure=self.get_cookie_secure(app),
+                samesite=self.get_cookie_samesite(app),
+                domain=domain,
+                path=path,
+            )
+        response.vary.add("Cookie")

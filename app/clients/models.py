@@ -1,0 +1,45 @@
+"""Client companies and their contacts."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.crypto import EncryptedString
+from app.core.models import TimestampMixin
+from app.extensions import db
+
+
+class Client(TimestampMixin, db.Model):
+    __tablename__ = "clients"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True, index=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    billing_address: Mapped[str] = mapped_column(String(300), default="")
+    billing_city: Mapped[str] = mapped_column(String(120), default="")
+    billing_state: Mapped[str] = mapped_column(String(60), default="")
+    billing_zip: Mapped[str] = mapped_column(String(20), default="")
+    tax_id: Mapped[str | None] = mapped_column(EncryptedString(255))
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    users = relationship("User", back_populates="client")
+    contacts = relationship("ClientContact", back_populates="client", cascade="all, delete-orphan")
+    projects = relationship("Project", back_populates="client")
+
+
+class ClientContact(db.Model):
+    __tablename__ = "client_contacts"
+    __audited__ = True
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(160))
+    title: Mapped[str] = mapped_column(String(120), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    is_primary: Mapped[bool] = mapped_column(default=False)
+
+    client = relationship("Client", back_populates="contacts")

@@ -1,0 +1,197 @@
+"""Configuration read only from environment variables (12-factor).
+
+`APP_ENV` picks the class: development (default), test, staging, production.
+With no DATABASE_URL / REDIS_URL the app runs embedded: SQLite under instance/,
+an in-process Redis stand-in, jobs inline, media on local disk.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+from cryptography.fernet import Fernet
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
+DEFAULT_SECRET = "dev-insecure-secret-key-change-me"  # noqa: S105 - the known default that production rejects
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = env(name)
+    return default if value is None else int(value)
+
+
+def normalise_database_url(url: str | None) -> str | None:
+    """Accept the platform's postgres:// URLs and use the psycopg 3 driver."""
+    if not url:
+        return url
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def base_settings() -> dict:
+    """Settings shared by every environment, read from the environment now."""
+    database_url = normalise_database_url(env("DATABASE_URL"))
+    redis_url = env("REDIS_URL")
+    idle = env_int("SESSION_IDLE_SECONDS", 30 * 60)
+    conn_max_age = env_int("CONN_MAX_AGE", 600)
+    return {
+        "SECRET_KEY": env("SECRET_KEY", DEFAULT_SECRET),
+        "DEBUG": env_bool("DEBUG", False),
+        "TESTING": False,
+        "ALLOWED_HOSTS": [h.strip() for h in (env("ALLOWED_HOSTS", "*") or "*").split(",") if h.strip()],
+        "DATABASE_URL": database_url,
+        "SQLALCHEMY_DATABASE_URI": database_url or "sqlite:///" + os.path.join(ROOT, "instance", "kibray.db"),
+        "CONN_MAX_AGE": conn_max_age,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": conn_max_age},
+        "REDIS_URL": redis_url,
+        "EMBEDDED": database_url is None and redis_url is None,
+        "AWS_ACCESS_KEY_ID": env("AWS_ACCESS_KEY_ID"),
+        "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY"),
+        "AWS_STORAGE_BUCKET_NAME": env("AWS_STORAGE_BUCKET_NAME"),
+        "AWS_S3_REGION_NAME": env("AWS_S3_REGION_NAME", "us-east-1"),
+        "AWS_S3_ENDPOINT_URL": env("AWS_S3_ENDPOINT_URL"),
+        "MEDIA_ROOT": env("MEDIA_ROOT", os.path.join(ROOT, "instance", "media")),
+        "EMAIL_HOST": env("EMAIL_HOST", "localhost"),
+        "EMAIL_PORT": env_int("EMAIL_PORT", 25),
+        "EMAIL_HOST_USER": env("EMAIL_HOST_USER"),
+        "EMAIL_HOST_PASSWORD": env("EMAIL_HOST_PASSWORD"),
+        "EMAIL_USE_TLS": env_bool("EMAIL_USE_TLS", False),
+        "EMAIL_FROM": env("EMAIL_FROM", "Kibray ERP <no-reply@kibray.local>"),
+        "FIELD_ENCRYPTION_KEY": env("FIELD_ENCRYPTION_KEY"),
+        "OPENAI_API_KEY": env("OPENAI_API_KEY"),
+        "GOOGLE_CALENDAR_CLIENT_ID": env("GOOGLE_CALENDAR_CLIENT_ID"),
+        "GOOGLE_CALENDAR_CLIENT_SECRET": env("GOOGLE_CALENDAR_CLIENT_SECRET"),
+        "SENTRY_DSN": env("SENTRY_DSN"),
+        "GUNICORN_WORKERS": env_int("GUNICORN_WORKERS", 2),
+        "GUNICORN_THREADS": env_int("GUNICORN_THREADS", 1),
+        "SECURE_SSL_REDIRECT": env_bool("SECURE_SSL_REDIRECT", False),
+        "SECURE_HSTS_SECONDS": env_int("SECURE_HSTS_SECONDS", 0),
+        "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),
+        "CSRF_COOKIE_SECURE": env_bool("CSRF_COOKIE_SECURE", False),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_NAME": "kibray_session",
+        "SESSION_IDLE_SECONDS": idle,
+        "PERMANENT_SESSION_LIFETIME": timedelta(seconds=idle),
+        "CACHE_TTL": env_int("CACHE_TTL", 300),
+        "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
+        "JWT_ACCESS_SECONDS": 3600,
+        "JWT_REFRESH_SECONDS": 7 * 24 * 3600,
+        "RATELIMIT_AUTHENTICATED": env_int("RATELIMIT_AUTHENTICATED", 1000),
+        "RATELIMIT_ANONYMOUS": env_int("RATELIMIT_ANONYMOUS", 100),
+        "RATELIMIT_EXPENSIVE": env_int("RATELIMIT_EXPENSIVE", 10),
+        "LOGIN_MAX_FAILURES_ACCOUNT": env_int("LOGIN_MAX_FAILURES_ACCOUNT", 5),
+        "LOGIN_MAX_FAILURES_IP": env_int("LOGIN_MAX_FAILURES_IP", 20),
+        "LOGIN_LOCKOUT_SECONDS": env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
+        "SSE_HEARTBEAT_SECONDS": env_int("SSE_HEARTBEAT_SECONDS", 15),
+        "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "kibray"),
+        "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
+    }
+
+
+def development_settings() -> dict:
+    settings = base_settings()
+    settings.update(APP_ENV="development", DEBUG=env_bool("DEBUG", True))
+    return settings
+
+
+def test_settings() -> dict:
+    settings = base_settings()
+    settings.update(
+        APP_ENV="test",
+        TESTING=True,
+        # Fixed so tests are reproducible; production never accepts it (too well known).
+        SECRET_KEY=env("SECRET_KEY", "test-secret-key-not-for-production-0123456789"),
+        FIELD_ENCRYPTION_KEY=env("FIELD_ENCRYPTION_KEY", "q0m2-2bDwWw8xCw4M3rM3q6yqFJ3Hq9JmQpB2tqF3dU="),
+        RATELIMIT_AUTHENTICATED=env_int("RATELIMIT_AUTHENTICATED", 100000),
+        RATELIMIT_ANONYMOUS=env_int("RATELIMIT_ANONYMOUS", 100000),
+        RATELIMIT_EXPENSIVE=env_int("RATELIMIT_EXPENSIVE", 100000),
+        MEDIA_ROOT=env("MEDIA_ROOT", os.path.join(ROOT, "instance", "test-media")),
+    )
+    if not settings["DATABASE_URL"]:
+        settings["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(ROOT, "instance", "test.db")
+    return settings
+
+
+def production_settings() -> dict:
+    settings = base_settings()
+    settings.update(
+        APP_ENV="production",
+        SESSION_COOKIE_SECURE=env_bool("SESSION_COOKIE_SECURE", True),
+        CSRF_COOKIE_SECURE=env_bool("CSRF_COOKIE_SECURE", True),
+        SECURE_SSL_REDIRECT=env_bool("SECURE_SSL_REDIRECT", True),
+        SECURE_HSTS_SECONDS=env_int("SECURE_HSTS_SECONDS", 31536000),
+    )
+    return settings
+
+
+def staging_settings() -> dict:
+    settings = production_settings()
+    settings["APP_ENV"] = "staging"
+    return settings
+
+
+ENVIRONMENTS = {
+    "development": development_settings,
+    "test": test_settings,
+    "staging": staging_settings,
+    "production": production_settings,
+}
+STRICT_ENVIRONMENTS = {"production", "staging"}
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start when the configuration is unsafe; the message names each problem."""
+
+
+def production_problems(settings: dict) -> list[str]:
+    """Everything that makes a production configuration unsafe, each named."""
+    found = []
+    if settings["DEBUG"]:
+        found.append("DEBUG must be off in production")
+    secret = settings["SECRET_KEY"] or ""
+    if secret == DEFAULT_SECRET or len(secret) < 32:
+        found.append("SECRET_KEY is missing, the default, or shorter than 32 characters")
+    if not settings["DATABASE_URL"]:
+        found.append("DATABASE_URL is required")
+    if not settings["REDIS_URL"]:
+        found.append("REDIS_URL is required")
+    key = settings["FIELD_ENCRYPTION_KEY"]
+    if not key:
+        found.append("FIELD_ENCRYPTION_KEY is required")
+    else:
+        try:
+            for part in key.split(","):
+                Fernet(part.strip().encode())
+        except (ValueError, TypeError):
+            found.append("FIELD_ENCRYPTION_KEY is not a valid Fernet key (32 url-safe base64 bytes)")
+    return found
+
+
+def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
+    """Settings for APP_ENV (or `name`), validated: strict environments refuse unsafe ones."""
+    name = name or env("APP_ENV", "development")
+    if name not in ENVIRONMENTS:
+        raise ConfigurationError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}; got {name!r}")
+    settings = ENVIRONMENTS[name]()
+    settings.update(overrides or {})
+    if name in STRICT_ENVIRONMENTS:
+        problems = production_problems(settings)
+        if problems:
+            raise ConfigurationError("Refusing to start: " + "; ".join(problems))
+    return settings

@@ -1,0 +1,1 @@
+"""Shared pieces every feature uses: audit, permissions, events, jobs, storage, money, errors."""

@@ -1,0 +1,108 @@
+"""The JSON API contract of SPEC.md §4: envelopes, errors, pagination, ordering."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timezone
+
+from flask import jsonify, request, url_for
+from sqlalchemy import func, select
+
+from app.core.errors import ValidationError
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+def api_ok(data, status: int = 200):
+    return jsonify({"success": True, "data": data}), status
+
+
+def api_error(code: str, message: str, status: int, details: dict | None = None, **extra):
+    body = {"success": False, "error": {"code": code, "message": message}, "timestamp": now_iso()}
+    if details:
+        body["error"]["details"] = details
+    body["error"].update(extra)
+    return jsonify(body), status
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError({"body": "Send a JSON object with Content-Type: application/json."}, "Invalid request body.")
+    return data
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: "Must be a whole number."}) from None
+    if value < 1:
+        raise ValidationError({name: "Must be 1 or more."})
+    return value
+
+
+def apply_ordering(stmt, allowed: dict, default: list):
+    """`ordering=-budget,name` → ORDER BY; unknown fields are a VALIDATION_ERROR."""
+    raw = request.args.get("ordering")
+    clauses = []
+    if raw:
+        for part in raw.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            desc = part.startswith("-")
+            name = part.lstrip("-")
+            if name not in allowed:
+                raise ValidationError({"ordering": f"Cannot order by {name!r}. Allowed: {', '.join(sorted(allowed))}."})
+            column = allowed[name]
+            clauses.append(column.desc() if desc else column.asc())
+    return stmt.order_by(*(clauses or default))
+
+
+def paginate(stmt, serialize, *, session=None):
+    """Run `stmt` one page at a time and answer the list envelope."""
+    from app.extensions import db
+
+    session = session or db.session
+    page = _positive_int("page", 1)
+    page_size = min(_positive_int("page_size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total_pages = max(1, math.ceil(total / page_size))
+    rows = session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).unique().all()
+
+    def link(number):
+        if number < 1 or number > total_pages:
+            return None
+        args = request.args.to_dict()
+        args.update(page=number, page_size=page_size)
+        return url_for(request.endpoint, _external=True, **(request.view_args or {}), **args)
+
+    return api_ok(
+        {
+            "results": [serialize(row) for row in rows],
+            "pagination": {
+                "page": page,
+                "page_size": page_size,
+                "total_pages": total_pages,
+                "total_count": total,
+                "next": link(page + 1),
+                "previous": link(page - 1),
+            },
+        }
+    )
+
+
+def ref(obj, name_attr: str = "name"):
+    """A related object embedded as {"id", "name"}."""
+    if obj is None:
+        return None
+    return {"id": obj.id, "name": getattr(obj, name_attr)}

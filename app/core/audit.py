@@ -1,0 +1,189 @@
+"""Audit by construction: a session hook records every insert, update and delete of
+models marked `__audited__ = True` — who, role, what, before/after, when, IP, request.
+
+Models name the project an entry belongs to through a `project_id` attribute, so a PM
+can be shown the entries of their own projects.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask import g, has_request_context, request
+from sqlalchemy import JSON, Connection, DateTime, Index, Integer, String, event, inspect
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from app.core.models import utcnow
+from app.extensions import db
+
+# Who acts outside a request (CLI commands, workers): set with `acting_as(...)`.
+_actor: contextvars.ContextVar[dict | None] = contextvars.ContextVar("audit_actor", default=None)
+
+
+class AuditLog(db.Model):
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_object", "object_type", "object_id"),
+        Index("ix_audit_log_project_created", "project_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: entries outlive users
+    username: Mapped[str] = mapped_column(String(80), default="")
+    role: Mapped[str] = mapped_column(String(32), default="")
+    action: Mapped[str] = mapped_column(String(32), index=True)
+    object_type: Mapped[str] = mapped_column(String(64))
+    object_id: Mapped[str] = mapped_column(String(64), default="")
+    object_label: Mapped[str] = mapped_column(String(200), default="")
+    project_id: Mapped[int | None] = mapped_column(Integer)
+    changes: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    request_id: Mapped[str] = mapped_column(String(64), default="")
+    result: Mapped[str] = mapped_column(String(16), default="success")
+
+
+class acting_as:
+    """Context manager naming the actor outside a request (e.g. `flask create-user`)."""
+
+    def __init__(self, username: str = "system", role: str = "system", user_id: int | None = None):
+        self.actor = {"user_id": user_id, "username": username, "role": role, "ip": "", "request_id": uuid.uuid4().hex}
+
+    def __enter__(self):
+        self.token = _actor.set(self.actor)
+        return self
+
+    def __exit__(self, *exc):
+        _actor.reset(self.token)
+
+
+def current_actor() -> dict:
+    actor = _actor.get()
+    if actor is not None:
+        return actor
+    if has_request_context():
+        user = getattr(g, "audit_user", None)
+        return {
+            "user_id": getattr(user, "id", None),
+            "username": getattr(user, "username", "") or "anonymous",
+            "role": getattr(user, "role", "") or "anonymous",
+            "ip": request.remote_addr or "",
+            "request_id": getattr(g, "request_id", ""),
+        }
+    return {"user_id": None, "username": "system", "role": "system", "ip": "", "request_id": ""}
+
+
+def _plain(value):
+    """A JSON-safe copy of a column value."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+def _columns(obj):
+    exclude = getattr(obj, "__audit_exclude__", set())
+    for attr in inspect(obj).mapper.column_attrs:
+        if attr.key not in exclude:
+            yield attr.key
+
+
+def _entry(obj, action: str, changes: dict, actor: dict) -> dict:
+    state = inspect(obj)
+    identity = state.identity or ()
+    label = getattr(obj, "name", None) or getattr(obj, "username", None) or getattr(obj, "title", None) or ""
+    return {
+        "created_at": utcnow(),
+        "user_id": actor["user_id"],
+        "username": actor["username"][:80],
+        "role": actor["role"][:32],
+        "action": action,
+        "object_type": type(obj).__name__,
+        "object_id": ",".join(str(i) for i in identity),
+        "object_label": str(label)[:200],
+        "project_id": getattr(obj, "project_id", None),
+        "changes": changes,
+        "ip": actor["ip"][:64],
+        "request_id": actor["request_id"][:64],
+        "result": "success",
+    }
+
+
+def install(session_class) -> None:
+    """Collect changes before the flush (history is complete then) and write them after
+    it (when new rows have their ids), in the same transaction."""
+
+    @event.listens_for(session_class, "before_flush")
+    def _before(session, flush_context, instances):
+        session.info.setdefault("audit_pending_objects", [])
+        actor = current_actor()
+        pending = []
+        for obj in session.dirty:
+            if getattr(obj, "__audited__", False) and session.is_modified(obj, include_collections=False):
+                pending.append(("update", obj, _dirty_changes(obj)))
+        for obj in session.deleted:
+            if getattr(obj, "__audited__", False):
+                pending.append(("delete", obj, {k: [_plain(getattr(obj, k)), None] for k in _columns(obj)}))
+        for obj in session.new:
+            if getattr(obj, "__audited__", False):
+                pending.append(("create", obj, None))
+        session.info["audit_pending_objects"].extend((a, o, c, actor) for a, o, c in pending)
+
+    @event.listens_for(session_class, "after_flush")
+    def _after(session, flush_context):
+        pending = session.info.pop("audit_pending_objects", [])
+        rows = []
+        for action, obj, changes, actor in pending:
+            if action == "create":
+                changes = {key: [None, _plain(getattr(obj, key))] for key in _columns(obj)}
+            if changes:
+                rows.append(_entry(obj, action, changes, actor))
+        if rows:
+            session.connection().execute(AuditLog.__table__.insert(), rows)
+
+
+def _dirty_changes(obj) -> dict:
+    state = inspect(obj)
+    changes = {}
+    for key in _columns(obj):
+        hist = state.attrs[key].history
+        if hist.has_changes():
+            before = hist.deleted[0] if hist.deleted else None
+            after = hist.added[0] if hist.added else None
+            if before != after:
+                changes[key] = [_plain(before), _plain(after)]
+    return changes
+
+
+def record_denied(action: str, object_type: str = "", object_id: str = "", project_id: int | None = None) -> None:
+    """Write a 'denied' entry for a refused modification, in its own transaction so the
+    request's rollback does not take it away."""
+    actor = current_actor()
+    row = {
+        "created_at": utcnow(),
+        "user_id": actor["user_id"],
+        "username": actor["username"][:80],
+        "role": actor["role"][:32],
+        "action": action[:32],
+        "object_type": object_type[:64],
+        "object_id": str(object_id)[:64],
+        "object_label": "",
+        "project_id": project_id,
+        "changes": {},
+        "ip": actor["ip"][:64],
+        "request_id": actor["request_id"][:64],
+        "result": "denied",
+    }
+    bind = db.engine
+    if isinstance(bind, Connection):  # tests run inside one outer transaction
+        with bind.begin_nested():
+            bind.execute(AuditLog.__table__.insert(), [row])
+    else:
+        with bind.begin() as conn:
+            conn.execute(AuditLog.__table__.insert(), [row])

@@ -1,0 +1,69 @@
+"""Live events: services queue them during the request, they are published to Redis
+after the commit, and `GET /events` forwards each one only to the users in its audience.
+
+The audience is decided when the event is queued (inside the transaction that made
+the change), so a stream only compares ids: no database work per event per listener.
+An event carries a name and a small payload (usually an id); pages react by fetching
+the fragment they need with the viewer's own permissions, so no event ever carries
+content a listener may not see.
+"""
+
+from __future__ import annotations
+
+import json
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.core.roles import ADMIN, CLIENT
+from app.core.transaction import after_commit
+from app.extensions import db, redis_store
+
+LOG_SIZE = 1000  # events kept for replay to reconnecting browsers (Last-Event-ID)
+
+
+def channel() -> str:
+    return redis_store.key("events")
+
+
+def publish(name: str, data: dict | None = None, *, users=(), roles=()) -> None:
+    """Queue event `name` for after the commit, for these user ids and roles."""
+    message = {"event": name, "data": data or {}, "users": sorted(set(users)), "roles": sorted(set(roles))}
+    app = current_app._get_current_object()
+    after_commit(lambda: send_now(app, message))
+
+
+def send_now(app, message: dict) -> int:
+    """Number the event, keep it for replay and broadcast it. Returns its id."""
+    with app.app_context():
+        client = redis_store.client
+        seq_key, log_key = redis_store.key("events", "seq"), redis_store.key("events", "log")
+        message = dict(message, id=int(client.incr(seq_key)))
+        payload = json.dumps(message, separators=(",", ":"))
+        pipe = client.pipeline()
+        pipe.zadd(log_key, {payload: message["id"]})
+        pipe.zremrangebyrank(log_key, 0, -LOG_SIZE - 1)
+        pipe.publish(channel(), payload)
+        pipe.execute()
+        return message["id"]
+
+
+def project_audience(project) -> list[int]:
+    """Everyone who may see `project` by assignment or ownership (admins go by role)."""
+    from app.auth.models import User
+    from app.projects.models import ProjectMembership
+
+    members = db.session.scalars(select(ProjectMembership.user_id).where(ProjectMembership.project_id == project.id))
+    owners = db.session.scalars(
+        select(User.id).where(User.client_id == project.client_id, User.role == CLIENT, User.is_active_flag.is_(True))
+    )
+    return sorted(set(members) | set(owners))
+
+
+def publish_project(name: str, project, extra_users=()) -> None:
+    """A change to a project, for the people who may see it."""
+    publish(name, {"id": project.id}, users=[*project_audience(project), *extra_users], roles=[ADMIN])
+
+
+def visible_to(message: dict, user_id: int, role: str) -> bool:
+    return user_id in message.get("users", ()) or role in message.get("roles", ())

@@ -1,0 +1,231 @@
+"""The permission matrix of SPEC.md §2, as data, and the helpers that enforce it.
+
+Every row is enforced three times: routes call `require`/`permission_required` (403),
+list queries go through `scope_query` (rows a user may not see never leave the
+database), and templates ask `can(...)` before rendering a control.
+
+Scopes: ALL ✓ · ASSIGNED A (member of the object's project; a client "owns" its
+projects) · OWN O (own items) · DESIGN (assigned, design tasks only) · LIMITED
+(assigned, small actions only) · NONE —.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, g, has_request_context
+from flask_login import current_user
+from sqlalchemy import false, select
+
+from app.core.roles import CLIENT, EMPLOYEE, ROLES
+
+ALL, ASSIGNED, OWN, DESIGN, LIMITED, NONE = "✓", "A", "O", "D", "L", "—"
+
+# Columns: admin, project_manager_full, pm_trainee, designer, superintendent, employee, client.
+# One line per row of SPEC.md §2; a row with a qualifier is split into the actions it
+# names (e.g. inventory.add vs inventory.transfer for the superintendent's "A (transfer)").
+MATRIX_TABLE = """
+project.view_all              ✓ — — — — — —
+project.view                  ✓ A A A A — O
+project.create                ✓ ✓ ✓ — — — —
+project.edit                  ✓ A A — — — —
+project.delete                ✓ — — — — — —
+project.close                 ✓ A — — — — —
+project.view_financials       ✓ A A — — — O
+calendar.view                 ✓ A A — A O O
+calendar.create_event         ✓ A A — A — —
+calendar.move_event           ✓ A A — — — —
+calendar.comment              ✓ A A A A O O
+calendar.sync_external        ✓ ✓ ✓ — — — —
+task.view                     ✓ A A D A O —
+task.create                   ✓ A A — A — —
+task.modify                   ✓ A A D A O —
+task.reassign                 ✓ A A — A — —
+task.delete                   ✓ A A — — — —
+task.complete                 ✓ A A D A O —
+photo.upload                  ✓ A A A A O O
+invoice.create                ✓ A A — — — —
+invoice.delete                ✓ — — — — — —
+invoice.send                  ✓ A — — — — —
+invoice.approve_draft         ✓ — — — — — —
+costs.view                    ✓ A A — — — —
+budget.modify                 ✓ A — — — — —
+change_order.view             ✓ A A — — — O
+change_order.edit             ✓ A A — — — —
+change_order.delete           ✓ A — — — — —
+change_order.approve          ✓ A — — — — O
+inventory.view                ✓ A A A A O —
+inventory.add                 ✓ A A — — — —
+inventory.transfer            ✓ A A — A — —
+inventory.bulk_transfer       ✓ A — — — — —
+material.request              ✓ ✓ ✓ ✓ ✓ ✓ —
+material.view_costs           ✓ A A — — — —
+notification.receive          ✓ ✓ ✓ ✓ ✓ ✓ ✓
+notification.send_system      ✓ — — — — — —
+notification.send_project     ✓ A A — — — —
+notification.send_external    ✓ A — — — — —
+ai.quick_mode                 ✓ ✓ ✓ ✓ ✓ ✓ —
+ai.generate_tasks             ✓ ✓ ✓ — — — —
+ai.risk_alerts                ✓ ✓ ✓ — ✓ — —
+ai.recommendations            ✓ ✓ ✓ ✓ ✓ — —
+ai.approve_actions            ✓ ✓ L — — — —
+team.view                     ✓ A A — A — —
+user.manage                   ✓ — — — — — —
+settings.manage               ✓ — — — — — —
+audit.view                    ✓ A — — — — —
+payroll.view                  ✓ — — — — — —
+client.view                   ✓ ✓ ✓ — — — —
+client_content.delete         ✓ — — — — — —
+"""
+
+
+def _parse(table: str) -> dict[str, dict[str, str]]:
+    matrix = {}
+    for line in table.strip().splitlines():
+        action, *cells = line.split()
+        if len(cells) != len(ROLES) or any(c not in (ALL, ASSIGNED, OWN, DESIGN, LIMITED, NONE) for c in cells):
+            raise ValueError(f"bad permission row: {line!r}")
+        matrix[action] = dict(zip(ROLES, cells, strict=True))
+    return matrix
+
+
+MATRIX: dict[str, dict[str, str]] = _parse(MATRIX_TABLE)
+ACTIONS = tuple(MATRIX)
+
+
+class PermissionDenied(Exception):
+    """Raised by services; answered as 403 (HTML) or PERMISSION_DENIED (JSON)."""
+
+    def __init__(self, message: str = "You do not have permission to do that."):
+        super().__init__(message)
+        self.message = message
+
+
+def scope_of(user, action: str) -> str:
+    if action not in MATRIX:
+        raise KeyError(f"unknown permission action {action!r}")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NONE
+    return MATRIX[action].get(user.role, NONE)
+
+
+def member_project_ids(user) -> set[int]:
+    """The projects the user is a team member of; loaded once per request."""
+    from app.extensions import db
+    from app.projects.models import ProjectMembership
+
+    cache = g.setdefault("_member_projects", {}) if has_request_context() else {}
+    if user.id not in cache:
+        rows = db.session.scalars(select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id))
+        cache[user.id] = set(rows)
+    return cache[user.id]
+
+
+def forget_memberships() -> None:
+    """Call after changing memberships inside a request."""
+    if has_request_context():
+        g.pop("_member_projects", None)
+
+
+def _project_id(obj) -> int | None:
+    from app.projects.models import Project
+
+    if isinstance(obj, Project):
+        return obj.id
+    return getattr(obj, "project_id", None)
+
+
+def _client_id(obj) -> int | None:
+    if getattr(obj, "client_id", None) is not None:
+        return obj.client_id
+    project = getattr(obj, "project", None)
+    return getattr(project, "client_id", None)
+
+
+def _owns(user, obj) -> bool:
+    if user.role == CLIENT:
+        if user.client_id is None or _client_id(obj) != user.client_id:
+            return False
+        return getattr(obj, "is_visible_to_client", True)
+    if user.id in set(getattr(obj, "assignee_ids", ()) or ()):
+        return True
+    return getattr(obj, "owner_id", None) == user.id or (
+        user.role == EMPLOYEE and getattr(obj, "user_id", None) == user.id
+    )
+
+
+def can(user, action: str, obj=None) -> bool:
+    """May `user` do `action` (on `obj`)? With no object: may they do it on anything at all
+    (used for navigation and 'new' buttons)."""
+    scope = scope_of(user, action)
+    if scope == ALL:
+        return True
+    if scope == NONE:
+        return False
+    if obj is None:
+        return True
+    if scope == OWN:
+        return _owns(user, obj)
+    if _project_id(obj) not in member_project_ids(user):
+        return False
+    if scope == DESIGN:
+        return bool(getattr(obj, "is_design", False))
+    if scope == LIMITED:
+        return bool(getattr(obj, "is_small_action", False))
+    return True
+
+
+def require(user, action: str, obj=None) -> None:
+    if not can(user, action, obj):
+        raise PermissionDenied()
+
+
+def scope_query(stmt, user, action: str, model):
+    """Restrict a select() of `model` to the rows `user` may see for `action`."""
+    from app.projects.models import Project, ProjectMembership
+
+    scope = scope_of(user, action)
+    if scope == ALL:
+        return stmt
+    if scope == NONE:
+        return stmt.where(false())
+    project_col = model.id if model is Project else model.project_id
+    if scope == OWN:
+        if user.role == CLIENT:
+            if user.client_id is None:
+                return stmt.where(false())
+            if model is Project:
+                return stmt.where(Project.client_id == user.client_id)
+            stmt = stmt.where(project_col.in_(select(Project.id).where(Project.client_id == user.client_id)))
+            if hasattr(model, "is_visible_to_client"):
+                stmt = stmt.where(model.is_visible_to_client.is_(True))
+            return stmt
+        return stmt.where(model.owned_by(user))
+    stmt = stmt.where(project_col.in_(select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)))
+    if scope == DESIGN:
+        stmt = stmt.where(model.is_design.is_(True))
+    return stmt
+
+
+def permission_required(action: str):
+    """Route decorator: 403 unless the signed-in user has `action` somewhere."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from app.extensions import login_manager
+
+                return login_manager.unauthorized()
+            if not can(current_user, action):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def template_can(action: str, obj=None) -> bool:
+    """Jinja global: `{% if can('project.edit', project) %}`."""
+    return can(current_user, action, obj)

@@ -1,0 +1,73 @@
+"""API rate limits (SPEC.md §4): per hour for everyone, per minute for expensive work.
+
+Fixed windows counted in Redis, shared by every web instance. Answers carry
+X-RateLimit-Limit/-Remaining/-Reset; going over answers RATE_LIMIT_EXCEEDED 429.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+
+from flask import current_app, g, request
+from flask_login import current_user
+
+from app.core.api import api_error
+from app.extensions import redis_store
+
+
+def _hit(bucket: str, limit: int, window: int):
+    now = int(time.time())
+    start = now - now % window
+    key = redis_store.key("rate", bucket, start)
+    pipe = redis_store.client.pipeline()
+    pipe.incr(key)
+    pipe.expire(key, window + 5)
+    count = pipe.execute()[0]
+    return count, start + window
+
+
+def _who() -> tuple[str, bool]:
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}", True
+    return f"ip:{request.remote_addr}", False
+
+
+def check_api_rate():
+    """before_request for /api/: count the request, refuse when over the hourly limit."""
+    who, authenticated = _who()
+    cfg = current_app.config
+    limit = cfg["RATELIMIT_AUTHENTICATED"] if authenticated else cfg["RATELIMIT_ANONYMOUS"]
+    count, reset = _hit(f"hour:{who}", limit, 3600)
+    g.rate_limit = (limit, max(0, limit - count), reset)
+    if count > limit:
+        return api_error("RATE_LIMIT_EXCEEDED", "Too many requests. Slow down and retry later.", 429, retry_after=reset - int(time.time()))
+    return None
+
+
+def add_headers(response):
+    info = g.get("rate_limit")
+    if info:
+        limit, remaining, reset = info
+        response.headers["X-RateLimit-Limit"] = str(limit)
+        response.headers["X-RateLimit-Remaining"] = str(remaining)
+        response.headers["X-RateLimit-Reset"] = str(reset)
+        if response.status_code == 429:
+            response.headers["Retry-After"] = str(max(1, reset - int(time.time())))
+    return response
+
+
+def expensive(view):
+    """10 requests a minute per user for reports and AI (on top of the hourly limit)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        who, _ = _who()
+        limit = current_app.config["RATELIMIT_EXPENSIVE"]
+        count, reset = _hit(f"minute:{who}", limit, 60)
+        g.rate_limit = (limit, max(0, limit - count), reset)
+        if count > limit:
+            return api_error("RATE_LIMIT_EXCEEDED", "This operation is limited to a few requests a minute.", 429, retry_after=reset - int(time.time()))
+        return view(*args, **kwargs)
+
+    return wrapped

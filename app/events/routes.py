@@ -1,0 +1,69 @@
+"""GET /events: the signed-in user's live event stream."""
+
+from __future__ import annotations
+
+import json
+import queue
+
+from flask import Response, current_app, request
+from flask_login import current_user
+
+from app.core.events import channel, visible_to
+from app.events import bp
+from app.extensions import db, redis_store
+from app.events.hub import Hub
+
+
+def get_hub() -> Hub:
+    app = current_app._get_current_object()
+    hub = app.extensions.get("kibray_hub")
+    if hub is None:
+        hub = app.extensions["kibray_hub"] = Hub(
+            redis_store.client, channel(), redis_store.key("events", "log")
+        )
+    return hub
+
+
+def format_event(message: dict) -> str:
+    data = json.dumps(message.get("data", {}), separators=(",", ":"))
+    return f"id: {message['id']}\nevent: {message['event']}\ndata: {data}\n\n"
+
+
+@bp.get("/events")
+def stream():
+    if not current_user.is_authenticated:
+        return Response("sign in first\n", status=401, mimetype="text/plain")
+    user_id, role = current_user.id, current_user.role
+    heartbeat = current_app.config["SSE_HEARTBEAT_SECONDS"]
+    last_id = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+    hub = get_hub()
+    # Subscribe before reading the sequence so nothing published in between is lost.
+    listener = hub.subscribe(user_id, role)
+    current_seq = int(hub.client.get(redis_store.key("events", "seq")) or 0)
+    # The stream may stay open for hours: give the database connection back now.
+    db.session.remove()
+
+    def generate():
+        yield "retry: 2000\n"
+        yield format_event({"id": current_seq, "event": "hello", "data": {"user": user_id}})
+        if last_id and last_id.isdigit():
+            for message in hub.replay(int(last_id)):
+                if visible_to(message, user_id, role):
+                    yield format_event(message)
+        while True:
+            try:
+                message = listener.queue.get(timeout=heartbeat)
+            except queue.Empty:
+                yield ": heartbeat\n\n"
+                continue
+            yield format_event(message)
+            if message["event"] == "session-ended":
+                return
+
+    response = Response(
+        generate(),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
+    )
+    response.call_on_close(lambda: hub.unsubscribe(listener))
+    return response

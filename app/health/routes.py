@@ -1,0 +1,98 @@
+"""GET /health/ → {"status", "checks": {database, redis, storage, migrations}, "timestamp"}."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+from flask import jsonify
+from sqlalchemy import text
+
+from app.core import storage
+from app.extensions import csrf, db, redis_store
+from app.health import bp
+
+log = logging.getLogger(__name__)
+
+
+def check_database() -> bool:
+    try:
+        db.session.execute(text("SELECT 1"))
+        return True
+    except Exception:
+        log.exception("health: database check failed")
+        db.session.rollback()
+        return False
+
+
+def check_redis() -> bool:
+    try:
+        return bool(redis_store.client.ping())
+    except Exception:
+        log.exception("health: redis check failed")
+        return False
+
+
+def check_migrations() -> bool:
+    """The database is at the newest Alembic revision of migrations/."""
+    try:
+        from alembic.runtime.migration import MigrationContext
+
+        current = set(MigrationContext.configure(db.session.connection()).get_current_heads())
+        return bool(current) and current == migration_heads()
+    except Exception:
+        log.exception("health: migration check failed")
+        db.session.rollback()
+        return False
+
+
+_heads: set[str] | None = None
+
+
+def migration_heads() -> set[str]:
+    global _heads
+    if _heads is None:
+        import os
+
+        from alembic.config import Config
+        from alembic.script import ScriptDirectory
+
+        from app.config import ROOT
+
+        cfg = Config()
+        cfg.set_main_option("script_location", os.path.join(ROOT, "migrations"))
+        _heads = set(ScriptDirectory.from_config(cfg).get_heads())
+    return _heads
+
+
+def _stamp() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+@bp.get("/health/")
+@csrf.exempt
+def health():
+    checks = {
+        "database": check_database(),
+        "redis": check_redis(),
+        "storage": storage.writable(),
+        "migrations": check_migrations(),
+    }
+    healthy = all(checks.values())
+    body = {"status": "healthy" if healthy else "unhealthy", "checks": checks, "timestamp": _stamp()}
+    return jsonify(body), 200 if healthy else 503
+
+
+def _single(name: str, ok: bool):
+    body = {"status": "healthy" if ok else "unhealthy", "checks": {name: ok}, "timestamp": _stamp()}
+    return jsonify(body), 200 if ok else 503
+
+
+@bp.get("/api/health/db/")
+def health_db():
+    return _single("database", check_database())
+
+
+@bp.get("/api/health/redis/")
+def health_redis():
+    return _single("redis", check_redis())

@@ -1,0 +1,70 @@
+"""notify(...): the one way modules tell a person something. Live after the commit."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from app.core.events import publish
+from app.core.models import utcnow
+from app.extensions import db
+from app.notifications.models import Notification
+
+KINDS = (
+    "project_assigned",
+    "task_assigned",
+    "task_due_soon",
+    "task_overdue",
+    "change_order_approval",
+    "invoice_sent",
+    "invoice_due",
+    "budget_alert",
+    "schedule_change",
+    "risk_alert",
+    "mention",
+    "system",
+)
+
+
+def notify(user, kind: str, title: str, url: str = "", *, body: str = "", project_id=None, actor=None) -> Notification:
+    """Store a notification for `user` and ring their bell live once committed.
+    Nobody is notified of their own action."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    note = Notification(user_id=user.id, kind=kind, title=title[:200], body=body, url=url, project_id=project_id)
+    if actor is not None and actor.id == user.id:
+        return note
+    db.session.add(note)
+    db.session.flush()
+    publish("notification", {"id": note.id}, users=[user.id])
+    return note
+
+
+def unread_count(user) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ) or 0
+
+
+def recent(user, limit: int = 8):
+    return db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id).order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ).all()
+
+
+def mark_read(user, notification_id: int) -> Notification | None:
+    note = db.session.get(Notification, notification_id)
+    if note is None or note.user_id != user.id:
+        return None
+    if note.read_at is None:
+        note.read_at = utcnow()
+        publish("notification", {"id": note.id}, users=[user.id])
+    return note
+
+
+def mark_all_read(user) -> int:
+    result = db.session.execute(
+        update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow())
+    )
+    if result.rowcount:
+        publish("notification", {}, users=[user.id])
+    return result.rowcount or 0

@@ -1,0 +1,141 @@
+"""/api/projects/: list (filters, ordering, pagination), detail, create, PUT, PATCH, DELETE."""
+
+from __future__ import annotations
+
+from flask import request
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app.clients.models import Client
+from app.core.api import api_ok, apply_ordering, json_body, paginate, ref
+from app.core.errors import ValidationError
+from app.core.money import money_str
+from app.core.permissions import can, require
+from app.extensions import csrf, db
+from app.projects import bp, services
+from app.projects.models import STATUSES, Project, ProjectMembership
+
+ORDERING = {
+    "id": Project.id,
+    "name": Project.name,
+    "status": Project.status,
+    "budget": Project.budget,
+    "start_date": Project.start_date,
+    "end_date": Project.end_date,
+    "created_at": Project.created_at,
+    "updated_at": Project.updated_at,
+    "progress_percent": Project.progress_percent,
+}
+
+
+def project_json(project: Project, detail: bool = False) -> dict:
+    financial = can(current_user, "project.view_financials", project)
+    data = {
+        "id": project.id,
+        "name": project.name,
+        "description": project.description,
+        "client": ref(project.client),
+        "status": project.status,
+        "assigned_pms": [ref(u) for u in project.pms],
+        "budget": money_str(project.budget) if financial else None,
+        "start_date": project.start_date.isoformat() if project.start_date else None,
+        "end_date": project.end_date.isoformat() if project.end_date else None,
+        "progress_percent": project.progress_percent,
+        "location": {"address": project.address, "city": project.city, "state": project.state, "zip": project.zip},
+        "created_at": project.created_at.isoformat(),
+        "updated_at": project.updated_at.isoformat(),
+    }
+    if detail and can(current_user, "costs.view", project):
+        # Invoices and expenses arrive in later issues; until then nothing is invoiced or spent.
+        zero = "0.00"
+        data["profitability"] = {"total_invoiced": zero, "total_paid": zero, "total_expenses": zero, "profit": zero, "roi": None}
+    return data
+
+
+def _input(body: dict) -> tuple[dict, object]:
+    """API field names → service field names."""
+    data = {k: body[k] for k in ("name", "client_id", "description", "budget", "start_date", "end_date", "notes") if k in body}
+    location = body.get("location")
+    if location is not None:
+        if not isinstance(location, dict):
+            raise ValidationError({"location": "Send an object with address, city, state and zip."})
+        for key in ("address", "city", "state", "zip"):
+            if key in location:
+                data[key] = location[key]
+    pm_ids = body.get("assigned_pm_ids")
+    if pm_ids is not None and not isinstance(pm_ids, list):
+        raise ValidationError({"assigned_pm_ids": "Send a list of user ids."})
+    return data, pm_ids
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw in (None, ""):
+        return None
+    if not raw.isdigit():
+        raise ValidationError({name: "Must be a whole number."})
+    return int(raw)
+
+
+@bp.get("/api/projects/")
+def api_list():
+    require(current_user, "project.view")
+    status = request.args.get("status")
+    if status and status not in STATUSES:
+        raise ValidationError({"status": f"One of {', '.join(STATUSES)}."})
+    stmt = services.visible_projects(current_user)
+    if status:
+        stmt = stmt.where(Project.status == status)
+    pm = _int_arg("assigned_pm")
+    if pm:
+        stmt = stmt.where(Project.id.in_(select(ProjectMembership.project_id).where(ProjectMembership.user_id == pm)))
+    client = _int_arg("client")
+    if client:
+        stmt = stmt.where(Project.client_id == client)
+    search = request.args.get("search", "").strip()
+    if search:
+        term = f"%{search.lower()}%"
+        stmt = stmt.where(func.lower(Project.name).like(term) | func.lower(Client.name).like(term) | func.lower(Project.address).like(term))
+    ordering = dict(ORDERING)
+    if not can(current_user, "project.view_financials"):
+        ordering.pop("budget")
+    stmt = apply_ordering(stmt, ordering, [Project.name.asc()]).order_by(Project.id)
+    return paginate(stmt, project_json)
+
+
+@bp.post("/api/projects/")
+@csrf.exempt
+def api_create():
+    data, pm_ids = _input(json_body())
+    project = services.create_project(current_user, data, pm_ids)
+    return api_ok(project_json(project, detail=True), 201)
+
+
+@bp.get("/api/projects/<int:project_id>/")
+def api_detail(project_id):
+    project = services.get_project(current_user, project_id)
+    return api_ok(project_json(project, detail=True))
+
+
+@bp.route("/api/projects/<int:project_id>/", methods=["PUT", "PATCH"])
+@csrf.exempt
+def api_update(project_id):
+    project = services.get_project(current_user, project_id, "project.edit")
+    data, pm_ids = _input(json_body())
+    partial = request.method == "PATCH"
+    if not partial:
+        missing = {k: "This field is required." for k in ("name", "client_id") if k not in data}
+        if "address" not in data:
+            missing["location"] = "This field is required (with an address)."
+        if missing:
+            raise ValidationError(missing)
+    services.update_project(current_user, project, data, pm_ids, partial=partial)
+    return api_ok(project_json(project, detail=True))
+
+
+@bp.delete("/api/projects/<int:project_id>/")
+@csrf.exempt
+def api_delete(project_id):
+    project = services.get_project(current_user, project_id, "project.delete")
+    services.delete_project(current_user, project)
+    return api_ok({"id": project_id, "deleted": True})

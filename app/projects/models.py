@@ -1,0 +1,82 @@
+"""Projects and their teams."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import TimestampMixin
+from app.extensions import db
+
+CREATED, ACTIVE, CLOSED = "created", "active", "closed"
+STATUSES = (CREATED, ACTIVE, CLOSED)
+
+
+class Project(TimestampMixin, db.Model):
+    __tablename__ = "projects"
+    __audited__ = True
+    __table_args__ = (
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+        CheckConstraint("status IN ('created', 'active', 'closed')", name="status_valid"),
+        Index("ix_projects_status_name", "status", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CREATED)
+    address: Mapped[str] = mapped_column(String(300))
+    city: Mapped[str] = mapped_column(String(120), default="")
+    state: Mapped[str] = mapped_column(String(60), default="")
+    zip: Mapped[str] = mapped_column(String(20), default="")
+    budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    start_date: Mapped[date | None] = mapped_column(Date, index=True)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    progress_percent: Mapped[int] = mapped_column(default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    internal_notes: Mapped[str] = mapped_column(Text, default="")
+    estimate_id: Mapped[int | None] = mapped_column()  # set when created from an estimate (later issue)
+
+    client = relationship("Client", back_populates="projects", lazy="joined")
+    memberships = relationship(
+        "ProjectMembership", back_populates="project", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def project_id(self) -> int:
+        return self.id
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == CLOSED
+
+    @property
+    def members(self):
+        return [m.user for m in self.memberships]
+
+    @property
+    def pms(self):
+        from app.core.roles import PM_ROLES
+
+        return [m.user for m in self.memberships if m.user.role in PM_ROLES]
+
+    @property
+    def member_ids(self) -> set[int]:
+        return {m.user_id for m in self.memberships}
+
+
+class ProjectMembership(db.Model):
+    __tablename__ = "project_memberships"
+    __audited__ = True
+    __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_project_memberships_project_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+    project = relationship("Project", back_populates="memberships")
+    user = relationship("User", lazy="joined")

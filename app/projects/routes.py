@@ -1,0 +1,169 @@
+"""Project pages: list (search, filter, sort, paginate as fragment swaps), detail,
+create, edit, close, delete. Thin: parse, call one service, render."""
+
+from __future__ import annotations
+
+from flask import flash, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.clients.models import Client
+from app.core.errors import ValidationError
+from app.core.htmx import redirect_to
+from app.core.permissions import permission_required, scope_query
+from app.core.roles import PM_ROLES
+from app.extensions import db
+from app.projects import bp, services
+from app.projects.models import Project
+
+PAGE_SIZE = 25
+
+
+def _filters() -> services.ProjectFilters:
+    args = request.args
+
+    def as_int(name):
+        value = args.get(name, "")
+        return int(value) if value.isdigit() else None
+
+    return services.ProjectFilters(
+        search=args.get("q", "").strip()[:100],
+        status=args.get("status", ""),
+        pm_id=as_int("pm"),
+        client_id=as_int("client"),
+        sort=args.get("sort", "name") if args.get("sort") in services.SORTS else "name",
+        descending=args.get("dir") == "desc",
+    )
+
+
+def _pm_choices():
+    stmt = select(User).where(User.role.in_(PM_ROLES), User.is_active_flag.is_(True)).order_by(User.full_name, User.username)
+    return db.session.scalars(stmt).all()
+
+
+def _client_choices():
+    return db.session.scalars(select(Client).order_by(Client.name)).all()
+
+
+@bp.get("/projects")
+@login_required
+@permission_required("project.view")
+def index():
+    filters = _filters()
+    page_number = request.args.get("page", "1")
+    page = db.paginate(
+        services.filtered_projects(current_user, filters),
+        page=int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1,
+        per_page=PAGE_SIZE,
+        error_out=False,
+    )
+    context = {"page": page, "filters": filters, "args": request.args.to_dict()}
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "project-results":
+        return render_template("projects/_results.html", **context)
+    return render_template("projects/index.html", pms=_pm_choices(), **context)
+
+
+def _form_data() -> tuple[dict, list[str]]:
+    data = request.form.to_dict()
+    return data, request.form.getlist("pm_ids")
+
+
+def _render_form(project, data, errors, pm_ids, status=200):
+    template = "projects/_form.html" if request.headers.get("HX-Request") else "projects/form.html"
+    return (
+        render_template(
+            template,
+            project=project,
+            data=data,
+            errors=errors,
+            pm_ids={str(i) for i in pm_ids},
+            clients=_client_choices(),
+            pms=_pm_choices(),
+        ),
+        status,
+    )
+
+
+@bp.get("/projects/new")
+@login_required
+@permission_required("project.create")
+def new():
+    pm_ids = [current_user.id] if current_user.role in PM_ROLES else []
+    return _render_form(None, {}, {}, pm_ids)
+
+
+@bp.post("/projects")
+@login_required
+@permission_required("project.create")
+def create():
+    data, pm_ids = _form_data()
+    try:
+        project = services.create_project(current_user, data, pm_ids)
+    except ValidationError as exc:
+        return _render_form(None, data, exc.fields, pm_ids, 422)
+    flash(f"Project {project.name} created.", "success")
+    return redirect_to(url_for("projects.detail", project_id=project.id))
+
+
+@bp.get("/projects/<int:project_id>")
+@login_required
+def detail(project_id):
+    project = services.get_project(current_user, project_id)
+    from app.core.audit import AuditLog
+    from app.core.permissions import can
+
+    history = []
+    if can(current_user, "audit.view", project):
+        history = db.session.scalars(
+            scope_query(select(AuditLog), current_user, "audit.view", AuditLog)
+            .where(AuditLog.project_id == project.id)
+            .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+            .limit(10)
+        ).all()
+    template = "projects/_detail.html" if request.headers.get("HX-Target") == "project-detail" else "projects/detail.html"
+    return render_template(template, project=project, history=history)
+
+
+@bp.get("/projects/<int:project_id>/edit")
+@login_required
+def edit(project_id):
+    project = services.get_project(current_user, project_id, "project.edit")
+    data = {key: getattr(project, key) for key in services.EDITABLE}
+    return _render_form(project, data, {}, [u.id for u in project.pms])
+
+
+@bp.post("/projects/<int:project_id>/edit")
+@login_required
+def update(project_id):
+    project = services.get_project(current_user, project_id, "project.edit")
+    data, pm_ids = _form_data()
+    try:
+        services.update_project(current_user, project, data, pm_ids)
+    except ValidationError as exc:
+        db.session.rollback()
+        project = services.get_project(current_user, project_id, "project.edit")
+        return _render_form(project, data, exc.fields, pm_ids, 422)
+    flash("Project saved.", "success")
+    return redirect_to(url_for("projects.detail", project_id=project.id))
+
+
+@bp.post("/projects/<int:project_id>/close")
+@login_required
+def close(project_id):
+    project = services.get_project(current_user, project_id, "project.close")
+    services.close_project(current_user, project)
+    flash(f"Project {project.name} is closed and archived.", "success")
+    return redirect_to(url_for("projects.detail", project_id=project.id))
+
+
+@bp.post("/projects/<int:project_id>/delete")
+@login_required
+def delete(project_id):
+    project = services.get_project(current_user, project_id, "project.delete")
+    name = project.name
+    services.delete_project(current_user, project)
+    flash(f"Project {name} deleted.", "success")
+    return redirect_to(url_for("projects.index"))
+
+

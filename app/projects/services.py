@@ -1,0 +1,334 @@
+"""Project rules (SPEC.md §3 "Projects and clients"), shared by pages and the API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, or_, select
+
+from app.auth.models import User
+from app.clients.models import Client
+from app.core.errors import ConflictError, NotFound, ValidationError
+from app.core.events import publish_project
+from app.core.money import to_money
+from app.core.permissions import can, forget_memberships, require, scope_query
+from app.core.roles import MEMBER_ROLES, PM_ROLES, ROLE_LABELS
+from app.extensions import db
+from app.notifications.services import notify
+from app.projects.models import ACTIVE, CLOSED, CREATED, STATUSES, Project, ProjectMembership
+
+EDITABLE = ("name", "client_id", "description", "address", "city", "state", "zip", "budget", "start_date", "end_date", "notes", "internal_notes")
+
+
+@dataclass
+class ProjectFilters:
+    search: str = ""
+    status: str = ""  # "" = open (created + active); "closed" = the archive; "all"
+    pm_id: int | None = None
+    client_id: int | None = None
+    sort: str = "name"
+    descending: bool = False
+
+
+SORTS = {
+    "name": Project.name,
+    "status": Project.status,
+    "start_date": Project.start_date,
+    "end_date": Project.end_date,
+    "budget": Project.budget,
+    "created_at": Project.created_at,
+    "updated_at": Project.updated_at,
+    "client": Client.name,
+}
+
+
+def visible_projects(user):
+    """select() of the projects `user` may see, with the client joined for sorting."""
+    stmt = select(Project).join(Project.client)
+    return scope_query(stmt, user, "project.view", Project)
+
+
+def filtered_projects(user, filters: ProjectFilters):
+    stmt = visible_projects(user)
+    if filters.status == "all":
+        pass
+    elif filters.status in STATUSES:
+        stmt = stmt.where(Project.status == filters.status)
+    else:
+        stmt = stmt.where(Project.status != CLOSED)
+    if filters.search:
+        term = f"%{filters.search.strip().lower()}%"
+        stmt = stmt.where(
+            or_(func.lower(Project.name).like(term), func.lower(Client.name).like(term), func.lower(Project.address).like(term), func.lower(Project.city).like(term))
+        )
+    if filters.pm_id:
+        stmt = stmt.where(
+            Project.id.in_(select(ProjectMembership.project_id).where(ProjectMembership.user_id == filters.pm_id))
+        )
+    if filters.client_id:
+        stmt = stmt.where(Project.client_id == filters.client_id)
+    column = SORTS.get(filters.sort, Project.name)
+    if filters.sort == "budget" and not can(user, "project.view_financials"):
+        column = Project.name
+    order = column.desc().nulls_last() if filters.descending else column.asc().nulls_last()
+    return stmt.order_by(order, Project.id)
+
+
+def get_project(user, project_id: int, action: str = "project.view") -> Project:
+    """The project, if it exists and `user` may do `action` on it (404 if they may not even see it)."""
+    project = db.session.get(Project, project_id)
+    if project is None or not can(user, "project.view", project):
+        raise NotFound("That project does not exist or you cannot see it.")
+    require(user, action, project)
+    return project
+
+
+def _parse_date(value, field: str, errors: dict) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        errors[field] = "Enter a date as YYYY-MM-DD."
+        return None
+
+
+def _clean(data: dict, project: Project | None) -> tuple[dict, dict]:
+    """Validated values from raw input (form or JSON) — every problem at once."""
+    errors: dict[str, str] = {}
+    values: dict = {}
+    name = str(data.get("name") or "").strip()
+    if not name:
+        errors["name"] = "Give the project a name."
+    elif len(name) > 200:
+        errors["name"] = "Keep the name under 200 characters."
+    else:
+        clash = db.session.scalar(
+            select(Project.id).where(func.lower(Project.name) == name.lower(), Project.id != (project.id if project else 0))
+        )
+        if clash:
+            errors["name"] = f"A project named {name!r} already exists. Project names must be unique."
+    values["name"] = name
+    raw_client = data.get("client_id")
+    try:
+        client_id = int(raw_client) if raw_client not in (None, "") else None
+    except (TypeError, ValueError):
+        client_id = None
+    if client_id is None or db.session.get(Client, client_id) is None:
+        errors["client_id"] = "Choose an existing client." if raw_client in (None, "") else "That client does not exist."
+    values["client_id"] = client_id
+    address = str(data.get("address") or "").strip()
+    if not address:
+        errors["address"] = "The site address is required."
+    values["address"] = address[:300]
+    for key, limit in (("city", 120), ("state", 60), ("zip", 20)):
+        values[key] = str(data.get(key) or "").strip()[:limit]
+    for key in ("description", "notes", "internal_notes"):
+        values[key] = str(data.get(key) or "").strip()
+    budget = data.get("budget")
+    if budget in (None, ""):
+        values["budget"] = None
+    else:
+        try:
+            values["budget"] = to_money(budget)
+            if values["budget"] < 0:
+                errors["budget"] = "The budget cannot be negative."
+            elif values["budget"] >= 10**10:
+                errors["budget"] = "That budget is too large."
+        except ValueError as exc:
+            errors["budget"] = str(exc)
+    values["start_date"] = _parse_date(data.get("start_date"), "start_date", errors)
+    values["end_date"] = _parse_date(data.get("end_date"), "end_date", errors)
+    if values["start_date"] and values["end_date"] and values["end_date"] < values["start_date"]:
+        errors["end_date"] = "The end date cannot be before the start date."
+    return values, errors
+
+
+def _pm_ids(raw) -> list[int] | None:
+    if raw is None:
+        return None
+    if isinstance(raw, (str, int)):
+        raw = [raw]
+    ids = []
+    for item in raw:
+        if item in ("", None):
+            continue
+        ids.append(int(item))
+    return ids
+
+
+def _validate_members(user_ids: list[int], allowed_roles, field: str) -> tuple[list[User], dict]:
+    users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all() if user_ids else []
+    found = {u.id for u in users}
+    bad = [str(i) for i in user_ids if i not in found]
+    bad += [u.username for u in users if u.role not in allowed_roles or not u.is_active]
+    if bad:
+        labels = ", ".join(ROLE_LABELS[r] for r in allowed_roles)
+        return users, {field: f"Only active users with these roles can be assigned here: {labels}. Not allowed: {', '.join(bad)}."}
+    return users, {}
+
+
+def create_project(actor, data: dict, pm_ids=None) -> Project:
+    require(actor, "project.create")
+    values, errors = _clean(data, None)
+    try:
+        pm_list = _pm_ids(pm_ids) or []
+    except (TypeError, ValueError):
+        pm_list, errors["assigned_pm_ids"] = [], "Send a list of user ids."
+    pms, member_errors = _validate_members(pm_list, PM_ROLES, "assigned_pm_ids")
+    errors.update(member_errors)
+    if not can(actor, "project.view_financials"):
+        values.pop("budget", None)
+    if errors:
+        raise ValidationError(errors)
+    project = Project(status=CREATED, **values)
+    db.session.add(project)
+    db.session.flush()
+    # A PM or trainee who creates a project is on its team, or they could not see it.
+    team = {u.id: u for u in pms}
+    if actor.role in MEMBER_ROLES:
+        team.setdefault(actor.id, actor)
+    for member in team.values():
+        _add_member(actor, project, member)
+    forget_memberships()
+    publish_project("project-created", project)
+    return project
+
+
+def update_project(actor, project: Project, data: dict, pm_ids=None, partial: bool = False) -> Project:
+    require(actor, "project.edit", project)
+    _ensure_open(project)
+    merged = {key: getattr(project, key) for key in EDITABLE}
+    incoming = {k: v for k, v in data.items() if k in EDITABLE}
+    if not can(actor, "budget.modify", project):
+        if "budget" in incoming and _budget_changed(project.budget, incoming["budget"]):
+            raise ValidationError({"budget": "Your role cannot change the budget."})
+        incoming.pop("budget", None)
+    merged.update(incoming)
+    values, errors = _clean(merged, project)
+    if errors:
+        raise ValidationError(errors)
+    for key, value in values.items():
+        if key in incoming or not partial:
+            setattr(project, key, value)
+    if pm_ids is not None:
+        try:
+            wanted = set(_pm_ids(pm_ids) or [])
+        except (TypeError, ValueError):
+            raise ValidationError({"assigned_pm_ids": "Send a list of user ids."}) from None
+        pms, member_errors = _validate_members(sorted(wanted), PM_ROLES, "assigned_pm_ids")
+        if member_errors:
+            raise ValidationError(member_errors)
+        current = {m.user_id: m for m in project.memberships if m.user.role in PM_ROLES}
+        for user_id, membership in current.items():
+            if user_id not in wanted:
+                remove_member(actor, project, membership.user, _checked=True)
+        for pm in pms:
+            if pm.id not in current:
+                _add_member(actor, project, pm)
+    db.session.flush()
+    forget_memberships()
+    publish_project("project-updated", project)
+    return project
+
+
+def _budget_changed(current, incoming) -> bool:
+    if incoming in (None, ""):
+        return current is not None
+    try:
+        return current is None or to_money(incoming) != current
+    except ValueError:
+        return True
+
+
+def _ensure_open(project: Project) -> None:
+    if project.status == CLOSED:
+        raise ConflictError("This project is closed and read-only.")
+
+
+def close_project(actor, project: Project) -> Project:
+    require(actor, "project.close", project)
+    _ensure_open(project)
+    project.status = CLOSED
+    db.session.flush()
+    publish_project("project-updated", project)
+    return project
+
+
+def delete_project(actor, project: Project) -> None:
+    require(actor, "project.delete", project)
+    audience = set()
+    from app.core.events import project_audience
+
+    audience.update(project_audience(project))
+    project_id = project.id
+    db.session.delete(project)
+    db.session.flush()
+    from app.core.events import publish
+    from app.core.roles import ADMIN
+
+    publish("project-deleted", {"id": project_id}, users=audience, roles=[ADMIN])
+
+
+def schedule_started(project: Project) -> None:
+    """Called by the schedule modules when an event or task is created: a project
+    becomes active by itself at its first schedule item, if a PM is assigned."""
+    if project.status == CREATED and project.pms:
+        project.status = ACTIVE
+        publish_project("project-updated", project)
+
+
+def _add_member(actor, project: Project, user: User) -> ProjectMembership:
+    membership = ProjectMembership(project=project, user=user)
+    db.session.add(membership)
+    db.session.flush()
+    notify(
+        user,
+        "project_assigned",
+        f"You were added to project {project.name}",
+        url_for_project(project),
+        project_id=project.id,
+        actor=actor,
+    )
+    return membership
+
+
+def add_member(actor, project: Project, user: User) -> ProjectMembership:
+    """Put a PM, trainee, designer or superintendent on the project team (admin)."""
+    require(actor, "user.manage")
+    _ensure_open(project)
+    _, errors = _validate_members([user.id], MEMBER_ROLES, "user_id")
+    if errors:
+        raise ValidationError(errors)
+    if user.id in project.member_ids:
+        raise ValidationError({"user_id": f"{user.name} is already on this project."})
+    membership = _add_member(actor, project, user)
+    forget_memberships()
+    publish_project("project-updated", project)
+    return membership
+
+
+def remove_member(actor, project: Project, user: User, _checked: bool = False) -> None:
+    if not _checked:
+        require(actor, "user.manage")
+        _ensure_open(project)
+    membership = next((m for m in project.memberships if m.user_id == user.id), None)
+    if membership is None:
+        raise NotFound(f"{user.name} is not on this project.")
+    project.memberships.remove(membership)
+    db.session.flush()
+    forget_memberships()
+    from app.core.events import publish
+
+    publish("project-deleted", {"id": project.id}, users=[user.id])  # it leaves their list
+    if not _checked:
+        publish_project("project-updated", project)
+
+
+def url_for_project(project: Project) -> str:
+    from flask import url_for
+
+    return url_for("projects.detail", project_id=project.id)

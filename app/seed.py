@@ -1,0 +1,158 @@
+"""Demo data: a believable painting company, and bulk volume for benchmarks."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import insert, select
+
+from app.auth.models import User
+from app.auth.passwords import hash_password
+from app.clients.models import Client, ClientContact
+from app.core.roles import CLIENT, DESIGNER, EMPLOYEE, PM_TRAINEE, PROJECT_MANAGER, SUPERINTENDENT
+from app.extensions import db
+from app.projects.models import ACTIVE, CLOSED, CREATED, Project, ProjectMembership
+
+DEMO_USERS = (
+    ("admin", "admin", "Kim Bray"),
+    ("pm", "project_manager_full", "Paula Martinez"),
+    ("trainee", "pm_trainee", "Tom Reyes"),
+    ("designer", "designer", "Diana Cole"),
+    ("super", "superintendent", "Sam Ortiz"),
+    ("employee", "employee", "Eli Brooks"),
+    ("client", "client", "Carla Hughes"),
+)
+CLIENTS = (
+    ("Hughes Residence", "carla@hughes.example", "(512) 555-0142", "1402 Cedar Bend Dr", "Austin", "TX", "78758"),
+    ("Lakeview HOA", "board@lakeviewhoa.example", "(512) 555-0199", "800 Lakeview Pkwy", "Austin", "TX", "78732"),
+    ("Brightline Dental", "office@brightline.example", "(512) 555-0110", "2210 S Lamar Blvd", "Austin", "TX", "78704"),
+)
+JOBS = (
+    ("Hughes interior repaint", 0, "1402 Cedar Bend Dr", ACTIVE, "18500.00"),
+    ("Hughes deck stain", 0, "1402 Cedar Bend Dr", CREATED, "4200.00"),
+    ("Lakeview clubhouse exterior", 1, "800 Lakeview Pkwy", ACTIVE, "62750.00"),
+    ("Lakeview fence staining 2025", 1, "800 Lakeview Pkwy", CLOSED, "23900.00"),
+    ("Brightline lobby refresh", 2, "2210 S Lamar Blvd", CREATED, "9800.00"),
+    ("Brightline touch-ups", 2, "2210 S Lamar Blvd", CLOSED, "1250.00"),
+)
+
+
+def seed_demo(password: str) -> bool:
+    """The small demo company. Returns False if it was already there."""
+    if db.session.scalar(select(User.id).where(User.username == "admin")):
+        return False
+    clients = []
+    for name, email, phone, street, city, state, zip_code in CLIENTS:
+        client = Client(name=name, email=email, phone=phone, billing_address=street, billing_city=city, billing_state=state, billing_zip=zip_code)
+        client.contacts.append(ClientContact(name=name.split()[0] + " office", email=email, phone=phone, is_primary=True))
+        db.session.add(client)
+        clients.append(client)
+    db.session.flush()
+    hashed = hash_password(password)
+    users = {}
+    for username, role, full_name in DEMO_USERS:
+        user = User(
+            username=username,
+            email=f"{username}@kibray.example",
+            full_name=full_name,
+            role=role,
+            password_hash=hashed,
+            client_id=clients[0].id if role == CLIENT else None,
+        )
+        db.session.add(user)
+        users[role] = user
+    db.session.flush()
+    today = date.today()
+    for index, (name, client_index, street, status, budget) in enumerate(JOBS):
+        start = today - timedelta(days=60 - index * 12)
+        project = Project(
+            name=name,
+            client_id=clients[client_index].id,
+            address=street,
+            city="Austin",
+            state="TX",
+            zip="78700",
+            status=status,
+            budget=Decimal(budget),
+            start_date=start,
+            end_date=start + timedelta(days=30),
+            description="Prep, prime and two finish coats." if "repaint" in name or "exterior" in name else "Clean, sand and stain.",
+            internal_notes="Owner asked for low-VOC products; margin target 32%.",
+            progress_percent={CREATED: 0, ACTIVE: 45, CLOSED: 100}[status],
+        )
+        db.session.add(project)
+        db.session.flush()
+        for role in (PROJECT_MANAGER, SUPERINTENDENT) + ((DESIGNER, PM_TRAINEE) if index % 2 == 0 else ()):
+            db.session.add(ProjectMembership(project_id=project.id, user_id=users[role].id))
+    db.session.flush()
+    return True
+
+
+def seed_bulk(scale: int, password: str) -> dict:
+    """N× (2 clients, 20 projects, 3 users), inserted in bulk (no audit rows: seed data)."""
+    rng = random.Random(scale)
+    run = uuid.uuid4().hex[:6]
+    hashed = hash_password(password)
+    client_rows = [
+        {"name": f"Client {run}-{i:05d}", "email": f"c{i}-{run}@clients.example", "phone": "", "billing_address": f"{100 + i} Main St", "billing_city": "Austin", "billing_state": "TX", "billing_zip": "78701", "notes": ""}
+        for i in range(2 * scale)
+    ]
+    client_ids = list(db.session.scalars(insert(Client).returning(Client.id), client_rows))
+    roles = [PROJECT_MANAGER, PROJECT_MANAGER, PM_TRAINEE, DESIGNER, SUPERINTENDENT, EMPLOYEE, EMPLOYEE, EMPLOYEE, CLIENT]
+    user_rows = []
+    for i in range(3 * scale):
+        role = roles[i % len(roles)]
+        user_rows.append(
+            {
+                "username": f"user-{run}-{i:05d}",
+                "email": f"user-{run}-{i:05d}@kibray.example",
+                "full_name": f"{rng.choice(['Ana', 'Ben', 'Cruz', 'Dee', 'Eve', 'Finn', 'Gus', 'Hana'])} {rng.choice(['Lopez', 'Nguyen', 'Smith', 'Patel', 'Kim', 'Garcia'])} {i}",
+                "role": role,
+                "password_hash": hashed,
+                "client_id": rng.choice(client_ids) if role == CLIENT else None,
+                "is_active_flag": True,
+                "must_change_password": False,
+                "session_epoch": 0,
+            }
+        )
+    users = list(db.session.execute(insert(User).returning(User.id, User.role), user_rows))
+    members = [u.id for u in users if u.role in (PROJECT_MANAGER, PM_TRAINEE, DESIGNER, SUPERINTENDENT)]
+    pms = [u.id for u in users if u.role == PROJECT_MANAGER]
+    demo_pm = db.session.scalar(select(User.id).where(User.username == "pm"))
+    streets = ["Oak", "Maple", "Cedar", "Elm", "Pecan", "Willow", "Riverside", "Congress", "Guadalupe", "Lamar"]
+    kinds = ["interior repaint", "exterior repaint", "deck stain", "cabinet refinish", "fence stain", "trim and doors", "touch-ups"]
+    project_rows = []
+    today = date.today()
+    for i in range(20 * scale):
+        start = today - timedelta(days=rng.randint(-60, 400))
+        project_rows.append(
+            {
+                "name": f"{rng.choice(streets)} {rng.choice(kinds)} {run}-{i:05d}",
+                "description": "Bulk benchmark project.",
+                "client_id": rng.choice(client_ids),
+                "status": rng.choice([CREATED, ACTIVE, ACTIVE, ACTIVE, CLOSED]),
+                "address": f"{rng.randint(100, 9999)} {rng.choice(streets)} St",
+                "city": "Austin",
+                "state": "TX",
+                "zip": "787%02d" % rng.randint(0, 99),
+                "budget": Decimal(rng.randint(800, 250000)) + Decimal("0.50"),
+                "start_date": start,
+                "end_date": start + timedelta(days=rng.randint(3, 120)),
+                "progress_percent": rng.randint(0, 100),
+                "notes": "",
+                "internal_notes": "",
+            }
+        )
+    project_ids = list(db.session.scalars(insert(Project).returning(Project.id), project_rows))
+    membership_rows = []
+    for index, project_id in enumerate(project_ids):
+        team = {rng.choice(pms)} if pms else set()
+        team.update(rng.sample(members, k=min(2, len(members))))
+        if demo_pm and index % 10 == 0:
+            team.add(demo_pm)
+        membership_rows.extend({"project_id": project_id, "user_id": uid} for uid in team)
+    db.session.execute(insert(ProjectMembership), membership_rows)
+    return {"clients": len(client_ids), "users": len(users), "projects": len(project_ids), "memberships": len(membership_rows)}

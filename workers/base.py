@@ -1,0 +1,55 @@
+"""Run job functions inside the app: a context, one commit per job, a named actor."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+
+from flask import has_app_context
+
+log = logging.getLogger(__name__)
+_app = None
+_pid = None
+
+
+def job_app():
+    """The app for jobs in this process, built on first use (never at import)."""
+    global _app
+    if _app is None:
+        from app import create_app
+
+        _app = create_app()
+    return _app
+
+
+def job(func):
+    """Decorator for job functions: app context, commit on success, rollback on error."""
+
+    @functools.wraps(func)
+    def run(*args, **kwargs):
+        if has_app_context():
+            return _run(func, args, kwargs)
+        with job_app().app_context():
+            return _run(func, args, kwargs)
+
+    return run
+
+
+def _run(func, args, kwargs):
+    global _pid
+    from app.core.audit import acting_as
+    from app.extensions import db
+
+    if _pid is not None and _pid != os.getpid():
+        db.engine.dispose(close=False)  # forked work-horse: never share the parent's connections
+    _pid = os.getpid()
+    with acting_as(f"job:{func.__name__}", "system"):
+        try:
+            result = func(*args, **kwargs)
+            db.session.commit()
+            return result
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", func.__name__)
+            raise
