@@ -64,7 +64,7 @@ class RedisSessionInterface(SessionInterface):
         ttl = app.config["SESSION_IDLE_SECONDS"]
         key = self._key(app, session.sid)
         if session.modified or session.new or session.old_sid:
-            store.setex(key, ttl, _serializer.dumps(dict(session)))
+            store.set(key, _serializer.dumps(dict(session)), ex=ttl)
         else:
             store.expire(key, ttl)  # idle timeout counts from the last request
         if session.new or session.old_sid:

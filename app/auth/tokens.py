@@ -110,7 +110,7 @@ def revoke(access_claims_jti: str | None, access_exp: int | None, refresh_token:
     """Log out: revoke the refresh token's family and block the access token until it expires."""
     if access_claims_jti and access_exp:
         ttl = max(1, int(access_exp - datetime.now(timezone.utc).timestamp()))
-        redis_store.client.setex(redis_store.key("revoked-access", access_claims_jti), ttl, 1)
+        redis_store.client.set(redis_store.key("revoked-access", access_claims_jti), 1, ex=ttl)
     if refresh_token:
         try:
             claims = _decode(refresh_token, "refresh")

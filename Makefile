@@ -1,0 +1,59 @@
+# Kibray ERP — the commands a newcomer needs. `make run` and `make test` set up
+# everything they need themselves (virtualenv, packages, services, Chromium).
+PY ?= python3.11
+VENV ?= .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+
+.PHONY: run test test-fast e2e lint fmt bench bench-sse setup services chromium migrate check-migrations clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+setup: $(VENV)/.installed
+
+services:
+	bash scripts/ensure_services.sh
+
+chromium:
+	bash scripts/ensure_chromium.sh
+
+## run: the app, embedded (SQLite + in-process Redis stand-in), with demo data
+run: setup
+	bash scripts/run_embedded.sh
+
+## test: the whole suite on real PostgreSQL + Redis, browser tests included
+test: setup services chromium
+	$(BIN)/python -m pytest
+
+test-fast: setup services
+	$(BIN)/python -m pytest -m "not e2e"
+
+e2e: setup services chromium
+	$(BIN)/python -m pytest -m e2e
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: setup
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## bench: seed volume into PostgreSQL and report p50/p95 per page and endpoint
+bench: setup services
+	$(BIN)/python scripts/bench.py
+
+bench-sse: setup services
+	$(BIN)/python scripts/bench_sse.py
+
+check-migrations: setup services
+	bash scripts/check_migrations.sh
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,177 @@
+"""Test fixtures. The suite runs against the machine's real PostgreSQL and Redis (a
+separate `kibray_test` database and Redis db 15); each test runs inside a transaction
+that is rolled back at the end. Under CI (CI=true) unreachable services fail the run;
+elsewhere the suite falls back to the embedded stand-ins and says so loudly."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import warnings
+
+import pytest
+from flask.testing import FlaskClient
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kibray_test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _services_up() -> tuple[bool, str]:
+    import psycopg
+    import redis
+    from sqlalchemy.engine import make_url
+
+    url = make_url(TEST_DATABASE_URL)
+    try:
+        admin = psycopg.connect(
+            host=url.host, port=url.port or 5432, user=url.username, password=url.password or None, dbname="postgres", autocommit=True, connect_timeout=3
+        )
+        with admin:
+            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)).fetchone()
+            if not exists:
+                admin.execute(f'CREATE DATABASE "{url.database}"')
+    except Exception as exc:  # noqa: BLE001 - reported below
+        return False, f"PostgreSQL unreachable: {exc}"
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=3).ping()
+    except Exception as exc:  # noqa: BLE001
+        return False, f"Redis unreachable: {exc}"
+    return True, ""
+
+
+def pytest_configure(config):
+    ok, why = _services_up()
+    os.environ["APP_ENV"] = "test"
+    if ok:
+        os.environ["DATABASE_URL"] = TEST_DATABASE_URL
+        os.environ["REDIS_URL"] = TEST_REDIS_URL
+        config.kibray_backend = "postgresql+redis"
+    else:
+        if os.environ.get("CI"):
+            raise pytest.UsageError(f"CI needs real PostgreSQL and Redis: {why}")
+        os.environ.pop("DATABASE_URL", None)
+        os.environ.pop("REDIS_URL", None)
+        config.kibray_backend = "EMBEDDED FALLBACK (SQLite + fakeredis)"
+        warnings.warn(f"!!! tests fell back to embedded stand-ins: {why}", stacklevel=1)
+
+
+def pytest_report_header(config):
+    return f"kibray test backend: {getattr(config, 'kibray_backend', '?')}"
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: its own app context,
+    `g` and database session (on the test's connection, so it sees the test's rows).
+    Afterwards the test's own session is expired so it reads what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        from flask import has_app_context
+
+        if has_app_context():
+            from app.extensions import db as _db
+
+            _db.session.expire_all()
+        return response
+
+
+@pytest.fixture(scope="session")
+def app():
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db as _db
+
+    app = create_app({"WTF_CSRF_ENABLED": False, "REDIS_KEY_PREFIX": "kibray-test"}, env_name="test")
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+            _db.drop_all()
+        upgrade()
+    return app
+
+
+@pytest.fixture()
+def db(app):
+    """The database, inside a transaction rolled back after the test. Commits made by
+    requests and jobs become savepoints of it."""
+    from app.extensions import db as _db
+    from app.extensions import redis_store
+
+    with app.app_context():
+        engine = _db.engine
+        connection = engine.connect()
+        outer = connection.begin()
+        engines = _db.engines
+        engines[None] = connection
+        _db.session.remove()
+        _db.session.configure(join_transaction_mode="create_savepoint")
+        redis_store.client.flushdb()
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            engines[None] = engine
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture()
+def client(app, db):
+    return app.test_client()
+
+
+@pytest.fixture()
+def login_as(client, db):
+    """login_as(role_or_user) → the user, signed in on `client` (a real session)."""
+    from tests.factories import make_user
+
+    def _login(who, **kwargs):
+        user = make_user(who, **kwargs) if isinstance(who, str) else who
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return _login
+
+
+@pytest.fixture()
+def count_queries(app):
+    """with count_queries() as counted: ...; counted.n is the number of SQL statements."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def _count():
+        from app.extensions import db as _db
+
+        class Counter:
+            n = 0
+            statements: list[str] = []
+
+        counter = Counter()
+        counter.statements = []
+        target = _db.engines[None]
+
+        def _before(conn, cursor, statement, parameters, context, executemany):
+            counter.n += 1
+            counter.statements.append(statement)
+
+        event.listen(target, "before_cursor_execute", _before)
+        try:
+            yield counter
+        finally:
+            event.remove(target, "before_cursor_execute", _before)
+
+    return _count
+
+
+def bearer(client, user, password=None):
+    """Sign `user` in through the JSON API; the Authorization header for later calls."""
+    from tests.factories import PASSWORD
+
+    response = client.post("/api/auth/login/", json={"username": user.username, "password": password or PASSWORD})
+    assert response.status_code == 200, response.json
+    return {"Authorization": "Bearer " + response.json["data"]["access_token"]}
