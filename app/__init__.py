@@ -200,6 +200,8 @@ def _register_request_hooks(app: Flask) -> None:
             from flask import redirect
 
             return redirect(request.url.replace("http://", "https://", 1), 301)
+        if request.path.startswith("/api/health/"):
+            return None  # the platform's probes: never limited, never dependent on Redis
         if request.path.startswith("/api/"):
             g.audit_user = current_user if current_user.is_authenticated else None
             limited = check_api_rate()

@@ -18,6 +18,9 @@ _KEY = "kibray_after_commit"
 def after_commit(callback) -> None:
     from app.extensions import db
 
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so a later rollback() really ends it and drops the callback
     db.session.info.setdefault(_KEY, []).append(callback)
 
 
@@ -31,6 +34,9 @@ def install(session_class) -> None:
             except Exception:  # one failed side effect must not hide the others
                 log.exception("after-commit side effect failed")
 
-    @event.listens_for(session_class, "after_rollback")
-    def _drop(session):
-        session.info.pop(_KEY, None)
+    @event.listens_for(session_class, "after_soft_rollback")
+    def _drop(session, previous_transaction):
+        # Fires for every rollback(), even one that had no SQL to undo; only the
+        # outermost transaction's rollback discards the queued side effects.
+        if previous_transaction.parent is None:
+            session.info.pop(_KEY, None)

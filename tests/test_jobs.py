@@ -1,0 +1,98 @@
+"""Background jobs: enqueued only after the commit, run by a real RQ worker on Redis."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+from rq import SimpleWorker
+from sqlalchemy import func, select
+
+from app.auth.models import RefreshToken
+from app.core.jobs import enqueue, get_queue
+from app.core.models import utcnow
+from tests.factories import make_user
+from workers.maintenance import purge_expired_tokens
+
+
+def _tokens(db, user, expired: int, live: int):
+    now = utcnow()
+    for i in range(expired + live):
+        db.session.add(
+            RefreshToken(jti=f"{user.id}-{i}", family="f", user_id=user.id, expires_at=now + timedelta(days=-1 if i < expired else 1))
+        )
+    db.session.flush()
+
+
+def _count(db):
+    return db.session.scalar(select(func.count()).select_from(RefreshToken))
+
+
+def test_job_is_queued_only_after_commit(app, db):
+    queue = get_queue("default")
+    with app.test_request_context():
+        enqueue(purge_expired_tokens)
+        assert queue.count == 0  # nothing leaves before the commit
+        db.session.rollback()
+    assert queue.count == 0  # …and nothing at all after a rollback
+    with app.test_request_context():
+        enqueue(purge_expired_tokens)
+        db.session.commit()
+    assert queue.count == 1
+
+
+def test_worker_runs_the_job_against_the_database(app, db):
+    user = make_user("employee")
+    _tokens(db, user, expired=3, live=2)
+    with app.test_request_context():
+        enqueue(purge_expired_tokens)
+        db.session.commit()
+    queue = get_queue("default")
+    worker = SimpleWorker([queue], connection=queue.connection)
+    assert worker.work(burst=True)
+    job = queue.finished_job_registry.get_job_ids()
+    assert len(job) == 1
+    assert _count(db) == 2
+
+
+def test_failed_job_is_recorded_for_admins(app, db):
+    queue = get_queue("default")
+    job = queue.enqueue("workers.maintenance.no_such_job")
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    assert job.id in queue.failed_job_registry.get_job_ids()
+
+
+def test_embedded_mode_runs_jobs_in_process_after_commit(tmp_path):
+    """No DATABASE_URL / REDIS_URL: SQLite, the in-process Redis stand-in, inline jobs."""
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.extensions import db as embedded_db
+
+    app = create_app(
+        {
+            "DATABASE_URL": None,
+            "REDIS_URL": None,
+            "EMBEDDED": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/embedded.db",
+            "MEDIA_ROOT": str(tmp_path / "media"),
+            "REDIS_KEY_PREFIX": "kibray-embedded-test",
+        },
+        env_name="test",
+    )
+    with app.app_context():
+        upgrade()
+        assert app.test_client().get("/health/").json["status"] == "healthy"
+        user = make_user("employee")
+        _tokens(embedded_db, user, expired=2, live=1)
+        embedded_db.session.commit()
+        with app.test_request_context():
+            enqueue(purge_expired_tokens)
+            embedded_db.session.commit()
+        deadline = time.time() + 5
+        while _count(embedded_db) != 1 and time.time() < deadline:
+            time.sleep(0.05)
+            embedded_db.session.rollback()
+        assert _count(embedded_db) == 1
+        embedded_db.session.remove()
+        embedded_db.engine.dispose()
