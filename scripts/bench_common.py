@@ -1,0 +1,280 @@
+"""Shared pieces of the benchmarks (scripts/bench.py, scripts/bench_sse.py): the bench
+database and Redis, gunicorn start/stop, sign-in and percentiles.
+
+The benchmarks run the real stack: PostgreSQL (`kibray_bench`, override with
+BENCH_DATABASE_URL), Redis db 8 (BENCH_REDIS_URL) and gunicorn with gevent workers.
+The app runs with APP_ENV=test (fixed secret, relaxed API rate limits; CSRF stays on).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench-results"
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kibray_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
+KEY_PREFIX = "kibray-bench"
+PASSWORD = "Kibray!2026"  # noqa: S105 - the demo accounts' documented password
+SCALE = int(os.environ.get("BENCH_SCALE", "100"))
+
+
+def app_env(**extra: str) -> dict:
+    """Environment for the app's subprocesses (flask CLI, gunicorn)."""
+    env = dict(os.environ)
+    for name in ("SECRET_KEY", "SENTRY_DSN", "DEBUG", "SECURE_SSL_REDIRECT"):
+        env.pop(name, None)
+    env.update(
+        APP_ENV="test",
+        FLASK_APP="wsgi",
+        DATABASE_URL=DATABASE_URL,
+        REDIS_URL=REDIS_URL,
+        REDIS_KEY_PREFIX=KEY_PREFIX,
+        LOG_LEVEL="WARNING",
+        MEDIA_ROOT=str(ROOT / "instance" / "bench-media"),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def _admin_connection():
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(DATABASE_URL)
+    conn = psycopg.connect(
+        host=url.host or "127.0.0.1",
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password or None,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=5,
+    )
+    return conn, url.database
+
+
+def database_seeded() -> bool:
+    """True if the bench database exists and holds the --scale data."""
+    import psycopg
+
+    conn, name = _admin_connection()
+    with conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            return False
+    from sqlalchemy.engine import make_url
+
+    url = make_url(DATABASE_URL)
+    try:
+        with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password or None, dbname=name) as c:
+            return c.execute("SELECT count(*) FROM projects").fetchone()[0] >= 20 * SCALE
+    except psycopg.Error:
+        return False
+
+
+def prepare_database(scale: int = SCALE) -> dict:
+    """Drop and create the bench database, empty Redis db 8, migrate, seed --scale data."""
+    import redis
+
+    conn, name = _admin_connection()
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name or ""):
+        raise SystemExit(f"refusing to drop a database with an unusual name: {name!r}")
+    if name in {"postgres", "template0", "template1"}:
+        raise SystemExit(f"refusing to drop {name!r}")
+    with conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    env = app_env()
+    started = time.perf_counter()
+    run([str(BIN / "flask"), "db", "upgrade"], env)
+    migrated = time.perf_counter()
+    output = run([str(BIN / "flask"), "seed-demo", "--scale", str(scale)], env)
+    seeded = time.perf_counter()
+    counts = table_counts()
+    print(output.strip().splitlines()[-1])
+    _analyze()
+    return {"migrate_s": round(migrated - started, 2), "seed_s": round(seeded - migrated, 2), "rows": counts}
+
+
+def _db_connection():
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    url = make_url(DATABASE_URL)
+    return psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password or None, dbname=url.database, autocommit=True)
+
+
+def _analyze() -> None:
+    """Fresh planner statistics, as autovacuum would have them after a while."""
+    with _db_connection() as c:
+        c.execute("VACUUM ANALYZE")
+
+
+def table_counts() -> dict:
+    with _db_connection() as c:
+        return {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("users", "clients", "projects", "project_memberships")}  # noqa: S608
+
+
+def run(cmd: list[str], env: dict) -> str:
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)  # noqa: S603
+    if done.returncode:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"command failed ({done.returncode}): {' '.join(cmd)}")
+    return done.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """`gunicorn -c gunicorn.conf.py wsgi:app` in its own process group; always stopped."""
+
+    def __init__(self, workers: int, log_name: str, **env: str):
+        self.port = free_port()
+        self.workers = workers
+        self.env = app_env(PORT=str(self.port), GUNICORN_WORKERS=str(workers), **env)
+        RESULTS.mkdir(exist_ok=True)
+        self.log_path = RESULTS / f"{log_name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Gunicorn:
+        log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
+        self.proc = subprocess.Popen(  # noqa: S603
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self, timeout: float = 30) -> None:
+        import requests
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited early; see {self.log_path}")
+            try:
+                if requests.get(self.base + "/health/", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"gunicorn did not answer /health/ within {timeout}s; see {self.log_path}")
+
+    def worker_pids(self) -> list[int]:
+        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True, check=False)  # noqa: S603,S607
+        return [int(p) for p in out.stdout.split()]
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=5)
+        except ProcessLookupError:
+            pass
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    if not match:
+        raise SystemExit("no csrf_token in the login form")
+    return match.group(1)
+
+
+def sign_in(base: str, username: str):
+    """A requests.Session signed in through the login form (CSRF token included)."""
+    import requests
+
+    session = requests.Session()
+    page = session.get(base + "/login", timeout=10)
+    response = session.post(
+        base + "/login",
+        data={"username": username, "password": PASSWORD, "csrf_token": csrf_token(page.text)},
+        allow_redirects=False,
+        timeout=10,
+    )
+    if response.status_code != 302:
+        raise SystemExit(f"sign-in as {username} failed: HTTP {response.status_code}")
+    return session
+
+
+def api_token(base: str, username: str) -> str:
+    import requests
+
+    response = requests.post(base + "/api/auth/login/", json={"username": username, "password": PASSWORD}, timeout=10)
+    response.raise_for_status()
+    return response.json()["data"]["access_token"]
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
+def summary(values_ms: list[float]) -> dict:
+    return {
+        "n": len(values_ms),
+        "p50_ms": round(percentile(values_ms, 50), 2),
+        "p95_ms": round(percentile(values_ms, 95), 2),
+        "max_ms": round(max(values_ms), 2),
+    }
+
+
+def machine() -> dict:
+    cpu = ""
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))  # noqa: SIM115
+    except (OSError, StopIteration):
+        pass
+    pg = ""
+    try:
+        with _db_connection() as c:
+            pg = c.execute("SHOW server_version").fetchone()[0]
+    except Exception:  # noqa: BLE001 - informational only
+        pass
+    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "postgresql": pg, "kernel": platform.release()}
+
+
+def write_results(name: str, data: dict) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    data = {"when": stamp, "machine": machine(), **data}
+    path = RESULTS / f"{name}-{stamp}.json"
+    path.write_text(json.dumps(data, indent=2))
+    (RESULTS / f"{name}-latest.json").write_text(json.dumps(data, indent=2))
+    return path
