@@ -4,6 +4,7 @@ from flask import Blueprint, Flask, abort, request
 from flask_login import current_user
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+EMBEDDED_URL = "redis://embedded"
 
 from app.admin import routes  # noqa: E402,F401
 
@@ -20,8 +21,22 @@ def register_rq_dashboard(app: Flask) -> None:
         app.config["RQ_DASHBOARD_REDIS_URL"] = app.config["REDIS_URL"]
         rq_web.setup_rq_connection(app)
     else:
-        app.config["RQ_DASHBOARD_REDIS_URL"] = ("redis://embedded",)
-        app.redis_conn = app.extensions["kibray_redis"]  # the in-process stand-in
+        # Embedded mode: rq-dashboard connects by URL; route our placeholder URL to the
+        # in-process stand-in every time it reconnects.
+        app.config["RQ_DASHBOARD_REDIS_URL"] = (EMBEDDED_URL,)
+        app.redis_conn = app.extensions["kibray_redis"]
+        if not getattr(rq_web.from_url, "kibray_embedded", False):
+            real_from_url = rq_web.from_url
+
+            def from_url(url, **kwargs):
+                if url == EMBEDDED_URL:
+                    from flask import current_app
+
+                    return None, current_app.extensions["kibray_redis"]
+                return real_from_url(url, **kwargs)
+
+            from_url.kibray_embedded = True
+            rq_web.from_url = from_url
 
     @app.before_request
     def _rq_dashboard_admins_only():
