@@ -26,14 +26,18 @@ def _services_up() -> tuple[bool, str]:
         admin = psycopg.connect(
             host=url.host, port=url.port or 5432, user=url.username, password=url.password or None, dbname="postgres", autocommit=True, connect_timeout=3
         )
-        with admin:
+        try:
             exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)).fetchone()
             if not exists:
                 admin.execute(f'CREATE DATABASE "{url.database}"')
+        finally:
+            admin.close()
     except Exception as exc:  # noqa: BLE001 - reported below
         return False, f"PostgreSQL unreachable: {exc}"
     try:
-        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=3).ping()
+        probe = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=3)
+        probe.ping()
+        probe.close()
     except Exception as exc:  # noqa: BLE001
         return False, f"Redis unreachable: {exc}"
     return True, ""
@@ -88,7 +92,9 @@ def app():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             _db.drop_all()
         upgrade()
-    return app
+    yield app
+    with app.app_context():
+        _db.engine.dispose()  # close pooled connections now, not at interpreter exit
 
 
 @pytest.fixture()
