@@ -13,6 +13,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(rotate_key_command)
+    app.cli.add_command(capacity_command)
 
 
 @click.command("create-user")
@@ -96,3 +97,20 @@ def rotate_key_command():
             updated += 1
     db.session.commit()
     click.echo(f"Re-encrypted {updated} value(s).")
+
+
+@click.command("capacity-check")
+def capacity_command():
+    """Database connections, Redis memory and queue lengths against the alert limits."""
+    from app.core.monitoring import alerts, measure
+
+    figures = measure()
+    click.echo(f"database connections: {figures['db_connections']}")
+    click.echo(f"redis memory / limit: {figures['redis_memory_ratio'] if figures['redis_memory_ratio'] is not None else 'no limit set'}")
+    for name, length in figures["queues"].items():
+        click.echo(f"queue {name}: {length}")
+    found = alerts(figures)
+    for message in found:
+        click.echo(f"ALERT: {message}")
+    if found:
+        raise SystemExit(1)

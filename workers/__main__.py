@@ -20,6 +20,7 @@ log = logging.getLogger("workers")
 PERIODIC = {
     # job id: (function path, every)
     "periodic:purge-expired-tokens": ("workers.maintenance.purge_expired_tokens", timedelta(hours=6)),
+    "periodic:check-capacity": ("workers.monitoring.check_capacity", timedelta(minutes=1)),
 }
 
 
