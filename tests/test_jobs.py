@@ -96,3 +96,17 @@ def test_embedded_mode_runs_jobs_in_process_after_commit(tmp_path):
         assert _count(embedded_db) == 1
         embedded_db.session.remove()
         embedded_db.engine.dispose()
+
+
+def test_periodic_jobs_schedule_each_slot_once_and_reschedule_themselves(app, db):
+    from workers.periodic import schedule_all, schedule_next
+
+    queue = get_queue("default")
+    first = schedule_all(queue)
+    assert schedule_all(queue) == first  # a second worker starting adds nothing
+    assert sorted(queue.scheduled_job_registry.get_job_ids()) == sorted(first)
+    # Run one tick now (as the scheduler would when its time comes).
+    job = queue.enqueue("workers.periodic.tick", "check-capacity")
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    assert job.id in queue.finished_job_registry.get_job_ids()
+    assert schedule_next(queue, "check-capacity") in queue.scheduled_job_registry.get_job_ids()

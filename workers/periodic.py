@@ -1,0 +1,52 @@
+"""Periodic jobs on RQ's scheduler. Each run schedules the next one; the next job's id is
+its time slot, so several workers starting at once schedule each slot only once."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from datetime import UTC, datetime
+
+from rq.job import Job
+
+PERIODIC = {
+    # name: (function path, every N seconds)
+    "purge-expired-tokens": ("workers.maintenance.purge_expired_tokens", 6 * 3600),
+    "check-capacity": ("workers.monitoring.check_capacity", 60),
+}
+
+
+def schedule_next(queue, name: str, now: float | None = None) -> str:
+    """Schedule the next run of `name` (idempotent for its time slot); returns the job id."""
+    _path, every = PERIODIC[name]
+    now = time.time() if now is None else now
+    slot = int(now // every) + 1
+    job_id = f"periodic-{name}-{slot}"
+    if not Job.exists(job_id, connection=queue.connection):
+        at = datetime.fromtimestamp(slot * every, tz=UTC)
+        queue.enqueue_at(at, "workers.periodic.tick", name, job_id=job_id)
+    return job_id
+
+
+def schedule_all(queue) -> list[str]:
+    return [schedule_next(queue, name) for name in PERIODIC]
+
+
+def tick(name: str):
+    """Run one periodic job, then schedule its next run."""
+    from rq import get_current_job
+
+    path, _every = PERIODIC[name]
+    module, func = path.rsplit(".", 1)
+    try:
+        return getattr(importlib.import_module(module), func)()
+    finally:
+        current = get_current_job()
+        if current is not None:
+            schedule_next(_queue_of(current), name)
+
+
+def _queue_of(job):
+    from rq import Queue
+
+    return Queue(job.origin, connection=job.connection)
