@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("clients", __name__)
 
-from app.clients import api  # noqa: E402,F401
+from app.clients import api, routes  # noqa: E402,F401

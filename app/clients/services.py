@@ -1,0 +1,102 @@
+"""Client company rules: unique name, valid contact details; shared by pages and API."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, or_, select
+
+from app.clients.models import Client, ClientContact
+from app.core.errors import NotFound, ValidationError
+from app.core.permissions import require
+from app.extensions import db
+
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+FIELDS = {"name": 200, "email": 254, "phone": 40, "billing_address": 300, "billing_city": 120, "billing_state": 60, "billing_zip": 20}
+
+
+def search_clients(term: str = ""):
+    stmt = select(Client)
+    if term:
+        like = f"%{term.strip().lower()}%"
+        stmt = stmt.where(or_(func.lower(Client.name).like(like), func.lower(Client.email).like(like)))
+    return stmt.order_by(Client.name, Client.id)
+
+
+def get_client(actor, client_id: int) -> Client:
+    require(actor, "client.view")
+    client = db.session.get(Client, client_id)
+    if client is None:
+        raise NotFound("That client does not exist.")
+    return client
+
+
+def _clean(data: dict, client: Client | None) -> tuple[dict, dict]:
+    values, errors = {}, {}
+    for key, limit in FIELDS.items():
+        values[key] = str(data.get(key) or "").strip()[:limit]
+    values["notes"] = str(data.get("notes") or "").strip()
+    tax_id = str(data.get("tax_id") or "").strip()
+    values["tax_id"] = tax_id or None
+    if not values["name"]:
+        errors["name"] = "Give the client's company or household name."
+    elif db.session.scalar(
+        select(Client.id).where(func.lower(Client.name) == values["name"].lower(), Client.id != (client.id if client else 0))
+    ):
+        errors["name"] = f"A client named {values['name']!r} already exists."
+    if values["email"] and not EMAIL_RE.match(values["email"]):
+        errors["email"] = "Enter a valid email address."
+    return values, errors
+
+
+def create_client(actor, data: dict) -> Client:
+    require(actor, "client.edit")
+    values, errors = _clean(data, None)
+    contact_name = str(data.get("contact_name") or "").strip()
+    if errors:
+        raise ValidationError(errors)
+    client = Client(**values)
+    if contact_name:
+        client.contacts.append(
+            ClientContact(name=contact_name[:160], email=values["email"], phone=values["phone"], is_primary=True)
+        )
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def update_client(actor, client: Client, data: dict) -> Client:
+    require(actor, "client.edit")
+    values, errors = _clean(data, client)
+    if errors:
+        raise ValidationError(errors)
+    if not data.get("tax_id"):
+        values.pop("tax_id")  # an empty field keeps the stored (never displayed) value
+    for key, value in values.items():
+        setattr(client, key, value)
+    db.session.flush()
+    return client
+
+
+def add_contact(actor, client: Client, data: dict) -> ClientContact:
+    require(actor, "client.edit")
+    name = str(data.get("name") or "").strip()
+    email = str(data.get("email") or "").strip()
+    errors = {}
+    if not name:
+        errors["contact_name"] = "Give the contact's name."
+    if email and not EMAIL_RE.match(email):
+        errors["contact_email"] = "Enter a valid email address."
+    if errors:
+        raise ValidationError(errors)
+    contact = ClientContact(
+        client=client,
+        name=name[:160],
+        title=str(data.get("title") or "").strip()[:120],
+        email=email[:254],
+        phone=str(data.get("phone") or "").strip()[:40],
+        is_primary=not client.contacts,
+    )
+    db.session.add(contact)
+    db.session.flush()
+    return contact
