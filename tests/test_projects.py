@@ -188,3 +188,16 @@ def test_database_refuses_end_before_start(db):
     with pytest.raises(IntegrityError):
         with db.session.begin_nested():
             make_project(start_date=date(2026, 5, 2), end_date=date(2026, 5, 1))
+
+
+def test_trainee_creates_projects_without_setting_the_budget(client, login_as, db):
+    login_as("pm_trainee")
+    company = make_client()
+    form = client.get("/projects/new")
+    assert 'name="budget"' not in form.text and "set by a project manager" in form.text
+    before = count(db)
+    forged = client.post("/projects", data={"name": "Trainee job", "client_id": company.id, "address": "1 A St", "budget": "5000"})
+    assert forged.status_code == 422 and "cannot set the budget" in forged.text
+    assert count(db) == before
+    assert client.post("/projects", data={"name": "Trainee job", "client_id": company.id, "address": "1 A St"}).status_code == 303
+    assert db.session.scalar(select(Project.budget).where(Project.name == "Trainee job")) is None

@@ -3,7 +3,7 @@ and the audit log (admin: everything; a PM: the entries of their own projects)."
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -49,11 +49,22 @@ def users():
     stmt = select(User).order_by(User.username)
     if q:
         term = f"%{q.lower()}%"
-        stmt = stmt.where(or_(func.lower(User.username).like(term), func.lower(User.email).like(term), func.lower(User.full_name).like(term)))
+        stmt = stmt.where(
+            or_(
+                func.lower(User.username).like(term),
+                func.lower(User.email).like(term),
+                func.lower(User.full_name).like(term),
+            )
+        )
     if role in ROLES:
         stmt = stmt.where(User.role == role)
     page_arg = request.args.get("page", "1")
-    page = db.paginate(stmt, page=int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1, per_page=USERS_PER_PAGE, error_out=False)
+    page = db.paginate(
+        stmt,
+        page=int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1,
+        per_page=USERS_PER_PAGE,
+        error_out=False,
+    )
     template = "admin/_users.html" if request.headers.get("HX-Target") == "user-results" else "admin/users.html"
     return render_template(template, page=page, q=q, role=role, roles=ROLES)
 
@@ -86,9 +97,15 @@ def new_user():
         except ValidationError as exc:
             errors = exc.fields
         else:
-            invite = url_for("auth.accept_invite", token=accounts.invite_token(user), _external=True) if one_time is None else None
+            invite = (
+                url_for("auth.accept_invite", token=accounts.invite_token(user), _external=True)
+                if one_time is None
+                else None
+            )
             return render_template("admin/user_created.html", user=user, one_time=one_time, invite=invite)
-    return render_template("admin/user_form.html", data=data, errors=errors, roles=ROLES, clients=_clients()), (422 if errors else 200)
+    return render_template("admin/user_form.html", data=data, errors=errors, roles=ROLES, clients=_clients()), (
+        422 if errors else 200
+    )
 
 
 @bp.get("/users/<int:user_id>")
@@ -96,9 +113,16 @@ def new_user():
 @permission_required("user.manage")
 def user_detail(user_id):
     user = _user(user_id)
-    memberships = db.session.scalars(
-        select(Project).join(Project.memberships).where(Project.memberships.any(user_id=user.id)).order_by(Project.name)
-    ).unique().all()
+    memberships = (
+        db.session.scalars(
+            select(Project)
+            .join(Project.memberships)
+            .where(Project.memberships.any(user_id=user.id))
+            .order_by(Project.name)
+        )
+        .unique()
+        .all()
+    )
     return render_template("admin/user_detail.html", user=user, roles=ROLES, memberships=memberships, errors={})
 
 
@@ -170,9 +194,13 @@ def team(project_id):
             project = projects.get_project(current_user, project_id)
             errors = exc.fields
     candidates = db.session.scalars(
-        select(User).where(User.role.in_(MEMBER_ROLES), User.is_active_flag.is_(True), User.id.not_in(project.member_ids or {0})).order_by(User.full_name, User.username)
+        select(User)
+        .where(User.role.in_(MEMBER_ROLES), User.is_active_flag.is_(True), User.id.not_in(project.member_ids or {0}))
+        .order_by(User.full_name, User.username)
     ).all()
-    return render_template("admin/team.html", project=project, candidates=candidates, errors=errors), (422 if errors else 200)
+    return render_template("admin/team.html", project=project, candidates=candidates, errors=errors), (
+        422 if errors else 200
+    )
 
 
 def _parse_day(value: str, end: bool = False):
@@ -180,7 +208,7 @@ def _parse_day(value: str, end: bool = False):
         day = date.fromisoformat(value)
     except ValueError:
         return None
-    return datetime.combine(day, time.max if end else time.min, tzinfo=timezone.utc)
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
 
 
 @bp.get("/audit")

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from flask import g, has_request_context, request
 from sqlalchemy import JSON, Connection, DateTime, Index, Integer, String, event, inspect
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Mapper, mapped_column, object_session
 
 from app.core.models import utcnow
 from app.extensions import db
@@ -87,6 +87,9 @@ def _plain(value):
     return str(value)
 
 
+REDACTED = "[encrypted]"
+
+
 def _columns(obj):
     exclude = getattr(obj, "__audit_exclude__", set())
     for attr in inspect(obj).mapper.column_attrs:
@@ -94,9 +97,37 @@ def _columns(obj):
             yield attr.key
 
 
+def _secret_columns(obj) -> set[str]:
+    """Columns stored encrypted (tax ids, tokens…): the log says they changed, never to what."""
+    from app.core.crypto import EncryptedString
+
+    return {
+        attr.key
+        for attr in inspect(obj).mapper.column_attrs
+        if any(isinstance(getattr(col, "type", None), EncryptedString) for col in attr.columns)
+    }
+
+
+def _value(key: str, value, secret: set[str]):
+    if key in secret and value is not None:
+        return REDACTED
+    return _plain(value)
+
+
+def _snapshot(obj, values: dict, before: bool) -> dict:
+    """{column: [before, after]} for a created (before=False) or deleted (before=True) row."""
+    secret = _secret_columns(obj)
+    return {
+        key: ([_value(key, values.get(key), secret), None] if before else [None, _value(key, values.get(key), secret)])
+        for key in _columns(obj)
+    }
+
+
 def _entry(obj, action: str, changes: dict, actor: dict) -> dict:
     state = inspect(obj)
-    identity = state.identity or ()
+    # A row inserted by this flush has no identity key yet in after_flush; its primary
+    # key attributes are already set.
+    identity = state.identity or tuple(state.mapper.primary_key_from_instance(obj))
     label = getattr(obj, "name", None) or getattr(obj, "username", None) or getattr(obj, "title", None) or ""
     return {
         "created_at": utcnow(),
@@ -122,6 +153,7 @@ def install(session_class) -> None:
     @event.listens_for(session_class, "before_flush")
     def _before(session, flush_context, instances):
         session.info.setdefault("audit_pending_objects", [])
+        deleted = session.info.setdefault("audit_deleted", set())
         actor = current_actor()
         pending = []
         for obj in session.dirty:
@@ -129,19 +161,35 @@ def install(session_class) -> None:
                 pending.append(("update", obj, _dirty_changes(obj)))
         for obj in session.deleted:
             if getattr(obj, "__audited__", False):
-                pending.append(("delete", obj, {k: [_plain(getattr(obj, k)), None] for k in _columns(obj)}))
+                deleted.add(id(obj))
+                pending.append(
+                    ("delete", obj, _snapshot(obj, {k: getattr(obj, k) for k in _columns(obj)}, before=True))
+                )
         for obj in session.new:
             if getattr(obj, "__audited__", False):
                 pending.append(("create", obj, None))
         session.info["audit_pending_objects"].extend((a, o, c, actor) for a, o, c in pending)
 
+    @event.listens_for(Mapper, "before_delete")
+    def _unlisted_delete(mapper, connection, obj):
+        """Rows deleted without session.delete() — orphans removed from a collection
+        (e.g. a member taken off a project team) — are not in session.deleted."""
+        session = object_session(obj)
+        if session is None or not getattr(obj, "__audited__", False):
+            return
+        if id(obj) in session.info.get("audit_deleted", ()):
+            return
+        changes = _snapshot(obj, inspect(obj).dict, before=True)  # loaded values; no SQL mid-flush
+        session.info.setdefault("audit_pending_objects", []).append(("delete", obj, changes, current_actor()))
+
     @event.listens_for(session_class, "after_flush")
     def _after(session, flush_context):
         pending = session.info.pop("audit_pending_objects", [])
+        session.info.pop("audit_deleted", None)
         rows = []
         for action, obj, changes, actor in pending:
             if action == "create":
-                changes = {key: [None, _plain(getattr(obj, key))] for key in _columns(obj)}
+                changes = _snapshot(obj, {key: getattr(obj, key) for key in _columns(obj)}, before=False)
             if changes:
                 rows.append(_entry(obj, action, changes, actor))
         if rows:
@@ -151,20 +199,28 @@ def install(session_class) -> None:
 def _dirty_changes(obj) -> dict:
     state = inspect(obj)
     changes = {}
+    secret = _secret_columns(obj)
     for key in _columns(obj):
         hist = state.attrs[key].history
         if hist.has_changes():
             before = hist.deleted[0] if hist.deleted else None
             after = hist.added[0] if hist.added else None
             if before != after:
-                changes[key] = [_plain(before), _plain(after)]
+                changes[key] = [_value(key, before, secret), _value(key, after, secret)]
     return changes
 
 
 def record_denied(action: str, object_type: str = "", object_id: str = "", project_id: int | None = None) -> None:
     """Write a 'denied' entry for a refused modification, in its own transaction so the
-    request's rollback does not take it away."""
+    request's rollback does not take it away. The request's own work is discarded: the
+    session is rolled back after the actor is read (reading it may reopen a transaction
+    that would otherwise enclose the entry when everything shares one connection)."""
     actor = current_actor()
+    if project_id is None and has_request_context():
+        # The project a refused route was about, so the project's PM sees the attempt too.
+        raw = (request.view_args or {}).get("project_id")
+        project_id = raw if isinstance(raw, int) else None
+    db.session.rollback()
     row = {
         "created_at": utcnow(),
         "user_id": actor["user_id"],

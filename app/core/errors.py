@@ -73,6 +73,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def not_found(exc):
+        # A write aimed at something the user may not even see is a refused write too.
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            _record_denied()
         if is_api_request():
             return api_error("NOT_FOUND", exc.message, 404)
         return _page(404, exc.message)

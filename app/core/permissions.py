@@ -75,6 +75,7 @@ settings.manage               ✓ — — — — — —
 audit.view                    ✓ A — — — — —
 payroll.view                  ✓ — — — — — —
 client.view                   ✓ ✓ ✓ — — — —
+client.edit                   ✓ ✓ ✓ — — — —
 client_content.delete         ✓ — — — — — —
 """
 
@@ -204,6 +205,8 @@ def scope_query(stmt, user, action: str, model):
     stmt = stmt.where(project_col.in_(select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)))
     if scope == DESIGN:
         stmt = stmt.where(model.is_design.is_(True))
+    elif scope == LIMITED:
+        stmt = stmt.where(model.is_small_action.is_(True))
     return stmt
 
 

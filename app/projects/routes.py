@@ -70,7 +70,8 @@ def _form_data() -> tuple[dict, list[str]]:
 
 
 def _render_form(project, data, errors, pm_ids, status=200):
-    template = "projects/_form.html" if request.headers.get("HX-Request") else "projects/form.html"
+    # only the form's own htmx submit wants the fragment; a boosted link needs the page
+    template = "projects/_form.html" if request.headers.get("HX-Target") == "project-form" else "projects/form.html"
     return (
         render_template(
             template,
@@ -90,7 +91,7 @@ def _render_form(project, data, errors, pm_ids, status=200):
 @permission_required("project.create")
 def new():
     pm_ids = [current_user.id] if current_user.role in PM_ROLES else []
-    return _render_form(None, {}, {}, pm_ids)
+    return _render_form(None, {"client_id": request.args.get("client_id", "")}, {}, pm_ids)
 
 
 @bp.post("/projects")

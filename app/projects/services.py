@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from app.auth.models import User
 from app.clients.models import Client
@@ -50,7 +51,9 @@ def visible_projects(user):
 
 
 def filtered_projects(user, filters: ProjectFilters):
-    stmt = visible_projects(user)
+    # The client is already joined for search and sorting: fill Project.client from that
+    # join instead of joining the table a second time (its default eager load).
+    stmt = visible_projects(user).options(contains_eager(Project.client))
     if filters.status == "all":
         pass
     elif filters.status in STATUSES:
@@ -69,7 +72,7 @@ def filtered_projects(user, filters: ProjectFilters):
     if filters.client_id:
         stmt = stmt.where(Project.client_id == filters.client_id)
     column = SORTS.get(filters.sort, Project.name)
-    if filters.sort == "budget" and not can(user, "project.view_financials"):
+    if filters.sort == "budget" and not can(user, "costs.view"):
         column = Project.name
     order = column.desc().nulls_last() if filters.descending else column.asc().nulls_last()
     return stmt.order_by(order, Project.id)
@@ -180,7 +183,11 @@ def create_project(actor, data: dict, pm_ids=None) -> Project:
         pm_list, errors["assigned_pm_ids"] = [], "Send a list of user ids."
     pms, member_errors = _validate_members(pm_list, PM_ROLES, "assigned_pm_ids")
     errors.update(member_errors)
-    if not can(actor, "project.view_financials"):
+    if not can(actor, "budget.modify"):
+        # Setting the budget is modifying it: a PM trainee's project starts without one
+        # and a full PM or admin sets it (SPEC.md §1).
+        if values.get("budget") is not None:
+            raise ValidationError({"budget": "Your role cannot set the budget; a project manager will."})
         values.pop("budget", None)
     if errors:
         raise ValidationError(errors)

@@ -1,0 +1,356 @@
+"""The audit trail: every insert, update and delete of an audited model is written by the
+session hook (who, role, what, before/after, when, IP, request id); refused writes are
+recorded as 'denied'; the admin sees everything with filters, a PM the entries of their
+own projects, nobody else anything. Secrets never reach the log."""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.core.audit import AuditLog, acting_as
+from app.projects.models import Project
+from tests.conftest import bearer
+from tests.factories import PASSWORD, make_client, make_project, make_user
+
+IP = "198.51.100.23"
+
+
+def entries(db, **filters):
+    db.session.expire_all()
+    stmt = select(AuditLog).order_by(AuditLog.id)
+    for key, value in filters.items():
+        stmt = stmt.where(getattr(AuditLog, key) == value)
+    return db.session.scalars(stmt).all()
+
+
+def post(client, url, data=None, request_id="req-audit-1", **kwargs):
+    return client.post(
+        url, data=data or {}, headers={"X-Request-ID": request_id}, environ_overrides={"REMOTE_ADDR": IP}, **kwargs
+    )
+
+
+def test_creating_a_project_over_http_is_audited_with_who_what_where(client, login_as, db):
+    pm = login_as("project_manager_full")
+    company = make_client()
+    response = post(
+        client,
+        "/projects",
+        {
+            "name": "Audit tower",
+            "client_id": company.id,
+            "address": "5 Ledger Ln",
+            "budget": "1200.50",
+            "pm_ids": [str(pm.id)],
+        },
+        request_id="req-create-77",
+    )
+    assert response.status_code == 303
+    project = db.session.scalar(select(Project).where(Project.name == "Audit tower"))
+    [row] = entries(db, object_type="Project", object_id=str(project.id))
+    assert (row.action, row.result) == ("create", "success")
+    assert (row.user_id, row.username, row.role) == (pm.id, pm.username, "project_manager_full")
+    assert (row.ip, row.request_id) == (IP, "req-create-77")
+    assert row.project_id == project.id and row.object_label == "Audit tower"
+    assert row.changes["name"] == [None, "Audit tower"]
+    assert row.changes["budget"] == [None, "1200.50"]
+    assert row.changes["address"] == [None, "5 Ledger Ln"]
+    assert row.created_at is not None
+    # the PM's place on the team is a second, linked entry of the same request
+    [member] = entries(db, object_type="ProjectMembership", project_id=project.id)
+    assert member.action == "create" and member.changes["user_id"] == [None, pm.id]
+    assert member.request_id == "req-create-77"
+
+
+def test_editing_records_only_what_changed_before_and_after(client, login_as, db):
+    admin = login_as("admin")
+    project = make_project(name="Old name", city="Austin", budget=Decimal("5000.00"))
+    data = {
+        "name": "New name",
+        "client_id": project.client_id,
+        "address": project.address,
+        "city": "Round Rock",
+        "budget": "5000.00",
+    }
+    response = post(client, f"/projects/{project.id}/edit", data, request_id="req-edit-1")
+    assert response.status_code == 303
+    [row] = entries(db, object_type="Project", action="update")
+    assert row.user_id == admin.id and row.role == "admin" and row.request_id == "req-edit-1" and row.ip == IP
+    assert row.changes["name"] == ["Old name", "New name"]
+    assert row.changes["city"] == ["Austin", "Round Rock"]
+    assert "budget" not in row.changes and "address" not in row.changes
+
+
+def test_api_edit_is_audited_with_the_token_user(client, db):
+    pm = make_user("project_manager_full")
+    project = make_project(members=[pm], name="Api before")
+    headers = {**bearer(client, pm), "X-Request-ID": "req-api-9"}
+    response = client.patch(
+        f"/api/projects/{project.id}/",
+        json={"name": "Api after"},
+        headers=headers,
+        environ_overrides={"REMOTE_ADDR": IP},
+    )
+    assert response.status_code == 200
+    [row] = entries(db, object_type="Project", action="update")
+    assert (row.user_id, row.role, row.request_id, row.ip) == (pm.id, "project_manager_full", "req-api-9", IP)
+    assert row.changes["name"] == ["Api before", "Api after"]
+
+
+def test_deleting_a_project_records_the_last_values_and_its_team(client, login_as, db):
+    login_as("admin")
+    designer = make_user("designer")
+    project = make_project(name="Doomed deck", members=[designer], budget=Decimal("777.00"))
+    project_id = project.id
+    assert post(client, f"/projects/{project_id}/delete").status_code == 303
+    assert db.session.get(Project, project_id) is None
+    [row] = entries(db, object_type="Project", action="delete")
+    assert row.object_id == str(project_id) and row.project_id == project_id
+    assert row.changes["name"] == ["Doomed deck", None]
+    assert row.changes["budget"] == ["777.00", None]
+    [member] = entries(db, object_type="ProjectMembership", action="delete")
+    assert member.project_id == project_id and member.changes["user_id"] == [designer.id, None]
+
+
+def test_team_changes_are_audited(client, login_as, db):
+    admin = login_as("admin")
+    project = make_project()
+    sup = make_user("superintendent")
+    assert post(client, f"/admin/projects/{project.id}/team", {"user_id": str(sup.id)}).status_code == 303
+    [added] = entries(db, object_type="ProjectMembership", action="create")
+    assert added.project_id == project.id and added.user_id == admin.id
+    assert added.changes["user_id"] == [None, sup.id] and added.changes["project_id"] == [None, project.id]
+    assert (
+        post(client, f"/admin/projects/{project.id}/team", {"user_id": str(sup.id), "remove": "1"}).status_code == 303
+    )
+    [removed] = entries(db, object_type="ProjectMembership", action="delete")
+    assert removed.project_id == project.id and removed.changes["user_id"] == [sup.id, None]
+
+
+def test_a_refused_html_write_is_recorded_as_denied_and_changes_nothing(client, login_as, db):
+    designer = make_user("designer")
+    project = make_project(members=[designer], name="Guarded")
+    login_as(designer)
+    response = post(
+        client,
+        f"/projects/{project.id}/edit",
+        {"name": "Hijacked", "client_id": project.client_id, "address": "x"},
+        request_id="req-deny-1",
+    )
+    assert response.status_code == 403
+    [row] = entries(db, result="denied")
+    assert (row.user_id, row.username, row.role) == (designer.id, designer.username, "designer")
+    assert (row.ip, row.request_id) == (IP, "req-deny-1")
+    assert "projects.update" in row.action
+    assert row.project_id == project.id  # so the project's PM sees the attempt
+    assert entries(db, request_id="req-deny-1") == [row]  # nothing else of that request
+    assert db.session.get(Project, project.id).name == "Guarded"
+
+
+def test_a_refused_api_write_is_recorded_as_denied(client, db):
+    trainee = make_user("pm_trainee")
+    project = make_project(members=[trainee])
+    headers = {**bearer(client, trainee), "X-Request-ID": "req-deny-api"}
+    response = client.delete(f"/api/projects/{project.id}/", headers=headers)
+    assert response.status_code == 403 and response.json["error"]["code"] == "PERMISSION_DENIED"
+    [row] = entries(db, result="denied")
+    assert (row.user_id, row.role, row.request_id) == (trainee.id, "pm_trainee", "req-deny-api")
+    assert db.session.get(Project, project.id) is not None
+    assert entries(db, request_id="req-deny-api") == [row]
+    assert row.project_id == project.id
+
+
+def test_refused_reads_are_not_logged_as_writes(client, login_as, db):
+    login_as("employee")
+    assert client.get("/projects").status_code == 403
+    assert client.get("/admin/users").status_code == 403
+    assert entries(db, result="denied") == []
+
+
+def test_work_outside_a_request_names_its_actor(db):
+    with acting_as("flask create-user", "system"):
+        company = make_client(name="Named by CLI")
+    [row] = entries(db, object_type="Client", object_id=str(company.id))
+    assert (row.username, row.role, row.user_id) == ("flask create-user", "system", None)
+
+
+# --- secrets never reach the log ------------------------------------------------------
+
+
+def test_password_hashes_totp_secrets_and_encrypted_fields_never_appear(client, login_as, db, app):
+    login_as("admin")
+    created = client.post(
+        "/admin/users/new",
+        data={"username": "new.hire", "email": "new.hire@example.com", "role": "superintendent", "method": "password"},
+    )
+    assert created.status_code == 200
+    user = db.session.scalar(select(User).where(User.username == "new.hire"))
+    first = html.unescape(created.text.split('data-testid="one-time-password">')[1].split("<")[0])
+    # the user signs in with it and chooses their own password …
+    browser = app.test_client()
+    assert browser.post("/login", data={"username": "new.hire", "password": first}).status_code == 302
+    changed = browser.post(
+        "/account/password",
+        data={"current_password": first, "new_password": "Fresh&Coat77", "confirm_password": "Fresh&Coat77"},
+    )
+    assert changed.status_code == 302
+    # … and the admin later issues another one-time password
+    reset = client.post(f"/admin/users/{user.id}/reset")
+    second = html.unescape(reset.text.split('data-testid="one-time-password">')[1].split("<")[0])
+    user.totp_secret = "JBSWY3DPEHPK3PXP"
+    user.password_hash = "$argon2id$v=19$m=65536,t=3,p=4$planted-hash"
+    company = make_client(name="Secretive Ltd", tax_id="12-3456789")
+    company.tax_id = "98-7654321"
+    db.session.flush()
+
+    db.session.expire_all()
+    hashes = {u.password_hash for u in db.session.scalars(select(User)) if u.password_hash}
+    log = json.dumps([e.changes for e in entries(db)])
+    assert entries(db, object_type="User") and entries(db, object_type="Client")
+    for secret in (
+        *hashes,
+        "planted-hash",
+        "JBSWY3DPEHPK3PXP",
+        first,
+        second,
+        "Fresh&Coat77",
+        "12-3456789",
+        "98-7654321",
+        PASSWORD,
+    ):
+        assert secret not in log
+    assert "password_hash" not in log and "totp_secret" not in log
+    # an encrypted field's change is still visible as a change, without its value
+    [update] = entries(db, object_type="Client", action="update")
+    assert "tax_id" in update.changes
+
+
+# --- the audit log viewer --------------------------------------------------------------
+
+
+def _log(
+    db,
+    label,
+    *,
+    username="someone",
+    action="update",
+    object_type="Project",
+    project_id=None,
+    when=None,
+    result="success",
+):
+    row = AuditLog(
+        username=username,
+        role="admin",
+        action=action,
+        object_type=object_type,
+        object_id="1",
+        object_label=label,
+        project_id=project_id,
+        changes={"name": ["a", "b"]},
+        result=result,
+        created_at=when or datetime.now(UTC),
+    )
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+@pytest.fixture()
+def journal(db):
+    pm = make_user("project_manager_full", username="pat.pm")
+    mine, theirs = make_project(members=[pm]), make_project()
+    _log(
+        db,
+        "entry-mine-old",
+        username="alice",
+        action="create",
+        project_id=mine.id,
+        when=datetime(2026, 1, 5, 12, tzinfo=UTC),
+    )
+    _log(
+        db,
+        "entry-mine-new",
+        username="bob",
+        action="update",
+        project_id=mine.id,
+        when=datetime(2026, 2, 20, 12, tzinfo=UTC),
+    )
+    _log(
+        db,
+        "entry-theirs",
+        username="alice",
+        action="delete",
+        project_id=theirs.id,
+        when=datetime(2026, 2, 1, 12, tzinfo=UTC),
+    )
+    _log(db, "entry-user", username="alice", object_type="User", when=datetime(2026, 2, 2, 12, tzinfo=UTC))
+    _log(
+        db,
+        "entry-denied",
+        username="mallory",
+        action="POST projects.delete",
+        object_type="route",
+        project_id=mine.id,
+        result="denied",
+        when=datetime(2025, 12, 1, 9, tzinfo=UTC),
+    )
+    return pm, mine, theirs
+
+
+LABELS = {"entry-mine-old", "entry-mine-new", "entry-theirs", "entry-user", "entry-denied"}
+
+
+def shown(response) -> set[str]:
+    assert response.status_code == 200
+    return {label for label in LABELS if label in response.text}
+
+
+def test_admin_sees_every_entry_and_filters_them(client, login_as, journal):
+    login_as("admin")
+    assert shown(client.get("/admin/audit")) == LABELS
+    assert shown(client.get("/admin/audit?user=ALICE")) == {"entry-mine-old", "entry-theirs", "entry-user"}
+    assert shown(client.get("/admin/audit?action=delete")) == {"entry-theirs"}
+    assert shown(client.get("/admin/audit?object_type=User")) == {"entry-user"}
+    assert shown(client.get("/admin/audit?from=2026-02-01&to=2026-02-02")) == {"entry-theirs", "entry-user"}
+    assert shown(client.get("/admin/audit?from=2026-02-03&to=2026-02-28")) == {"entry-mine-new"}
+    assert shown(client.get("/admin/audit?result=denied")) == {"entry-denied"}
+    assert shown(client.get(f"/admin/audit?project={journal[1].id}&user=alice")) == {"entry-mine-old"}
+    assert shown(client.get("/admin/audit?from=not-a-date")) == LABELS  # a bad date is ignored, not a crash
+    fragment = client.get("/admin/audit?action=create", headers={"HX-Request": "true", "HX-Target": "audit-results"})
+    assert 'id="audit-results"' in fragment.text and "<html" not in fragment.text
+    assert shown(fragment) == {"entry-mine-old"}
+
+
+def test_pm_sees_only_the_entries_of_their_own_projects(client, login_as, journal):
+    pm, mine, theirs = journal
+    login_as(pm)
+    assert shown(client.get("/admin/audit")) == {"entry-mine-old", "entry-mine-new", "entry-denied"}
+    assert shown(client.get(f"/admin/audit?project={theirs.id}")) == set()
+    assert shown(client.get("/admin/audit?object_type=User")) == set()
+    # the project page shows its recent history to the PM
+    assert "Full audit log" in client.get(f"/projects/{mine.id}").text
+
+
+@pytest.mark.parametrize("role", ["pm_trainee", "designer", "superintendent", "employee", "client"])
+def test_other_roles_cannot_read_the_audit_log(role, client, login_as, journal):
+    user = make_user(role)
+    if role in ("pm_trainee", "designer", "superintendent"):
+        from app.extensions import db
+        from app.projects.models import ProjectMembership
+
+        db.session.add(ProjectMembership(project_id=journal[1].id, user_id=user.id))
+        db.session.flush()
+    login_as(user)
+    response = client.get("/admin/audit")
+    assert response.status_code == 403
+    assert not LABELS & {label for label in LABELS if label in response.text}
+    if role != "employee":  # nor in the history panel of a project page they can see
+        page = client.get(f"/projects/{journal[1].id}")
+        assert "entry-mine" not in page.text and "Full audit log" not in page.text

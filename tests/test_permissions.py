@@ -1,0 +1,397 @@
+"""The whole permission matrix of SPEC.md §2, row by row, for all seven roles, through
+`can()` and `scope_query()` (the service layer).
+
+The expected table below is typed in again from SPEC.md on purpose — it is not imported
+from app.core.permissions, so a wrong cell in MATRIX_TABLE makes a test fail.
+
+Symbols: Y allowed everywhere · A only on assigned projects · O only own items
+· D assigned and a design item · L assigned and a small action · - denied.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import Integer, String, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from app.core import permissions
+from app.core.permissions import PermissionDenied, can, require, scope_query
+from app.core.roles import ROLES
+from app.projects.models import Project, ProjectMembership
+from tests.factories import make_client, make_project, make_user
+
+# Columns: admin, project_manager_full, pm_trainee, designer, superintendent, employee, client.
+EXPECTED_TABLE = """
+# view all projects / view assigned projects
+project.view_all              Y - - - - - -
+project.view                  Y A A A A - O
+project.create                Y Y Y - - - -
+project.edit                  Y A A - - - -
+project.delete                Y - - - - - -
+project.close                 Y A - - - - -
+# client: "O (invoices and change orders only, never costs)"
+project.view_financials       Y A A - - - O
+calendar.view                 Y A A - A O O
+calendar.create_event         Y A A - A - -
+# move events (drag & drop) / delete events
+calendar.move_event           Y A A - - - -
+calendar.comment              Y A A A A O O
+calendar.sync_external        Y Y Y - - - -
+task.view                     Y A A D A O -
+# create / assign tasks
+task.create                   Y A A - A - -
+# employee "O (progress only, no reassign)"; reassigning follows the create / assign row
+task.modify                   Y A A D A O -
+task.reassign                 Y A A - A - -
+task.delete                   Y A A - - - -
+task.complete                 Y A A D A O -
+photo.upload                  Y A A A A O O
+# create / edit invoice (trainee: always a draft for review)
+invoice.create                Y A A - - - -
+invoice.delete                Y - - - - - -
+# send invoice / mark paid
+invoice.send                  Y A - - - - -
+# SPEC §3: "an admin approves it before it can be sent"
+invoice.approve_draft         Y - - - - - -
+# view internal costs, reports
+costs.view                    Y A A - - - -
+budget.modify                 Y A - - - - -
+change_order.view             Y A A - - - O
+# create / edit change order, submit for approval
+change_order.edit             Y A A - - - -
+change_order.delete           Y A - - - - -
+change_order.approve          Y A - - - - O
+inventory.view                Y A A A A O -
+# "add inventory, transfer": the superintendent's "A (transfer)" is transfer only
+inventory.add                 Y A A - - - -
+inventory.transfer            Y A A - A - -
+inventory.bulk_transfer       Y A - - - - -
+material.request              Y Y Y Y Y Y -
+material.view_costs           Y A A - - - -
+notification.receive          Y Y Y Y Y Y Y
+notification.send_system      Y - - - - - -
+# trainee "A (internal only)"; external email: PM yes (§1), trainee no (§1)
+notification.send_project     Y A A - - - -
+notification.send_external    Y A - - - - -
+ai.quick_mode                 Y Y Y Y Y Y -
+ai.generate_tasks             Y Y Y - - - -
+ai.risk_alerts                Y Y Y - Y - -
+ai.recommendations            Y Y Y Y Y - -
+# trainee: "limited"
+ai.approve_actions            Y Y L - - - -
+team.view                     Y A A - A - -
+# create users, change roles, delete users, system settings
+user.manage                   Y - - - - - -
+settings.manage               Y - - - - - -
+audit.view                    Y A - - - - -
+# "Payroll and wages: admin only"
+payroll.view                  Y - - - - - -
+# client records: admin and PMs (they pick the client of a new project); clients never see other clients
+client.view                   Y Y Y - - - -
+# adding / editing client records goes with creating projects (a new customer's first job)
+client.edit                   Y Y Y - - - -
+# "Deleting anything a client added needs an admin"
+client_content.delete         Y - - - - - -
+"""
+
+
+def _expected() -> dict[str, dict[str, str]]:
+    table = {}
+    for line in EXPECTED_TABLE.strip().splitlines():
+        if line.startswith("#"):
+            continue
+        action, *cells = line.split()
+        assert len(cells) == 7, line
+        table[action] = dict(zip(ROLES, cells, strict=True))
+    return table
+
+
+EXPECTED = _expected()
+ACTIONS = list(EXPECTED)
+
+
+def test_every_row_of_the_matrix_is_covered_and_nothing_else_exists():
+    assert set(EXPECTED) == set(permissions.MATRIX)
+
+
+def test_unknown_actions_are_a_programming_error(db):
+    with pytest.raises(KeyError):
+        can(make_user("admin"), "project.fly")
+
+
+@pytest.fixture()
+def world(db):
+    """Two client companies; `mine` is the project the acting user is on (member / owner),
+    `theirs` a project they have nothing to do with."""
+    own_company, other_company = make_client(), make_client()
+    mine = make_project(client=own_company)
+    theirs = make_project(client=other_company)
+    return SimpleNamespace(own_company=own_company, mine=mine, theirs=theirs)
+
+
+def _actor(role: str, world, **kwargs):
+    user = make_user(role, client=world.own_company, **kwargs) if role == "client" else make_user(role, **kwargs)
+    if role in ("project_manager_full", "pm_trainee", "designer", "superintendent"):
+        from app.extensions import db
+
+        db.session.add(ProjectMembership(project_id=world.mine.id, user_id=user.id))
+        db.session.flush()
+    return user
+
+
+def _item(project, user=None, design=False, small=False, visible=True):
+    """A thing of a module that has no model yet (task, invoice, event…)."""
+    return SimpleNamespace(
+        project_id=project.id,
+        client_id=project.client_id,
+        assignee_ids=[user.id] if user is not None else [],
+        is_design=design,
+        is_small_action=small,
+        is_visible_to_client=visible,
+    )
+
+
+@pytest.fixture()
+def actors(world):
+    return {role: _actor(role, world) for role in ROLES}
+
+
+def _cell_problems(action: str, role: str, user, world) -> list[str]:
+    """Every way `can()` disagrees with the expected symbol for this (action, role)."""
+    symbol = EXPECTED[action][role]
+    # The employee's own items are the ones assigned to them; everybody else's "assigned"
+    # objects live on the project they are on (a client: the project of their company).
+    assignee = user if role == "employee" else None
+    cases = {
+        # (a) no object: may they do it anywhere at all (navigation, "new" buttons)?
+        "no object": (None, symbol != "-"),
+        # (b) on their project / their own item — a design item and a small action …
+        "own design/small item": (_item(world.mine, assignee, design=True, small=True), symbol != "-"),
+        # … and an ordinary one
+        "own plain item": (_item(world.mine, assignee), symbol in ("Y", "A", "O")),
+        # (c) on a project they are not on / someone else's item
+        "foreign item": (_item(world.theirs, None, design=True, small=True), symbol == "Y"),
+    }
+    problems = []
+    for case, (obj, expected) in cases.items():
+        got = can(user, action, obj)
+        if got is not expected:
+            problems.append(f"{action} / {role} / {case}: can() is {got}, SPEC says {symbol!r}")
+        try:
+            require(user, action, obj)
+            raised = False
+        except PermissionDenied:
+            raised = True
+        if raised is expected:
+            problems.append(f"{action} / {role} / {case}: require() disagrees with can()")
+    return problems
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_matrix_row(action, world, actors):
+    problems = [p for role in ROLES for p in _cell_problems(action, role, actors[role], world)]
+    assert problems == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_project_rows_on_real_projects(role, world):
+    user = _actor(role, world)
+    for action in (a for a in EXPECTED if a.startswith("project.")):
+        symbol = EXPECTED[action][role]
+        # An employee owns no project: their "own" things are tasks, never projects.
+        on_mine = symbol == "Y" or (symbol in ("A", "O") and role != "employee")
+        assert can(user, action, world.mine) is on_mine, action
+        assert can(user, action, world.theirs) is (symbol == "Y"), action
+
+
+def test_employee_owns_what_is_assigned_to_them_or_theirs_only(world):
+    employee = _actor("employee", world)
+    other = make_user("employee")
+    owned = SimpleNamespace(project_id=world.theirs.id, owner_id=employee.id)
+    timesheet = SimpleNamespace(project_id=world.theirs.id, user_id=employee.id)
+    assert can(employee, "task.modify", owned)
+    assert can(employee, "photo.upload", timesheet)
+    assert not can(employee, "task.modify", _item(world.theirs, other))
+    # Being on the project would not matter: employees are never project members.
+    assert not can(employee, "task.delete", owned)
+    assert not can(employee, "task.reassign", owned)
+
+
+def test_client_sees_only_client_visible_items_of_their_own_company(world):
+    client_user = _actor("client", world)
+    assert can(client_user, "calendar.view", _item(world.mine))
+    assert not can(client_user, "calendar.view", _item(world.mine, visible=False))
+    assert not can(client_user, "calendar.view", _item(world.theirs))
+    # a client user whose company link is missing owns nothing
+    orphan = _actor("client", world)
+    orphan.client_id = None
+    assert not can(orphan, "project.view", world.mine)
+    assert not can(orphan, "change_order.approve", _item(world.mine))
+
+
+def test_being_on_a_project_is_per_project(world):
+    pm = _actor("project_manager_full", world)
+    second = make_project(members=[pm])
+    assert can(pm, "project.close", second)
+    assert not can(pm, "project.close", world.theirs)
+    assert not can(pm, "project.delete", second)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_inactive_users_can_do_nothing(role, world):
+    user = _actor(role, world, is_active_flag=False)
+    for action in EXPECTED:
+        assert not can(user, action), action
+        assert not can(user, action, _item(world.mine, user, design=True, small=True)), action
+        assert not can(user, action, world.mine), action
+    from app.extensions import db
+
+    assert db.session.scalars(scope_query(select(Project), user, "project.view", Project)).all() == []
+
+
+def test_anonymous_and_missing_users_can_do_nothing(world):
+    for action in EXPECTED:
+        assert not can(AnonymousUserMixin(), action)
+        assert not can(None, action, world.mine)
+
+
+# --- scope_query: rows a user may not see never leave the database ---------------------
+
+
+@pytest.fixture()
+def estate(db):
+    """Five projects with different teams and owners, and one user per role."""
+    acme, birch = make_client(), make_client()
+    users = {role: make_user(role, client=acme) if role == "client" else make_user(role) for role in ROLES}
+    pm, trainee, designer, sup = (
+        users[r] for r in ("project_manager_full", "pm_trainee", "designer", "superintendent")
+    )
+    projects = {
+        "pm_and_designer": make_project(client=acme, members=[pm, designer]),
+        "trainee_and_super": make_project(client=birch, members=[trainee, sup]),
+        "everyone": make_project(client=birch, members=[pm, trainee, designer, sup]),
+        "nobody_acme": make_project(client=acme, status="closed"),
+        "nobody_birch": make_project(client=birch),
+    }
+    return SimpleNamespace(users=users, projects=projects)
+
+
+SCOPE_EXPECTED = {
+    "admin": {"pm_and_designer", "trainee_and_super", "everyone", "nobody_acme", "nobody_birch"},
+    "project_manager_full": {"pm_and_designer", "everyone"},
+    "pm_trainee": {"trainee_and_super", "everyone"},
+    "designer": {"pm_and_designer", "everyone"},
+    "superintendent": {"trainee_and_super", "everyone"},
+    "employee": set(),
+    "client": {"pm_and_designer", "nobody_acme"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_scope_query_returns_exactly_the_visible_projects(role, estate, db):
+    user = estate.users[role]
+    ids = set(db.session.scalars(scope_query(select(Project.id), user, "project.view", Project)))
+    names = {key for key, p in estate.projects.items() if p.id in ids}
+    assert names == SCOPE_EXPECTED[role]
+    # and it agrees with can() row by row
+    for project in estate.projects.values():
+        assert can(user, "project.view", project) is (project.id in ids)
+    # view_all: only the admin gets the unfiltered list
+    all_ids = set(db.session.scalars(scope_query(select(Project.id), user, "project.view_all", Project)))
+    assert all_ids == ({p.id for p in estate.projects.values()} if role == "admin" else set())
+
+
+def test_scope_query_on_child_rows_follows_the_project(estate, db):
+    """Membership rows stand in for any model with a project_id."""
+    pm = estate.users["project_manager_full"]
+    rows = db.session.scalars(scope_query(select(ProjectMembership), pm, "team.view", ProjectMembership)).all()
+    assert {r.project_id for r in rows} == {estate.projects["pm_and_designer"].id, estate.projects["everyone"].id}
+    designer = estate.users["designer"]
+    assert (
+        db.session.scalars(scope_query(select(ProjectMembership), designer, "team.view", ProjectMembership)).all() == []
+    )
+    client_user = estate.users["client"]
+    owned = db.session.scalars(
+        scope_query(select(ProjectMembership), client_user, "project.view", ProjectMembership)
+    ).all()
+    assert {r.project_id for r in owned} == {estate.projects["pm_and_designer"].id}
+
+
+def test_scope_query_for_a_client_without_a_company_is_empty(estate, db):
+    client_user = estate.users["client"]
+    client_user.client_id = None
+    assert db.session.scalars(scope_query(select(Project), client_user, "project.view", Project)).all() == []
+
+
+def test_membership_cache_is_per_request(app, estate, db):
+    """Inside a request the member projects are loaded once; forget_memberships() drops them."""
+    pm = estate.users["project_manager_full"]
+    fresh = make_project()
+    with app.test_request_context("/"):
+        assert not can(pm, "project.edit", fresh)
+        db.session.add(ProjectMembership(project_id=fresh.id, user_id=pm.id))
+        db.session.flush()
+        assert not can(pm, "project.edit", fresh)  # cached for this request
+        permissions.forget_memberships()
+        assert can(pm, "project.edit", fresh)
+
+
+# --- scope_query on a module model that does not exist yet ------------------------------
+
+
+class _ScratchBase(DeclarativeBase):
+    pass
+
+
+class ScopedItem(_ScratchBase):
+    """Stands in for tasks, events, AI actions…: created inside the test's transaction
+    (PostgreSQL DDL is transactional), so it vanishes with the rollback."""
+
+    __tablename__ = "test_scoped_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(40))
+    project_id: Mapped[int] = mapped_column(Integer)
+    assignee_id: Mapped[int | None] = mapped_column(Integer)
+    is_design: Mapped[bool] = mapped_column(default=False)
+    is_small_action: Mapped[bool] = mapped_column(default=False)
+    is_visible_to_client: Mapped[bool] = mapped_column(default=True)
+
+    @classmethod
+    def owned_by(cls, user):
+        return cls.assignee_id == user.id
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "visible"),
+    [
+        ("admin", "task.view", {"plain", "design", "small", "hidden", "assigned", "foreign"}),
+        ("project_manager_full", "task.view", {"plain", "design", "small", "hidden", "assigned"}),
+        ("designer", "task.view", {"design"}),
+        ("pm_trainee", "ai.approve_actions", {"small"}),
+        ("project_manager_full", "ai.approve_actions", {"plain", "design", "small", "hidden", "assigned", "foreign"}),
+        ("employee", "task.view", {"assigned"}),
+        ("client", "change_order.view", {"plain", "design", "small", "assigned"}),
+        ("client", "task.view", set()),
+        ("superintendent", "invoice.create", set()),
+    ],
+)
+def test_scope_query_on_child_rows_honours_design_small_own_and_client_visibility(role, action, visible, world, db):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs transactional DDL")
+    _ScratchBase.metadata.create_all(db.session.connection())
+    user = _actor(role, world)
+    rows = {
+        "plain": ScopedItem(label="plain", project_id=world.mine.id),
+        "design": ScopedItem(label="design", project_id=world.mine.id, is_design=True),
+        "small": ScopedItem(label="small", project_id=world.mine.id, is_small_action=True),
+        "hidden": ScopedItem(label="hidden", project_id=world.mine.id, is_visible_to_client=False),
+        "assigned": ScopedItem(label="assigned", project_id=world.mine.id, assignee_id=user.id),
+        "foreign": ScopedItem(label="foreign", project_id=world.theirs.id, is_design=True, is_small_action=True),
+    }
+    db.session.add_all(rows.values())
+    db.session.flush()
+    found = set(db.session.scalars(scope_query(select(ScopedItem.label), user, action, ScopedItem)))
+    assert found == visible

@@ -1,0 +1,400 @@
+"""Every route that exists, for all seven roles and anonymous visitors: allowed or
+refused exactly as SPEC.md §2 says (HTML 403 page / JSON PERMISSION_DENIED, 404 where
+the user may not even know the object exists), the database unchanged after every
+refused request, and no control rendered that the viewer may not use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import text
+
+from app.core.roles import ROLES
+from app.projects.models import Project
+from tests.conftest import bearer
+
+ANON = "anonymous"
+WATCHED_TABLES = ("projects", "project_memberships", "users", "clients", "client_contacts", "notifications")
+
+
+@pytest.fixture()
+def world(db):
+    """One user per role. `mine` is the project of the client user's company, with the
+    PM, trainee, designer and superintendent on it; `theirs` belongs to another company
+    and has nobody on it; `target` is an employee the admin pages act on.
+    Built with three flushes: this fixture runs for every one of the ~300 cases."""
+    from app.auth.models import User
+    from app.clients.models import Client
+    from app.projects.models import ProjectMembership
+    from tests.factories import password_hash
+
+    company, other = Client(name="Harbor Holdings"), Client(name="Birch Row LLC")
+
+    def person(role, name):
+        slug = name.lower().replace(" ", ".")
+        return User(
+            username=slug, email=f"{slug}@example.com", full_name=name, role=role, password_hash=password_hash()
+        )
+
+    users = {role: person(role, f"The {role.replace('_', ' ')}") for role in ROLES}
+    users["client"].client = company
+    target, newcomer = person("employee", "Target Person"), person("designer", "New Designer")
+    db.session.add_all([company, other, *users.values(), target, newcomer])
+    db.session.flush()
+    mine = Project(
+        name="Harbor lofts",
+        client=company,
+        address="1 Harbor Way",
+        budget=Decimal("48250.00"),
+        start_date=date(2026, 3, 1),
+        end_date=date(2026, 4, 30),
+        internal_notes="margin target 31%",
+    )
+    theirs = Project(name="Birch Row exterior", client=other, address="7 Birch Row", budget=Decimal("9100.00"))
+    db.session.add_all([mine, theirs])
+    db.session.flush()
+    team = [users[r] for r in ("project_manager_full", "pm_trainee", "designer", "superintendent")]
+    db.session.add_all([ProjectMembership(project_id=mine.id, user_id=u.id) for u in team])
+    db.session.flush()
+    db.session.expire(mine, ["memberships"])
+    return SimpleNamespace(
+        users=users, mine=mine, theirs=theirs, target=target, newcomer=newcomer, company=company, other=other
+    )
+
+
+def snapshot(db) -> dict:
+    """Every row of the tables a request could change (the audit log aside)."""
+    db.session.expire_all()
+    return {table: db.session.execute(text(f"SELECT * FROM {table} ORDER BY id")).all() for table in WATCHED_TABLES}  # noqa: S608
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    statuses: str  # one expected status per role, in ROLES order
+    body: object = None  # a dict, or a function of the world returning one
+
+    @property
+    def expected(self) -> dict[str, int]:
+        return dict(zip(ROLES, map(int, self.statuses.split()), strict=True))
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/")
+
+    @property
+    def id(self) -> str:
+        return f"{self.method} {self.path}"
+
+    def url(self, world) -> str:
+        return self.path.format(
+            mine=world.mine.id, theirs=world.theirs.id, target=world.target.id, company=world.company.id
+        )
+
+    def data(self, world):
+        return self.body(world) if callable(self.body) else self.body
+
+
+def _new_project(world):
+    return {"name": "Pier 9 touch-ups", "client_id": str(world.company.id), "address": "9 Pier Rd"}
+
+
+def _edit_project(world):
+    return {
+        "name": "Harbor lofts (phase 2)",
+        "client_id": str(world.company.id),
+        "address": "1 Harbor Way",
+        "city": "Austin",
+        "pm_ids": [str(u.id) for u in world.mine.pms],
+    }
+
+
+def _new_user(world):
+    return {
+        "username": "fresh.hire",
+        "email": "fresh.hire@example.com",
+        "role": "employee",
+        "full_name": "Fresh Hire",
+        "method": "password",
+    }
+
+
+def _api_project(world):
+    return {"name": "Pier 9 touch-ups", "client_id": world.company.id, "location": {"address": "9 Pier Rd"}}
+
+
+def _api_put(world):
+    return {"name": "Harbor lofts (phase 2)", "client_id": world.company.id, "location": {"address": "1 Harbor Way"}}
+
+
+# ROLES order: admin  pm  trainee  designer  super  employee  client
+HTML_ROUTES = [
+    Route("GET", "/projects", "200 200 200 200 200 403 200"),
+    Route("GET", "/projects/new", "200 200 200 403 403 403 403"),
+    Route("POST", "/projects", "303 303 303 403 403 403 403", _new_project),
+    Route("GET", "/projects/{mine}", "200 200 200 200 200 404 200"),
+    Route("GET", "/projects/{theirs}", "200 404 404 404 404 404 404"),
+    Route("GET", "/projects/{mine}/edit", "200 200 200 403 403 404 403"),
+    Route("GET", "/projects/{theirs}/edit", "200 404 404 404 404 404 404"),
+    Route("POST", "/projects/{mine}/edit", "303 303 303 403 403 404 403", _edit_project),
+    Route("POST", "/projects/{theirs}/edit", "303 404 404 404 404 404 404", _edit_project),
+    Route("POST", "/projects/{mine}/close", "303 303 403 403 403 404 403"),
+    Route("POST", "/projects/{theirs}/close", "303 404 404 404 404 404 404"),
+    Route("POST", "/projects/{mine}/delete", "303 403 403 403 403 404 403"),
+    Route("GET", "/clients", "200 200 200 403 403 403 403"),
+    Route("GET", "/clients/new", "200 200 200 403 403 403 403"),
+    Route(
+        "POST",
+        "/clients/new",
+        "303 303 303 403 403 403 403",
+        {"name": "Pier Nine Marina", "email": "ops@piernine.example"},
+    ),
+    Route("GET", "/clients/{company}", "200 200 200 403 403 403 403"),
+    Route("GET", "/clients/{company}/edit", "200 200 200 403 403 403 403"),
+    Route("POST", "/clients/{company}/edit", "303 303 303 403 403 403 403", {"name": "Harbor Holdings Group"}),
+    Route("POST", "/clients/{company}/contacts", "303 303 303 403 403 403 403", {"name": "Dana Harbor"}),
+    Route("GET", "/admin/", "302 403 403 403 403 403 403"),
+    Route("GET", "/admin/users", "200 403 403 403 403 403 403"),
+    Route("GET", "/admin/users?q=target", "200 403 403 403 403 403 403"),
+    Route("GET", "/admin/users/new", "200 403 403 403 403 403 403"),
+    Route("POST", "/admin/users/new", "200 403 403 403 403 403 403", _new_user),
+    Route("GET", "/admin/users/{target}", "200 403 403 403 403 403 403"),
+    Route("POST", "/admin/users/{target}/role", "303 403 403 403 403 403 403", {"role": "superintendent"}),
+    Route("POST", "/admin/users/{target}/active", "303 403 403 403 403 403 403", {"active": "0"}),
+    Route("POST", "/admin/users/{target}/reset", "200 403 403 403 403 403 403"),
+    Route("GET", "/admin/projects/{mine}/team", "200 403 403 403 403 403 403"),
+    Route(
+        "POST", "/admin/projects/{mine}/team", "303 403 403 403 403 403 403", lambda w: {"user_id": str(w.newcomer.id)}
+    ),
+    Route("GET", "/admin/audit", "200 200 403 403 403 403 403"),
+    Route("GET", "/admin/rq/", "200 403 403 403 403 403 403"),
+    Route("GET", "/notifications", "200 200 200 200 200 200 200"),
+    Route("GET", "/notifications/bell", "200 200 200 200 200 200 200"),
+]
+API_ROUTES = [
+    Route("GET", "/api/projects/", "200 200 200 200 200 403 200"),
+    Route("POST", "/api/projects/", "201 201 201 403 403 403 403", _api_project),
+    Route("GET", "/api/projects/{mine}/", "200 200 200 200 200 404 200"),
+    Route("GET", "/api/projects/{theirs}/", "200 404 404 404 404 404 404"),
+    Route("PUT", "/api/projects/{mine}/", "200 200 200 403 403 404 403", _api_put),
+    Route("PATCH", "/api/projects/{mine}/", "200 200 200 403 403 404 403", {"name": "Harbor lofts (phase 2)"}),
+    Route("PATCH", "/api/projects/{theirs}/", "200 404 404 404 404 404 404", {"name": "Birch Row (phase 2)"}),
+    Route("DELETE", "/api/projects/{mine}/", "200 403 403 403 403 404 403"),
+    Route("DELETE", "/api/projects/{theirs}/", "200 404 404 404 404 404 404"),
+    Route("GET", "/api/clients/", "200 200 200 403 403 403 403"),
+    Route("GET", "/api/clients/{company}/", "200 200 200 403 403 403 403"),
+    Route("GET", "/api/auth/me/", "200 200 200 200 200 200 200"),
+]
+ALL_ROUTES = HTML_ROUTES + API_ROUTES
+
+
+def _access_token(user) -> dict:
+    """A real access token for `user` (the sign-in itself is tested once per role below;
+    argon2 is deliberately slow, so the matrix does not sign in 300 times)."""
+    from app.auth.tokens import issue_pair
+
+    return {"Authorization": "Bearer " + issue_pair(user)["access_token"]}
+
+
+def _send(client, route: Route, world, headers=None):
+    url, body = route.url(world), route.data(world)
+    kwargs = {"headers": headers or {}}
+    if body is not None:
+        kwargs["json" if route.is_api else "data"] = body
+    return client.open(url, method=route.method, **kwargs)
+
+
+def _check(route: Route, who: str, world, client, login_as, db) -> None:
+    headers = {}
+    if who != ANON:
+        user = world.users[who]
+        if route.is_api:
+            headers = _access_token(user)
+        else:
+            login_as(user)
+    before = snapshot(db)
+    response = _send(client, route, world, headers)
+    after = snapshot(db)
+
+    if who == ANON:
+        if route.is_api:
+            assert response.status_code == 401, response.status_code
+            assert response.json["error"]["code"] == "AUTHENTICATION_REQUIRED"
+        else:
+            assert response.status_code == 302, response.status_code
+            assert "/login" in response.headers["Location"]
+        assert after == before, "an anonymous request changed the database"
+        return
+
+    expected = route.expected[who]
+    assert response.status_code == expected, f"status {response.status_code}, expected {expected}"
+    if expected in (403, 404):
+        assert after == before, "a refused request changed the database"
+        if route.is_api:
+            assert response.json["success"] is False
+            assert response.json["error"]["code"] == ("PERMISSION_DENIED" if expected == 403 else "NOT_FOUND")
+        else:
+            assert "<html" in response.text, "the error page is not inside the layout"
+            assert world.mine.internal_notes not in response.text
+    elif route.method != "GET":
+        assert after != before, "an allowed write changed nothing"
+    else:
+        assert after == before, "a GET changed the database"
+
+
+@pytest.mark.parametrize("route", ALL_ROUTES, ids=[r.id for r in ALL_ROUTES])
+def test_route_for_every_role(route, world, app, client, login_as, db):
+    """One world per route; each role's request runs in a savepoint rolled back afterwards,
+    so every role meets the same starting state."""
+    problems = []
+    for who in (*ROLES, ANON):
+        savepoint = db.session.begin_nested()
+        try:
+            _check(route, who, world, client if who != ANON else app.test_client(), login_as, db)
+        except AssertionError as exc:
+            problems.append(f"{route.id} as {who}: {exc}")
+        finally:
+            savepoint.rollback()
+    assert problems == []
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_api_sign_in_and_me_for_every_role(role, world, client):
+    user = world.users[role]
+    headers = bearer(client, user)
+    me = client.get("/api/auth/me/", headers=headers)
+    assert me.status_code == 200
+    assert me.json["data"]["role"] == role and me.json["data"]["id"] == user.id
+    listing = client.get("/api/projects/", headers=headers)
+    if role == "employee":
+        assert listing.status_code == 403 and listing.json["error"]["code"] == "PERMISSION_DENIED"
+    else:
+        ids = {p["id"] for p in listing.json["data"]["results"]}
+        assert ids == ({world.mine.id, world.theirs.id} if role == "admin" else {world.mine.id})
+
+
+# --- what each role sees: controls they cannot use are not rendered -----------------
+
+# edit, close, delete, team, budget, internal notes on the detail page (None: not asserted)
+DETAIL_CONTROLS = {
+    "admin": (True, True, True, True, True, True),
+    "project_manager_full": (True, True, False, False, True, True),
+    "pm_trainee": (True, False, False, False, True, True),
+    "designer": (False, False, False, False, False, None),
+    "superintendent": (False, False, False, False, False, None),
+    "client": (False, False, False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("role", list(DETAIL_CONTROLS))
+def test_project_detail_shows_only_usable_controls(role, world, client, login_as):
+    login_as(world.users[role])
+    html = client.get(f"/projects/{world.mine.id}").text
+    edit, close, delete, team, budget, notes = DETAIL_CONTROLS[role]
+    assert ('data-testid="edit-project"' in html) is edit
+    assert ('data-testid="close-project"' in html) is close
+    assert ('data-testid="delete-project"' in html) is delete
+    assert (f"/admin/projects/{world.mine.id}/team" in html) is team
+    assert ('data-testid="budget"' in html) is budget
+    assert ("$48,250.00" in html) is budget
+    if notes is not None:
+        assert ("margin target 31%" in html) is notes
+        assert ('data-testid="internal-notes"' in html) is notes
+
+
+@pytest.mark.parametrize("role", [r for r in ROLES if r != "employee"])
+def test_project_list_shows_money_and_new_button_only_to_those_allowed(role, world, client, login_as):
+    login_as(world.users[role])
+    html = client.get("/projects").text
+    money = role in ("admin", "project_manager_full", "pm_trainee")
+    assert ("sort=budget" in html) is money  # the Budget column header
+    assert ("$48,250.00" in html) is money
+    assert ('data-testid="new-project"' in html) is (role in ("admin", "project_manager_full", "pm_trainee"))
+    assert ("Harbor lofts" in html) is True
+    assert ("Birch Row exterior" in html) is (role == "admin")
+
+
+@pytest.mark.parametrize(
+    ("role", "budget_input"), [("admin", True), ("project_manager_full", True), ("pm_trainee", False)]
+)
+def test_edit_form_offers_the_budget_only_to_who_may_change_it(role, budget_input, world, client, login_as):
+    login_as(world.users[role])
+    html = client.get(f"/projects/{world.mine.id}/edit").text
+    assert ('name="budget"' in html) is budget_input
+    assert 'data-testid="close-project"' not in html
+
+
+def test_trainee_cannot_change_the_budget_by_posting_it_anyway(world, client, login_as, db):
+    login_as(world.users["pm_trainee"])
+    before = snapshot(db)
+    response = client.post(f"/projects/{world.mine.id}/edit", data={**_edit_project(world), "budget": "99999.00"})
+    assert response.status_code == 422
+    assert "Please correct the highlighted fields." in response.text
+    assert snapshot(db) == before
+    # and through the API
+    headers = _access_token(world.users["pm_trainee"])
+    response = client.patch(f"/api/projects/{world.mine.id}/", json={"budget": "1.00"}, headers=headers)
+    assert response.status_code == 400 and "budget" in response.json["error"]["details"]
+    assert db.session.get(Project, world.mine.id).budget == Decimal("48250.00")
+
+
+@pytest.mark.parametrize("role", ["designer", "superintendent", "client"])
+def test_api_hides_money_from_roles_without_it(role, world, client):
+    headers = _access_token(world.users[role])
+    detail = client.get(f"/api/projects/{world.mine.id}/", headers=headers).json["data"]
+    assert detail["budget"] is None
+    assert "profitability" not in detail
+    listing = client.get("/api/projects/", headers=headers).json["data"]["results"]
+    assert all(p["budget"] is None for p in listing)
+    # ordering by budget is not a side channel either
+    ordered = client.get("/api/projects/?ordering=budget", headers=headers)
+    assert ordered.status_code == 400 and ordered.json["error"]["code"] == "VALIDATION_ERROR"
+
+
+NAV = {  # projects, clients, users, audit, jobs
+    "admin": (True, True, True, True, True),
+    "project_manager_full": (True, True, False, True, False),
+    "pm_trainee": (True, True, False, False, False),
+    "designer": (True, False, False, False, False),
+    "superintendent": (True, False, False, False, False),
+    "employee": (False, False, False, False, False),
+    "client": (True, False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_navigation_shows_each_role_what_it_may_use(role, world, client, login_as):
+    login_as(world.users[role])
+    html = client.get("/notifications").text
+    for item, shown in zip(("projects", "clients", "users", "audit", "jobs"), NAV[role], strict=True):
+        assert (f'data-nav="{item}"' in html) is shown, item
+    assert 'data-nav="notifications"' in html
+
+
+def test_scoped_lists_never_leak_through_search_or_filters(world, client, login_as):
+    """A PM searching for another company's project, or filtering by its client, gets nothing."""
+    login_as(world.users["project_manager_full"])
+    for query in (
+        "q=Birch",
+        f"client={world.other.id}",
+        "status=all",
+        f"pm={world.users['project_manager_full'].id}&status=all",
+    ):
+        assert "Birch Row exterior" not in client.get(f"/projects?{query}").text
+    headers = _access_token(world.users["client"])
+    found = client.get(f"/api/projects/?search=Birch&client={world.other.id}", headers=headers).json["data"]["results"]
+    assert found == []
+
+
+def test_admin_team_page_offers_only_team_roles_not_yet_on_the_team(world, client, login_as):
+    login_as(world.users["admin"])
+    html = client.get(f"/admin/projects/{world.mine.id}/team").text
+    select_box = html.split('data-testid="member-select"')[1].split("</select>")[0]
+    assert "New Designer" in select_box
+    assert "Target Person" not in select_box  # an employee is never a team member
+    assert world.users["designer"].full_name not in select_box  # already on it
