@@ -38,6 +38,6 @@ def read(notification_id):
 @login_required
 def read_all():
     services.mark_all_read(current_user)
-    if request.headers.get("HX-Request"):
+    if request.headers.get("HX-Target") == "bell":
         return bell()
     return redirect(url_for("notifications.index"))

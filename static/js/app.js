@@ -39,6 +39,21 @@
     document.body.setAttribute('data-live', 'off');
   });
 
+  // A form that came back with errors (422): show its message and put the cursor in
+  // the first field to fix, instead of leaving the user at the submit button.
+  document.addEventListener('htmx:afterSettle', function (evt) {
+    var xhr = evt.detail && evt.detail.xhr;
+    if (!xhr || xhr.status !== 422) { return; }
+    var form = evt.detail.elt && evt.detail.elt.closest ? evt.detail.elt.closest('form') : null;
+    form = (form && form.isConnected) ? form : document.querySelector('form [aria-invalid="true"]');
+    form = form && form.tagName !== 'FORM' ? form.closest('form') : form;
+    if (!form) { return; }
+    var summary = form.querySelector('[role="alert"]') || form;
+    var field = form.querySelector('[aria-invalid="true"]');
+    summary.scrollIntoView({ block: 'start' });
+    if (field) { field.focus({ preventScroll: true }); }
+  });
+
   // Close open drop-down menus (<details>) when clicking elsewhere.
   document.addEventListener('click', function (evt) {
     document.querySelectorAll('details[open].usermenu, details[open].bell-menu').forEach(function (menu) {
@@ -46,8 +61,11 @@
     });
   });
 
-  // Keep the mobile menu from staying open after navigating.
-  document.addEventListener('htmx:afterSwap', function () {
+  // Keep the mobile menu from staying open after navigating — but only then: the
+  // bell and live lists swap fragments at any moment and must not snap it shut.
+  document.addEventListener('htmx:afterSwap', function (evt) {
+    var detail = evt.detail || {};
+    if (!detail.boosted && detail.target !== document.body) { return; }
     var toggle = document.getElementById('nav-toggle');
     if (toggle) { toggle.checked = false; }
   });

@@ -1,0 +1,69 @@
+"""Screenshots of the main pages on a phone and a desktop (into screenshots/, not
+committed) for a person to look at, taken while checking that the layout holds:
+nothing wider than the viewport, no console error, no failed request."""
+
+import pytest
+
+from tests.e2e.helpers import DESKTOP, PHONE, login
+
+pytestmark = pytest.mark.e2e
+
+SIZES = {"phone": PHONE, "desktop": DESKTOP}
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_screenshots(browser_page, problems, screenshots_dir, size):
+    page = browser_page(viewport=SIZES[size], label=size)
+
+    def shot(name, full_page=True):
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {size} screen"
+        if full_page:
+            page.evaluate("window.scrollTo(0, 0)")  # else the sticky top bar floats mid-page
+        # caret="hide" would inject a <style> element, which our CSP rightly blocks
+        page.screenshot(path=str(screenshots_dir / f"{name}-{size}.png"), full_page=full_page, caret="initial")
+
+    page.goto("/login")
+    shot("login")
+
+    login(page, "admin")
+    shot("home")
+    page.goto("/projects?status=all")
+    shot("projects")
+
+    page.locator("#project-results a", has_text="Lakeview clubhouse exterior").click()
+    page.wait_for_selector("#project-detail")
+    shot("project-detail")
+
+    page.locator("a.button", has_text="Manage team").click()
+    page.wait_for_selector("[data-testid=team-list]")
+    shot("team")
+
+    page.goto("/projects/new")
+    page.fill("#f-name", "Lakeview clubhouse exterior")
+    page.fill("#f-start_date", "2026-05-10")
+    page.fill("#f-end_date", "2026-05-01")
+    problems.expect(422, "/projects")
+    page.click("[data-testid=save-project]")
+    page.wait_for_selector("[data-error-for=name]")
+    page.wait_for_timeout(100)
+    shot("project-form-errors-viewport", full_page=False)
+    shot("project-form-errors")
+
+    page.goto("/admin/users")
+    shot("admin-users")
+    page.goto("/admin/audit")
+    shot("audit")
+
+    page.locator("#bell summary").click()
+    page.wait_for_selector("#bell .bell-list")
+    box = page.locator("#bell .bell-list").bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= SIZES[size]["width"], "the bell list fits the screen"
+    shot("bell-open", full_page=False)
+
+    problems.expect(403, "/admin/users")
+    login_page = browser_page(viewport=SIZES[size], label=f"{size}-pm")
+    login(login_page, "pm", live=False)
+    login_page.goto("/admin/users")
+    page = login_page
+    shot("error-403")
