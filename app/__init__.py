@@ -215,6 +215,8 @@ def _register_request_hooks(app: Flask) -> None:
 
     @app.after_request
     def _finish(response):
+        # Read before the commit: afterwards the user would be expired and reloaded.
+        g.signed_in = request.endpoint != "static" and current_user_is_signed_in()
         # One commit per request: keep the work of successful requests, nothing else.
         if response.status_code < 400:
             db.session.commit()
@@ -249,7 +251,7 @@ def _security_headers(app: Flask, response) -> None:
     headers.setdefault("Referrer-Policy", "same-origin")
     if app.config["SECURE_HSTS_SECONDS"]:
         headers.setdefault("Strict-Transport-Security", f"max-age={app.config['SECURE_HSTS_SECONDS']}; includeSubDomains")
-    if current_user_is_signed_in():
+    if g.get("signed_in"):
         headers.setdefault("Cache-Control", "no-store")
 
 

@@ -18,7 +18,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,7 +79,9 @@ def database_seeded() -> bool:
 
     url = make_url(DATABASE_URL)
     try:
-        with psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password or None, dbname=name) as c:
+        with psycopg.connect(
+            host=url.host, port=url.port or 5432, user=url.username, password=url.password or None, dbname=name
+        ) as c:
             return c.execute("SELECT count(*) FROM projects").fetchone()[0] >= 20 * SCALE
     except psycopg.Error:
         return False
@@ -115,7 +117,14 @@ def _db_connection():
     from sqlalchemy.engine import make_url
 
     url = make_url(DATABASE_URL)
-    return psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, password=url.password or None, dbname=url.database, autocommit=True)
+    return psycopg.connect(
+        host=url.host,
+        port=url.port or 5432,
+        user=url.username,
+        password=url.password or None,
+        dbname=url.database,
+        autocommit=True,
+    )
 
 
 def _analyze() -> None:
@@ -126,7 +135,10 @@ def _analyze() -> None:
 
 def table_counts() -> dict:
     with _db_connection() as c:
-        return {t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("users", "clients", "projects", "project_memberships")}  # noqa: S608
+        return {
+            t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in ("users", "clients", "projects", "project_memberships")
+        }  # noqa: S608
 
 
 def run(cmd: list[str], env: dict) -> str:
@@ -146,7 +158,8 @@ def free_port() -> int:
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py wsgi:app` in its own process group; always stopped."""
 
-    def __init__(self, workers: int, log_name: str, **env: str):
+    def __init__(self, workers: int, log_name: str, config: str = "gunicorn.conf.py", **env: str):
+        self.config = config
         self.port = free_port()
         self.workers = workers
         self.env = app_env(PORT=str(self.port), GUNICORN_WORKERS=str(workers), **env)
@@ -161,7 +174,7 @@ class Gunicorn:
     def __enter__(self) -> Gunicorn:
         log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(  # noqa: S603
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
+            [str(BIN / "gunicorn"), "-c", self.config, "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -188,7 +201,9 @@ class Gunicorn:
         raise SystemExit(f"gunicorn did not answer /health/ within {timeout}s; see {self.log_path}")
 
     def worker_pids(self) -> list[int]:
-        out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True, check=False)  # noqa: S603,S607
+        out = subprocess.run(
+            ["ps", "-o", "pid=", "--ppid", str(self.proc.pid)], capture_output=True, text=True, check=False
+        )  # noqa: S603,S607
         return [int(p) for p in out.stdout.split()]
 
     def stop(self) -> None:
@@ -207,8 +222,29 @@ class Gunicorn:
         self.stop()
 
 
+GC_FREEZE_HOOK = """
+def post_worker_init(worker):
+    # Experiment (bench --gc-freeze): move the objects of the loaded app out of the
+    # collector's reach, so full collections only walk what requests allocate.
+    import gc
+
+    gc.collect()
+    gc.freeze()
+"""
+
+
+def gc_freeze_config() -> str:
+    """A gunicorn config = gunicorn.conf.py + a post_worker_init hook calling gc.freeze()."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "gunicorn-gc-freeze.conf.py"
+    path.write_text((ROOT / "gunicorn.conf.py").read_text() + "\n" + GC_FREEZE_HOOK)
+    return str(path)
+
+
 def csrf_token(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
     if not match:
         raise SystemExit("no csrf_token in the login form")
     return match.group(1)
@@ -261,18 +297,42 @@ def machine() -> dict:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))  # noqa: SIM115
     except (OSError, StopIteration):
         pass
-    pg = ""
+    with _db_connection() as c:
+        pg = c.execute("SHOW server_version").fetchone()[0]
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "postgresql": pg,
+        "kernel": platform.release(),
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (from /proc)."""
     try:
-        with _db_connection() as c:
-            pg = c.execute("SHOW server_version").fetchone()[0]
-    except Exception:  # noqa: BLE001 - informational only
-        pass
-    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "postgresql": pg, "kernel": platform.release()}
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def load_average() -> float:
+    return round(os.getloadavg()[0], 2)
+
+
+def wait_for_quiet(limit: float, timeout: float) -> float:
+    """Wait (up to `timeout` s) until the 1-minute load average is under `limit`: other
+    work on a 2-core machine inflates every latency figure."""
+    deadline = time.monotonic() + timeout
+    while load_average() >= limit and time.monotonic() < deadline:
+        time.sleep(5)
+    return load_average()
 
 
 def write_results(name: str, data: dict) -> Path:
     RESULTS.mkdir(exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     data = {"when": stamp, "machine": machine(), **data}
     path = RESULTS / f"{name}-{stamp}.json"
     path.write_text(json.dumps(data, indent=2))
