@@ -98,11 +98,6 @@ def test_create_with_a_one_time_password_shown_once_and_changed_at_first_sign_in
     assert sign_in(app, "nina.new", NEW_PASSWORD)[1].headers["Location"] == "/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (app/auth, not owned here): must_change_password only redirects once at login; "
-    "the user can ignore it and keep using the app with the password the admin saw",
-)
 def test_a_one_time_password_opens_nothing_but_the_change_password_page(app, db):
     make_user("designer", username="otp.user", must_change_password=True)
     browser, login = sign_in(app, "otp.user")

@@ -24,7 +24,7 @@ def api_login():
     if not isinstance(username, str) or not username.strip():
         errors["username"] = "This field is required."
     if not isinstance(password, str) or not password:
-        errors["password"] = "This field is required."
+        errors["password"] = "This field is required."  # noqa: S105 - a message, not a password
     if errors:
         raise ValidationError(errors)
     try:
@@ -33,6 +33,11 @@ def api_login():
         if exc.retry_after:
             return api_error("RATE_LIMIT_EXCEEDED", exc.message, 429, retry_after=exc.retry_after)
         return api_error("AUTHENTICATION_REQUIRED", exc.message, 401)
+    if user.must_change_password:
+        # An admin-issued one-time password opens nothing until the user replaces it.
+        return api_error(
+            "PERMISSION_DENIED", "This account must choose a new password first. Sign in on the website to set it.", 403
+        )
     g.audit_user = user
     pair = tokens.issue_pair(user)
     return api_ok({**pair, "user": user_json(user)})
@@ -61,9 +66,9 @@ def api_refresh():
 def api_logout():
     if not current_user.is_authenticated:
         return api_error("AUTHENTICATION_REQUIRED", "Authentication credentials were not provided.", 401)
-    body = request.get_json(silent=True) or {}
-    claims = g.get("api_token_claims") or {}
-    tokens.revoke(claims.get("jti"), claims.get("exp"), body.get("refresh_token"), current_user)
+    body = request.get_json(silent=True)
+    refresh = body.get("refresh_token") if isinstance(body, dict) else None
+    tokens.revoke(g.get("api_token_claims") or {}, refresh if isinstance(refresh, str) else None, current_user)
     return api_ok({"logged_out": True})
 
 

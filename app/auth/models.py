@@ -59,7 +59,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         return role in ROLES
 
     @classmethod
-    def by_login(cls, login: str) -> "User | None":
+    def by_login(cls, login: str) -> User | None:
         login = (login or "").strip()
         return db.session.scalar(
             select(cls).where((func.lower(cls.username) == login.lower()) | (func.lower(cls.email) == login.lower()))

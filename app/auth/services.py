@@ -33,35 +33,41 @@ class LoginFailed(Exception):
 
 def authenticate(login: str, password: str, ip: str) -> User:
     """The active user with these credentials, or LoginFailed (throttled, no enumeration)."""
+    user = User.by_login(login) if login else None
+    # One failure counter per account, whether it is named by username or by email
+    # (otherwise each spelling would get its own allowance); unknown names count too.
+    account = f"user:{user.id}" if user else (login or "")
     try:
-        throttle.check(login, ip)
+        throttle.check(account, ip)
     except throttle.TooManyAttempts as exc:
         raise LoginFailed(exc.message, exc.retry_after) from None
-    user = User.by_login(login) if login else None
     ok = verify_password(user.password_hash if user else None, password or "")
     if not ok or user is None or not user.is_active:
-        throttle.record_failure(login, ip)
+        throttle.record_failure(account, ip)
         raise LoginFailed()
-    throttle.record_success(login, ip)
+    throttle.record_success(account, ip)
     user.last_login_at = utcnow()
     return user
 
 
 def end_sessions(user: User) -> None:
     """Invalidate every session and access token of `user` and close their live streams."""
+    from app.auth.tokens import revoke_user
+
     user.session_epoch = (user.session_epoch or 0) + 1
+    revoke_user(user.id)  # API refresh chains end too (access tokens carry the epoch)
     publish("session-ended", {}, users=[user.id])
 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
     errors = {}
     if not verify_password(user.password_hash, current or ""):
-        errors["current_password"] = "Your current password is not correct."
+        errors["current_password"] = "Your current password is not correct."  # noqa: S105 - a message
     problem = policy_problem(new)
     if problem:
         errors["new_password"] = problem
     elif new != confirm:
-        errors["confirm_password"] = "The two new passwords do not match."
+        errors["confirm_password"] = "The two new passwords do not match."  # noqa: S105 - a message
     if errors:
         raise ValidationError(errors)
     user.password_hash = hash_password(new)

@@ -27,12 +27,19 @@ class ServerSession(CallbackDict, SessionMixin):
         self.new = new
         self.modified = False
         self.old_sid: str | None = None
+        self.stateless = False  # never stored nor sent as a cookie (JSON API requests)
 
     def regenerate(self) -> None:
         """New id for the same data (after login: defeats session fixation)."""
         self.old_sid = self.old_sid or self.sid
         self.sid = secrets.token_urlsafe(32)
         self.modified = True
+
+
+def _is_api(request) -> bool:
+    """The JSON API is stateless: Bearer tokens only. Ignoring the session cookie there
+    means a browser's cookie can never authenticate (or be forged into) an API call."""
+    return request.path.startswith("/api/")
 
 
 class RedisSessionInterface(SessionInterface):
@@ -43,6 +50,10 @@ class RedisSessionInterface(SessionInterface):
         return f"{app.config['REDIS_KEY_PREFIX']}:session:{sid}"
 
     def open_session(self, app, request):
+        if _is_api(request):
+            session = ServerSession(new=True)
+            session.stateless = True
+            return session
         sid = request.cookies.get(self.get_cookie_name(app))
         if sid:
             raw = self._store(app).get(self._key(app, sid))
@@ -51,6 +62,8 @@ class RedisSessionInterface(SessionInterface):
         return ServerSession(new=True)
 
     def save_session(self, app, session, response):
+        if session.stateless:
+            return
         store = self._store(app)
         name = self.get_cookie_name(app)
         domain, path = self.get_cookie_domain(app), self.get_cookie_path(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from flask import current_app
@@ -44,24 +44,37 @@ def _decode(token: str, kind: str) -> dict:
 
 
 def issue_pair(user: User, family: str | None = None) -> dict:
-    """A new access token and a new refresh token (of `family`, or a new family)."""
+    """A new access token and a new refresh token (of `family`, or a new family).
+
+    Both carry the user's session epoch (`ep`), so a password change, role change or
+    deactivation ends them, and the family (`fam`), so logging out with the access
+    token alone still ends the refresh chain."""
     cfg = current_app.config
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
+    family = family or uuid.uuid4().hex
     access = _encode(
         {
             "sub": str(user.id),
             "typ": "access",
             "jti": uuid.uuid4().hex,
             "ep": user.session_epoch,
+            "fam": family,
             "iat": now,
             "exp": now + timedelta(seconds=cfg["JWT_ACCESS_SECONDS"]),
         }
     )
     refresh_jti = uuid.uuid4().hex
     expires = now + timedelta(seconds=cfg["JWT_REFRESH_SECONDS"])
-    family = family or uuid.uuid4().hex
     refresh = _encode(
-        {"sub": str(user.id), "typ": "refresh", "jti": refresh_jti, "fam": family, "iat": now, "exp": expires}
+        {
+            "sub": str(user.id),
+            "typ": "refresh",
+            "jti": refresh_jti,
+            "fam": family,
+            "ep": user.session_epoch,
+            "iat": now,
+            "exp": expires,
+        }
     )
     db.session.add(RefreshToken(jti=refresh_jti, family=family, user_id=user.id, expires_at=expires))
     db.session.flush()
@@ -101,26 +114,54 @@ def rotate(refresh_token: str) -> tuple[User, dict]:
         )
         raise TokenError("This refresh token has already been used or revoked.")
     user = db.session.get(User, consumed.user_id)
-    if user is None or not user.is_active:
-        raise TokenError("The account is not active.")
+    if user is None or not user.is_active or user.session_epoch != claims.get("ep"):
+        revoke_family(consumed.family)
+        raise TokenError("The token is no longer valid. Sign in again.")
     return user, issue_pair(user, family=consumed.family)
 
 
-def revoke(access_claims_jti: str | None, access_exp: int | None, refresh_token: str | None, user: User) -> None:
-    """Log out: revoke the refresh token's family and block the access token until it expires."""
-    if access_claims_jti and access_exp:
-        ttl = max(1, int(access_exp - datetime.now(timezone.utc).timestamp()))
-        redis_store.client.set(redis_store.key("revoked-access", access_claims_jti), 1, ex=ttl)
+def revoke_family(family: str) -> None:
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke_user(user_id: int) -> None:
+    """End every refresh chain of a user (password change, role change, deactivation)."""
+    db.session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def revoke(claims: dict, refresh_token: str | None, user: User) -> None:
+    """Log out: block the access token until it expires and revoke its refresh family
+    (and that of `refresh_token`, when one is sent)."""
+    jti, exp = claims.get("jti"), claims.get("exp")
+    if jti and exp:
+        ttl = max(1, int(exp - datetime.now(UTC).timestamp()))
+        redis_store.client.set(redis_store.key("revoked-access", jti), 1, ex=ttl)
+    families = {claims["fam"]} if claims.get("fam") else set()
     if refresh_token:
         try:
-            claims = _decode(refresh_token, "refresh")
+            refresh = _decode(refresh_token, "refresh")
         except TokenError:
-            return
-        family = db.session.scalar(select(RefreshToken.family).where(RefreshToken.jti == claims["jti"], RefreshToken.user_id == user.id))
-        if family:
-            db.session.execute(
-                update(RefreshToken).where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+            refresh = None
+        if refresh:
+            family = db.session.scalar(
+                select(RefreshToken.family).where(RefreshToken.jti == refresh["jti"], RefreshToken.user_id == user.id)
             )
+            if family:
+                families.add(family)
+    for family in families:
+        db.session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.family == family, RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
 
 
 def access_claims(token: str) -> dict:

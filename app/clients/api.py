@@ -27,7 +27,14 @@ def client_json(client: Client) -> dict:
             "zip": client.billing_zip,
         },
         "contacts": [
-            {"id": c.id, "name": c.name, "title": c.title, "email": c.email, "phone": c.phone, "is_primary": c.is_primary}
+            {
+                "id": c.id,
+                "name": c.name,
+                "title": c.title,
+                "email": c.email,
+                "phone": c.phone,
+                "is_primary": c.is_primary,
+            }
             for c in client.contacts
         ],
         "created_at": client.created_at.isoformat(),
@@ -42,7 +49,9 @@ def api_list():
     if search:
         term = f"%{search.lower()}%"
         stmt = stmt.where(or_(func.lower(Client.name).like(term), func.lower(Client.email).like(term)))
-    stmt = apply_ordering(stmt, {"id": Client.id, "name": Client.name, "created_at": Client.created_at}, [Client.name.asc()])
+    stmt = apply_ordering(
+        stmt, {"id": Client.id, "name": Client.name, "created_at": Client.created_at}, [Client.name.asc()]
+    )
     from sqlalchemy.orm import selectinload
 
     return paginate(stmt.options(selectinload(Client.contacts)).order_by(Client.id), client_json)

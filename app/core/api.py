@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import jsonify, request, url_for
 from sqlalchemy import func, select
@@ -15,7 +15,7 @@ MAX_PAGE_SIZE = 100
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def api_ok(data, status: int = 200):
@@ -33,7 +33,9 @@ def api_error(code: str, message: str, status: int, details: dict | None = None,
 def json_body() -> dict:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ValidationError({"body": "Send a JSON object with Content-Type: application/json."}, "Invalid request body.")
+        raise ValidationError(
+            {"body": "Send a JSON object with Content-Type: application/json."}, "Invalid request body."
+        )
     return data
 
 
@@ -64,7 +66,7 @@ def apply_ordering(stmt, allowed: dict, default: list):
             if name not in allowed:
                 raise ValidationError({"ordering": f"Cannot order by {name!r}. Allowed: {', '.join(sorted(allowed))}."})
             column = allowed[name]
-            clauses.append(column.desc() if desc else column.asc())
+            clauses.append((column.desc() if desc else column.asc()).nulls_last())
     return stmt.order_by(*(clauses or default))
 
 

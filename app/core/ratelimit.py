@@ -41,7 +41,12 @@ def check_api_rate():
     count, reset = _hit(f"hour:{who}", limit, 3600)
     g.rate_limit = (limit, max(0, limit - count), reset)
     if count > limit:
-        return api_error("RATE_LIMIT_EXCEEDED", "Too many requests. Slow down and retry later.", 429, retry_after=reset - int(time.time()))
+        return api_error(
+            "RATE_LIMIT_EXCEEDED",
+            "Too many requests. Slow down and retry later.",
+            429,
+            retry_after=reset - int(time.time()),
+        )
     return None
 
 
@@ -67,7 +72,12 @@ def expensive(view):
         count, reset = _hit(f"minute:{who}", limit, 60)
         g.rate_limit = (limit, max(0, limit - count), reset)
         if count > limit:
-            return api_error("RATE_LIMIT_EXCEEDED", "This operation is limited to a few requests a minute.", 429, retry_after=reset - int(time.time()))
+            return api_error(
+                "RATE_LIMIT_EXCEEDED",
+                "This operation is limited to a few requests a minute.",
+                429,
+                retry_after=reset - int(time.time()),
+            )
         return view(*args, **kwargs)
 
     return wrapped

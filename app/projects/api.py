@@ -29,7 +29,7 @@ ORDERING = {
 
 
 def project_json(project: Project, detail: bool = False) -> dict:
-    financial = can(current_user, "project.view_financials", project)
+    financial = can(current_user, "costs.view", project)  # the budget is internal: clients never see it
     data = {
         "id": project.id,
         "name": project.name,
@@ -48,13 +48,23 @@ def project_json(project: Project, detail: bool = False) -> dict:
     if detail and can(current_user, "costs.view", project):
         # Invoices and expenses arrive in later issues; until then nothing is invoiced or spent.
         zero = "0.00"
-        data["profitability"] = {"total_invoiced": zero, "total_paid": zero, "total_expenses": zero, "profit": zero, "roi": None}
+        data["profitability"] = {
+            "total_invoiced": zero,
+            "total_paid": zero,
+            "total_expenses": zero,
+            "profit": zero,
+            "roi": None,
+        }
     return data
 
 
 def _input(body: dict) -> tuple[dict, object]:
     """API field names → service field names."""
-    data = {k: body[k] for k in ("name", "client_id", "description", "budget", "start_date", "end_date", "notes") if k in body}
+    data = {
+        k: body[k]
+        for k in ("name", "client_id", "description", "budget", "start_date", "end_date", "notes")
+        if k in body
+    }
     location = body.get("location")
     if location is not None:
         if not isinstance(location, dict):
@@ -95,9 +105,14 @@ def api_list():
     search = request.args.get("search", "").strip()
     if search:
         term = f"%{search.lower()}%"
-        stmt = stmt.where(func.lower(Project.name).like(term) | func.lower(Client.name).like(term) | func.lower(Project.address).like(term))
+        stmt = stmt.where(
+            func.lower(Project.name).like(term)
+            | func.lower(Client.name).like(term)
+            | func.lower(Project.address).like(term)
+            | func.lower(Project.city).like(term)
+        )
     ordering = dict(ORDERING)
-    if not can(current_user, "project.view_financials"):
+    if not can(current_user, "costs.view"):
         ordering.pop("budget")
     stmt = apply_ordering(stmt, ordering, [Project.name.asc()]).order_by(Project.id)
     return paginate(stmt, project_json)
@@ -130,6 +145,7 @@ def api_update(project_id):
         if missing:
             raise ValidationError(missing)
     services.update_project(current_user, project, data, pm_ids, partial=partial)
+    db.session.refresh(project)  # a changed client_id must show the new client, not the cached one
     return api_ok(project_json(project, detail=True))
 
 

@@ -3,6 +3,8 @@ create, edit, close, delete. Thin: parse, call one service, render."""
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from flask import flash, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,12 +14,18 @@ from app.clients.models import Client
 from app.core.errors import ValidationError
 from app.core.htmx import redirect_to
 from app.core.permissions import permission_required, scope_query
-from app.core.roles import PM_ROLES
+from app.core.roles import PM_ROLES, ROLE_LABELS
 from app.extensions import db
 from app.projects import bp, services
 from app.projects.models import Project
 
 PAGE_SIZE = 25
+
+
+class PmChoice(NamedTuple):
+    id: int
+    name: str
+    role_label: str
 
 
 def _filters() -> services.ProjectFilters:
@@ -38,8 +46,13 @@ def _filters() -> services.ProjectFilters:
 
 
 def _pm_choices():
-    stmt = select(User).where(User.role.in_(PM_ROLES), User.is_active_flag.is_(True)).order_by(User.full_name, User.username)
-    return db.session.scalars(stmt).all()
+    """(id, name) of active PMs and trainees, for the filter and the form (no User objects)."""
+    stmt = (
+        select(User.id, User.full_name, User.username, User.role)
+        .where(User.role.in_(PM_ROLES), User.is_active_flag.is_(True))
+        .order_by(User.full_name, User.username)
+    )
+    return [PmChoice(row.id, row.full_name or row.username, ROLE_LABELS[row.role]) for row in db.session.execute(stmt)]
 
 
 def _client_choices():
@@ -58,7 +71,12 @@ def index():
         per_page=PAGE_SIZE,
         error_out=False,
     )
-    context = {"page": page, "filters": filters, "args": request.args.to_dict()}
+    context = {
+        "page": page,
+        "filters": filters,
+        "args": request.args.to_dict(),
+        "managers": services.project_managers([p.id for p in page.items]),
+    }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "project-results":
         return render_template("projects/_results.html", **context)
     return render_template("projects/index.html", pms=_pm_choices(), **context)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, raiseload
 
 from app.auth.models import User
 from app.clients.models import Client
@@ -50,10 +50,27 @@ def visible_projects(user):
     return scope_query(stmt, user, "project.view", Project)
 
 
+def project_managers(project_ids) -> dict[int, list[tuple[int, str]]]:
+    """{project id: [(user id, name), …]} of the PMs and trainees on these projects, in
+    one light query (list pages show names only; no User objects are built)."""
+    found: dict[int, list[tuple[int, str]]] = {pid: [] for pid in project_ids}
+    if not found:
+        return found
+    rows = db.session.execute(
+        select(ProjectMembership.project_id, User.id, User.full_name, User.username)
+        .join(User, User.id == ProjectMembership.user_id)
+        .where(ProjectMembership.project_id.in_(list(found)), User.role.in_(PM_ROLES))
+        .order_by(ProjectMembership.project_id, User.full_name, User.username)
+    )
+    for project_id, user_id, full_name, username in rows:
+        found[project_id].append((user_id, full_name or username))
+    return found
+
+
 def filtered_projects(user, filters: ProjectFilters):
     # The client is already joined for search and sorting: fill Project.client from that
     # join instead of joining the table a second time (its default eager load).
-    stmt = visible_projects(user).options(contains_eager(Project.client))
+    stmt = visible_projects(user).options(contains_eager(Project.client), raiseload(Project.memberships))
     if filters.status == "all":
         pass
     elif filters.status in STATUSES:
