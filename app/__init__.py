@@ -65,9 +65,7 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
 def _configure_logging(app: Flask) -> None:
     """Structured (key=value) logs to stdout."""
     handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(
-        logging.Formatter("ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s")
-    )
+    handler.setFormatter(logging.Formatter("ts=%(asctime)s level=%(levelname)s logger=%(name)s msg=%(message)s"))
     root = logging.getLogger()
     if not any(getattr(h, "_kibray", False) for h in root.handlers):
         handler._kibray = True
@@ -183,7 +181,11 @@ def _register_request_hooks(app: Flask) -> None:
         from flask import redirect, url_for
 
         if request.path.startswith("/api/"):
-            return api_error("AUTHENTICATION_REQUIRED", g.get("api_token_error") or "Authentication credentials were not provided.", 401)
+            return api_error(
+                "AUTHENTICATION_REQUIRED",
+                g.get("api_token_error") or "Authentication credentials were not provided.",
+                401,
+            )
         target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
         if request.headers.get("HX-Request"):
             from flask import make_response
@@ -196,7 +198,11 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _start():
         g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
-        if app.config["SECURE_SSL_REDIRECT"] and not request.is_secure and not request.path.startswith(("/health/", "/api/health/")):
+        if (
+            app.config["SECURE_SSL_REDIRECT"]
+            and not request.is_secure
+            and not request.path.startswith(("/health/", "/api/health/"))
+        ):
             from flask import redirect
 
             return redirect(request.url.replace("http://", "https://", 1), 301)
@@ -250,7 +256,9 @@ def _security_headers(app: Flask, response) -> None:
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")
     if app.config["SECURE_HSTS_SECONDS"]:
-        headers.setdefault("Strict-Transport-Security", f"max-age={app.config['SECURE_HSTS_SECONDS']}; includeSubDomains")
+        headers.setdefault(
+            "Strict-Transport-Security", f"max-age={app.config['SECURE_HSTS_SECONDS']}; includeSubDomains"
+        )
     if g.get("signed_in"):
         headers.setdefault("Cache-Control", "no-store")
 
@@ -258,7 +266,7 @@ def _security_headers(app: Flask, response) -> None:
 def current_user_is_signed_in() -> bool:
     try:
         return current_user.is_authenticated
-    except Exception:
+    except Exception:  # noqa: BLE001 - headers must never turn a response into an error
         return False
 
 
@@ -274,7 +282,7 @@ def _register_template_helpers(app: Flask) -> None:
         """$12,345.60 — formatted from the Decimal, never through a float."""
         if value is None:
             return "—"
-        return "${:,}".format(to_money(value))
+        return f"${to_money(value):,}"
 
     @app.template_filter("date")
     def fmt_date(value):

@@ -48,11 +48,19 @@ def create_user_command(username, role, email, password, full_name, client_name)
             client_id = client.id
         try:
             user = create_user(
-                None, username=username, email=email, role=role, password=password, full_name=full_name, client_id=client_id
+                None,
+                username=username,
+                email=email,
+                role=role,
+                password=password,
+                full_name=full_name,
+                client_id=client_id,
             )
         except ValidationError as exc:
             db.session.rollback()
-            raise click.ClickException(" ".join(f"{field}: {message}" for field, message in exc.fields.items())) from None
+            raise click.ClickException(
+                " ".join(f"{field}: {message}" for field, message in exc.fields.items())
+            ) from None
         db.session.commit()
     click.echo(f"Created user {user.username} ({user.role}) id={user.id}")
 
@@ -69,9 +77,9 @@ def seed_demo_command(scale, password):
         created = seed_demo(password)
         db.session.commit()
         if created:
-            click.echo("Demo company created. Sign in with any of these (password for all: %s):" % password)
+            click.echo(f"Demo company created. Sign in with any of these (password for all: {password}):")
         else:
-            click.echo("Demo company already present. Demo logins (password: %s):" % password)
+            click.echo(f"Demo company already present. Demo logins (password: {password}):")
         from app.seed import DEMO_USERS
 
         for username, role, _name in DEMO_USERS:
@@ -93,7 +101,8 @@ def rotate_key_command():
     for table, column in (("users", "totp_secret"), ("clients", "tax_id")):
         rows = db.session.execute(text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")).all()  # noqa: S608 - fixed names
         for row_id, token in rows:
-            db.session.execute(text(f"UPDATE {table} SET {column} = :v WHERE id = :i"), {"v": rotate(token), "i": row_id})  # noqa: S608
+            update = text(f"UPDATE {table} SET {column} = :v WHERE id = :i")  # noqa: S608 - fixed names
+            db.session.execute(update, {"v": rotate(token), "i": row_id})
             updated += 1
     db.session.commit()
     click.echo(f"Re-encrypted {updated} value(s).")
@@ -106,7 +115,9 @@ def capacity_command():
 
     figures = measure()
     click.echo(f"database connections: {figures['db_connections']}")
-    click.echo(f"redis memory / limit: {figures['redis_memory_ratio'] if figures['redis_memory_ratio'] is not None else 'no limit set'}")
+    click.echo(
+        f"redis memory / limit: {figures['redis_memory_ratio'] if figures['redis_memory_ratio'] is not None else 'no limit set'}"
+    )
     for name, length in figures["queues"].items():
         click.echo(f"queue {name}: {length}")
     found = alerts(figures)

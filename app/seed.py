@@ -46,8 +46,18 @@ def seed_demo(password: str) -> bool:
         return False
     clients = []
     for name, email, phone, street, city, state, zip_code in CLIENTS:
-        client = Client(name=name, email=email, phone=phone, billing_address=street, billing_city=city, billing_state=state, billing_zip=zip_code)
-        client.contacts.append(ClientContact(name=name.split()[0] + " office", email=email, phone=phone, is_primary=True))
+        client = Client(
+            name=name,
+            email=email,
+            phone=phone,
+            billing_address=street,
+            billing_city=city,
+            billing_state=state,
+            billing_zip=zip_code,
+        )
+        client.contacts.append(
+            ClientContact(name=name.split()[0] + " office", email=email, phone=phone, is_primary=True)
+        )
         db.session.add(client)
         clients.append(client)
     db.session.flush()
@@ -79,7 +89,9 @@ def seed_demo(password: str) -> bool:
             budget=Decimal(budget),
             start_date=start,
             end_date=start + timedelta(days=30),
-            description="Prep, prime and two finish coats." if "repaint" in name or "exterior" in name else "Clean, sand and stain.",
+            description="Prep, prime and two finish coats."
+            if "repaint" in name or "exterior" in name
+            else "Clean, sand and stain.",
             internal_notes="Owner asked for low-VOC products; margin target 32%.",
             progress_percent={CREATED: 0, ACTIVE: 45, CLOSED: 100}[status],
         )
@@ -93,15 +105,34 @@ def seed_demo(password: str) -> bool:
 
 def seed_bulk(scale: int, password: str) -> dict:
     """N× (2 clients, 20 projects, 3 users), inserted in bulk (no audit rows: seed data)."""
-    rng = random.Random(scale)
+    rng = random.Random(scale)  # noqa: S311 - repeatable demo data, not security
     run = uuid.uuid4().hex[:6]
     hashed = hash_password(password)
     client_rows = [
-        {"name": f"Client {run}-{i:05d}", "email": f"c{i}-{run}@clients.example", "phone": "", "billing_address": f"{100 + i} Main St", "billing_city": "Austin", "billing_state": "TX", "billing_zip": "78701", "notes": ""}
+        {
+            "name": f"Client {run}-{i:05d}",
+            "email": f"c{i}-{run}@clients.example",
+            "phone": "",
+            "billing_address": f"{100 + i} Main St",
+            "billing_city": "Austin",
+            "billing_state": "TX",
+            "billing_zip": "78701",
+            "notes": "",
+        }
         for i in range(2 * scale)
     ]
     client_ids = list(db.session.scalars(insert(Client).returning(Client.id), client_rows))
-    roles = [PROJECT_MANAGER, PROJECT_MANAGER, PM_TRAINEE, DESIGNER, SUPERINTENDENT, EMPLOYEE, EMPLOYEE, EMPLOYEE, CLIENT]
+    roles = [
+        PROJECT_MANAGER,
+        PROJECT_MANAGER,
+        PM_TRAINEE,
+        DESIGNER,
+        SUPERINTENDENT,
+        EMPLOYEE,
+        EMPLOYEE,
+        EMPLOYEE,
+        CLIENT,
+    ]
     user_rows = []
     for i in range(3 * scale):
         role = roles[i % len(roles)]
@@ -123,7 +154,15 @@ def seed_bulk(scale: int, password: str) -> dict:
     pms = [u.id for u in users if u.role == PROJECT_MANAGER]
     demo_pm = db.session.scalar(select(User.id).where(User.username == "pm"))
     streets = ["Oak", "Maple", "Cedar", "Elm", "Pecan", "Willow", "Riverside", "Congress", "Guadalupe", "Lamar"]
-    kinds = ["interior repaint", "exterior repaint", "deck stain", "cabinet refinish", "fence stain", "trim and doors", "touch-ups"]
+    kinds = [
+        "interior repaint",
+        "exterior repaint",
+        "deck stain",
+        "cabinet refinish",
+        "fence stain",
+        "trim and doors",
+        "touch-ups",
+    ]
     project_rows = []
     today = date.today()
     for i in range(20 * scale):
@@ -137,7 +176,7 @@ def seed_bulk(scale: int, password: str) -> dict:
                 "address": f"{rng.randint(100, 9999)} {rng.choice(streets)} St",
                 "city": "Austin",
                 "state": "TX",
-                "zip": "787%02d" % rng.randint(0, 99),
+                "zip": f"787{rng.randint(0, 99):02d}",
                 "budget": Decimal(rng.randint(800, 250000)) + Decimal("0.50"),
                 "start_date": start,
                 "end_date": start + timedelta(days=rng.randint(3, 120)),
@@ -155,4 +194,9 @@ def seed_bulk(scale: int, password: str) -> dict:
             team.add(demo_pm)
         membership_rows.extend({"project_id": project_id, "user_id": uid} for uid in team)
     db.session.execute(insert(ProjectMembership), membership_rows)
-    return {"clients": len(client_ids), "users": len(users), "projects": len(project_ids), "memberships": len(membership_rows)}
+    return {
+        "clients": len(client_ids),
+        "users": len(users),
+        "projects": len(project_ids),
+        "memberships": len(membership_rows),
+    }

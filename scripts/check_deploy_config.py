@@ -12,14 +12,21 @@ sys.path.insert(0, ROOT)
 
 def main() -> int:
     problems = []
-    procfile = open(os.path.join(ROOT, "Procfile")).read()
+    with open(os.path.join(ROOT, "Procfile")) as handle:
+        procfile = handle.read()
     for kind in ("web:", "worker:", "release:"):
         if kind not in procfile:
             problems.append(f"Procfile has no {kind} process")
     if "db upgrade" not in procfile:
         problems.append("Procfile release does not run migrations")
-    railway = json.load(open(os.path.join(ROOT, "railway.json")))["deploy"]
-    expected = {"healthcheckPath": "/health/", "healthcheckTimeout": 100, "restartPolicyType": "ON_FAILURE", "restartPolicyMaxRetries": 3}
+    with open(os.path.join(ROOT, "railway.json")) as handle:
+        railway = json.load(handle)["deploy"]
+    expected = {
+        "healthcheckPath": "/health/",
+        "healthcheckTimeout": 100,
+        "restartPolicyType": "ON_FAILURE",
+        "restartPolicyMaxRetries": 3,
+    }
     for key, value in expected.items():
         if railway.get(key) != value:
             problems.append(f"railway.json deploy.{key} should be {value!r}")

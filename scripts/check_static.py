@@ -14,7 +14,8 @@ def main() -> int:
     missing = []
     for folder, _dirs, files in os.walk(os.path.join(ROOT, "templates")):
         for name in files:
-            text = open(os.path.join(folder, name)).read()
+            with open(os.path.join(folder, name)) as handle:
+                text = handle.read()
             for ref in PATTERN.findall(text):
                 if not os.path.isfile(os.path.join(ROOT, "static", ref)):
                     missing.append(f"{name}: static/{ref}")

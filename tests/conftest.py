@@ -24,7 +24,13 @@ def _services_up() -> tuple[bool, str]:
     url = make_url(TEST_DATABASE_URL)
     try:
         admin = psycopg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password or None, dbname="postgres", autocommit=True, connect_timeout=3
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password or None,
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=3,
         )
         try:
             exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)).fetchone()

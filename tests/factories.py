@@ -26,7 +26,9 @@ def password_hash() -> str:
 
 def make_client(**kwargs) -> Client:
     n = next(_seq)
-    client = Client(name=kwargs.pop("name", f"Client {n}"), email=kwargs.pop("email", f"client{n}@example.com"), **kwargs)
+    client = Client(
+        name=kwargs.pop("name", f"Client {n}"), email=kwargs.pop("email", f"client{n}@example.com"), **kwargs
+    )
     db.session.add(client)
     db.session.flush()
     return client

@@ -630,3 +630,39 @@ def test_clients_api_is_closed_to_other_roles(client, db, as_role, role):
         response = client.get(url, headers=headers)
         assert response.status_code == 403
         assert response.json["error"]["code"] == "PERMISSION_DENIED"
+
+
+def test_put_replaces_and_patch_keeps_optional_fields(client, db):
+    from tests.conftest import bearer as _bearer
+    from tests.factories import make_client as _make_client
+    from tests.factories import make_project as _make_project
+    from tests.factories import make_user as _make_user
+
+    admin = _make_user("admin")
+    headers = _bearer(client, admin)
+    project = _make_project(description="Scope A", internal_notes="keep me", city="Austin")
+    other = _make_client(name="New Owner LLC")
+    patched = client.patch(f"/api/projects/{project.id}/", json={"name": "Renamed"}, headers=headers)
+    assert patched.status_code == 200 and patched.json["data"]["description"] == "Scope A"
+    put = client.put(
+        f"/api/projects/{project.id}/",
+        json={"name": "Replaced", "client_id": other.id, "location": {"address": "1 New Rd"}},
+        headers=headers,
+    )
+    body = put.json["data"]
+    assert put.status_code == 200
+    assert body["description"] == "" and body["location"]["city"] == "" and body["budget"] is None
+    assert body["client"] == {"id": other.id, "name": "New Owner LLC"}
+    db.session.refresh(project)
+    assert project.internal_notes == "keep me"  # not an API field, so PUT leaves it alone
+
+
+def test_method_not_allowed_keeps_the_allow_header(client, db):
+    from tests.conftest import bearer as _bearer
+    from tests.factories import make_user as _make_user
+
+    headers = _bearer(client, _make_user("admin"))
+    response = client.post("/api/projects/1/", json={}, headers=headers)
+    assert response.status_code == 405
+    assert response.json["error"]["code"] == "METHOD_NOT_ALLOWED"
+    assert "PATCH" in response.headers["Allow"]

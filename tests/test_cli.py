@@ -15,7 +15,17 @@ def run(app, *args):
 
 
 def test_create_user(app, db):
-    result = run(app, "create-user", "maria", "--role", "superintendent", "--email", "maria@kibray.example", "--password", "Ladder#2026")
+    result = run(
+        app,
+        "create-user",
+        "maria",
+        "--role",
+        "superintendent",
+        "--email",
+        "maria@kibray.example",
+        "--password",
+        "Ladder#2026",
+    )
     assert result.exit_code == 0, result.output
     assert "Created user maria (superintendent)" in result.output
     user = db.session.scalar(select(User).where(User.username == "maria"))
@@ -28,17 +38,48 @@ def test_create_user_errors_are_clear_and_write_nothing(app, db):
     assert weak.exit_code != 0 and "Password needs" in weak.output
     bad_role = run(app, "create-user", "r", "--role", "boss", "--email", "r@x.example", "--password", "Ladder#2026")
     assert bad_role.exit_code != 0 and "--role must be one of" in bad_role.output
-    assert run(app, "create-user", "dup", "--role", "employee", "--email", "d@x.example", "--password", "Ladder#2026").exit_code == 0
+    assert (
+        run(
+            app, "create-user", "dup", "--role", "employee", "--email", "d@x.example", "--password", "Ladder#2026"
+        ).exit_code
+        == 0
+    )
     again = run(app, "create-user", "dup", "--role", "employee", "--email", "d2@x.example", "--password", "Ladder#2026")
     assert again.exit_code != 0 and "already taken" in again.output
-    no_company = run(app, "create-user", "cl", "--role", "client", "--email", "cl@x.example", "--password", "Ladder#2026")
+    no_company = run(
+        app, "create-user", "cl", "--role", "client", "--email", "cl@x.example", "--password", "Ladder#2026"
+    )
     assert no_company.exit_code != 0 and "--client" in no_company.output
     assert db.session.scalar(select(func.count()).select_from(User)) == before + 1
 
 
 def test_create_client_user_links_or_creates_the_company(app, db):
-    first = run(app, "create-user", "carla", "--role", "client", "--email", "carla@h.example", "--password", "Ladder#2026", "--client", "Hughes Residence")
-    second = run(app, "create-user", "carl", "--role", "client", "--email", "carl@h.example", "--password", "Ladder#2026", "--client", "Hughes Residence")
+    first = run(
+        app,
+        "create-user",
+        "carla",
+        "--role",
+        "client",
+        "--email",
+        "carla@h.example",
+        "--password",
+        "Ladder#2026",
+        "--client",
+        "Hughes Residence",
+    )
+    second = run(
+        app,
+        "create-user",
+        "carl",
+        "--role",
+        "client",
+        "--email",
+        "carl@h.example",
+        "--password",
+        "Ladder#2026",
+        "--client",
+        "Hughes Residence",
+    )
     assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
     companies = db.session.scalars(select(Client).where(Client.name == "Hughes Residence")).all()
     assert len(companies) == 1

@@ -12,7 +12,13 @@ def test_pm_adds_a_client_then_starts_a_project_for_it(client, login_as, db):
     login_as("project_manager_full")
     response = client.post(
         "/clients/new?next=new-project",
-        data={"name": "Oakridge Church", "contact_name": "Pastor Lee", "email": "office@oakridge.example", "phone": "512-555-0100", "tax_id": "74-1234567"},
+        data={
+            "name": "Oakridge Church",
+            "contact_name": "Pastor Lee",
+            "email": "office@oakridge.example",
+            "phone": "512-555-0100",
+            "tax_id": "74-1234567",
+        },
     )
     assert response.status_code == 303
     created = db.session.scalar(select(Client).where(Client.name == "Oakridge Church"))
@@ -40,13 +46,26 @@ def test_search_edit_and_contacts(client, login_as, db):
     make_client(name="Brightline Dental")
     found = client.get("/clients?q=lake", headers={"HX-Request": "true", "HX-Target": "client-results"})
     assert "Lakeview HOA" in found.text and "Brightline" not in found.text and "<html" not in found.text
-    assert client.post(f"/clients/{company.id}/edit", data={"name": "Lakeview HOA Board", "email": "board@lakeview.example"}).status_code == 303
-    assert client.post(f"/clients/{company.id}/contacts", data={"name": "Dana", "email": "dana@lakeview.example"}).status_code == 303
+    assert (
+        client.post(
+            f"/clients/{company.id}/edit", data={"name": "Lakeview HOA Board", "email": "board@lakeview.example"}
+        ).status_code
+        == 303
+    )
+    assert (
+        client.post(
+            f"/clients/{company.id}/contacts", data={"name": "Dana", "email": "dana@lakeview.example"}
+        ).status_code
+        == 303
+    )
     bad = client.post(f"/clients/{company.id}/contacts", data={"name": "", "email": "x"})
     assert bad.status_code == 422 and "Give the contact" in bad.text
     db.session.refresh(company)
     assert company.name == "Lakeview HOA Board"
-    assert db.session.scalar(select(func.count()).select_from(ClientContact).where(ClientContact.client_id == company.id)) == 1
+    assert (
+        db.session.scalar(select(func.count()).select_from(ClientContact).where(ClientContact.client_id == company.id))
+        == 1
+    )
 
 
 def test_client_detail_lists_only_projects_the_viewer_may_see(client, login_as, db):

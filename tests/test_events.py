@@ -41,7 +41,7 @@ class Stream:
                     with self.arrived:
                         self.events.append(event)
                         self.arrived.notify_all()
-        except Exception:  # noqa: BLE001 - the stream was closed by the test
+        except Exception:  # noqa: BLE001, S110 - the stream was closed by the test
             pass
 
     def wait_for(self, name: str, timeout: float = 3.0) -> dict | None:
@@ -98,13 +98,26 @@ def test_project_change_reaches_entitled_users_only(client, login_as, db, open_s
     employee = make_user("employee")
     project = make_project(client=owner_company, members=[pm])
 
-    streams = {name: open_stream(user) for name, user in {
-        "admin": admin, "client": client_user, "other_pm": other_pm, "stranger": stranger_client, "employee": employee,
-    }.items()}
+    streams = {
+        name: open_stream(user)
+        for name, user in {
+            "admin": admin,
+            "client": client_user,
+            "other_pm": other_pm,
+            "stranger": stranger_client,
+            "employee": employee,
+        }.items()
+    }
     login_as(pm)
-    response = client.post(f"/projects/{project.id}/edit", data={
-        "name": "Hughes repaint (phase 2)", "client_id": owner_company.id, "address": "1 Cedar Bend", "pm_ids": [pm.id],
-    })
+    response = client.post(
+        f"/projects/{project.id}/edit",
+        data={
+            "name": "Hughes repaint (phase 2)",
+            "client_id": owner_company.id,
+            "address": "1 Cedar Bend",
+            "pm_ids": [pm.id],
+        },
+    )
     assert response.status_code in (200, 303)
 
     assert streams["admin"].wait_for("project-updated"), streams["admin"].events

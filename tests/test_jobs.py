@@ -19,7 +19,12 @@ def _tokens(db, user, expired: int, live: int):
     now = utcnow()
     for i in range(expired + live):
         db.session.add(
-            RefreshToken(jti=f"{user.id}-{i}", family="f", user_id=user.id, expires_at=now + timedelta(days=-1 if i < expired else 1))
+            RefreshToken(
+                jti=f"{user.id}-{i}",
+                family="f",
+                user_id=user.id,
+                expires_at=now + timedelta(days=-1 if i < expired else 1),
+            )
         )
     db.session.flush()
 

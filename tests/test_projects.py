@@ -43,7 +43,9 @@ def test_htmx_create_answers_hx_location(client, login_as, db):
     login_as("admin")
     company = make_client()
     response = client.post(
-        "/projects", data={"name": "Via htmx", "client_id": company.id, "address": "1 A St"}, headers={"HX-Request": "true"}
+        "/projects",
+        data={"name": "Via htmx", "client_id": company.id, "address": "1 A St"},
+        headers={"HX-Request": "true"},
     )
     assert response.status_code == 200
     assert "/projects/" in response.headers["HX-Location"]
@@ -55,7 +57,14 @@ def test_invalid_project_rerenders_the_form_with_every_error_and_writes_nothing(
     before = count(db)
     response = client.post(
         "/projects",
-        data={"name": "lakeview CLUBHOUSE", "client_id": "999999", "address": "", "start_date": "2026-06-10", "end_date": "2026-06-01", "budget": "abc"},
+        data={
+            "name": "lakeview CLUBHOUSE",
+            "client_id": "999999",
+            "address": "",
+            "start_date": "2026-06-10",
+            "end_date": "2026-06-01",
+            "budget": "abc",
+        },
         headers={"HX-Request": "true", "HX-Target": "project-form"},
     )
     assert response.status_code == 422
@@ -80,7 +89,9 @@ def test_list_search_filter_sort_and_paging(client, login_as, db):
     assert "Deck stain 29" in page.text and "Cabinet refinish" not in page.text
     assert page.text.index("Deck stain 29") < page.text.index("Deck stain 28")
     assert "Page 1 of 2" in page.text
-    second = client.get("/projects?q=deck&sort=budget&dir=desc&page=2", headers={"HX-Request": "true", "HX-Target": "project-results"})
+    second = client.get(
+        "/projects?q=deck&sort=budget&dir=desc&page=2", headers={"HX-Request": "true", "HX-Target": "project-results"}
+    )
     assert second.status_code == 200 and "<html" not in second.text
     assert "Deck stain 00" in second.text and "Deck stain 29" not in second.text
     by_client = client.get("/projects?q=zephyr")
@@ -104,7 +115,13 @@ def test_edit_project(client, login_as, db):
     project = make_project(members=[pm], name="Old name")
     response = client.post(
         f"/projects/{project.id}/edit",
-        data={"name": "New name", "client_id": project.client_id, "address": "9 Elm", "budget": "12000", "pm_ids": [pm.id]},
+        data={
+            "name": "New name",
+            "client_id": project.client_id,
+            "address": "9 Elm",
+            "budget": "12000",
+            "pm_ids": [pm.id],
+        },
     )
     assert response.status_code == 303
     db.session.refresh(project)
@@ -118,7 +135,13 @@ def test_trainee_cannot_change_the_budget(client, login_as, db):
     assert 'name="budget"' not in page.text
     response = client.post(
         f"/projects/{project.id}/edit",
-        data={"name": project.name, "client_id": project.client_id, "address": project.address, "budget": "99999", "pm_ids": [trainee.id]},
+        data={
+            "name": project.name,
+            "client_id": project.client_id,
+            "address": project.address,
+            "budget": "99999",
+            "pm_ids": [trainee.id],
+        },
     )
     assert response.status_code == 422
     db.session.refresh(project)
@@ -133,7 +156,9 @@ def test_close_makes_the_project_read_only_and_archived(client, login_as, db):
     assert project.status == "closed"
     detail = client.get(f"/projects/{project.id}")
     assert "read-only" in detail.text and 'data-testid="edit-project"' not in detail.text
-    edit = client.post(f"/projects/{project.id}/edit", data={"name": "Changed", "client_id": project.client_id, "address": "x"})
+    edit = client.post(
+        f"/projects/{project.id}/edit", data={"name": "Changed", "client_id": project.client_id, "address": "x"}
+    )
     assert edit.status_code == 409
     db.session.refresh(project)
     assert project.name != "Changed"
@@ -185,9 +210,8 @@ def test_database_refuses_end_before_start(db):
     import pytest
     from sqlalchemy.exc import IntegrityError
 
-    with pytest.raises(IntegrityError):
-        with db.session.begin_nested():
-            make_project(start_date=date(2026, 5, 2), end_date=date(2026, 5, 1))
+    with pytest.raises(IntegrityError), db.session.begin_nested():
+        make_project(start_date=date(2026, 5, 2), end_date=date(2026, 5, 1))
 
 
 def test_trainee_creates_projects_without_setting_the_budget(client, login_as, db):
@@ -196,8 +220,13 @@ def test_trainee_creates_projects_without_setting_the_budget(client, login_as, d
     form = client.get("/projects/new")
     assert 'name="budget"' not in form.text and "set by a project manager" in form.text
     before = count(db)
-    forged = client.post("/projects", data={"name": "Trainee job", "client_id": company.id, "address": "1 A St", "budget": "5000"})
+    forged = client.post(
+        "/projects", data={"name": "Trainee job", "client_id": company.id, "address": "1 A St", "budget": "5000"}
+    )
     assert forged.status_code == 422 and "cannot set the budget" in forged.text
     assert count(db) == before
-    assert client.post("/projects", data={"name": "Trainee job", "client_id": company.id, "address": "1 A St"}).status_code == 303
+    assert (
+        client.post("/projects", data={"name": "Trainee job", "client_id": company.id, "address": "1 A St"}).status_code
+        == 303
+    )
     assert db.session.scalar(select(Project.budget).where(Project.name == "Trainee job")) is None

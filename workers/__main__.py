@@ -18,6 +18,7 @@ from workers.periodic import schedule_all
 
 log = logging.getLogger("workers")
 
+
 def main() -> int:
     app = job_app()
     if app.config["EMBEDDED"]:

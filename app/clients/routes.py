@@ -21,7 +21,10 @@ def index():
     q = request.args.get("q", "").strip()[:100]
     page_arg = request.args.get("page", "1")
     page = db.paginate(
-        services.search_clients(q), page=int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1, per_page=25, error_out=False
+        services.search_clients(q),
+        page=int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1,
+        per_page=25,
+        error_out=False,
     )
     template = "clients/_results.html" if request.headers.get("HX-Target") == "client-results" else "clients/index.html"
     return render_template(template, page=page, q=q)
@@ -88,6 +91,8 @@ def add_contact(client_id):
         db.session.rollback()
         client = services.get_client(current_user, client_id)
         projects = db.session.scalars(visible_projects(current_user).where(Project.client_id == client.id)).all()
-        return render_template("clients/detail.html", client=client, projects=projects, errors=exc.fields, data=request.form), 422
+        return render_template(
+            "clients/detail.html", client=client, projects=projects, errors=exc.fields, data=request.form
+        ), 422
     flash("Contact added.", "success")
     return redirect_to(url_for("clients.detail", client_id=client.id))

@@ -12,7 +12,15 @@ from app.core.permissions import require
 from app.extensions import db
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-FIELDS = {"name": 200, "email": 254, "phone": 40, "billing_address": 300, "billing_city": 120, "billing_state": 60, "billing_zip": 20}
+FIELDS = {
+    "name": 200,
+    "email": 254,
+    "phone": 40,
+    "billing_address": 300,
+    "billing_city": 120,
+    "billing_state": 60,
+    "billing_zip": 20,
+}
 
 
 def search_clients(term: str = ""):
@@ -41,7 +49,9 @@ def _clean(data: dict, client: Client | None) -> tuple[dict, dict]:
     if not values["name"]:
         errors["name"] = "Give the client's company or household name."
     elif db.session.scalar(
-        select(Client.id).where(func.lower(Client.name) == values["name"].lower(), Client.id != (client.id if client else 0))
+        select(Client.id).where(
+            func.lower(Client.name) == values["name"].lower(), Client.id != (client.id if client else 0)
+        )
     ):
         errors["name"] = f"A client named {values['name']!r} already exists."
     if values["email"] and not EMAIL_RE.match(values["email"]):

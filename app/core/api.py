@@ -70,8 +70,9 @@ def apply_ordering(stmt, allowed: dict, default: list):
     return stmt.order_by(*(clauses or default))
 
 
-def paginate(stmt, serialize, *, session=None):
-    """Run `stmt` one page at a time and answer the list envelope."""
+def paginate(stmt, serialize=None, *, serialize_page=None, session=None):
+    """Run `stmt` one page at a time and answer the list envelope. `serialize` turns one
+    row into JSON; `serialize_page` turns the whole page (to batch related lookups)."""
     from app.extensions import db
 
     session = session or db.session
@@ -90,7 +91,7 @@ def paginate(stmt, serialize, *, session=None):
 
     return api_ok(
         {
-            "results": [serialize(row) for row in rows],
+            "results": serialize_page(rows) if serialize_page else [serialize(row) for row in rows],
             "pagination": {
                 "page": page,
                 "page_size": page_size,

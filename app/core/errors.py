@@ -99,7 +99,12 @@ def register_error_handlers(app: Flask) -> None:
             _record_denied()
         if is_api_request():
             message = exc.description or exc.name
-            return api_error(HTTP_CODES.get(status, "SERVER_ERROR" if status >= 500 else "VALIDATION_ERROR"), message, status)
+            response = api_error(
+                HTTP_CODES.get(status, "SERVER_ERROR" if status >= 500 else "VALIDATION_ERROR"), message, status
+            )
+            if status == 405 and exc.get_headers():
+                response[0].headers["Allow"] = dict(exc.get_headers()).get("Allow", "")
+            return response
         messages = {
             403: "You do not have permission to see this page.",
             404: "We could not find that page.",

@@ -71,7 +71,7 @@ class Hub:
 
     def _dispatch(self, message: dict) -> None:
         with self.lock:
-            targets = [l for l in self.listeners if visible_to(message, l.user_id, l.role)]
+            targets = [each for each in self.listeners if visible_to(message, each.user_id, each.role)]
         for listener in targets:
             try:
                 listener.queue.put_nowait(message)

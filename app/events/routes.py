@@ -10,17 +10,15 @@ from flask_login import current_user
 
 from app.core.events import channel, visible_to
 from app.events import bp
-from app.extensions import db, redis_store
 from app.events.hub import Hub
+from app.extensions import db, redis_store
 
 
 def get_hub() -> Hub:
     app = current_app._get_current_object()
     hub = app.extensions.get("kibray_hub")
     if hub is None:
-        hub = app.extensions["kibray_hub"] = Hub(
-            redis_store.client, channel(), redis_store.key("events", "log")
-        )
+        hub = app.extensions["kibray_hub"] = Hub(redis_store.client, channel(), redis_store.key("events", "log"))
     return hub
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import jsonify
 from sqlalchemy import text
@@ -64,7 +64,7 @@ def migration_heads() -> set[str]:
 
 
 def _stamp() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 @bp.get("/health/")

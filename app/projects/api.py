@@ -5,15 +5,31 @@ from __future__ import annotations
 from flask import request
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, raiseload
 
 from app.clients.models import Client
 from app.core.api import api_ok, apply_ordering, json_body, paginate, ref
 from app.core.errors import ValidationError
 from app.core.money import money_str
 from app.core.permissions import can, require
-from app.extensions import csrf, db
+from app.extensions import csrf
 from app.projects import bp, services
 from app.projects.models import STATUSES, Project, ProjectMembership
+
+# What a PUT replaces: the fields this API exposes (internal notes are not among them).
+API_FIELDS = (
+    "name",
+    "client_id",
+    "description",
+    "budget",
+    "start_date",
+    "end_date",
+    "notes",
+    "address",
+    "city",
+    "state",
+    "zip",
+)
 
 ORDERING = {
     "id": Project.id,
@@ -28,7 +44,9 @@ ORDERING = {
 }
 
 
-def project_json(project: Project, detail: bool = False) -> dict:
+def project_json(project: Project, detail: bool = False, managers=None) -> dict:
+    """The API shape. `managers` — [(id, name)] from services.project_managers — saves
+    loading the team on list pages."""
     financial = can(current_user, "costs.view", project)  # the budget is internal: clients never see it
     data = {
         "id": project.id,
@@ -36,7 +54,9 @@ def project_json(project: Project, detail: bool = False) -> dict:
         "description": project.description,
         "client": ref(project.client),
         "status": project.status,
-        "assigned_pms": [ref(u) for u in project.pms],
+        "assigned_pms": [{"id": i, "name": n} for i, n in managers]
+        if managers is not None
+        else [ref(u) for u in project.pms],
         "budget": money_str(project.budget) if financial else None,
         "start_date": project.start_date.isoformat() if project.start_date else None,
         "end_date": project.end_date.isoformat() if project.end_date else None,
@@ -115,7 +135,13 @@ def api_list():
     if not can(current_user, "costs.view"):
         ordering.pop("budget")
     stmt = apply_ordering(stmt, ordering, [Project.name.asc()]).order_by(Project.id)
-    return paginate(stmt, project_json)
+    stmt = stmt.options(contains_eager(Project.client), raiseload(Project.memberships))
+
+    def serialize_page(rows):
+        managers = services.project_managers([p.id for p in rows])
+        return [project_json(p, managers=managers[p.id]) for p in rows]
+
+    return paginate(stmt, serialize_page=serialize_page)
 
 
 @bp.post("/api/projects/")
@@ -144,8 +170,7 @@ def api_update(project_id):
             missing["location"] = "This field is required (with an address)."
         if missing:
             raise ValidationError(missing)
-    services.update_project(current_user, project, data, pm_ids, partial=partial)
-    db.session.refresh(project)  # a changed client_id must show the new client, not the cached one
+    services.update_project(current_user, project, data, pm_ids, partial=partial, fields=API_FIELDS)
     return api_ok(project_json(project, detail=True))
 
 

@@ -17,7 +17,6 @@ from app.core.permissions import permission_required, scope_query
 from app.core.roles import PM_ROLES, ROLE_LABELS
 from app.extensions import db
 from app.projects import bp, services
-from app.projects.models import Project
 
 PAGE_SIZE = 25
 
@@ -140,7 +139,9 @@ def detail(project_id):
             .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
             .limit(10)
         ).all()
-    template = "projects/_detail.html" if request.headers.get("HX-Target") == "project-detail" else "projects/detail.html"
+    template = (
+        "projects/_detail.html" if request.headers.get("HX-Target") == "project-detail" else "projects/detail.html"
+    )
     return render_template(template, project=project, history=history)
 
 
@@ -184,5 +185,3 @@ def delete(project_id):
     services.delete_project(current_user, project)
     flash(f"Project {name} deleted.", "success")
     return redirect_to(url_for("projects.index"))
-
-

@@ -19,7 +19,20 @@ from app.extensions import db
 from app.notifications.services import notify
 from app.projects.models import ACTIVE, CLOSED, CREATED, STATUSES, Project, ProjectMembership
 
-EDITABLE = ("name", "client_id", "description", "address", "city", "state", "zip", "budget", "start_date", "end_date", "notes", "internal_notes")
+EDITABLE = (
+    "name",
+    "client_id",
+    "description",
+    "address",
+    "city",
+    "state",
+    "zip",
+    "budget",
+    "start_date",
+    "end_date",
+    "notes",
+    "internal_notes",
+)
 
 
 @dataclass
@@ -80,7 +93,12 @@ def filtered_projects(user, filters: ProjectFilters):
     if filters.search:
         term = f"%{filters.search.strip().lower()}%"
         stmt = stmt.where(
-            or_(func.lower(Project.name).like(term), func.lower(Client.name).like(term), func.lower(Project.address).like(term), func.lower(Project.city).like(term))
+            or_(
+                func.lower(Project.name).like(term),
+                func.lower(Client.name).like(term),
+                func.lower(Project.address).like(term),
+                func.lower(Project.city).like(term),
+            )
         )
     if filters.pm_id:
         stmt = stmt.where(
@@ -127,7 +145,9 @@ def _clean(data: dict, project: Project | None) -> tuple[dict, dict]:
         errors["name"] = "Keep the name under 200 characters."
     else:
         clash = db.session.scalar(
-            select(Project.id).where(func.lower(Project.name) == name.lower(), Project.id != (project.id if project else 0))
+            select(Project.id).where(
+                func.lower(Project.name) == name.lower(), Project.id != (project.id if project else 0)
+            )
         )
         if clash:
             errors["name"] = f"A project named {name!r} already exists. Project names must be unique."
@@ -138,7 +158,9 @@ def _clean(data: dict, project: Project | None) -> tuple[dict, dict]:
     except (TypeError, ValueError):
         client_id = None
     if client_id is None or db.session.get(Client, client_id) is None:
-        errors["client_id"] = "Choose an existing client." if raw_client in (None, "") else "That client does not exist."
+        errors["client_id"] = (
+            "Choose an existing client." if raw_client in (None, "") else "That client does not exist."
+        )
     values["client_id"] = client_id
     address = str(data.get("address") or "").strip()
     if not address:
@@ -187,7 +209,9 @@ def _validate_members(user_ids: list[int], allowed_roles, field: str) -> tuple[l
     bad += [u.username for u in users if u.role not in allowed_roles or not u.is_active]
     if bad:
         labels = ", ".join(ROLE_LABELS[r] for r in allowed_roles)
-        return users, {field: f"Only active users with these roles can be assigned here: {labels}. Not allowed: {', '.join(bad)}."}
+        return users, {
+            field: f"Only active users with these roles can be assigned here: {labels}. Not allowed: {', '.join(bad)}."
+        }
     return users, {}
 
 
@@ -222,22 +246,33 @@ def create_project(actor, data: dict, pm_ids=None) -> Project:
     return project
 
 
-def update_project(actor, project: Project, data: dict, pm_ids=None, partial: bool = False) -> Project:
+def update_project(
+    actor, project: Project, data: dict, pm_ids=None, partial: bool = False, fields: tuple = EDITABLE
+) -> Project:
+    """Edit a project. `partial` (PATCH) changes only the fields sent; otherwise (a form,
+    PUT) the sent body replaces every field in `fields`, omitted optional ones emptied."""
     require(actor, "project.edit", project)
     _ensure_open(project)
-    merged = {key: getattr(project, key) for key in EDITABLE}
+    may_budget = can(actor, "budget.modify", project)
     incoming = {k: v for k, v in data.items() if k in EDITABLE}
-    if not can(actor, "budget.modify", project):
+    if not may_budget:
         if "budget" in incoming and _budget_changed(project.budget, incoming["budget"]):
             raise ValidationError({"budget": "Your role cannot change the budget."})
         incoming.pop("budget", None)
+    merged = {key: getattr(project, key) for key in EDITABLE}
+    if not partial:
+        merged.update({key: None for key in fields if key != "budget" or may_budget})
     merged.update(incoming)
     values, errors = _clean(merged, project)
     if errors:
         raise ValidationError(errors)
+    changed = set(incoming) if partial else set(incoming) | set(fields)
     for key, value in values.items():
-        if key in incoming or not partial:
+        if key in changed and (key != "budget" or may_budget):
             setattr(project, key, value)
+    if "client_id" in changed:
+        db.session.flush()
+        db.session.expire(project, ["client"])  # reload the new client on next access
     if pm_ids is not None:
         try:
             wanted = set(_pm_ids(pm_ids) or [])
