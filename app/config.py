@@ -33,6 +33,11 @@ def env_int(name: str, default: int) -> int:
     return default if value is None else int(value)
 
 
+def roles_list(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list of role codes (an empty string means none)."""
+    return tuple(part.strip() for part in (value or "").split(",") if part.strip())
+
+
 def normalise_database_url(url: str | None) -> str | None:
     """Accept the platform's postgres:// URLs and use the psycopg 3 driver."""
     if not url:
@@ -98,6 +103,7 @@ def base_settings() -> dict:
         "LOGIN_MAX_FAILURES_ACCOUNT": env_int("LOGIN_MAX_FAILURES_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_IP": env_int("LOGIN_MAX_FAILURES_IP", 20),
         "LOGIN_LOCKOUT_SECONDS": env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
+        "TWO_FACTOR_REQUIRED_ROLES": roles_list(env("TWO_FACTOR_REQUIRED_ROLES", "")),
         "SSE_HEARTBEAT_SECONDS": env_int("SSE_HEARTBEAT_SECONDS", 15),
         "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "kibray"),
         "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
@@ -131,6 +137,7 @@ def test_settings() -> dict:
 def production_settings() -> dict:
     settings = base_settings()
     settings.update(
+        TWO_FACTOR_REQUIRED_ROLES=roles_list(env("TWO_FACTOR_REQUIRED_ROLES", "admin,project_manager_full,pm_trainee")),
         APP_ENV="production",
         SESSION_COOKIE_SECURE=env_bool("SESSION_COOKIE_SECURE", True),
         CSRF_COOKIE_SECURE=env_bool("CSRF_COOKIE_SECURE", True),
@@ -171,6 +178,11 @@ def production_problems(settings: dict) -> list[str]:
         found.append("DATABASE_URL is required")
     if not settings["REDIS_URL"]:
         found.append("REDIS_URL is required")
+    from app.core.roles import ROLES
+
+    unknown = [r for r in settings["TWO_FACTOR_REQUIRED_ROLES"] if r not in ROLES]
+    if unknown:
+        found.append(f"TWO_FACTOR_REQUIRED_ROLES names unknown roles: {', '.join(unknown)}")
     key = settings["FIELD_ENCRYPTION_KEY"]
     if not key:
         found.append("FIELD_ENCRYPTION_KEY is required")

@@ -96,18 +96,26 @@ def test_project_change_reaches_entitled_users_only(client, login_as, db, open_s
     client_user = make_user("client", client=owner_company)
     stranger_client = make_user("client")
     employee = make_user("employee")
-    project = make_project(client=owner_company, members=[pm])
+    trainee = make_user("pm_trainee")
+    designer = make_user("designer")
+    superintendent = make_user("superintendent")
+    outside_designer = make_user("designer")
+    project = make_project(client=owner_company, members=[pm, trainee, designer, superintendent])
 
-    streams = {
-        name: open_stream(user)
-        for name, user in {
-            "admin": admin,
-            "client": client_user,
-            "other_pm": other_pm,
-            "stranger": stranger_client,
-            "employee": employee,
-        }.items()
+    entitled = {
+        "admin": admin,
+        "client": client_user,
+        "trainee": trainee,
+        "designer": designer,
+        "super": superintendent,
     }
+    refused = {
+        "other_pm": other_pm,
+        "stranger": stranger_client,
+        "employee": employee,
+        "outside_designer": outside_designer,
+    }
+    streams = {name: open_stream(user) for name, user in {**entitled, **refused}.items()}
     login_as(pm)
     response = client.post(
         f"/projects/{project.id}/edit",
@@ -115,16 +123,16 @@ def test_project_change_reaches_entitled_users_only(client, login_as, db, open_s
             "name": "Hughes repaint (phase 2)",
             "client_id": owner_company.id,
             "address": "1 Cedar Bend",
-            "pm_ids": [pm.id],
+            "pm_ids": [pm.id, trainee.id],
         },
     )
     assert response.status_code in (200, 303)
 
-    assert streams["admin"].wait_for("project-updated"), streams["admin"].events
-    got = streams["client"].wait_for("project-updated")
-    assert got and json.loads(got["data"]) == {"id": project.id}
-    for name in ("other_pm", "stranger", "employee"):
-        assert streams[name].wait_for("project-updated", timeout=0.5) is None, name
+    for name in entitled:
+        got = streams[name].wait_for("project-updated")
+        assert got and json.loads(got["data"]) == {"id": project.id}, name
+    for name in refused:
+        assert streams[name].wait_for("project-updated", timeout=0.3) is None, name
 
 
 def test_nothing_is_published_when_the_request_fails(client, login_as, db, open_stream):

@@ -171,6 +171,19 @@ def reset_password(user_id):
     return render_template("admin/user_created.html", user=user, one_time=one_time, invite=None, reset=True)
 
 
+@bp.post("/users/<int:user_id>/two-factor/reset")
+@login_required
+@permission_required("user.manage")
+def reset_two_factor(user_id):
+    """Lost phone: clear the user's second factor and end their sessions."""
+    from app.auth import twofactor
+
+    user = _user(user_id)
+    twofactor.reset(current_user, user)
+    flash(f"Two-factor sign-in reset for {user.name}. Their sessions have been ended.", "success")
+    return redirect_to(url_for("admin.user_detail", user_id=user_id))
+
+
 @bp.route("/projects/<int:project_id>/team", methods=["GET", "POST"])
 @login_required
 @permission_required("user.manage")

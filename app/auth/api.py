@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import g, request
 from flask_login import current_user
 
-from app.auth import bp, services, tokens
+from app.auth import bp, services, tokens, twofactor
 from app.core.api import api_error, api_ok, json_body
 from app.core.errors import ValidationError
 from app.extensions import csrf
@@ -37,6 +37,25 @@ def api_login():
         # An admin-issued one-time password opens nothing until the user replaces it.
         return api_error(
             "PERMISSION_DENIED", "This account must choose a new password first. Sign in on the website to set it.", 403
+        )
+    if user.totp_secret:
+        code = body.get("otp_code")
+        if not isinstance(code, str) or not code.strip():
+            return api_error(
+                "AUTHENTICATION_REQUIRED",
+                "This account uses two-factor sign-in: send the 6-digit code as otp_code.",
+                401,
+                details={"otp_code": "This field is required."},
+            )
+        try:
+            services.check_second_factor(user, code, request.remote_addr or "")
+        except services.LoginFailed as exc:
+            if exc.retry_after:
+                return api_error("RATE_LIMIT_EXCEEDED", exc.message, 429, retry_after=exc.retry_after)
+            return api_error("AUTHENTICATION_REQUIRED", exc.message, 401)
+    elif twofactor.required_for(user):
+        return api_error(
+            "PERMISSION_DENIED", "Your role requires two-factor sign-in. Set it up on the website first.", 403
         )
     g.audit_user = user
     pair = tokens.issue_pair(user)

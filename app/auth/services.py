@@ -50,6 +50,35 @@ def authenticate(login: str, password: str, ip: str) -> User:
     return user
 
 
+def user_from_session_id(token: str) -> User | None:
+    """The user named by a session id ("id:epoch"), if that id is still current."""
+    user_id, _, epoch = (token or "").partition(":")
+    if not user_id.isdigit() or not epoch.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.is_active or user.session_epoch != int(epoch):
+        return None
+    return user
+
+
+INVALID_CODE = "That code is not right. Use the newest 6-digit code from your authenticator app."
+
+
+def check_second_factor(user: User | None, code: str, ip: str) -> None:
+    """The sign-in's second step; failures are throttled like passwords."""
+    from app.auth import twofactor
+
+    account = f"2fa:{user.id}" if user else "2fa:unknown"
+    try:
+        throttle.check(account, ip)
+    except throttle.TooManyAttempts as exc:
+        raise LoginFailed(exc.message, exc.retry_after) from None
+    if user is None or not twofactor.check_code(user, code):
+        throttle.record_failure(account, ip)
+        raise LoginFailed(INVALID_CODE)
+    throttle.record_success(account, ip)
+
+
 def end_sessions(user: User) -> None:
     """Invalidate every session and access token of `user` and close their live streams."""
     from app.auth.tokens import revoke_user

@@ -1,0 +1,91 @@
+"""TOTP two-factor sign-in (RFC 6238), required for the roles named in
+TWO_FACTOR_REQUIRED_ROLES (production: admin and project managers) and available to all.
+
+The secret is stored encrypted (User.totp_secret is an EncryptedString). A code is
+accepted once: the time step it matched is remembered in Redis, so a code seen over a
+shoulder cannot be replayed.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pyotp
+from flask import current_app
+
+from app.auth.passwords import verify_password
+from app.core.errors import ValidationError
+from app.core.permissions import require
+from app.extensions import db, redis_store
+
+ISSUER = "Kibray ERP"
+CODE_RE = re.compile(r"^\d{6}$")
+
+
+def required_for(user) -> bool:
+    return user.role in current_app.config["TWO_FACTOR_REQUIRED_ROLES"]
+
+
+def new_secret() -> str:
+    return pyotp.random_base32()
+
+
+def provisioning_uri(user, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.email or user.username, issuer_name=ISSUER)
+
+
+def qr_svg(uri: str) -> str:
+    """The otpauth URI as an inline SVG QR code (no script or style: CSP-safe)."""
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    return image.to_string(encoding="unicode")
+
+
+def check_code(user, code: str, secret: str | None = None) -> bool:
+    """Is `code` valid now for `secret` (default: the user's), and not used before?"""
+    secret = secret or user.totp_secret
+    code = (code or "").replace(" ", "").strip()
+    if not secret or not CODE_RE.match(code):
+        return False
+    totp = pyotp.TOTP(secret)
+    now = int(time.time() // totp.interval)
+    for step in (now - 1, now, now + 1):  # one step of clock drift either way
+        if totp.generate_otp(step) == code:
+            key = redis_store.key("totp-used", user.id, step)
+            return bool(redis_store.client.set(key, 1, nx=True, ex=120))
+    return False
+
+
+def enable(user, secret: str, code: str) -> None:
+    if not check_code(user, code, secret):
+        raise ValidationError({"code": "That code is not right. Check the time on your phone and try the newest code."})
+    user.totp_secret = secret
+    db.session.flush()
+
+
+def disable(user, password: str, code: str) -> None:
+    """The user turns it off themselves (not allowed where their role requires it)."""
+    errors = {}
+    if required_for(user):
+        errors["code"] = "Your role requires two-factor sign-in; it cannot be turned off."
+    elif not verify_password(user.password_hash, password or ""):
+        errors["password"] = "Your password is not correct."  # noqa: S105 - a message
+    elif not check_code(user, code):
+        errors["code"] = "That code is not right."
+    if errors:
+        raise ValidationError(errors)
+    user.totp_secret = None
+    db.session.flush()
+
+
+def reset(actor, user) -> None:
+    """An admin clears a user's second factor (lost phone); they enrol again at next sign-in."""
+    require(actor, "user.manage")
+    from app.auth.services import end_sessions
+
+    user.totp_secret = None
+    end_sessions(user)
+    db.session.flush()
