@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast e2e lint fmt bench bench-sse setup services chromium migrate check-migrations clean
+.PHONY: run test test-fast e2e lint fmt audit ci bench bench-sse setup services chromium check-migrations clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,14 @@ e2e: setup services chromium
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## audit: known vulnerabilities in the pinned dependencies (pip-audit against PyPI's data)
+audit: setup
+	$(BIN)/python scripts/audit_deps.py
+
+## ci: what CI runs — static security scan (ruff incl. bandit rules), dependency audit,
+## no pending migrations (with the plan and a full downgrade), then the whole test suite
+ci: lint audit check-migrations test
 
 fmt: setup
 	$(BIN)/ruff format .

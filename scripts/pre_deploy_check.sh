@@ -11,6 +11,8 @@ step() {
 }
 
 step "services up" bash scripts/ensure_services.sh
+step "static security scan (ruff, bandit rules)" .venv/bin/ruff check .
+step "dependency vulnerability audit" .venv/bin/python scripts/audit_deps.py
 step "unit and integration tests" .venv/bin/python -m pytest -q -m "not e2e" --ignore=tests/test_permissions.py --ignore=tests/test_permissions_http.py
 step "permission tests (all 7 roles)" .venv/bin/python -m pytest -q tests/test_permissions.py tests/test_permissions_http.py
 step "financial tests" bash -c '.venv/bin/python -m pytest -q -k "money or budget or financial or invoice" tests; rc=$?; [ $rc -eq 0 ] || [ $rc -eq 5 ]'
