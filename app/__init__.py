@@ -284,6 +284,11 @@ def _register_template_helpers(app: Flask) -> None:
             return "—"
         return f"${to_money(value):,}"
 
+    @app.template_filter("status_label")
+    def status_label(status):
+        """A project status in the contractor's words."""
+        return {"created": "not started", "active": "active", "closed": "closed"}.get(status, status)
+
     @app.template_filter("date")
     def fmt_date(value):
         return value.strftime("%b %d, %Y").replace(" 0", " ") if value else "—"
