@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from app.admin import bp
 from app.auth import services as accounts
 from app.auth.models import User
-from app.auth.passwords import generate_password, hash_password
+from app.auth.passwords import generate_password
 from app.clients.models import Client
 from app.core.audit import AuditLog
 from app.core.errors import NotFound, ValidationError
@@ -163,11 +163,7 @@ def set_active(user_id):
 def reset_password(user_id):
     """Issue a new one-time password (the user must change it at next sign-in)."""
     user = _user(user_id)
-    one_time = generate_password()
-    user.password_hash = hash_password(one_time)
-    user.must_change_password = True
-    accounts.end_sessions(user)
-    db.session.flush()
+    one_time = accounts.issue_one_time_password(current_user, user)
     return render_template("admin/user_created.html", user=user, one_time=one_time, invite=None, reset=True)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.auth import throttle
 from app.auth.models import User
-from app.auth.passwords import hash_password, policy_problem, verify_password
+from app.auth.passwords import generate_password, hash_password, policy_problem, verify_password
 from app.core.errors import ValidationError
 from app.core.events import publish
 from app.core.models import utcnow
@@ -187,6 +187,18 @@ def set_active(actor, user: User, active: bool) -> None:
         if not active:
             end_sessions(user)
     db.session.flush()
+
+
+def issue_one_time_password(actor, user: User) -> str:
+    """A new password for `user`, shown once to the admin; it opens nothing but the
+    change-password page, and every current session of the user ends."""
+    require(actor, "user.manage")
+    one_time = generate_password()
+    user.password_hash = hash_password(one_time)
+    user.must_change_password = True
+    end_sessions(user)
+    db.session.flush()
+    return one_time
 
 
 def _invite_serializer() -> URLSafeTimedSerializer:
