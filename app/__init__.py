@@ -10,11 +10,20 @@ import uuid
 
 from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.routing import IntegerConverter
 
 from app.config import ROOT, load_config
 from app.extensions import cache, csrf, db, login_manager, migrate, redis_store
 
 _session_hooks_installed = False
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every route: ids beyond PostgreSQL's integer range do not match (404)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's name
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(overrides: dict | None = None, env_name: str | None = None) -> Flask:
@@ -26,6 +35,7 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
         instance_path=os.path.join(ROOT, "instance"),
     )
     app.config.update(settings)
+    app.url_map.converters["int"] = DatabaseId
     if "*" not in app.config["ALLOWED_HOSTS"]:
         app.config["TRUSTED_HOSTS"] = app.config["ALLOWED_HOSTS"]
     _configure_logging(app)
@@ -198,6 +208,13 @@ def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def _start():
         g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        if _contains_nul(request):
+            from app.core.errors import ValidationError
+
+            # PostgreSQL text cannot hold NUL; refuse it here, once, for every route.
+            raise ValidationError(
+                {"request": "Remove the invalid (NUL) character."}, "Invalid characters in the request."
+            )
         if (
             app.config["SECURE_SSL_REDIRECT"]
             and not request.is_secure
@@ -235,6 +252,25 @@ def _register_request_hooks(app: Flask) -> None:
         if "HX-Request" in request.headers or request.path.startswith("/projects"):
             response.vary.add("HX-Request")
         return response
+
+
+def _contains_nul(req) -> bool:
+    def walk(value) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(walk(k) or walk(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(walk(v) for v in value)
+        return False
+
+    if any(walk(k) or walk(v) for k, v in req.args.items(multi=True)):
+        return True
+    if req.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if req.is_json:
+            return walk(req.get_json(silent=True))
+        return any(walk(k) or walk(v) for k, v in req.form.items(multi=True))
+    return False
 
 
 def _security_headers(app: Flask, response) -> None:

@@ -180,6 +180,9 @@ def production_problems(settings: dict) -> list[str]:
         found.append("REDIS_URL is required")
     from app.core.roles import ROLES
 
+    if not settings["ALLOWED_HOSTS"] or "*" in settings["ALLOWED_HOSTS"]:
+        found.append("ALLOWED_HOSTS must name the site's host names (not '*')")
+
     unknown = [r for r in settings["TWO_FACTOR_REQUIRED_ROLES"] if r not in ROLES]
     if unknown:
         found.append(f"TWO_FACTOR_REQUIRED_ROLES names unknown roles: {', '.join(unknown)}")

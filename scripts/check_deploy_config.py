@@ -41,6 +41,7 @@ def main() -> int:
         "REDIS_URL": "redis://cache:6379/0",
         "FIELD_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "DEBUG": "false",
+        "ALLOWED_HOSTS": "erp.kibray.example",
     }
     saved = {k: os.environ.get(k) for k in sample}
     os.environ.update(sample)

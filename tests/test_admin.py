@@ -216,7 +216,7 @@ def test_changing_a_role_is_audited_and_ends_the_users_sessions(client, admin, d
         select(AuditLog).where(AuditLog.object_type == "User", AuditLog.action == "update")
     ).all()
     assert entry.changes["role"] == ["employee", "superintendent"] and entry.user_id == admin.id
-    assert "session_epoch" not in entry.changes
+    assert entry.changes["session_epoch"] == [0, 1]  # their sessions were ended, on record
     # their open browser is signed out
     after = browser.get("/notifications")
     assert after.status_code == 302 and "/login" in after.headers["Location"]
@@ -364,3 +364,26 @@ def test_rq_dashboard_is_for_admins_only(who, client, login_as, db):
     else:
         assert response.status_code == 403
         assert "queues" not in response.text.lower() or "permission" in response.text.lower()
+
+
+def test_rq_dashboard_actions_pass_csrf_with_its_cookie(app, db):
+    """rq-dashboard posts with X-CSRFToken read from the _csrf_token cookie."""
+    from app.core.jobs import get_queue
+
+    admin = make_user("admin")
+    browser = app.test_client()
+    with browser.session_transaction() as session:
+        session["_user_id"] = admin.get_id()
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        page = browser.get("/admin/rq/")
+        assert page.status_code == 200
+        token = browser.get_cookie("_csrf_token", path="/admin/rq").value
+        get_queue("default").enqueue("workers.maintenance.purge_expired_tokens")
+        refused = browser.post("/admin/rq/queue/default/queued/empty")
+        assert refused.status_code == 400  # no token, no action
+        done = browser.post("/admin/rq/queue/default/queued/empty", headers={"X-CSRFToken": token})
+        assert done.status_code == 200, done.text[:200]
+        assert get_queue("default").count == 0
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False

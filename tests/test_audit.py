@@ -225,7 +225,8 @@ def test_password_hashes_totp_secrets_and_encrypted_fields_never_appear(client, 
         PASSWORD,
     ):
         assert secret not in log
-    assert "password_hash" not in log and "totp_secret" not in log
+    # the change itself is on record (who changed a password or second factor, when)
+    assert '"password_hash": [' in log and '"totp_secret": [' in log
     # an encrypted field's change is still visible as a change, without its value
     [update] = entries(db, object_type="Client", action="update")
     assert "tax_id" in update.changes
@@ -354,3 +355,35 @@ def test_other_roles_cannot_read_the_audit_log(role, client, login_as, journal):
     if role != "employee":  # nor in the history panel of a project page they can see
         page = client.get(f"/projects/{journal[1].id}")
         assert "entry-mine" not in page.text and "Full audit log" not in page.text
+
+
+def test_security_changes_are_audited_without_their_values(client, db):
+    import pyotp
+
+    from app.auth.passwords import hash_password
+    from tests.factories import PASSWORD, make_user
+
+    user = make_user("designer")
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+    assert (
+        client.post(
+            "/account/password",
+            data={"current_password": PASSWORD, "new_password": "New#Pass2026", "confirm_password": "New#Pass2026"},
+        ).status_code
+        == 302
+    )
+    page = client.get("/account/two-factor").text
+    secret = page.split('data-testid="totp-secret">')[1].split("<")[0]
+    assert client.post("/account/two-factor", data={"code": pyotp.TOTP(secret).now()}).status_code == 302
+    rows = db.session.scalars(
+        select(AuditLog).where(
+            AuditLog.object_type == "User", AuditLog.object_id == str(user.id), AuditLog.action == "update"
+        )
+    ).all()
+    changed = [set(r.changes) for r in rows]
+    assert any({"password_hash", "session_epoch"} <= c for c in changed), changed
+    assert any("totp_secret" in c for c in changed), changed
+    text = str([r.changes for r in rows])
+    assert secret not in text and "argon2" not in text and hash_password("x")[:10] not in text
+    assert "[changed]" in text and "[encrypted]" in text

@@ -31,6 +31,7 @@ def production_env(environ):
     environ.setenv("DATABASE_URL", "postgresql://kibray:pw@db.internal:5432/kibray")
     environ.setenv("REDIS_URL", "redis://cache.internal:6379/0")
     environ.setenv("FIELD_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    environ.setenv("ALLOWED_HOSTS", "erp.kibray.example")
     return environ
 
 
@@ -203,3 +204,11 @@ def test_boolean_and_integer_settings_from_the_environment(production_env):
 def test_overrides_are_validated_too(production_env):
     with pytest.raises(ConfigurationError, match="DEBUG"):
         load_config("production", {"DEBUG": True})
+
+
+def test_production_refuses_any_host(production_env):
+    production_env.setenv("ALLOWED_HOSTS", "*")
+    with pytest.raises(ConfigurationError, match="ALLOWED_HOSTS"):
+        load_config("production")
+    production_env.setenv("ALLOWED_HOSTS", "erp.kibray.example,www.kibray.example")
+    assert load_config("production")["ALLOWED_HOSTS"] == ["erp.kibray.example", "www.kibray.example"]

@@ -405,3 +405,44 @@ def test_username_and_email_share_one_failure_counter(client, app, db, monkeypat
     for login in (user.username, "SHARED@kibray.example", user.username.upper()):
         assert client.post("/login", data={"username": login, "password": "Wrong-pass1!"}).status_code == 401
     assert client.post("/login", data={"username": "shared@kibray.example", "password": PASSWORD}).status_code == 429
+
+
+def test_background_refreshes_do_not_keep_an_idle_session_alive(app, client, db):
+    from app.auth.sessions import session_key
+    from tests.factories import make_user
+
+    user = make_user("designer")
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+    sid = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    key = session_key(app, sid)
+    redis = app.extensions["kibray_redis"]
+    assert client.get("/notifications/bell").status_code == 200  # settles the session record
+    redis.expire(key, 100)
+    assert client.get("/notifications/bell", headers={"X-Kibray-Background": "1"}).status_code == 200
+    assert redis.ttl(key) <= 100  # the live refresh did not count as activity
+    assert client.get("/notifications/bell").status_code == 200
+    assert redis.ttl(key) > 100  # the person's own request did
+
+
+def test_live_stream_ends_when_its_session_is_gone(app, db):
+    import threading
+
+    from tests.factories import make_user
+
+    app.config["SSE_HEARTBEAT_SECONDS"] = 0.2
+    try:
+        user = make_user("designer")
+        browser = app.test_client()
+        with browser.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+        response = browser.get("/events", buffered=False)
+        chunks = []
+        reader = threading.Thread(target=lambda: chunks.extend(response.response), daemon=True)
+        reader.start()
+        browser.post("/logout")  # the same session, ended from another tab
+        reader.join(5)
+        assert not reader.is_alive(), "the stream should end by itself"
+        assert any(b"event: session-ended" in c for c in chunks)
+    finally:
+        app.config["SSE_HEARTBEAT_SECONDS"] = 15

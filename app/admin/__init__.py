@@ -48,4 +48,21 @@ def register_rq_dashboard(app: Flask) -> None:
             abort(403)
         return None
 
+    @app.after_request
+    def _rq_dashboard_csrf_cookie(response):
+        """rq-dashboard's own JS sends the `_csrf_token` cookie back as X-CSRFToken on its
+        POSTs (requeue, delete, empty): hand it our CSRF token, readable by its pages only."""
+        if request.blueprint == rq_dashboard.blueprint.name and current_user.is_authenticated:
+            from flask_wtf.csrf import generate_csrf
+
+            response.set_cookie(
+                "_csrf_token",
+                generate_csrf(),
+                path="/admin/rq",
+                samesite="Strict",
+                secure=app.config["SESSION_COOKIE_SECURE"],
+                httponly=False,
+            )
+        return response
+
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/admin/rq")

@@ -17,6 +17,7 @@ from app.clients.models import Client
 from app.core.audit import AuditLog
 from app.core.errors import NotFound, ValidationError
 from app.core.htmx import redirect_to
+from app.core.numbers import page_number, to_int
 from app.core.permissions import permission_required, scope_query
 from app.core.roles import MEMBER_ROLES, ROLES
 from app.extensions import db
@@ -61,7 +62,7 @@ def users():
     page_arg = request.args.get("page", "1")
     page = db.paginate(
         stmt,
-        page=int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1,
+        page=page_number(page_arg),
         per_page=USERS_PER_PAGE,
         error_out=False,
     )
@@ -81,7 +82,7 @@ def new_user():
     if request.method == "POST":
         data = request.form.to_dict()
         method = data.get("method", "password")
-        client_id = int(data["client_id"]) if data.get("client_id", "").isdigit() else None
+        client_id = to_int(data.get("client_id"))
         one_time = generate_password() if method == "password" else None
         try:
             user = accounts.create_user(
@@ -189,7 +190,7 @@ def team(project_id):
     if request.method == "POST":
         user_id = request.form.get("user_id", "")
         try:
-            if not user_id.isdigit():
+            if to_int(user_id) is None:
                 raise ValidationError({"user_id": "Choose a person to add."})
             if request.form.get("remove"):
                 projects.remove_member(current_user, project, _user(int(user_id)))
@@ -232,8 +233,8 @@ def audit():
         stmt = stmt.where(AuditLog.action == args["action"])
     if args.get("object_type"):
         stmt = stmt.where(AuditLog.object_type == args["object_type"])
-    if args.get("project", "").isdigit():
-        stmt = stmt.where(AuditLog.project_id == int(args["project"]))
+    if to_int(args.get("project")):
+        stmt = stmt.where(AuditLog.project_id == to_int(args["project"]))
     if args.get("result"):
         stmt = stmt.where(AuditLog.result == args["result"])
     start, end = _parse_day(args.get("from", "")), _parse_day(args.get("to", ""), end=True)
@@ -244,7 +245,7 @@ def audit():
     page_arg = args.get("page", "1")
     page = db.paginate(
         stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc()),
-        page=int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1,
+        page=page_number(page_arg),
         per_page=50,
         error_out=False,
     )

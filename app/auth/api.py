@@ -33,11 +33,6 @@ def api_login():
         if exc.retry_after:
             return api_error("RATE_LIMIT_EXCEEDED", exc.message, 429, retry_after=exc.retry_after)
         return api_error("AUTHENTICATION_REQUIRED", exc.message, 401)
-    if user.must_change_password:
-        # An admin-issued one-time password opens nothing until the user replaces it.
-        return api_error(
-            "PERMISSION_DENIED", "This account must choose a new password first. Sign in on the website to set it.", 403
-        )
     if user.totp_secret:
         code = body.get("otp_code")
         if not isinstance(code, str) or not code.strip():
@@ -56,6 +51,11 @@ def api_login():
     elif twofactor.required_for(user):
         return api_error(
             "PERMISSION_DENIED", "Your role requires two-factor sign-in. Set it up on the website first.", 403
+        )
+    if user.must_change_password:
+        # An admin-issued one-time password opens nothing until the user replaces it.
+        return api_error(
+            "PERMISSION_DENIED", "This account must choose a new password first. Sign in on the website to set it.", 403
         )
     g.audit_user = user
     pair = tokens.issue_pair(user)

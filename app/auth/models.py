@@ -17,7 +17,10 @@ from app.extensions import db
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
     __audited__ = True
-    __audit_exclude__ = {"password_hash", "totp_secret", "session_epoch", "last_login_at"}
+    # Security changes are recorded (a password or second factor changed, sessions ended)
+    # without their values; the last-login stamp is not a modification worth an entry.
+    __audit_exclude__ = {"last_login_at"}
+    __audit_hidden__ = {"password_hash"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True, index=True)

@@ -150,6 +150,10 @@ def two_factor_setup():
             errors = exc.fields
         else:
             session.pop("two_factor_secret", None)
+            # A session opened with a stolen password before enrolment must not survive it.
+            services.end_sessions(user)
+            session.regenerate()
+            login_user(user)
             flash("Two-factor sign-in is on. You will be asked for a code each time you sign in.", "success")
             return redirect(_safe_next(None))
     secret = None

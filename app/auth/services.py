@@ -122,6 +122,10 @@ def validate_user_fields(username: str, email: str, role: str, user_id: int | No
     return errors
 
 
+def _full_name_problem(full_name: str) -> str | None:
+    return "Keep the name under 160 characters." if len((full_name or "").strip()) > 160 else None
+
+
 def create_user(
     actor,
     *,
@@ -138,6 +142,8 @@ def create_user(
         require(actor, "user.manage")
     username, email = (username or "").strip(), (email or "").strip()
     errors = validate_user_fields(username, email, role)
+    if _full_name_problem(full_name):
+        errors["full_name"] = _full_name_problem(full_name)
     if password is not None:
         problem = policy_problem(password)
         if problem:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 
+from flask import request
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
@@ -42,12 +43,25 @@ def _is_api(request) -> bool:
     return request.path.startswith("/api/")
 
 
+BACKGROUND_HEADER = "X-Kibray-Background"
+
+
+def is_background(req) -> bool:
+    """A fragment the page fetched by itself after a live event: not the person's
+    activity, so it does not keep an idle session alive."""
+    return req.headers.get(BACKGROUND_HEADER) == "1" or req.path == "/events"
+
+
+def session_key(app, sid: str) -> str:
+    return f"{app.config['REDIS_KEY_PREFIX']}:session:{sid}"
+
+
 class RedisSessionInterface(SessionInterface):
     def _store(self, app):
         return app.extensions["kibray_redis"]
 
     def _key(self, app, sid: str) -> str:
-        return f"{app.config['REDIS_KEY_PREFIX']}:session:{sid}"
+        return session_key(app, sid)
 
     def open_session(self, app, request):
         if _is_api(request):
@@ -78,8 +92,8 @@ class RedisSessionInterface(SessionInterface):
         key = self._key(app, session.sid)
         if session.modified or session.new or session.old_sid:
             store.set(key, _serializer.dumps(dict(session)), ex=ttl)
-        else:
-            store.expire(key, ttl)  # idle timeout counts from the last request
+        elif not is_background(request):
+            store.expire(key, ttl)  # idle timeout counts from the person's last request
         if session.new or session.old_sid:
             response.set_cookie(
                 name,

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from app.clients import bp, services
 from app.core.errors import ValidationError
 from app.core.htmx import redirect_to
+from app.core.numbers import page_number
 from app.core.permissions import permission_required
 from app.extensions import db
 from app.projects.models import Project
@@ -22,7 +23,7 @@ def index():
     page_arg = request.args.get("page", "1")
     page = db.paginate(
         services.search_clients(q),
-        page=int(page_arg) if page_arg.isdigit() and int(page_arg) > 0 else 1,
+        page=page_number(page_arg),
         per_page=25,
         error_out=False,
     )

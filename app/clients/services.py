@@ -46,6 +46,8 @@ def _clean(data: dict, client: Client | None) -> tuple[dict, dict]:
     values["notes"] = str(data.get("notes") or "").strip()
     tax_id = str(data.get("tax_id") or "").strip()
     values["tax_id"] = tax_id or None
+    if len(tax_id) > 40:
+        errors["tax_id"] = "A tax ID is at most 40 characters."
     if not values["name"]:
         errors["name"] = "Give the client's company or household name."
     elif db.session.scalar(

@@ -9,6 +9,7 @@ from flask import jsonify, request, url_for
 from sqlalchemy import func, select
 
 from app.core.errors import ValidationError
+from app.core.numbers import MAX_PAGE, to_int
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -43,12 +44,12 @@ def _positive_int(name: str, default: int) -> int:
     raw = request.args.get(name)
     if raw in (None, ""):
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: "Must be a whole number."}) from None
-    if value < 1:
+    raw = raw.strip()
+    if raw.startswith("-") or raw == "0":
         raise ValidationError({name: "Must be 1 or more."})
+    value = to_int(raw, MAX_PAGE)
+    if value is None:
+        raise ValidationError({name: f"Must be a whole number from 1 to {MAX_PAGE:,}."})
     return value
 
 

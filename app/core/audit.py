@@ -88,6 +88,7 @@ def _plain(value):
 
 
 REDACTED = "[encrypted]"
+HIDDEN = "[changed]"
 
 
 def _columns(obj):
@@ -98,10 +99,11 @@ def _columns(obj):
 
 
 def _secret_columns(obj) -> set[str]:
-    """Columns stored encrypted (tax ids, tokens…): the log says they changed, never to what."""
+    """Columns stored encrypted (tax ids, tokens…) or named in `__audit_hidden__` (password
+    hashes): the log says they changed, never to what."""
     from app.core.crypto import EncryptedString
 
-    return {
+    return set(getattr(obj, "__audit_hidden__", ())) | {
         attr.key
         for attr in inspect(obj).mapper.column_attrs
         if any(isinstance(getattr(col, "type", None), EncryptedString) for col in attr.columns)
@@ -110,8 +112,11 @@ def _secret_columns(obj) -> set[str]:
 
 def _value(key: str, value, secret: set[str]):
     if key in secret and value is not None:
-        return REDACTED
+        return REDACTED if key not in HIDDEN_KEYS else HIDDEN
     return _plain(value)
+
+
+HIDDEN_KEYS = {"password_hash"}
 
 
 def _snapshot(obj, values: dict, before: bool) -> dict:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
+MAX_AMOUNT = Decimal("10000000000")  # Numeric(12, 2) holds up to 9,999,999,999.99
 
 
 def to_money(value) -> Decimal:
@@ -15,8 +16,8 @@ def to_money(value) -> Decimal:
         amount = Decimal(str(value).strip().replace(",", "").replace("$", ""))
     except (InvalidOperation, AttributeError) as exc:
         raise ValueError("Enter an amount such as 1250.00") from exc
-    if not amount.is_finite():
-        raise ValueError("Enter an amount such as 1250.00")
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise ValueError("Enter an amount such as 1250.00 (under 10 billion)")
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 

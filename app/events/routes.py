@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import queue
 
-from flask import Response, current_app, request
+from flask import Response, current_app, request, session
 from flask_login import current_user
 
+from app.auth.sessions import session_key
 from app.core.events import channel, visible_to
+from app.core.numbers import to_int
 from app.events import bp
 from app.events.hub import Hub
 from app.extensions import db, redis_store
@@ -32,6 +34,9 @@ def stream():
     if not current_user.is_authenticated:
         return Response("sign in first\n", status=401, mimetype="text/plain")
     user_id, role = current_user.id, current_user.role
+    # The stream lives as long as the session that opened it: logout elsewhere or the
+    # idle timeout deletes the session record, and the next heartbeat ends the stream.
+    live_session = session_key(current_app, session.sid)
     heartbeat = current_app.config["SSE_HEARTBEAT_SECONDS"]
     last_id = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
     hub = get_hub()
@@ -44,14 +49,18 @@ def stream():
     def generate():
         yield "retry: 2000\n"
         yield format_event({"id": current_seq, "event": "hello", "data": {"user": user_id}})
-        if last_id and last_id.isdigit():
-            for message in hub.replay(int(last_id)):
+        after = to_int(last_id, maximum=2**63 - 1, minimum=0)
+        if after is not None:
+            for message in hub.replay(after):
                 if visible_to(message, user_id, role):
                     yield format_event(message)
         while True:
             try:
                 message = listener.queue.get(timeout=heartbeat)
             except queue.Empty:
+                if not hub.client.exists(live_session):
+                    yield format_event({"id": current_seq, "event": "session-ended", "data": {}})
+                    return
                 yield ": heartbeat\n\n"
                 continue
             yield format_event(message)

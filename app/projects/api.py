@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from flask import request
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import func
 from sqlalchemy.orm import contains_eager, raiseload
 
 from app.clients.models import Client
 from app.core.api import api_ok, apply_ordering, json_body, paginate, ref
 from app.core.errors import ValidationError
 from app.core.money import money_str
+from app.core.numbers import to_int
 from app.core.permissions import can, require
 from app.extensions import csrf
 from app.projects import bp, services
-from app.projects.models import STATUSES, Project, ProjectMembership
+from app.projects.models import STATUSES, Project
 
 # What a PUT replaces: the fields this API exposes (internal notes are not among them).
 API_FIELDS = (
@@ -102,9 +103,10 @@ def _int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw in (None, ""):
         return None
-    if not raw.isdigit():
-        raise ValidationError({name: "Must be a whole number."})
-    return int(raw)
+    value = to_int(raw)
+    if value is None:
+        raise ValidationError({name: "Must be a whole number (an id)."})
+    return value
 
 
 @bp.get("/api/projects/")
@@ -118,7 +120,9 @@ def api_list():
         stmt = stmt.where(Project.status == status)
     pm = _int_arg("assigned_pm")
     if pm:
-        stmt = stmt.where(Project.id.in_(select(ProjectMembership.project_id).where(ProjectMembership.user_id == pm)))
+        if not can(current_user, "team.view"):
+            raise ValidationError({"assigned_pm": "Your role cannot filter by team member."})
+        stmt = stmt.where(Project.id.in_(services.managed_by(pm)))
     client = _int_arg("client")
     if client:
         stmt = stmt.where(Project.client_id == client)

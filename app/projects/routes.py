@@ -13,7 +13,8 @@ from app.auth.models import User
 from app.clients.models import Client
 from app.core.errors import ValidationError
 from app.core.htmx import redirect_to
-from app.core.permissions import permission_required, scope_query
+from app.core.numbers import page_number, to_int
+from app.core.permissions import can, permission_required, scope_query
 from app.core.roles import PM_ROLES, ROLE_LABELS
 from app.extensions import db
 from app.projects import bp, services
@@ -32,12 +33,12 @@ def _filters() -> services.ProjectFilters:
 
     def as_int(name):
         value = args.get(name, "")
-        return int(value) if value.isdigit() else None
+        return to_int(value)
 
     return services.ProjectFilters(
         search=args.get("q", "").strip()[:100],
         status=args.get("status", ""),
-        pm_id=as_int("pm"),
+        pm_id=as_int("pm") if can(current_user, "team.view") else None,
         client_id=as_int("client"),
         sort=args.get("sort", "name") if args.get("sort") in services.SORTS else "name",
         descending=args.get("dir") == "desc",
@@ -63,10 +64,10 @@ def _client_choices():
 @permission_required("project.view")
 def index():
     filters = _filters()
-    page_number = request.args.get("page", "1")
+    page_arg = request.args.get("page", "1")
     page = db.paginate(
         services.filtered_projects(current_user, filters),
-        page=int(page_number) if page_number.isdigit() and int(page_number) > 0 else 1,
+        page=page_number(page_arg),
         per_page=PAGE_SIZE,
         error_out=False,
     )
@@ -129,7 +130,6 @@ def create():
 def detail(project_id):
     project = services.get_project(current_user, project_id)
     from app.core.audit import AuditLog
-    from app.core.permissions import can
 
     history = []
     if can(current_user, "audit.view", project):
@@ -158,12 +158,16 @@ def edit(project_id):
 def update(project_id):
     project = services.get_project(current_user, project_id, "project.edit")
     data, pm_ids = _form_data()
+    if not can(current_user, "user.manage"):
+        pm_ids = None  # the form shows the PMs read-only to everyone but admins
     try:
         services.update_project(current_user, project, data, pm_ids)
     except ValidationError as exc:
         db.session.rollback()
         project = services.get_project(current_user, project_id, "project.edit")
-        return _render_form(project, data, exc.fields, pm_ids, 422)
+        return _render_form(
+            project, data, exc.fields, pm_ids if pm_ids is not None else [u.id for u in project.pms], 422
+        )
     flash("Project saved.", "success")
     return redirect_to(url_for("projects.detail", project_id=project.id))
 

@@ -13,6 +13,7 @@ from app.clients.models import Client
 from app.core.errors import ConflictError, NotFound, ValidationError
 from app.core.events import publish_project
 from app.core.money import to_money
+from app.core.numbers import to_int
 from app.core.permissions import can, forget_memberships, require, scope_query
 from app.core.roles import MEMBER_ROLES, PM_ROLES, ROLE_LABELS
 from app.extensions import db
@@ -80,6 +81,16 @@ def project_managers(project_ids) -> dict[int, list[tuple[int, str]]]:
     return found
 
 
+def managed_by(user_id: int):
+    """Ids of the projects this user manages (as PM or trainee) — the "PM" filter. Only
+    PM roles count, so the filter cannot reveal where other staff are assigned."""
+    return (
+        select(ProjectMembership.project_id)
+        .join(User, User.id == ProjectMembership.user_id)
+        .where(ProjectMembership.user_id == user_id, User.role.in_(PM_ROLES))
+    )
+
+
 def filtered_projects(user, filters: ProjectFilters):
     # The client is already joined for search and sorting: fill Project.client from that
     # join instead of joining the table a second time (its default eager load).
@@ -101,9 +112,7 @@ def filtered_projects(user, filters: ProjectFilters):
             )
         )
     if filters.pm_id:
-        stmt = stmt.where(
-            Project.id.in_(select(ProjectMembership.project_id).where(ProjectMembership.user_id == filters.pm_id))
-        )
+        stmt = stmt.where(Project.id.in_(managed_by(filters.pm_id)))
     if filters.client_id:
         stmt = stmt.where(Project.client_id == filters.client_id)
     column = SORTS.get(filters.sort, Project.name)
@@ -153,10 +162,7 @@ def _clean(data: dict, project: Project | None) -> tuple[dict, dict]:
             errors["name"] = f"A project named {name!r} already exists. Project names must be unique."
     values["name"] = name
     raw_client = data.get("client_id")
-    try:
-        client_id = int(raw_client) if raw_client not in (None, "") else None
-    except (TypeError, ValueError):
-        client_id = None
+    client_id = to_int(raw_client)
     if client_id is None or db.session.get(Client, client_id) is None:
         errors["client_id"] = (
             "Choose an existing client." if raw_client in (None, "") else "That client does not exist."
@@ -198,7 +204,10 @@ def _pm_ids(raw) -> list[int] | None:
     for item in raw:
         if item in ("", None):
             continue
-        ids.append(int(item))
+        user_id = to_int(item)
+        if user_id is None:
+            raise ValueError(f"not a user id: {item!r}")
+        ids.append(user_id)
     return ids
 
 
@@ -278,10 +287,13 @@ def update_project(
             wanted = set(_pm_ids(pm_ids) or [])
         except (TypeError, ValueError):
             raise ValidationError({"assigned_pm_ids": "Send a list of user ids."}) from None
+        current = {m.user_id: m for m in project.memberships if m.user.role in PM_ROLES}
+        if wanted != set(current) and not can(actor, "user.manage"):
+            # Who manages a project is team management: admins only (SPEC.md §2, users row).
+            raise ValidationError({"assigned_pm_ids": "Only an administrator can change who manages a project."})
         pms, member_errors = _validate_members(sorted(wanted), PM_ROLES, "assigned_pm_ids")
         if member_errors:
             raise ValidationError(member_errors)
-        current = {m.user_id: m for m in project.memberships if m.user.role in PM_ROLES}
         for user_id, membership in current.items():
             if user_id not in wanted:
                 remove_member(actor, project, membership.user, _checked=True)

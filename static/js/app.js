@@ -35,6 +35,15 @@
     });
   });
 
+  // A fragment fetched because a live event arrived is not the person's own activity:
+  // say so, so it does not keep an idle session alive (see app/auth/sessions.py).
+  document.addEventListener('htmx:configRequest', function (evt) {
+    var trigger = evt.detail && evt.detail.triggeringEvent;
+    if (trigger && typeof trigger.type === 'string' && trigger.type.indexOf('kibray:') === 0) {
+      evt.detail.headers['X-Kibray-Background'] = '1';
+    }
+  });
+
   document.addEventListener('htmx:sseError', function () {
     document.body.setAttribute('data-live', 'off');
   });
