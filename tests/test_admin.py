@@ -243,7 +243,7 @@ def test_a_client_signed_in_is_logged_out_when_their_role_changes(client, admin,
 def test_making_a_user_a_client_needs_a_company(client, admin, db):
     worker = make_user("employee")
     response = client.post(f"/admin/users/{worker.id}/role", data={"role": "client"}, follow_redirects=True)
-    assert "Link the user to a client company" in response.text
+    assert "Choose the client company this user belongs to" in response.text
     db.session.expire_all()
     assert db.session.get(User, worker.id).role == "employee"
 
@@ -387,3 +387,23 @@ def test_rq_dashboard_actions_pass_csrf_with_its_cookie(app, db):
         assert get_queue("default").count == 0
     finally:
         app.config["WTF_CSRF_ENABLED"] = False
+
+
+def test_a_staff_user_can_become_a_client_user_of_a_company(client, login_as, db):
+    from tests.factories import make_client
+
+    login_as("admin")
+    worker = make_user("employee")
+    company = make_client(name="Hughes Residence")
+    refused = client.post(f"/admin/users/{worker.id}/role", data={"role": "client"})
+    assert refused.status_code == 303
+    db.session.refresh(worker)
+    assert worker.role == "employee"
+    done = client.post(f"/admin/users/{worker.id}/role", data={"role": "client", "client_id": str(company.id)})
+    assert done.status_code == 303
+    db.session.refresh(worker)
+    assert (worker.role, worker.client_id) == ("client", company.id)
+    back = client.post(f"/admin/users/{worker.id}/role", data={"role": "designer", "client_id": str(company.id)})
+    assert back.status_code == 303
+    db.session.refresh(worker)
+    assert (worker.role, worker.client_id) == ("designer", None)

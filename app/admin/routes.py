@@ -124,7 +124,9 @@ def user_detail(user_id):
         .unique()
         .all()
     )
-    return render_template("admin/user_detail.html", user=user, roles=ROLES, memberships=memberships, errors={})
+    return render_template(
+        "admin/user_detail.html", user=user, roles=ROLES, memberships=memberships, clients=_clients(), errors={}
+    )
 
 
 @bp.post("/users/<int:user_id>/role")
@@ -133,7 +135,7 @@ def user_detail(user_id):
 def change_role(user_id):
     user = _user(user_id)
     try:
-        accounts.change_role(current_user, user, request.form.get("role", ""))
+        accounts.change_role(current_user, user, request.form.get("role", ""), to_int(request.form.get("client_id")))
     except ValidationError as exc:
         db.session.rollback()
         flash(" ".join(exc.fields.values()), "error")

@@ -168,18 +168,23 @@ def create_user(
     return user
 
 
-def change_role(actor, user: User, role: str) -> None:
+def change_role(actor, user: User, role: str, client_id: int | None = None) -> None:
+    """Change a user's role (a client user belongs to a client company: `client_id`)."""
     require(actor, "user.manage")
     if role not in ROLES:
         raise ValidationError({"role": "Choose one of the seven roles."})
     if user.id == actor.id:
         raise ValidationError({"role": "You cannot change your own role."})
-    if role == CLIENT and not user.client_id:
-        raise ValidationError({"role": "Link the user to a client company before making them a client."})
-    if user.role != role:
+    if role == CLIENT:
+        from app.clients.models import Client
+
+        client_id = client_id or user.client_id
+        if not client_id or db.session.get(Client, client_id) is None:
+            raise ValidationError({"client_id": "Choose the client company this user belongs to."})
+    changed = user.role != role or (role == CLIENT and user.client_id != client_id)
+    if changed:
         user.role = role
-        if role != CLIENT:
-            user.client_id = None
+        user.client_id = client_id if role == CLIENT else None
         end_sessions(user)
     db.session.flush()
 
