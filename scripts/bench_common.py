@@ -21,6 +21,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pgtools  # scripts/pgtools.py (this folder is on sys.path when a script runs)
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench-results"
@@ -50,38 +52,14 @@ def app_env(**extra: str) -> dict:
     return env
 
 
-def _admin_connection():
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(DATABASE_URL)
-    conn = psycopg.connect(
-        host=url.host or "127.0.0.1",
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password or None,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=5,
-    )
-    return conn, url.database
-
-
 def database_seeded() -> bool:
     """True if the bench database exists and holds the --scale data."""
     import psycopg
 
-    conn, name = _admin_connection()
-    with conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            return False
-    from sqlalchemy.engine import make_url
-
-    url = make_url(DATABASE_URL)
+    if not pgtools.database_exists(DATABASE_URL):
+        return False
     try:
-        with psycopg.connect(
-            host=url.host, port=url.port or 5432, user=url.username, password=url.password or None, dbname=name
-        ) as c:
+        with pgtools.connect(DATABASE_URL) as c:
             return c.execute("SELECT count(*) FROM projects").fetchone()[0] >= 20 * SCALE
     except psycopg.Error:
         return False
@@ -91,14 +69,10 @@ def prepare_database(scale: int = SCALE) -> dict:
     """Drop and create the bench database, empty Redis db 8, migrate, seed --scale data."""
     import redis
 
-    conn, name = _admin_connection()
-    if not re.fullmatch(r"[A-Za-z0-9_]+", name or ""):
-        raise SystemExit(f"refusing to drop a database with an unusual name: {name!r}")
-    if name in {"postgres", "template0", "template1"}:
-        raise SystemExit(f"refusing to drop {name!r}")
-    with conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        pgtools.recreate_database(DATABASE_URL)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from None
     redis.Redis.from_url(REDIS_URL).flushdb()
     env = app_env()
     started = time.perf_counter()
@@ -113,18 +87,7 @@ def prepare_database(scale: int = SCALE) -> dict:
 
 
 def _db_connection():
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(DATABASE_URL)
-    return psycopg.connect(
-        host=url.host,
-        port=url.port or 5432,
-        user=url.username,
-        password=url.password or None,
-        dbname=url.database,
-        autocommit=True,
-    )
+    return pgtools.connect(DATABASE_URL, autocommit=True)
 
 
 def _analyze() -> None:

@@ -17,27 +17,12 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 def _services_up() -> tuple[bool, str]:
-    import psycopg
     import redis
-    from sqlalchemy.engine import make_url
 
-    url = make_url(TEST_DATABASE_URL)
+    from scripts.pgtools import ensure_database
+
     try:
-        admin = psycopg.connect(
-            host=url.host,
-            port=url.port or 5432,
-            user=url.username,
-            password=url.password or None,
-            dbname="postgres",
-            autocommit=True,
-            connect_timeout=3,
-        )
-        try:
-            exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,)).fetchone()
-            if not exists:
-                admin.execute(f'CREATE DATABASE "{url.database}"')
-        finally:
-            admin.close()
+        ensure_database(TEST_DATABASE_URL)
     except Exception as exc:  # noqa: BLE001 - reported below
         return False, f"PostgreSQL unreachable: {exc}"
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import os
 
-import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from scripts.pgtools import drop_database, recreate_database
 
 
 @pytest.fixture()
@@ -17,13 +17,10 @@ def scratch_database(app):
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if not url.drivername.startswith("postgresql"):
         pytest.skip("needs PostgreSQL")
-    name = f"{url.database}_migrations_{os.getpid()}"
-    admin = psycopg.connect(host=url.host, port=url.port or 5432, user=url.username, dbname="postgres", autocommit=True)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    yield url.set(database=name).render_as_string(hide_password=False)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    scratch = url.set(database=f"{url.database}_migrations_{os.getpid()}").render_as_string(hide_password=False)
+    recreate_database(scratch)
+    yield scratch
+    drop_database(scratch)
 
 
 def test_upgrade_downgrade_upgrade_and_no_pending_changes(scratch_database):

@@ -10,7 +10,6 @@ SSE stream being cut when a page goes away is normal and ignored).
 from __future__ import annotations
 
 import os
-import re
 import signal
 import socket
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.pgtools import recreate_database
 from tests.e2e.helpers import DEMO, DESKTOP, E2E_DATABASE_URL, E2E_PREFIX, E2E_REDIS_URL, ROOT, SCREENSHOTS, login
 
 BIN = Path(sys.executable).parent  # the virtualenv running the tests
@@ -40,24 +40,10 @@ CHROMIUM_ARGS = [
 
 
 def _recreate_database(url: str) -> None:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    name = parsed.database
-    if not re.fullmatch(r"[A-Za-z0-9_]+", name or ""):
-        raise pytest.UsageError(f"E2E database name must be a plain identifier, got {name!r}")
-    with psycopg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password or None,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=5,
-    ) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        recreate_database(url)
+    except ValueError as exc:
+        raise pytest.UsageError(f"E2E database: {exc}") from None
 
 
 def _server_env(port: int) -> dict:

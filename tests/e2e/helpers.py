@@ -54,15 +54,7 @@ def wait_live(page, timeout: float = 5_000) -> None:
 
 def run_sql(url: str, sql: str, *params):
     """A read on the e2e database (to find ids the tests need)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
+    from scripts.pgtools import connect
 
-    parsed = make_url(url)
-    with psycopg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        password=parsed.password or None,
-        dbname=parsed.database,
-    ) as conn:
+    with connect(url) as conn:
         return conn.execute(sql, params).fetchall()
