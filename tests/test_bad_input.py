@@ -128,3 +128,19 @@ def test_pm_saving_the_edit_form_keeps_the_team(client, login_as, db):
     assert saved.status_code == 303
     db.session.refresh(project)
     assert project.member_ids == {pm.id, second.id}
+
+
+def test_admin_form_with_no_pm_selected_clears_the_pms(client, login_as, db):
+    login_as("admin")
+    pm = make_user("project_manager_full")
+    project = make_project(members=[pm])
+    form = client.get(f"/projects/{project.id}/edit").text
+    assert 'name="pm_ids_field"' in form and 'name="pm_ids"' in form
+    base = {"name": project.name, "client_id": project.client_id, "address": "1 A St"}
+    assert client.post(f"/projects/{project.id}/edit", data=base).status_code == 303
+    db.session.refresh(project)
+    assert project.member_ids == {pm.id}  # no PM field in the post: the team is untouched
+    cleared = client.post(f"/projects/{project.id}/edit", data={**base, "pm_ids_field": "1"})
+    assert cleared.status_code == 303
+    db.session.refresh(project)
+    assert project.member_ids == set()

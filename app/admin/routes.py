@@ -12,7 +12,6 @@ from sqlalchemy import func, or_, select
 from app.admin import bp
 from app.auth import services as accounts
 from app.auth.models import User
-from app.auth.passwords import generate_password
 from app.clients.models import Client
 from app.core.audit import AuditLog
 from app.core.errors import NotFound, ValidationError
@@ -81,19 +80,15 @@ def new_user():
     data, errors = {}, {}
     if request.method == "POST":
         data = request.form.to_dict()
-        method = data.get("method", "password")
-        client_id = to_int(data.get("client_id"))
-        one_time = generate_password() if method == "password" else None
         try:
-            user = accounts.create_user(
+            user, one_time = accounts.create_staff_or_client_user(
                 current_user,
                 username=data.get("username", ""),
                 email=data.get("email", ""),
                 role=data.get("role", ""),
                 full_name=data.get("full_name", ""),
-                password=one_time,
-                client_id=client_id if data.get("role") == "client" else None,
-                must_change_password=one_time is not None,
+                client_id=to_int(data.get("client_id")),
+                invite=data.get("method") == "invite",
             )
         except ValidationError as exc:
             errors = exc.fields

@@ -168,6 +168,25 @@ def create_user(
     return user
 
 
+def create_staff_or_client_user(
+    actor, *, username: str, email: str, role: str, full_name: str, client_id: int | None, invite: bool
+) -> tuple[User, str | None]:
+    """An admin creates an account. First sign-in is either an invitation link (no password
+    yet) or a one-time password, returned here to be shown once and replaced at sign-in."""
+    one_time = None if invite else generate_password()
+    user = create_user(
+        actor,
+        username=username,
+        email=email,
+        role=role,
+        full_name=full_name,
+        password=one_time,
+        client_id=client_id if role == CLIENT else None,
+        must_change_password=one_time is not None,
+    )
+    return user, one_time
+
+
 def change_role(actor, user: User, role: str, client_id: int | None = None) -> None:
     """Change a user's role (a client user belongs to a client company: `client_id`)."""
     require(actor, "user.manage")

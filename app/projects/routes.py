@@ -82,9 +82,11 @@ def index():
     return render_template("projects/index.html", pms=_pm_choices(), **context)
 
 
-def _form_data() -> tuple[dict, list[str]]:
+def _form_data() -> tuple[dict, list[str] | None]:
+    """The form's fields, and its PM list — None when the form had no PM field (it is
+    read-only for non-admins), so an empty multi-select still means "no PMs"."""
     data = request.form.to_dict()
-    return data, request.form.getlist("pm_ids")
+    return data, request.form.getlist("pm_ids") if "pm_ids_field" in request.form else None
 
 
 def _render_form(project, data, errors, pm_ids, status=200):
@@ -96,7 +98,7 @@ def _render_form(project, data, errors, pm_ids, status=200):
             project=project,
             data=data,
             errors=errors,
-            pm_ids={str(i) for i in pm_ids},
+            pm_ids={str(i) for i in pm_ids or ()},
             clients=_client_choices(),
             pms=_pm_choices(),
         ),
@@ -158,8 +160,6 @@ def edit(project_id):
 def update(project_id):
     project = services.get_project(current_user, project_id, "project.edit")
     data, pm_ids = _form_data()
-    if not can(current_user, "user.manage"):
-        pm_ids = None  # the form shows the PMs read-only to everyone but admins
     try:
         services.update_project(current_user, project, data, pm_ids)
     except ValidationError as exc:
