@@ -307,24 +307,9 @@ def current_user_is_signed_in() -> bool:
 
 
 def _register_template_helpers(app: Flask) -> None:
-    from app.core.money import to_money
+    from app.core import templating
     from app.core.permissions import template_can
     from app.core.roles import ROLE_LABELS
 
     app.jinja_env.globals.update(can=template_can, ROLE_LABELS=ROLE_LABELS, app_env=app.config["APP_ENV"])
-
-    @app.template_filter("money")
-    def money(value):
-        """$12,345.60 — formatted from the Decimal, never through a float."""
-        if value is None:
-            return "—"
-        return f"${to_money(value):,}"
-
-    @app.template_filter("status_label")
-    def status_label(status):
-        """A project status in the contractor's words."""
-        return {"created": "not started", "active": "active", "closed": "closed"}.get(status, status)
-
-    @app.template_filter("date")
-    def fmt_date(value):
-        return value.strftime("%b %d, %Y").replace(" 0", " ") if value else "—"
+    templating.register(app)

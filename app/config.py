@@ -107,6 +107,7 @@ def base_settings() -> dict:
         "SSE_HEARTBEAT_SECONDS": env_int("SSE_HEARTBEAT_SECONDS", 15),
         "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "kibray"),
         "LOG_LEVEL": env("LOG_LEVEL", "INFO"),
+        "COMPANY_TIMEZONE": env("COMPANY_TIMEZONE", "America/Denver"),
     }
 
 
@@ -186,6 +187,11 @@ def production_problems(settings: dict) -> list[str]:
     unknown = [r for r in settings["TWO_FACTOR_REQUIRED_ROLES"] if r not in ROLES]
     if unknown:
         found.append(f"TWO_FACTOR_REQUIRED_ROLES names unknown roles: {', '.join(unknown)}")
+    from app.core.timezones import zone_problem
+
+    zone = zone_problem(settings["COMPANY_TIMEZONE"])
+    if zone:
+        found.append(zone)
     key = settings["FIELD_ENCRYPTION_KEY"]
     if not key:
         found.append("FIELD_ENCRYPTION_KEY is required")

@@ -50,7 +50,7 @@ def test_user_list_search_and_role_filter(client, admin, db):
     page = client.get("/admin/users")
     assert page.status_code == 200
     assert all(name in page.text for name in ("Dana Designer", "Sam Site", "Eli Crew", "Olivia Owner"))
-    assert "deactivated" in page.text
+    assert ">Deactivated<" in page.text
     by_name = client.get("/admin/users?q=SITE").text
     assert "Sam Site" in by_name and "Dana Designer" not in by_name
     by_email = client.get("/admin/users?q=studio.example").text

@@ -1,0 +1,35 @@
+"""Template filters and globals: how values are written on pages (money, dates and
+times in the company's time zone, labels). No rule lives in a template; the words come
+from `core.labels`, the formats from here."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_login import current_user
+
+from app.core import labels, timezones
+from app.core.money import to_money
+
+
+def money(value) -> str:
+    """$12,345.60 — formatted from the Decimal, never through a float."""
+    if value is None:
+        return "—"
+    return f"${to_money(value):,}"
+
+
+def role_label(role) -> str:
+    """A role (code, or a user) in the words of whoever is looking (see core.labels)."""
+    code = getattr(role, "role", role)
+    viewer = current_user if current_user and current_user.is_authenticated else None
+    return labels.role_label(code, viewer)
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(money, "money")
+    app.add_template_filter(labels.project_status_label, "status_label")
+    app.add_template_filter(labels.user_status_label, "user_status_label")
+    app.add_template_filter(role_label, "role_label")
+    app.add_template_filter(timezones.format_date, "date")
+    app.add_template_filter(timezones.format_datetime, "datetime")
+    app.jinja_env.globals.update(PROJECT_STATUS_FILTERS=labels.PROJECT_STATUS_FILTERS)
