@@ -57,7 +57,34 @@ def _page(status: int, message: str):
     from app.extensions import db
 
     db.session.rollback()
+    if _wants_fragment():
+        return _notice(status, message)
     return render_template("errors/error.html", status=status, message=message), status
+
+
+def _wants_fragment() -> bool:
+    """A request that swaps part of a page — an htmx request that is not a boosted
+    navigation, or a background refresh after a live event. A whole error page (second
+    top bar and footer) must never be swapped into the page."""
+    if request.headers.get("X-Kibray-Background") == "1":
+        return True
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def _notice(status: int, message: str):
+    """A small inline notice for a fragment request; a 403 or 404 on an object says it is
+    gone or no longer available and links to its list (or home)."""
+    from flask import current_app, url_for
+
+    noun = next((key[:-3].replace("_", " ") for key in (request.view_args or {}) if key.endswith("_id")), None)
+    if status in (403, 404) and noun:
+        message = f"This {noun} was deleted or is no longer available to you."
+    endpoints = [f"{noun.replace(' ', '_')}s.index"] if noun else []
+    endpoints += [f"{request.blueprint}.index"] if request.blueprint else []
+    back = next((e for e in endpoints if e in current_app.view_functions), None)
+    link = (url_for(back), "Back to the list") if back else (url_for("main.home"), "Back to home")
+    page = render_template("errors/_notice.html", status=status, message=message, link=link)
+    return page, status, {"X-Kibray-Notice": "1"}
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -70,6 +70,32 @@
     });
   });
 
+  // [ui: error notices] A fragment request that failed answers with a small notice
+  // (X-Kibray-Notice, see core/errors.py): swap it in place, as the expected answer.
+  // Anything else that failed and is a whole page (a proxy's error page, an old
+  // server) is never swapped into the page: say so in the flash area instead.
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    var detail = evt.detail || {};
+    var xhr = detail.xhr;
+    if (!xhr || xhr.status < 400 || xhr.status === 422 || detail.boosted) { return; }
+    if (xhr.getResponseHeader('X-Kibray-Notice')) {
+      detail.shouldSwap = true;
+      detail.isError = false;
+      return;
+    }
+    if (/<html[\s>]/i.test(detail.serverResponse || '')) {
+      detail.shouldSwap = false;
+      var flashes = document.getElementById('flashes');
+      if (flashes) {
+        var note = document.createElement('div');
+        note.className = 'flash flash-error';
+        note.setAttribute('role', 'alert');
+        note.textContent = 'This part of the page could not be refreshed. Reload the page to try again.';
+        flashes.appendChild(note);
+      }
+    }
+  });
+
   // Keep the mobile menu from staying open after navigating — but only then: the
   // bell and live lists swap fragments at any moment and must not snap it shut.
   document.addEventListener('htmx:afterSwap', function (evt) {
