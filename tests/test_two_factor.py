@@ -153,3 +153,42 @@ def test_admin_resets_a_lost_phone(client, db, login_as):
     with client.session_transaction() as session:
         session["_user_id"] = designer.get_id()
     assert client.post(f"/admin/users/{user.id}/two-factor/reset").status_code == 403
+
+
+def test_reusing_the_code_that_turned_it_on_says_it_was_used(client, db):
+    """The code typed to turn two-factor on is used up: typing it again (to sign in, or to
+    turn it off) says so and asks for the next one, rather than "not right"."""
+    user = make_user("designer")
+    sign_in(client, user)
+    page = client.get("/account/two-factor")
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page.text).group(1)
+    code = code_for(secret)
+    assert client.post("/account/two-factor", data={"code": code}).status_code == 302
+
+    again = client.post("/account/two-factor", data={"action": "disable", "password": PASSWORD, "code": code})
+    assert again.status_code == 422
+    assert "already used" in again.text and "next code" in again.text and "not right" not in again.text
+
+    client.post("/logout")
+    sign_in(client, user)
+    replay = client.post("/login/code", data={"code": code})
+    assert replay.status_code == 401
+    assert "already used" in replay.text and "not right" not in replay.text
+    assert client.get("/projects").status_code == 302  # still not signed in
+    wrong = client.post("/login/code", data={"code": "000000"})
+    assert "not right" in wrong.text and "already used" not in wrong.text
+
+
+def test_enrolling_with_a_used_code_says_it_was_used(client, db):
+    from app.auth import twofactor
+
+    user = make_user("designer")
+    sign_in(client, user)
+    page = client.get("/account/two-factor")
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page.text).group(1)
+    code = code_for(secret)
+    assert twofactor.verify_code(user, code, secret) == twofactor.OK  # used up elsewhere
+    refused = client.post("/account/two-factor", data={"code": code})
+    assert refused.status_code == 422 and "already used" in refused.text
+    db.session.refresh(user)
+    assert user.totp_secret is None

@@ -73,9 +73,10 @@ def check_second_factor(user: User | None, code: str, ip: str) -> None:
         throttle.check(account, ip)
     except throttle.TooManyAttempts as exc:
         raise LoginFailed(exc.message, exc.retry_after) from None
-    if user is None or not twofactor.check_code(user, code):
+    result = twofactor.verify_code(user, code) if user else twofactor.WRONG
+    if result != twofactor.OK:
         throttle.record_failure(account, ip)
-        raise LoginFailed(INVALID_CODE)
+        raise LoginFailed(twofactor.USED_CODE if result == twofactor.USED else INVALID_CODE)
     throttle.record_success(account, ip)
 
 

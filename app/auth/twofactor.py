@@ -44,24 +44,35 @@ def qr_svg(uri: str) -> str:
     return image.to_string(encoding="unicode")
 
 
-def check_code(user, code: str, secret: str | None = None) -> bool:
-    """Is `code` valid now for `secret` (default: the user's), and not used before?"""
+OK, WRONG, USED = "ok", "wrong", "used"
+WRONG_CODE = "That code is not right. Check the time on your phone and try the newest code."
+USED_CODE = (
+    "That code was already used. Wait for the next code in your authenticator app "
+    "(a new one appears every 30 seconds) and type that one."
+)
+
+
+def verify_code(user, code: str, secret: str | None = None) -> str:
+    """OK when `code` is valid now for `secret` (default: the user's) and not used
+    before — it is then used up; USED when it matched a time step already accepted
+    (e.g. the code that just turned two-factor on); WRONG otherwise."""
     secret = secret or user.totp_secret
     code = (code or "").replace(" ", "").strip()
     if not secret or not CODE_RE.match(code):
-        return False
+        return WRONG
     totp = pyotp.TOTP(secret)
     now = int(time.time() // totp.interval)
     for step in (now - 1, now, now + 1):  # one step of clock drift either way
         if totp.generate_otp(step) == code:
             key = redis_store.key("totp-used", user.id, step)
-            return bool(redis_store.client.set(key, 1, nx=True, ex=120))
-    return False
+            return OK if redis_store.client.set(key, 1, nx=True, ex=120) else USED
+    return WRONG
 
 
 def enable(user, secret: str, code: str) -> None:
-    if not check_code(user, code, secret):
-        raise ValidationError({"code": "That code is not right. Check the time on your phone and try the newest code."})
+    result = verify_code(user, code, secret)
+    if result != OK:
+        raise ValidationError({"code": USED_CODE if result == USED else WRONG_CODE})
     user.totp_secret = secret
     db.session.flush()
 
@@ -73,8 +84,10 @@ def disable(user, password: str, code: str) -> None:
         errors["code"] = "Your role requires two-factor sign-in; it cannot be turned off."
     elif not verify_password(user.password_hash, password or ""):
         errors["password"] = "Your password is not correct."  # noqa: S105 - a message
-    elif not check_code(user, code):
-        errors["code"] = "That code is not right."
+    else:
+        result = verify_code(user, code)
+        if result != OK:
+            errors["code"] = USED_CODE if result == USED else "That code is not right."
     if errors:
         raise ValidationError(errors)
     user.totp_secret = None
