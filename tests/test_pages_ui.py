@@ -122,3 +122,18 @@ def test_templates_hold_no_status_mapping():
         text = path.read_text()
         assert "'created':" not in text and "Not Started" not in text, path
         assert "user.role_label" not in text, path  # the viewer decides: |role_label
+
+
+# --- the jobs dashboard links back into the app ----------------------------------------
+
+
+def test_the_jobs_dashboard_has_the_app_bar_and_a_way_back(client, login_as, db):
+    login_as("admin")
+    page = client.get("/admin/rq/")
+    assert page.status_code == 200
+    assert 'data-testid="kibray-bar"' in page.text
+    assert re.search(r'<a class="kibray-brand" href="/"[^>]*data-testid="back-to-app"', page.text)
+    assert 'data-nav="projects"' in page.text and 'data-nav="jobs"' in page.text  # the app's own navigation
+    assert "/static/css/rq-dashboard.css" in page.text
+    assert 'id="navbar-dashboard"' in page.text and "/view/workers" in page.text  # its own tabs still there
+    assert page.text.count('data-testid="kibray-bar"') == 1
