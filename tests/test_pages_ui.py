@@ -137,3 +137,48 @@ def test_the_jobs_dashboard_has_the_app_bar_and_a_way_back(client, login_as, db)
     assert "/static/css/rq-dashboard.css" in page.text
     assert 'id="navbar-dashboard"' in page.text and "/view/workers" in page.text  # its own tabs still there
     assert page.text.count('data-testid="kibray-bar"') == 1
+
+
+# --- form fields and sorting, for screen readers ---------------------------------------
+
+
+def test_every_select_is_drawn_by_the_form_macro():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "templates"
+    hand_made = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.html")
+        if "<select" in path.read_text() and path.parts[-2] not in ("macros", "rq_dashboard")
+    ]
+    assert hand_made == []
+
+
+def test_an_invalid_field_points_at_its_error_and_hint(client, login_as, db):
+    login_as("project_manager_full")
+    answer = client.post(
+        "/projects", data={"name": "", "client_id": "", "pm_ids_field": "1"}, headers={"HX-Target": "project-form"}
+    )
+    assert answer.status_code == 422
+    html = answer.text
+    select = re.search(r'<select id="f-client_id"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in select and 'aria-describedby="h-client_id e-client_id"' in select
+    assert 'id="e-client_id" data-error-for="client_id"' in html and 'id="h-client_id"' in html
+    name = re.search(r'<input id="f-name"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in name and 'aria-describedby="e-name"' in name
+    pms = re.search(r'<select id="f-pm_ids"[^>]*>', html).group(0)
+    assert "aria-invalid" not in pms and 'aria-describedby="h-pm_ids"' in pms
+    assert re.search(r'<label for="f-client_id">Client', html)
+
+
+def test_the_sorted_column_header_carries_aria_sort_and_phones_get_sort_links(client, login_as, db):
+    login_as("admin")
+    make_project(name="Alpha")
+    html = client.get("/projects?sort=client&dir=desc").text
+    assert re.search(r'<th aria-sort="descending">\s*<a [^>]*class="sort sorted"', html)
+    assert re.search(r'<th aria-sort="none">\s*<a', html)
+    assert not re.search(r"<a [^>]*aria-sort", html), "aria-sort belongs on the header cell, not the link"
+    phone = html.split('data-testid="phone-sort"')[1].split("</nav>")[0]
+    assert phone.count('class="sort') == 5  # name, client, status, start, budget
+    assert re.search(r'aria-current="true">Client <span aria-hidden="true">↓', phone)
+    assert "sort=budget" in phone

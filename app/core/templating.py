@@ -25,6 +25,35 @@ def role_label(role) -> str:
     return labels.role_label(code, viewer)
 
 
+def options(items, value: str = "id", label: str = "name") -> list[tuple]:
+    """(value, label) pairs for the `select` form macro. `label` is an attribute name or a
+    format such as "{name} ({role_label})" filled from each item's attributes."""
+
+    class Attributes(dict):
+        def __init__(self, item):
+            super().__init__()
+            self.item = item
+
+        def __missing__(self, key):
+            return getattr(self.item, key)
+
+    pairs = []
+    for item in items:
+        text = label.format_map(Attributes(item)) if "{" in label else getattr(item, label)
+        pairs.append((getattr(item, value), text))
+    return pairs
+
+
+def plain_options(values) -> list[tuple]:
+    """Values that are their own labels, as (value, label) pairs."""
+    return [(value, value) for value in values]
+
+
+def role_options(codes) -> list[tuple[str, str]]:
+    """Role codes as (code, label) pairs for staff-facing pickers (admin pages)."""
+    return [(code, labels.STAFF_ROLE_LABELS.get(code, code)) for code in codes]
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(money, "money")
     app.add_template_filter(labels.project_status_label, "status_label")
@@ -32,4 +61,9 @@ def register(app: Flask) -> None:
     app.add_template_filter(role_label, "role_label")
     app.add_template_filter(timezones.format_date, "date")
     app.add_template_filter(timezones.format_datetime, "datetime")
-    app.jinja_env.globals.update(PROJECT_STATUS_FILTERS=labels.PROJECT_STATUS_FILTERS)
+    app.jinja_env.globals.update(
+        PROJECT_STATUS_FILTERS=labels.PROJECT_STATUS_FILTERS,
+        options=options,
+        plain_options=plain_options,
+        role_options=role_options,
+    )
