@@ -90,7 +90,7 @@ def test_list_search_filter_sort_and_back_button(signed_in):
     # sort: the name column again turns it descending
     page.locator("#project-results th a.sort", has_text="Project").click()
     page.wait_for_url("**dir=desc*")
-    page.wait_for_selector("#project-results th a.sort[aria-sort=descending]")
+    page.wait_for_selector("#project-results th[aria-sort=descending] a.sort")
     assert rows(page) == ["Lakeview fence staining 2025", "Lakeview clubhouse exterior"]
     assert "q=lakeview" in page.url and "status=all" in page.url, "sorting keeps the filters"
 
@@ -109,7 +109,7 @@ def test_list_search_filter_sort_and_back_button(signed_in):
     assert page.locator("select[name=pm]").input_value() == ""
     page.go_back()
     page.wait_for_url(lambda url: "dir=desc" not in url)
-    page.wait_for_selector("#project-results th a.sort[aria-sort=ascending]")
+    page.wait_for_selector("#project-results th[aria-sort=ascending] a.sort")
     assert rows(page) == ["Lakeview clubhouse exterior", "Lakeview fence staining 2025"]
     page.go_back()
     page.wait_for_url(lambda url: "status=all" not in url and "q=lakeview" in url)
