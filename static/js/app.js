@@ -96,12 +96,28 @@
     }
   });
 
+  // [ui: phone menu] The menu button (base.html) opens and closes the navigation it
+  // controls; Escape closes it and gives the focus back to the button.
+  function setMenu(button, open) {
+    if (button) { button.setAttribute('aria-expanded', open ? 'true' : 'false'); }
+  }
+  document.addEventListener('click', function (evt) {
+    var button = evt.target.closest ? evt.target.closest('[data-nav-toggle]') : null;
+    if (button) { setMenu(button, button.getAttribute('aria-expanded') !== 'true'); }
+  });
+  document.addEventListener('keydown', function (evt) {
+    if (evt.key !== 'Escape') { return; }
+    var button = document.querySelector('[data-nav-toggle][aria-expanded="true"]');
+    if (!button) { return; }
+    setMenu(button, false);
+    button.focus();
+  });
+
   // Keep the mobile menu from staying open after navigating — but only then: the
   // bell and live lists swap fragments at any moment and must not snap it shut.
   document.addEventListener('htmx:afterSwap', function (evt) {
     var detail = evt.detail || {};
     if (!detail.boosted && detail.target !== document.body) { return; }
-    var toggle = document.getElementById('nav-toggle');
-    if (toggle) { toggle.checked = false; }
+    setMenu(document.querySelector('[data-nav-toggle]'), false);
   });
 })();
