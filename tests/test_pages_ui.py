@@ -182,3 +182,48 @@ def test_the_sorted_column_header_carries_aria_sort_and_phones_get_sort_links(cl
     assert phone.count('class="sort') == 5  # name, client, status, start, budget
     assert re.search(r'aria-current="true">Client <span aria-hidden="true">↓', phone)
     assert "sort=budget" in phone
+
+
+# --- "Add a client first" keeps the new project's form ---------------------------------
+
+
+def test_add_a_client_first_keeps_what_was_typed(client, login_as, db):
+    pm = login_as("project_manager_full")
+    form = client.get("/projects/new").text
+    assert 'data-testid="add-client-first"' in form and 'formaction="/projects/new/add-client"' in form
+    typed = {
+        "name": "Hughes deck stain",
+        "address": "12 Cedar Ln",
+        "city": "Golden",
+        "start_date": "2026-06-01",
+        "description": "Two coats, semi-transparent",
+        "internal_notes": "Quote 4,200",
+        "pm_ids_field": "1",
+        "pm_ids": [str(pm.id)],
+    }
+    leave = client.post("/projects/new/add-client", data=typed)
+    assert leave.status_code == 303 and leave.headers["Location"] == "/clients/new?next=new-project&draft=1"
+    client_form = client.get("/clients/new?next=new-project&draft=1").text
+    assert 'data-testid="draft-kept"' in client_form and 'href="/projects/new?draft=1"' in client_form
+
+    added = client.post("/clients/new?next=new-project&draft=1", data={"name": "Hughes Residence"})
+    assert added.status_code == 303
+    back = added.headers["Location"]
+    assert back.startswith("/projects/new?") and "draft=1" in back
+    from sqlalchemy import select
+
+    from app.clients.models import Client
+
+    new_client = db.session.scalar(select(Client).where(Client.name == "Hughes Residence"))
+    page = client.get(back).text
+    for value in ("Hughes deck stain", "12 Cedar Ln", "Golden", "2026-06-01", "Two coats, semi-transparent"):
+        assert value in page, value
+    assert re.search(rf'<option value="{new_client.id}" selected>Hughes Residence</option>', page)
+    assert re.search(rf'<option value="{pm.id}" selected>', page)
+    # used once: a fresh form starts empty again
+    assert "Hughes deck stain" not in client.get("/projects/new?draft=1").text
+
+
+def test_add_a_client_first_is_for_those_who_may_create_projects(client, login_as, db):
+    login_as("designer")
+    assert client.post("/projects/new/add-client", data={"name": "x"}).status_code == 403

@@ -46,9 +46,13 @@ def new():
             flash(f"Client {client.name} added.", "success")
             target = request.args.get("next")
             if target == "new-project":
-                return redirect_to(url_for("projects.new", client_id=client.id))
+                draft = {"draft": 1} if request.args.get("draft") else {}  # the project form kept
+                return redirect_to(url_for("projects.new", client_id=client.id, **draft))
             return redirect_to(url_for("clients.detail", client_id=client.id))
-    return render_template("clients/form.html", client=None, data=data, errors=errors), (422 if errors else 200)
+    back = url_for("projects.new", draft=1) if request.args.get("draft") else None
+    return render_template("clients/form.html", client=None, data=data, errors=errors, back_to_project=back), (
+        422 if errors else 200
+    )
 
 
 @bp.get("/clients/<int:client_id>")

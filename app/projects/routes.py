@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from flask import flash, render_template, request, url_for
+from flask import flash, render_template, request, session, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -106,12 +106,33 @@ def _render_form(project, data, errors, pm_ids, status=200):
     )
 
 
+DRAFT_KEY = "project_draft"
+
+
 @bp.get("/projects/new")
 @login_required
 @permission_required("project.create")
 def new():
     pm_ids = [current_user.id] if current_user.role in PM_ROLES else []
-    return _render_form(None, {"client_id": request.args.get("client_id", "")}, {}, pm_ids)
+    data = {}
+    draft = session.pop(DRAFT_KEY, None) if request.args.get("draft") else None
+    if draft:  # back from "Add a client first": what was typed, with the new client chosen
+        data = dict(draft.get("data") or {})
+        pm_ids = draft["pm_ids"] if draft.get("pm_ids") is not None else pm_ids
+    data["client_id"] = request.args.get("client_id") or data.get("client_id", "")
+    return _render_form(None, data, {}, pm_ids)
+
+
+@bp.post("/projects/new/add-client")
+@login_required
+@permission_required("project.create")
+def add_client_first():
+    """ "Add a client first" on the new-project form: keep what was typed (in the
+    session) while the client is added; the client form comes back with it."""
+    data, pm_ids = _form_data()
+    data.pop("csrf_token", None)
+    session[DRAFT_KEY] = {"data": data, "pm_ids": pm_ids}
+    return redirect_to(url_for("clients.new", next="new-project", draft=1))
 
 
 @bp.post("/projects")
