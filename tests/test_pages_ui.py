@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from app.core import labels
 from app.core.roles import CLIENT, PM_TRAINEE, PROJECT_MANAGER
 from tests.factories import make_client, make_project, make_user
@@ -56,7 +58,7 @@ def test_a_forbidden_htmx_write_is_a_notice(client, login_as, db):
 def test_a_conflict_keeps_its_message_in_the_notice(client, login_as, db):
     login_as("admin")
     project = make_project(status="closed")
-    answer = client.post(f"/projects/{project.id}/close", headers={"HX-Request": "true"})
+    answer = client.post(f"/projects/{project.id}/close", headers=FRAGMENT)
     assert answer.status_code == 409
     assert 'data-testid="notice"' in answer.text and "topbar" not in answer.text
     assert "was deleted" not in answer.text
@@ -64,7 +66,8 @@ def test_a_conflict_keeps_its_message_in_the_notice(client, login_as, db):
 
 def test_boosted_navigation_and_plain_browsers_still_get_the_page(client, login_as, db):
     login_as("project_manager_full")
-    for headers in ({"HX-Request": "true", "HX-Boosted": "true"}, {}):
+    boosted = {"HX-Request": "true", "HX-Boosted": "true", "HX-Target": "main"}
+    for headers in (boosted, {"HX-Request": "true"}, {}):  # boosted link, HX-Location follow-up, plain
         answer = client.get("/projects/999999", headers=headers)
         assert answer.status_code == 404
         assert "error-page" in answer.text and "topbar" in answer.text
@@ -224,6 +227,14 @@ def test_add_a_client_first_keeps_what_was_typed(client, login_as, db):
     assert "Hughes deck stain" not in client.get("/projects/new?draft=1").text
 
 
-def test_add_a_client_first_is_for_those_who_may_create_projects(client, login_as, db):
-    login_as("designer")
+@pytest.mark.parametrize("role", ["designer", "superintendent", "employee", "client"])
+def test_add_a_client_first_is_for_those_who_may_create_projects(client, login_as, db, role):
+    login_as(role)
     assert client.post("/projects/new/add-client", data={"name": "x"}).status_code == 403
+    with client.session_transaction() as session:
+        assert "project_draft" not in session
+
+
+def test_add_a_client_first_needs_a_sign_in(client, db):
+    answer = client.post("/projects/new/add-client", data={"name": "x"})
+    assert answer.status_code == 302 and "/login" in answer.headers["Location"]

@@ -420,6 +420,7 @@ NOT_WALKED = {
     "/api/auth/logout/",
     "/notifications/<int:notification_id>/read",  # own rows only (tests/test_notifications.py)
     "/notifications/read-all",  # own rows only (tests/test_notifications.py)
+    "/projects/new/add-client",  # writes nothing but a session draft (tests/test_pages_ui.py)
 }
 
 

@@ -63,12 +63,16 @@ def _page(status: int, message: str):
 
 
 def _wants_fragment() -> bool:
-    """A request that swaps part of a page — an htmx request that is not a boosted
-    navigation, or a background refresh after a live event. A whole error page (second
-    top bar and footer) must never be swapped into the page."""
+    """A request that swaps part of a page — an htmx request aimed at an element (not a
+    boosted navigation, nor an HX-Location swap of the whole body), or a background
+    refresh after a live event. A whole error page (second top bar and footer) must never
+    be swapped into the page."""
     if request.headers.get("X-Kibray-Background") == "1":
         return True
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true" and bool(headers.get("HX-Target"))
+    )
 
 
 def _notice(status: int, message: str):
