@@ -4,6 +4,8 @@ from `core.labels`, the formats from here."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask
 from flask_login import current_user
 
@@ -55,6 +57,9 @@ def role_options(codes) -> list[tuple[str, str]]:
 
 
 def register(app: Flask) -> None:
+    problem = timezones.zone_problem(app.config.get("COMPANY_TIMEZONE"))
+    if problem:  # staging/production refused to start already; elsewhere, say it and carry on
+        logging.getLogger(__name__).warning("%s; showing times in %s", problem, timezones.DEFAULT_TIMEZONE)
     app.add_template_filter(money, "money")
     app.add_template_filter(labels.project_status_label, "status_label")
     app.add_template_filter(labels.user_status_label, "user_status_label")
