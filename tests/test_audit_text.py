@@ -241,3 +241,20 @@ def test_the_audit_page_fetches_names_per_page_not_per_row(client, kim, db, coun
     statements = [s for s in many.statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
     fewer = [s for s in few.statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
     assert len(statements) == len(fewer), "\n\n".join(statements)
+
+
+def test_a_refused_api_delete_and_a_refused_admin_action_read_as_sentences(client, login_as, hughes, db):
+    project, ana = hughes
+    from tests.conftest import bearer
+
+    trainee = make_user("pm_trainee", full_name="Tim Trainee")
+    db.session.add(ProjectMembership(project_id=project.id, user_id=trainee.id))
+    db.session.flush()
+    assert client.delete(f"/api/projects/{project.id}/", headers=bearer(client, trainee)).status_code == 403
+    login_as(ana)
+    assert client.post(f"/admin/users/{trainee.id}/role", data={"role": "admin"}).status_code == 403
+    login_as("admin")
+    assert sentences(client, "/admin/audit?result=denied") == [
+        "Ana Ruiz was refused: tried to change a user's role (POST admin.change_role)",
+        "Tim Trainee was refused: tried to delete the project Hughes deck stain (DELETE projects.api_delete)",
+    ]

@@ -239,29 +239,41 @@ def _update_sentence(entry, info: _Model, names: _Names) -> str:
     return " and ".join(acts)
 
 
-# What a refused request tried to do, by the last part of its endpoint.
-REFUSED = {
-    "create": "create",
+# What a refused request tried to do, by the last part of its endpoint ("api_" dropped):
+# to a project (named after it) or on its own.
+REFUSED_ON_PROJECT = {
     "update": "edit",
     "edit": "edit",
     "delete": "delete",
     "close": "close",
     "team": "change the team of",
 }
+REFUSED = {
+    "create": "create a project",
+    "new": "create",
+    "new_user": "create a user account",
+    "change_role": "change a user's role",
+    "set_active": "activate or deactivate a user",
+    "reset_password": "issue a one-time password",
+    "reset_two_factor": "reset a user's two-factor sign-in",
+}
 
 
 def _denied_sentence(entry, names: _Names) -> str:
     from app.projects.models import Project
 
-    method, _, endpoint = (entry.action or "").partition(" ")
-    verb = REFUSED.get(endpoint.rsplit(".", 1)[-1]) if endpoint else None
-    where = ""
-    if entry.project_id is not None:
-        where = f" {names.name(Project, entry.project_id)}"
+    _, _, endpoint = (entry.action or "").partition(" ")
+    last = endpoint.rsplit(".", 1)[-1].removeprefix("api_")
     label = f" {entry.object_label}" if entry.object_label else ""
-    if verb and where:
-        return f"was refused: tried to {verb} the project{where}{label} ({entry.action})"
-    return f"was refused: {entry.action}{label}" + (f" on the project{where}" if where else "")
+    if entry.project_id is not None:
+        project = names.name(Project, entry.project_id)
+        verb = REFUSED_ON_PROJECT.get(last)
+        if verb:
+            return f"was refused: tried to {verb} the project {project}{label} ({entry.action})"
+        return f"was refused: {entry.action}{label} on the project {project}"
+    if last in REFUSED:
+        return f"was refused: tried to {REFUSED[last]}{label} ({entry.action})"
+    return f"was refused: {entry.action}{label}"
 
 
 def describe(entries, known=()) -> list[Line]:
