@@ -43,6 +43,12 @@ def audited_models() -> dict[str, type]:
     }
 
 
+def _model(name: str) -> type:
+    """An audited model by class name (entries name the actor's User and their Project),
+    without importing feature packages into the core."""
+    return audited_models()[name]
+
+
 @cache
 def _foreign_models(model) -> dict[str, type]:
     """{column: model} of the model's foreign keys to other mapped models."""
@@ -169,16 +175,12 @@ class _Model:
 
 
 def _actor(entry, names: _Names) -> str:
-    from app.auth.models import User
-
-    user = names.obj(User, entry.user_id) if entry.user_id is not None else None
+    user = names.obj(_model("User"), entry.user_id) if entry.user_id is not None else None
     return instance_name(user) if user is not None else (entry.username or "someone")
 
 
 def _is_self(entry, model) -> bool:
-    from app.auth.models import User
-
-    return model is User and entry.user_id is not None and str(entry.user_id) == entry.object_id
+    return model is _model("User") and entry.user_id is not None and str(entry.user_id) == entry.object_id
 
 
 class _Context(dict):
@@ -260,8 +262,7 @@ REFUSED = {
 
 
 def _denied_sentence(entry, names: _Names) -> str:
-    from app.projects.models import Project
-
+    Project = _model("Project")
     _, _, endpoint = (entry.action or "").partition(" ")
     last = endpoint.rsplit(".", 1)[-1].removeprefix("api_")
     label = f" {entry.object_label}" if entry.object_label else ""
@@ -279,9 +280,7 @@ def _denied_sentence(entry, names: _Names) -> str:
 def describe(entries, known=()) -> list[Line]:
     """The entries as sentences, with the names of every row they refer to fetched at once.
     `known` are rows the caller already holds (the page's project, its team), not fetched."""
-    from app.auth.models import User
-    from app.projects.models import Project
-
+    User, Project = _model("User"), _model("Project")
     models = audited_models()
     names = _Names(known)
     for entry in entries:
