@@ -258,3 +258,11 @@ def test_a_refused_api_delete_and_a_refused_admin_action_read_as_sentences(clien
         "Ana Ruiz was refused: tried to change a user's role (POST admin.change_role)",
         "Tim Trainee was refused: tried to delete the project Hughes deck stain (DELETE projects.api_delete)",
     ]
+
+
+def test_adding_a_client_contact_reads_as_a_sentence(client, kim, db):
+    company = make_client(name="Lakeview HOA")
+    forget(db)
+    data = {"name": "Dana Park", "email": "dana@lakeview.example"}
+    assert client.post(f"/clients/{company.id}/contacts", data=data).status_code == 303
+    assert sentences(client) == ["Kim added the contact Dana Park to Lakeview HOA"]
