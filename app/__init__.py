@@ -308,8 +308,10 @@ def current_user_is_signed_in() -> bool:
 
 def _register_template_helpers(app: Flask) -> None:
     from app.core import templating
+    from app.core.audit_text import describe as audit_lines
     from app.core.permissions import template_can
     from app.core.roles import ROLE_LABELS
 
     app.jinja_env.globals.update(can=template_can, ROLE_LABELS=ROLE_LABELS, app_env=app.config["APP_ENV"])
+    app.jinja_env.globals.update(audit_lines=audit_lines)  # entries as sentences, names fetched per page
     templating.register(app)

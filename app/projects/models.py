@@ -8,6 +8,8 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.audit_text import role_phrase
+from app.core.labels import PROJECT_STATUS_LABELS
 from app.core.models import TimestampMixin
 from app.extensions import db
 
@@ -18,6 +20,29 @@ STATUSES = (CREATED, ACTIVE, CLOSED)
 class Project(TimestampMixin, db.Model):
     __tablename__ = "projects"
     __audited__ = True
+    # How the audit log speaks of a project (app/core/audit_text.py); None = bookkeeping.
+    __audit_noun__ = "project"
+    __audit_labels__ = {
+        "id": None,
+        "created_at": None,
+        "updated_at": None,
+        "name": "name",
+        "description": "scope",
+        "client_id": "client",
+        "status": "status",
+        "address": "address",
+        "city": "city",
+        "state": "state",
+        "zip": "ZIP code",
+        "budget": "budget",
+        "start_date": "start date",
+        "end_date": "end date",
+        "progress_percent": "progress",
+        "notes": "notes",
+        "internal_notes": "internal notes",
+        "estimate_id": "estimate",
+    }
+    __audit_values__ = {"status": PROJECT_STATUS_LABELS}  # the one label of each status
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
         CheckConstraint("status IN ('created', 'active', 'closed')", name="status_valid"),
@@ -50,6 +75,9 @@ class Project(TimestampMixin, db.Model):
     def project_id(self) -> int:
         return self.id
 
+    def audit_name(self) -> str:
+        return self.name
+
     @property
     def is_closed(self) -> bool:
         return self.status == CLOSED
@@ -69,9 +97,19 @@ class Project(TimestampMixin, db.Model):
         return {m.user_id for m in self.memberships}
 
 
+def _member_added(said: dict) -> str:
+    member = said.get("user_id_obj")
+    role = f" as {role_phrase(member.role_label)}" if member is not None else ""
+    return f"added {said['user_id']} to {said['project_id']}{role}"
+
+
 class ProjectMembership(db.Model):
     __tablename__ = "project_memberships"
     __audited__ = True
+    __audit_noun__ = "team membership"
+    __audit_labels__ = {"id": None, "project_id": "project", "user_id": "team member"}
+    __audit_created__ = staticmethod(_member_added)
+    __audit_deleted__ = "removed {user_id} from {project_id}"
     __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_project_memberships_project_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -80,3 +118,6 @@ class ProjectMembership(db.Model):
 
     project = relationship("Project", back_populates="memberships")
     user = relationship("User", lazy="joined")
+
+    def audit_name(self) -> str:
+        return self.user.name if self.user is not None else ""
