@@ -21,7 +21,9 @@ class ValidationError(Exception):
         self.message = message
 
 
-class NotFound(Exception):
+class ObjectNotFound(Exception):
+    """The object does not exist, or the user may not know it does (answered 404)."""
+
     def __init__(self, message: str = "Not found."):
         super().__init__(message)
         self.message = message
@@ -49,10 +51,6 @@ HTTP_CODES = {
 }
 
 
-def is_api_request() -> bool:
-    return request.path.startswith("/api/")
-
-
 def _page(status: int, message: str):
     from app.extensions import db
 
@@ -61,7 +59,7 @@ def _page(status: int, message: str):
 
 
 def register_error_handlers(app: Flask) -> None:
-    from app.core.api import api_error
+    from app.core.api import api_error, is_api_request
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(exc):
@@ -71,7 +69,7 @@ def register_error_handlers(app: Flask) -> None:
             return api_error("PERMISSION_DENIED", exc.message, 403)
         return _page(403, exc.message)
 
-    @app.errorhandler(NotFound)
+    @app.errorhandler(ObjectNotFound)
     def not_found(exc):
         # A write aimed at something the user may not even see is a refused write too.
         if request.method not in ("GET", "HEAD", "OPTIONS"):
