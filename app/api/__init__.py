@@ -3,9 +3,8 @@
 Each feature's `api.py` defines a child blueprint (declared in its `Feature(api=…)`);
 the factory hangs them all off this parent, which owns bearer-token authentication,
 the CSRF exemption (the API ignores cookies, so there is nothing to forge), rate limits
-and their headers, and which endpoints are public (`@public` / `@probe` on the view,
-app/core/api.py). The error envelope comes from app/core/errors.py, which answers
-every API request — routed or not — in JSON. (CTFd's `CTFd/api/__init__.py`.)
+and their headers, the error envelope (app/api/errors.py), and which endpoints are
+public (`@public` / `@probe` on the view, app/core/api.py). (CTFd's `CTFd/api/__init__.py`.)
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, g
 from flask_login import current_user
 
+from app.api import errors
 from app.core.api import API_PREFIX, api_error, endpoint_is, is_api_request
 from app.extensions import csrf, login_manager
 
@@ -26,6 +26,7 @@ def build(children) -> Blueprint:
         api.register_blueprint(child)
     api.before_request(_authenticate_and_count)
     api.after_request(_rate_limit_headers)
+    errors.register(api)
     return api
 
 
