@@ -75,7 +75,7 @@ feature = Feature(
     name="admin",
     blueprints=(bp,),
     nav=(
-        NavEntry("audit", "Audit log", "admin.audit", permission="audit.view", order=40),
+        NavEntry("audit", "Audit log", "admin.audit", permission="audit.view", order=40, active=("admin.audit",)),
         # rq-dashboard is not an htmx page: a plain link, not boosted.
         NavEntry("jobs", "Jobs", permission="settings.manage", order=50, url="/admin/rq/", boost=False),
     ),

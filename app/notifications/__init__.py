@@ -16,7 +16,7 @@ def _latest(user) -> dict:
 feature = Feature(
     name="notifications",
     blueprints=(bp,),
-    nav=(NavEntry("notifications", "Notifications", "notifications.index", order=90),),
+    nav=(NavEntry("notifications", "Notifications", "notifications.index", order=90, active=("notifications.index",)),),
     live_events=(LiveEvent("notification"),),
     notification_kinds=("mention", "system"),
     widgets=(Widget("notifications/_home.html", order=90, context=_latest),),
