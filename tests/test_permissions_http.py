@@ -13,7 +13,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from app.core.features import installed, load
+from app.core import features
+from app.core.features import load
 from app.core.roles import ROLES
 from app.features import FEATURES
 from app.projects.models import Project
@@ -336,9 +337,8 @@ def test_admin_team_page_offers_only_team_roles_not_yet_on_the_team(world, clien
 def missing_from_walk(app) -> list[str]:
     """URL rules of `app` that no feature's walk rows cover and no feature names as tested
     elsewhere (Feature(walk_skip=…); a trailing "*" covers a prefix)."""
-    features = installed(app)
-    walked = {re.sub(r"\{[a-z]+\}", "<>", r.path.split("?")[0]) for r in _walk_rows(features)}
-    skipped = {rule for f in features for rule in f.walk_skip}
+    walked = {re.sub(r"\{[a-z]+\}", "<>", r.path.split("?")[0]) for r in features.walk(app)}
+    skipped = features.walk_skip(app)
     prefixes = tuple(rule[:-1] for rule in skipped if rule.endswith("*"))
     missing = []
     for rule in app.url_map.iter_rules():

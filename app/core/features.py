@@ -104,6 +104,9 @@ def load(names) -> tuple[Feature, ...]:
         if not isinstance(declaration, Feature):
             raise TypeError(f"{module.__name__} declares no `feature = Feature(...)`")
         features.append(declaration)
+    names = [f.name for f in features]
+    if len(names) != len(set(names)):
+        raise ValueError(f"two features share a name: {sorted(names)}")
     return tuple(features)
 
 
