@@ -1,68 +1,23 @@
-"""Command-line tools: `flask create-user`, `flask seed-demo`, `flask rotate-encryption-key`."""
+"""App-wide commands: `flask seed-demo`, `flask rotate-encryption-key`, `flask capacity-check`.
+Features add their own (e.g. `flask create-user` from app/users/cli.py)."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
-from sqlalchemy import select
 
 from app.extensions import db
 
 
 def register_cli(app: Flask) -> None:
-    app.cli.add_command(create_user_command)
-    app.cli.add_command(seed_demo_command)
-    app.cli.add_command(rotate_key_command)
-    app.cli.add_command(capacity_command)
+    """The app-wide commands, then each feature's (declared in its `Feature(commands=…)`)."""
+    from app.core.features import installed
 
-
-@click.command("create-user")
-@click.argument("username")
-@click.option("--role", required=True, help="One of the seven role codes.")
-@click.option("--email", required=True)
-@click.option("--password", required=True, help="Must satisfy the password policy.")
-@click.option("--full-name", default="")
-@click.option("--client", "client_name", default=None, help="Client company (for client users); created if missing.")
-def create_user_command(username, role, email, password, full_name, client_name):
-    """Create a user (first setup and scripts)."""
-    from app.auth.services import create_user
-    from app.clients.models import Client
-    from app.core.audit import acting_as
-    from app.core.errors import ValidationError
-    from app.core.roles import CLIENT, ROLES
-
-    if role not in ROLES:
-        raise click.ClickException(f"--role must be one of: {', '.join(ROLES)}")
-    if role == CLIENT and not client_name:
-        raise click.ClickException("A client user needs --client NAME (the client company).")
-    if client_name and role != CLIENT:
-        raise click.ClickException("--client only applies to users with --role client.")
-    with acting_as("cli", "system"):
-        client_id = None
-        if client_name:
-            client = db.session.scalar(select(Client).where(Client.name == client_name.strip()))
-            if client is None:
-                client = Client(name=client_name.strip())
-                db.session.add(client)
-                db.session.flush()
-            client_id = client.id
-        try:
-            user = create_user(
-                None,
-                username=username,
-                email=email,
-                role=role,
-                password=password,
-                full_name=full_name,
-                client_id=client_id,
-            )
-        except ValidationError as exc:
-            db.session.rollback()
-            raise click.ClickException(
-                " ".join(f"{field}: {message}" for field, message in exc.fields.items())
-            ) from None
-        db.session.commit()
-    click.echo(f"Created user {user.username} ({user.role}) id={user.id}")
+    for command in (seed_demo_command, rotate_key_command, capacity_command):
+        app.cli.add_command(command)
+    for feature in installed(app):
+        for command in feature.commands:
+            app.cli.add_command(command)
 
 
 @click.command("seed-demo")
@@ -96,9 +51,10 @@ def rotate_key_command():
     from sqlalchemy import text
 
     from app.core.crypto import rotate
+    from app.core.features import encrypted_columns
 
     updated = 0
-    for table, column in (("users", "totp_secret"), ("clients", "tax_id")):
+    for table, column in encrypted_columns():  # declared by each feature
         rows = db.session.execute(text(f"SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL")).all()  # noqa: S608 - fixed names
         for row_id, token in rows:
             update = text(f"UPDATE {table} SET {column} = :v WHERE id = :i")  # noqa: S608 - fixed names

@@ -29,6 +29,11 @@ def get_engine_url():
 config.set_main_option("sqlalchemy.url", get_engine_url())
 target_db = current_app.extensions["migrate"].db
 
+# Every model of every feature, so autogenerate compares the whole schema.
+from app.models import import_all_models  # noqa: E402
+
+import_all_models(current_app.config.get("FEATURES"))
+
 # other values from the config, defined by the needs of env.py,
 # can be acquired:
 # my_important_option = config.get_main_option("my_important_option")

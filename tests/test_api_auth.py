@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.auth import services as accounts
 from app.auth.models import RefreshToken, User
+from app.users import services as users
 from tests.conftest import bearer
 from tests.factories import PASSWORD, make_user
 
@@ -349,9 +350,9 @@ def _epoch_change(db, kind: str, user: User, admin: User):
     if kind == "password":
         accounts.change_password(user, PASSWORD, "New-Paint&Stain2", "New-Paint&Stain2")
     elif kind == "role":
-        accounts.change_role(admin, user, "designer")
+        users.change_role(admin, user, "designer")
     else:
-        accounts.set_active(admin, user, False)
+        users.set_active(admin, user, False)
     db.session.commit()
 
 

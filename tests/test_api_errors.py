@@ -8,6 +8,7 @@ import time
 
 import pytest
 from flask_login import current_user
+from werkzeug.routing.converters import NumberConverter
 
 from app.projects.models import Project
 from tests.conftest import bearer
@@ -59,8 +60,8 @@ def test_every_registered_api_route_needs_a_bearer_token(app, client, db):
             continue
         url = rule.rule
         for arg in rule.arguments:
-            converter = type(rule._converters[arg]).__name__
-            url = re.sub(rf"<[^>]*\b{arg}>", "1" if converter in ("IntegerConverter", "NumberConverter") else "x", url)
+            numeric = isinstance(rule._converters[arg], NumberConverter)  # incl. our DatabaseId
+            url = re.sub(rf"<[^>]*\b{arg}>", "1" if numeric else "x", url)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, json={})
             assert response.status_code == 401, (method, url, response.status_code)

@@ -255,8 +255,8 @@ def test_a_refused_api_delete_and_a_refused_admin_action_read_as_sentences(clien
     assert client.post(f"/admin/users/{trainee.id}/role", data={"role": "admin"}).status_code == 403
     login_as("admin")
     assert sentences(client, "/admin/audit?result=denied") == [
-        "Ana Ruiz was refused: tried to change a user's role (POST admin.change_role)",
-        "Tim Trainee was refused: tried to delete the project Hughes deck stain (DELETE projects.api_delete)",
+        "Ana Ruiz was refused: tried to change a user's role (POST users.change_role)",
+        "Tim Trainee was refused: tried to delete the project Hughes deck stain (DELETE api.projects.api_delete)",
     ]
 
 

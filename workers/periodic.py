@@ -9,16 +9,23 @@ from datetime import UTC, datetime
 
 from rq.job import Job
 
-PERIODIC = {
-    # name: (function path, every N seconds)
-    "purge-expired-tokens": ("workers.maintenance.purge_expired_tokens", 6 * 3600),
-    "check-capacity": ("workers.monitoring.check_capacity", 60),
-}
+
+def periodic_jobs() -> dict:
+    """name → PeriodicJob, as the features declared them (`Feature(periodic=…)`)."""
+    from flask import has_app_context
+
+    from app.core.features import periodic_jobs as declared
+
+    if has_app_context():
+        return declared()
+    from workers.base import job_app
+
+    return declared(job_app())
 
 
 def schedule_next(queue, name: str, now: float | None = None) -> str:
     """Schedule the next run of `name` (idempotent for its time slot); returns the job id."""
-    _path, every = PERIODIC[name]
+    every = periodic_jobs()[name].every
     now = time.time() if now is None else now
     slot = int(now // every) + 1
     job_id = f"periodic-{name}-{slot}"
@@ -29,15 +36,14 @@ def schedule_next(queue, name: str, now: float | None = None) -> str:
 
 
 def schedule_all(queue) -> list[str]:
-    return [schedule_next(queue, name) for name in PERIODIC]
+    return [schedule_next(queue, name) for name in periodic_jobs()]
 
 
 def tick(name: str):
     """Run one periodic job, then schedule its next run."""
     from rq import get_current_job
 
-    path, _every = PERIODIC[name]
-    module, func = path.rsplit(".", 1)
+    module, func = periodic_jobs()[name].func.rsplit(".", 1)
     try:
         return getattr(importlib.import_module(module), func)()
     finally:

@@ -1,12 +1,15 @@
-"""The admin area (/admin): users, project teams, the audit log, and rq-dashboard."""
+"""The admin area (/admin): project teams, the audit log, and rq-dashboard (jobs).
+User administration is app/users."""
 
 from flask import Blueprint, Flask, abort, request
 from flask_login import current_user
 
+from app.core.features import Feature, NavEntry
+
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 EMBEDDED_URL = "redis://embedded"
 
-from app.admin import routes  # noqa: E402,F401
+from app.admin import routes, walk  # noqa: E402,F401
 
 
 def register_rq_dashboard(app: Flask) -> None:
@@ -66,3 +69,17 @@ def register_rq_dashboard(app: Flask) -> None:
         return response
 
     app.register_blueprint(rq_dashboard.blueprint, url_prefix="/admin/rq")
+
+
+feature = Feature(
+    name="admin",
+    blueprints=(bp,),
+    nav=(
+        NavEntry("audit", "Audit log", "admin.audit", permission="audit.view", order=40, active=("admin.audit",)),
+        # rq-dashboard is not an htmx page: a plain link, not boosted.
+        NavEntry("jobs", "Jobs", permission="settings.manage", order=50, url="/admin/rq/", boost=False),
+    ),
+    walk=walk.ROUTES,
+    walk_skip=("/admin/rq/*",),  # rq-dashboard's own routes, admins only (tests/test_admin.py)
+    init_app=register_rq_dashboard,
+)

@@ -1,22 +1,24 @@
-"""JSON API authentication: /api/auth/login/, refresh/, logout/, me/."""
+"""JSON API authentication: /api/auth/login/, refresh/ (public), logout/, me/."""
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import Blueprint, g, request
 from flask_login import current_user
 
-from app.auth import bp, services, tokens, twofactor
-from app.core.api import api_error, api_ok, json_body
+from app.auth import services, tokens, twofactor
+from app.core.api import api_error, api_ok, json_body, public
 from app.core.errors import ValidationError
-from app.extensions import csrf
+
+# Under the one /api blueprint (app/api): /api/auth/…
+bp = Blueprint("auth", __name__)
 
 
 def user_json(user) -> dict:
     return {"id": user.id, "username": user.username, "role": user.role}
 
 
-@bp.post("/api/auth/login/")
-@csrf.exempt
+@bp.post("/auth/login/")
+@public
 def api_login():
     body = json_body()
     username, password = body.get("username"), body.get("password")
@@ -62,8 +64,8 @@ def api_login():
     return api_ok({**pair, "user": user_json(user)})
 
 
-@bp.post("/api/auth/refresh/")
-@csrf.exempt
+@bp.post("/auth/refresh/")
+@public
 def api_refresh():
     body = json_body()
     token = body.get("refresh_token")
@@ -80,21 +82,16 @@ def api_refresh():
     return api_ok({**pair, "user": user_json(user)})
 
 
-@bp.post("/api/auth/logout/")
-@csrf.exempt
+@bp.post("/auth/logout/")
 def api_logout():
-    if not current_user.is_authenticated:
-        return api_error("AUTHENTICATION_REQUIRED", "Authentication credentials were not provided.", 401)
     body = request.get_json(silent=True)
     refresh = body.get("refresh_token") if isinstance(body, dict) else None
     tokens.revoke(g.get("api_token_claims") or {}, refresh if isinstance(refresh, str) else None, current_user)
     return api_ok({"logged_out": True})
 
 
-@bp.get("/api/auth/me/")
+@bp.get("/auth/me/")
 def api_me():
-    if not current_user.is_authenticated:
-        return api_error("AUTHENTICATION_REQUIRED", "Authentication credentials were not provided.", 401)
     user = current_user
     return api_ok(
         {

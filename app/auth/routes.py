@@ -9,6 +9,7 @@ from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp, services, twofactor
+from app.core.api import is_api_request
 from app.core.errors import ValidationError
 
 
@@ -24,7 +25,7 @@ def _safe_next(target: str | None) -> str:
         and not urlsplit(target).netloc
     ):
         return target
-    return url_for("main.home")
+    return url_for("home.index")
 
 
 # What a user holding an admin-issued one-time password may open before choosing a new one.
@@ -38,7 +39,7 @@ def _password_change_first():
     """A one-time password (seen by the admin who issued it) opens nothing but the
     change-password page until the user has chosen their own; a role that requires
     two-factor sign-in opens nothing but its set-up page until it is on."""
-    if request.path.startswith(("/api/", "/health/")) or request.endpoint in _BEFORE_PASSWORD_CHANGE:
+    if is_api_request() or request.blueprint == "health" or request.endpoint in _BEFORE_PASSWORD_CHANGE:
         return None
     if not current_user.is_authenticated:
         return None
@@ -52,17 +53,30 @@ def _password_change_first():
         target = url_for("auth.two_factor_setup")
     else:
         return None
-    if request.endpoint == "events.stream":
+    if request.endpoint == "live.stream":
         return "", 204  # tells EventSource not to reconnect
     if request.headers.get("HX-Request"):
         return "", 204, {"HX-Redirect": target}
     return redirect(target)
 
 
+def unauthorized():
+    """Flask-Login's answer to an anonymous request: the API's 401 envelope, or the
+    sign-in page (htmx: a full-page redirect)."""
+    if is_api_request():
+        from app.api import authentication_required
+
+        return authentication_required()
+    target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    if request.headers.get("HX-Request"):
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(url_for("home.index"))
     error, login_name, retry_after = None, "", None
     if request.method == "POST":
         login_name = request.form.get("username", "")
@@ -199,7 +213,7 @@ def change_password():
             session.regenerate()
             login_user(user)  # this browser stays signed in; every other session ends
             flash("Your password has been changed. Other devices have been signed out.", "success")
-            return redirect(url_for("main.home"))
+            return redirect(url_for("home.index"))
     return render_template("auth/password.html", errors=errors), (422 if errors else 200)
 
 

@@ -1,26 +1,20 @@
-"""Sign-in, passwords, user accounts: the rules, shared by pages, API and CLI."""
+"""Sign-in, passwords, sessions and invitations: the rules, shared by pages and API.
+Creating and administering accounts lives in app/users/services.py."""
 
 from __future__ import annotations
 
-import re
-
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
 
 from app.auth import throttle
 from app.auth.models import User
-from app.auth.passwords import generate_password, hash_password, policy_problem, verify_password
+from app.auth.passwords import hash_password, policy_problem, verify_password
 from app.core.errors import ValidationError
 from app.core.events import publish
 from app.core.models import utcnow
-from app.core.permissions import require
-from app.core.roles import CLIENT, ROLES
 from app.extensions import db
 
 INVALID_LOGIN = "That username and password do not match an active account."
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,80}$")
 INVITE_MAX_AGE = 7 * 24 * 3600
 
 
@@ -104,132 +98,6 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     user.must_change_password = False
     end_sessions(user)
     db.session.flush()
-
-
-def validate_user_fields(username: str, email: str, role: str, user_id: int | None = None) -> dict:
-    errors = {}
-    if not USERNAME_RE.match(username or ""):
-        errors["username"] = "Use 3–80 letters, digits, dots, dashes or underscores."
-    elif db.session.scalar(
-        select(User.id).where(func.lower(User.username) == username.lower(), User.id != (user_id or 0))
-    ):
-        errors["username"] = f"The username {username!r} is already taken."
-    if not EMAIL_RE.match(email or ""):
-        errors["email"] = "Enter a valid email address."
-    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower(), User.id != (user_id or 0))):
-        errors["email"] = "Another account already uses this email address."
-    if role not in ROLES:
-        errors["role"] = "Choose one of the seven roles."
-    return errors
-
-
-def _full_name_problem(full_name: str) -> str | None:
-    return "Keep the name under 160 characters." if len((full_name or "").strip()) > 160 else None
-
-
-def create_user(
-    actor,
-    *,
-    username: str,
-    email: str,
-    role: str,
-    password: str | None = None,
-    full_name: str = "",
-    client_id: int | None = None,
-    must_change_password: bool = False,
-) -> User:
-    """Create an account. `actor` None means a trusted CLI/system call."""
-    if actor is not None:
-        require(actor, "user.manage")
-    username, email = (username or "").strip(), (email or "").strip()
-    errors = validate_user_fields(username, email, role)
-    if _full_name_problem(full_name):
-        errors["full_name"] = _full_name_problem(full_name)
-    if password is not None:
-        problem = policy_problem(password)
-        if problem:
-            errors["password"] = problem
-    if role == CLIENT and not client_id:
-        errors["client_id"] = "A client user must belong to a client company."
-    if role != CLIENT and client_id:
-        errors["client_id"] = "Only client users belong to a client company."
-    if errors:
-        raise ValidationError(errors)
-    user = User(
-        username=username,
-        email=email,
-        role=role,
-        full_name=(full_name or "").strip(),
-        password_hash=hash_password(password) if password else None,
-        client_id=client_id,
-        must_change_password=must_change_password,
-    )
-    db.session.add(user)
-    db.session.flush()
-    return user
-
-
-def create_staff_or_client_user(
-    actor, *, username: str, email: str, role: str, full_name: str, client_id: int | None, invite: bool
-) -> tuple[User, str | None]:
-    """An admin creates an account. First sign-in is either an invitation link (no password
-    yet) or a one-time password, returned here to be shown once and replaced at sign-in."""
-    one_time = None if invite else generate_password()
-    user = create_user(
-        actor,
-        username=username,
-        email=email,
-        role=role,
-        full_name=full_name,
-        password=one_time,
-        client_id=client_id if role == CLIENT else None,
-        must_change_password=one_time is not None,
-    )
-    return user, one_time
-
-
-def change_role(actor, user: User, role: str, client_id: int | None = None) -> None:
-    """Change a user's role (a client user belongs to a client company: `client_id`)."""
-    require(actor, "user.manage")
-    if role not in ROLES:
-        raise ValidationError({"role": "Choose one of the seven roles."})
-    if user.id == actor.id:
-        raise ValidationError({"role": "You cannot change your own role."})
-    if role == CLIENT:
-        from app.clients.models import Client
-
-        client_id = client_id or user.client_id
-        if not client_id or db.session.get(Client, client_id) is None:
-            raise ValidationError({"client_id": "Choose the client company this user belongs to."})
-    changed = user.role != role or (role == CLIENT and user.client_id != client_id)
-    if changed:
-        user.role = role
-        user.client_id = client_id if role == CLIENT else None
-        end_sessions(user)
-    db.session.flush()
-
-
-def set_active(actor, user: User, active: bool) -> None:
-    require(actor, "user.manage")
-    if user.id == actor.id and not active:
-        raise ValidationError({"is_active": "You cannot deactivate your own account."})
-    if user.is_active_flag != active:
-        user.is_active_flag = active
-        if not active:
-            end_sessions(user)
-    db.session.flush()
-
-
-def issue_one_time_password(actor, user: User) -> str:
-    """A new password for `user`, shown once to the admin; it opens nothing but the
-    change-password page, and every current session of the user ends."""
-    require(actor, "user.manage")
-    one_time = generate_password()
-    user.password_hash = hash_password(one_time)
-    user.must_change_password = True
-    end_sessions(user)
-    db.session.flush()
-    return one_time
 
 
 def _invite_serializer() -> URLSafeTimedSerializer:

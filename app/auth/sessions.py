@@ -15,6 +15,8 @@ from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
+from app.core.api import is_api_request
+
 _serializer = TaggedJSONSerializer()
 
 
@@ -35,12 +37,6 @@ class ServerSession(CallbackDict, SessionMixin):
         self.old_sid = self.old_sid or self.sid
         self.sid = secrets.token_urlsafe(32)
         self.modified = True
-
-
-def _is_api(request) -> bool:
-    """The JSON API is stateless: Bearer tokens only. Ignoring the session cookie there
-    means a browser's cookie can never authenticate (or be forged into) an API call."""
-    return request.path.startswith("/api/")
 
 
 BACKGROUND_HEADER = "X-Kibray-Background"
@@ -64,7 +60,9 @@ class RedisSessionInterface(SessionInterface):
         return session_key(app, sid)
 
     def open_session(self, app, request):
-        if _is_api(request):
+        if is_api_request(request):
+            # The JSON API is stateless: bearer tokens only. Ignoring the session cookie
+            # there means a browser's cookie can never authenticate (or be forged into) an API call.
             session = ServerSession(new=True)
             session.stateless = True
             return session

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Blueprint, request
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from app.clients import bp
 from app.clients.models import Client
 from app.core.api import api_ok, apply_ordering, paginate
-from app.core.errors import NotFound
+from app.core.errors import ObjectNotFound
 from app.core.permissions import require
 from app.extensions import db
+
+# Under the one /api blueprint (app/api): /api/clients/…
+bp = Blueprint("clients", __name__)
 
 
 def client_json(client: Client) -> dict:
@@ -41,7 +43,7 @@ def client_json(client: Client) -> dict:
     }
 
 
-@bp.get("/api/clients/")
+@bp.get("/clients/")
 def api_list():
     require(current_user, "client.view")
     stmt = select(Client)
@@ -57,10 +59,10 @@ def api_list():
     return paginate(stmt.options(selectinload(Client.contacts)).order_by(Client.id), client_json)
 
 
-@bp.get("/api/clients/<int:client_id>/")
+@bp.get("/clients/<int:client_id>/")
 def api_detail(client_id):
     require(current_user, "client.view")
     client = db.session.get(Client, client_id)
     if client is None:
-        raise NotFound("That client does not exist.")
+        raise ObjectNotFound("That client does not exist.")
     return api_ok(client_json(client))

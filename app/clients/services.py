@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, or_, select
 
 from app.clients.models import Client, ClientContact
-from app.core.errors import NotFound, ValidationError
+from app.core.errors import ObjectNotFound, ValidationError
 from app.core.permissions import require
+from app.core.validators import EMAIL_RE
 from app.extensions import db
 
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FIELDS = {
     "name": 200,
     "email": 254,
@@ -35,7 +33,7 @@ def get_client(actor, client_id: int) -> Client:
     require(actor, "client.view")
     client = db.session.get(Client, client_id)
     if client is None:
-        raise NotFound("That client does not exist.")
+        raise ObjectNotFound("That client does not exist.")
     return client
 
 

@@ -13,6 +13,36 @@ from app.core.numbers import MAX_PAGE, to_int
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+API_PREFIX = "/api"  # the one /api blueprint (app/api) is mounted here
+
+
+def is_api_request(req=None) -> bool:
+    """Is this a JSON API request? The one answer, for the session, the bearer-token
+    loader and the error handlers — some of which run before the URL is matched."""
+    path = (req or request).path
+    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+
+
+def public(view):
+    """An API endpoint anyone may call without a bearer token (sign-in, refresh)."""
+    view.public_endpoint = True
+    return view
+
+
+def probe(view):
+    """A platform health probe: public, never rate-limited, never redirected to https,
+    never dependent on Redis."""
+    view.public_endpoint = True
+    view.health_probe = True
+    return view
+
+
+def endpoint_is(flag: str) -> bool:
+    """Does the matched view carry `flag` (set by @public / @probe)?"""
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return bool(getattr(view, flag, False))
 
 
 def now_iso() -> str:

@@ -241,7 +241,7 @@ def _update_sentence(entry, info: _Model, names: _Names) -> str:
     return " and ".join(acts)
 
 
-# What a refused request tried to do, by the last part of its endpoint ("api_" dropped):
+# What a refused request tried to do, by its endpoint or the last part of it ("api_" dropped):
 # to a project (named after it) or on its own.
 REFUSED_ON_PROJECT = {
     "update": "edit",
@@ -253,7 +253,7 @@ REFUSED_ON_PROJECT = {
 REFUSED = {
     "create": "create a project",
     "new": "create",
-    "new_user": "create a user account",
+    "users.new": "create a user account",
     "change_role": "change a user's role",
     "set_active": "activate or deactivate a user",
     "reset_password": "issue a one-time password",
@@ -272,8 +272,9 @@ def _denied_sentence(entry, names: _Names) -> str:
         if verb:
             return f"was refused: tried to {verb} the project {project}{label} ({entry.action})"
         return f"was refused: {entry.action}{label} on the project {project}"
-    if last in REFUSED:
-        return f"was refused: tried to {REFUSED[last]}{label} ({entry.action})"
+    refused = REFUSED.get(endpoint) or REFUSED.get(last)
+    if refused:
+        return f"was refused: tried to {refused}{label} ({entry.action})"
     return f"was refused: {entry.action}{label}"
 
 

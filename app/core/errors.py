@@ -21,7 +21,9 @@ class ValidationError(Exception):
         self.message = message
 
 
-class NotFound(Exception):
+class ObjectNotFound(Exception):
+    """The object does not exist, or the user may not know it does (answered 404)."""
+
     def __init__(self, message: str = "Not found."):
         super().__init__(message)
         self.message = message
@@ -35,22 +37,7 @@ class ConflictError(Exception):
         self.message = message
 
 
-HTTP_CODES = {
-    400: "VALIDATION_ERROR",
-    401: "AUTHENTICATION_REQUIRED",
-    403: "PERMISSION_DENIED",
-    404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",
-    409: "CONFLICT",
-    413: "VALIDATION_ERROR",
-    415: "VALIDATION_ERROR",
-    429: "RATE_LIMIT_EXCEEDED",
-    500: "SERVER_ERROR",
-}
-
-
-def is_api_request() -> bool:
-    return request.path.startswith("/api/")
+READS = ("GET", "HEAD", "OPTIONS")
 
 
 def _page(status: int, message: str):
@@ -86,70 +73,62 @@ def _notice(status: int, message: str):
     endpoints = [f"{noun.replace(' ', '_')}s.index"] if noun else []
     endpoints += [f"{request.blueprint}.index"] if request.blueprint else []
     back = next((e for e in endpoints if e in current_app.view_functions), None)
-    link = (url_for(back), "Back to the list") if back else (url_for("main.home"), "Back to home")
+    link = (url_for(back), "Back to the list") if back else (url_for("home.index"), "Back to home")
     page = render_template("errors/_notice.html", status=status, message=message, link=link)
     return page, status, {"X-Kibray-Notice": "1"}
 
 
+def record_refused_write(exc: Exception) -> None:
+    """A refused write is audited (result `denied`), pages and API alike: a 403, or a 404
+    for something the user may not even see."""
+    refused = isinstance(exc, PermissionDenied | ObjectNotFound) or (isinstance(exc, HTTPException) and exc.code == 403)
+    if refused and request.method not in READS:
+        _record_denied()
+
+
 def register_error_handlers(app: Flask) -> None:
-    from app.core.api import api_error
+    """The pages' answers. API requests get the envelope of app/api/errors.py: from the
+    `api` blueprint's own handler, or from here when no API route matched (unknown path,
+    wrong method, a route added straight on the app)."""
+    from app.api import errors as api_errors
+    from app.core.api import is_api_request
+
+    def answer(exc, status: int, message: str):
+        record_refused_write(exc)
+        if is_api_request():
+            return api_errors.answer(exc)
+        return _page(status, message)
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(exc):
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            _record_denied()
-        if is_api_request():
-            return api_error("PERMISSION_DENIED", exc.message, 403)
-        return _page(403, exc.message)
+        return answer(exc, 403, exc.message)
 
-    @app.errorhandler(NotFound)
+    @app.errorhandler(ObjectNotFound)
     def not_found(exc):
-        # A write aimed at something the user may not even see is a refused write too.
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            _record_denied()
-        if is_api_request():
-            return api_error("NOT_FOUND", exc.message, 404)
-        return _page(404, exc.message)
+        return answer(exc, 404, exc.message)
 
     @app.errorhandler(ConflictError)
     def conflict(exc):
-        if is_api_request():
-            return api_error("CONFLICT", exc.message, 409)
-        return _page(409, exc.message)
+        return answer(exc, 409, exc.message)
 
     @app.errorhandler(ValidationError)
     def validation(exc):
-        if is_api_request():
-            return api_error("VALIDATION_ERROR", exc.message, 400, details=exc.fields)
-        return _page(400, exc.message + " " + " ".join(exc.fields.values()))
+        return answer(exc, 400, exc.message + " " + " ".join(exc.fields.values()))
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        status = exc.code or 500
-        if status == 403 and request.method not in ("GET", "HEAD", "OPTIONS"):
-            _record_denied()
-        if is_api_request():
-            message = exc.description or exc.name
-            response = api_error(
-                HTTP_CODES.get(status, "SERVER_ERROR" if status >= 500 else "VALIDATION_ERROR"), message, status
-            )
-            if status == 405 and exc.get_headers():
-                response[0].headers["Allow"] = dict(exc.get_headers()).get("Allow", "")
-            return response
         messages = {
             403: "You do not have permission to see this page.",
             404: "We could not find that page.",
         }
-        return _page(status, messages.get(status, exc.description or exc.name))
+        status = exc.code or 500
+        return answer(exc, status, messages.get(status, exc.description or exc.name))
 
     @app.errorhandler(Exception)
     def crash(exc):
-        log.exception("unhandled error on %s %s", request.method, request.path)
-        from app.extensions import db
-
-        db.session.rollback()
         if is_api_request():
-            return api_error("SERVER_ERROR", "Something went wrong on our side. It has been logged.", 500)
+            return api_errors.answer(exc)
+        log.exception("unhandled error on %s %s", request.method, request.path)
         return _page(500, "Something went wrong on our side. It has been logged and we are on it.")
 
 

@@ -1,15 +1,17 @@
-"""Template filters and globals: how values are written on pages (money, dates and
-times in the company's time zone, labels). No rule lives in a template; the words come
-from `core.labels`, the formats from here."""
+"""What every template may use: `can()`, the navigation and the live event names the
+features registered, audit sentences, and how values are written on pages (money, dates
+and times in the company's time zone, labels). No rule lives in a template; the words
+come from `core.labels`, the formats from here."""
 
 from __future__ import annotations
 
+import json
 import logging
 
-from flask import Flask
+from flask import Flask, url_for
 from flask_login import current_user
 
-from app.core import labels, timezones
+from app.core import features, labels, timezones
 from app.core.money import to_money
 
 
@@ -56,7 +58,22 @@ def role_options(codes) -> list[tuple[str, str]]:
     return [(code, labels.STAFF_ROLE_LABELS.get(code, code)) for code in codes]
 
 
-def register(app: Flask) -> None:
+def init_app(app: Flask) -> None:
+    from app.core.audit_text import describe as audit_lines
+    from app.core.permissions import template_can
+    from app.core.roles import ROLE_LABELS
+
+    nav = features.nav_entries(app)
+    live_events = json.dumps(features.live_events(app), separators=(",", ":"), sort_keys=True)
+    app.jinja_env.globals.update(
+        can=template_can,
+        ROLE_LABELS=ROLE_LABELS,
+        app_env=app.config["APP_ENV"],
+        nav_entries=lambda: [entry for entry in nav if entry.permission is None or template_can(entry.permission)],
+        nav_href=lambda entry: entry.url or url_for(entry.endpoint),
+        live_events=live_events,
+        audit_lines=audit_lines,  # entries as sentences, names fetched per page
+    )
     problem = timezones.zone_problem(app.config.get("COMPANY_TIMEZONE"))
     if problem:  # staging/production refused to start already; elsewhere, say it and carry on
         logging.getLogger(__name__).warning("%s; showing times in %s", problem, timezones.DEFAULT_TIMEZONE)

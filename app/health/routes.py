@@ -5,12 +5,16 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import jsonify
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from app.core import storage
-from app.extensions import csrf, db, redis_store
+from app.core.api import probe
+from app.extensions import db, redis_store
 from app.health import bp
+
+# Under the one /api blueprint (app/api); the probes are public and never rate-limited.
+api = Blueprint("health", __name__)
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +72,7 @@ def _stamp() -> str:
 
 
 @bp.get("/health/")
-@csrf.exempt
+@probe
 def health():
     checks = {
         "database": check_database(),
@@ -86,11 +90,13 @@ def _single(name: str, ok: bool):
     return jsonify(body), 200 if ok else 503
 
 
-@bp.get("/api/health/db/")
+@api.get("/health/db/")
+@probe
 def health_db():
     return _single("database", check_database())
 
 
-@bp.get("/api/health/redis/")
+@api.get("/health/redis/")
+@probe
 def health_redis():
     return _single("redis", check_redis())

@@ -2,6 +2,30 @@
 
 from flask import Blueprint
 
+from app.core.features import Feature, LiveEvent, NavEntry, WalkRoute, Widget
+
 bp = Blueprint("notifications", __name__)
 
-from app.notifications import routes  # noqa: E402,F401
+from app.notifications import routes, services  # noqa: E402,F401
+
+
+def _latest(user) -> dict:
+    return {"notes": services.recent(user, limit=5)}
+
+
+feature = Feature(
+    name="notifications",
+    blueprints=(bp,),
+    nav=(NavEntry("notifications", "Notifications", "notifications.index", order=90, active=("notifications.index",)),),
+    live_events=(LiveEvent("notification"),),
+    notification_kinds=("mention", "system"),
+    widgets=(Widget("notifications/_home.html", order=90, context=_latest),),
+    walk=(
+        WalkRoute("GET", "/notifications", "200 200 200 200 200 200 200"),
+        WalkRoute("GET", "/notifications/bell", "200 200 200 200 200 200 200"),
+    ),
+    walk_skip=(
+        "/notifications/<int:notification_id>/read",  # own rows only (tests/test_notifications.py)
+        "/notifications/read-all",  # own rows only (tests/test_notifications.py)
+    ),
+)

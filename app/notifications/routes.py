@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from app.core.errors import NotFound
+from app.core.errors import ObjectNotFound
 from app.notifications import bp, services
 
 
@@ -30,7 +30,7 @@ def index():
 def read(notification_id):
     note = services.mark_read(current_user, notification_id)
     if note is None:
-        raise NotFound("That notification does not exist.")
+        raise ObjectNotFound("That notification does not exist.")
     return redirect(note.url or url_for("notifications.index"))
 
 

@@ -5,30 +5,16 @@ from __future__ import annotations
 from sqlalchemy import func, select, update
 
 from app.core.events import publish
+from app.core.features import notification_kinds
 from app.core.models import utcnow
 from app.extensions import db
 from app.notifications.models import Notification
-
-KINDS = (
-    "project_assigned",
-    "task_assigned",
-    "task_due_soon",
-    "task_overdue",
-    "change_order_approval",
-    "invoice_sent",
-    "invoice_due",
-    "budget_alert",
-    "schedule_change",
-    "risk_alert",
-    "mention",
-    "system",
-)
 
 
 def notify(user, kind: str, title: str, url: str = "", *, body: str = "", project_id=None, actor=None) -> Notification:
     """Store a notification for `user` and ring their bell live once committed.
     Nobody is notified of their own action."""
-    if kind not in KINDS:
+    if kind not in notification_kinds():  # each feature declares its kinds
         raise ValueError(f"unknown notification kind {kind!r}")
     note = Notification(user_id=user.id, kind=kind, title=title[:200], body=body, url=url, project_id=project_id)
     if actor is not None and actor.id == user.id:

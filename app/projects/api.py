@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Blueprint, request
 from flask_login import current_user
 from sqlalchemy import func
 from sqlalchemy.orm import contains_eager, raiseload
@@ -13,9 +13,11 @@ from app.core.errors import ValidationError
 from app.core.money import money_str
 from app.core.numbers import to_int
 from app.core.permissions import can, require
-from app.extensions import csrf
-from app.projects import bp, services
+from app.projects import services
 from app.projects.models import STATUSES, Project
+
+# Under the one /api blueprint (app/api): /api/projects/…
+bp = Blueprint("projects", __name__)
 
 # What a PUT replaces: the fields this API exposes (internal notes are not among them).
 API_FIELDS = (
@@ -109,7 +111,7 @@ def _int_arg(name: str) -> int | None:
     return value
 
 
-@bp.get("/api/projects/")
+@bp.get("/projects/")
 def api_list():
     require(current_user, "project.view")
     status = request.args.get("status")
@@ -148,22 +150,20 @@ def api_list():
     return paginate(stmt, serialize_page=serialize_page)
 
 
-@bp.post("/api/projects/")
-@csrf.exempt
+@bp.post("/projects/")
 def api_create():
     data, pm_ids = _input(json_body())
     project = services.create_project(current_user, data, pm_ids)
     return api_ok(project_json(project, detail=True), 201)
 
 
-@bp.get("/api/projects/<int:project_id>/")
+@bp.get("/projects/<int:project_id>/")
 def api_detail(project_id):
     project = services.get_project(current_user, project_id)
     return api_ok(project_json(project, detail=True))
 
 
-@bp.route("/api/projects/<int:project_id>/", methods=["PUT", "PATCH"])
-@csrf.exempt
+@bp.route("/projects/<int:project_id>/", methods=["PUT", "PATCH"])
 def api_update(project_id):
     project = services.get_project(current_user, project_id, "project.edit")
     data, pm_ids = _input(json_body())
@@ -178,8 +178,7 @@ def api_update(project_id):
     return api_ok(project_json(project, detail=True))
 
 
-@bp.delete("/api/projects/<int:project_id>/")
-@csrf.exempt
+@bp.delete("/projects/<int:project_id>/")
 def api_delete(project_id):
     project = services.get_project(current_user, project_id, "project.delete")
     services.delete_project(current_user, project)

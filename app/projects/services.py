@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, raiseload
 
 from app.auth.models import User
 from app.clients.models import Client
-from app.core.errors import ConflictError, NotFound, ValidationError
+from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import publish_project
 from app.core.money import to_money
 from app.core.numbers import to_int
@@ -126,7 +126,7 @@ def get_project(user, project_id: int, action: str = "project.view") -> Project:
     """The project, if it exists and `user` may do `action` on it (404 if they may not even see it)."""
     project = db.session.get(Project, project_id)
     if project is None or not can(user, "project.view", project):
-        raise NotFound("That project does not exist or you cannot see it.")
+        raise ObjectNotFound("That project does not exist or you cannot see it.")
     require(user, action, project)
     return project
 
@@ -388,7 +388,7 @@ def remove_member(actor, project: Project, user: User, _checked: bool = False) -
         _ensure_open(project)
     membership = next((m for m in project.memberships if m.user_id == user.id), None)
     if membership is None:
-        raise NotFound(f"{user.name} is not on this project.")
+        raise ObjectNotFound(f"{user.name} is not on this project.")
     project.memberships.remove(membership)
     db.session.flush()
     forget_memberships()

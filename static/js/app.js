@@ -3,8 +3,6 @@
 (function () {
   'use strict';
 
-  var PROJECT_EVENTS = ['project-created', 'project-updated', 'project-deleted'];
-
   function fire(name, detail) {
     document.body.dispatchEvent(new CustomEvent(name, { detail: detail || {} }));
   }
@@ -13,22 +11,36 @@
     try { return JSON.parse(event.data || '{}'); } catch (err) { return {}; }
   }
 
-  // Live updates: the SSE extension owns the connection (and reconnects it);
-  // we translate server events into DOM events that fragments listen for
-  // with hx-trigger="kibray:projects from:body".
+  // The live event names the features registered, each with its extra DOM event names
+  // (rendered into <body data-live-events> from app/core/features.py).
+  function liveEvents() {
+    try { return JSON.parse(document.body.getAttribute('data-live-events') || '{}'); } catch (err) { return {}; }
+  }
+
+  // Any server event becomes DOM events, generically: `task-updated` {id, project_id}
+  // fires kibray:task-updated, kibray:task-<id> and kibray:project-<project_id> (plus the
+  // names the registration adds, e.g. kibray:projects). Fragments listen with
+  // hx-trigger="kibray:… from:body"; no feature edits this file to go live.
+  function translate(name, data, aliases) {
+    var kind = name.indexOf('-') > 0 ? name.slice(0, name.lastIndexOf('-')) : name;
+    fire('kibray:' + name, data);
+    if (data.id !== undefined && data.id !== null) { fire('kibray:' + kind + '-' + data.id, data); }
+    if (data.project_id !== undefined && data.project_id !== null) { fire('kibray:project-' + data.project_id, data); }
+    (aliases || []).forEach(function (alias) { fire(alias, data); });
+  }
+
+  // Live updates: the SSE extension owns the connection (and reconnects it); an
+  // EventSource hears named events only through a listener per name.
   document.addEventListener('htmx:sseOpen', function (evt) {
     var source = evt.detail && evt.detail.source;
     document.body.setAttribute('data-live', 'on');
     if (!source || source.kibrayWired) { return; }
     source.kibrayWired = true;
-    PROJECT_EVENTS.forEach(function (name) {
-      source.addEventListener(name, function (e) {
-        var data = parse(e);
-        fire('kibray:projects', data);
-        if (data.id) { fire('kibray:project-' + data.id, data); }
-      });
+    var events = liveEvents();
+    Object.keys(events).forEach(function (name) {
+      source.addEventListener(name, function (e) { translate(name, parse(e), events[name]); });
     });
-    source.addEventListener('notification', function (e) { fire('kibray:notification', parse(e)); });
+    // The session behind the stream ended (logout elsewhere, role change, idle expiry).
     source.addEventListener('session-ended', function () {
       source.close();
       window.location.assign('/login');

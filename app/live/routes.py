@@ -11,9 +11,9 @@ from flask_login import current_user
 from app.auth.sessions import session_key
 from app.core.events import channel, visible_to
 from app.core.numbers import to_int
-from app.events import bp
-from app.events.hub import Hub
 from app.extensions import db, redis_store
+from app.live import bp
+from app.live.hub import Hub
 
 
 def get_hub() -> Hub:

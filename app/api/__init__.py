@@ -1,0 +1,82 @@
+"""The one JSON API blueprint: /api and everything every API route shares.
+
+Each feature's `api.py` defines a child blueprint (declared in its `Feature(api=…)`);
+the factory hangs them all off this parent, which owns bearer-token authentication,
+the CSRF exemption (the API ignores cookies, so there is nothing to forge), rate limits
+and their headers, the error envelope (app/api/errors.py), and which endpoints are
+public (`@public` / `@probe` on the view, app/core/api.py). (CTFd's `CTFd/api/__init__.py`.)
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, g
+from flask_login import current_user
+
+from app.api import errors
+from app.core.api import API_PREFIX, api_error, endpoint_is, is_api_request
+from app.extensions import csrf, login_manager
+
+
+def build(children) -> Blueprint:
+    """A fresh parent blueprint for one app, with the features' API blueprints under it."""
+    api = Blueprint("api", __name__, url_prefix=API_PREFIX)
+    csrf.exempt(api)
+    for child in children:
+        csrf.exempt(child)  # Flask-WTF matches the exact (nested) blueprint name
+        api.register_blueprint(child)
+    api.before_request(_authenticate_and_count)
+    api.after_request(_rate_limit_headers)
+    errors.register(api)
+    return api
+
+
+def init_app(app: Flask, children) -> None:
+    app.register_blueprint(build(children))
+    login_manager.request_loader(load_from_bearer)
+
+
+def _authenticate_and_count():
+    from app.core.ratelimit import check_api_rate
+
+    if endpoint_is("health_probe"):
+        return None  # the platform's probes: never limited, never dependent on Redis
+    g.audit_user = current_user if current_user.is_authenticated else None
+    limited = check_api_rate()
+    if limited is not None:
+        return limited
+    if not endpoint_is("public_endpoint") and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _rate_limit_headers(response):
+    from app.core.ratelimit import add_headers
+
+    return add_headers(response)
+
+
+def load_from_bearer(req):
+    """Flask-Login's request loader: an API request is signed in by its bearer token only
+    (its session is stateless, see app/auth/sessions.py)."""
+    from app.auth.tokens import TokenError, access_claims, user_from_access
+
+    if not is_api_request(req):
+        return None
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer "):
+        return None
+    token = header[7:].strip()
+    try:
+        user = user_from_access(token)
+        g.api_token_claims = access_claims(token)
+    except TokenError as exc:
+        g.api_token_error = exc.message
+        return None
+    return user
+
+
+def authentication_required():
+    """Flask-Login's answer to an anonymous API request."""
+    return api_error(
+        "AUTHENTICATION_REQUIRED", g.get("api_token_error") or "Authentication credentials were not provided.", 401
+    )

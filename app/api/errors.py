@@ -1,0 +1,77 @@
+"""The API's error envelope (SPEC.md §4): every error of an /api/ request answers
+{"success": false, "error": {"code", "message", …}, "timestamp"} — never an HTML page,
+never a traceback. Registered on the parent `api` blueprint; the app's handlers hand
+over /api/ requests that no API route matched (app/core/errors.py)."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint
+from werkzeug.exceptions import HTTPException
+
+from app.core.api import api_error
+from app.core.errors import ConflictError, ObjectNotFound, ValidationError, record_refused_write
+from app.core.permissions import PermissionDenied
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "VALIDATION_ERROR",
+    401: "AUTHENTICATION_REQUIRED",
+    403: "PERMISSION_DENIED",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    409: "CONFLICT",
+    413: "VALIDATION_ERROR",
+    415: "VALIDATION_ERROR",
+    429: "RATE_LIMIT_EXCEEDED",
+    500: "SERVER_ERROR",
+}
+
+
+def register(bp: Blueprint) -> None:
+    bp.register_error_handler(Exception, handle)
+
+
+def handle(exc: Exception):
+    record_refused_write(exc)
+    return answer(exc)
+
+
+def _anonymous_unmatched() -> bool:
+    from flask import request
+    from flask_login import current_user
+
+    return request.url_rule is None and not current_user.is_authenticated
+
+
+def answer(exc: Exception):
+    """The envelope for `exc`."""
+    if isinstance(exc, PermissionDenied):
+        return api_error("PERMISSION_DENIED", exc.message, 403)
+    if isinstance(exc, ObjectNotFound):
+        return api_error("NOT_FOUND", exc.message, 404)
+    if isinstance(exc, ConflictError):
+        return api_error("CONFLICT", exc.message, 409)
+    if isinstance(exc, ValidationError):
+        return api_error("VALIDATION_ERROR", exc.message, 400, details=exc.fields)
+    if isinstance(exc, HTTPException) and exc.code == 404 and _anonymous_unmatched():
+        # The API asks for credentials before it says what exists (no path probing).
+        from app.api import authentication_required
+
+        return authentication_required()
+    if isinstance(exc, HTTPException):
+        status = exc.code or 500
+        code = HTTP_CODES.get(status, "SERVER_ERROR" if status >= 500 else "VALIDATION_ERROR")
+        response = api_error(code, exc.description or exc.name, status)
+        if status == 405 and exc.get_headers():
+            response[0].headers["Allow"] = dict(exc.get_headers()).get("Allow", "")
+        return response
+    from flask import request
+
+    from app.extensions import db
+
+    log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    db.session.rollback()
+    return api_error("SERVER_ERROR", "Something went wrong on our side. It has been logged.", 500)

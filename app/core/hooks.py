@@ -1,0 +1,72 @@
+"""Request hooks every request goes through: a request id, NUL bytes refused once,
+https redirect, who acts (for the audit), one commit per request, response headers."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask, g, redirect, request
+from flask_login import current_user
+
+from app.core.api import endpoint_is, is_api_request
+from app.core.headers import security_headers
+from app.extensions import db
+
+
+def init_app(app: Flask) -> None:
+    @app.before_request
+    def _start():
+        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        if _contains_nul(request):
+            from app.core.errors import ValidationError
+
+            # PostgreSQL text cannot hold NUL; refuse it here, once, for every route.
+            raise ValidationError(
+                {"request": "Remove the invalid (NUL) character."}, "Invalid characters in the request."
+            )
+        if app.config["SECURE_SSL_REDIRECT"] and not request.is_secure and not endpoint_is("health_probe"):
+            return redirect(request.url.replace("http://", "https://", 1), 301)
+        if not is_api_request() and current_user.is_authenticated:
+            g.audit_user = current_user  # the API's own blueprint (app/api) names its caller
+        return None
+
+    @app.after_request
+    def _finish(response):
+        # Read before the commit: afterwards the user would be expired and reloaded.
+        g.signed_in = request.endpoint != "static" and current_user_is_signed_in()
+        # One commit per request: keep the work of successful requests, nothing else.
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        security_headers(app, response)
+        if "HX-Request" in request.headers or request.blueprint == "projects":
+            response.vary.add("HX-Request")
+        return response
+
+
+def current_user_is_signed_in() -> bool:
+    try:
+        return current_user.is_authenticated
+    except Exception:  # noqa: BLE001 - headers must never turn a response into an error
+        return False
+
+
+def _contains_nul(req) -> bool:
+    def walk(value) -> bool:
+        if isinstance(value, str):
+            return "\x00" in value
+        if isinstance(value, dict):
+            return any(walk(k) or walk(v) for k, v in value.items())
+        if isinstance(value, list):
+            return any(walk(v) for v in value)
+        return False
+
+    if any(walk(k) or walk(v) for k, v in req.args.items(multi=True)):
+        return True
+    if req.method in ("POST", "PUT", "PATCH", "DELETE"):
+        if req.is_json:
+            return walk(req.get_json(silent=True))
+        return any(walk(k) or walk(v) for k, v in req.form.items(multi=True))
+    return False

@@ -1,0 +1,15 @@
+"""The features this app is made of, in registration order. Adding a feature is a new
+package under app/ that declares `feature = Feature(...)` (app/core/features.py) and one
+line here; see docs/architecture.md, "Adding a feature"."""
+
+FEATURES = (
+    "app.home",
+    "app.auth",
+    "app.users",
+    "app.projects",
+    "app.clients",
+    "app.notifications",
+    "app.live",
+    "app.health",
+    "app.admin",
+)

@@ -1,0 +1,21 @@
+"""User administration (/admin/users…): accounts, roles, activation, first sign-in,
+`flask create-user`. Signing in itself is app/auth."""
+
+from flask import Blueprint
+
+from app.core.features import Feature, NavEntry
+
+bp = Blueprint("users", __name__, url_prefix="/admin")
+
+from app.users import routes, walk  # noqa: E402,F401
+from app.users.cli import create_user_command  # noqa: E402
+
+feature = Feature(
+    name="users",
+    blueprints=(bp,),
+    nav=(
+        NavEntry("users", "Users", "users.index", permission="user.manage", order=30, active=("users.", "admin.team")),
+    ),
+    commands=(create_user_command,),
+    walk=walk.ROUTES,
+)

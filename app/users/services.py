@@ -1,0 +1,201 @@
+"""User administration: create accounts, change role, activate, reset, edit name and
+email — and the queries of the user pages. Shared by the admin pages and the CLI."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, or_, select
+
+from app.auth.models import User
+from app.auth.passwords import generate_password, hash_password, policy_problem
+from app.auth.services import end_sessions
+from app.clients.models import Client
+from app.core.errors import ObjectNotFound, ValidationError
+from app.core.numbers import page_number
+from app.core.permissions import require
+from app.core.roles import CLIENT, ROLES
+from app.core.validators import is_email
+from app.extensions import db
+from app.projects.models import Project
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,80}$")
+USERS_PER_PAGE = 50
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise ObjectNotFound("That user does not exist.")
+    return user
+
+
+def search_users(q: str = "", role: str = "", page: str | None = "1"):
+    """One page of users, by name, username or email and by role (admin's user list)."""
+    stmt = select(User).order_by(User.username)
+    q = (q or "").strip()
+    if q:
+        term = f"%{q.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(User.username).like(term),
+                func.lower(User.email).like(term),
+                func.lower(User.full_name).like(term),
+            )
+        )
+    if role in ROLES:
+        stmt = stmt.where(User.role == role)
+    return db.paginate(stmt, page=page_number(page), per_page=USERS_PER_PAGE, error_out=False)
+
+
+def client_choices() -> list[Client]:
+    """The client companies a client user may belong to."""
+    return db.session.scalars(select(Client).order_by(Client.name)).all()
+
+
+def projects_of(user: User) -> list[Project]:
+    """The projects whose team `user` is on."""
+    return db.session.scalars(
+        select(Project).where(Project.memberships.any(user_id=user.id)).order_by(Project.name)
+    ).all()
+
+
+def validate_user_fields(username: str, email: str, role: str, user_id: int | None = None) -> dict:
+    errors = {}
+    if not USERNAME_RE.match(username or ""):
+        errors["username"] = "Use 3–80 letters, digits, dots, dashes or underscores."
+    elif db.session.scalar(
+        select(User.id).where(func.lower(User.username) == username.lower(), User.id != (user_id or 0))
+    ):
+        errors["username"] = f"The username {username!r} is already taken."
+    if not is_email(email):
+        errors["email"] = "Enter a valid email address."
+    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower(), User.id != (user_id or 0))):
+        errors["email"] = "Another account already uses this email address."
+    if role not in ROLES:
+        errors["role"] = "Choose one of the seven roles."
+    return errors
+
+
+def _full_name_problem(full_name: str) -> str | None:
+    return "Keep the name under 160 characters." if len((full_name or "").strip()) > 160 else None
+
+
+def create_user(
+    actor,
+    *,
+    username: str,
+    email: str,
+    role: str,
+    password: str | None = None,
+    full_name: str = "",
+    client_id: int | None = None,
+    must_change_password: bool = False,
+) -> User:
+    """Create an account. `actor` None means a trusted CLI/system call."""
+    if actor is not None:
+        require(actor, "user.manage")
+    username, email = (username or "").strip(), (email or "").strip()
+    errors = validate_user_fields(username, email, role)
+    if _full_name_problem(full_name):
+        errors["full_name"] = _full_name_problem(full_name)
+    if password is not None:
+        problem = policy_problem(password)
+        if problem:
+            errors["password"] = problem
+    if role == CLIENT and not client_id:
+        errors["client_id"] = "A client user must belong to a client company."
+    if role != CLIENT and client_id:
+        errors["client_id"] = "Only client users belong to a client company."
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        full_name=(full_name or "").strip(),
+        password_hash=hash_password(password) if password else None,
+        client_id=client_id,
+        must_change_password=must_change_password,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def create_staff_or_client_user(
+    actor, *, username: str, email: str, role: str, full_name: str, client_id: int | None, invite: bool
+) -> tuple[User, str | None]:
+    """An admin creates an account. First sign-in is either an invitation link (no password
+    yet) or a one-time password, returned here to be shown once and replaced at sign-in."""
+    one_time = None if invite else generate_password()
+    user = create_user(
+        actor,
+        username=username,
+        email=email,
+        role=role,
+        full_name=full_name,
+        password=one_time,
+        client_id=client_id if role == CLIENT else None,
+        must_change_password=one_time is not None,
+    )
+    return user, one_time
+
+
+def change_role(actor, user: User, role: str, client_id: int | None = None) -> None:
+    """Change a user's role (a client user belongs to a client company: `client_id`)."""
+    require(actor, "user.manage")
+    if role not in ROLES:
+        raise ValidationError({"role": "Choose one of the seven roles."})
+    if user.id == actor.id:
+        raise ValidationError({"role": "You cannot change your own role."})
+    if role == CLIENT:
+        client_id = client_id or user.client_id
+        if not client_id or db.session.get(Client, client_id) is None:
+            raise ValidationError({"client_id": "Choose the client company this user belongs to."})
+    changed = user.role != role or (role == CLIENT and user.client_id != client_id)
+    if changed:
+        user.role = role
+        user.client_id = client_id if role == CLIENT else None
+        end_sessions(user)
+    db.session.flush()
+
+
+def set_active(actor, user: User, active: bool) -> None:
+    require(actor, "user.manage")
+    if user.id == actor.id and not active:
+        raise ValidationError({"is_active": "You cannot deactivate your own account."})
+    if user.is_active_flag != active:
+        user.is_active_flag = active
+        if not active:
+            end_sessions(user)
+    db.session.flush()
+
+
+def issue_one_time_password(actor, user: User) -> str:
+    """A new password for `user`, shown once to the admin; it opens nothing but the
+    change-password page, and every current session of the user ends."""
+    require(actor, "user.manage")
+    one_time = generate_password()
+    user.password_hash = hash_password(one_time)
+    user.must_change_password = True
+    end_sessions(user)
+    db.session.flush()
+    return one_time
+
+
+def update_profile(actor, user: User, *, full_name: str, email: str) -> None:
+    """An admin corrects a user's name or email (audited like every change of a user)."""
+    require(actor, "user.manage")
+    full_name, email = (full_name or "").strip(), (email or "").strip()
+    errors = {}
+    if not is_email(email):
+        errors["email"] = "Enter a valid email address."
+    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower(), User.id != user.id)):
+        errors["email"] = "Another account already uses this email address."
+    if _full_name_problem(full_name):
+        errors["full_name"] = _full_name_problem(full_name)
+    if errors:
+        raise ValidationError(errors)
+    user.full_name, user.email = full_name, email
+    db.session.flush()

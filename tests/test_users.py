@@ -1,0 +1,82 @@
+"""User administration (app/users): an admin edits a user's name and email (validated by
+the service, audited, refused to everyone else), and the user page asks for a client
+company only for the client role."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import select
+
+from app.auth.models import User
+from app.core.audit import AuditLog
+from app.core.errors import ValidationError
+from app.core.permissions import PermissionDenied
+from app.users import services
+from tests.factories import make_client, make_user
+
+
+def test_admin_edits_a_users_name_and_email(client, login_as, db):
+    login_as("admin")
+    worker = make_user("employee", full_name="Sam Smith", email="sam@example.com")
+    response = client.post(
+        f"/admin/users/{worker.id}/profile", data={"full_name": " Samantha Smith ", "email": "samantha@example.com"}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/admin/users/{worker.id}")
+    user = db.session.get(User, worker.id)
+    assert (user.full_name, user.email) == ("Samantha Smith", "samantha@example.com")
+    entry = db.session.scalars(
+        select(AuditLog).where(AuditLog.object_type == "User", AuditLog.object_id == str(worker.id))
+    ).all()[-1]
+    assert entry.action == "update"
+    assert set(entry.changes) >= {"full_name", "email"}
+    assert "Samantha Smith" in client.get(f"/admin/users/{worker.id}").text
+
+
+def test_invalid_or_taken_email_is_refused_with_messages_and_nothing_changes(client, login_as, db):
+    login_as("admin")
+    make_user("designer", email="taken@example.com")
+    worker = make_user("employee", full_name="Sam Smith", email="sam@example.com")
+    for email, message in (("not-an-address", "Enter a valid email address."), ("TAKEN@example.com", "already uses")):
+        response = client.post(f"/admin/users/{worker.id}/profile", data={"full_name": "Other", "email": email})
+        assert response.status_code == 422
+        assert message in response.text
+        assert 'aria-invalid="true"' in response.text
+        assert f'value="{email}"' in response.text  # what was typed is kept
+        user = db.session.get(User, worker.id)
+        assert (user.full_name, user.email) == ("Sam Smith", "sam@example.com")
+
+
+@pytest.mark.parametrize("role", ["project_manager_full", "employee", "client"])
+def test_only_admins_edit_names_and_emails(role, client, login_as, db):
+    login_as(role)
+    worker = make_user("employee", email="sam@example.com")
+    assert client.post(f"/admin/users/{worker.id}/profile", data={"email": "x@example.com"}).status_code == 403
+    assert db.session.get(User, worker.id).email == "sam@example.com"
+    with pytest.raises(PermissionDenied):
+        services.update_profile(make_user(role), worker, full_name="X", email="x@example.com")
+
+
+def test_the_service_validates_the_name_length(db):
+    admin, worker = make_user("admin"), make_user("employee")
+    with pytest.raises(ValidationError) as refused:
+        services.update_profile(admin, worker, full_name="x" * 161, email=worker.email)
+    assert "full_name" in refused.value.fields
+
+
+def _client_field(html: str) -> str:
+    return re.search(r'<div class="field client-only"[^>]*>.*?</div>', html, re.S).group(0)
+
+
+def test_the_client_company_selector_belongs_to_the_client_role_only(client, login_as, db):
+    login_as("admin")
+    company = make_client(name="Harbor Holdings")
+    for user in (make_user("employee"), make_user("client", client=company)):
+        html = client.get(f"/admin/users/{user.id}").text
+        field = _client_field(html)  # hidden by the stylesheet unless the role select says client
+        assert '<label for="f-client_id">Client company</label>' in field  # a real label, not a cut-off option
+        assert (f'value="{company.id}" selected' in field) is (user.role == "client")
+    form = client.get("/admin/users/new").text
+    assert '<label for="f-client_id">Client company' in _client_field(form)
