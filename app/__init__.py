@@ -116,10 +116,11 @@ def _install_session_hooks() -> None:
         return
     from flask_sqlalchemy.session import Session
 
-    from app.core import audit, transaction
+    from app.core import audit, permissions, transaction
 
     audit.install(Session)
     transaction.install(Session)
+    permissions.install(Session)
     _session_hooks_installed = True
 
 
@@ -241,7 +242,9 @@ def _register_request_hooks(app: Flask) -> None:
         # Read before the commit: afterwards the user would be expired and reloaded.
         g.signed_in = request.endpoint != "static" and current_user_is_signed_in()
         # One commit per request: keep the work of successful requests, nothing else.
-        if response.status_code < 400:
+        from app.core.transaction import should_commit
+
+        if should_commit(response.status_code):
             db.session.commit()
         else:
             db.session.rollback()
@@ -249,8 +252,6 @@ def _register_request_hooks(app: Flask) -> None:
         _security_headers(app, response)
         if request.path.startswith("/api/"):
             add_headers(response)
-        if "HX-Request" in request.headers or request.path.startswith("/projects"):
-            response.vary.add("HX-Request")
         return response
 
 
@@ -310,8 +311,11 @@ def _register_template_helpers(app: Flask) -> None:
     from app.core.money import to_money
     from app.core.permissions import template_can
     from app.core.roles import ROLE_LABELS
+    from app.core.views import template_shows
 
-    app.jinja_env.globals.update(can=template_can, ROLE_LABELS=ROLE_LABELS, app_env=app.config["APP_ENV"])
+    app.jinja_env.globals.update(
+        can=template_can, shows=template_shows, ROLE_LABELS=ROLE_LABELS, app_env=app.config["APP_ENV"]
+    )
 
     @app.template_filter("money")
     def money(value):

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import TimestampMixin
+from app.core.permissions import Scope
 from app.extensions import db
 
 CREATED, ACTIVE, CLOSED = "created", "active", "closed"
@@ -18,6 +19,8 @@ STATUSES = (CREATED, ACTIVE, CLOSED)
 class Project(TimestampMixin, db.Model):
     __tablename__ = "projects"
     __audited__ = True
+    # A project is its own project; its client's users see it (SPEC.md §2 "O" for clients).
+    __scope__ = Scope(project="id", client_visible=True)
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
         CheckConstraint("status IN ('created', 'active', 'closed')", name="status_valid"),
@@ -25,7 +28,7 @@ class Project(TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))  # unique per client: see the index below
     description: Mapped[str] = mapped_column(Text, default="")
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=CREATED)
@@ -69,9 +72,16 @@ class Project(TimestampMixin, db.Model):
         return {m.user_id for m in self.memberships}
 
 
+# One client cannot have two projects of the same name (case-insensitive; services
+# store names trimmed with single spaces, see projects.services.normalise_name).
+Index("uq_projects_client_id_lower_name", Project.client_id, func.lower(Project.name), unique=True)
+
+
 class ProjectMembership(db.Model):
     __tablename__ = "project_memberships"
     __audited__ = True
+    # The team of a project; its client's users see it (their PMs are their contacts).
+    __scope__ = Scope(project="project_id", client_visible=True)
     __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_project_memberships_project_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
