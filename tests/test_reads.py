@@ -225,3 +225,12 @@ def test_the_client_is_shown_beside_project_names(client, db, login_as):
     for url in ("/projects", f"/projects/{project.id}", "/"):
         html = client.get(url).text
         assert "Deck stain" in html and "Hughes Family" in html, url
+
+
+def test_the_client_is_shown_beside_project_names_on_admin_pages(client, db, login_as):
+    login_as("admin")
+    designer = make_user("designer")
+    project = make_project(name="Deck stain", client=make_client(name="Hughes Family"), members=[designer])
+    for url in (f"/admin/projects/{project.id}/team", f"/admin/users/{designer.id}"):
+        html = client.get(url).text
+        assert "Deck stain" in html and "Hughes Family" in html, url
