@@ -308,6 +308,7 @@ def current_user_is_signed_in() -> bool:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from app.core.audit_text import describe as audit_lines
     from app.core.money import to_money
     from app.core.permissions import template_can
     from app.core.roles import ROLE_LABELS
@@ -316,6 +317,7 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(
         can=template_can, shows=template_shows, ROLE_LABELS=ROLE_LABELS, app_env=app.config["APP_ENV"]
     )
+    app.jinja_env.globals.update(audit_lines=audit_lines)  # entries as sentences, names fetched per page
 
     @app.template_filter("money")
     def money(value):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
+from argon2 import DEFAULT_MEMORY_COST, DEFAULT_TIME_COST
 from cryptography.fernet import Fernet
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
@@ -103,6 +104,10 @@ def base_settings() -> dict:
         "LOGIN_MAX_FAILURES_ACCOUNT": env_int("LOGIN_MAX_FAILURES_ACCOUNT", 5),
         "LOGIN_MAX_FAILURES_IP": env_int("LOGIN_MAX_FAILURES_IP", 20),
         "LOGIN_LOCKOUT_SECONDS": env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60),
+        # argon2id cost: iterations and memory in KiB (argon2-cffi's defaults; production
+        # refuses anything weaker, the test settings use cheap values so the suite is fast).
+        "PASSWORD_HASH_TIME_COST": env_int("PASSWORD_HASH_TIME_COST", DEFAULT_TIME_COST),
+        "PASSWORD_HASH_MEMORY_COST": env_int("PASSWORD_HASH_MEMORY_COST", DEFAULT_MEMORY_COST),
         "TWO_FACTOR_REQUIRED_ROLES": roles_list(env("TWO_FACTOR_REQUIRED_ROLES", "")),
         "SSE_HEARTBEAT_SECONDS": env_int("SSE_HEARTBEAT_SECONDS", 15),
         "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "kibray"),
@@ -128,6 +133,9 @@ def test_settings() -> dict:
         RATELIMIT_ANONYMOUS=env_int("RATELIMIT_ANONYMOUS", 100000),
         RATELIMIT_EXPENSIVE=env_int("RATELIMIT_EXPENSIVE", 100000),
         MEDIA_ROOT=env("MEDIA_ROOT", os.path.join(ROOT, "instance", "test-media")),
+        # Cheap hashing: the suite hashes and checks passwords hundreds of times.
+        PASSWORD_HASH_TIME_COST=env_int("PASSWORD_HASH_TIME_COST", 1),
+        PASSWORD_HASH_MEMORY_COST=env_int("PASSWORD_HASH_MEMORY_COST", 64),
     )
     if not settings["DATABASE_URL"]:
         settings["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(ROOT, "instance", "test.db")
@@ -183,6 +191,10 @@ def production_problems(settings: dict) -> list[str]:
     if not settings["ALLOWED_HOSTS"] or "*" in settings["ALLOWED_HOSTS"]:
         found.append("ALLOWED_HOSTS must name the site's host names (not '*')")
 
+    if settings["PASSWORD_HASH_TIME_COST"] < DEFAULT_TIME_COST:
+        found.append(f"PASSWORD_HASH_TIME_COST must be at least {DEFAULT_TIME_COST}")
+    if settings["PASSWORD_HASH_MEMORY_COST"] < DEFAULT_MEMORY_COST:
+        found.append(f"PASSWORD_HASH_MEMORY_COST must be at least {DEFAULT_MEMORY_COST} (KiB)")
     unknown = [r for r in settings["TWO_FACTOR_REQUIRED_ROLES"] if r not in ROLES]
     if unknown:
         found.append(f"TWO_FACTOR_REQUIRED_ROLES names unknown roles: {', '.join(unknown)}")

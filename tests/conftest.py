@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import uuid
 import warnings
 
 import pytest
@@ -77,7 +78,10 @@ def app():
     from app import create_app
     from app.extensions import db as _db
 
-    app = create_app({"WTF_CSRF_ENABLED": False, "REDIS_KEY_PREFIX": "kibray-test"}, env_name="test")
+    # A prefix of this run's own: Redis pub/sub channels ignore the database number, so two
+    # test runs on one Redis (two worktrees, CI jobs) would otherwise hear each other's events.
+    prefix = f"kibray-test-{uuid.uuid4().hex[:8]}"
+    app = create_app({"WTF_CSRF_ENABLED": False, "REDIS_KEY_PREFIX": prefix}, env_name="test")
     app.test_client_class = IsolatedClient
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -195,8 +195,10 @@ def test_404_unknown_api_route_and_missing_object(client, db):
 
 def test_unknown_api_route_without_token_answers_json_not_html(client, db):
     response = client.get("/api/no-such-thing/")
-    assert response.status_code in (401, 404)
+    # the API asks for credentials before it says what exists
+    assert response.status_code == 401
     assert response.json["success"] is False
+    assert response.json["error"]["code"] == "AUTHENTICATION_REQUIRED"
 
 
 def test_405_method_not_allowed(client, db):

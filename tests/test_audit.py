@@ -37,6 +37,7 @@ def post(client, url, data=None, request_id="req-audit-1", **kwargs):
 
 
 def test_creating_a_project_over_http_is_audited_with_who_what_where(client, login_as, db):
+    started = datetime.now(UTC)
     pm = login_as("project_manager_full")
     company = make_client()
     response = post(
@@ -61,7 +62,7 @@ def test_creating_a_project_over_http_is_audited_with_who_what_where(client, log
     assert row.changes["name"] == [None, "Audit tower"]
     assert row.changes["budget"] == [None, "1200.50"]
     assert row.changes["address"] == [None, "5 Ledger Ln"]
-    assert row.created_at is not None
+    assert started <= row.created_at <= datetime.now(UTC)
     # the PM's place on the team is a second, linked entry of the same request
     [member] = entries(db, object_type="ProjectMembership", project_id=project.id)
     assert member.action == "create" and member.changes["user_id"] == [None, pm.id]

@@ -13,23 +13,25 @@ HUGE = "99999999999999999999"
 
 
 @pytest.mark.parametrize(
-    "path",
+    ("path", "status"),
     [
-        "/projects?pm=²",
-        "/projects?client=²",
-        "/projects?page=²",
-        f"/projects?page={HUGE}",
-        "/admin/audit?page=²",
-        "/admin/audit?project=²",
-        f"/admin/users?page={HUGE}",
-        f"/clients?page={HUGE}",
-        "/projects?q=%00",
-        "/clients?q=%00",
+        # a filter or page that is not a number is ignored; a page beyond the range is a page
+        ("/projects?pm=²", 200),
+        ("/projects?client=²", 200),
+        ("/projects?page=²", 200),
+        (f"/projects?page={HUGE}", 200),
+        ("/admin/audit?page=²", 200),
+        ("/admin/audit?project=²", 200),
+        (f"/admin/users?page={HUGE}", 200),
+        (f"/clients?page={HUGE}", 200),
+        # a NUL byte is refused once, before any route
+        ("/projects?q=%00", 400),
+        ("/clients?q=%00", 400),
     ],
 )
-def test_odd_query_strings_on_pages(client, login_as, db, path):
+def test_odd_query_strings_on_pages(client, login_as, db, path, status):
     login_as("admin")
-    assert client.get(path).status_code in (200, 400)
+    assert client.get(path).status_code == status
 
 
 @pytest.mark.parametrize("path", [f"/projects/{HUGE}", f"/clients/{HUGE}", f"/projects/{HUGE}/edit"])

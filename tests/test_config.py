@@ -14,6 +14,7 @@ GOOD_SECRET = "k" * 24 + "-production-secret-0123456789"
 CONFIG_VARS = (
     "APP_ENV", "DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "FIELD_ENCRYPTION_KEY",
     "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "ALLOWED_HOSTS",
+    "PASSWORD_HASH_TIME_COST", "PASSWORD_HASH_MEMORY_COST",
 )  # fmt: skip
 
 
@@ -212,3 +213,50 @@ def test_production_refuses_any_host(production_env):
         load_config("production")
     production_env.setenv("ALLOWED_HOSTS", "erp.kibray.example,www.kibray.example")
     assert load_config("production")["ALLOWED_HOSTS"] == ["erp.kibray.example", "www.kibray.example"]
+
+
+# --- password hashing cost -------------------------------------------------------------
+
+
+def test_production_hashes_passwords_with_argon2_defaults(production_env):
+    import argon2
+
+    settings = load_config("production")
+    assert settings["PASSWORD_HASH_TIME_COST"] == argon2.DEFAULT_TIME_COST
+    assert settings["PASSWORD_HASH_MEMORY_COST"] == argon2.DEFAULT_MEMORY_COST
+
+
+@pytest.mark.parametrize(("name", "value"), [("PASSWORD_HASH_TIME_COST", "1"), ("PASSWORD_HASH_MEMORY_COST", "1024")])
+@pytest.mark.parametrize("env_name", ["production", "staging"])
+def test_production_refuses_a_weaker_password_hash(production_env, name, value, env_name):
+    production_env.setenv(name, value)
+    message = refusal(env_name)
+    assert name in message
+    assert "SECRET_KEY" not in message
+
+
+def test_a_stronger_password_hash_is_accepted_in_production(production_env):
+    production_env.setenv("PASSWORD_HASH_TIME_COST", "4")
+    production_env.setenv("PASSWORD_HASH_MEMORY_COST", "131072")
+    settings = load_config("production")
+    assert (settings["PASSWORD_HASH_TIME_COST"], settings["PASSWORD_HASH_MEMORY_COST"]) == (4, 131072)
+
+
+def test_the_hasher_uses_the_configured_cost_and_verifies_any_cost(app):
+    from argon2 import PasswordHasher
+
+    from app.auth.passwords import hash_password, verify_password
+
+    with app.app_context():
+        cheap = hash_password("Cheap&Quick1")
+        assert cheap.startswith("$argon2id$v=19$m=64,t=1,")  # the test settings
+        assert verify_password(cheap, "Cheap&Quick1") and not verify_password(cheap, "Cheap&Quick2")
+        # a hash made with the production cost (its parameters travel in the hash) still verifies
+        strong = PasswordHasher().hash("Strong&Slow1")
+        assert verify_password(strong, "Strong&Slow1") and not verify_password(strong, "wrong")
+    app.config["PASSWORD_HASH_TIME_COST"] = 2
+    try:
+        with app.app_context():
+            assert hash_password("x").startswith("$argon2id$v=19$m=64,t=2,")
+    finally:
+        app.config["PASSWORD_HASH_TIME_COST"] = 1

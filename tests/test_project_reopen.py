@@ -32,6 +32,10 @@ def test_the_full_pm_reopens_from_the_detail_page_with_a_reason(client, db, logi
     assert entry.changes["status"] == ["closed", "active"]
     assert entry.changes["reason"] == [None, "Client asked for touch-ups"]
     assert entry.username == pm.username
+    # the audit viewer and the project's history read it as a sentence with the reason
+    audit = client.get(f"/admin/audit?project={project.id}").text
+    assert "Client asked for touch-ups" in audit and "Active" in audit
+    assert "Client asked for touch-ups" in client.get(f"/projects/{project.id}").text
 
 
 def test_an_empty_reason_is_an_inline_error_and_changes_nothing(client, db, login_as):

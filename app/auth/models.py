@@ -21,6 +21,32 @@ class User(UserMixin, TimestampMixin, db.Model):
     # without their values; the last-login stamp is not a modification worth an entry.
     __audit_exclude__ = {"last_login_at"}
     __audit_hidden__ = {"password_hash"}
+    # How the audit log speaks of an account (app/core/audit_text.py); None = bookkeeping.
+    __audit_noun__ = "user"
+    __audit_possessive__ = True
+    __audit_labels__ = {
+        "id": None,
+        "created_at": None,
+        "updated_at": None,
+        "session_epoch": None,  # bumped with a password, role or activation change
+        "username": "username",
+        "email": "email",
+        "full_name": "full name",
+        "role": "role",
+        "client_id": "client company",
+    }
+    __audit_values__ = {"role": ROLE_LABELS}
+    __audit_phrases__ = {
+        "password_hash": {True: "changed {their} password", False: "removed {their} password"},
+        "is_active_flag": {True: "reactivated {name}", False: "deactivated {name}"},
+        "must_change_password": {True: "required {name} to choose a new password at the next sign-in"},
+        "totp_secret": {
+            True: "turned on two-factor sign-in for {name}",
+            False: "turned off two-factor sign-in for {name}",
+        },
+    }
+    __audit_created__ = "created the account of {name} ({role})"
+    __audit_deleted__ = "deleted the account of {name} ({role})"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True, index=True)
@@ -50,6 +76,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def role_label(self) -> str:
         return ROLE_LABELS.get(self.role, self.role)
+
+    def audit_name(self) -> str:
+        return self.name
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_epoch}"

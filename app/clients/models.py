@@ -13,6 +13,22 @@ from app.extensions import db
 class Client(TimestampMixin, db.Model):
     __tablename__ = "clients"
     __audited__ = True
+    # How the audit log speaks of a client (app/core/audit_text.py); None = bookkeeping.
+    __audit_noun__ = "client"
+    __audit_labels__ = {
+        "id": None,
+        "created_at": None,
+        "updated_at": None,
+        "name": "name",
+        "email": "email",
+        "phone": "phone",
+        "billing_address": "billing address",
+        "billing_city": "billing city",
+        "billing_state": "billing state",
+        "billing_zip": "billing ZIP code",
+        "tax_id": "tax id",
+        "notes": "notes",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True, index=True)
@@ -33,6 +49,18 @@ class Client(TimestampMixin, db.Model):
 class ClientContact(db.Model):
     __tablename__ = "client_contacts"
     __audited__ = True
+    __audit_noun__ = "contact"
+    __audit_labels__ = {
+        "id": None,
+        "client_id": "client",
+        "name": "name",
+        "title": "title",
+        "email": "email",
+        "phone": "phone",
+        "is_primary": "primary contact",
+    }
+    __audit_created__ = "added the contact {name} to {client_id}"
+    __audit_deleted__ = "removed the contact {name} from {client_id}"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)

@@ -130,12 +130,21 @@ def _snapshot(obj, values: dict, before: bool) -> dict:
     }
 
 
+def instance_name(obj) -> str:
+    """How an entry names its object at the time: the model's `audit_name()`, else its
+    name, username or title."""
+    name = getattr(obj, "audit_name", None)
+    if callable(name):
+        return str(name() or "")
+    return str(getattr(obj, "name", None) or getattr(obj, "username", None) or getattr(obj, "title", None) or "")
+
+
 def _entry(obj, action: str, changes: dict, actor: dict) -> dict:
     state = inspect(obj)
     # A row inserted by this flush has no identity key yet in after_flush; its primary
     # key attributes are already set.
     identity = state.identity or tuple(state.mapper.primary_key_from_instance(obj))
-    label = getattr(obj, "name", None) or getattr(obj, "username", None) or getattr(obj, "title", None) or ""
+    label = instance_name(obj)
     return {
         "created_at": utcnow(),
         "user_id": actor["user_id"],

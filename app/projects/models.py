@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.audit_text import role_phrase
 from app.core.models import TimestampMixin
 from app.core.permissions import Scope
 from app.extensions import db
@@ -21,6 +22,30 @@ class Project(TimestampMixin, db.Model):
     __audited__ = True
     # A project is its own project; its client's users see it (SPEC.md §2 "O" for clients).
     __scope__ = Scope(project="id", client_visible=True)
+    # How the audit log speaks of a project (app/core/audit_text.py); None = bookkeeping.
+    __audit_noun__ = "project"
+    __audit_labels__ = {
+        "id": None,
+        "created_at": None,
+        "updated_at": None,
+        "name": "name",
+        "description": "scope",
+        "client_id": "client",
+        "status": "status",
+        "address": "address",
+        "city": "city",
+        "state": "state",
+        "zip": "ZIP code",
+        "budget": "budget",
+        "start_date": "start date",
+        "end_date": "end date",
+        "progress_percent": "progress",
+        "notes": "notes",
+        "internal_notes": "internal notes",
+        "estimate_id": "estimate",
+        "reason": "reason",  # why a closed project was reopened (projects.services.reopen_project)
+    }
+    __audit_values__ = {"status": {CREATED: "Not started", ACTIVE: "Active", CLOSED: "Closed"}}
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
         CheckConstraint("status IN ('created', 'active', 'closed')", name="status_valid"),
@@ -53,6 +78,9 @@ class Project(TimestampMixin, db.Model):
     def project_id(self) -> int:
         return self.id
 
+    def audit_name(self) -> str:
+        return self.name
+
     @property
     def is_closed(self) -> bool:
         return self.status == CLOSED
@@ -77,11 +105,21 @@ class Project(TimestampMixin, db.Model):
 Index("uq_projects_client_id_lower_name", Project.client_id, func.lower(Project.name), unique=True)
 
 
+def _member_added(said: dict) -> str:
+    member = said.get("user_id_obj")
+    role = f" as {role_phrase(member.role_label)}" if member is not None else ""
+    return f"added {said['user_id']} to {said['project_id']}{role}"
+
+
 class ProjectMembership(db.Model):
     __tablename__ = "project_memberships"
     __audited__ = True
     # The team of a project; its client's users see it (their PMs are their contacts).
     __scope__ = Scope(project="project_id", client_visible=True)
+    __audit_noun__ = "team membership"
+    __audit_labels__ = {"id": None, "project_id": "project", "user_id": "team member"}
+    __audit_created__ = staticmethod(_member_added)
+    __audit_deleted__ = "removed {user_id} from {project_id}"
     __table_args__ = (UniqueConstraint("project_id", "user_id", name="uq_project_memberships_project_user"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -90,3 +128,6 @@ class ProjectMembership(db.Model):
 
     project = relationship("Project", back_populates="memberships")
     user = relationship("User", lazy="joined")
+
+    def audit_name(self) -> str:
+        return self.user.name if self.user is not None else ""

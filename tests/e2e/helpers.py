@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +33,8 @@ def _default_database_url() -> str:
 
 E2E_DATABASE_URL = os.environ.get("E2E_DATABASE_URL") or _default_database_url()
 E2E_REDIS_URL = os.environ.get("E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
-E2E_PREFIX = "kibray-e2e"
+# This run's own: pub/sub channels ignore the Redis database number (see tests/conftest.py).
+E2E_PREFIX = f"kibray-e2e-{uuid.uuid4().hex[:8]}"
 
 
 def login(page, username: str, password: str = PASSWORD, *, live: bool = True) -> None:

@@ -120,9 +120,13 @@ def test_phone_menu_opens_and_navigates(signed_in):
     page.locator(".nav-burger").click()
     assert nav.is_visible()
     # a live fragment swap (here the bell refreshing) must not snap the menu shut
-    with page.expect_response("**/notifications/bell"):
-        page.evaluate("document.body.dispatchEvent(new CustomEvent('kibray:notification'))")
-    page.wait_for_timeout(100)
+    # (resolves once htmx has swapped and settled the bell, instead of a fixed wait)
+    page.evaluate(
+        """() => new Promise((settled) => {
+            document.body.addEventListener('htmx:afterSettle', () => settled(), {once: true});
+            document.body.dispatchEvent(new CustomEvent('kibray:notification'));
+        })"""
+    )
     assert nav.is_visible()
     nav.locator("[data-nav=projects]").click()
     page.wait_for_selector("[data-testid=project-table]")

@@ -55,6 +55,8 @@ def test_screenshots(browser_page, problems, screenshots_dir, size):
     shot("admin-users")
     page.goto("/admin/audit")
     shot("audit")
+    page.locator("[data-testid=raw-changes] summary").first.click()
+    shot("audit-changes-open", full_page=False)
 
     page.locator("#bell summary").click()
     page.wait_for_selector("#bell .bell-list")

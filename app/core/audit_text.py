@@ -1,0 +1,315 @@
+"""Audit entries as sentences an owner reads: "Kim added Ana Ruiz to Hughes deck stain as
+project manager", "Kim changed the budget of Hughes deck stain: 12,000.00 → 14,500.00".
+
+Each audited model declares, once, how it is spoken of:
+- `__audit_noun__` — what one of it is called ("project");
+- `__audit_labels__` — {column: label}; `None` marks bookkeeping (ids, timestamps,
+  session epochs) left out of sentences; every column is declared (a test checks);
+- `__audit_values__` — labels of coded values ({"status": {"created": "Not started"}});
+- `__audit_phrases__` — a column whose change is an act of its own ("deactivated {name}"),
+  keyed by whether the new value is set; `None` says nothing;
+- `__audit_created__` / `__audit_deleted__` — the sentence of a created / deleted row when
+  "created the project X" is not how one says it (a format string or a function);
+- `__audit_possessive__` — "Ana Ruiz's role" rather than "the role of Ana Ruiz";
+- `audit_name()` — the instance's name, stored with the entry at the time.
+
+Foreign keys are shown as the related row's name, resolved for a whole page at once (one
+query per related model; names of rows since deleted come from their own last entry).
+Secret values never reach the log (`core.audit` stores "[changed]"/"[encrypted]"), so a
+sentence says that they changed and never to what. The raw diff stays on the entry.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal, InvalidOperation
+from functools import cache
+
+from sqlalchemy import Numeric, func, select, tuple_
+
+from app.core.audit import HIDDEN, REDACTED, AuditLog, instance_name
+from app.extensions import db
+
+NOTHING = "—"
+TEXT_LIMIT = 60
+
+
+def audited_models() -> dict[str, type]:
+    """{class name: model} of every audited model (the `object_type` of entries)."""
+    return {
+        mapper.class_.__name__: mapper.class_
+        for mapper in db.Model.registry.mappers
+        if getattr(mapper.class_, "__audited__", False)
+    }
+
+
+def _model(name: str) -> type:
+    """An audited model by class name (entries name the actor's User and their Project),
+    without importing feature packages into the core."""
+    return audited_models()[name]
+
+
+@cache
+def _foreign_models(model) -> dict[str, type]:
+    """{column: model} of the model's foreign keys to other mapped models."""
+    by_table = {mapper.local_table.name: mapper.class_ for mapper in db.Model.registry.mappers}
+    found = {}
+    for attr in db.inspect(model).column_attrs:
+        for column in attr.columns:
+            for fk in getattr(column, "foreign_keys", ()):
+                target = by_table.get(fk.column.table.name)
+                if target is not None:
+                    found[attr.key] = target
+    return found
+
+
+@cache
+def _numeric_columns(model) -> set[str]:
+    return {
+        attr.key
+        for attr in db.inspect(model).column_attrs
+        if any(isinstance(getattr(c, "type", None), Numeric) for c in attr.columns)
+    }
+
+
+class Line:
+    """One entry as shown: the sentence, and the raw field-by-field diff."""
+
+    def __init__(self, entry, sentence: str):
+        self.entry = entry
+        self.sentence = sentence
+        self.raw = [(key, values[0], values[1]) for key, values in (entry.changes or {}).items()]
+
+
+class _Names:
+    """Names of the rows a page of entries refers to, fetched in one query per model."""
+
+    def __init__(self, known=()):
+        self.names: dict[tuple[type, int], object] = {}
+        for obj in known:
+            if obj is not None:
+                self.names[(type(obj), obj.id)] = obj
+        self.wanted: dict[type, set[int]] = defaultdict(set)
+        self.labels: dict[tuple[str, str], str] = {}
+
+    def want(self, model, value) -> None:
+        if isinstance(value, int) and not isinstance(value, bool) and (model, value) not in self.names:
+            self.wanted[model].add(value)
+
+    def fetch(self) -> None:
+        missing = []
+        for model, ids in self.wanted.items():
+            rows = db.session.scalars(select(model).where(model.id.in_(ids))).unique().all()
+            for row in rows:
+                self.names[(model, row.id)] = row
+            missing += [(model.__name__, str(i)) for i in ids - {row.id for row in rows}]
+        if missing:  # deleted since: the name they had in their last entry
+            last = (
+                select(AuditLog.object_type, AuditLog.object_id, func.max(AuditLog.id).label("last"))
+                .where(tuple_(AuditLog.object_type, AuditLog.object_id).in_(missing), AuditLog.object_label != "")
+                .group_by(AuditLog.object_type, AuditLog.object_id)
+                .subquery()
+            )
+            for kind, ident, label in db.session.execute(
+                select(AuditLog.object_type, AuditLog.object_id, AuditLog.object_label).join(
+                    last, AuditLog.id == last.c.last
+                )
+            ):
+                self.labels[(kind, ident)] = label
+
+    def obj(self, model, value):
+        return self.names.get((model, value))
+
+    def name(self, model, value) -> str:
+        if value is None:
+            return NOTHING
+        found = self.obj(model, value)
+        if found is not None:
+            return instance_name(found)
+        label = self.labels.get((model.__name__, str(value)))
+        return f"{label} (deleted)" if label else f"{getattr(model, '__audit_noun__', model.__name__)} #{value}"
+
+
+def _short(text: str) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 1] + "…"
+
+
+def _money(value) -> str:
+    try:
+        return f"{Decimal(str(value)):,.2f}"
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+class _Model:
+    """What an entry's model declares, with defaults for an undeclared one."""
+
+    def __init__(self, model, object_type: str):
+        self.model = model
+        self.noun = getattr(model, "__audit_noun__", object_type)
+        self.labels = getattr(model, "__audit_labels__", {})
+        self.values = getattr(model, "__audit_values__", {})
+        self.phrases = getattr(model, "__audit_phrases__", {})
+        self.possessive = getattr(model, "__audit_possessive__", False)
+        self.foreign = _foreign_models(model) if model is not None else {}
+        self.numeric = _numeric_columns(model) if model is not None else set()
+
+    def label(self, key: str) -> str | None:
+        if key in self.labels:
+            return self.labels[key]
+        return key.replace("_", " ")  # undeclared (an older entry's column): plain words
+
+    def value(self, key: str, value, names: _Names) -> str:
+        if value is None:
+            return NOTHING
+        if key in self.foreign:
+            return names.name(self.foreign[key], value)
+        if key in self.values:
+            return str(self.values[key].get(value, value))
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        if key in self.numeric:
+            return _money(value)
+        return _short(value) if isinstance(value, str) else str(value)
+
+
+def _actor(entry, names: _Names) -> str:
+    user = names.obj(_model("User"), entry.user_id) if entry.user_id is not None else None
+    return instance_name(user) if user is not None else (entry.username or "someone")
+
+
+def _is_self(entry, model) -> bool:
+    return model is _model("User") and entry.user_id is not None and str(entry.user_id) == entry.object_id
+
+
+class _Context(dict):
+    """Values for a sentence template; a missing one is left empty rather than failing."""
+
+    def __missing__(self, key):
+        return ""
+
+
+def _template(spec, context: dict) -> str:
+    return spec(context) if callable(spec) else spec.format_map(_Context(context))
+
+
+def _row_sentence(entry, info: _Model, names: _Names) -> str:
+    name = entry.object_label or f"#{entry.object_id}"
+    side = 1 if entry.action == "create" else 0
+    context = {"name": name, "noun": info.noun}
+    for key, values in (entry.changes or {}).items():
+        context[key] = info.value(key, values[side], names)
+        if key in info.foreign:
+            context[key + "_obj"] = names.obj(info.foreign[key], values[side])
+    spec = getattr(info.model, f"__audit_{entry.action}d__", None)
+    if spec:
+        return _template(spec, context)
+    verb = "created" if entry.action == "create" else "deleted"
+    return f"{verb} the {info.noun} {name}"
+
+
+def _update_sentence(entry, info: _Model, names: _Names) -> str:
+    name = entry.object_label or f"{info.noun} #{entry.object_id}"
+    mine = _is_self(entry, info.model)
+    context = {"name": name, "their": "their" if mine else f"{name}'s"}
+    acts, changed = [], []
+    for key, (before, after) in (entry.changes or {}).items():
+        if key in info.phrases:
+            phrase = info.phrases[key]
+            phrase = phrase.get(bool(after)) if isinstance(phrase, dict) else phrase
+            if phrase:
+                acts.append(_template(phrase, context))
+            continue
+        label = info.label(key)
+        if label is None:
+            continue
+        if HIDDEN in (before, after) or REDACTED in (before, after):
+            changed.append((label, None))  # a secret: that it changed, never to what
+        else:
+            changed.append((label, f"{info.value(key, before, names)} → {info.value(key, after, names)}"))
+    whose = context["their"] if info.possessive else None
+    if len(changed) == 1:
+        label, values = changed[0]
+        subject = f"{whose} {label}" if whose else f"the {label} of {name}"
+        acts.append(f"changed {subject}" + (f": {values}" if values else ""))
+    elif changed:
+        parts = [f"{label} {values}" if values else f"{label} (changed)" for label, values in changed]
+        acts.append(f"changed {'their details' if mine else name}: " + "; ".join(parts))
+    if not acts:
+        return f"updated the {info.noun} {name}"
+    return " and ".join(acts)
+
+
+# What a refused request tried to do, by the last part of its endpoint ("api_" dropped):
+# to a project (named after it) or on its own.
+REFUSED_ON_PROJECT = {
+    "update": "edit",
+    "edit": "edit",
+    "delete": "delete",
+    "close": "close",
+    "reopen": "reopen",
+    "team": "change the team of",
+}
+REFUSED = {
+    "create": "create a project",
+    "new": "create",
+    "new_user": "create a user account",
+    "change_role": "change a user's role",
+    "set_active": "activate or deactivate a user",
+    "reset_password": "issue a one-time password",
+    "reset_two_factor": "reset a user's two-factor sign-in",
+}
+
+
+def _denied_sentence(entry, names: _Names) -> str:
+    Project = _model("Project")
+    _, _, endpoint = (entry.action or "").partition(" ")
+    last = endpoint.rsplit(".", 1)[-1].removeprefix("api_")
+    label = f" {entry.object_label}" if entry.object_label else ""
+    if entry.project_id is not None:
+        project = names.name(Project, entry.project_id)
+        verb = REFUSED_ON_PROJECT.get(last)
+        if verb:
+            return f"was refused: tried to {verb} the project {project}{label} ({entry.action})"
+        return f"was refused: {entry.action}{label} on the project {project}"
+    if last in REFUSED:
+        return f"was refused: tried to {REFUSED[last]}{label} ({entry.action})"
+    return f"was refused: {entry.action}{label}"
+
+
+def describe(entries, known=()) -> list[Line]:
+    """The entries as sentences, with the names of every row they refer to fetched at once.
+    `known` are rows the caller already holds (the page's project, its team), not fetched."""
+    User, Project = _model("User"), _model("Project")
+    models = audited_models()
+    names = _Names(known)
+    for entry in entries:
+        names.want(User, entry.user_id)
+        info = models.get(entry.object_type)
+        if entry.result != "success" and entry.project_id is not None:
+            names.want(Project, entry.project_id)
+        if info is None:
+            continue
+        for key, model in _foreign_models(info).items():
+            for value in (entry.changes or {}).get(key, ()):
+                names.want(model, value)
+    names.fetch()
+    lines = []
+    for entry in entries:
+        actor = _actor(entry, names)
+        if entry.result != "success":
+            text = _denied_sentence(entry, names)
+        else:
+            info = _Model(models.get(entry.object_type), entry.object_type)
+            if entry.action == "update":
+                text = _update_sentence(entry, info, names)
+            else:
+                text = _row_sentence(entry, info, names)
+        lines.append(Line(entry, f"{actor} {text}"))
+    return lines
+
+
+def role_phrase(label: str) -> str:
+    """A role label inside a sentence: "project manager", but "PM trainee" keeps its capitals."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
