@@ -106,10 +106,11 @@ def _install_session_hooks() -> None:
         return
     from flask_sqlalchemy.session import Session
 
-    from app.core import audit, transaction
+    from app.core import audit, permissions, transaction
 
     audit.install(Session)
     transaction.install(Session)
+    permissions.install(Session)
     _session_hooks_installed = True
 
 

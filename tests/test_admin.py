@@ -310,7 +310,8 @@ def test_adding_a_member_notifies_them_and_removing_takes_them_off(client, admin
     )
     [note] = db.session.scalars(select(Notification).where(Notification.user_id == designer.id)).all()
     assert note.kind == "project_assigned" and "Quarry lofts" in note.title and note.project_id == project.id
-    assert f"/projects/{project.id}" in note.url
+    assert (note.link_endpoint, note.link_args) == ("projects.detail", {"project_id": project.id})
+    assert project.client.name in note.title  # the client beside the project's name
     # the admin who did it is not notified
     assert db.session.scalars(select(Notification).where(Notification.user_id == admin.id)).all() == []
     # twice is refused, inline

@@ -265,12 +265,12 @@ def test_429_counts_are_per_user(client, app, db, monkeypatch):
 
 
 def test_500_server_error_leaks_no_traceback(client, db, monkeypatch):
-    from app.projects import services
+    from app.projects import queries
 
     def explode(user):
         raise RuntimeError("secret-detail: connection string postgres://admin:pw@db")
 
-    monkeypatch.setattr(services, "visible_projects", explode)
+    monkeypatch.setattr(queries, "visible_projects", explode)
     headers = bearer(client, make_user("admin"))
     response = client.get("/api/projects/", headers=headers)
     error = assert_envelope(response, 500, "SERVER_ERROR")

@@ -103,12 +103,15 @@ def test_page_size_is_capped_at_100_and_links_keep_filters(client, db, as_role):
     assert query == {"page": ["2"], "page_size": ["1"], "search": ["capped"]}
 
 
-def test_page_past_the_end_is_empty_not_an_error(client, db, as_role):
+def test_page_past_the_end_is_the_last_page_with_its_real_number(client, db, as_role):
     _, headers = as_role("admin")
-    make_project()
-    data = client.get(f"{LIST}?page=50", headers=headers).json["data"]
-    assert data["results"] == []
-    assert data["pagination"]["page"] == 50 and data["pagination"]["next"] is None
+    for name in ("Alpha", "Bravo", "Charlie"):
+        make_project(name=name)
+    data = client.get(f"{LIST}?page=50&page_size=2", headers=headers).json["data"]
+    assert [p["name"] for p in data["results"]] == ["Charlie"]
+    assert data["pagination"]["page"] == 2 and data["pagination"]["total_pages"] == 2
+    assert data["pagination"]["next"] is None
+    assert parse_qs(urlsplit(data["pagination"]["previous"]).query)["page"] == ["1"]
 
 
 @pytest.mark.parametrize(
@@ -371,8 +374,8 @@ def test_roles_that_may_not_create_get_403_and_nothing_is_written(client, db, as
 )
 def test_create_validation_errors_write_nothing(client, db, as_role, change, fields):
     _, headers = as_role("admin")
-    make_project(name="Existing Job")
     acme = make_client()
+    make_project(name="Existing Job", client=acme)  # names are unique per client
     before, members_before = project_count(db), membership_count(db)
     body = _create_body(acme.id)
     body.update(change)
@@ -453,8 +456,9 @@ def test_patch_changes_only_what_is_sent(client, db, as_role):
 
 def test_patch_validation_writes_nothing(client, db, as_role):
     _, headers = as_role("admin")
-    make_project(name="Taken Name")
-    project = make_project(name="Keep Name", description="keep")
+    company = make_client()
+    make_project(name="Taken Name", client=company)  # names are unique per client
+    project = make_project(name="Keep Name", description="keep", client=company)
     assert_validation(
         client.patch(detail_url(project.id), headers=headers, json={"name": "TAKEN NAME", "description": "changed"}),
         "name",

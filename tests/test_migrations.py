@@ -42,3 +42,66 @@ def test_upgrade_downgrade_upgrade_and_no_pending_changes(scratch_database):
             diff = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), db.metadata)
         assert diff == [], f"models changed without a migration: {diff}"
         db.engine.dispose()
+
+
+def test_issue_5_migrations_carry_existing_rows(scratch_database):
+    """0002 tidies names and makes them unique per client; 0003 turns stored project URLs
+    into endpoint + arguments (and back on downgrade)."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from app.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_database}, env_name="test")
+    with app.app_context():
+        upgrade(revision="0001_foundation")
+        with db.engine.begin() as conn:
+            stamp = "now(), now()"
+            conn.execute(
+                text(
+                    f"INSERT INTO clients VALUES (1,'Hughes','','','','','','',NULL,'',{stamp}), (2,'Ruiz','','','','','','',NULL,'',{stamp})"
+                )
+            )  # noqa: E501,S608
+            conn.execute(
+                text(
+                    f"INSERT INTO projects (id, name, description, client_id, status, address, city, state, zip, progress_percent, notes, internal_notes, created_at, updated_at) VALUES (7, '  Deck   stain ', '', 1, 'created', '1 A St', '', '', '', 0, '', '', {stamp})"
+                )
+            )  # noqa: E501,S608
+            conn.execute(
+                text(
+                    f"INSERT INTO users (id, username, email, full_name, role, is_active, must_change_password, session_epoch, created_at, updated_at) VALUES (3, 'dee', 'dee@example.com', 'Dee', 'designer', true, false, 0, {stamp})"
+                )
+            )  # noqa: E501,S608
+            conn.execute(
+                text(
+                    "INSERT INTO notifications (user_id, kind, title, body, url, project_id, created_at) VALUES (3, 'project_assigned', 'Added', '', '/projects/7', 7, now()), (3, 'system', 'Hello', '', '', NULL, now())"
+                )
+            )  # noqa: E501
+        upgrade()
+        with db.engine.begin() as conn:
+            assert conn.scalar(text("SELECT name FROM projects WHERE id = 7")) == "Deck stain"
+            links = conn.execute(text("SELECT link_endpoint, link_args FROM notifications ORDER BY id")).all()
+            assert [tuple(row) for row in links] == [("projects.detail", {"project_id": 7}), ("", {})]
+            conn.execute(
+                text(
+                    f"INSERT INTO projects (name, description, client_id, status, address, city, state, zip, progress_percent, notes, internal_notes, created_at, updated_at) VALUES ('Deck stain', '', 2, 'created', '', '', '', '', 0, '', '', {stamp})"
+                )
+            )  # noqa: E501,S608
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        f"INSERT INTO projects (name, description, client_id, status, address, city, state, zip, progress_percent, notes, internal_notes, created_at, updated_at) VALUES ('DECK STAIN', '', 1, 'created', '', '', '', '', 0, '', '', {stamp})"
+                    )
+                )  # noqa: E501,S608
+            raise AssertionError("the same client got a second 'Deck stain'")
+        except IntegrityError:
+            pass
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM projects WHERE client_id = 2"))
+        downgrade(revision="0001_foundation")
+        with db.engine.begin() as conn:
+            urls = conn.scalars(text("SELECT url FROM notifications ORDER BY id")).all()
+            assert urls == ["/projects/7", ""]
+        db.engine.dispose()

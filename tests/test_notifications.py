@@ -11,8 +11,9 @@ def test_bell_shows_own_unread_only(client, login_as, db):
     me = login_as("designer")
     other = make_user("designer")
     project = make_project()
-    notify(me, "project_assigned", "You were added to project Oak deck", "/projects/1", project_id=project.id)
-    notify(other, "project_assigned", "Secret for someone else", "/projects/1")
+    link = ("projects.detail", {"project_id": project.id})
+    notify(me, "project_assigned", "You were added to project Oak deck", *link, project_id=project.id)
+    notify(other, "project_assigned", "Secret for someone else", *link)
     bell = client.get("/notifications/bell")
     assert bell.status_code == 200
     assert "Oak deck" in bell.text and "Secret for someone else" not in bell.text
@@ -21,10 +22,11 @@ def test_bell_shows_own_unread_only(client, login_as, db):
 
 def test_mark_read_and_all_read(client, login_as, db):
     me = login_as("employee")
-    first = notify(me, "system", "First", "/")
-    notify(me, "system", "Second", "/")
-    other = notify(make_user("employee"), "system", "Not yours", "/")
-    assert client.post(f"/notifications/{first.id}/read").status_code == 302
+    first = notify(me, "system", "First", "notifications.index")
+    notify(me, "system", "Second")
+    other = notify(make_user("employee"), "system", "Not yours")
+    read = client.post(f"/notifications/{first.id}/read")
+    assert read.status_code == 302 and read.headers["Location"] == "/notifications"
     db.session.refresh(first)
     assert first.read_at is not None
     assert client.post(f"/notifications/{other.id}/read").status_code == 404
@@ -36,5 +38,25 @@ def test_mark_read_and_all_read(client, login_as, db):
 
 def test_nobody_is_notified_of_their_own_action(db):
     admin = make_user("admin")
-    note = notify(admin, "system", "Self", "/", actor=admin)
+    note = notify(admin, "system", "Self", actor=admin)
     assert note.id is None
+
+
+def test_each_notification_links_to_its_object(client, login_as, db):
+    me = login_as("designer")
+    project = make_project(name="Oak deck")
+    note = notify(me, "project_assigned", "You were added", "projects.detail", {"project_id": project.id})
+    notify(me, "system", "No link here")
+    page = client.get("/notifications").text
+    assert page.count('data-testid="notification-link"') == 1
+    assert f'href="/projects/{project.id}"' in page
+    assert f'href="/projects/{project.id}"' in client.get("/").text  # the home page's latest ones
+    read = client.post(f"/notifications/{note.id}/read")  # the bell's item: read, then go there
+    assert read.status_code == 302 and read.headers["Location"] == f"/projects/{project.id}"
+
+
+def test_a_notification_link_must_name_a_real_endpoint(db):
+    import pytest
+
+    with pytest.raises(ValueError, match="endpoint"):
+        notify(make_user("designer"), "system", "Broken", "/projects/1")

@@ -18,7 +18,7 @@ from sqlalchemy import Integer, String, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from app.core import permissions
-from app.core.permissions import PermissionDenied, can, require, scope_query
+from app.core.permissions import PermissionConfigError, PermissionDenied, Scope, can, require, scope_query
 from app.core.roles import ROLES
 from app.projects.models import Project, ProjectMembership
 from tests.factories import make_client, make_project, make_user
@@ -32,6 +32,8 @@ project.create                Y Y Y - - - -
 project.edit                  Y A A - - - -
 project.delete                Y - - - - - -
 project.close                 Y A - - - - -
+# issue 5: reopening a closed project (admin, or the project's full PM)
+project.reopen                Y A - - - - -
 # client: "O (invoices and change orders only, never costs)"
 project.view_financials       Y A A - - - O
 calendar.view                 Y A A - A O O
@@ -142,9 +144,15 @@ def _actor(role: str, world, **kwargs):
     return user
 
 
+class _Declared(SimpleNamespace):
+    """A thing of a module that has no model yet, declaring its scope like a model must."""
+
+    __scope__ = Scope(project="project_id", client_visible="is_visible_to_client", owner="assignee_ids")
+
+
 def _item(project, user=None, design=False, small=False, visible=True):
     """A thing of a module that has no model yet (task, invoice, event…)."""
-    return SimpleNamespace(
+    return _Declared(
         project_id=project.id,
         client_id=project.client_id,
         assignee_ids=[user.id] if user is not None else [],
@@ -207,13 +215,23 @@ def test_project_rows_on_real_projects(role, world):
         assert can(user, action, world.theirs) is (symbol == "Y"), action
 
 
+class _Owned(SimpleNamespace):
+    __scope__ = Scope(project="project_id", owner="owner_id")
+
+
+class _Timesheet(SimpleNamespace):
+    __scope__ = Scope(project="project_id", owner="user_id")
+
+
 def test_employee_owns_what_is_assigned_to_them_or_theirs_only(world):
     employee = _actor("employee", world)
     other = make_user("employee")
-    owned = SimpleNamespace(project_id=world.theirs.id, owner_id=employee.id)
-    timesheet = SimpleNamespace(project_id=world.theirs.id, user_id=employee.id)
+    owned = _Owned(project_id=world.theirs.id, owner_id=employee.id)
+    timesheet = _Timesheet(project_id=world.theirs.id, user_id=employee.id)
     assert can(employee, "task.modify", owned)
     assert can(employee, "photo.upload", timesheet)
+    assert not can(other, "task.modify", owned)
+    assert not can(other, "photo.upload", timesheet)
     assert not can(employee, "task.modify", _item(world.theirs, other))
     # Being on the project would not matter: employees are never project members.
     assert not can(employee, "task.delete", owned)
@@ -326,17 +344,27 @@ def test_scope_query_for_a_client_without_a_company_is_empty(estate, db):
     assert db.session.scalars(scope_query(select(Project), client_user, "project.view", Project)).all() == []
 
 
-def test_membership_cache_is_per_request(app, estate, db):
-    """Inside a request the member projects are loaded once; forget_memberships() drops them."""
+def test_membership_cache_is_per_session_and_forgotten_when_memberships_change(app, estate, db, count_queries):
+    """The member projects are loaded once per session (request or job); writing a
+    membership — adding or removing — empties the cache by itself."""
     pm = estate.users["project_manager_full"]
     fresh = make_project()
     with app.test_request_context("/"):
         assert not can(pm, "project.edit", fresh)
-        db.session.add(ProjectMembership(project_id=fresh.id, user_id=pm.id))
+        with count_queries() as counted:
+            assert not can(pm, "project.edit", fresh)
+        assert counted.n == 0  # cached
+        membership = ProjectMembership(project_id=fresh.id, user_id=pm.id)
+        db.session.add(membership)
         db.session.flush()
-        assert not can(pm, "project.edit", fresh)  # cached for this request
-        permissions.forget_memberships()
         assert can(pm, "project.edit", fresh)
+        db.session.delete(membership)
+        db.session.flush()
+        assert not can(pm, "project.edit", fresh)
+    # outside any request too (a job or CLI command)
+    db.session.add(ProjectMembership(project_id=fresh.id, user_id=pm.id))
+    db.session.flush()
+    assert can(pm, "project.edit", fresh)
 
 
 # --- scope_query on a module model that does not exist yet ------------------------------
@@ -359,9 +387,7 @@ class ScopedItem(_ScratchBase):
     is_small_action: Mapped[bool] = mapped_column(default=False)
     is_visible_to_client: Mapped[bool] = mapped_column(default=True)
 
-    @classmethod
-    def owned_by(cls, user):
-        return cls.assignee_id == user.id
+    __scope__ = Scope(project="project_id", client_visible="is_visible_to_client", owner="assignee_id")
 
 
 @pytest.mark.parametrize(
@@ -395,3 +421,64 @@ def test_scope_query_on_child_rows_honours_design_small_own_and_client_visibilit
     db.session.flush()
     found = set(db.session.scalars(scope_query(select(ScopedItem.label), user, action, ScopedItem)))
     assert found == visible
+
+
+# --- fail closed: a model that does not declare its scope --------------------------------
+
+
+class UndeclaredItem(_ScratchBase):
+    """A module model that forgot `__scope__`: every scoped check must refuse to guess."""
+
+    __tablename__ = "test_undeclared_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(Integer)
+    client_id: Mapped[int | None] = mapped_column(Integer)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_checks_on_a_model_without_a_scope_declaration_raise_for_every_role(role, world):
+    user = _actor(role, world)
+    item = UndeclaredItem(id=1, project_id=world.mine.id, client_id=world.own_company.id)
+    for action in ("photo.upload", "project.view", "task.view", "invoice.delete"):
+        with pytest.raises(PermissionConfigError):
+            can(user, action, item)
+        with pytest.raises(PermissionConfigError):
+            scope_query(select(UndeclaredItem), user, action, UndeclaredItem)
+    # a plain object without the declaration is refused the same way
+    with pytest.raises(PermissionConfigError):
+        can(user, "photo.upload", SimpleNamespace(project_id=world.mine.id, client_id=world.own_company.id))
+
+
+def test_nothing_is_visible_to_clients_unless_the_model_says_so(world):
+    client_user = _actor("client", world)
+
+    class Private(SimpleNamespace):
+        __scope__ = Scope(project="project_id")  # client_visible defaults to False
+
+    class Shared(SimpleNamespace):
+        __scope__ = Scope(project="project_id", client_visible=True)
+
+    def on(cls):
+        return cls(project_id=world.mine.id, client_id=world.own_company.id)
+
+    assert not can(client_user, "photo.upload", on(Private))
+    assert can(client_user, "photo.upload", on(Shared))
+
+
+def test_client_visibility_in_queries_follows_the_declaration(world, db):
+    """A model declared client-invisible lists nothing to a client, whatever its rows say."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("needs transactional DDL")
+    _ScratchBase.metadata.create_all(db.session.connection())
+    client_user = _actor("client", world)
+    db.session.add(ScopedItem(label="mine", project_id=world.mine.id))
+    db.session.flush()
+
+    class Hidden:
+        __scope__ = Scope(project="project_id")
+        project_id = ScopedItem.project_id
+
+    assert db.session.scalars(scope_query(select(ScopedItem.label), client_user, "photo.upload", Hidden)).all() == []
+    assert db.session.scalars(scope_query(select(ScopedItem.label), client_user, "photo.upload", ScopedItem)).all() == [
+        "mine"
+    ]

@@ -61,14 +61,23 @@ def world(db):
         internal_notes="margin target 31%",
     )
     theirs = Project(name="Birch Row exterior", client=other, address="7 Birch Row", budget=Decimal("9100.00"))
-    db.session.add_all([mine, theirs])
+    # a closed project of the same company and team, for reopening
+    closed = Project(name="Harbor boathouse", client=company, address="3 Harbor Way", status="closed")
+    db.session.add_all([mine, theirs, closed])
     db.session.flush()
     team = [users[r] for r in ("project_manager_full", "pm_trainee", "designer", "superintendent")]
-    db.session.add_all([ProjectMembership(project_id=mine.id, user_id=u.id) for u in team])
+    db.session.add_all([ProjectMembership(project_id=p.id, user_id=u.id) for u in team for p in (mine, closed)])
     db.session.flush()
     db.session.expire(mine, ["memberships"])
     return SimpleNamespace(
-        users=users, mine=mine, theirs=theirs, target=target, newcomer=newcomer, company=company, other=other
+        users=users,
+        mine=mine,
+        theirs=theirs,
+        closed=closed,
+        target=target,
+        newcomer=newcomer,
+        company=company,
+        other=other,
     )
 
 
@@ -112,7 +121,11 @@ class Route:
 
     def url(self, world) -> str:
         return self.path.format(
-            mine=world.mine.id, theirs=world.theirs.id, target=world.target.id, company=world.company.id
+            mine=world.mine.id,
+            theirs=world.theirs.id,
+            closed=world.closed.id,
+            target=world.target.id,
+            company=world.company.id,
         )
 
     def data(self, world):
@@ -209,7 +222,8 @@ def test_api_sign_in_and_me_for_every_role(role, world, client):
         assert listing.status_code == 403 and listing.json["error"]["code"] == "PERMISSION_DENIED"
     else:
         ids = {p["id"] for p in listing.json["data"]["results"]}
-        assert ids == ({world.mine.id, world.theirs.id} if role == "admin" else {world.mine.id})
+        seen = {world.mine.id, world.closed.id}  # the API lists closed projects too
+        assert ids == (seen | {world.theirs.id} if role == "admin" else seen)
 
 
 # --- what each role sees: controls they cannot use are not rendered -----------------

@@ -74,10 +74,7 @@ def api_refresh():
     try:
         user, pair = tokens.rotate(token)
     except tokens.TokenError as exc:
-        # The family revocation must persist even though we answer with an error.
-        from app.extensions import db
-
-        db.session.commit()
+        # tokens.rotate kept its revocation (keep_on_error): it persists despite the 401.
         return api_error("AUTHENTICATION_REQUIRED", exc.message, 401)
     return api_ok({**pair, "user": user_json(user)})
 

@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from app.auth.models import RefreshToken, User
 from app.core.models import utcnow
+from app.core.transaction import keep_on_error
 from app.extensions import db, redis_store
 
 ALGORITHM = "HS256"
@@ -105,6 +106,9 @@ def rotate(refresh_token: str) -> tuple[User, dict]:
         .values(used_at=now)
         .returning(RefreshToken.user_id, RefreshToken.family)
     ).first()
+    # Whatever happens below must persist even when the request answers 401: the token
+    # is consumed, or its family revoked.
+    keep_on_error()
     if consumed is None:
         # Already used or revoked: someone holds a stolen copy. End the whole family.
         db.session.execute(

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 from flask_login import current_user
-from sqlalchemy import func, or_, select
 
+from app.clients import services
 from app.clients.models import Client
-from app.core.api import api_ok, apply_ordering, paginate
-from app.core.errors import ObjectNotFound
+from app.core.api import api_ok, ordering_clauses, paginate
 from app.core.permissions import require
-from app.extensions import db
 
 # Under the one /api blueprint (app/api): /api/clients/…
 bp = Blueprint("clients", __name__)
@@ -46,23 +44,10 @@ def client_json(client: Client) -> dict:
 @bp.get("/clients/")
 def api_list():
     require(current_user, "client.view")
-    stmt = select(Client)
-    search = request.args.get("search", "").strip()
-    if search:
-        term = f"%{search.lower()}%"
-        stmt = stmt.where(or_(func.lower(Client.name).like(term), func.lower(Client.email).like(term)))
-    stmt = apply_ordering(
-        stmt, {"id": Client.id, "name": Client.name, "created_at": Client.created_at}, [Client.name.asc()]
-    )
-    from sqlalchemy.orm import selectinload
-
-    return paginate(stmt.options(selectinload(Client.contacts)).order_by(Client.id), client_json)
+    order = ordering_clauses(services.SORTS, [Client.name.asc()])
+    return paginate(services.search_clients(request.args.get("search", ""), order), client_json)
 
 
 @bp.get("/clients/<int:client_id>/")
 def api_detail(client_id):
-    require(current_user, "client.view")
-    client = db.session.get(Client, client_id)
-    if client is None:
-        raise ObjectNotFound("That client does not exist.")
-    return api_ok(client_json(client))
+    return api_ok(client_json(services.get_client(current_user, client_id)))

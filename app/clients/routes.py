@@ -7,12 +7,11 @@ from flask_login import current_user, login_required
 
 from app.clients import bp, services
 from app.core.errors import ValidationError
-from app.core.htmx import redirect_to
+from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number
 from app.core.permissions import permission_required
-from app.extensions import db
-from app.projects.models import Project
-from app.projects.services import visible_projects
+from app.core.transaction import attempt
+from app.projects import queries as project_queries
 
 
 @bp.get("/clients")
@@ -20,15 +19,8 @@ from app.projects.services import visible_projects
 @permission_required("client.view")
 def index():
     q = request.args.get("q", "").strip()[:100]
-    page_arg = request.args.get("page", "1")
-    page = db.paginate(
-        services.search_clients(q),
-        page=page_number(page_arg),
-        per_page=25,
-        error_out=False,
-    )
-    template = "clients/_results.html" if request.headers.get("HX-Target") == "client-results" else "clients/index.html"
-    return render_template(template, page=page, q=q)
+    page = services.client_page(q, page_number(request.args.get("page", "1")))
+    return render_for({"client-results": "clients/_results.html"}, "clients/index.html", page=page, q=q)
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
@@ -39,7 +31,8 @@ def new():
     if request.method == "POST":
         data = request.form.to_dict()
         try:
-            client = services.create_client(current_user, data)
+            with attempt():
+                client = services.create_client(current_user, data)
         except ValidationError as exc:
             errors = exc.fields
         else:
@@ -59,9 +52,7 @@ def new():
 @login_required
 def detail(client_id):
     client = services.get_client(current_user, client_id)
-    projects = db.session.scalars(
-        visible_projects(current_user).where(Project.client_id == client.id).order_by(Project.status, Project.name)
-    ).all()
+    projects = project_queries.client_projects(current_user, client.id)
     return render_template("clients/detail.html", client=client, projects=projects, errors={}, data={})
 
 
@@ -74,10 +65,9 @@ def edit(client_id):
     if request.method == "POST":
         data = request.form.to_dict()
         try:
-            services.update_client(current_user, client, data)
+            with attempt():
+                services.update_client(current_user, client, data)
         except ValidationError as exc:
-            db.session.rollback()
-            client = services.get_client(current_user, client_id)
             errors = exc.fields
         else:
             flash("Client saved.", "success")
@@ -91,11 +81,10 @@ def edit(client_id):
 def add_contact(client_id):
     client = services.get_client(current_user, client_id)
     try:
-        services.add_contact(current_user, client, request.form.to_dict())
+        with attempt():
+            services.add_contact(current_user, client, request.form.to_dict())
     except ValidationError as exc:
-        db.session.rollback()
-        client = services.get_client(current_user, client_id)
-        projects = db.session.scalars(visible_projects(current_user).where(Project.client_id == client.id)).all()
+        projects = project_queries.client_projects(current_user, client.id)
         return render_template(
             "clients/detail.html", client=client, projects=projects, errors=exc.fields, data=request.form
         ), 422

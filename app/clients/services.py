@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.clients.models import Client, ClientContact
 from app.core.errors import ObjectNotFound, ValidationError
+from app.core.pagination import paginate
 from app.core.permissions import require
+from app.core.search import contains
 from app.core.validators import EMAIL_RE
 from app.extensions import db
 
@@ -21,12 +24,24 @@ FIELDS = {
 }
 
 
-def search_clients(term: str = ""):
-    stmt = select(Client)
-    if term:
-        like = f"%{term.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(Client.name).like(like), func.lower(Client.email).like(like)))
-    return stmt.order_by(Client.name, Client.id)
+# Fields the client list may be ordered by (API `ordering`).
+SORTS = {"id": Client.id, "name": Client.name, "created_at": Client.created_at}
+
+
+def search_clients(term: str = "", order=None):
+    """select() of the clients whose name or email contains `term`, with their contacts,
+    ordered by `order` (clauses; default the name)."""
+    stmt = select(Client).where(contains((Client.name, Client.email), term))
+    return stmt.options(selectinload(Client.contacts)).order_by(*(order or [Client.name.asc()]), Client.id)
+
+
+def client_page(term: str, page: int, per_page: int = 25):
+    """One page of clients matching `term` (past the end: the last page)."""
+    return paginate(
+        select(Client).where(contains((Client.name, Client.email), term)).order_by(Client.name, Client.id),
+        page,
+        per_page,
+    )
 
 
 def get_client(actor, client_id: int) -> Client:

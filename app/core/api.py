@@ -85,6 +85,11 @@ def _positive_int(name: str, default: int) -> int:
 
 def apply_ordering(stmt, allowed: dict, default: list):
     """`ordering=-budget,name` → ORDER BY; unknown fields are a VALIDATION_ERROR."""
+    return stmt.order_by(*ordering_clauses(allowed, default))
+
+
+def ordering_clauses(allowed: dict, default: list) -> list:
+    """The ORDER BY clauses `ordering=-budget,name` asks for, among `allowed` columns."""
     raw = request.args.get("ordering")
     clauses = []
     if raw:
@@ -98,7 +103,7 @@ def apply_ordering(stmt, allowed: dict, default: list):
                 raise ValidationError({"ordering": f"Cannot order by {name!r}. Allowed: {', '.join(sorted(allowed))}."})
             column = allowed[name]
             clauses.append((column.desc() if desc else column.asc()).nulls_last())
-    return stmt.order_by(*(clauses or default))
+    return clauses or list(default)
 
 
 def paginate(stmt, serialize=None, *, serialize_page=None, session=None):
@@ -111,6 +116,7 @@ def paginate(stmt, serialize=None, *, serialize_page=None, session=None):
     page_size = min(_positive_int("page_size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     total_pages = max(1, math.ceil(total / page_size))
+    page = min(page, total_pages)  # past the end: the last page, and its real number
     rows = session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).unique().all()
 
     def link(number):

@@ -13,10 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask import g, has_request_context, request
-from sqlalchemy import JSON, Connection, DateTime, Index, Integer, String, event, inspect
-from sqlalchemy.orm import Mapped, Mapper, mapped_column, object_session
+from sqlalchemy import JSON, DateTime, Index, Integer, String, event, inspect
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, object_session
 
 from app.core.models import utcnow
+from app.core.permissions import Scope
 from app.extensions import db
 
 # Who acts outside a request (CLI commands, workers): set with `acting_as(...)`.
@@ -25,6 +26,7 @@ _actor: contextvars.ContextVar[dict | None] = contextvars.ContextVar("audit_acto
 
 class AuditLog(db.Model):
     __tablename__ = "audit_log"
+    __scope__ = Scope(project="project_id", client_visible=False)
     __table_args__ = (
         Index("ix_audit_log_object", "object_type", "object_id"),
         Index("ix_audit_log_project_created", "project_id", "created_at"),
@@ -172,7 +174,11 @@ def install(session_class) -> None:
         pending = []
         for obj in session.dirty:
             if getattr(obj, "__audited__", False) and session.is_modified(obj, include_collections=False):
-                pending.append(("update", obj, _dirty_changes(obj)))
+                changes = _dirty_changes(obj)
+                reason = obj.__dict__.pop("_audit_reason", None)
+                if reason and changes:
+                    changes["reason"] = [None, reason]
+                pending.append(("update", obj, changes))
         for obj in session.deleted:
             if getattr(obj, "__audited__", False):
                 deleted.add(id(obj))
@@ -250,10 +256,13 @@ def record_denied(action: str, object_type: str = "", object_id: str = "", proje
         "request_id": actor["request_id"][:64],
         "result": "denied",
     }
-    bind = db.engine
-    if isinstance(bind, Connection):  # tests run inside one outer transaction
-        with bind.begin_nested():
-            bind.execute(AuditLog.__table__.insert(), [row])
-    else:
-        with bind.begin() as conn:
-            conn.execute(AuditLog.__table__.insert(), [row])
+    # A session of its own: on an engine it commits its own transaction; on a bind that
+    # is already inside one (a caller's connection) it writes in a savepoint of it.
+    with Session(bind=db.engine, join_transaction_mode="create_savepoint") as own, own.begin():
+        own.execute(AuditLog.__table__.insert(), [row])
+
+
+def note_reason(obj, reason: str) -> None:
+    """Record why a change is made: the next audit entry of `obj` (its update at the
+    next flush) carries `reason` among its changes."""
+    obj.__dict__["_audit_reason"] = reason

@@ -248,6 +248,7 @@ REFUSED_ON_PROJECT = {
     "edit": "edit",
     "delete": "delete",
     "close": "close",
+    "reopen": "reopen",
     "team": "change the team of",
 }
 REFUSED = {

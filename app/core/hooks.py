@@ -35,14 +35,14 @@ def init_app(app: Flask) -> None:
         # Read before the commit: afterwards the user would be expired and reloaded.
         g.signed_in = request.endpoint != "static" and current_user_is_signed_in()
         # One commit per request: keep the work of successful requests, nothing else.
-        if response.status_code < 400:
+        from app.core.transaction import should_commit
+
+        if should_commit(response.status_code):
             db.session.commit()
         else:
             db.session.rollback()
         response.headers["X-Request-ID"] = g.get("request_id", "")
         security_headers(app, response)
-        if "HX-Request" in request.headers or request.blueprint == "projects":
-            response.vary.add("HX-Request")
         return response
 
 

@@ -11,13 +11,14 @@ projects) · OWN O (own items) · DESIGN (assigned, design tasks only) · LIMITE
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
-from flask import abort, g, has_request_context
+from flask import abort
 from flask_login import current_user
-from sqlalchemy import false, select
+from sqlalchemy import event, false, select
 
-from app.core.roles import CLIENT, EMPLOYEE, ROLES
+from app.core.roles import CLIENT, ROLES
 
 ALL, ASSIGNED, OWN, DESIGN, LIMITED, NONE = "✓", "A", "O", "D", "L", "—"
 
@@ -31,6 +32,7 @@ project.create                ✓ ✓ ✓ — — — —
 project.edit                  ✓ A A — — — —
 project.delete                ✓ — — — — — —
 project.close                 ✓ A — — — — —
+project.reopen                ✓ A — — — — —
 project.view_financials       ✓ A A — — — O
 calendar.view                 ✓ A A — A O O
 calendar.create_event         ✓ A A — A — —
@@ -110,30 +112,73 @@ def scope_of(user, action: str) -> str:
     return MATRIX[action].get(user.role, NONE)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """How a model the matrix scopes says whose it is — declared on the model as
+    `__scope__ = Scope(...)`; `can()`/`scope_query()` refuse models without one.
+
+    project: the attribute holding the id of the project the row belongs to ("id" for
+        Project itself); membership of that project is what the A scope means.
+    client_visible: may the owning client's users see it? True, False, or the name of
+        a boolean column deciding per row (e.g. a photo's "is_visible_to_client").
+    owner: the column naming the staff user who owns the row (O scope), if any.
+    """
+
+    project: str
+    client_visible: bool | str = False
+    owner: str | None = None
+
+
+class PermissionConfigError(RuntimeError):
+    """A permission check met a model that does not declare its scope: a programming
+    error, raised loudly instead of guessing (which could leak rows)."""
+
+
+def scope_declaration(model_or_obj) -> Scope:
+    model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
+    declared = getattr(model, "__scope__", None)
+    if not isinstance(declared, Scope):
+        raise PermissionConfigError(
+            f"{model.__name__} has no __scope__ = Scope(...) declaration; "
+            "permission checks on it cannot know whose it is."
+        )
+    return declared
+
+
+_CACHE = "kibray_member_projects"
+
+
 def member_project_ids(user) -> set[int]:
-    """The projects the user is a team member of; loaded once per request."""
+    """The projects the user is a team member of; loaded once per database session
+    (one per request or job) and forgotten whenever a membership is written."""
     from app.extensions import db
     from app.projects.models import ProjectMembership
 
-    cache = g.setdefault("_member_projects", {}) if has_request_context() else {}
+    cache = db.session.info.setdefault(_CACHE, {})
     if user.id not in cache:
         rows = db.session.scalars(select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id))
         cache[user.id] = set(rows)
     return cache[user.id]
 
 
-def forget_memberships() -> None:
-    """Call after changing memberships inside a request."""
-    if has_request_context():
-        g.pop("_member_projects", None)
+def install(session_class) -> None:
+    """Session hooks: a flush that writes memberships, or a rollback, empties the cache."""
+    from app.projects.models import ProjectMembership
+
+    @event.listens_for(session_class, "after_flush")
+    def _memberships_changed(session, flush_context):
+        for obj in (*session.new, *session.deleted, *session.dirty):
+            if isinstance(obj, ProjectMembership):
+                session.info.pop(_CACHE, None)
+                return
+
+    @event.listens_for(session_class, "after_soft_rollback")
+    def _rolled_back(session, previous_transaction):
+        session.info.pop(_CACHE, None)
 
 
 def _project_id(obj) -> int | None:
-    from app.projects.models import Project
-
-    if isinstance(obj, Project):
-        return obj.id
-    return getattr(obj, "project_id", None)
+    return getattr(obj, scope_declaration(obj).project, None)
 
 
 def _client_id(obj) -> int | None:
@@ -144,20 +189,30 @@ def _client_id(obj) -> int | None:
 
 
 def _owns(user, obj) -> bool:
+    declared = scope_declaration(obj)
     if user.role == CLIENT:
         if user.client_id is None or _client_id(obj) != user.client_id:
             return False
-        return getattr(obj, "is_visible_to_client", True)
-    if user.id in set(getattr(obj, "assignee_ids", ()) or ()):
-        return True
-    return getattr(obj, "owner_id", None) == user.id or (
-        user.role == EMPLOYEE and getattr(obj, "user_id", None) == user.id
-    )
+        if isinstance(declared.client_visible, str):
+            return bool(getattr(obj, declared.client_visible))
+        return declared.client_visible is True
+    if declared.owner is None:
+        return False
+    owner = getattr(obj, declared.owner, None)
+    if isinstance(owner, (set, frozenset, list, tuple)):
+        return user.id in owner
+    return owner == user.id
 
 
 def can(user, action: str, obj=None) -> bool:
-    """May `user` do `action` (on `obj`)? With no object: may they do it on anything at all
-    (used for navigation and 'new' buttons)."""
+    """May `user` do `action` (on `obj`)?
+
+    Without an object the answer means "on at least something": true for every scope
+    but NONE (an A-scoped PM may edit projects — the ones they are on). Navigation and
+    "New …" buttons ask it this way; a form for an object that may not exist yet can
+    pass `obj=None` too. With an object, its model must declare `__scope__`."""
+    if obj is not None:
+        scope_declaration(obj)  # fail closed for every role, admins included
     scope = scope_of(user, action)
     if scope == ALL:
         return True
@@ -185,23 +240,27 @@ def scope_query(stmt, user, action: str, model):
     """Restrict a select() of `model` to the rows `user` may see for `action`."""
     from app.projects.models import Project, ProjectMembership
 
+    declared = scope_declaration(model)  # fail closed for every role, admins included
     scope = scope_of(user, action)
     if scope == ALL:
         return stmt
     if scope == NONE:
         return stmt.where(false())
-    project_col = model.id if model is Project else model.project_id
+    project_col = getattr(model, declared.project)
     if scope == OWN:
         if user.role == CLIENT:
-            if user.client_id is None:
+            if user.client_id is None or declared.client_visible is False:
                 return stmt.where(false())
             if model is Project:
-                return stmt.where(Project.client_id == user.client_id)
-            stmt = stmt.where(project_col.in_(select(Project.id).where(Project.client_id == user.client_id)))
-            if hasattr(model, "is_visible_to_client"):
-                stmt = stmt.where(model.is_visible_to_client.is_(True))
+                stmt = stmt.where(Project.client_id == user.client_id)
+            else:
+                stmt = stmt.where(project_col.in_(select(Project.id).where(Project.client_id == user.client_id)))
+            if isinstance(declared.client_visible, str):
+                stmt = stmt.where(getattr(model, declared.client_visible).is_(True))
             return stmt
-        return stmt.where(model.owned_by(user))
+        if declared.owner is None:
+            return stmt.where(false())
+        return stmt.where(getattr(model, declared.owner) == user.id)
     stmt = stmt.where(project_col.in_(select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)))
     if scope == DESIGN:
         stmt = stmt.where(model.is_design.is_(True))

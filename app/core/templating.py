@@ -62,11 +62,13 @@ def init_app(app: Flask) -> None:
     from app.core.audit_text import describe as audit_lines
     from app.core.permissions import template_can
     from app.core.roles import ROLE_LABELS
+    from app.core.views import template_shows
 
     nav = features.nav_entries(app)
     live_events = json.dumps(features.live_events(app), separators=(",", ":"), sort_keys=True)
     app.jinja_env.globals.update(
         can=template_can,
+        shows=template_shows,
         ROLE_LABELS=ROLE_LABELS,
         app_env=app.config["APP_ENV"],
         nav_entries=lambda: [entry for entry in nav if entry.permission is None or template_can(entry.permission)],

@@ -8,6 +8,7 @@ dropped if it rolls back, so nobody is told about a change that did not happen.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 
 from sqlalchemy import event
 
@@ -22,6 +23,25 @@ def after_commit(callback) -> None:
     if not session.in_transaction():
         session.begin()  # so a later rollback() really ends it and drops the callback
     db.session.info.setdefault(_KEY, []).append(callback)
+
+
+_KEEP = "kibray_keep_on_error"
+
+
+def keep_on_error() -> None:
+    """Commit this transaction even though the request ends in an error — for the rare
+    write that must outlive the refusal it causes (revoking a stolen token's family)."""
+    from app.extensions import db
+
+    db.session.info[_KEEP] = True
+
+
+def should_commit(status_code: int) -> bool:
+    """The request boundary's rule: keep the work of successful requests, and of
+    failed ones only when a service asked for it with keep_on_error()."""
+    from app.extensions import db
+
+    return status_code < 400 or bool(db.session.info.pop(_KEEP, False))
 
 
 def install(session_class) -> None:
@@ -40,3 +60,26 @@ def install(session_class) -> None:
         # outermost transaction's rollback discards the queued side effects.
         if previous_transaction.parent is None:
             session.info.pop(_KEY, None)
+            session.info.pop(_KEEP, None)
+
+
+@contextmanager
+def attempt():
+    """Try a service call inside a savepoint: if it raises, its writes (and the side
+    effects it queued) are undone and the exception goes on, while the rest of the
+    request's transaction stays usable — e.g. to re-render a form with its errors."""
+    from app.extensions import db
+
+    session = db.session()
+    queued = len(session.info.get(_KEY, []))
+    savepoint = session.begin_nested()
+    try:
+        yield savepoint
+    except BaseException:
+        if savepoint.is_active:
+            savepoint.rollback()
+        del session.info.get(_KEY, [])[queued:]
+        raise
+    else:
+        if savepoint.is_active:
+            savepoint.commit()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import utcnow
@@ -20,7 +20,10 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
-    url: Mapped[str] = mapped_column(String(500), default="")
+    # What it links to, as an endpoint and its arguments (built into a URL when shown,
+    # so services never need a request); "" = no link.
+    link_endpoint: Mapped[str] = mapped_column(String(80), default="")
+    link_args: Mapped[dict] = mapped_column(JSON, default=dict)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
+from werkzeug.routing import BuildError
 
 from app.core.errors import ObjectNotFound
+from app.core.htmx import hx_target
 from app.notifications import bp, services
+
+
+@bp.app_template_global()
+def notification_url(note) -> str | None:
+    """The URL of what a notification is about, or None (no link, or the page is gone)."""
+    if not note.link_endpoint:
+        return None
+    try:
+        return url_for(note.link_endpoint, **(note.link_args or {}))
+    except BuildError:
+        return None
 
 
 @bp.get("/notifications/bell")
@@ -31,13 +44,13 @@ def read(notification_id):
     note = services.mark_read(current_user, notification_id)
     if note is None:
         raise ObjectNotFound("That notification does not exist.")
-    return redirect(note.url or url_for("notifications.index"))
+    return redirect(notification_url(note) or url_for("notifications.index"))
 
 
 @bp.post("/notifications/read-all")
 @login_required
 def read_all():
     services.mark_all_read(current_user)
-    if request.headers.get("HX-Target") == "bell":
+    if hx_target() == "bell":
         return bell()
     return redirect(url_for("notifications.index"))

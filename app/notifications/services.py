@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.core.events import publish
@@ -11,12 +12,34 @@ from app.extensions import db
 from app.notifications.models import Notification
 
 
-def notify(user, kind: str, title: str, url: str = "", *, body: str = "", project_id=None, actor=None) -> Notification:
+def notify(
+    user,
+    kind: str,
+    title: str,
+    endpoint: str = "",
+    link_args: dict | None = None,
+    *,
+    body: str = "",
+    project_id=None,
+    actor=None,
+) -> Notification:
     """Store a notification for `user` and ring their bell live once committed.
+    It links to `endpoint` with `link_args` (e.g. "projects.detail", {"project_id": 7}),
+    turned into a URL only when shown — so this works in jobs and CLI commands too.
     Nobody is notified of their own action."""
     if kind not in notification_kinds():  # each feature declares its kinds
         raise ValueError(f"unknown notification kind {kind!r}")
-    note = Notification(user_id=user.id, kind=kind, title=title[:200], body=body, url=url, project_id=project_id)
+    if endpoint and endpoint not in current_app.view_functions:
+        raise ValueError(f"unknown endpoint {endpoint!r} for a notification link")
+    note = Notification(
+        user_id=user.id,
+        kind=kind,
+        title=title[:200],
+        body=body,
+        link_endpoint=endpoint,
+        link_args=dict(link_args or {}),
+        project_id=project_id,
+    )
     if actor is not None and actor.id == user.id:
         return note
     db.session.add(note)

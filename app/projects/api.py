@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from flask import Blueprint, request
 from flask_login import current_user
-from sqlalchemy import func
-from sqlalchemy.orm import contains_eager, raiseload
 
-from app.clients.models import Client
-from app.core.api import api_ok, apply_ordering, json_body, paginate, ref
+from app.core.api import api_ok, json_body, paginate, ref
 from app.core.errors import ValidationError
 from app.core.money import money_str
 from app.core.numbers import to_int
-from app.core.permissions import can, require
-from app.projects import services
+from app.core.permissions import require
+from app.projects import queries, services
 from app.projects.models import STATUSES, Project
+from app.projects.views import PROJECT_VIEW
 
 # Under the one /api blueprint (app/api): /api/projects/…
 bp = Blueprint("projects", __name__)
@@ -34,23 +32,11 @@ API_FIELDS = (
     "zip",
 )
 
-ORDERING = {
-    "id": Project.id,
-    "name": Project.name,
-    "status": Project.status,
-    "budget": Project.budget,
-    "start_date": Project.start_date,
-    "end_date": Project.end_date,
-    "created_at": Project.created_at,
-    "updated_at": Project.updated_at,
-    "progress_percent": Project.progress_percent,
-}
-
 
 def project_json(project: Project, detail: bool = False, managers=None) -> dict:
     """The API shape. `managers` — [(id, name)] from services.project_managers — saves
     loading the team on list pages."""
-    financial = can(current_user, "costs.view", project)  # the budget is internal: clients never see it
+    hidden = PROJECT_VIEW.hidden(current_user, project)
     data = {
         "id": project.id,
         "name": project.name,
@@ -60,7 +46,7 @@ def project_json(project: Project, detail: bool = False, managers=None) -> dict:
         "assigned_pms": [{"id": i, "name": n} for i, n in managers]
         if managers is not None
         else [ref(u) for u in project.pms],
-        "budget": money_str(project.budget) if financial else None,
+        "budget": money_str(project.budget) if "budget" not in hidden else None,
         "start_date": project.start_date.isoformat() if project.start_date else None,
         "end_date": project.end_date.isoformat() if project.end_date else None,
         "progress_percent": project.progress_percent,
@@ -68,7 +54,7 @@ def project_json(project: Project, detail: bool = False, managers=None) -> dict:
         "created_at": project.created_at.isoformat(),
         "updated_at": project.updated_at.isoformat(),
     }
-    if detail and can(current_user, "costs.view", project):
+    if detail and "profitability" not in hidden:
         # Invoices and expenses arrive in later issues; until then nothing is invoiced or spent.
         zero = "0.00"
         data["profitability"] = {
@@ -111,40 +97,40 @@ def _int_arg(name: str) -> int | None:
     return value
 
 
+def _ordering() -> tuple[tuple[str, bool], ...]:
+    """`ordering=-budget,name` → (("budget", True), ("name", False)); checked by the service."""
+    fields = []
+    for part in request.args.get("ordering", "").split(","):
+        part = part.strip()
+        if part:
+            fields.append((part.lstrip("-"), part.startswith("-")))
+    return tuple(fields) or (("name", False),)
+
+
+# The API's query parameter for each filter field (the service's error keys).
+PARAMS = {"pm_id": "assigned_pm", "client_id": "client"}
+
+
 @bp.get("/projects/")
 def api_list():
     require(current_user, "project.view")
-    status = request.args.get("status")
+    status = request.args.get("status", "")
     if status and status not in STATUSES:
         raise ValidationError({"status": f"One of {', '.join(STATUSES)}."})
-    stmt = services.visible_projects(current_user)
-    if status:
-        stmt = stmt.where(Project.status == status)
-    pm = _int_arg("assigned_pm")
-    if pm:
-        if not can(current_user, "team.view"):
-            raise ValidationError({"assigned_pm": "Your role cannot filter by team member."})
-        stmt = stmt.where(Project.id.in_(services.managed_by(pm)))
-    client = _int_arg("client")
-    if client:
-        stmt = stmt.where(Project.client_id == client)
-    search = request.args.get("search", "").strip()
-    if search:
-        term = f"%{search.lower()}%"
-        stmt = stmt.where(
-            func.lower(Project.name).like(term)
-            | func.lower(Client.name).like(term)
-            | func.lower(Project.address).like(term)
-            | func.lower(Project.city).like(term)
-        )
-    ordering = dict(ORDERING)
-    if not can(current_user, "costs.view"):
-        ordering.pop("budget")
-    stmt = apply_ordering(stmt, ordering, [Project.name.asc()]).order_by(Project.id)
-    stmt = stmt.options(contains_eager(Project.client), raiseload(Project.memberships))
+    filters = queries.ProjectFilters(
+        search=request.args.get("search", "").strip(),
+        status=status or queries.ALL_STATUSES,  # the API lists every status unless asked
+        pm_id=_int_arg("assigned_pm"),
+        client_id=_int_arg("client"),
+        ordering=_ordering(),
+    )
+    try:
+        stmt = queries.project_list(current_user, filters)
+    except ValidationError as exc:
+        raise ValidationError({PARAMS.get(k, k): v for k, v in exc.fields.items()}) from None
 
     def serialize_page(rows):
-        managers = services.project_managers([p.id for p in rows])
+        managers = queries.project_managers([p.id for p in rows])
         return [project_json(p, managers=managers[p.id]) for p in rows]
 
     return paginate(stmt, serialize_page=serialize_page)
@@ -175,6 +161,13 @@ def api_update(project_id):
         if missing:
             raise ValidationError(missing)
     services.update_project(current_user, project, data, pm_ids, partial=partial, fields=API_FIELDS)
+    return api_ok(project_json(project, detail=True))
+
+
+@bp.post("/projects/<int:project_id>/reopen/")
+def api_reopen(project_id):
+    project = services.get_project(current_user, project_id, "project.reopen")
+    services.reopen_project(current_user, project, json_body().get("reason"))
     return api_ok(project_json(project, detail=True))
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.audit_text import role_phrase
 from app.core.labels import PROJECT_STATUS_LABELS
 from app.core.models import TimestampMixin
+from app.core.permissions import Scope
 from app.extensions import db
 
 CREATED, ACTIVE, CLOSED = "created", "active", "closed"
@@ -20,6 +21,8 @@ STATUSES = (CREATED, ACTIVE, CLOSED)
 class Project(TimestampMixin, db.Model):
     __tablename__ = "projects"
     __audited__ = True
+    # A project is its own project; its client's users see it (SPEC.md §2 "O" for clients).
+    __scope__ = Scope(project="id", client_visible=True)
     # How the audit log speaks of a project (app/core/audit_text.py); None = bookkeeping.
     __audit_noun__ = "project"
     __audit_labels__ = {
@@ -41,6 +44,7 @@ class Project(TimestampMixin, db.Model):
         "notes": "notes",
         "internal_notes": "internal notes",
         "estimate_id": "estimate",
+        "reason": "reason",  # why a closed project was reopened (projects.services.reopen_project)
     }
     __audit_values__ = {"status": PROJECT_STATUS_LABELS}  # the one label of each status
     __table_args__ = (
@@ -50,7 +54,7 @@ class Project(TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
+    name: Mapped[str] = mapped_column(String(200))  # unique per client: see the index below
     description: Mapped[str] = mapped_column(Text, default="")
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=CREATED)
@@ -97,6 +101,11 @@ class Project(TimestampMixin, db.Model):
         return {m.user_id for m in self.memberships}
 
 
+# One client cannot have two projects of the same name (case-insensitive; services
+# store names trimmed with single spaces, see projects.services.normalise_name).
+Index("uq_projects_client_id_lower_name", Project.client_id, func.lower(Project.name), unique=True)
+
+
 def _member_added(said: dict) -> str:
     member = said.get("user_id_obj")
     role = f" as {role_phrase(member.role_label)}" if member is not None else ""
@@ -106,6 +115,8 @@ def _member_added(said: dict) -> str:
 class ProjectMembership(db.Model):
     __tablename__ = "project_memberships"
     __audited__ = True
+    # The team of a project; its client's users see it (their PMs are their contacts).
+    __scope__ = Scope(project="project_id", client_visible=True)
     __audit_noun__ = "team membership"
     __audit_labels__ = {"id": None, "project_id": "project", "user_id": "team member"}
     __audit_created__ = staticmethod(_member_added)

@@ -1,62 +1,38 @@
 """Project pages: list (search, filter, sort, paginate as fragment swaps), detail,
-create, edit, close, delete. Thin: parse, call one service, render."""
+create, edit, close, reopen, delete. Thin: parse, call one service, render."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-from flask import flash, render_template, request, session, url_for
+from flask import flash, request, session, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from app.auth.models import User
-from app.clients.models import Client
 from app.core.errors import ValidationError
-from app.core.htmx import redirect_to
+from app.core.htmx import lazy, redirect_to, render_for
 from app.core.numbers import page_number, to_int
-from app.core.permissions import can, permission_required, scope_query
-from app.core.roles import PM_ROLES, ROLE_LABELS
-from app.extensions import db
-from app.projects import bp, services
+from app.core.permissions import permission_required
+from app.core.roles import PM_ROLES
+from app.core.transaction import attempt
+from app.projects import bp, queries, services
 
 PAGE_SIZE = 25
+# The page's query parameter for each filter field (the service's error keys).
+PARAMS = {"pm_id": "pm", "ordering": "sort"}
 
 
-class PmChoice(NamedTuple):
-    id: int
-    name: str
-    role_label: str
-
-
-def _filters() -> services.ProjectFilters:
+def _filters() -> queries.ProjectFilters:
     args = request.args
-
-    def as_int(name):
-        value = args.get(name, "")
-        return to_int(value)
-
-    return services.ProjectFilters(
+    sort = args.get("sort", "name")
+    if sort not in queries.sort_fields(current_user):
+        sort = "name"  # the column links only offer allowed fields; anything else is the default
+    pm = args.get("pm", "")
+    return queries.ProjectFilters(
         search=args.get("q", "").strip()[:100],
-        status=args.get("status", ""),
-        pm_id=as_int("pm") if can(current_user, "team.view") else None,
-        client_id=as_int("client"),
-        sort=args.get("sort", "name") if args.get("sort") in services.SORTS else "name",
-        descending=args.get("dir") == "desc",
+        status=args.get("status", "") if args.get("status", "") in ("all", *queries.STATUSES) else "",
+        # a value that is not an id is no filter; an id is checked by the service
+        pm_id=to_int(pm),
+        client_id=to_int(args.get("client", "")),
+        ordering=((sort, args.get("dir") == "desc"),),
     )
-
-
-def _pm_choices():
-    """(id, name) of active PMs and trainees, for the filter and the form (no User objects)."""
-    stmt = (
-        select(User.id, User.full_name, User.username, User.role)
-        .where(User.role.in_(PM_ROLES), User.is_active_flag.is_(True))
-        .order_by(User.full_name, User.username)
-    )
-    return [PmChoice(row.id, row.full_name or row.username, ROLE_LABELS[row.role]) for row in db.session.execute(stmt)]
-
-
-def _client_choices():
-    return db.session.scalars(select(Client).order_by(Client.name)).all()
 
 
 @bp.get("/projects")
@@ -64,22 +40,24 @@ def _client_choices():
 @permission_required("project.view")
 def index():
     filters = _filters()
-    page_arg = request.args.get("page", "1")
-    page = db.paginate(
-        services.filtered_projects(current_user, filters),
-        page=page_number(page_arg),
-        per_page=PAGE_SIZE,
-        error_out=False,
+    context = {"filters": filters, "args": request.args.to_dict(), "errors": {}, "archived": 0}
+    status = 200
+    try:
+        page = queries.project_page(current_user, filters, page_number(request.args.get("page", "1")), PAGE_SIZE)
+    except ValidationError as exc:
+        context.update(page=None, managers={}, errors={PARAMS.get(k, k): v for k, v in exc.fields.items()})
+        status = 422
+    else:
+        context.update(page=page, managers=queries.project_managers([p.id for p in page.items]))
+        if not page.total and filters.search:
+            context["archived"] = queries.archived_matches(current_user, filters)
+    return render_for(
+        {"project-results": "projects/_results.html"},
+        "projects/index.html",
+        status,
+        pms=lazy(queries.pm_choices),
+        **context,
     )
-    context = {
-        "page": page,
-        "filters": filters,
-        "args": request.args.to_dict(),
-        "managers": services.project_managers([p.id for p in page.items]),
-    }
-    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "project-results":
-        return render_template("projects/_results.html", **context)
-    return render_template("projects/index.html", pms=_pm_choices(), **context)
 
 
 def _form_data() -> tuple[dict, list[str] | None]:
@@ -91,18 +69,16 @@ def _form_data() -> tuple[dict, list[str] | None]:
 
 def _render_form(project, data, errors, pm_ids, status=200):
     # only the form's own htmx submit wants the fragment; a boosted link needs the page
-    template = "projects/_form.html" if request.headers.get("HX-Target") == "project-form" else "projects/form.html"
-    return (
-        render_template(
-            template,
-            project=project,
-            data=data,
-            errors=errors,
-            pm_ids={str(i) for i in pm_ids or ()},
-            clients=_client_choices(),
-            pms=_pm_choices(),
-        ),
+    return render_for(
+        {"project-form": "projects/_form.html"},
+        "projects/form.html",
         status,
+        project=project,
+        data=data,
+        errors=errors,
+        pm_ids={str(i) for i in pm_ids or ()},
+        clients=queries.client_choices(),
+        pms=queries.pm_choices(),
     )
 
 
@@ -141,31 +117,30 @@ def add_client_first():
 def create():
     data, pm_ids = _form_data()
     try:
-        project = services.create_project(current_user, data, pm_ids)
+        with attempt():
+            project = services.create_project(current_user, data, pm_ids)
     except ValidationError as exc:
         return _render_form(None, data, exc.fields, pm_ids, 422)
     flash(f"Project {project.name} created.", "success")
     return redirect_to(url_for("projects.detail", project_id=project.id))
 
 
+def _render_detail(project, status=200, reopen_errors=None, reopen_reason=""):
+    return render_for(
+        {"project-detail": "projects/_detail.html"},
+        "projects/detail.html",
+        status,
+        project=project,
+        history=queries.project_history(current_user, project),
+        reopen_errors=reopen_errors or {},
+        reopen_reason=reopen_reason,
+    )
+
+
 @bp.get("/projects/<int:project_id>")
 @login_required
 def detail(project_id):
-    project = services.get_project(current_user, project_id)
-    from app.core.audit import AuditLog
-
-    history = []
-    if can(current_user, "audit.view", project):
-        history = db.session.scalars(
-            scope_query(select(AuditLog), current_user, "audit.view", AuditLog)
-            .where(AuditLog.project_id == project.id)
-            .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
-            .limit(10)
-        ).all()
-    template = (
-        "projects/_detail.html" if request.headers.get("HX-Target") == "project-detail" else "projects/detail.html"
-    )
-    return render_template(template, project=project, history=history)
+    return _render_detail(services.get_project(current_user, project_id))
 
 
 @bp.get("/projects/<int:project_id>/edit")
@@ -182,10 +157,9 @@ def update(project_id):
     project = services.get_project(current_user, project_id, "project.edit")
     data, pm_ids = _form_data()
     try:
-        services.update_project(current_user, project, data, pm_ids)
+        with attempt():
+            services.update_project(current_user, project, data, pm_ids)
     except ValidationError as exc:
-        db.session.rollback()
-        project = services.get_project(current_user, project_id, "project.edit")
         return _render_form(
             project, data, exc.fields, pm_ids if pm_ids is not None else [u.id for u in project.pms], 422
         )
@@ -199,6 +173,20 @@ def close(project_id):
     project = services.get_project(current_user, project_id, "project.close")
     services.close_project(current_user, project)
     flash(f"Project {project.name} is closed and archived.", "success")
+    return redirect_to(url_for("projects.detail", project_id=project.id))
+
+
+@bp.post("/projects/<int:project_id>/reopen")
+@login_required
+def reopen(project_id):
+    project = services.get_project(current_user, project_id, "project.reopen")
+    reason = request.form.get("reason", "")
+    try:
+        with attempt():
+            services.reopen_project(current_user, project, reason)
+    except ValidationError as exc:
+        return _render_detail(project, 422, exc.fields, reason)
+    flash(f"Project {project.name} is open again.", "success")
     return redirect_to(url_for("projects.detail", project_id=project.id))
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, or_, select
-from sqlalchemy.orm import contains_eager, raiseload
+from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.clients.models import Client
@@ -14,11 +12,20 @@ from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import publish_project
 from app.core.money import to_money
 from app.core.numbers import to_int
-from app.core.permissions import can, forget_memberships, require, scope_query
+from app.core.permissions import can, require
 from app.core.roles import MEMBER_ROLES, PM_ROLES, ROLE_LABELS
 from app.extensions import db
 from app.notifications.services import notify
-from app.projects.models import ACTIVE, CLOSED, CREATED, STATUSES, Project, ProjectMembership
+from app.projects.models import ACTIVE, CLOSED, CREATED, Project, ProjectMembership
+from app.projects.queries import (  # noqa: F401 - the reads, re-exported for callers of services
+    ProjectFilters,
+    archived_matches,
+    managed_by,
+    project_list,
+    project_managers,
+    project_page,
+    visible_projects,
+)
 
 EDITABLE = (
     "name",
@@ -36,92 +43,6 @@ EDITABLE = (
 )
 
 
-@dataclass
-class ProjectFilters:
-    search: str = ""
-    status: str = ""  # "" = open (created + active); "closed" = the archive; "all"
-    pm_id: int | None = None
-    client_id: int | None = None
-    sort: str = "name"
-    descending: bool = False
-
-
-SORTS = {
-    "name": Project.name,
-    "status": Project.status,
-    "start_date": Project.start_date,
-    "end_date": Project.end_date,
-    "budget": Project.budget,
-    "created_at": Project.created_at,
-    "updated_at": Project.updated_at,
-    "client": Client.name,
-}
-
-
-def visible_projects(user):
-    """select() of the projects `user` may see, with the client joined for sorting."""
-    stmt = select(Project).join(Project.client)
-    return scope_query(stmt, user, "project.view", Project)
-
-
-def project_managers(project_ids) -> dict[int, list[tuple[int, str]]]:
-    """{project id: [(user id, name), …]} of the PMs and trainees on these projects, in
-    one light query (list pages show names only; no User objects are built)."""
-    found: dict[int, list[tuple[int, str]]] = {pid: [] for pid in project_ids}
-    if not found:
-        return found
-    rows = db.session.execute(
-        select(ProjectMembership.project_id, User.id, User.full_name, User.username)
-        .join(User, User.id == ProjectMembership.user_id)
-        .where(ProjectMembership.project_id.in_(list(found)), User.role.in_(PM_ROLES))
-        .order_by(ProjectMembership.project_id, User.full_name, User.username)
-    )
-    for project_id, user_id, full_name, username in rows:
-        found[project_id].append((user_id, full_name or username))
-    return found
-
-
-def managed_by(user_id: int):
-    """Ids of the projects this user manages (as PM or trainee) — the "PM" filter. Only
-    PM roles count, so the filter cannot reveal where other staff are assigned."""
-    return (
-        select(ProjectMembership.project_id)
-        .join(User, User.id == ProjectMembership.user_id)
-        .where(ProjectMembership.user_id == user_id, User.role.in_(PM_ROLES))
-    )
-
-
-def filtered_projects(user, filters: ProjectFilters):
-    # The client is already joined for search and sorting: fill Project.client from that
-    # join instead of joining the table a second time (its default eager load).
-    stmt = visible_projects(user).options(contains_eager(Project.client), raiseload(Project.memberships))
-    if filters.status == "all":
-        pass
-    elif filters.status in STATUSES:
-        stmt = stmt.where(Project.status == filters.status)
-    else:
-        stmt = stmt.where(Project.status != CLOSED)
-    if filters.search:
-        term = f"%{filters.search.strip().lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Project.name).like(term),
-                func.lower(Client.name).like(term),
-                func.lower(Project.address).like(term),
-                func.lower(Project.city).like(term),
-            )
-        )
-    if filters.pm_id:
-        stmt = stmt.where(Project.id.in_(managed_by(filters.pm_id)))
-    if filters.client_id:
-        stmt = stmt.where(Project.client_id == filters.client_id)
-    column = SORTS.get(filters.sort, Project.name)
-    if filters.sort == "budget" and not can(user, "costs.view"):
-        column = Project.name
-    order = column.desc().nulls_last() if filters.descending else column.asc().nulls_last()
-    return stmt.order_by(order, Project.id)
-
-
 def get_project(user, project_id: int, action: str = "project.view") -> Project:
     """The project, if it exists and `user` may do `action` on it (404 if they may not even see it)."""
     project = db.session.get(Project, project_id)
@@ -129,6 +50,11 @@ def get_project(user, project_id: int, action: str = "project.view") -> Project:
         raise ObjectNotFound("That project does not exist or you cannot see it.")
     require(user, action, project)
     return project
+
+
+def normalise_name(value) -> str:
+    """A project name as stored and compared: trimmed, inner whitespace one space."""
+    return " ".join(str(value or "").split())
 
 
 def _parse_date(value, field: str, errors: dict) -> date | None:
@@ -147,26 +73,31 @@ def _clean(data: dict, project: Project | None) -> tuple[dict, dict]:
     """Validated values from raw input (form or JSON) — every problem at once."""
     errors: dict[str, str] = {}
     values: dict = {}
-    name = str(data.get("name") or "").strip()
+    name = normalise_name(data.get("name"))
+    raw_client = data.get("client_id")
+    client_id = to_int(raw_client)
+    client = db.session.get(Client, client_id) if client_id is not None else None
+    if client is None:
+        errors["client_id"] = (
+            "Choose an existing client." if raw_client in (None, "") else "That client does not exist."
+        )
     if not name:
         errors["name"] = "Give the project a name."
     elif len(name) > 200:
         errors["name"] = "Keep the name under 200 characters."
-    else:
+    elif client is not None:
         clash = db.session.scalar(
             select(Project.id).where(
-                func.lower(Project.name) == name.lower(), Project.id != (project.id if project else 0)
+                Project.client_id == client.id,
+                func.lower(Project.name) == name.lower(),
+                Project.id != (project.id if project else 0),
             )
         )
         if clash:
-            errors["name"] = f"A project named {name!r} already exists. Project names must be unique."
+            errors["name"] = (
+                f"{client.name} already has a project named {name!r}. Project names must be unique for each client."
+            )
     values["name"] = name
-    raw_client = data.get("client_id")
-    client_id = to_int(raw_client)
-    if client_id is None or db.session.get(Client, client_id) is None:
-        errors["client_id"] = (
-            "Choose an existing client." if raw_client in (None, "") else "That client does not exist."
-        )
     values["client_id"] = client_id
     address = str(data.get("address") or "").strip()
     if not address:
@@ -250,7 +181,6 @@ def create_project(actor, data: dict, pm_ids=None) -> Project:
         team.setdefault(actor.id, actor)
     for member in team.values():
         _add_member(actor, project, member)
-    forget_memberships()
     publish_project("project-created", project)
     return project
 
@@ -301,7 +231,6 @@ def update_project(
             if pm.id not in current:
                 _add_member(actor, project, pm)
     db.session.flush()
-    forget_memberships()
     publish_project("project-updated", project)
     return project
 
@@ -324,6 +253,27 @@ def close_project(actor, project: Project) -> Project:
     require(actor, "project.close", project)
     _ensure_open(project)
     project.status = CLOSED
+    db.session.flush()
+    publish_project("project-updated", project)
+    return project
+
+
+def reopen_project(actor, project: Project, reason) -> Project:
+    """Open a closed project again (admin, or a full PM of it), for a stated reason. The
+    reason is recorded in the audit entry of the change."""
+    require(actor, "project.reopen", project)
+    if project.status != CLOSED:
+        raise ConflictError("This project is not closed.")
+    reason = " ".join(str(reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": "Say why the project is reopened."})
+    if len(reason) > 500:
+        raise ValidationError({"reason": "Keep the reason under 500 characters."})
+    # A project reopens as it was before its first schedule item if nobody manages it.
+    project.status = ACTIVE if project.pms else CREATED
+    from app.core.audit import note_reason
+
+    note_reason(project, reason)
     db.session.flush()
     publish_project("project-updated", project)
     return project
@@ -359,8 +309,9 @@ def _add_member(actor, project: Project, user: User) -> ProjectMembership:
     notify(
         user,
         "project_assigned",
-        f"You were added to project {project.name}",
-        url_for_project(project),
+        f"You were added to project {project.name} ({project.client.name})",
+        "projects.detail",
+        {"project_id": project.id},
         project_id=project.id,
         actor=actor,
     )
@@ -377,7 +328,6 @@ def add_member(actor, project: Project, user: User) -> ProjectMembership:
     if user.id in project.member_ids:
         raise ValidationError({"user_id": f"{user.name} is already on this project."})
     membership = _add_member(actor, project, user)
-    forget_memberships()
     publish_project("project-updated", project)
     return membership
 
@@ -391,15 +341,8 @@ def remove_member(actor, project: Project, user: User, _checked: bool = False) -
         raise ObjectNotFound(f"{user.name} is not on this project.")
     project.memberships.remove(membership)
     db.session.flush()
-    forget_memberships()
     from app.core.events import publish
 
     publish("project-deleted", {"id": project.id}, users=[user.id])  # it leaves their list
     if not _checked:
         publish_project("project-updated", project)
-
-
-def url_for_project(project: Project) -> str:
-    from flask import url_for
-
-    return url_for("projects.detail", project_id=project.id)

@@ -41,6 +41,7 @@ ROUTES = (
     R("POST", "/projects/{mine}/close", "303 303 403 403 403 404 403"),
     R("POST", "/projects/{theirs}/close", "303 404 404 404 404 404 404"),
     R("POST", "/projects/{mine}/delete", "303 403 403 403 403 404 403"),
+    R("POST", "/projects/{closed}/reopen", "303 303 403 403 403 404 403", {"reason": "Touch-ups"}),
     R("GET", "/api/projects/", "200 200 200 200 200 403 200"),
     R("POST", "/api/projects/", "201 201 201 403 403 403 403", _api_project),
     R("GET", "/api/projects/{mine}/", "200 200 200 200 200 404 200"),
@@ -48,6 +49,7 @@ ROUTES = (
     R("PUT", "/api/projects/{mine}/", "200 200 200 403 403 404 403", _api_put),
     R("PATCH", "/api/projects/{mine}/", "200 200 200 403 403 404 403", {"name": "Harbor lofts (phase 2)"}),
     R("PATCH", "/api/projects/{theirs}/", "200 404 404 404 404 404 404", {"name": "Birch Row (phase 2)"}),
+    R("POST", "/api/projects/{closed}/reopen/", "200 200 403 403 403 404 403", {"reason": "Touch-ups"}),
     R("DELETE", "/api/projects/{mine}/", "200 403 403 403 403 404 403"),
     R("DELETE", "/api/projects/{theirs}/", "200 404 404 404 404 404 404"),
 )

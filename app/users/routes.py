@@ -9,11 +9,11 @@ from flask_login import current_user, login_required
 
 from app.auth import services as auth
 from app.core.errors import ValidationError
-from app.core.htmx import redirect_to
+from app.core.htmx import redirect_to, render_for
 from app.core.numbers import to_int
 from app.core.permissions import permission_required
 from app.core.roles import ROLES
-from app.extensions import db
+from app.core.transaction import attempt
 from app.users import bp, services
 
 
@@ -23,8 +23,9 @@ from app.users import bp, services
 def index():
     q, role = request.args.get("q", "").strip(), request.args.get("role", "")
     page = services.search_users(q, role, request.args.get("page", "1"))
-    template = "users/_results.html" if request.headers.get("HX-Target") == "user-results" else "users/index.html"
-    return render_template(template, page=page, q=q, role=role, roles=ROLES)
+    return render_for(
+        {"user-results": "users/_results.html"}, "users/index.html", page=page, q=q, role=role, roles=ROLES
+    )
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -84,9 +85,9 @@ def update_profile(user_id):
     user = services.get_user(user_id)
     profile = {"full_name": request.form.get("full_name", ""), "email": request.form.get("email", "")}
     try:
-        services.update_profile(current_user, user, **profile)
+        with attempt():
+            services.update_profile(current_user, user, **profile)
     except ValidationError as exc:
-        db.session.rollback()
         return _detail(services.get_user(user_id), exc.fields, profile, 422)
     flash(f"Saved {user.name}'s name and email.", "success")
     return redirect_to(url_for("users.detail", user_id=user_id))
@@ -98,9 +99,11 @@ def update_profile(user_id):
 def change_role(user_id):
     user = services.get_user(user_id)
     try:
-        services.change_role(current_user, user, request.form.get("role", ""), to_int(request.form.get("client_id")))
+        with attempt():
+            services.change_role(
+                current_user, user, request.form.get("role", ""), to_int(request.form.get("client_id"))
+            )
     except ValidationError as exc:
-        db.session.rollback()
         flash(" ".join(exc.fields.values()), "error")
         return redirect_to(url_for("users.detail", user_id=user_id))
     flash(f"{user.name} is now {user.role_label}. Their sessions have been ended.", "success")
@@ -114,9 +117,9 @@ def set_active(user_id):
     user = services.get_user(user_id)
     active = request.form.get("active") == "1"
     try:
-        services.set_active(current_user, user, active)
+        with attempt():
+            services.set_active(current_user, user, active)
     except ValidationError as exc:
-        db.session.rollback()
         flash(" ".join(exc.fields.values()), "error")
         return redirect_to(url_for("users.detail", user_id=user_id))
     flash(f"{user.name} is {'active again' if active else 'deactivated; their sessions have been ended'}.", "success")

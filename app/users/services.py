@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.auth.passwords import generate_password, hash_password, policy_problem
@@ -13,8 +13,10 @@ from app.auth.services import end_sessions
 from app.clients.models import Client
 from app.core.errors import ObjectNotFound, ValidationError
 from app.core.numbers import page_number
+from app.core.pagination import paginate
 from app.core.permissions import require
 from app.core.roles import CLIENT, ROLES
+from app.core.search import contains
 from app.core.validators import is_email
 from app.extensions import db
 from app.projects.models import Project
@@ -32,25 +34,17 @@ def get_user(user_id: int) -> User:
 
 def search_users(q: str = "", role: str = "", page: str | None = "1"):
     """One page of users, by name, username or email and by role (admin's user list)."""
-    stmt = select(User).order_by(User.username)
-    q = (q or "").strip()
-    if q:
-        term = f"%{q.lower()}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(User.username).like(term),
-                func.lower(User.email).like(term),
-                func.lower(User.full_name).like(term),
-            )
-        )
+    stmt = select(User).where(contains((User.username, User.email, User.full_name), q)).order_by(User.username)
     if role in ROLES:
         stmt = stmt.where(User.role == role)
-    return db.paginate(stmt, page=page_number(page), per_page=USERS_PER_PAGE, error_out=False)
+    return paginate(stmt, page_number(page), USERS_PER_PAGE)
 
 
 def client_choices() -> list[Client]:
     """The client companies a client user may belong to."""
-    return db.session.scalars(select(Client).order_by(Client.name)).all()
+    from app.projects.queries import client_choices as all_clients
+
+    return all_clients()
 
 
 def projects_of(user: User) -> list[Project]:

@@ -26,7 +26,7 @@ def test_create_project_fixing_validation_errors_inline(signed_in, problems):
     assert page.locator("header.topbar").is_visible(), "the boosted form page keeps the layout"
     page.evaluate("window.__kibrayMarker = 'no reload'")
 
-    page.fill("#f-name", "Lakeview clubhouse exterior")  # already taken
+    page.fill("#f-name", "brightline  LOBBY refresh")  # already taken by this client (names are per client)
     page.select_option("#f-client_id", label="Brightline Dental")
     page.fill("#f-address", "2210 S Lamar Blvd")
     page.fill("#f-city", "Austin")
@@ -39,7 +39,7 @@ def test_create_project_fixing_validation_errors_inline(signed_in, problems):
     name_error = page.locator(".field:has(#f-name) [data-error-for=name]")
     end_error = page.locator(".field:has(#f-end_date) [data-error-for=end_date]")
     name_error.wait_for()
-    assert "already exists" in name_error.inner_text()
+    assert "already has a project named" in name_error.inner_text()
     assert "before the start date" in end_error.inner_text()
     assert page.locator("[data-error-for]").count() == 2, "only the two wrong fields are flagged"
     assert page.url.endswith("/projects/new"), "the URL did not change"

@@ -41,6 +41,7 @@ def test_screenshots(browser_page, problems, screenshots_dir, size):
 
     page.goto("/projects/new")
     page.fill("#f-name", "Lakeview clubhouse exterior")
+    page.select_option("#f-client_id", label="Lakeview HOA")  # names are unique per client
     page.fill("#f-start_date", "2026-05-10")
     page.fill("#f-end_date", "2026-05-01")
     problems.expect(422, "/projects")

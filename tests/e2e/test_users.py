@@ -2,6 +2,7 @@
 client role is chosen, and it shows its whole label."""
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.e2e
 
@@ -10,16 +11,18 @@ def test_client_company_appears_only_for_the_client_role(signed_in):
     page = signed_in("admin", live=False)
     page.goto("/admin/users?q=designer")
     page.click("#user-results a")  # the demo designer
-    page.wait_for_selector("#f-role")
+    # (the list's role filter is #f-role too: wait for the user page's own form)
+    page.wait_for_selector(".role-form #f-role")
     company = page.locator(".role-form .client-only")
-    assert company.is_hidden()
-    page.select_option("#f-role", "client")
-    assert company.is_visible()
+    expect(company).to_be_hidden()
+    page.select_option(".role-form #f-role", "client")
+    expect(company).to_be_visible()
     assert company.locator("label").inner_text() == "Client company"
-    page.select_option("#f-role", "designer")
-    assert company.is_hidden()
+    page.select_option(".role-form #f-role", "designer")
+    expect(company).to_be_hidden()
     # the new-user form behaves the same
     page.goto("/admin/users/new")
-    assert page.locator(".client-only").is_hidden()
+    page.wait_for_selector("form.form #f-role")
+    expect(page.locator(".client-only")).to_be_hidden()
     page.select_option("#f-role", "client")
-    assert page.locator(".client-only").is_visible()
+    expect(page.locator(".client-only")).to_be_visible()

@@ -1,0 +1,103 @@
+"""Reads of the admin pages that are not user administration: the audit viewer and
+project teams. (User administration lives with the users feature.)"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import func, select
+
+from app.auth.models import User
+from app.core.audit import AuditLog
+from app.core.errors import ValidationError
+from app.core.numbers import to_int
+from app.core.pagination import paginate
+from app.core.permissions import require, scope_query
+from app.core.roles import MEMBER_ROLES
+from app.extensions import db
+
+AUDIT_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    user: str = ""
+    action: str = ""
+    object_type: str = ""
+    project_id: int | None = None
+    result: str = ""
+    start: datetime | None = None
+    end: datetime | None = None
+
+    @classmethod
+    def from_args(cls, args) -> AuditFilters:
+        """From the viewer's query string; values that do not parse are no filter."""
+        return cls(
+            user=(args.get("user") or "").strip(),
+            action=args.get("action") or "",
+            object_type=args.get("object_type") or "",
+            project_id=to_int(args.get("project")),
+            result=args.get("result") or "",
+            start=_day(args.get("from") or ""),
+            end=_day(args.get("to") or "", end=True),
+        )
+
+
+def _day(value: str, end: bool = False) -> datetime | None:
+    try:
+        day = date.fromisoformat(value)
+    except ValueError:
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
+
+
+def audit_entries(viewer, filters: AuditFilters):
+    """select() of the audit entries `viewer` may read (admin: all; a PM: their
+    projects'), newest first."""
+    require(viewer, "audit.view")
+    stmt = scope_query(select(AuditLog), viewer, "audit.view", AuditLog)
+    if filters.user:
+        stmt = stmt.where(func.lower(AuditLog.username) == filters.user.lower())
+    if filters.action:
+        stmt = stmt.where(AuditLog.action == filters.action)
+    if filters.object_type:
+        stmt = stmt.where(AuditLog.object_type == filters.object_type)
+    if filters.project_id is not None:
+        stmt = stmt.where(AuditLog.project_id == filters.project_id)
+    if filters.result:
+        stmt = stmt.where(AuditLog.result == filters.result)
+    if filters.start:
+        stmt = stmt.where(AuditLog.created_at >= filters.start)
+    if filters.end:
+        stmt = stmt.where(AuditLog.created_at <= filters.end)
+    return stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+
+
+def audit_page(viewer, filters: AuditFilters, page: int):
+    """One page of audit_entries (past the end: the last page)."""
+    return paginate(audit_entries(viewer, filters), page, AUDIT_PAGE_SIZE)
+
+
+def audit_object_types() -> list[str]:
+    """The kinds of object the log holds (the viewer's filter choices)."""
+    return db.session.scalars(select(AuditLog.object_type).distinct().order_by(AuditLog.object_type)).all()
+
+
+def team_user(user_id) -> User:
+    """The person a team form names."""
+    from app.users.services import get_user
+
+    user_id = to_int(user_id)
+    if user_id is None:
+        raise ValidationError({"user_id": "Choose a person to add."})
+    return get_user(user_id)
+
+
+def team_candidates(project) -> list[User]:
+    """Active people with a team role who are not on `project` yet."""
+    return db.session.scalars(
+        select(User)
+        .where(User.role.in_(MEMBER_ROLES), User.is_active_flag.is_(True), User.id.not_in(project.member_ids or {0}))
+        .order_by(User.full_name, User.username)
+    ).all()

@@ -1,0 +1,50 @@
+"""What a viewer may see of a resource, declared once per resource and used by both the
+JSON output and the templates (CTFd's schema `views` are the model).
+
+    PROJECT_VIEW = FieldView("project", Project, {"budget": "costs.view", "team": "team.view"})
+    PROJECT_VIEW.shows(user, project, "budget")   # in Python
+    {% if shows(project, 'budget') %}             # in a template (current user)
+
+Fields not named are visible to everyone who may see the resource at all. With the
+resource's name or model class instead of an object the question is "on at least one
+of them" (a list's column header), like `can()` without an object.
+"""
+
+from __future__ import annotations
+
+from app.core.permissions import can
+
+_VIEWS: dict[type | str, FieldView] = {}
+
+
+class FieldView:
+    def __init__(self, name: str, model: type, guarded: dict[str, str]):
+        self.name, self.model = name, model
+        self.guarded = dict(guarded)  # field → the permission action that shows it
+        _VIEWS[model] = _VIEWS[name] = self
+
+    def shows(self, user, obj, field: str) -> bool:
+        """May `user` see `field` of `obj` (an instance; or the name/model: of any)?"""
+        action = self.guarded.get(field)
+        if action is None:
+            return True
+        return can(user, action, obj if isinstance(obj, self.model) else None)
+
+    def hidden(self, user, obj) -> set[str]:
+        """The guarded fields `user` may not see of `obj`."""
+        return {field for field in self.guarded if not self.shows(user, obj, field)}
+
+
+def view_of(obj_or_model) -> FieldView:
+    key = obj_or_model if isinstance(obj_or_model, (type, str)) else type(obj_or_model)
+    try:
+        return _VIEWS[key]
+    except KeyError:
+        raise LookupError(f"no FieldView declared for {key!r}") from None
+
+
+def template_shows(obj_or_model, field: str) -> bool:
+    """Jinja global `shows(project, 'budget')` for the signed-in user."""
+    from flask_login import current_user
+
+    return view_of(obj_or_model).shows(current_user, obj_or_model, field)

@@ -1,0 +1,198 @@
+"""Project reads shared by the pages and the API: what a user may see, the one list
+function (filters, ordering, visibility), and the small lookups pages need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import NamedTuple
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import contains_eager, raiseload
+
+from app.auth.models import User
+from app.clients.models import Client
+from app.core.errors import ValidationError
+from app.core.pagination import paginate
+from app.core.permissions import can, scope_query
+from app.core.roles import PM_ROLES, ROLE_LABELS
+from app.core.search import contains
+from app.extensions import db
+from app.projects.models import CLOSED, STATUSES, Project, ProjectMembership
+from app.projects.views import PROJECT_VIEW  # noqa: F401 - registers the view for `shows()`
+
+# What `status` may be: "" = open (not started + active), "all", or one status.
+OPEN, ALL_STATUSES = "", "all"
+
+# Fields a list may be ordered by (page column headers, API `ordering`).
+SORTS = {
+    "id": Project.id,
+    "name": Project.name,
+    "client": Client.name,
+    "status": Project.status,
+    "start_date": Project.start_date,
+    "end_date": Project.end_date,
+    "budget": Project.budget,
+    "progress_percent": Project.progress_percent,
+    "created_at": Project.created_at,
+    "updated_at": Project.updated_at,
+}
+
+
+@dataclass(frozen=True)
+class ProjectFilters:
+    search: str = ""
+    status: str = OPEN
+    pm_id: int | None = None
+    client_id: int | None = None
+    ordering: tuple[tuple[str, bool], ...] = (("name", False),)  # (field, descending)
+
+    @property
+    def sort(self) -> str:
+        return self.ordering[0][0] if self.ordering else "name"
+
+    @property
+    def descending(self) -> bool:
+        return bool(self.ordering and self.ordering[0][1])
+
+
+def sort_fields(user) -> dict:
+    """The ordering fields this user may use: the budget only with `costs.view`, so the
+    order cannot reveal what the column hides."""
+    return {k: v for k, v in SORTS.items() if k != "budget" or can(user, "costs.view")}
+
+
+def visible_projects(user):
+    """select() of the projects `user` may see, with the client joined for sorting."""
+    stmt = select(Project).join(Project.client)
+    return scope_query(stmt, user, "project.view", Project)
+
+
+def managed_by(user_id: int):
+    """Ids of the projects this user manages (as PM or trainee) — the "PM" filter. Only
+    PM roles count, so the filter cannot reveal where other staff are assigned."""
+    return (
+        select(ProjectMembership.project_id)
+        .join(User, User.id == ProjectMembership.user_id)
+        .where(ProjectMembership.user_id == user_id, User.role.in_(PM_ROLES))
+    )
+
+
+def check_filters(user, filters: ProjectFilters) -> None:
+    """Every problem with these filters for this user, at once (keys are the field
+    names of ProjectFilters). Decision: the PM filter is refused — on the page and in
+    the API alike — for roles without `team.view`, since it tells who manages what."""
+    errors = {}
+    if filters.status not in (OPEN, ALL_STATUSES, *STATUSES):
+        errors["status"] = f"One of {', '.join(STATUSES)} or all."
+    if filters.pm_id is not None and not can(user, "team.view"):
+        errors["pm_id"] = "Your role cannot filter by team member."
+    allowed = sort_fields(user)
+    unknown = [name for name, _ in filters.ordering if name not in allowed]
+    if unknown:
+        errors["ordering"] = f"Cannot order by {unknown[0]!r}. Allowed: {', '.join(sorted(allowed))}."
+    if errors:
+        raise ValidationError(errors)
+
+
+def project_list(user, filters: ProjectFilters):
+    """select() of the projects `user` may see that match `filters`, ordered. Raises
+    ValidationError for filters this user may not use (see check_filters)."""
+    check_filters(user, filters)
+    # The client is already joined for search and sorting: fill Project.client from that
+    # join instead of joining the table a second time (its default eager load).
+    stmt = visible_projects(user).options(contains_eager(Project.client), raiseload(Project.memberships))
+    if filters.status in STATUSES:
+        stmt = stmt.where(Project.status == filters.status)
+    elif filters.status == OPEN:
+        stmt = stmt.where(Project.status != CLOSED)
+    stmt = stmt.where(contains((Project.name, Client.name, Project.address, Project.city), filters.search))
+    if filters.pm_id is not None:
+        stmt = stmt.where(Project.id.in_(managed_by(filters.pm_id)))
+    if filters.client_id is not None:
+        stmt = stmt.where(Project.client_id == filters.client_id)
+    order = [(SORTS[name].desc() if desc else SORTS[name].asc()).nulls_last() for name, desc in filters.ordering]
+    return stmt.order_by(*order, Project.id)
+
+
+def project_page(user, filters: ProjectFilters, page: int, per_page: int):
+    """One page of project_list (past the end: the last page)."""
+    return paginate(project_list(user, filters), page, per_page)
+
+
+def archived_matches(user, filters: ProjectFilters) -> int:
+    """How many closed projects would match if the archive were included — said when
+    the default (open projects only) finds nothing."""
+    if filters.status != OPEN:
+        return 0
+    stmt = project_list(user, replace(filters, status=CLOSED, ordering=()))
+    return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+
+
+def project_managers(project_ids) -> dict[int, list[tuple[int, str]]]:
+    """{project id: [(user id, name), …]} of the PMs and trainees on these projects, in
+    one light query (list pages show names only; no User objects are built)."""
+    found: dict[int, list[tuple[int, str]]] = {pid: [] for pid in project_ids}
+    if not found:
+        return found
+    rows = db.session.execute(
+        select(ProjectMembership.project_id, User.id, User.full_name, User.username)
+        .join(User, User.id == ProjectMembership.user_id)
+        .where(ProjectMembership.project_id.in_(list(found)), User.role.in_(PM_ROLES))
+        .order_by(ProjectMembership.project_id, User.full_name, User.username)
+    )
+    for project_id, user_id, full_name, username in rows:
+        found[project_id].append((user_id, full_name or username))
+    return found
+
+
+class PmChoice(NamedTuple):
+    id: int
+    name: str
+    role_label: str
+
+
+def pm_choices() -> list[PmChoice]:
+    """Active PMs and trainees, for the filter and the form (no User objects)."""
+    stmt = (
+        select(User.id, User.full_name, User.username, User.role)
+        .where(User.role.in_(PM_ROLES), User.is_active_flag.is_(True))
+        .order_by(User.full_name, User.username)
+    )
+    return [PmChoice(row.id, row.full_name or row.username, ROLE_LABELS[row.role]) for row in db.session.execute(stmt)]
+
+
+def client_choices() -> list[Client]:
+    return db.session.scalars(select(Client).order_by(Client.name)).all()
+
+
+def client_projects(user, client_id: int) -> list[Project]:
+    """The projects of one client this user may see (the client's page)."""
+    return db.session.scalars(
+        visible_projects(user).where(Project.client_id == client_id).order_by(Project.status, Project.name)
+    ).all()
+
+
+def project_history(user, project: Project, limit: int = 10):
+    """The latest audit entries of a project, if this user may read its audit log."""
+    from app.core.audit import AuditLog
+
+    if not can(user, "audit.view", project):
+        return []
+    return db.session.scalars(
+        scope_query(select(AuditLog), user, "audit.view", AuditLog)
+        .where(AuditLog.project_id == project.id)
+        .order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def status_counts(user) -> dict[str, int]:
+    """{status: number of projects} this user may see (the home page)."""
+    sub = visible_projects(user).with_only_columns(Project.status, Project.id).subquery()
+    return dict(db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all())
+
+
+def recently_updated(user, limit: int = 5) -> list[Project]:
+    return db.session.scalars(
+        visible_projects(user).where(Project.status != CLOSED).order_by(Project.updated_at.desc()).limit(limit)
+    ).all()
