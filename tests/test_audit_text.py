@@ -266,3 +266,45 @@ def test_adding_a_client_contact_reads_as_a_sentence(client, kim, db):
     data = {"name": "Dana Park", "email": "dana@lakeview.example"}
     assert client.post(f"/clients/{company.id}/contacts", data=data).status_code == 303
     assert sentences(client) == ["Kim added the contact Dana Park to Lakeview HOA"]
+
+
+def _refused(db, action, project_id=None, seconds=0):
+    from datetime import UTC, datetime, timedelta
+
+    db.session.add(
+        AuditLog(
+            username="mallory",
+            role="employee",
+            action=action,
+            object_type="route",
+            object_id="",
+            object_label="",
+            project_id=project_id,
+            changes={},
+            result="denied",
+            created_at=datetime(2026, 3, 1, 12, tzinfo=UTC) + timedelta(seconds=seconds),
+        )
+    )
+    db.session.flush()
+
+
+def test_a_refused_endpoint_without_a_declared_phrase_reads_neutrally(client, kim, hughes, db):
+    """Phrases come from the features' declarations by full endpoint: a future
+    `tasks.create` is not "tried to create a project", nor `tasks.update` "edit the project"."""
+    project, _ = hughes
+    _refused(db, "POST tasks.create", seconds=1)
+    _refused(db, "POST tasks.update", project_id=project.id, seconds=2)
+    _refused(db, "POST projects.create", seconds=3)  # declared by the projects feature
+    assert sentences(client, "/admin/audit?result=denied") == [
+        "mallory was refused: tried to create a project (POST projects.create)",
+        "mallory was refused: POST tasks.update on the project Hughes deck stain",
+        "mallory was refused: POST tasks.create",
+    ]
+
+
+def test_every_declared_refusal_phrase_names_an_endpoint_of_the_app(app):
+    from app.core.features import audit_refusals
+
+    phrases = audit_refusals(app)
+    assert "api.projects.api_delete" in phrases and "users.change_role" in phrases
+    assert sorted(set(phrases) - set(app.view_functions)) == []

@@ -65,6 +65,15 @@ def test_a_new_feature_appears_in_nav_live_events_walk_and_cli(demo_app, db):
     assert 'data-testid="demo-widget"' not in _signed_in(demo_app, employee).get("/").text
 
 
+def test_a_new_features_refused_requests_read_in_its_own_words(demo_app, db):
+    """The audit log phrases a refusal as the feature declared it, by full endpoint —
+    `demo.create` is not guessed into "tried to create a project"."""
+    employee, admin = make_user("employee", full_name="Eve Ployee"), make_user("admin")
+    assert _signed_in(demo_app, employee).post("/demo").status_code == 403
+    page = _signed_in(demo_app, admin).get("/admin/audit?result=denied").text
+    assert "Eve Ployee was refused: tried to start a demo (POST demo.create)" in page
+
+
 def test_a_new_features_api_hangs_off_the_one_api_blueprint(demo_app, db):
     web = demo_app.test_client()
     anonymous = web.get("/api/demo/")

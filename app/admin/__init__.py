@@ -79,6 +79,7 @@ feature = Feature(
         # rq-dashboard is not an htmx page: a plain link, not boosted.
         NavEntry("jobs", "Jobs", permission="settings.manage", order=50, url="/admin/rq/", boost=False),
     ),
+    audit_refusals={"admin.team": "change the team of the project {project}"},
     walk=walk.ROUTES,
     walk_skip=("/admin/rq/*",),  # rq-dashboard's own routes, admins only (tests/test_admin.py)
     init_app=register_rq_dashboard,

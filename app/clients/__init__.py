@@ -15,5 +15,10 @@ feature = Feature(
     api=(api_bp,),
     nav=(NavEntry("clients", "Clients", "clients.index", permission="client.view", order=20),),
     encrypted_columns=(("clients", "tax_id"),),
+    audit_refusals={
+        "clients.new": "create a client",
+        "clients.edit": "edit a client",
+        "clients.add_contact": "add a contact to a client",
+    },
     walk=walk.ROUTES,
 )

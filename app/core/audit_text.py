@@ -13,6 +13,10 @@ Each audited model declares, once, how it is spoken of:
 - `__audit_possessive__` — "Ana Ruiz's role" rather than "the role of Ana Ruiz";
 - `audit_name()` — the instance's name, stored with the entry at the time.
 
+A refused request reads as what it tried to do, in the phrase its feature declares for
+the endpoint (`Feature(audit_refusals=…)`), or neutrally ("was refused: POST tasks.create")
+when it declares none.
+
 Foreign keys are shown as the related row's name, resolved for a whole page at once (one
 query per related model; names of rows since deleted come from their own last entry).
 Secret values never reach the log (`core.audit` stores "[changed]"/"[encrypted]"), so a
@@ -28,6 +32,7 @@ from functools import cache
 from sqlalchemy import Numeric, func, select, tuple_
 
 from app.core.audit import HIDDEN, REDACTED, AuditLog, instance_name
+from app.core.features import audit_refusals
 from app.extensions import db
 
 NOTHING = "—"
@@ -241,42 +246,20 @@ def _update_sentence(entry, info: _Model, names: _Names) -> str:
     return " and ".join(acts)
 
 
-# What a refused request tried to do, by its endpoint or the last part of it ("api_" dropped):
-# to a project (named after it) or on its own.
-REFUSED_ON_PROJECT = {
-    "update": "edit",
-    "edit": "edit",
-    "delete": "delete",
-    "close": "close",
-    "reopen": "reopen",
-    "team": "change the team of",
-}
-REFUSED = {
-    "create": "create a project",
-    "new": "create",
-    "users.new": "create a user account",
-    "change_role": "change a user's role",
-    "set_active": "activate or deactivate a user",
-    "reset_password": "issue a one-time password",
-    "reset_two_factor": "reset a user's two-factor sign-in",
-}
-
-
-def _denied_sentence(entry, names: _Names) -> str:
-    Project = _model("Project")
+def _denied_sentence(entry, names: _Names, refusals: dict[str, str]) -> str:
+    """What a refused request tried to do, in the words its feature declared for the
+    endpoint (`Feature(audit_refusals=…)`); an endpoint without a phrase is named as it is."""
     _, _, endpoint = (entry.action or "").partition(" ")
-    last = endpoint.rsplit(".", 1)[-1].removeprefix("api_")
     label = f" {entry.object_label}" if entry.object_label else ""
-    if entry.project_id is not None:
-        project = names.name(Project, entry.project_id)
-        verb = REFUSED_ON_PROJECT.get(last)
-        if verb:
-            return f"was refused: tried to {verb} the project {project}{label} ({entry.action})"
-        return f"was refused: {entry.action}{label} on the project {project}"
-    refused = REFUSED.get(endpoint) or REFUSED.get(last)
-    if refused:
-        return f"was refused: tried to {refused}{label} ({entry.action})"
-    return f"was refused: {entry.action}{label}"
+    project = names.name(_model("Project"), entry.project_id) if entry.project_id is not None else None
+    on_project = f" on the project {project}" if project else ""
+    phrase = refusals.get(endpoint)
+    if phrase and "{project}" in phrase:
+        if project:
+            return f"was refused: tried to {phrase.format(project=project)}{label} ({entry.action})"
+    elif phrase:
+        return f"was refused: tried to {phrase}{label}{on_project} ({entry.action})"
+    return f"was refused: {entry.action}{label}{on_project}"
 
 
 def describe(entries, known=()) -> list[Line]:
@@ -296,11 +279,12 @@ def describe(entries, known=()) -> list[Line]:
             for value in (entry.changes or {}).get(key, ()):
                 names.want(model, value)
     names.fetch()
+    refusals = audit_refusals()
     lines = []
     for entry in entries:
         actor = _actor(entry, names)
         if entry.result != "success":
-            text = _denied_sentence(entry, names)
+            text = _denied_sentence(entry, names, refusals)
         else:
             info = _Model(models.get(entry.object_type), entry.object_type)
             if entry.action == "update":

@@ -2,16 +2,17 @@
 
 The factory loops over the `FEATURES` tuple of `app/features.py`; everything central —
 navigation, the live stream's event list, CLI, periodic jobs, notification kinds, key
-rotation, home-page widgets, the permission walk — reads these declarations, so adding
-a feature is one package plus one line there. (indico registers each module's menus,
-permissions and tasks from the module's own package the same way.)
+rotation, home-page widgets, the audit log's refusal phrases, the permission walk —
+reads these declarations, so adding a feature is one package plus one line there.
+(indico registers each module's menus, permissions and tasks from the module's own
+package the same way.)
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from flask import Blueprint, Flask, current_app
 
@@ -92,6 +93,10 @@ class Feature:
     widgets: tuple[Widget, ...] = ()
     walk: tuple[WalkRoute, ...] = ()
     walk_skip: tuple[str, ...] = ()  # URL rules tested elsewhere, each named where
+    # What a refused request to one of its endpoints tried to do, by FULL endpoint, read by
+    # the audit log after "tried to": {"projects.create": "create a project",
+    # "projects.update": "edit the project {project}"} ({project}: the entry's project).
+    audit_refusals: Mapping[str, str] = field(default_factory=dict, hash=False)
     init_app: Callable[[Flask], None] | None = None  # anything else (e.g. rq-dashboard)
 
 
@@ -107,6 +112,9 @@ def load(names) -> tuple[Feature, ...]:
     names = [f.name for f in features]
     if len(names) != len(set(names)):
         raise ValueError(f"two features share a name: {sorted(names)}")
+    refused = [endpoint for f in features for endpoint in f.audit_refusals]
+    if len(refused) != len(set(refused)):
+        raise ValueError(f"two features phrase the same refused endpoint: {sorted(refused)}")
     return tuple(features)
 
 
@@ -150,6 +158,11 @@ def widgets_for(user) -> list[tuple[Widget, dict]]:
         if (not widget.roles or user.role in widget.roles)
         and (widget.permission is None or can(user, widget.permission))
     ]
+
+
+def audit_refusals(app: Flask | None = None) -> dict[str, str]:
+    """Endpoint → what a refused request to it tried to do (core/audit_text.py)."""
+    return {endpoint: phrase for f in installed(app) for endpoint, phrase in f.audit_refusals.items()}
 
 
 def walk(app: Flask | None = None) -> list[WalkRoute]:

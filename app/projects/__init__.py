@@ -24,6 +24,17 @@ feature = Feature(
     ),
     notification_kinds=("project_assigned",),
     widgets=(Widget("projects/_home.html", order=10, permission="project.view", context=widgets.home_summary),),
+    audit_refusals={
+        "projects.create": "create a project",
+        "api.projects.api_create": "create a project",
+        "projects.update": "edit the project {project}",
+        "api.projects.api_update": "edit the project {project}",
+        "projects.delete": "delete the project {project}",
+        "api.projects.api_delete": "delete the project {project}",
+        "projects.close": "close the project {project}",
+        "projects.reopen": "reopen the project {project}",
+        "api.projects.api_reopen": "reopen the project {project}",
+    },
     walk=walk.ROUTES,
     walk_skip=("/projects/new/add-client",),  # writes nothing but a session draft (tests/test_pages_ui.py)
 )

@@ -17,5 +17,12 @@ feature = Feature(
         NavEntry("users", "Users", "users.index", permission="user.manage", order=30, active=("users.", "admin.team")),
     ),
     commands=(create_user_command,),
+    audit_refusals={
+        "users.new": "create a user account",
+        "users.change_role": "change a user's role",
+        "users.set_active": "activate or deactivate a user",
+        "users.reset_password": "issue a one-time password",
+        "users.reset_two_factor": "reset a user's two-factor sign-in",
+    },
     walk=walk.ROUTES,
 )

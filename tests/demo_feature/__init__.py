@@ -1,6 +1,7 @@
 """A minimal feature, added only by tests/test_features.py through the same FEATURES
 list as the real ones: a page, an API resource, a periodic job, a live event, a
-notification kind, a home widget, a CLI group and its permission-walk rows."""
+notification kind, a home widget, a CLI group, its permission-walk rows and the audit log's
+phrase for a refused request."""
 
 import click
 from flask import Blueprint
@@ -20,6 +21,13 @@ cli = click.Group("demo", help="The demo feature's commands.")
 @permission_required("project.view")
 def index():
     return "demo page"
+
+
+@bp.post("/demo")
+@login_required
+@permission_required("project.create")
+def create():
+    return "demo started"
 
 
 @api.get("/demo/")
@@ -46,8 +54,10 @@ feature = Feature(
     live_events=(LiveEvent("demo-updated"),),
     notification_kinds=("demo_done",),
     widgets=(Widget("demo/_home.html", order=50, permission="project.view", context=lambda user: {"who": user.name}),),
+    audit_refusals={"demo.create": "start a demo"},
     walk=(
         WalkRoute("GET", "/demo", "200 200 200 200 200 403 200"),
+        WalkRoute("POST", "/demo", "200 200 200 403 403 403 403"),
         WalkRoute("GET", "/api/demo/", "200 200 200 200 200 200 200"),
     ),
 )
