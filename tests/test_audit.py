@@ -330,6 +330,40 @@ def test_admin_sees_every_entry_and_filters_them(client, login_as, journal):
     assert shown(fragment) == {"entry-mine-old"}
 
 
+def _labels(response, candidates) -> set[str]:
+    assert response.status_code == 200
+    return {label for label in candidates if label in response.text}
+
+
+def test_date_filters_are_days_in_the_company_time_zone(client, login_as, db, app):
+    """Entries are shown in company time (America/Denver, MST in November), so From/To are
+    its days: 03:00 UTC on Nov 29 is 8:00 PM on Nov 28 there."""
+    assert app.config["COMPANY_TIMEZONE"] == "America/Denver"
+    login_as("admin")
+    _log(db, "entry-evening", when=datetime(2026, 11, 29, 3, tzinfo=UTC))  # Nov 28, 8:00 PM MST
+    _log(db, "entry-last-minute", when=datetime(2026, 11, 29, 6, 59, tzinfo=UTC))  # Nov 28, 11:59 PM
+    _log(db, "entry-midnight", when=datetime(2026, 11, 29, 7, tzinfo=UTC))  # Nov 29, 12:00 AM
+    _log(db, "entry-early", when=datetime(2026, 11, 28, 6, 59, tzinfo=UTC))  # Nov 27, 11:59 PM
+    labels = {"entry-evening", "entry-last-minute", "entry-midnight", "entry-early"}
+    page = client.get("/admin/audit?from=2026-11-28&to=2026-11-28")
+    assert _labels(page, labels) == {"entry-evening", "entry-last-minute"}
+    assert "Nov 28, 2026 8:00 PM MST" in page.text  # the day the page shows it on
+    assert _labels(client.get("/admin/audit?from=2026-11-29"), labels) == {"entry-midnight"}
+    assert _labels(client.get("/admin/audit?to=2026-11-27"), labels) == {"entry-early"}
+
+
+def test_the_username_search_is_partial_case_insensitive_and_literal(client, login_as, db):
+    login_as("admin")
+    _log(db, "entry-alice", username="alice.ng")
+    _log(db, "entry-bob", username="Bob_Smith")
+    _log(db, "entry-bobx", username="bobxsmith")
+    labels = {"entry-alice", "entry-bob", "entry-bobx"}
+    assert _labels(client.get("/admin/audit?user=LICE"), labels) == {"entry-alice"}
+    assert _labels(client.get("/admin/audit?user=bob"), labels) == {"entry-bob", "entry-bobx"}
+    assert _labels(client.get("/admin/audit?user=b_s"), labels) == {"entry-bob"}  # "_" is not a wildcard
+    assert _labels(client.get("/admin/audit?user=%25"), labels) == set()  # nor is "%"
+
+
 def test_pm_sees_only_the_entries_of_their_own_projects(client, login_as, journal):
     pm, mine, theirs = journal
     login_as(pm)

@@ -4,9 +4,9 @@ project teams. (User administration lives with the users feature.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.models import User
 from app.core.audit import AuditLog
@@ -15,6 +15,8 @@ from app.core.numbers import to_int
 from app.core.pagination import paginate
 from app.core.permissions import require, scope_query
 from app.core.roles import MEMBER_ROLES
+from app.core.search import contains
+from app.core.timezones import company_zone
 from app.extensions import db
 
 AUDIT_PAGE_SIZE = 50
@@ -45,11 +47,13 @@ class AuditFilters:
 
 
 def _day(value: str, end: bool = False) -> datetime | None:
+    """The start of that day in the company's time zone (the zone entries are shown in),
+    in UTC; with `end`, the start of the next day (an exclusive bound)."""
     try:
-        day = date.fromisoformat(value)
-    except ValueError:
+        day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
+        return datetime.combine(day, time.min, tzinfo=company_zone()).astimezone(UTC)
+    except (ValueError, OverflowError):  # not a date, or no day before/after it
         return None
-    return datetime.combine(day, time.max if end else time.min, tzinfo=UTC)
 
 
 def audit_entries(viewer, filters: AuditFilters):
@@ -58,7 +62,7 @@ def audit_entries(viewer, filters: AuditFilters):
     require(viewer, "audit.view")
     stmt = scope_query(select(AuditLog), viewer, "audit.view", AuditLog)
     if filters.user:
-        stmt = stmt.where(func.lower(AuditLog.username) == filters.user.lower())
+        stmt = stmt.where(contains([AuditLog.username], filters.user))
     if filters.action:
         stmt = stmt.where(AuditLog.action == filters.action)
     if filters.object_type:
@@ -70,7 +74,7 @@ def audit_entries(viewer, filters: AuditFilters):
     if filters.start:
         stmt = stmt.where(AuditLog.created_at >= filters.start)
     if filters.end:
-        stmt = stmt.where(AuditLog.created_at <= filters.end)
+        stmt = stmt.where(AuditLog.created_at < filters.end)
     return stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
 
 
