@@ -192,3 +192,28 @@ def test_role_change_ends_the_live_stream(client, login_as, db, open_stream):
     response = client.post(f"/admin/users/{user.id}/role", data={"role": "superintendent"})
     assert response.status_code == 303
     assert stream.wait_for("session-ended")
+
+
+def test_publishing_an_undeclared_event_is_refused(app, db):
+    """Like notify() and its kinds: an event no installed feature declares as a LiveEvent
+    would never reach a browser (app.js subscribes to the declared ones), so it is refused."""
+    from app.core.events import publish
+
+    with pytest.raises(ValueError, match="task-updated"):
+        publish("task-updated", {"id": 1})
+    publish("project-updated", {"id": 1}, users=[1])  # declared by the projects feature
+    publish("session-ended", {}, users=[1])  # declared by the auth feature, which publishes it
+
+
+def test_every_event_the_code_publishes_is_declared(app):
+    import pathlib
+    import re
+
+    from app.core.features import live_events
+
+    root = pathlib.Path(__file__).resolve().parent.parent
+    published = set()
+    for path in [*root.glob("app/**/*.py"), *root.glob("workers/**/*.py")]:
+        published |= set(re.findall(r"""\bpublish(?:_project)?\(\s*["']([^"']+)["']""", path.read_text()))
+    assert {"project-created", "project-deleted", "notification", "session-ended"} <= published
+    assert sorted(published - set(live_events(app))) == []

@@ -2,7 +2,7 @@
 
 from flask import Blueprint, Flask
 
-from app.core.features import Feature, PeriodicJob, WalkRoute
+from app.core.features import Feature, LiveEvent, PeriodicJob, WalkRoute
 
 bp = Blueprint("auth", __name__)
 
@@ -25,6 +25,9 @@ feature = Feature(
     name="auth",
     blueprints=(bp,),
     api=(api_bp,),
+    # Published by services.end_sessions() (app/live's stream also sends it when the session
+    # behind it expired): the browser closes the stream and goes to sign in (static/js/app.js).
+    live_events=(LiveEvent("session-ended"),),
     periodic=(PeriodicJob("purge-expired-tokens", "workers.maintenance.purge_expired_tokens", 6 * 3600),),
     encrypted_columns=(("users", "totp_secret"),),
     walk=(

@@ -15,6 +15,7 @@ import json
 from flask import current_app
 from sqlalchemy import select
 
+from app.core.features import live_events
 from app.core.roles import ADMIN, CLIENT
 from app.core.transaction import after_commit
 from app.extensions import db, redis_store
@@ -27,7 +28,10 @@ def channel() -> str:
 
 
 def publish(name: str, data: dict | None = None, *, users=(), roles=()) -> None:
-    """Queue event `name` for after the commit, for these user ids and roles."""
+    """Queue event `name` for after the commit, for these user ids and roles. `name` is
+    one an installed feature declares (`LiveEvent`), so the browser subscribes to it."""
+    if name not in live_events():
+        raise ValueError(f"unknown live event {name!r}: declare it as a LiveEvent of its feature")
     message = {"event": name, "data": data or {}, "users": sorted(set(users)), "roles": sorted(set(roles))}
     app = current_app._get_current_object()
     after_commit(lambda: send_now(app, message))

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.core.features import Feature, LiveEvent
+from app.core.features import Feature
 
 bp = Blueprint("live", __name__)
 
@@ -11,7 +11,5 @@ from app.live import routes  # noqa: E402,F401
 feature = Feature(
     name="live",
     blueprints=(bp,),
-    # Ends the stream and sends the browser to the sign-in page (static/js/app.js).
-    live_events=(LiveEvent("session-ended"),),
     walk_skip=("/events",),  # a stream: audience per role in tests/test_events.py
 )
