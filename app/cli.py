@@ -1,5 +1,5 @@
-"""App-wide commands: `flask seed-demo`, `flask rotate-encryption-key`, `flask capacity-check`.
-Features add their own (e.g. `flask create-user` from app/users/cli.py)."""
+"""App-wide commands: `flask seed-demo`, `flask rotate-encryption-key`. Features add their
+own (e.g. `flask create-user` from app/users/cli.py, `flask capacity-check` from app/health/cli.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ def register_cli(app: Flask) -> None:
     """The app-wide commands, then each feature's (declared in its `Feature(commands=…)`)."""
     from app.core.features import installed
 
-    for command in (seed_demo_command, rotate_key_command, capacity_command):
+    for command in (seed_demo_command, rotate_key_command):
         app.cli.add_command(command)
     for feature in installed(app):
         for command in feature.commands:
@@ -62,22 +62,3 @@ def rotate_key_command():
             updated += 1
     db.session.commit()
     click.echo(f"Re-encrypted {updated} value(s).")
-
-
-@click.command("capacity-check")
-def capacity_command():
-    """Database connections, Redis memory and queue lengths against the alert limits."""
-    from app.core.monitoring import alerts, measure
-
-    figures = measure()
-    click.echo(f"database connections: {figures['db_connections']}")
-    click.echo(
-        f"redis memory / limit: {figures['redis_memory_ratio'] if figures['redis_memory_ratio'] is not None else 'no limit set'}"
-    )
-    for name, length in figures["queues"].items():
-        click.echo(f"queue {name}: {length}")
-    found = alerts(figures)
-    for message in found:
-        click.echo(f"ALERT: {message}")
-    if found:
-        raise SystemExit(1)

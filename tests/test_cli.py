@@ -1,4 +1,5 @@
-"""`flask create-user` and `flask seed-demo` — the contracts scripts depend on."""
+"""`flask create-user`, `flask seed-demo` and `flask capacity-check` — the contracts
+scripts depend on."""
 
 from __future__ import annotations
 
@@ -98,3 +99,15 @@ def test_seed_demo_and_scale(app, db):
     assert db.session.scalar(select(func.count()).select_from(Client)) == 3 + 4
     again = run(app, "seed-demo")
     assert again.exit_code == 0 and "already present" in again.output
+
+
+def test_capacity_check_is_the_health_features_command(app, db):
+    """Declared by the health feature, beside its periodic job of the same check."""
+    from app.health import feature
+
+    assert [command.name for command in feature.commands] == ["capacity-check"]
+    with app.app_context():
+        assert app.cli.get_command(None, "capacity-check") is feature.commands[0]
+    result = run(app, "capacity-check")
+    assert result.exit_code == 0, result.output
+    assert "database connections:" in result.output and "queue default: 0" in result.output
