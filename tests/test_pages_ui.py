@@ -74,6 +74,34 @@ def test_boosted_navigation_and_plain_browsers_still_get_the_page(client, login_
         assert "X-Kibray-Notice" not in answer.headers
 
 
+def test_error_answers_vary_on_the_headers_that_chose_page_or_notice(client, login_as, db):
+    """The error page and the inline notice are two answers to one URL: both say which
+    request headers chose between them, so no cache hands one to the other."""
+    login_as("project_manager_full")
+    chosen_by = {"HX-Request", "HX-Boosted", "HX-Target", "X-Kibray-Background"}
+    for headers in (FRAGMENT, {**FRAGMENT, "X-Kibray-Background": "1"}, {"HX-Request": "true"}, {}):
+        answer = client.get("/projects/999999", headers=headers)
+        assert answer.status_code == 404
+        assert chosen_by <= set(answer.headers.get("Vary", "").replace(" ", "").split(",")), headers
+        assert "Cookie" in answer.headers["Vary"]  # the session's own Vary is kept
+
+
+def test_sign_in_redirects_vary_on_hx_request(client, db):
+    """Anonymous (and one-time-password) requests are answered with an htmx redirect or a
+    plain one, chosen by HX-Request: the answer says so."""
+    for headers in ({"HX-Request": "true"}, {}):
+        answer = client.get("/projects", headers=headers)
+        assert answer.status_code in ((401,) if headers else (302,))
+        assert "HX-Request" in answer.headers.get("Vary", ""), headers
+    user = make_user("project_manager_full", must_change_password=True)
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+    for headers in ({"HX-Request": "true"}, {}):
+        answer = client.get("/projects", headers=headers)
+        assert ("HX-Redirect" in answer.headers) == bool(headers)
+        assert "HX-Request" in answer.headers.get("Vary", ""), headers
+
+
 # --- labels ----------------------------------------------------------------------------
 
 
