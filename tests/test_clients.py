@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select, text
 
 from app.clients.models import Client, ClientContact
-from tests.factories import make_client, make_project
+from app.core.permissions import MATRIX, NONE, PermissionDenied
+from app.core.roles import ROLES
+from tests.factories import make_client, make_project, make_user
 
 
 def test_pm_adds_a_client_then_starts_a_project_for_it(client, login_as, db):
@@ -88,3 +91,23 @@ def test_other_roles_cannot_see_or_change_clients(client, login_as, db):
     db.session.refresh(company)
     assert company.name == "Private Co"
     assert db.session.scalar(select(func.count()).where(Client.name == "Sneaky")) == 0
+
+
+NO_CLIENT_VIEW = [role for role in ROLES if MATRIX["client.view"][role] == NONE]
+
+
+@pytest.mark.parametrize("role", NO_CLIENT_VIEW)
+def test_client_reads_check_the_acting_user_themselves(role, db):
+    """The reads take the acting user and check `client.view` inside, like the writes:
+    a caller that forgets the route decorator (a job, the API, a new page) still refuses."""
+    from app.clients import services
+
+    actor = make_user(role)
+    make_client(name="Private Co")
+    with pytest.raises(PermissionDenied):
+        services.search_clients(actor, "")
+    with pytest.raises(PermissionDenied):
+        services.client_page(actor, "", 1)
+    allowed = make_user("project_manager_full")
+    assert [c.name for c in db.session.scalars(services.search_clients(allowed, "Private"))] == ["Private Co"]
+    assert [c.name for c in services.client_page(allowed, "Private", 1).items] == ["Private Co"]

@@ -105,3 +105,83 @@ def test_issue_5_migrations_carry_existing_rows(scratch_database):
             urls = conn.scalars(text("SELECT url FROM notifications ORDER BY id")).all()
             assert urls == ["/projects/7", ""]
         db.engine.dispose()
+
+
+def _index_names(conn) -> set[str]:
+    from sqlalchemy import text
+
+    if conn.dialect.name == "postgresql":
+        return set(conn.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'projects'")))
+    return set(conn.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'projects'")))
+
+
+def _names_differing_by_case_or_spacing_are_renamed(database_url):
+    """Before 0002 names were unique as typed (case-sensitive), so one client may hold
+    "Deck stain" and "deck  STAIN"; 0002's index on (client_id, lower(name)) must not
+    fail on them. The oldest keeps its name, the others get the first free " (n)"."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from app.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, env_name="test")
+    columns = "id, name, description, client_id, status, address, city, state, zip, progress_percent, notes, internal_notes, created_at, updated_at"  # noqa: E501
+    stamp = "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"
+
+    def project(project_id, name, client_id):
+        return f"({project_id}, '{name}', '', {client_id}, 'created', '', '', '', '', 0, '', '', {stamp})"
+
+    with app.app_context():
+        upgrade(revision="0001_foundation")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    f"INSERT INTO clients VALUES (1,'Hughes','','','','','','',NULL,'',{stamp}), (2,'Ruiz','','','','','','',NULL,'',{stamp}), (3,'Lee','','','','','','',NULL,'',{stamp})"  # noqa: E501
+                )
+            )
+            rows = [
+                project(21, "Deck stain", 1),
+                project(22, "deck  STAIN", 1),
+                # a taken " (2)" is skipped: PORCH becomes "PORCH (3)"
+                project(31, "Porch", 2),
+                project(32, "porch (2)", 2),
+                project(33, "PORCH", 2),
+                project(41, "porch", 3),  # another client's: untouched
+            ]
+            conn.execute(text(f"INSERT INTO projects ({columns}) VALUES {', '.join(rows)}"))  # noqa: S608
+        upgrade()
+        with db.engine.begin() as conn:
+            names = dict(conn.execute(text("SELECT id, name FROM projects ORDER BY id")).all())
+            assert names == {
+                21: "Deck stain",
+                22: "deck STAIN (2)",
+                31: "Porch",
+                32: "porch (2)",
+                33: "PORCH (3)",
+                41: "porch",
+            }
+            assert "uq_projects_client_id_lower_name" in _index_names(conn)
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(text(f"INSERT INTO projects ({columns}) VALUES {project(23, 'DECK STAIN', 1)}"))  # noqa: S608
+            raise AssertionError("the index let the same client have a second 'Deck stain'")
+        except IntegrityError:
+            pass
+        downgrade(revision="0001_foundation")
+        with db.engine.begin() as conn:
+            assert "uq_projects_client_id_lower_name" not in _index_names(conn)
+            assert conn.scalar(text("SELECT name FROM projects WHERE id = 22")) == "deck STAIN (2)"
+        upgrade()
+        with db.engine.begin() as conn:
+            assert "uq_projects_client_id_lower_name" in _index_names(conn)
+        db.engine.dispose()
+
+
+def test_0002_renames_names_that_differ_only_by_case_or_spacing_postgresql(scratch_database):
+    _names_differing_by_case_or_spacing_are_renamed(scratch_database)
+
+
+def test_0002_renames_names_that_differ_only_by_case_or_spacing_sqlite(tmp_path):
+    """The embedded mode runs the same migrations on SQLite."""
+    _names_differing_by_case_or_spacing_are_renamed(f"sqlite:///{tmp_path / 'embedded.db'}")

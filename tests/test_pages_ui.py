@@ -74,6 +74,34 @@ def test_boosted_navigation_and_plain_browsers_still_get_the_page(client, login_
         assert "X-Kibray-Notice" not in answer.headers
 
 
+def test_error_answers_vary_on_the_headers_that_chose_page_or_notice(client, login_as, db):
+    """The error page and the inline notice are two answers to one URL: both say which
+    request headers chose between them, so no cache hands one to the other."""
+    login_as("project_manager_full")
+    chosen_by = {"HX-Request", "HX-Boosted", "HX-Target", "X-Kibray-Background"}
+    for headers in (FRAGMENT, {**FRAGMENT, "X-Kibray-Background": "1"}, {"HX-Request": "true"}, {}):
+        answer = client.get("/projects/999999", headers=headers)
+        assert answer.status_code == 404
+        assert chosen_by <= set(answer.headers.get("Vary", "").replace(" ", "").split(",")), headers
+        assert "Cookie" in answer.headers["Vary"]  # the session's own Vary is kept
+
+
+def test_sign_in_redirects_vary_on_hx_request(client, db):
+    """Anonymous (and one-time-password) requests are answered with an htmx redirect or a
+    plain one, chosen by HX-Request: the answer says so."""
+    for headers in ({"HX-Request": "true"}, {}):
+        answer = client.get("/projects", headers=headers)
+        assert answer.status_code in ((401,) if headers else (302,))
+        assert "HX-Request" in answer.headers.get("Vary", ""), headers
+    user = make_user("project_manager_full", must_change_password=True)
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+    for headers in ({"HX-Request": "true"}, {}):
+        answer = client.get("/projects", headers=headers)
+        assert ("HX-Redirect" in answer.headers) == bool(headers)
+        assert "HX-Request" in answer.headers.get("Vary", ""), headers
+
+
 # --- labels ----------------------------------------------------------------------------
 
 
@@ -125,6 +153,66 @@ def test_templates_hold_no_status_mapping():
         text = path.read_text()
         assert "'created':" not in text and "Not Started" not in text, path
         assert "user.role_label" not in text, path  # the viewer decides: |role_label
+
+
+def _templates():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "templates"
+    return root, {
+        str(path.relative_to(root)): path.read_text()
+        for path in root.rglob("*.html")
+        if path.parts[-2] not in ("macros", "rq_dashboard")
+    }
+
+
+def test_templates_hold_no_rules():
+    """Which status means what, which statuses exist and in what order, who may pick the
+    PMs, how a field is wired for screen readers: decided in Python or the form macros,
+    never by hand in a page."""
+    root, pages = _templates()
+    for name, text in pages.items():
+        assert not re.search(r"status\s*(==|!=)\s*['\"]", text), name  # Project.is_closed / is_not_started
+        assert "aria-invalid" not in text and "aria-describedby" not in text, name  # the `field` macros
+    assert not re.search(r"'(created|active|closed)'", pages["projects/_home.html"])  # labels.PROJECT_STATUSES
+    assert "can('user.manage')" not in pages["projects/_form.html"]  # services.may_choose_pms
+
+
+def test_home_counters_follow_the_statuses_of_the_labels_module(client, login_as, db):
+    admin = login_as("admin")
+    make_project(status="active")
+    make_project(status="closed", members=[admin])
+    assert labels.PROJECT_STATUSES == (("created", "Not started"), ("active", "Active"), ("closed", "Archived"))
+    stats = re.findall(
+        r'<a class="stat" href="/projects\?status=(\w+)"><span class="stat-n">(\d+)</span><span>([^<]+)</span>',
+        client.get("/").text,
+    )
+    assert [(status, label) for status, _, label in stats] == list(labels.PROJECT_STATUSES)
+    assert {status: int(n) for status, n, _ in stats}["closed"] >= 1
+
+
+def test_who_may_choose_the_pms_is_decided_by_the_service(client, login_as, db):
+    from app.projects.services import may_choose_pms
+
+    pm, admin = make_user("project_manager_full"), make_user("admin")
+    project = make_project(members=[pm])
+    assert may_choose_pms(pm, None) and may_choose_pms(admin, project) and not may_choose_pms(pm, project)
+    login_as(pm)
+    assert 'name="pm_ids"' in client.get("/projects/new").text
+    assert 'name="pm_ids"' not in client.get(f"/projects/{project.id}/edit").text
+    login_as(admin)
+    assert 'name="pm_ids"' in client.get(f"/projects/{project.id}/edit").text
+
+
+def test_the_reopen_reason_is_drawn_by_the_field_macro(client, login_as, db):
+    login_as("admin")
+    project = make_project(status="closed")
+    shown = client.get(f"/projects/{project.id}").text
+    assert re.search(r'<input id="f-reason" name="reason" type="text" value="" required\s+maxlength="500">', shown)
+    refused = client.post(f"/projects/{project.id}/reopen", data={"reason": " "}, headers=FRAGMENT)
+    assert refused.status_code == 422
+    assert re.search(r'<input id="f-reason"[^>]* aria-invalid="true" aria-describedby="e-reason"', refused.text)
+    assert '<p class="error" id="e-reason" data-error-for="reason">' in refused.text
 
 
 # --- the jobs dashboard links back into the app ----------------------------------------

@@ -449,6 +449,46 @@ def test_checks_on_a_model_without_a_scope_declaration_raise_for_every_role(role
         can(user, "photo.upload", SimpleNamespace(project_id=world.mine.id, client_id=world.own_company.id))
 
 
+def test_every_model_that_belongs_to_a_project_declares_its_scope(app):
+    """Read from the metadata, not a list: a model with a `project_id` column (or Project
+    itself) must say whose it is, and name attributes it really has — a new feature's
+    model fails here before any check could guess."""
+    from app.extensions import db
+    from app.models import import_all_models
+
+    import_all_models(app.config.get("FEATURES"))
+    problems, checked = [], set()
+    for mapper in db.Model.registry.mappers:
+        model = mapper.class_
+        if "project_id" not in mapper.columns and model is not Project:
+            continue
+        checked.add(model.__name__)
+        declared = getattr(model, "__scope__", None)
+        if not isinstance(declared, Scope):
+            problems.append(f"{model.__name__}: no __scope__ = Scope(...)")
+            continue
+        named = [declared.project, declared.owner] + (
+            [declared.client_visible] if isinstance(declared.client_visible, str) else []
+        )
+        problems += [
+            f"{model.__name__}.{name}: no such attribute" for name in named if name and not hasattr(model, name)
+        ]
+    assert problems == []
+    assert {"Project", "ProjectMembership", "AuditLog", "Notification"} <= checked
+
+
+def test_a_notification_is_its_users_and_never_a_clients_through_the_project(world):
+    from app.notifications.models import Notification
+
+    assert Notification.__scope__ == Scope(project="project_id", client_visible=False, owner="user_id")
+    client_user, other = _actor("client", world), make_user("employee")
+    to_client = Notification(user_id=client_user.id, project_id=world.mine.id, kind="system", title="Hi")
+    assert not permissions._owns(client_user, to_client)  # a project's client does not see staff notes
+    to_other = Notification(user_id=other.id, project_id=world.mine.id, kind="system", title="Hi")
+    assert permissions._owns(other, to_other)
+    assert not permissions._owns(_actor("employee", world), to_other)
+
+
 def test_nothing_is_visible_to_clients_unless_the_model_says_so(world):
     client_user = _actor("client", world)
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.core.audit import AuditLog
 from app.core.errors import ValidationError
-from app.core.permissions import PermissionDenied
+from app.core.permissions import MATRIX, NONE, PermissionDenied
+from app.core.roles import ROLES
 from app.users import services
 from tests.factories import make_client, make_user
 
@@ -64,6 +65,24 @@ def test_the_service_validates_the_name_length(db):
     with pytest.raises(ValidationError) as refused:
         services.update_profile(admin, worker, full_name="x" * 161, email=worker.email)
     assert "full_name" in refused.value.fields
+
+
+@pytest.mark.parametrize("role", [role for role in ROLES if MATRIX["user.manage"][role] == NONE])
+def test_user_reads_check_the_acting_user_themselves(role, db):
+    """The user pages' reads take the acting user and check `user.manage` inside, like
+    the writes — not only the route decorator."""
+    actor, worker = make_user(role), make_user("employee", full_name="Sam Worker")
+    for read in (
+        lambda: services.search_users(actor, "Sam"),
+        lambda: services.managed_user(actor, worker.id),
+        lambda: services.client_choices(actor),
+        lambda: services.projects_of(actor, worker),
+    ):
+        with pytest.raises(PermissionDenied):
+            read()
+    admin = make_user("admin")
+    assert [u.id for u in services.search_users(admin, "Sam Worker", page=1).items] == [worker.id]
+    assert services.managed_user(admin, worker.id) is worker
 
 
 def _client_field(html: str) -> str:

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.auth import bp, services, twofactor
 from app.core.api import is_api_request
 from app.core.errors import ValidationError
+from app.core.htmx import is_htmx
 
 
 def _safe_next(target: str | None) -> str:
@@ -55,7 +56,7 @@ def _password_change_first():
         return None
     if request.endpoint == "live.stream":
         return "", 204  # tells EventSource not to reconnect
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return "", 204, {"HX-Redirect": target}
     return redirect(target)
 
@@ -68,7 +69,7 @@ def unauthorized():
 
         return authentication_required()
     target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
-    if request.headers.get("HX-Request"):
+    if is_htmx():
         return "", 401, {"HX-Redirect": target}
     return redirect(target)
 

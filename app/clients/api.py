@@ -45,7 +45,7 @@ def client_json(client: Client) -> dict:
 def api_list():
     require(current_user, "client.view")
     order = ordering_clauses(services.SORTS, [Client.name.asc()])
-    return paginate(services.search_clients(request.args.get("search", ""), order), client_json)
+    return paginate(services.search_clients(current_user, request.args.get("search", ""), order), client_json)
 
 
 @bp.get("/clients/<int:client_id>/")

@@ -19,7 +19,7 @@ from app.projects import queries as project_queries
 @permission_required("client.view")
 def index():
     q = request.args.get("q", "").strip()[:100]
-    page = services.client_page(q, page_number(request.args.get("page", "1")))
+    page = services.client_page(current_user, q, page_number(request.args.get("page", "1")))
     return render_for({"client-results": "clients/_results.html"}, "clients/index.html", page=page, q=q)
 
 

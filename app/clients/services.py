@@ -28,15 +28,17 @@ FIELDS = {
 SORTS = {"id": Client.id, "name": Client.name, "created_at": Client.created_at}
 
 
-def search_clients(term: str = "", order=None):
+def search_clients(actor, term: str = "", order=None):
     """select() of the clients whose name or email contains `term`, with their contacts,
     ordered by `order` (clauses; default the name)."""
+    require(actor, "client.view")
     stmt = select(Client).where(contains((Client.name, Client.email), term))
     return stmt.options(selectinload(Client.contacts)).order_by(*(order or [Client.name.asc()]), Client.id)
 
 
-def client_page(term: str, page: int, per_page: int = 25):
+def client_page(actor, term: str, page: int, per_page: int = 25):
     """One page of clients matching `term` (past the end: the last page)."""
+    require(actor, "client.view")
     return paginate(
         select(Client).where(contains((Client.name, Client.email), term)).order_by(Client.name, Client.id),
         page,

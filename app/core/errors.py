@@ -7,6 +7,7 @@ import logging
 from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.core.htmx import wants_fragment
 from app.core.permissions import PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -44,22 +45,9 @@ def _page(status: int, message: str):
     from app.extensions import db
 
     db.session.rollback()
-    if _wants_fragment():
+    if wants_fragment():
         return _notice(status, message)
     return render_template("errors/error.html", status=status, message=message), status
-
-
-def _wants_fragment() -> bool:
-    """A request that swaps part of a page — an htmx request aimed at an element (not a
-    boosted navigation, nor an HX-Location swap of the whole body), or a background
-    refresh after a live event. A whole error page (second top bar and footer) must never
-    be swapped into the page."""
-    if request.headers.get("X-Kibray-Background") == "1":
-        return True
-    headers = request.headers
-    return (
-        headers.get("HX-Request") == "true" and headers.get("HX-Boosted") != "true" and bool(headers.get("HX-Target"))
-    )
 
 
 def _notice(status: int, message: str):

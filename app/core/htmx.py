@@ -4,21 +4,52 @@ from __future__ import annotations
 
 from flask import after_this_request, make_response, redirect, render_template, request
 
+HX_REQUEST, HX_BOOSTED, HX_TARGET = "HX-Request", "HX-Boosted", "HX-Target"
+BACKGROUND = "X-Kibray-Background"  # set by app.js on fragments fetched after a live event
+FRAGMENT_HEADERS = (HX_REQUEST, HX_BOOSTED, HX_TARGET, BACKGROUND)
+_VARY_KEY = "kibray.vary"  # the request's set of headers its response varies on
+
+
+def vary(*headers: str) -> None:
+    """The response to this request depends on `headers`: say so in `Vary` (whatever the
+    response turns out to be — a page, a fragment, an error page), so caches keep the
+    answers apart. One after-this-request hook per request writes them all."""
+    names = request.environ.get(_VARY_KEY)
+    if names is None:
+        names = request.environ[_VARY_KEY] = set()
+
+        @after_this_request
+        def _add_vary(response):
+            for name in sorted(names):
+                response.vary.add(name)
+            return response
+
+    names.update(headers)
+
 
 def is_htmx() -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """Is this an htmx request? (`Vary: HX-Request`, since the answer depends on it.)"""
+    vary(HX_REQUEST)
+    return request.headers.get(HX_REQUEST) == "true"
 
 
 def hx_target() -> str:
     """The region an htmx request will swap (`HX-Target`); the response then says
     `Vary: HX-Target`, since it depends on that header."""
-    after_this_request(_vary_on_target)
-    return request.headers.get("HX-Target", "")
+    vary(HX_TARGET)
+    return request.headers.get(HX_TARGET, "")
 
 
-def _vary_on_target(response):
-    response.vary.add("HX-Target")
-    return response
+def wants_fragment() -> bool:
+    """Does this request swap part of a page — an htmx request aimed at an element (not a
+    boosted navigation, nor an HX-Location swap of the whole body), or a background
+    refresh after a live event? Then an answer must never be a whole page (second top bar
+    and footer). The response varies on every header this reads."""
+    vary(*FRAGMENT_HEADERS)
+    headers = request.headers
+    if headers.get(BACKGROUND) == "1":
+        return True
+    return headers.get(HX_REQUEST) == "true" and headers.get(HX_BOOSTED) != "true" and bool(headers.get(HX_TARGET))
 
 
 def render_for(targets: dict[str, str], full_template: str, status: int = 200, **context):

@@ -15,12 +15,12 @@ PROJECT_STATUS_LABELS = {
     "active": "Active",
     "closed": "Archived",
 }
+# The statuses in a project's order of life, with their labels (home counters, filters).
+PROJECT_STATUSES = tuple(PROJECT_STATUS_LABELS.items())
 # The list filter's choices: "" is the default view (everything still open).
 PROJECT_STATUS_FILTERS = (
     ("", "Open (not started + active)"),
-    ("created", PROJECT_STATUS_LABELS["created"]),
-    ("active", PROJECT_STATUS_LABELS["active"]),
-    ("closed", PROJECT_STATUS_LABELS["closed"]),
+    *PROJECT_STATUSES,
     ("all", "All"),
 )
 

@@ -8,12 +8,15 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import utcnow
+from app.core.permissions import Scope
 from app.extensions import db
 
 
 class Notification(db.Model):
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    # Owned by the person it is addressed to; never shown to a client through its project.
+    __scope__ = Scope(project="project_id", client_visible=False, owner="user_id")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

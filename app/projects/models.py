@@ -87,6 +87,10 @@ class Project(TimestampMixin, db.Model):
         return self.status == CLOSED
 
     @property
+    def is_not_started(self) -> bool:
+        return self.status == CREATED
+
+    @property
     def members(self):
         return [m.user for m in self.memberships]
 

@@ -77,6 +77,7 @@ def _render_form(project, data, errors, pm_ids, status=200):
         data=data,
         errors=errors,
         pm_ids={str(i) for i in pm_ids or ()},
+        choose_pms=services.may_choose_pms(current_user, project),
         clients=queries.client_choices(),
         pms=queries.pm_choices(),
     )

@@ -155,6 +155,13 @@ def _validate_members(user_ids: list[int], allowed_roles, field: str) -> tuple[l
     return users, {}
 
 
+def may_choose_pms(actor, project: Project | None) -> bool:
+    """May `actor` choose who manages `project` (None: the one they are creating)? Whoever
+    creates a project names its PMs; changing them later is team management, which is
+    an administrator's (SPEC.md §2, users row). The form shows the field by this."""
+    return project is None or can(actor, "user.manage")
+
+
 def create_project(actor, data: dict, pm_ids=None) -> Project:
     require(actor, "project.create")
     values, errors = _clean(data, None)
@@ -218,8 +225,7 @@ def update_project(
         except (TypeError, ValueError):
             raise ValidationError({"assigned_pm_ids": "Send a list of user ids."}) from None
         current = {m.user_id: m for m in project.memberships if m.user.role in PM_ROLES}
-        if wanted != set(current) and not can(actor, "user.manage"):
-            # Who manages a project is team management: admins only (SPEC.md §2, users row).
+        if wanted != set(current) and not may_choose_pms(actor, project):
             raise ValidationError({"assigned_pm_ids": "Only an administrator can change who manages a project."})
         pms, member_errors = _validate_members(sorted(wanted), PM_ROLES, "assigned_pm_ids")
         if member_errors:

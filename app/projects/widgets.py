@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from app.core.labels import PROJECT_STATUSES
 from app.projects import queries
 
 
 def home_summary(user) -> dict:
-    return {"counts": queries.status_counts(user), "recent": queries.recently_updated(user, limit=5)}
+    """`counters`: (status, label, how many) in the statuses' order; `recent`: projects."""
+    counts = queries.status_counts(user)
+    return {
+        "counters": [(status, label, counts.get(status, 0)) for status, label in PROJECT_STATUSES],
+        "recent": queries.recently_updated(user, limit=5),
+    }

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from app.auth import services as auth
 from app.core.errors import ValidationError
 from app.core.htmx import redirect_to, render_for
-from app.core.numbers import to_int
+from app.core.numbers import page_number, to_int
 from app.core.permissions import permission_required
 from app.core.roles import ROLES
 from app.core.transaction import attempt
@@ -22,7 +22,7 @@ from app.users import bp, services
 @permission_required("user.manage")
 def index():
     q, role = request.args.get("q", "").strip(), request.args.get("role", "")
-    page = services.search_users(q, role, request.args.get("page", "1"))
+    page = services.search_users(current_user, q, role, page_number(request.args.get("page", "1")))
     return render_for(
         {"user-results": "users/_results.html"}, "users/index.html", page=page, q=q, role=role, roles=ROLES
     )
@@ -55,7 +55,7 @@ def new():
             )
             return render_template("users/created.html", user=user, one_time=one_time, invite=invite)
     return render_template(
-        "users/form.html", data=data, errors=errors, roles=ROLES, clients=services.client_choices()
+        "users/form.html", data=data, errors=errors, roles=ROLES, clients=services.client_choices(current_user)
     ), (422 if errors else 200)
 
 
@@ -64,8 +64,8 @@ def _detail(user, errors=None, profile=None, status=200):
         "users/detail.html",
         user=user,
         roles=ROLES,
-        memberships=services.projects_of(user),
-        clients=services.client_choices(),
+        memberships=services.projects_of(current_user, user),
+        clients=services.client_choices(current_user),
         errors=errors or {},
         profile=profile or {"full_name": user.full_name, "email": user.email},
     ), status
@@ -75,20 +75,20 @@ def _detail(user, errors=None, profile=None, status=200):
 @login_required
 @permission_required("user.manage")
 def detail(user_id):
-    return _detail(services.get_user(user_id))
+    return _detail(services.managed_user(current_user, user_id))
 
 
 @bp.post("/users/<int:user_id>/profile")
 @login_required
 @permission_required("user.manage")
 def update_profile(user_id):
-    user = services.get_user(user_id)
+    user = services.managed_user(current_user, user_id)
     profile = {"full_name": request.form.get("full_name", ""), "email": request.form.get("email", "")}
     try:
         with attempt():
             services.update_profile(current_user, user, **profile)
     except ValidationError as exc:
-        return _detail(services.get_user(user_id), exc.fields, profile, 422)
+        return _detail(services.managed_user(current_user, user_id), exc.fields, profile, 422)
     flash(f"Saved {user.name}'s name and email.", "success")
     return redirect_to(url_for("users.detail", user_id=user_id))
 
@@ -97,7 +97,7 @@ def update_profile(user_id):
 @login_required
 @permission_required("user.manage")
 def change_role(user_id):
-    user = services.get_user(user_id)
+    user = services.managed_user(current_user, user_id)
     try:
         with attempt():
             services.change_role(
@@ -114,7 +114,7 @@ def change_role(user_id):
 @login_required
 @permission_required("user.manage")
 def set_active(user_id):
-    user = services.get_user(user_id)
+    user = services.managed_user(current_user, user_id)
     active = request.form.get("active") == "1"
     try:
         with attempt():
@@ -131,7 +131,7 @@ def set_active(user_id):
 @permission_required("user.manage")
 def reset_password(user_id):
     """Issue a new one-time password (the user must change it at next sign-in)."""
-    user = services.get_user(user_id)
+    user = services.managed_user(current_user, user_id)
     one_time = services.issue_one_time_password(current_user, user)
     return render_template("users/created.html", user=user, one_time=one_time, invite=None, reset=True)
 
@@ -143,7 +143,7 @@ def reset_two_factor(user_id):
     """Lost phone: clear the user's second factor and end their sessions."""
     from app.auth import twofactor
 
-    user = services.get_user(user_id)
+    user = services.managed_user(current_user, user_id)
     twofactor.reset(current_user, user)
     flash(f"Two-factor sign-in reset for {user.name}. Their sessions have been ended.", "success")
     return redirect_to(url_for("users.detail", user_id=user_id))

@@ -12,7 +12,6 @@ from app.auth.passwords import generate_password, hash_password, policy_problem
 from app.auth.services import end_sessions
 from app.clients.models import Client
 from app.core.errors import ObjectNotFound, ValidationError
-from app.core.numbers import page_number
 from app.core.pagination import paginate
 from app.core.permissions import require
 from app.core.roles import CLIENT, ROLES
@@ -26,29 +25,40 @@ USERS_PER_PAGE = 50
 
 
 def get_user(user_id: int) -> User:
+    """The user with `user_id` — a lookup for callers that checked their own permission
+    (a team form names a person); the user pages use `managed_user`."""
     user = db.session.get(User, user_id)
     if user is None:
         raise ObjectNotFound("That user does not exist.")
     return user
 
 
-def search_users(q: str = "", role: str = "", page: str | None = "1"):
+def managed_user(actor, user_id: int) -> User:
+    """The user an administrator opens on the user pages."""
+    require(actor, "user.manage")
+    return get_user(user_id)
+
+
+def search_users(actor, q: str = "", role: str = "", page: int = 1):
     """One page of users, by name, username or email and by role (admin's user list)."""
+    require(actor, "user.manage")
     stmt = select(User).where(contains((User.username, User.email, User.full_name), q)).order_by(User.username)
     if role in ROLES:
         stmt = stmt.where(User.role == role)
-    return paginate(stmt, page_number(page), USERS_PER_PAGE)
+    return paginate(stmt, page, USERS_PER_PAGE)
 
 
-def client_choices() -> list[Client]:
+def client_choices(actor) -> list[Client]:
     """The client companies a client user may belong to."""
     from app.projects.queries import client_choices as all_clients
 
+    require(actor, "user.manage")
     return all_clients()
 
 
-def projects_of(user: User) -> list[Project]:
-    """The projects whose team `user` is on."""
+def projects_of(actor, user: User) -> list[Project]:
+    """The projects whose team `user` is on (their user page)."""
+    require(actor, "user.manage")
     return db.session.scalars(
         select(Project).where(Project.memberships.any(user_id=user.id)).order_by(Project.name)
     ).all()
