@@ -14,7 +14,8 @@ keepalive = 5
 accesslog = "-"
 errorlog = "-"
 access_log_format = 'ts=%(t)s level=INFO logger=access method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s ms=%(M)s rid=%({x-request-id}o)s'
-forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+# No proxy is trusted unless named (docs/deployment.md says what the platform needs).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 
 
 def post_worker_init(worker):

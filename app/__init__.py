@@ -42,9 +42,9 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
     logs.init_app(app)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from werkzeug.middleware.proxy_fix import ProxyFix
+    from app.core import net
 
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    net.init_app(app)  # forwarded headers only from the configured proxies
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True, compare_type=True)

@@ -60,6 +60,9 @@ def base_settings() -> dict:
         "DEBUG": env_bool("DEBUG", False),
         "TESTING": False,
         "ALLOWED_HOSTS": [h.strip() for h in (env("ALLOWED_HOSTS", "*") or "*").split(",") if h.strip()],
+        # Forwarded headers are believed only from these peers, for PROXY_HOPS hops (core/net.py).
+        "FORWARDED_ALLOW_IPS": env("FORWARDED_ALLOW_IPS", "") or "",
+        "PROXY_HOPS": env_int("PROXY_HOPS", 0),
         "DATABASE_URL": database_url,
         "SQLALCHEMY_DATABASE_URI": database_url or "sqlite:///" + os.path.join(ROOT, "instance", "kibray.db"),
         "CONN_MAX_AGE": conn_max_age,

@@ -8,6 +8,7 @@ from flask_login import current_user
 from app.auth import services, tokens, twofactor
 from app.core.api import api_error, api_ok, json_body, public
 from app.core.errors import ValidationError
+from app.core.net import client_ip
 
 # Under the one /api blueprint (app/api): /api/auth/…
 bp = Blueprint("auth", __name__)
@@ -30,7 +31,7 @@ def api_login():
     if errors:
         raise ValidationError(errors)
     try:
-        user = services.authenticate(username, password, request.remote_addr or "")
+        user = services.authenticate(username, password, client_ip())
     except services.LoginFailed as exc:
         if exc.retry_after:
             return api_error("RATE_LIMIT_EXCEEDED", exc.message, 429, retry_after=exc.retry_after)
@@ -45,7 +46,7 @@ def api_login():
                 details={"otp_code": "This field is required."},
             )
         try:
-            services.check_second_factor(user, code, request.remote_addr or "")
+            services.check_second_factor(user, code, client_ip())
         except services.LoginFailed as exc:
             if exc.retry_after:
                 return api_error("RATE_LIMIT_EXCEEDED", exc.message, 429, retry_after=exc.retry_after)

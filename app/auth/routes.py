@@ -12,6 +12,7 @@ from app.auth import bp, services, twofactor
 from app.core.api import is_api_request
 from app.core.errors import ValidationError
 from app.core.htmx import is_htmx
+from app.core.net import client_ip
 
 
 def _safe_next(target: str | None) -> str:
@@ -82,7 +83,7 @@ def login():
     if request.method == "POST":
         login_name = request.form.get("username", "")
         try:
-            user = services.authenticate(login_name, request.form.get("password", ""), request.remote_addr or "")
+            user = services.authenticate(login_name, request.form.get("password", ""), client_ip())
         except services.LoginFailed as exc:
             error, retry_after = exc.message, exc.retry_after
         else:
@@ -127,7 +128,7 @@ def two_factor_code():
     if request.method == "POST":
         user = services.user_from_session_id(pending["uid"])
         try:
-            services.check_second_factor(user, request.form.get("code", ""), request.remote_addr or "")
+            services.check_second_factor(user, request.form.get("code", ""), client_ip())
         except services.LoginFailed as exc:
             error, retry_after = exc.message, exc.retry_after
         else:

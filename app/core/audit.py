@@ -17,6 +17,7 @@ from sqlalchemy import JSON, DateTime, Index, Integer, String, event, inspect
 from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, object_session
 
 from app.core.models import utcnow
+from app.core.net import client_ip
 from app.core.permissions import Scope
 from app.extensions import db
 
@@ -72,7 +73,7 @@ def current_actor() -> dict:
             "user_id": getattr(user, "id", None),
             "username": getattr(user, "username", "") or "anonymous",
             "role": getattr(user, "role", "") or "anonymous",
-            "ip": request.remote_addr or "",
+            "ip": client_ip(),
             "request_id": getattr(g, "request_id", ""),
         }
     return {"user_id": None, "username": "system", "role": "system", "ip": "", "request_id": ""}

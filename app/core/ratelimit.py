@@ -9,10 +9,11 @@ from __future__ import annotations
 import time
 from functools import wraps
 
-from flask import current_app, g, request
+from flask import current_app, g
 from flask_login import current_user
 
 from app.core.api import api_error
+from app.core.net import client_ip
 from app.extensions import redis_store
 
 
@@ -30,7 +31,7 @@ def _hit(bucket: str, limit: int, window: int):
 def _who() -> tuple[str, bool]:
     if current_user.is_authenticated:
         return f"user:{current_user.id}", True
-    return f"ip:{request.remote_addr}", False
+    return f"ip:{client_ip()}", False
 
 
 def check_api_rate():
