@@ -8,6 +8,18 @@ from app.core.features import Feature, NavEntry
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 EMBEDDED_URL = "redis://embedded"
+# rq-dashboard 0.9.0 routes that change state yet also answer GET (rq_dashboard/web.py:
+# `requeue_all`, /requeue/<queue>); its delete, requeue-one, empty and compact routes are
+# POST only and pass the app's CSRF check. Refused on GET so a cross-site link does nothing.
+# Any dashboard route that accepts POST is taken as a state change too, so a later
+# version's new GET-and-POST route is covered without this list.
+RQ_STATE_CHANGING_GET = frozenset({"rq_dashboard.requeue_all"})
+
+
+def _changes_state(req) -> bool:
+    rule = req.url_rule
+    return req.endpoint in RQ_STATE_CHANGING_GET or (rule is not None and "POST" in (rule.methods or ()))
+
 
 from app.admin import routes, walk  # noqa: E402,F401
 
@@ -45,6 +57,8 @@ def register_rq_dashboard(app: Flask) -> None:
     def _rq_dashboard_admins_only():
         if request.blueprint != rq_dashboard.blueprint.name:
             return None
+        if request.method in ("GET", "HEAD") and _changes_state(request):
+            abort(405)  # a state change is a POST (CSRF-checked); a cross-site link does nothing
         if not current_user.is_authenticated:
             return login_manager.unauthorized()
         if not can(current_user, "settings.manage"):
