@@ -3,6 +3,7 @@ https redirect, who acts (for the audit), one commit per request, response heade
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from flask import Flask, g, redirect, request
@@ -12,11 +13,19 @@ from app.core.api import endpoint_is, is_api_request
 from app.core.headers import security_headers
 from app.extensions import db
 
+# An incoming X-Request-ID is kept only when it is a short safe token; anything else (a
+# newline that would forge a log line, 10 KB of text) is replaced by a fresh id.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def request_id(raw: str | None) -> str:
+    return raw if raw and REQUEST_ID.fullmatch(raw) else uuid.uuid4().hex
+
 
 def init_app(app: Flask) -> None:
     @app.before_request
     def _start():
-        g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get("X-Request-ID"))
         if _contains_nul(request):
             from app.core.errors import ValidationError
 
