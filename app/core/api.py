@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from datetime import UTC, datetime
 
-from flask import jsonify, request, url_for
+from flask import g, jsonify, request, url_for
 from sqlalchemy import func, select
 
 from app.core.errors import ValidationError
@@ -61,8 +63,73 @@ def api_error(code: str, message: str, status: int, details: dict | None = None,
     return jsonify(body), status
 
 
+MAX_JSON_DEPTH = 32  # nesting of objects and arrays; the API's bodies are flat
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
+
+class HostileInput(ValidationError):
+    """Input no honest client sends (deep nesting, lone surrogates, NUL): a 400 whose
+    one-line log names the reason, never a traceback."""
+
+
+def _too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub(b'""', raw)):
+        depth += 1 if bracket in b"[{" else -1
+        if depth > limit:
+            return True
+    return False
+
+
+def request_json():
+    """The request's JSON body, parsed once, safely: nesting deeper than MAX_JSON_DEPTH is
+    refused before parsing (no RecursionError), text must be valid UTF-8. None when the
+    request is not JSON or not valid JSON (json_body says what to send)."""
+    if "kibray_json" in g:
+        return g.kibray_json
+    data = None
+    if request.is_json:
+        raw = request.get_data(cache=True)
+        if _too_deep(raw):
+            raise HostileInput(
+                {"body": f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted."}, "Invalid request body."
+            )
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):
+            data = None
+    g.kibray_json = data
+    return data
+
+
+def bad_text(value) -> str | None:
+    """What is wrong with the text in `value` (a string, or JSON-like nesting), if
+    anything: a NUL byte (PostgreSQL text cannot hold it) or a lone surrogate (not
+    Unicode text; it cannot be stored or encoded)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return "Remove the invalid (NUL) character."
+            if not item.isascii():
+                try:
+                    item.encode("utf-8")
+                except UnicodeEncodeError:
+                    return "Remove the invalid character (a lone UTF-16 surrogate is not text)."
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return None
+
+
 def json_body() -> dict:
-    data = request.get_json(silent=True)
+    data = request_json()
     if not isinstance(data, dict):
         raise ValidationError(
             {"body": "Send a JSON object with Content-Type: application/json."}, "Invalid request body."

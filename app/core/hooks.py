@@ -3,6 +3,7 @@ https redirect, who acts (for the audit), one commit per request, response heade
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 
@@ -12,6 +13,8 @@ from flask_login import current_user
 from app.core.api import endpoint_is, is_api_request
 from app.core.headers import security_headers
 from app.extensions import db
+
+log = logging.getLogger(__name__)
 
 # An incoming X-Request-ID is kept only when it is a short safe token; anything else (a
 # newline that would forge a log line, 10 KB of text) is replaced by a fresh id.
@@ -26,13 +29,7 @@ def init_app(app: Flask) -> None:
     @app.before_request
     def _start():
         g.request_id = request_id(request.headers.get("X-Request-ID"))
-        if _contains_nul(request):
-            from app.core.errors import ValidationError
-
-            # PostgreSQL text cannot hold NUL; refuse it here, once, for every route.
-            raise ValidationError(
-                {"request": "Remove the invalid (NUL) character."}, "Invalid characters in the request."
-            )
+        refuse_unsafe_text(request)
         if app.config["SECURE_SSL_REDIRECT"] and not request.is_secure and not endpoint_is("health_probe"):
             return redirect(request.url.replace("http://", "https://", 1), 301)
         if not is_api_request() and current_user.is_authenticated:
@@ -62,20 +59,20 @@ def current_user_is_signed_in() -> bool:
         return False
 
 
-def _contains_nul(req) -> bool:
-    def walk(value) -> bool:
-        if isinstance(value, str):
-            return "\x00" in value
-        if isinstance(value, dict):
-            return any(walk(k) or walk(v) for k, v in value.items())
-        if isinstance(value, list):
-            return any(walk(v) for v in value)
-        return False
+def refuse_unsafe_text(req) -> None:
+    """The one gate for hostile text, before any route: NUL bytes and lone surrogates in
+    the query, the form or the JSON body, and JSON nested too deep (core.api.request_json),
+    refused with a 400 and one log line."""
+    from app.core.api import HostileInput, bad_text, request_json
 
-    if any(walk(k) or walk(v) for k, v in req.args.items(multi=True)):
-        return True
-    if req.method in ("POST", "PUT", "PATCH", "DELETE"):
-        if req.is_json:
-            return walk(req.get_json(silent=True))
-        return any(walk(k) or walk(v) for k, v in req.form.items(multi=True))
-    return False
+    try:
+        problem = bad_text(list(req.args.items(multi=True)))
+        if not problem and req.method in ("POST", "PUT", "PATCH", "DELETE"):
+            body = request_json() if req.is_json else list(req.form.items(multi=True))
+            problem = bad_text(body)
+    except HostileInput as exc:
+        log.warning("refused %s %s: %s", req.method, req.path, " ".join(exc.fields.values()))
+        raise
+    if problem:
+        log.warning("refused %s %s: %s", req.method, req.path, problem)
+        raise HostileInput({"request": problem}, "Invalid characters in the request.")
