@@ -27,6 +27,7 @@ HTTP_CODES = {
     415: "VALIDATION_ERROR",
     429: "RATE_LIMIT_EXCEEDED",
     500: "SERVER_ERROR",
+    503: "SERVICE_UNAVAILABLE",
 }
 
 
@@ -46,8 +47,24 @@ def _anonymous_unmatched() -> bool:
     return request.url_rule is None and not current_user.is_authenticated
 
 
+def unavailable():
+    """Redis or the database is down (app/core/outage.py)."""
+    response = api_error("SERVICE_UNAVAILABLE", "The service is temporarily unavailable. Retry in a minute.", 503)
+    response[0].headers["Retry-After"] = "60"
+    return response
+
+
 def answer(exc: Exception):
     """The envelope for `exc`."""
+    from flask import request
+
+    from app.core import outage
+
+    if outage.is_outage(exc):
+        outage.log_outage(exc, request.method, request.path)
+        outage.quiet_rollback()
+        outage.forget_session()
+        return unavailable()
     if isinstance(exc, PermissionDenied):
         return api_error("PERMISSION_DENIED", exc.message, 403)
     if isinstance(exc, ObjectNotFound):
@@ -68,8 +85,6 @@ def answer(exc: Exception):
         if status == 405 and exc.get_headers():
             response[0].headers["Allow"] = dict(exc.get_headers()).get("Allow", "")
         return response
-    from flask import request
-
     from app.extensions import db
 
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)

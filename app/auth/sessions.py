@@ -31,6 +31,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = False
         self.old_sid: str | None = None
         self.stateless = False  # never stored nor sent as a cookie (JSON API requests)
+        self.unavailable = False  # Redis could not be read (core/outage.py)
 
     def regenerate(self) -> None:
         """New id for the same data (after login: defeats session fixation)."""
@@ -68,7 +69,16 @@ class RedisSessionInterface(SessionInterface):
             return session
         sid = request.cookies.get(self.get_cookie_name(app))
         if sid:
-            raw = self._store(app).get(self._key(app, sid))
+            from app.core.outage import OUTAGE_ERRORS
+
+            try:
+                raw = self._store(app).get(self._key(app, sid))
+            except OUTAGE_ERRORS:
+                # Redis is down: an empty session that is never saved; core/hooks.py answers
+                # 503 for everything but the health probes (which report the outage).
+                session = ServerSession(new=True)
+                session.stateless = session.unavailable = True
+                return session
             if raw is not None:
                 return ServerSession(_serializer.loads(raw.decode()), sid=sid)
         return ServerSession(new=True)

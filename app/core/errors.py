@@ -42,9 +42,9 @@ READS = ("GET", "HEAD", "OPTIONS")
 
 
 def _page(status: int, message: str):
-    from app.extensions import db
+    from app.core.outage import quiet_rollback
 
-    db.session.rollback()
+    quiet_rollback()
     if wants_fragment():
         return _notice(status, message)
     return render_template("errors/error.html", status=status, message=message), status
@@ -78,14 +78,38 @@ def register_error_handlers(app: Flask) -> None:
     """The pages' answers. API requests get the envelope of app/api/errors.py: from the
     `api` blueprint's own handler, or from here when no API route matched (unknown path,
     wrong method, a route added straight on the app)."""
+    from werkzeug.exceptions import SecurityError
+
     from app.api import errors as api_errors
+    from app.core import outage
     from app.core.api import is_api_request
 
     def answer(exc, status: int, message: str):
+        if outage.is_outage(exc) or status == 503:
+            return unavailable(exc)
+        if isinstance(exc, SecurityError) or request.url_rule is None and _no_url_adapter():
+            return refused_host(exc)
         record_refused_write(exc)
         if is_api_request():
             return api_errors.answer(exc)
         return _page(status, message)
+
+    def unavailable(exc):
+        """Redis or the database is down: 503, answered without either (core/outage.py)."""
+        outage.log_outage(exc, request.method, request.path)
+        outage.quiet_rollback()
+        outage.forget_session()
+        if is_api_request():
+            return api_errors.unavailable()
+        return outage.plain_page(503, outage.TITLE, outage.MESSAGE)
+
+    def refused_host(exc):
+        """An untrusted Host / X-Forwarded-Host: no URL can be built for it, so the page is
+        the plain one; logged in one line."""
+        log.warning("refused %s %s: %s", request.method, request.path, getattr(exc, "description", exc))
+        if is_api_request():
+            return api_errors.answer(exc)
+        return outage.plain_page(400, "Request problem", "This site does not answer to that host name.")
 
     @app.errorhandler(PermissionDenied)
     def permission_denied(exc):
@@ -114,10 +138,19 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def crash(exc):
+        if outage.is_outage(exc):
+            return unavailable(exc)
         if is_api_request():
             return api_errors.answer(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _page(500, "Something went wrong on our side. It has been logged and we are on it.")
+
+
+def _no_url_adapter() -> bool:
+    from flask import globals as flask_globals
+
+    ctx = flask_globals._cv_request.get(None)
+    return ctx is not None and ctx.url_adapter is None
 
 
 def _record_denied() -> None:

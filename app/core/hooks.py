@@ -26,6 +26,17 @@ def request_id(raw: str | None) -> str:
 
 
 def init_app(app: Flask) -> None:
+    def _sessions_unavailable():
+        """First of all hooks: a session Redis could not read means an outage; only the
+        health probes go on (and report it)."""
+        from flask import session
+        from werkzeug.exceptions import ServiceUnavailable
+
+        if getattr(session, "unavailable", False) and not endpoint_is("health_probe"):
+            raise ServiceUnavailable()
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _sessions_unavailable)
+
     @app.before_request
     def _start():
         g.request_id = request_id(request.headers.get("X-Request-ID"))
@@ -46,7 +57,9 @@ def init_app(app: Flask) -> None:
         if should_commit(response.status_code):
             db.session.commit()
         else:
-            db.session.rollback()
+            from app.core.outage import quiet_rollback
+
+            quiet_rollback()
         response.headers["X-Request-ID"] = g.get("request_id", "")
         security_headers(app, response)
         return response
