@@ -1,0 +1,224 @@
+"""Outages (issue 6): with Redis or the database gone, pages answer a clean 503 page that
+needs neither, the API `503 SERVICE_UNAVAILABLE` in its envelope, and `/health/` 503 with
+its flags even with a session cookie. The Redis is one this test starts on its own port
+and kills; the database connections are the test app's own, ended by pg_terminate_backend.
+Never the machine's shared services."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.conftest import TEST_DATABASE_URL
+
+pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture()
+def own_redis():
+    """A Redis of this test's own, on another port; `kill()` ends it."""
+    import redis
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--daemonize",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    for _ in range(100):
+        try:
+            redis.Redis.from_url(url).ping()
+            break
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.05)
+
+    class Handle:
+        def kill(self):
+            proc.kill()
+            proc.wait(5)
+
+    Handle.url = url
+    try:
+        yield Handle()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+
+
+_built: list = []
+
+
+@pytest.fixture(autouse=True)
+def _dispose_built_apps():
+    """Close the database connections of the apps these tests built."""
+    yield
+    while _built:
+        app = _built.pop()
+        with app.app_context():
+            from app.extensions import db
+
+            db.session.remove()
+            db.engine.dispose()
+
+
+def outage_app(redis_url: str, **overrides):
+    from app import create_app
+
+    settings = {
+        "REDIS_URL": redis_url,
+        "REDIS_KEY_PREFIX": f"kibray-outage-{uuid.uuid4().hex[:8]}",
+        "WTF_CSRF_ENABLED": False,
+        "PROPAGATE_EXCEPTIONS": False,  # as in production: errors reach the handlers
+        **overrides,
+    }
+    app = create_app(settings, env_name="test")
+    _built.append(app)
+    return app
+
+
+def assert_clean_503_page(response):
+    assert response.status_code == 503
+    body = response.get_data(as_text=True)
+    assert "temporarily unavailable" in body.lower() and "try again in a minute" in body.lower()
+    assert "Traceback" not in body and "Internal Server Error" not in body
+    assert response.headers["Retry-After"] == "60"
+
+
+def assert_503_envelope(response):
+    assert response.status_code == 503
+    assert response.json["success"] is False
+    assert response.json["error"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+# --- Redis down --------------------------------------------------------------------------
+
+
+def test_redis_down_pages_answer_a_clean_503(own_redis, caplog):
+    app = outage_app(own_redis.url)
+    web = app.test_client()
+    assert web.get("/login").status_code == 200
+    cookie = web.get_cookie(app.config["SESSION_COOKIE_NAME"])
+    assert cookie is not None  # the page stored a session (its CSRF token) in our Redis
+    own_redis.kill()
+    caplog.set_level(logging.INFO)
+    assert_clean_503_page(web.get("/login"))  # with the session cookie
+    assert_clean_503_page(web.get("/projects"))
+    assert_clean_503_page(app.test_client().get("/login"))  # without one
+    assert_clean_503_page(app.test_client().post("/login", data={"username": "kim", "password": "x"}))
+    messages = [r.getMessage() for r in caplog.records if r.name == "app.core.outage"]
+    assert messages and all("service unavailable" in m and "\n" not in m for m in messages)
+
+
+def test_redis_down_the_api_answers_503_service_unavailable(own_redis):
+    app = outage_app(own_redis.url)
+    api = app.test_client()
+    assert api.get("/api/auth/me/").status_code == 401
+    own_redis.kill()
+    assert_503_envelope(api.get("/api/auth/me/"))
+    assert_503_envelope(api.get("/api/projects/", headers={"Authorization": "Bearer x.y.z"}))
+    assert_503_envelope(api.post("/api/auth/login/", json={"username": "kim", "password": "x"}))
+
+
+def test_redis_down_health_answers_503_with_its_flags_even_with_a_session_cookie(own_redis):
+    app = outage_app(own_redis.url)
+    web = app.test_client()
+    web.get("/login")
+    assert web.get_cookie(app.config["SESSION_COOKIE_NAME"]) is not None
+    assert web.get("/health/").status_code == 200
+    own_redis.kill()
+    response = web.get("/health/")
+    assert response.status_code == 503
+    assert response.json["status"] == "unhealthy"
+    assert response.json["checks"]["redis"] is False and response.json["checks"]["database"] is True
+    single = web.get("/api/health/redis/")
+    assert single.status_code == 503 and single.json["checks"] == {"redis": False}
+
+
+# --- the database's connections terminated ---------------------------------------------------
+
+
+def terminate(application_name: str) -> int:
+    """pg_terminate_backend on this test app's own connections (tagged by application_name)."""
+    engine = create_engine(TEST_DATABASE_URL)
+    try:
+        with engine.connect() as conn:
+            ended = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": application_name},
+            ).scalar()
+    finally:
+        engine.dispose()
+    return ended
+
+
+@pytest.fixture()
+def db_outage_app(own_redis):
+    if not TEST_DATABASE_URL.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL")
+    name = f"kibray-outage-{uuid.uuid4().hex[:8]}"
+    # No pre-ping, one pooled connection: the next request meets the terminated connection
+    # (with pre-ping the pool would quietly replace it, which production also does).
+    options = {"pool_pre_ping": False, "pool_size": 1, "max_overflow": 0, "connect_args": {"application_name": name}}
+    return outage_app(own_redis.url, SQLALCHEMY_ENGINE_OPTIONS=options), name
+
+
+def test_terminated_database_connections_give_a_clean_503_then_recover(db_outage_app, caplog):
+    app, name = db_outage_app
+    web = app.test_client()
+    assert web.post("/login", data={"username": "nobody-here", "password": "x"}).status_code == 401
+    assert terminate(name) >= 1
+    caplog.set_level(logging.INFO)
+    assert_clean_503_page(web.post("/login", data={"username": "nobody-here", "password": "x"}))
+    assert any(r.name == "app.core.outage" for r in caplog.records)
+    # the broken connection was dropped: the next request works again
+    assert web.post("/login", data={"username": "nobody-here", "password": "x"}).status_code == 401
+
+
+def test_terminated_database_connections_give_the_api_503(db_outage_app):
+    app, name = db_outage_app
+    api = app.test_client()
+    assert api.post("/api/auth/login/", json={"username": "nobody-here", "password": "x"}).status_code == 401
+    assert terminate(name) >= 1
+    assert_503_envelope(api.post("/api/auth/login/", json={"username": "nobody-here", "password": "x"}))
+    assert api.post("/api/auth/login/", json={"username": "nobody-here", "password": "x"}).status_code == 401
+
+
+def test_the_503_page_needs_nothing_but_its_template(own_redis):
+    """Rendered from the Jinja environment: no context processor, session or user."""
+    from app.core.outage import MESSAGE, TITLE, plain_page
+
+    app = outage_app(own_redis.url)
+    with app.app_context():
+        body, status, headers = plain_page(503, TITLE, MESSAGE)
+    assert status == 503 and headers["Retry-After"] == "60" and "try again in a minute" in body
+    assert "{{" not in body and "url_for" not in body
