@@ -294,3 +294,13 @@ def test_a_hostile_request_id_never_reaches_the_audit_log(client, login_as, db):
     assert response.status_code == 303
     row = db.session.scalar(select(AuditLog).where(AuditLog.object_type == "Project").order_by(AuditLog.id.desc()))
     assert row.request_id == response.headers["X-Request-ID"] and "\n" not in row.request_id
+
+
+def test_the_parsed_body_belongs_to_its_request(app):
+    """request_json() caches per request, not in `g` (which one app context can share)."""
+    from app.core.api import request_json
+
+    with app.app_context():
+        for body in ({"a": 1}, {"b": 2}):
+            with app.test_request_context("/api/x/", method="POST", json=body):
+                assert request_json() == body

@@ -7,7 +7,7 @@ import math
 import re
 from datetime import UTC, datetime
 
-from flask import g, jsonify, request, url_for
+from flask import jsonify, request, url_for
 from sqlalchemy import func, select
 
 from app.core.errors import ValidationError
@@ -88,8 +88,8 @@ def request_json():
     """The request's JSON body, parsed once, safely: nesting deeper than MAX_JSON_DEPTH is
     refused before parsing (no RecursionError), text must be valid UTF-8. None when the
     request is not JSON or not valid JSON (json_body says what to send)."""
-    if "kibray_json" in g:
-        return g.kibray_json
+    if "kibray.json" in request.environ:  # per request (g may outlive one in tests)
+        return request.environ["kibray.json"]
     data = None
     if request.is_json:
         raw = request.get_data(cache=True)
@@ -101,7 +101,7 @@ def request_json():
             data = json.loads(raw)
         except (ValueError, RecursionError):
             data = None
-    g.kibray_json = data
+    request.environ["kibray.json"] = data
     return data
 
 
