@@ -29,8 +29,11 @@ def test_admin_edits_a_users_name_and_email(client, login_as, db):
     user = db.session.get(User, worker.id)
     assert (user.full_name, user.email) == ("Samantha Smith", "samantha@example.com")
     entry = db.session.scalars(
-        select(AuditLog).where(AuditLog.object_type == "User", AuditLog.object_id == str(worker.id))
-    ).all()[-1]
+        select(AuditLog)
+        .where(AuditLog.object_type == "User", AuditLog.object_id == str(worker.id))
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    ).one()
     assert entry.action == "update"
     assert set(entry.changes) >= {"full_name", "email"}
     assert "Samantha Smith" in client.get(f"/admin/users/{worker.id}").text
