@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.passwords import generate_password, hash_password, policy_problem
@@ -16,12 +16,31 @@ from app.core.pagination import paginate
 from app.core.permissions import require
 from app.core.roles import CLIENT, ROLES
 from app.core.search import contains
+from app.core.text import name_key, normalise
+from app.core.unique import flush_unique
 from app.core.validators import is_email
 from app.extensions import db
 from app.projects.models import Project
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,80}$")
 USERS_PER_PAGE = 50
+# The longest text each field takes, enforced here and shown in the form (`maxlength`).
+LIMITS = {"username": 80, "email": 254, "full_name": 160}
+USERNAME_TAKEN = "The username {!r} is already taken."
+EMAIL_TAKEN = "Another account already uses this email address."
+
+
+def _flush_unique(user: User) -> None:
+    """Flush; the unique indexes on the username's and email's keys have the last word
+    (a concurrent request may have taken them since the check)."""
+    flush_unique(
+        {
+            ("uq_users_username_key", "users.username_key"): ("username", USERNAME_TAKEN.format(user.username)),
+            ("ix_users_username", "users.username"): ("username", USERNAME_TAKEN.format(user.username)),
+            ("uq_users_email_key", "users.email_key"): ("email", EMAIL_TAKEN),
+            ("ix_users_email", "users.email"): ("email", EMAIL_TAKEN),
+        }
+    )
 
 
 def get_user(user_id: int) -> User:
@@ -68,17 +87,22 @@ def validate_user_fields(username: str, email: str, role: str, user_id: int | No
     errors = {}
     if not USERNAME_RE.match(username or ""):
         errors["username"] = "Use 3–80 letters, digits, dots, dashes or underscores."
-    elif db.session.scalar(
-        select(User.id).where(func.lower(User.username) == username.lower(), User.id != (user_id or 0))
-    ):
-        errors["username"] = f"The username {username!r} is already taken."
-    if not is_email(email):
-        errors["email"] = "Enter a valid email address."
-    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower(), User.id != (user_id or 0))):
-        errors["email"] = "Another account already uses this email address."
+    elif db.session.scalar(select(User.id).where(User.username_key == name_key(username), User.id != (user_id or 0))):
+        errors["username"] = USERNAME_TAKEN.format(username)
+    errors.update(_email_problem(email, user_id))
     if role not in ROLES:
         errors["role"] = "Choose one of the seven roles."
     return errors
+
+
+def _email_problem(email: str, user_id: int | None) -> dict:
+    if not is_email(email):
+        return {"email": "Enter a valid email address."}
+    if len(email) > LIMITS["email"]:
+        return {"email": f"An email address has at most {LIMITS['email']} characters."}
+    if db.session.scalar(select(User.id).where(User.email_key == name_key(email), User.id != (user_id or 0))):
+        return {"email": EMAIL_TAKEN}
+    return {}
 
 
 def _full_name_problem(full_name: str) -> str | None:
@@ -99,7 +123,7 @@ def create_user(
     """Create an account. `actor` None means a trusted CLI/system call."""
     if actor is not None:
         require(actor, "user.manage")
-    username, email = (username or "").strip(), (email or "").strip()
+    username, email = normalise(username), normalise(email)
     errors = validate_user_fields(username, email, role)
     if _full_name_problem(full_name):
         errors["full_name"] = _full_name_problem(full_name)
@@ -123,7 +147,7 @@ def create_user(
         must_change_password=must_change_password,
     )
     db.session.add(user)
-    db.session.flush()
+    _flush_unique(user)
     return user
 
 
@@ -191,15 +215,11 @@ def issue_one_time_password(actor, user: User) -> str:
 def update_profile(actor, user: User, *, full_name: str, email: str) -> None:
     """An admin corrects a user's name or email (audited like every change of a user)."""
     require(actor, "user.manage")
-    full_name, email = (full_name or "").strip(), (email or "").strip()
-    errors = {}
-    if not is_email(email):
-        errors["email"] = "Enter a valid email address."
-    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower(), User.id != user.id)):
-        errors["email"] = "Another account already uses this email address."
+    full_name, email = (full_name or "").strip(), normalise(email)
+    errors = _email_problem(email, user.id)
     if _full_name_problem(full_name):
         errors["full_name"] = _full_name_problem(full_name)
     if errors:
         raise ValidationError(errors)
     user.full_name, user.email = full_name, email
-    db.session.flush()
+    _flush_unique(user)
