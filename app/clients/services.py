@@ -11,7 +11,7 @@ from app.core.pagination import paginate
 from app.core.permissions import require
 from app.core.search import contains
 from app.core.text import LONG_TEXT, check_lengths, name_key, normalise
-from app.core.unique import flush_unique
+from app.core.unique import unique_fields
 from app.core.validators import EMAIL_RE
 from app.extensions import db
 
@@ -85,15 +85,12 @@ def _name_taken(name: str) -> str:
     return f"A client named {name!r} already exists."
 
 
-def _flush_name(client: Client) -> None:
-    """Flush; the unique index on the name's key has the last word (a concurrent request
-    may have taken the name since the check)."""
-    message = _name_taken(client.name)
-    flush_unique(
-        {
-            ("uq_clients_name_key", "clients.name_key"): ("name", message),
-            ("ix_clients_name", "clients.name"): ("name", message),
-        }
+def _unique_name(name: str):
+    """The writes of a client, flushed; the unique index on the name's key has the last
+    word (a concurrent request may have taken the name since the check)."""
+    message = ("name", _name_taken(name))
+    return unique_fields(
+        {("uq_clients_name_key", "clients.name_key"): message, ("ix_clients_name", "clients.name"): message}
     )
 
 
@@ -105,13 +102,13 @@ def create_client(actor, data: dict) -> Client:
         errors["contact_name"] = f"At most {LIMITS['contact_name']} characters, please."
     if errors:
         raise ValidationError(errors)
-    client = Client(**values)
-    if contact_name:
-        client.contacts.append(
-            ClientContact(name=contact_name, email=values["email"], phone=values["phone"], is_primary=True)
-        )
-    db.session.add(client)
-    _flush_name(client)
+    with _unique_name(values["name"]):
+        client = Client(**values)
+        if contact_name:
+            client.contacts.append(
+                ClientContact(name=contact_name, email=values["email"], phone=values["phone"], is_primary=True)
+            )
+        db.session.add(client)
     return client
 
 
@@ -122,9 +119,9 @@ def update_client(actor, client: Client, data: dict) -> Client:
         raise ValidationError(errors)
     if not data.get("tax_id"):
         values.pop("tax_id")  # an empty field keeps the stored (never displayed) value
-    for key, value in values.items():
-        setattr(client, key, value)
-    _flush_name(client)
+    with _unique_name(values["name"]):
+        for key, value in values.items():
+            setattr(client, key, value)
     return client
 
 

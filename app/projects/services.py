@@ -15,7 +15,7 @@ from app.core.numbers import to_int
 from app.core.permissions import can, require
 from app.core.roles import MEMBER_ROLES, PM_ROLES, ROLE_LABELS
 from app.core.text import LONG_TEXT, check_lengths, name_key, normalise
-from app.core.unique import flush_unique
+from app.core.unique import unique_fields
 from app.extensions import db
 from app.notifications.services import notify
 from app.projects.models import ACTIVE, CLOSED, CREATED, Project, ProjectMembership
@@ -77,14 +77,17 @@ def _name_taken(client: Client, name: str) -> str:
     return f"{client.name} already has a project named {name!r}. Project names must be unique for each client."
 
 
-def _flush_name(project: Project) -> None:
-    """Flush; the database's unique index has the last word on the name (a concurrent
-    request may have taken it since the check)."""
-    message = _name_taken(db.session.get(Client, project.client_id), project.name)
-    flush_unique(
+def _unique_name(values: dict):
+    """The writes of a project, flushed; the database's unique index has the last word on
+    the name (a concurrent request may have taken it since the check)."""
+
+    def message():
+        return "name", _name_taken(db.session.get(Client, values["client_id"]), values["name"])
+
+    return unique_fields(
         {
-            ("uq_projects_client_id_name_key", "projects.name_key"): ("name", message),
-            ("uq_projects_client_id_lower_name", "projects.client_id"): ("name", message),
+            ("uq_projects_client_id_name_key", "projects.name_key"): message,
+            ("uq_projects_client_id_lower_name", "projects.client_id"): message,
         }
     )
 
@@ -208,9 +211,9 @@ def create_project(actor, data: dict, pm_ids=None) -> Project:
         values.pop("budget", None)
     if errors:
         raise ValidationError(errors)
-    project = Project(status=CREATED, **values)
-    db.session.add(project)
-    _flush_name(project)
+    with _unique_name(values):
+        project = Project(status=CREATED, **values)
+        db.session.add(project)
     # A PM or trainee who creates a project is on its team, or they could not see it.
     team = {u.id: u for u in pms}
     if actor.role in MEMBER_ROLES:
@@ -242,11 +245,10 @@ def update_project(
     if errors:
         raise ValidationError(errors)
     changed = set(incoming) if partial else set(incoming) | set(fields)
-    for key, value in values.items():
-        if key in changed and (key != "budget" or may_budget):
-            setattr(project, key, value)
-    if "name" in changed or "client_id" in changed:
-        _flush_name(project)
+    with _unique_name(values):
+        for key, value in values.items():
+            if key in changed and (key != "budget" or may_budget):
+                setattr(project, key, value)
     if "client_id" in changed:
         db.session.expire(project, ["client"])  # reload the new client on next access
     if pm_ids is not None:

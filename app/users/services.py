@@ -17,7 +17,7 @@ from app.core.permissions import require
 from app.core.roles import CLIENT, ROLES
 from app.core.search import contains
 from app.core.text import name_key, normalise
-from app.core.unique import flush_unique
+from app.core.unique import unique_fields
 from app.core.validators import is_email
 from app.extensions import db
 from app.projects.models import Project
@@ -30,13 +30,14 @@ USERNAME_TAKEN = "The username {!r} is already taken."
 EMAIL_TAKEN = "Another account already uses this email address."
 
 
-def _flush_unique(user: User) -> None:
-    """Flush; the unique indexes on the username's and email's keys have the last word
-    (a concurrent request may have taken them since the check)."""
-    flush_unique(
+def _unique_login(username: str):
+    """The writes of an account, flushed; the unique indexes on the username's and the
+    email's keys have the last word (a concurrent request may have taken them since)."""
+    taken = ("username", USERNAME_TAKEN.format(username))
+    return unique_fields(
         {
-            ("uq_users_username_key", "users.username_key"): ("username", USERNAME_TAKEN.format(user.username)),
-            ("ix_users_username", "users.username"): ("username", USERNAME_TAKEN.format(user.username)),
+            ("uq_users_username_key", "users.username_key"): taken,
+            ("ix_users_username", "users.username"): taken,
             ("uq_users_email_key", "users.email_key"): ("email", EMAIL_TAKEN),
             ("ix_users_email", "users.email"): ("email", EMAIL_TAKEN),
         }
@@ -137,17 +138,18 @@ def create_user(
         errors["client_id"] = "Only client users belong to a client company."
     if errors:
         raise ValidationError(errors)
-    user = User(
-        username=username,
-        email=email,
-        role=role,
-        full_name=(full_name or "").strip(),
-        password_hash=hash_password(password) if password else None,
-        client_id=client_id,
-        must_change_password=must_change_password,
-    )
-    db.session.add(user)
-    _flush_unique(user)
+    password_hash = hash_password(password) if password else None  # before the savepoint: slow
+    with _unique_login(username):
+        user = User(
+            username=username,
+            email=email,
+            role=role,
+            full_name=(full_name or "").strip(),
+            password_hash=password_hash,
+            client_id=client_id,
+            must_change_password=must_change_password,
+        )
+        db.session.add(user)
     return user
 
 
@@ -221,5 +223,5 @@ def update_profile(actor, user: User, *, full_name: str, email: str) -> None:
         errors["full_name"] = _full_name_problem(full_name)
     if errors:
         raise ValidationError(errors)
-    user.full_name, user.email = full_name, email
-    _flush_unique(user)
+    with _unique_login(user.username):
+        user.full_name, user.email = full_name, email
