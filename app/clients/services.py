@@ -10,7 +10,7 @@ from app.core.errors import ObjectNotFound, ValidationError
 from app.core.pagination import paginate
 from app.core.permissions import require
 from app.core.search import contains
-from app.core.text import LONG_TEXT, check_lengths, name_key, normalise
+from app.core.text import LONG_TEXT, check_lengths, declare_limits, name_key, normalise
 from app.core.unique import unique_fields
 from app.core.validators import EMAIL_RE
 from app.extensions import db
@@ -25,8 +25,8 @@ FIELDS = {
     "billing_zip": 20,
 }
 # The longest text each field takes, enforced here and shown in the form (`maxlength`).
-LIMITS = {**FIELDS, "notes": LONG_TEXT, "tax_id": 40, "contact_name": 160}
-CONTACT_LIMITS = {"name": 160, "title": 120, "email": 254, "phone": 40}
+LIMITS = declare_limits("client", {**FIELDS, "notes": LONG_TEXT, "tax_id": 40, "contact_name": 160})
+CONTACT_LIMITS = declare_limits("contact", {"name": 160, "title": 120, "email": 254, "phone": 40})
 
 
 # Fields the client list may be ordered by (API `ordering`).

@@ -43,6 +43,15 @@ def name_key(value) -> str:
 # in the forms (`maxlength`). One-line fields take the length of their column.
 LONG_TEXT = 10_000
 
+# Every model's table of limits, declared once by its service ({field: characters}); the
+# forms read them as the `limits` template global: maxlength=limits.project.description.
+FIELD_LIMITS: dict[str, dict[str, int]] = {}
+
+
+def declare_limits(model: str, limits: dict[str, int]) -> dict[str, int]:
+    FIELD_LIMITS[model] = limits
+    return limits
+
 
 def check_lengths(values: dict, limits: dict[str, int], errors: dict[str, str]) -> None:
     """A field error for every value longer than its limit (never silently cut)."""

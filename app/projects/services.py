@@ -14,7 +14,7 @@ from app.core.money import to_money
 from app.core.numbers import to_int
 from app.core.permissions import can, require
 from app.core.roles import MEMBER_ROLES, PM_ROLES, ROLE_LABELS
-from app.core.text import LONG_TEXT, check_lengths, name_key, normalise
+from app.core.text import LONG_TEXT, check_lengths, declare_limits, name_key, normalise
 from app.core.unique import unique_fields
 from app.extensions import db
 from app.notifications.services import notify
@@ -55,16 +55,19 @@ def get_project(user, project_id: int, action: str = "project.view") -> Project:
 
 
 # The longest text each field takes (the form shows them as `maxlength`).
-LIMITS = {
-    "name": 200,
-    "address": 300,
-    "city": 120,
-    "state": 60,
-    "zip": 20,
-    "description": LONG_TEXT,
-    "notes": LONG_TEXT,
-    "internal_notes": LONG_TEXT,
-}
+LIMITS = declare_limits(
+    "project",
+    {
+        "name": 200,
+        "address": 300,
+        "city": 120,
+        "state": 60,
+        "zip": 20,
+        "description": LONG_TEXT,
+        "notes": LONG_TEXT,
+        "internal_notes": LONG_TEXT,
+    },
+)
 
 
 def normalise_name(value) -> str:

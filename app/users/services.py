@@ -16,7 +16,7 @@ from app.core.pagination import paginate
 from app.core.permissions import require
 from app.core.roles import CLIENT, ROLES
 from app.core.search import contains
-from app.core.text import name_key, normalise
+from app.core.text import declare_limits, name_key, normalise
 from app.core.unique import unique_fields
 from app.core.validators import is_email
 from app.extensions import db
@@ -25,7 +25,7 @@ from app.projects.models import Project
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,80}$")
 USERS_PER_PAGE = 50
 # The longest text each field takes, enforced here and shown in the form (`maxlength`).
-LIMITS = {"username": 80, "email": 254, "full_name": 160}
+LIMITS = declare_limits("user", {"username": 80, "email": 254, "full_name": 160})
 USERNAME_TAKEN = "The username {!r} is already taken."
 EMAIL_TAKEN = "Another account already uses this email address."
 
