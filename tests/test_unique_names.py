@@ -234,3 +234,22 @@ def test_concurrent_user_creates_leave_one_row(app, committed):
     assert all(r == "created" or set(r) <= {"username", "email"} for r in results), results
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(User).where(User.username_key == f"new-{tag}")) == 1
+
+
+def test_renaming_onto_a_look_alike_is_refused_too(client, login_as, db):
+    login_as("admin")
+    make_client(name="Hughes Residence")
+    other = make_client(name="Ruiz")
+    response = client.post(f"/clients/{other.id}/edit", data={"name": "HUGHES\u200b  residence"})
+    assert response.status_code == 422
+    assert "already exists" in response.text
+    db.session.refresh(other)
+    assert other.name == "Ruiz"
+
+
+def test_sign_in_finds_the_account_by_the_same_key(db):
+    user = make_user("employee", username="dee", email="Dee.Ölund@example.com")
+    assert User.by_login(" DEE ") == user
+    assert User.by_login("dee.ölund@EXAMPLE.com") == user
+    assert User.by_login("Dee.O\u0308lund@example.com") == user  # NFD
+    assert User.by_login("someone-else") is None
