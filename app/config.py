@@ -55,6 +55,7 @@ def base_settings() -> dict:
     redis_url = env("REDIS_URL")
     idle = env_int("SESSION_IDLE_SECONDS", 30 * 60)
     conn_max_age = env_int("CONN_MAX_AGE", 600)
+    max_request_bytes = env_int("MAX_REQUEST_BYTES", 1024 * 1024)
     return {
         "SECRET_KEY": env("SECRET_KEY", DEFAULT_SECRET),
         "DEBUG": env_bool("DEBUG", False),
@@ -98,6 +99,12 @@ def base_settings() -> dict:
         "SESSION_IDLE_SECONDS": idle,
         "PERMANENT_SESSION_LIFETIME": timedelta(seconds=idle),
         "CACHE_TTL": env_int("CACHE_TTL", 300),
+        # The largest request body accepted (bytes): anything larger is answered 413 from
+        # its Content-Length, before a byte of it is read or parsed. A future upload route
+        # raises it for itself (`request.max_content_length`).
+        "MAX_REQUEST_BYTES": max_request_bytes,
+        "MAX_CONTENT_LENGTH": max_request_bytes,
+        "MAX_FORM_MEMORY_SIZE": max_request_bytes,
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session, which already expires
         "JWT_ACCESS_SECONDS": 3600,
         "JWT_REFRESH_SECONDS": 7 * 24 * 3600,

@@ -11,6 +11,10 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from scripts.pgtools import drop_database, recreate_database
 
+# The issue-5 data tests insert rows by hand, as the schema was then; later revisions
+# (0005's NOT NULL name keys) are tested on their own below.
+ISSUE_5_HEAD = "0003_notification_links"
+
 
 @pytest.fixture()
 def scratch_database(app):
@@ -78,7 +82,7 @@ def test_issue_5_migrations_carry_existing_rows(scratch_database):
                     "INSERT INTO notifications (user_id, kind, title, body, url, project_id, created_at) VALUES (3, 'project_assigned', 'Added', '', '/projects/7', 7, now()), (3, 'system', 'Hello', '', '', NULL, now())"
                 )
             )  # noqa: E501
-        upgrade()
+        upgrade(revision=ISSUE_5_HEAD)
         with db.engine.begin() as conn:
             assert conn.scalar(text("SELECT name FROM projects WHERE id = 7")) == "Deck stain"
             links = conn.execute(text("SELECT link_endpoint, link_args FROM notifications ORDER BY id")).all()
@@ -150,7 +154,7 @@ def _names_differing_by_case_or_spacing_are_renamed(database_url):
                 project(41, "porch", 3),  # another client's: untouched
             ]
             conn.execute(text(f"INSERT INTO projects ({columns}) VALUES {', '.join(rows)}"))  # noqa: S608
-        upgrade()
+        upgrade(revision=ISSUE_5_HEAD)
         with db.engine.begin() as conn:
             names = dict(conn.execute(text("SELECT id, name FROM projects ORDER BY id")).all())
             assert names == {
@@ -172,7 +176,7 @@ def _names_differing_by_case_or_spacing_are_renamed(database_url):
         with db.engine.begin() as conn:
             assert "uq_projects_client_id_lower_name" not in _index_names(conn)
             assert conn.scalar(text("SELECT name FROM projects WHERE id = 22")) == "deck STAIN (2)"
-        upgrade()
+        upgrade(revision=ISSUE_5_HEAD)
         with db.engine.begin() as conn:
             assert "uq_projects_client_id_lower_name" in _index_names(conn)
         db.engine.dispose()
@@ -185,3 +189,95 @@ def test_0002_renames_names_that_differ_only_by_case_or_spacing_postgresql(scrat
 def test_0002_renames_names_that_differ_only_by_case_or_spacing_sqlite(tmp_path):
     """The embedded mode runs the same migrations on SQLite."""
     _names_differing_by_case_or_spacing_are_renamed(f"sqlite:///{tmp_path / 'embedded.db'}")
+
+
+def _0005_normalises_names_and_keys_them(database_url):
+    """0005 stores names normalised (NFKC, no zero-width characters, single spaces) with a
+    case-folded key under a unique index; rows whose keys collide keep the oldest as it
+    is and rename the others deterministically. Downgrade drops the keys."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect, text
+    from sqlalchemy.exc import IntegrityError
+
+    from app.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, env_name="test")
+    stamp = "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"
+    columns = "id, name, description, client_id, status, address, city, state, zip, progress_percent, notes, internal_notes, created_at, updated_at"  # noqa: E501
+
+    def client(client_id, name):
+        return f"({client_id}, '{name}', '', '', '', '', '', '', NULL, '', {stamp})"
+
+    def project(project_id, name, client_id):
+        return f"({project_id}, '{name}', '', {client_id}, 'created', '', '', '', '', 0, '', '', {stamp})"
+
+    def user(user_id, username, email):
+        return f"({user_id}, '{username}', '{email}', '', 'employee', true, false, 0, {stamp})"
+
+    with app.app_context():
+        upgrade(revision="0003_notification_links")
+        with db.engine.begin() as conn:
+            clients = [
+                client(1, "José Ltd"),
+                client(2, "Jose\u0301 Ltd"),  # NFD of the same name
+                client(3, "ΟΔΟΣ"),
+                client(4, "οδος"),  # final sigma: the same name folded
+                client(5, "Ann\u200b  Co "),
+            ]
+            conn.execute(text(f"INSERT INTO clients VALUES {', '.join(clients)}"))  # noqa: S608
+            projects = [project(11, "Deck", 1), project(12, "De\u200dck", 1), project(13, "Deck", 3)]
+            conn.execute(text(f"INSERT INTO projects ({columns}) VALUES {', '.join(projects)}"))  # noqa: S608
+            users = [user(21, "dee", "Dee@example.com"), user(22, "Dee", "dee@example.com")]
+            conn.execute(
+                text(
+                    "INSERT INTO users (id, username, email, full_name, role, is_active, must_change_password,"
+                    f" session_epoch, created_at, updated_at) VALUES {', '.join(users)}"  # noqa: S608
+                )
+            )
+        upgrade(revision="0005_name_keys")
+        with db.engine.begin() as conn:
+            assert dict(conn.execute(text("SELECT id, name FROM clients ORDER BY id")).all()) == {
+                1: "José Ltd",
+                2: "José Ltd (2)",
+                3: "ΟΔΟΣ",
+                4: "οδος (2)",
+                5: "Ann Co",
+            }
+            assert conn.scalar(text("SELECT name_key FROM clients WHERE id = 3")) == "οδοσ"
+            assert dict(conn.execute(text("SELECT id, name FROM projects ORDER BY id")).all()) == {
+                11: "Deck",
+                12: "Deck (2)",
+                13: "Deck",  # another client's: untouched
+            }
+            accounts = conn.execute(text("SELECT id, username, email FROM users ORDER BY id")).all()
+            assert [tuple(row) for row in accounts] == [
+                (21, "dee", "Dee@example.com"),
+                (22, "Dee-2", "dee+2@example.com"),
+            ]
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text(
+                        f"INSERT INTO clients (id, name, name_key, email, phone, billing_address, billing_city, billing_state, billing_zip, notes, created_at, updated_at) VALUES (6, 'ANN CO', 'ann co', '', '', '', '', '', '', '', {stamp})"  # noqa: E501
+                    )
+                )
+            raise AssertionError("the key index let a second 'Ann Co' in")
+        except IntegrityError:
+            pass
+        downgrade(revision="0003_notification_links")
+        with db.engine.begin() as conn:
+            assert "name_key" not in {c["name"] for c in inspect(conn).get_columns("clients")}
+            assert "email_key" not in {c["name"] for c in inspect(conn).get_columns("users")}
+            assert conn.scalar(text("SELECT name FROM clients WHERE id = 2")) == "José Ltd (2)"
+        upgrade(revision="0005_name_keys")
+        with db.engine.begin() as conn:
+            assert conn.scalar(text("SELECT name_key FROM projects WHERE id = 12")) == "deck (2)"
+        db.engine.dispose()
+
+
+def test_0005_normalises_names_and_keys_them_postgresql(scratch_database):
+    _0005_normalises_names_and_keys_them(scratch_database)
+
+
+def test_0005_normalises_names_and_keys_them_sqlite(tmp_path):
+    _0005_normalises_names_and_keys_them(f"sqlite:///{tmp_path / 'embedded.db'}")

@@ -11,7 +11,7 @@ from flask import Blueprint
 from werkzeug.exceptions import HTTPException
 
 from app.core.api import api_error
-from app.core.errors import ConflictError, ObjectNotFound, ValidationError, record_refused_write
+from app.core.errors import ConflictError, ObjectNotFound, ValidationError, record_refused_write, too_large_message
 from app.core.permissions import PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,8 @@ def answer(exc: Exception):
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         code = HTTP_CODES.get(status, "SERVER_ERROR" if status >= 500 else "VALIDATION_ERROR")
-        response = api_error(code, exc.description or exc.name, status)
+        message = too_large_message() if status == 413 else exc.description or exc.name
+        response = api_error(code, message, status)
         if status == 405 and exc.get_headers():
             response[0].headers["Allow"] = dict(exc.get_headers()).get("Allow", "")
         return response

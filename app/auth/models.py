@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, func, select
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.crypto import EncryptedString
 from app.core.models import TimestampMixin, utcnow
 from app.core.roles import ROLE_LABELS, ROLES
+from app.core.text import key_of, name_key, normalise
 from app.extensions import db
 
 
@@ -30,7 +31,9 @@ class User(UserMixin, TimestampMixin, db.Model):
         "updated_at": None,
         "session_epoch": None,  # bumped with a password, role or activation change
         "username": "username",
+        "username_key": None,  # username and email as compared (app/core/text.py)
         "email": "email",
+        "email_key": None,
         "full_name": "full name",
         "role": "role",
         "client_id": "client company",
@@ -51,6 +54,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True, index=True)
     email: Mapped[str] = mapped_column(String(254), unique=True, index=True)
+    # Unique: username and email normalised and case-folded in Python (core.text), kept
+    # in step by the validator below.
+    username_key: Mapped[str] = mapped_column(Text, default=key_of("username"))
+    email_key: Mapped[str] = mapped_column(Text, default=key_of("email"))
     full_name: Mapped[str] = mapped_column(String(160), default="")
     role: Mapped[str] = mapped_column(String(32), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -64,6 +71,12 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     client = relationship("Client", back_populates="users", lazy="joined")
+
+    @validates("username", "email")
+    def _login_name(self, key, value):
+        value = normalise(value)
+        setattr(self, f"{key}_key", name_key(value))
+        return value
 
     @property
     def is_active(self) -> bool:  # Flask-Login reads this
@@ -92,10 +105,12 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     @classmethod
     def by_login(cls, login: str) -> User | None:
-        login = (login or "").strip()
-        return db.session.scalar(
-            select(cls).where((func.lower(cls.username) == login.lower()) | (func.lower(cls.email) == login.lower()))
-        )
+        key = name_key(login)  # compared as uniqueness compares them (core.text)
+        return db.session.scalar(select(cls).where((cls.username_key == key) | (cls.email_key == key)))
+
+
+Index("uq_users_username_key", User.username_key, unique=True)
+Index("uq_users_email_key", User.email_key, unique=True)
 
 
 class RefreshToken(db.Model):

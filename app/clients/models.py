@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.crypto import EncryptedString
 from app.core.models import TimestampMixin
+from app.core.text import key_of, name_key, normalise
 from app.extensions import db
 
 
@@ -20,6 +21,7 @@ class Client(TimestampMixin, db.Model):
         "created_at": None,
         "updated_at": None,
         "name": "name",
+        "name_key": None,  # the name as compared (app/core/text.py)
         "email": "email",
         "phone": "phone",
         "billing_address": "billing address",
@@ -32,6 +34,9 @@ class Client(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True, index=True)
+    # Unique: the name normalised and case-folded in Python (core.text.name_key), kept
+    # in step with `name` by the validator below.
+    name_key: Mapped[str] = mapped_column(Text, default=key_of("name"))
     email: Mapped[str] = mapped_column(String(254), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     billing_address: Mapped[str] = mapped_column(String(300), default="")
@@ -44,6 +49,16 @@ class Client(TimestampMixin, db.Model):
     users = relationship("User", back_populates="client")
     contacts = relationship("ClientContact", back_populates="client", cascade="all, delete-orphan")
     projects = relationship("Project", back_populates="client")
+
+    @validates("name")
+    def _name(self, _key, value):
+        value = normalise(value)
+        self.name_key = name_key(value)
+        return value
+
+
+# Client names are unique across the company, compared by their key (core.text).
+Index("uq_clients_name_key", Client.name_key, unique=True)
 
 
 class ClientContact(db.Model):

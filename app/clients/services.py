@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from app.clients.models import Client, ClientContact
@@ -10,6 +10,8 @@ from app.core.errors import ObjectNotFound, ValidationError
 from app.core.pagination import paginate
 from app.core.permissions import require
 from app.core.search import contains
+from app.core.text import LONG_TEXT, check_lengths, declare_limits, name_key, normalise
+from app.core.unique import unique_fields
 from app.core.validators import EMAIL_RE
 from app.extensions import db
 
@@ -22,6 +24,9 @@ FIELDS = {
     "billing_state": 60,
     "billing_zip": 20,
 }
+# The longest text each field takes, enforced here and shown in the form (`maxlength`).
+LIMITS = declare_limits("client", {**FIELDS, "notes": LONG_TEXT, "tax_id": 40, "contact_name": 160})
+CONTACT_LIMITS = declare_limits("contact", {"name": 160, "title": 120, "email": 254, "phone": 40})
 
 
 # Fields the client list may be ordered by (API `ordering`).
@@ -56,9 +61,11 @@ def get_client(actor, client_id: int) -> Client:
 
 def _clean(data: dict, client: Client | None) -> tuple[dict, dict]:
     values, errors = {}, {}
-    for key, limit in FIELDS.items():
-        values[key] = str(data.get(key) or "").strip()[:limit]
+    for key in FIELDS:
+        values[key] = str(data.get(key) or "").strip()
+    values["name"] = normalise(values["name"])
     values["notes"] = str(data.get("notes") or "").strip()
+    check_lengths(values, LIMITS, errors)
     tax_id = str(data.get("tax_id") or "").strip()
     values["tax_id"] = tax_id or None
     if len(tax_id) > 40:
@@ -66,29 +73,42 @@ def _clean(data: dict, client: Client | None) -> tuple[dict, dict]:
     if not values["name"]:
         errors["name"] = "Give the client's company or household name."
     elif db.session.scalar(
-        select(Client.id).where(
-            func.lower(Client.name) == values["name"].lower(), Client.id != (client.id if client else 0)
-        )
+        select(Client.id).where(Client.name_key == name_key(values["name"]), Client.id != (client.id if client else 0))
     ):
-        errors["name"] = f"A client named {values['name']!r} already exists."
+        errors["name"] = _name_taken(values["name"])
     if values["email"] and not EMAIL_RE.match(values["email"]):
         errors["email"] = "Enter a valid email address."
     return values, errors
+
+
+def _name_taken(name: str) -> str:
+    return f"A client named {name!r} already exists."
+
+
+def _unique_name(name: str):
+    """The writes of a client, flushed; the unique index on the name's key has the last
+    word (a concurrent request may have taken the name since the check)."""
+    message = ("name", _name_taken(name))
+    return unique_fields(
+        {("uq_clients_name_key", "clients.name_key"): message, ("ix_clients_name", "clients.name"): message}
+    )
 
 
 def create_client(actor, data: dict) -> Client:
     require(actor, "client.edit")
     values, errors = _clean(data, None)
     contact_name = str(data.get("contact_name") or "").strip()
+    if len(contact_name) > LIMITS["contact_name"]:
+        errors["contact_name"] = f"At most {LIMITS['contact_name']} characters, please."
     if errors:
         raise ValidationError(errors)
-    client = Client(**values)
-    if contact_name:
-        client.contacts.append(
-            ClientContact(name=contact_name[:160], email=values["email"], phone=values["phone"], is_primary=True)
-        )
-    db.session.add(client)
-    db.session.flush()
+    with _unique_name(values["name"]):
+        client = Client(**values)
+        if contact_name:
+            client.contacts.append(
+                ClientContact(name=contact_name, email=values["email"], phone=values["phone"], is_primary=True)
+            )
+        db.session.add(client)
     return client
 
 
@@ -99,31 +119,26 @@ def update_client(actor, client: Client, data: dict) -> Client:
         raise ValidationError(errors)
     if not data.get("tax_id"):
         values.pop("tax_id")  # an empty field keeps the stored (never displayed) value
-    for key, value in values.items():
-        setattr(client, key, value)
-    db.session.flush()
+    with _unique_name(values["name"]):
+        for key, value in values.items():
+            setattr(client, key, value)
     return client
 
 
 def add_contact(actor, client: Client, data: dict) -> ClientContact:
     require(actor, "client.edit")
-    name = str(data.get("name") or "").strip()
-    email = str(data.get("email") or "").strip()
+    values = {key: str(data.get(key) or "").strip() for key in CONTACT_LIMITS}
     errors = {}
-    if not name:
+    if not values["name"]:
         errors["contact_name"] = "Give the contact's name."
-    if email and not EMAIL_RE.match(email):
+    if values["email"] and not EMAIL_RE.match(values["email"]):
         errors["contact_email"] = "Enter a valid email address."
+    too_long: dict[str, str] = {}
+    check_lengths(values, CONTACT_LIMITS, too_long)
+    errors.update({f"contact_{key}": message for key, message in too_long.items() if f"contact_{key}" not in errors})
     if errors:
         raise ValidationError(errors)
-    contact = ClientContact(
-        client=client,
-        name=name[:160],
-        title=str(data.get("title") or "").strip()[:120],
-        email=email[:254],
-        phone=str(data.get("phone") or "").strip()[:40],
-        is_primary=not client.contacts,
-    )
+    contact = ClientContact(client=client, **values, is_primary=not client.contacts)
     db.session.add(contact)
     db.session.flush()
     return contact

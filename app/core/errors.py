@@ -41,6 +41,14 @@ class ConflictError(Exception):
 READS = ("GET", "HEAD", "OPTIONS")
 
 
+def too_large_message() -> str:
+    """What a 413 says (pages and API): the limit, from MAX_REQUEST_BYTES."""
+    from flask import current_app
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    return f"The request is too large: at most {limit:,} bytes are accepted."
+
+
 def _page(status: int, message: str):
     from app.core.outage import quiet_rollback
 
@@ -132,6 +140,7 @@ def register_error_handlers(app: Flask) -> None:
         messages = {
             403: "You do not have permission to see this page.",
             404: "We could not find that page.",
+            413: too_large_message(),
         }
         status = exc.code or 500
         return answer(exc, status, messages.get(status, exc.description or exc.name))

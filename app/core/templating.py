@@ -11,7 +11,7 @@ import logging
 from flask import Flask, url_for
 from flask_login import current_user
 
-from app.core import features, labels, timezones
+from app.core import features, labels, text, timezones
 from app.core.money import to_money
 
 
@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
         nav_href=lambda entry: entry.url or url_for(entry.endpoint),
         live_events=live_events,
         audit_lines=audit_lines,  # entries as sentences, names fetched per page
+        limits=text.FIELD_LIMITS,  # each model's maximum lengths, for `maxlength`
     )
     problem = timezones.zone_problem(app.config.get("COMPANY_TIMEZONE"))
     if problem:  # staging/production refused to start already; elsewhere, say it and carry on

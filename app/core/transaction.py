@@ -76,7 +76,9 @@ def attempt():
     try:
         yield savepoint
     except BaseException:
-        if savepoint.is_active:
+        # A failed flush (a unique index refusing a row) leaves the savepoint inactive but
+        # still current: it must be rolled back too, or the whole session stays unusable.
+        if savepoint.is_active or session.get_nested_transaction() is savepoint:
             savepoint.rollback()
         del session.info.get(_KEY, [])[queued:]
         raise

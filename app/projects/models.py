@@ -6,12 +6,13 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.audit_text import role_phrase
 from app.core.labels import PROJECT_STATUS_LABELS
 from app.core.models import TimestampMixin
 from app.core.permissions import Scope
+from app.core.text import key_of, name_key, normalise
 from app.extensions import db
 
 CREATED, ACTIVE, CLOSED = "created", "active", "closed"
@@ -30,6 +31,7 @@ class Project(TimestampMixin, db.Model):
         "created_at": None,
         "updated_at": None,
         "name": "name",
+        "name_key": None,  # the name as compared (app/core/text.py)
         "description": "scope",
         "client_id": "client",
         "status": "status",
@@ -55,6 +57,9 @@ class Project(TimestampMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))  # unique per client: see the index below
+    name_key: Mapped[str] = mapped_column(
+        Text, default=key_of("name")
+    )  # core.text.name_key(name), kept by the validator
     description: Mapped[str] = mapped_column(Text, default="")
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"), index=True)
     status: Mapped[str] = mapped_column(String(16), default=CREATED)
@@ -74,6 +79,12 @@ class Project(TimestampMixin, db.Model):
     memberships = relationship(
         "ProjectMembership", back_populates="project", cascade="all, delete-orphan", lazy="selectin"
     )
+
+    @validates("name")
+    def _name(self, _key, value):
+        value = normalise(value)
+        self.name_key = name_key(value)
+        return value
 
     @property
     def project_id(self) -> int:
@@ -105,9 +116,11 @@ class Project(TimestampMixin, db.Model):
         return {m.user_id for m in self.memberships}
 
 
-# One client cannot have two projects of the same name (case-insensitive; services
-# store names trimmed with single spaces, see projects.services.normalise_name).
+# One client cannot have two projects of the same name, compared by the key Python
+# computes (core.text.name_key: NFKC, invisible characters out, spaces collapsed,
+# case-folded). The older index on lower(name) stays as it was (0002).
 Index("uq_projects_client_id_lower_name", Project.client_id, func.lower(Project.name), unique=True)
+Index("uq_projects_client_id_name_key", Project.client_id, Project.name_key, unique=True)
 
 
 def _member_added(said: dict) -> str:

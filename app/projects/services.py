@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.models import User
 from app.clients.models import Client
@@ -14,6 +14,8 @@ from app.core.money import to_money
 from app.core.numbers import to_int
 from app.core.permissions import can, require
 from app.core.roles import MEMBER_ROLES, PM_ROLES, ROLE_LABELS
+from app.core.text import LONG_TEXT, check_lengths, declare_limits, name_key, normalise
+from app.core.unique import unique_fields
 from app.extensions import db
 from app.notifications.services import notify
 from app.projects.models import ACTIVE, CLOSED, CREATED, Project, ProjectMembership
@@ -52,9 +54,45 @@ def get_project(user, project_id: int, action: str = "project.view") -> Project:
     return project
 
 
+# The longest text each field takes (the form shows them as `maxlength`).
+LIMITS = declare_limits(
+    "project",
+    {
+        "name": 200,
+        "address": 300,
+        "city": 120,
+        "state": 60,
+        "zip": 20,
+        "description": LONG_TEXT,
+        "notes": LONG_TEXT,
+        "internal_notes": LONG_TEXT,
+    },
+)
+
+
 def normalise_name(value) -> str:
-    """A project name as stored and compared: trimmed, inner whitespace one space."""
-    return " ".join(str(value or "").split())
+    """A project name as stored (core.text.normalise: NFKC, no invisible characters,
+    single spaces, trimmed)."""
+    return normalise(value)
+
+
+def _name_taken(client: Client, name: str) -> str:
+    return f"{client.name} already has a project named {name!r}. Project names must be unique for each client."
+
+
+def _unique_name(values: dict):
+    """The writes of a project, flushed; the database's unique index has the last word on
+    the name (a concurrent request may have taken it since the check)."""
+
+    def message():
+        return "name", _name_taken(db.session.get(Client, values["client_id"]), values["name"])
+
+    return unique_fields(
+        {
+            ("uq_projects_client_id_name_key", "projects.name_key"): message,
+            ("uq_projects_client_id_lower_name", "projects.client_id"): message,
+        }
+    )
 
 
 def _parse_date(value, field: str, errors: dict) -> date | None:
@@ -83,30 +121,27 @@ def _clean(data: dict, project: Project | None) -> tuple[dict, dict]:
         )
     if not name:
         errors["name"] = "Give the project a name."
-    elif len(name) > 200:
+    elif len(name) > LIMITS["name"]:
         errors["name"] = "Keep the name under 200 characters."
     elif client is not None:
         clash = db.session.scalar(
             select(Project.id).where(
                 Project.client_id == client.id,
-                func.lower(Project.name) == name.lower(),
+                Project.name_key == name_key(name),
                 Project.id != (project.id if project else 0),
             )
         )
         if clash:
-            errors["name"] = (
-                f"{client.name} already has a project named {name!r}. Project names must be unique for each client."
-            )
+            errors["name"] = _name_taken(client, name)
     values["name"] = name
     values["client_id"] = client_id
     address = str(data.get("address") or "").strip()
     if not address:
         errors["address"] = "The site address is required."
-    values["address"] = address[:300]
-    for key, limit in (("city", 120), ("state", 60), ("zip", 20)):
-        values[key] = str(data.get(key) or "").strip()[:limit]
-    for key in ("description", "notes", "internal_notes"):
+    values["address"] = address
+    for key in ("city", "state", "zip", "description", "notes", "internal_notes"):
         values[key] = str(data.get(key) or "").strip()
+    check_lengths(values, LIMITS, errors)
     budget = data.get("budget")
     if budget in (None, ""):
         values["budget"] = None
@@ -179,9 +214,9 @@ def create_project(actor, data: dict, pm_ids=None) -> Project:
         values.pop("budget", None)
     if errors:
         raise ValidationError(errors)
-    project = Project(status=CREATED, **values)
-    db.session.add(project)
-    db.session.flush()
+    with _unique_name(values):
+        project = Project(status=CREATED, **values)
+        db.session.add(project)
     # A PM or trainee who creates a project is on its team, or they could not see it.
     team = {u.id: u for u in pms}
     if actor.role in MEMBER_ROLES:
@@ -213,11 +248,11 @@ def update_project(
     if errors:
         raise ValidationError(errors)
     changed = set(incoming) if partial else set(incoming) | set(fields)
-    for key, value in values.items():
-        if key in changed and (key != "budget" or may_budget):
-            setattr(project, key, value)
+    with _unique_name(values):
+        for key, value in values.items():
+            if key in changed and (key != "budget" or may_budget):
+                setattr(project, key, value)
     if "client_id" in changed:
-        db.session.flush()
         db.session.expire(project, ["client"])  # reload the new client on next access
     if pm_ids is not None:
         try:

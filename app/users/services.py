@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.models import User
 from app.auth.passwords import generate_password, hash_password, policy_problem
@@ -16,12 +16,32 @@ from app.core.pagination import paginate
 from app.core.permissions import require
 from app.core.roles import CLIENT, ROLES
 from app.core.search import contains
+from app.core.text import declare_limits, name_key, normalise
+from app.core.unique import unique_fields
 from app.core.validators import is_email
 from app.extensions import db
 from app.projects.models import Project
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{3,80}$")
 USERS_PER_PAGE = 50
+# The longest text each field takes, enforced here and shown in the form (`maxlength`).
+LIMITS = declare_limits("user", {"username": 80, "email": 254, "full_name": 160})
+USERNAME_TAKEN = "The username {!r} is already taken."
+EMAIL_TAKEN = "Another account already uses this email address."
+
+
+def _unique_login(username: str):
+    """The writes of an account, flushed; the unique indexes on the username's and the
+    email's keys have the last word (a concurrent request may have taken them since)."""
+    taken = ("username", USERNAME_TAKEN.format(username))
+    return unique_fields(
+        {
+            ("uq_users_username_key", "users.username_key"): taken,
+            ("ix_users_username", "users.username"): taken,
+            ("uq_users_email_key", "users.email_key"): ("email", EMAIL_TAKEN),
+            ("ix_users_email", "users.email"): ("email", EMAIL_TAKEN),
+        }
+    )
 
 
 def get_user(user_id: int) -> User:
@@ -68,17 +88,22 @@ def validate_user_fields(username: str, email: str, role: str, user_id: int | No
     errors = {}
     if not USERNAME_RE.match(username or ""):
         errors["username"] = "Use 3–80 letters, digits, dots, dashes or underscores."
-    elif db.session.scalar(
-        select(User.id).where(func.lower(User.username) == username.lower(), User.id != (user_id or 0))
-    ):
-        errors["username"] = f"The username {username!r} is already taken."
-    if not is_email(email):
-        errors["email"] = "Enter a valid email address."
-    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower(), User.id != (user_id or 0))):
-        errors["email"] = "Another account already uses this email address."
+    elif db.session.scalar(select(User.id).where(User.username_key == name_key(username), User.id != (user_id or 0))):
+        errors["username"] = USERNAME_TAKEN.format(username)
+    errors.update(_email_problem(email, user_id))
     if role not in ROLES:
         errors["role"] = "Choose one of the seven roles."
     return errors
+
+
+def _email_problem(email: str, user_id: int | None) -> dict:
+    if not is_email(email):
+        return {"email": "Enter a valid email address."}
+    if len(email) > LIMITS["email"]:
+        return {"email": f"An email address has at most {LIMITS['email']} characters."}
+    if db.session.scalar(select(User.id).where(User.email_key == name_key(email), User.id != (user_id or 0))):
+        return {"email": EMAIL_TAKEN}
+    return {}
 
 
 def _full_name_problem(full_name: str) -> str | None:
@@ -99,7 +124,7 @@ def create_user(
     """Create an account. `actor` None means a trusted CLI/system call."""
     if actor is not None:
         require(actor, "user.manage")
-    username, email = (username or "").strip(), (email or "").strip()
+    username, email = normalise(username), normalise(email)
     errors = validate_user_fields(username, email, role)
     if _full_name_problem(full_name):
         errors["full_name"] = _full_name_problem(full_name)
@@ -113,17 +138,18 @@ def create_user(
         errors["client_id"] = "Only client users belong to a client company."
     if errors:
         raise ValidationError(errors)
-    user = User(
-        username=username,
-        email=email,
-        role=role,
-        full_name=(full_name or "").strip(),
-        password_hash=hash_password(password) if password else None,
-        client_id=client_id,
-        must_change_password=must_change_password,
-    )
-    db.session.add(user)
-    db.session.flush()
+    password_hash = hash_password(password) if password else None  # before the savepoint: slow
+    with _unique_login(username):
+        user = User(
+            username=username,
+            email=email,
+            role=role,
+            full_name=(full_name or "").strip(),
+            password_hash=password_hash,
+            client_id=client_id,
+            must_change_password=must_change_password,
+        )
+        db.session.add(user)
     return user
 
 
@@ -191,15 +217,11 @@ def issue_one_time_password(actor, user: User) -> str:
 def update_profile(actor, user: User, *, full_name: str, email: str) -> None:
     """An admin corrects a user's name or email (audited like every change of a user)."""
     require(actor, "user.manage")
-    full_name, email = (full_name or "").strip(), (email or "").strip()
-    errors = {}
-    if not is_email(email):
-        errors["email"] = "Enter a valid email address."
-    elif db.session.scalar(select(User.id).where(func.lower(User.email) == email.lower(), User.id != user.id)):
-        errors["email"] = "Another account already uses this email address."
+    full_name, email = (full_name or "").strip(), normalise(email)
+    errors = _email_problem(email, user.id)
     if _full_name_problem(full_name):
         errors["full_name"] = _full_name_problem(full_name)
     if errors:
         raise ValidationError(errors)
-    user.full_name, user.email = full_name, email
-    db.session.flush()
+    with _unique_login(user.username):
+        user.full_name, user.email = full_name, email
