@@ -5,6 +5,9 @@ that let "Password1!" and 200 KB through, and failed sign-ins missing from the a
 
 from __future__ import annotations
 
+import pytest
+
+from app.auth import passwords
 from app.extensions import redis_store
 from tests.factories import PASSWORD, make_user
 
@@ -90,3 +93,44 @@ def test_token_responses_are_not_stored(client, db):
         assert response.status_code == 200
         assert response.headers["Cache-Control"] == "no-store"
         assert response.headers["Pragma"] == "no-cache"
+
+
+# --- password policy -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "needle"),
+    [
+        ("Password1!", "too common"),
+        ("P@ssw0rd2024", "too common"),
+        ("Qwerty123!", "too common"),
+        ("!Welcome2026", "too common"),
+        ("Abcdefgé1", "a symbol"),  # a non-ASCII letter is a letter
+        ("Ab1" + "é" * 10, "a symbol"),
+        ("Aa1!" + "x" * 200_000, "at most 128"),
+    ],
+)
+def test_policy_refuses(password, needle):
+    assert needle in passwords.policy_problem(password)
+
+
+@pytest.mark.parametrize("password", ["Paint&Stain1", "Brush&Roller22", "Añil größe 7", "Zebra·Lamp9", "Kibray!2026"])
+def test_policy_accepts(password):
+    assert passwords.policy_problem(password) is None
+
+
+def test_a_200_kb_password_is_never_hashed(client, db, monkeypatch):
+    user = make_user("designer")
+    hashed = []
+    real = passwords._hasher_for
+
+    def spy(*args):
+        hasher, dummy = real(*args)
+        hashed.append(1)
+        return hasher, dummy
+
+    monkeypatch.setattr(passwords, "_hasher_for", spy)
+    response = web_sign_in(client, user, password="Aa1!" + "x" * 200_000)
+    assert response.status_code == 401 and not hashed
+    with pytest.raises(ValueError):
+        passwords.hash_password("Aa1!" + "x" * 200)
