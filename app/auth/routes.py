@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp, services, twofactor
@@ -226,6 +226,8 @@ def accept_invite(token):
     except ValidationError as exc:
         return render_template("auth/invite.html", invalid=exc.fields["token"], errors={}), 400
     if request.method == "POST":
+        # The one who sets the password is the invited user (the audit entry names them).
+        g.audit_user = invited
         try:
             services.accept_invite(token, request.form.get("password", ""), request.form.get("confirm_password", ""))
         except ValidationError as exc:
