@@ -121,7 +121,8 @@ def test_sixth_current_password_is_refused_even_when_right_until_the_lockout_end
         wrong = change(client, WRONG)
         assert wrong.status_code == 422 and "current password is not correct" in wrong.text
     locked = change(client, PASSWORD)
-    assert locked.status_code == 422 and "Too many sign-in attempts" in locked.text
+    assert locked.status_code == 429 and "Too many sign-in attempts" in locked.text
+    assert 0 < int(locked.headers["Retry-After"]) <= app.config["LOGIN_LOCKOUT_SECONDS"]
     db.session.refresh(user)
     assert passwords.verify_password(user.password_hash, PASSWORD)  # not changed
     # the same account's sign-in is locked too (the same secret, one counter)
@@ -138,7 +139,8 @@ def test_current_password_failures_count_per_address_too(client, app, db, monkey
     for _ in range(2):  # the sign-in's own attempt was given back
         assert "not correct" in change(client, WRONG).text
     assert "not correct" in change(client, WRONG).text
-    assert "Too many sign-in attempts" in change(client, PASSWORD).text
+    locked = change(client, PASSWORD)
+    assert locked.status_code == 429 and "Too many sign-in attempts" in locked.text
 
 
 def test_two_factor_disable_throttles_password_and_code(client, app, db, monkeypatch):
@@ -154,11 +156,11 @@ def test_two_factor_disable_throttles_password_and_code(client, app, db, monkeyp
     response = client.post(
         "/account/two-factor", data={"action": "disable", "password": PASSWORD, "code": code_for(secret, 1)}
     )
-    assert response.status_code == 422 and "Too many sign-in attempts" in response.text
+    assert response.status_code == 429 and "Too many sign-in attempts" in response.text
     for _ in range(3):
         client.post("/account/two-factor", data={"action": "disable", "password": WRONG, "code": "000000"})
     response = client.post("/account/two-factor", data={"action": "disable", "password": PASSWORD, "code": "1"})
-    assert response.status_code == 422 and "Too many sign-in attempts" in response.text
+    assert response.status_code == 429 and "Too many sign-in attempts" in response.text
     db.session.refresh(user)
     assert user.totp_secret == secret
 
@@ -170,7 +172,7 @@ def test_guessing_invite_links_is_throttled_per_address(client, app, db, monkeyp
     for n in range(3):
         assert "not valid" in client.get(f"/invite/forged-{n}").text
     refused = client.get(f"/invite/{good}")
-    assert refused.status_code == 400 and "Too many sign-in attempts" in refused.text
+    assert refused.status_code == 429 and "Too many sign-in attempts" in refused.text
     # another address is not affected
     assert client.get(f"/invite/{good}", environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 200
 

@@ -19,6 +19,15 @@ INVITE_MAX_AGE = 7 * 24 * 3600
 WRONG_CURRENT_PASSWORD = "Your current password is not correct."  # noqa: S105 - a message
 
 
+class LockedOut(ValidationError):
+    """A secret check refused by the throttle: shown beside `field`, answered 429 with
+    Retry-After like sign-in."""
+
+    def __init__(self, field: str, exc: throttle.TooManyAttempts):
+        super().__init__({field: exc.message})
+        self.retry_after = exc.retry_after
+
+
 class LoginFailed(Exception):
     def __init__(self, message: str = INVALID_LOGIN, retry_after: int | None = None):
         super().__init__(message)
@@ -104,9 +113,10 @@ def end_sessions(user: User) -> None:
     publish("session-ended", {}, users=[user.id])
 
 
-def check_current_password(user: User, password: str) -> str | None:
-    """Why `password` is not accepted as `user`'s current one (wrong, or locked out), or
-    None. Counted with the account's sign-in failures: the same secret, the same limit."""
+def check_current_password(user: User, password: str, field: str = "current_password") -> bool:
+    """Whether `password` is `user`'s current one; LockedOut (on `field`) when the account
+    or address is locked. Counted with the account's sign-in failures: the same secret,
+    the same limit."""
     try:
         ok = throttle.guarded(
             f"user:{user.id}",
@@ -114,15 +124,15 @@ def check_current_password(user: User, password: str) -> str | None:
             lambda: len(password or "") <= MAX_PASSWORD_LENGTH and verify_password(user.password_hash, password or ""),
         )
     except throttle.TooManyAttempts as exc:
-        return exc.message
-    return None if ok else WRONG_CURRENT_PASSWORD
+        raise LockedOut(field, exc) from None
+    return ok
 
 
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
     errors = {}
-    wrong = check_current_password(user, current)
+    wrong = not check_current_password(user, current)
     if wrong:
-        errors["current_password"] = wrong
+        errors["current_password"] = WRONG_CURRENT_PASSWORD
     problem = policy_problem(new)
     if not problem and not wrong and verify_password(user.password_hash, new):
         problem = "Choose a password different from your current one."  # noqa: S105 - a message
@@ -154,7 +164,7 @@ def user_from_invite(token: str) -> User:
     try:
         data = throttle.guarded(f"token:invite:{ip}", ip, lambda: _load_invite(token))
     except throttle.TooManyAttempts as exc:
-        raise ValidationError({"token": exc.message}) from None
+        raise LockedOut("token", exc) from None
     if not data:
         raise ValidationError({"token": "This invitation link is not valid."})
     if data == "expired":

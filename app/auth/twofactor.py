@@ -79,14 +79,14 @@ def enable(user, secret: str, code: str) -> None:
 def disable(user, password: str, code: str) -> None:
     """The user turns it off themselves (not allowed where their role requires it)."""
     from app.auth import throttle
-    from app.auth.services import WRONG_CURRENT_PASSWORD, check_current_password
+    from app.auth.services import LockedOut, check_current_password
 
     errors = {}
     if required_for(user):
         errors["code"] = "Your role requires two-factor sign-in; it cannot be turned off."
-    elif wrong := check_current_password(user, password):
+    elif not check_current_password(user, password, field="password"):
         # Throttled with the account's sign-in failures (the same secret).
-        errors["password"] = wrong if wrong != WRONG_CURRENT_PASSWORD else "Your password is not correct."
+        errors["password"] = "Your password is not correct."  # noqa: S105 - a message
     else:
         outcome = []
 
@@ -97,10 +97,9 @@ def disable(user, password: str, code: str) -> None:
         try:
             throttle.guarded(f"2fa:{user.id}", throttle.client_ip(), code_ok)
         except throttle.TooManyAttempts as exc:
-            errors["code"] = exc.message
-        else:
-            if outcome[0] != OK:
-                errors["code"] = USED_CODE if outcome[0] == USED else "That code is not right."
+            raise LockedOut("code", exc) from None
+        if outcome[0] != OK:
+            errors["code"] = USED_CODE if outcome[0] == USED else "That code is not right."
     if errors:
         raise ValidationError(errors)
     user.totp_secret = None
