@@ -14,6 +14,15 @@ from app.core.net import client_ip
 bp = Blueprint("auth", __name__)
 
 
+# Token responses must never be kept by a browser, proxy or client-side cache.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def _token_response(pair: dict, user):
+    body, status = api_ok({**pair, "user": user_json(user)})
+    return body, status, NO_STORE
+
+
 def user_json(user) -> dict:
     return {"id": user.id, "username": user.username, "role": user.role}
 
@@ -62,7 +71,7 @@ def api_login():
         )
     g.audit_user = user
     pair = tokens.issue_pair(user)
-    return api_ok({**pair, "user": user_json(user)})
+    return _token_response(pair, user)
 
 
 @bp.post("/auth/refresh/")
@@ -77,7 +86,7 @@ def api_refresh():
     except tokens.TokenError as exc:
         # tokens.rotate kept its revocation (keep_on_error): it persists despite the 401.
         return api_error("AUTHENTICATION_REQUIRED", exc.message, 401)
-    return api_ok({**pair, "user": user_json(user)})
+    return _token_response(pair, user)
 
 
 @bp.post("/auth/logout/")

@@ -11,6 +11,7 @@ import re
 import secrets
 import string
 from functools import lru_cache
+from pathlib import Path
 
 from argon2 import DEFAULT_MEMORY_COST, DEFAULT_TIME_COST, PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -33,11 +34,16 @@ def _hasher() -> tuple[PasswordHasher, str]:
 
 
 def hash_password(password: str) -> str:
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise ValueError(f"password longer than {MAX_PASSWORD_LENGTH} characters")
     return _hasher()[0].hash(password)
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Constant effort whether or not the user exists (no user enumeration by timing)."""
+    """Constant effort whether or not the user exists (no user enumeration by timing).
+    A password over MAX_PASSWORD_LENGTH is never hashed: no stored one can be that long."""
+    if len(password or "") > MAX_PASSWORD_LENGTH:
+        return False
     hasher, dummy = _hasher()
     try:
         return hasher.verify(stored_hash or dummy, password) and stored_hash is not None
@@ -45,22 +51,62 @@ def verify_password(stored_hash: str | None, password: str) -> bool:
         return False
 
 
+# Longer passwords are refused before any hashing (argon2 over 200 KB is a cheap way to
+# make a worker busy); sign-in treats a longer one as wrong without hashing it.
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 128
+
+_COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
+_LEET = str.maketrans({"@": "a", "4": "a", "3": "e", "1": "i", "!": "i", "0": "o", "$": "s", "5": "s", "7": "t"})
+
+
+def _stem(text: str) -> str:
+    """`text` lower-cased without leading and trailing digits and symbols ("Password1!" → "password")."""
+    return re.sub(r"^[\W\d_]+|[\W\d_]+$", "", text.lower())
+
+
+def _variants(password: str) -> set[str]:
+    lower = password.lower()
+    found = {lower, _stem(password), _stem(lower.translate(_LEET)), lower.translate(_LEET)}
+    return {item for item in found if item}
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The bundled list, with each entry's variants (so "p@ssw0rd" matches "password")."""
+    words: set[str] = set()
+    for line in _COMMON_FILE.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            words |= _variants(line)
+    return frozenset(words)
+
+
+def is_common(password: str) -> bool:
+    return bool(_variants(password) & common_passwords())
+
+
 def policy_problem(password: str) -> str | None:
-    """Why `password` is not acceptable, or None."""
+    """Why `password` is not acceptable, or None. A symbol is any character that is not a
+    letter or digit in any script ("é" is a letter, not a symbol)."""
     password = password or ""
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Password must be at most {MAX_PASSWORD_LENGTH} characters."
     missing = []
-    if len(password) < 8:
-        missing.append("at least 8 characters")
-    if not re.search(r"[A-Z]", password):
+    if len(password) < MIN_PASSWORD_LENGTH:
+        missing.append(f"at least {MIN_PASSWORD_LENGTH} characters")
+    if not any(ch.isupper() for ch in password):
         missing.append("an upper-case letter")
-    if not re.search(r"[a-z]", password):
+    if not any(ch.islower() for ch in password):
         missing.append("a lower-case letter")
-    if not re.search(r"\d", password):
+    if not any(ch.isdigit() for ch in password):
         missing.append("a digit")
-    if not re.search(r"[^A-Za-z0-9]", password):
+    if not any(not ch.isalnum() for ch in password):
         missing.append("a symbol")
     if missing:
         return "Password needs " + ", ".join(missing) + "."
+    if is_common(password):
+        return "This password is too common (it is on lists attackers try first). Choose another."
     return None
 
 

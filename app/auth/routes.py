@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from app.auth import bp, services, twofactor
@@ -147,12 +147,12 @@ def two_factor_code():
 def two_factor_setup():
     """Turn two-factor sign-in on (scan, confirm a code) or off."""
     user = current_user._get_current_object()
-    errors = {}
+    errors, retry_after = {}, None
     if request.method == "POST" and request.form.get("action") == "disable":
         try:
             twofactor.disable(user, request.form.get("password", ""), request.form.get("code", ""))
         except ValidationError as exc:
-            errors = exc.fields
+            errors, retry_after = exc.fields, _retry_after(exc)
         else:
             flash("Two-factor sign-in is off.", "success")
             return redirect(url_for("auth.two_factor_setup"))
@@ -177,14 +177,15 @@ def two_factor_setup():
         secret = session.get("two_factor_secret") or twofactor.new_secret()
         session["two_factor_secret"] = secret
     uri = twofactor.provisioning_uri(user, secret) if secret else None
-    return render_template(
+    page = render_template(
         "auth/two_factor.html",
         secret=secret,
         uri=uri,
         qr=twofactor.qr_svg(uri) if uri else None,
         required=twofactor.required_for(user),
         errors=errors,
-    ), (422 if errors else 200)
+    )
+    return _answer(page, errors, retry_after)
 
 
 @bp.post("/logout")
@@ -196,10 +197,22 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+def _retry_after(exc: ValidationError) -> int | None:
+    """Seconds until a throttled secret check may be tried again (services.LockedOut)."""
+    return exc.retry_after if isinstance(exc, services.LockedOut) else None
+
+
+def _answer(page: str, errors: dict, retry_after: int | None):
+    """A form page: 429 with Retry-After when locked out (as sign-in), 422 with errors."""
+    if retry_after:
+        return page, 429, {"Retry-After": str(retry_after)}
+    return page, (422 if errors else 200)
+
+
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
-    errors = {}
+    errors, retry_after = {}, None
     if request.method == "POST":
         try:
             services.change_password(
@@ -209,14 +222,14 @@ def change_password():
                 request.form.get("confirm_password", ""),
             )
         except ValidationError as exc:
-            errors = exc.fields
+            errors, retry_after = exc.fields, _retry_after(exc)
         else:
             user = current_user._get_current_object()
             session.regenerate()
             login_user(user)  # this browser stays signed in; every other session ends
             flash("Your password has been changed. Other devices have been signed out.", "success")
             return redirect(url_for("home.index"))
-    return render_template("auth/password.html", errors=errors), (422 if errors else 200)
+    return _answer(render_template("auth/password.html", errors=errors), errors, retry_after)
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
@@ -225,8 +238,13 @@ def accept_invite(token):
     try:
         invited = services.user_from_invite(token)
     except ValidationError as exc:
-        return render_template("auth/invite.html", invalid=exc.fields["token"], errors={}), 400
+        page = render_template("auth/invite.html", invalid=exc.fields["token"], errors={})
+        if retry_after := _retry_after(exc):
+            return page, 429, {"Retry-After": str(retry_after)}
+        return page, 400
     if request.method == "POST":
+        # The one who sets the password is the invited user (the audit entry names them).
+        g.audit_user = invited
         try:
             services.accept_invite(token, request.form.get("password", ""), request.form.get("confirm_password", ""))
         except ValidationError as exc:

@@ -8,7 +8,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app.auth import throttle
 from app.auth.models import User
-from app.auth.passwords import hash_password, policy_problem, verify_password
+from app.auth.passwords import MAX_PASSWORD_LENGTH, hash_password, policy_problem, verify_password
 from app.core.errors import ValidationError
 from app.core.events import publish
 from app.core.models import utcnow
@@ -16,6 +16,16 @@ from app.extensions import db
 
 INVALID_LOGIN = "That username and password do not match an active account."
 INVITE_MAX_AGE = 7 * 24 * 3600
+WRONG_CURRENT_PASSWORD = "Your current password is not correct."  # noqa: S105 - a message
+
+
+class LockedOut(ValidationError):
+    """A secret check refused by the throttle: shown beside `field`, answered 429 with
+    Retry-After like sign-in."""
+
+    def __init__(self, field: str, exc: throttle.TooManyAttempts):
+        super().__init__({field: exc.message})
+        self.retry_after = exc.retry_after
 
 
 class LoginFailed(Exception):
@@ -32,16 +42,31 @@ def authenticate(login: str, password: str, ip: str) -> User:
     # (otherwise each spelling would get its own allowance); unknown names count too.
     account = f"user:{user.id}" if user else (login or "")
     try:
-        throttle.check(account, ip)
+        ok = throttle.guarded(
+            account,
+            ip,
+            lambda: (
+                verify_password(user.password_hash if user else None, password or "")
+                and user is not None
+                and user.is_active
+            ),
+        )
     except throttle.TooManyAttempts as exc:
+        _audit_failed_sign_in(login, "denied")
         raise LoginFailed(exc.message, exc.retry_after) from None
-    ok = verify_password(user.password_hash if user else None, password or "")
-    if not ok or user is None or not user.is_active:
-        throttle.record_failure(account, ip)
+    if not ok:
+        _audit_failed_sign_in(login, "failed")
         raise LoginFailed()
-    throttle.record_success(account, ip)
     user.last_login_at = utcnow()
     return user
+
+
+def _audit_failed_sign_in(login: str, result: str) -> None:
+    """A refused sign-in in the audit log: the name tried and the address (never the
+    password); `failed` for a wrong secret, `denied` while locked out."""
+    from app.core.audit import record_attempt
+
+    record_attempt("sign_in", result, username=login or "")
 
 
 def user_from_session_id(token: str) -> User | None:
@@ -63,15 +88,20 @@ def check_second_factor(user: User | None, code: str, ip: str) -> None:
     from app.auth import twofactor
 
     account = f"2fa:{user.id}" if user else "2fa:unknown"
+    outcome = []
+
+    def code_ok() -> bool:
+        outcome.append(twofactor.verify_code(user, code) if user else twofactor.WRONG)
+        return outcome[0] == twofactor.OK
+
     try:
-        throttle.check(account, ip)
+        throttle.guarded(account, ip, code_ok)
     except throttle.TooManyAttempts as exc:
+        _audit_failed_sign_in(user.username if user else "", "denied")
         raise LoginFailed(exc.message, exc.retry_after) from None
-    result = twofactor.verify_code(user, code) if user else twofactor.WRONG
-    if result != twofactor.OK:
-        throttle.record_failure(account, ip)
-        raise LoginFailed(twofactor.USED_CODE if result == twofactor.USED else INVALID_CODE)
-    throttle.record_success(account, ip)
+    if outcome[0] != twofactor.OK:
+        _audit_failed_sign_in(user.username if user else "", "failed")
+        raise LoginFailed(twofactor.USED_CODE if outcome[0] == twofactor.USED else INVALID_CODE)
 
 
 def end_sessions(user: User) -> None:
@@ -83,11 +113,29 @@ def end_sessions(user: User) -> None:
     publish("session-ended", {}, users=[user.id])
 
 
+def check_current_password(user: User, password: str, field: str = "current_password") -> bool:
+    """Whether `password` is `user`'s current one; LockedOut (on `field`) when the account
+    or address is locked. Counted with the account's sign-in failures: the same secret,
+    the same limit."""
+    try:
+        ok = throttle.guarded(
+            f"user:{user.id}",
+            throttle.client_ip(),
+            lambda: len(password or "") <= MAX_PASSWORD_LENGTH and verify_password(user.password_hash, password or ""),
+        )
+    except throttle.TooManyAttempts as exc:
+        raise LockedOut(field, exc) from None
+    return ok
+
+
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
     errors = {}
-    if not verify_password(user.password_hash, current or ""):
-        errors["current_password"] = "Your current password is not correct."  # noqa: S105 - a message
+    wrong = not check_current_password(user, current)
+    if wrong:
+        errors["current_password"] = WRONG_CURRENT_PASSWORD
     problem = policy_problem(new)
+    if not problem and not wrong and verify_password(user.password_hash, new):
+        problem = "Choose a password different from your current one."  # noqa: S105 - a message
     if problem:
         errors["new_password"] = problem
     elif new != confirm:
@@ -110,16 +158,31 @@ def invite_token(user: User) -> str:
 
 
 def user_from_invite(token: str) -> User:
+    """The user an invitation link is for. Guessing links is throttled like sign-in, per
+    client address (a forged token names no account)."""
+    ip = throttle.client_ip()
     try:
-        data = _invite_serializer().loads(token, max_age=INVITE_MAX_AGE)
-    except SignatureExpired:
-        raise ValidationError({"token": "This invitation has expired. Ask an administrator for a new one."}) from None
-    except BadSignature:
-        raise ValidationError({"token": "This invitation link is not valid."}) from None
+        data = throttle.guarded(f"token:invite:{ip}", ip, lambda: _load_invite(token))
+    except throttle.TooManyAttempts as exc:
+        raise LockedOut("token", exc) from None
+    if not data:
+        raise ValidationError({"token": "This invitation link is not valid."})
+    if data == "expired":
+        raise ValidationError({"token": "This invitation has expired. Ask an administrator for a new one."})
     user = db.session.get(User, data.get("u"))
     if user is None or not user.is_active or user.session_epoch != data.get("e") or user.password_hash:
         raise ValidationError({"token": "This invitation has already been used or withdrawn."})
     return user
+
+
+def _load_invite(token: str) -> dict | str | None:
+    """The invitation's data; "expired" for a genuine but expired link; None if forged."""
+    try:
+        return _invite_serializer().loads(token, max_age=INVITE_MAX_AGE)
+    except SignatureExpired:
+        return "expired"
+    except BadSignature:
+        return None
 
 
 def accept_invite(token: str, password: str, confirm: str) -> User:

@@ -1,14 +1,21 @@
-"""Failed sign-in throttling per account and per IP address, kept in Redis.
+"""Throttling of every check of a secret (sign-in password, current password, two-factor
+code, invitation token) per account and per client address, kept in Redis.
 
 The same message is given whether or not the account exists, so the lockout cannot
 be used to discover user names.
+
+Counting is atomic: `reserve()` checks the limits and counts the attempt in one MULTI/EXEC
+transaction *before* the secret is checked, so N concurrent requests can never all pass a
+"4 failures so far" check — exactly LOGIN_MAX_FAILURES_ACCOUNT checks happen, then the
+account is locked. A successful check gives its reservation back (`release()`).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
-from flask import current_app
+from flask import current_app, has_request_context, request
 
 from app.extensions import redis_store
 
@@ -23,30 +30,62 @@ class TooManyAttempts(Exception):
         self.message = str(self)
 
 
+def client_ip() -> str:
+    return (request.remote_addr or "") if has_request_context() else ""
+
+
 def _keys(login: str, ip: str) -> tuple[str, str]:
     return redis_store.key("login-fail", "acct", (login or "").strip().lower()), redis_store.key("login-fail", "ip", ip)
 
 
-def check(login: str, ip: str) -> None:
-    """Raise TooManyAttempts if this account or address is locked out."""
+def reserve(login: str, ip: str) -> None:
+    """Count an attempt at `login` from `ip`, or raise TooManyAttempts if either is locked.
+
+    One MULTI/EXEC: both counters go up first, so concurrent attempts get distinct
+    numbers and only those within the limits go on; a refused attempt gives its count
+    back. `EXPIRE … NX` there guarantees a lifetime even if the process dies right after;
+    an admitted attempt then restarts the window (as each failure always has)."""
     cfg = current_app.config
-    client = redis_store.client
+    window = int(cfg["LOGIN_LOCKOUT_SECONDS"])
     acct_key, ip_key = _keys(login, ip)
-    acct, per_ip = client.mget(acct_key, ip_key)
-    if acct is not None and int(acct) >= cfg["LOGIN_MAX_FAILURES_ACCOUNT"]:
-        raise TooManyAttempts(max(1, client.ttl(acct_key)))
-    if per_ip is not None and int(per_ip) >= cfg["LOGIN_MAX_FAILURES_IP"]:
-        raise TooManyAttempts(max(1, client.ttl(ip_key)))
-
-
-def record_failure(login: str, ip: str) -> None:
-    window = current_app.config["LOGIN_LOCKOUT_SECONDS"]
-    pipe = redis_store.client.pipeline()
-    for key in _keys(login, ip):
-        pipe.incr(key)
-        pipe.expire(key, window)
+    client = redis_store.client
+    pipe = client.pipeline(transaction=True)
+    pipe.incr(acct_key)
+    pipe.incr(ip_key)
+    pipe.expire(acct_key, window, nx=True)
+    pipe.expire(ip_key, window, nx=True)
+    acct, per_ip, *_ = pipe.execute()
+    over_acct = acct > int(cfg["LOGIN_MAX_FAILURES_ACCOUNT"])
+    over_ip = per_ip > int(cfg["LOGIN_MAX_FAILURES_IP"])
+    if over_acct or over_ip:
+        pipe = client.pipeline(transaction=True)
+        pipe.decr(acct_key)
+        pipe.decr(ip_key)
+        pipe.ttl(acct_key if over_acct else ip_key)
+        ttl = pipe.execute()[-1]
+        raise TooManyAttempts(max(1, int(ttl)))
+    pipe = client.pipeline(transaction=True)
+    pipe.expire(acct_key, window)
+    pipe.expire(ip_key, window)
     pipe.execute()
 
 
-def record_success(login: str, ip: str) -> None:
-    redis_store.client.delete(_keys(login, ip)[0])
+def release(login: str, ip: str) -> None:
+    """The secret was right: the account's failures are forgotten and the address's
+    reserved attempt is given back."""
+    acct_key, ip_key = _keys(login, ip)
+    pipe = redis_store.client.pipeline(transaction=True)
+    pipe.delete(acct_key)
+    pipe.decr(ip_key)
+    if pipe.execute()[-1] <= 0:
+        redis_store.client.delete(ip_key)  # never a negative (or TTL-less) counter
+
+
+def guarded(login: str, ip: str, check: Callable[[], bool]) -> bool:
+    """Run `check()` (does the secret match?) under the throttle: raises TooManyAttempts
+    when locked (without running it), counts a failure when it answers False."""
+    reserve(login, ip)
+    ok = check()
+    if ok:
+        release(login, ip)
+    return ok

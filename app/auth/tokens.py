@@ -82,9 +82,24 @@ def issue_pair(user: User, family: str | None = None) -> dict:
     return {"access_token": access, "refresh_token": refresh, "expires_in": cfg["JWT_ACCESS_SECONDS"]}
 
 
+def _family_key(family: str) -> str:
+    return redis_store.key("revoked-family", family)
+
+
+def end_family_access(family: str | None) -> None:
+    """Stop every access token of `family` at once: a marker the access check reads,
+    kept as long as the longest access token of the family can live."""
+    if family:
+        redis_store.client.set(_family_key(family), 1, ex=max(1, int(current_app.config["JWT_ACCESS_SECONDS"])))
+
+
 def user_from_access(token: str) -> User:
     claims = _decode(token, "access")
-    if redis_store.client.exists(redis_store.key("revoked-access", claims["jti"])):
+    # One round trip: this token's jti blocked, or its whole family ended (logout with a
+    # sibling token, refresh-token reuse). A token without a family claim is refused.
+    if not claims.get("fam") or redis_store.client.exists(
+        redis_store.key("revoked-access", claims["jti"]), _family_key(claims["fam"])
+    ):
         raise TokenError("The token has been revoked.")
     user = db.session.get(User, int(claims["sub"]))
     if user is None or not user.is_active or user.session_epoch != claims.get("ep"):
@@ -110,7 +125,9 @@ def rotate(refresh_token: str) -> tuple[User, dict]:
     # is consumed, or its family revoked.
     keep_on_error()
     if consumed is None:
-        # Already used or revoked: someone holds a stolen copy. End the whole family.
+        # Already used or revoked: someone holds a stolen copy. End the whole family,
+        # its access tokens too (the one minted by the thief's rotation among them).
+        end_family_access(claims.get("fam"))
         db.session.execute(
             update(RefreshToken)
             .where(RefreshToken.family == claims.get("fam", ""), RefreshToken.revoked_at.is_(None))
@@ -125,6 +142,7 @@ def rotate(refresh_token: str) -> tuple[User, dict]:
 
 
 def revoke_family(family: str) -> None:
+    end_family_access(family)
     db.session.execute(
         update(RefreshToken)
         .where(RefreshToken.family == family, RefreshToken.revoked_at.is_(None))
@@ -161,6 +179,7 @@ def revoke(claims: dict, refresh_token: str | None, user: User) -> None:
             if family:
                 families.add(family)
     for family in families:
+        end_family_access(family)
         db.session.execute(
             update(RefreshToken)
             .where(RefreshToken.family == family, RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))

@@ -14,7 +14,6 @@ import time
 import pyotp
 from flask import current_app
 
-from app.auth.passwords import verify_password
 from app.core.errors import ValidationError
 from app.core.permissions import require
 from app.extensions import db, redis_store
@@ -79,15 +78,28 @@ def enable(user, secret: str, code: str) -> None:
 
 def disable(user, password: str, code: str) -> None:
     """The user turns it off themselves (not allowed where their role requires it)."""
+    from app.auth import throttle
+    from app.auth.services import LockedOut, check_current_password
+
     errors = {}
     if required_for(user):
         errors["code"] = "Your role requires two-factor sign-in; it cannot be turned off."
-    elif not verify_password(user.password_hash, password or ""):
+    elif not check_current_password(user, password, field="password"):
+        # Throttled with the account's sign-in failures (the same secret).
         errors["password"] = "Your password is not correct."  # noqa: S105 - a message
     else:
-        result = verify_code(user, code)
-        if result != OK:
-            errors["code"] = USED_CODE if result == USED else "That code is not right."
+        outcome = []
+
+        def code_ok() -> bool:
+            outcome.append(verify_code(user, code))
+            return outcome[0] == OK
+
+        try:
+            throttle.guarded(f"2fa:{user.id}", throttle.client_ip(), code_ok)
+        except throttle.TooManyAttempts as exc:
+            raise LockedOut("code", exc) from None
+        if outcome[0] != OK:
+            errors["code"] = USED_CODE if outcome[0] == USED else "That code is not right."
     if errors:
         raise ValidationError(errors)
     user.totp_secret = None

@@ -257,10 +257,43 @@ def record_denied(action: str, object_type: str = "", object_id: str = "", proje
         "request_id": actor["request_id"][:64],
         "result": "denied",
     }
+    _write_own(row)
+
+
+def _write_own(row: dict) -> None:
     # A session of its own: on an engine it commits its own transaction; on a bind that
     # is already inside one (a caller's connection) it writes in a savepoint of it.
     with Session(bind=db.engine, join_transaction_mode="create_savepoint") as own, own.begin():
         own.execute(AuditLog.__table__.insert(), [row])
+
+
+def record_attempt(action: str, result: str, username: str) -> None:
+    """Add an entry for a refused attempt by someone not signed in (a failed sign-in:
+    `failed` for a wrong secret, `denied` while locked out): the name they tried and their
+    address, never the secret. It is kept although the request answers 401/429
+    (`keep_on_error`); such a request has nothing else to keep or lose."""
+    from app.core.transaction import keep_on_error
+
+    actor = current_actor()
+    name = (username or "").strip()[:80]
+    db.session.add(
+        AuditLog(
+            created_at=utcnow(),
+            user_id=None,
+            username=name,
+            role="anonymous",
+            action=action[:32],
+            object_type="account",
+            object_id="",
+            object_label=name[:200],
+            project_id=None,
+            changes={},
+            ip=actor["ip"][:64],
+            request_id=actor["request_id"][:64],
+            result=result[:16],
+        )
+    )
+    keep_on_error()
 
 
 def note_reason(obj, reason: str) -> None:

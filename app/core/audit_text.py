@@ -283,7 +283,14 @@ def describe(entries, known=()) -> list[Line]:
     lines = []
     for entry in entries:
         actor = _actor(entry, names)
-        if entry.result != "success":
+        if entry.action == "sign_in" and entry.result != "success":
+            # record_attempt: the name tried is the entry's username, the secret never kept
+            text = (
+                "was refused sign-in: too many attempts, locked out for now"
+                if entry.result == "denied"
+                else "failed to sign in (wrong password or code)"
+            ) + (f" from {entry.ip}" if entry.ip else "")
+        elif entry.result != "success":
             text = _denied_sentence(entry, names, refusals)
         else:
             info = _Model(models.get(entry.object_type), entry.object_type)
