@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from flask import current_app, has_request_context, request
+from flask import current_app, has_request_context
 
 from app.extensions import redis_store
 
@@ -31,7 +31,10 @@ class TooManyAttempts(Exception):
 
 
 def client_ip() -> str:
-    return (request.remote_addr or "") if has_request_context() else ""
+    """The client address (core.net.client_ip), or "" outside a request (CLI, jobs)."""
+    from app.core import net
+
+    return net.client_ip() if has_request_context() else ""
 
 
 def _keys(login: str, ip: str) -> tuple[str, str]:
