@@ -11,10 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.crypto import EncryptedString
 from app.core.models import TimestampMixin, utcnow
 from app.core.roles import ROLE_LABELS, ROLES
+from app.core.versioning import Versioned
 from app.extensions import db
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, Versioned, TimestampMixin, db.Model):
     __tablename__ = "users"
     __audited__ = True
     # Security changes are recorded (a password or second factor changed, sessions ended)
@@ -28,6 +29,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         "id": None,
         "created_at": None,
         "updated_at": None,
+        "version": None,  # core.versioning: checked and bumped by every update
         "session_epoch": None,  # bumped with a password, role or activation change
         "username": "username",
         "email": "email",

@@ -7,10 +7,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.crypto import EncryptedString
 from app.core.models import TimestampMixin
+from app.core.versioning import Versioned
 from app.extensions import db
 
 
-class Client(TimestampMixin, db.Model):
+class Client(Versioned, TimestampMixin, db.Model):
     __tablename__ = "clients"
     __audited__ = True
     # How the audit log speaks of a client (app/core/audit_text.py); None = bookkeeping.
@@ -19,6 +20,7 @@ class Client(TimestampMixin, db.Model):
         "id": None,
         "created_at": None,
         "updated_at": None,
+        "version": None,  # core.versioning: checked and bumped by every update
         "name": "name",
         "email": "email",
         "phone": "phone",

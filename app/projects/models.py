@@ -12,13 +12,14 @@ from app.core.audit_text import role_phrase
 from app.core.labels import PROJECT_STATUS_LABELS
 from app.core.models import TimestampMixin
 from app.core.permissions import Scope
+from app.core.versioning import Versioned
 from app.extensions import db
 
 CREATED, ACTIVE, CLOSED = "created", "active", "closed"
 STATUSES = (CREATED, ACTIVE, CLOSED)
 
 
-class Project(TimestampMixin, db.Model):
+class Project(Versioned, TimestampMixin, db.Model):
     __tablename__ = "projects"
     __audited__ = True
     # A project is its own project; its client's users see it (SPEC.md §2 "O" for clients).
@@ -29,6 +30,7 @@ class Project(TimestampMixin, db.Model):
         "id": None,
         "created_at": None,
         "updated_at": None,
+        "version": None,  # core.versioning: checked and bumped by every update
         "name": "name",
         "description": "scope",
         "client_id": "client",
