@@ -17,6 +17,7 @@ from app.core.permissions import require
 from app.core.roles import CLIENT, ROLES
 from app.core.search import contains
 from app.core.validators import is_email
+from app.core.versioning import checks_version, expect_version
 from app.extensions import db
 from app.projects.models import Project
 
@@ -146,9 +147,12 @@ def create_staff_or_client_user(
     return user, one_time
 
 
-def change_role(actor, user: User, role: str, client_id: int | None = None) -> None:
-    """Change a user's role (a client user belongs to a client company: `client_id`)."""
+@checks_version("user")
+def change_role(actor, user: User, role: str, client_id: int | None = None, version=None) -> None:
+    """Change a user's role (a client user belongs to a client company: `client_id`).
+    `version`: the one the form showed (a stale one: StaleObject, core/versioning.py)."""
     require(actor, "user.manage")
+    expect_version(user, version)
     if role not in ROLES:
         raise ValidationError({"role": "Choose one of the seven roles."})
     if user.id == actor.id:
@@ -188,9 +192,12 @@ def issue_one_time_password(actor, user: User) -> str:
     return one_time
 
 
-def update_profile(actor, user: User, *, full_name: str, email: str) -> None:
-    """An admin corrects a user's name or email (audited like every change of a user)."""
+@checks_version("user")
+def update_profile(actor, user: User, *, full_name: str, email: str, version=None) -> None:
+    """An admin corrects a user's name or email (audited like every change of a user).
+    `version`: the one the form showed (a stale one: StaleObject, core/versioning.py)."""
     require(actor, "user.manage")
+    expect_version(user, version)
     full_name, email = (full_name or "").strip(), (email or "").strip()
     errors = {}
     if not is_email(email):
