@@ -262,9 +262,10 @@ def _ensure_open(project: Project) -> None:
 
 
 @checks_version("project")
-def close_project(actor, project: Project) -> Project:
+def close_project(actor, project: Project, version=None) -> Project:
     require(actor, "project.close", project)
     _ensure_open(project)
+    expect_version(project, version)
     project.status = CLOSED
     db.session.flush()
     publish_project("project-updated", project)
@@ -272,12 +273,13 @@ def close_project(actor, project: Project) -> Project:
 
 
 @checks_version("project")
-def reopen_project(actor, project: Project, reason) -> Project:
+def reopen_project(actor, project: Project, reason, version=None) -> Project:
     """Open a closed project again (admin, or a full PM of it), for a stated reason. The
     reason is recorded in the audit entry of the change."""
     require(actor, "project.reopen", project)
     if project.status != CLOSED:
         raise ConflictError("This project is not closed.")
+    expect_version(project, version)
     reason = " ".join(str(reason or "").split())
     if not reason:
         raise ValidationError({"reason": "Say why the project is reopened."})
@@ -294,8 +296,9 @@ def reopen_project(actor, project: Project, reason) -> Project:
 
 
 @checks_version("project")
-def delete_project(actor, project: Project) -> None:
+def delete_project(actor, project: Project, version=None) -> None:
     require(actor, "project.delete", project)
+    expect_version(project, version)
     audience = set()
     from app.core.events import project_audience
 
