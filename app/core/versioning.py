@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import Integer, select, text
+from sqlalchemy import Integer, and_, or_, select, text
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
@@ -39,7 +39,9 @@ MAX_VERSION = 2**31 - 1
 class Versioned:
     """Mixin for an editable model: `version` starts at 1 and every UPDATE of the row
     checks it and writes the next (SQLAlchemy's `version_id_col`). Declare it in the
-    model's `__audit_labels__` as bookkeeping (`"version": None`)."""
+    model's `__audit_labels__` as bookkeeping (`"version": None`; the audit log leaves it
+    out). A model whose version also covers rows of its own (a project's PMs, `bump()`)
+    names their audited models in `__versioned_with__`, so that "changed by" finds them."""
 
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default=text("1"))
 
@@ -178,15 +180,12 @@ def last_change(obj) -> tuple[str, datetime | None]:
     from app.core.audit_text import actor_name
 
     identity = db.inspect(obj).identity or ()
+    mine = and_(AuditLog.object_type == type(obj).__name__, AuditLog.object_id == ",".join(str(i) for i in identity))
+    parts = getattr(type(obj), "__versioned_with__", ())  # a project's PMs: its memberships
+    if parts:
+        mine = or_(mine, and_(AuditLog.object_type.in_(parts), AuditLog.project_id == obj.id))
     entry = db.session.scalars(
-        select(AuditLog)
-        .where(
-            AuditLog.object_type == type(obj).__name__,
-            AuditLog.object_id == ",".join(str(i) for i in identity),
-            AuditLog.result == "success",
-        )
-        .order_by(AuditLog.id.desc())
-        .limit(1)
+        select(AuditLog).where(mine, AuditLog.result == "success").order_by(AuditLog.id.desc()).limit(1)
     ).first()
     if entry is None:
         return "someone else", None

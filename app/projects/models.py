@@ -49,6 +49,8 @@ class Project(Versioned, TimestampMixin, db.Model):
         "reason": "reason",  # why a closed project was reopened (projects.services.reopen_project)
     }
     __audit_values__ = {"status": PROJECT_STATUS_LABELS}  # the one label of each status
+    # Its PMs are part of its version (services bump it): their entries say who changed it.
+    __versioned_with__ = ("ProjectMembership",)
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
         CheckConstraint("status IN ('created', 'active', 'closed')", name="status_valid"),
