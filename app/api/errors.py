@@ -8,10 +8,18 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.core.api import api_error
-from app.core.errors import ConflictError, ObjectNotFound, ValidationError, record_refused_write, too_large_message
+from app.core.errors import (
+    CHANGED_MEANWHILE,
+    ConflictError,
+    ObjectNotFound,
+    ValidationError,
+    record_refused_write,
+    too_large_message,
+)
 from app.core.permissions import PermissionDenied
 
 log = logging.getLogger(__name__)
@@ -70,7 +78,16 @@ def answer(exc: Exception):
     if isinstance(exc, ObjectNotFound):
         return api_error("NOT_FOUND", exc.message, 404)
     if isinstance(exc, ConflictError):
-        return api_error("CONFLICT", exc.message, 409)
+        response = api_error("CONFLICT", exc.message, 409, details=exc.details)
+        current = getattr(exc, "obj", None)  # a stale write: the current version's tag
+        if current is not None and getattr(current, "version", None) is not None:
+            response[0].headers["ETag"] = f'"{current.version}"'
+        return response
+    if isinstance(exc, StaleDataError):
+        from app.extensions import db
+
+        db.session.rollback()  # the failed flush left the session unusable
+        return api_error("CONFLICT", CHANGED_MEANWHILE, 409)
     if isinstance(exc, ValidationError):
         return api_error("VALIDATION_ERROR", exc.message, 400, details=exc.fields)
     if isinstance(exc, HTTPException) and exc.code == 404 and _anonymous_unmatched():

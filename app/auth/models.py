@@ -12,10 +12,11 @@ from app.core.crypto import EncryptedString
 from app.core.models import TimestampMixin, utcnow
 from app.core.roles import ROLE_LABELS, ROLES
 from app.core.text import key_of, name_key, normalise
+from app.core.versioning import Versioned
 from app.extensions import db
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, Versioned, TimestampMixin, db.Model):
     __tablename__ = "users"
     __audited__ = True
     # Security changes are recorded (a password or second factor changed, sessions ended)
@@ -29,6 +30,7 @@ class User(UserMixin, TimestampMixin, db.Model):
         "id": None,
         "created_at": None,
         "updated_at": None,
+        "version": None,  # core.versioning: checked and bumped by every update
         "session_epoch": None,  # bumped with a password, role or activation change
         "username": "username",
         "username_key": None,  # username and email as compared (app/core/text.py)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import update
 
 from app.auth import throttle
 from app.auth.models import User
@@ -57,7 +58,10 @@ def authenticate(login: str, password: str, ip: str) -> User:
     if not ok:
         _audit_failed_sign_in(login, "failed")
         raise LoginFailed()
-    user.last_login_at = utcnow()
+    # Bookkeeping, not an edit: written past the user's version (core/versioning.py), so
+    # signing in neither makes an admin's open form of this user stale nor fails when
+    # an admin saved one meanwhile.
+    db.session.execute(update(User).where(User.id == user.id).values(last_login_at=utcnow()))
     return user
 
 

@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from app.clients import services
 from app.clients.models import Client
-from app.core.api import api_ok, ordering_clauses, paginate
+from app.core.api import api_ok, ordering_clauses, paginate, with_etag
 from app.core.permissions import require
 
 # Under the one /api blueprint (app/api): /api/clients/…
@@ -37,6 +37,7 @@ def client_json(client: Client) -> dict:
             }
             for c in client.contacts
         ],
+        "version": client.version,
         "created_at": client.created_at.isoformat(),
     }
 
@@ -50,4 +51,5 @@ def api_list():
 
 @bp.get("/clients/<int:client_id>/")
 def api_detail(client_id):
-    return api_ok(client_json(services.get_client(current_user, client_id)))
+    client = services.get_client(current_user, client_id)
+    return with_etag(api_ok(client_json(client)), client)

@@ -8,10 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from app.core.crypto import EncryptedString
 from app.core.models import TimestampMixin
 from app.core.text import key_of, name_key, normalise
+from app.core.versioning import Versioned
 from app.extensions import db
 
 
-class Client(TimestampMixin, db.Model):
+class Client(Versioned, TimestampMixin, db.Model):
     __tablename__ = "clients"
     __audited__ = True
     # How the audit log speaks of a client (app/core/audit_text.py); None = bookkeeping.
@@ -20,6 +21,7 @@ class Client(TimestampMixin, db.Model):
         "id": None,
         "created_at": None,
         "updated_at": None,
+        "version": None,  # core.versioning: checked and bumped by every update
         "name": "name",
         "name_key": None,  # the name as compared (app/core/text.py)
         "email": "email",

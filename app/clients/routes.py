@@ -11,6 +11,7 @@ from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number
 from app.core.permissions import permission_required
 from app.core.transaction import attempt
+from app.core.versioning import StaleObject, meanwhile
 from app.projects import queries as project_queries
 
 
@@ -61,18 +62,25 @@ def detail(client_id):
 @permission_required("client.edit")
 def edit(client_id):
     client = services.get_client(current_user, client_id)
-    data, errors = {k: getattr(client, k) for k in services.FIELDS} | {"notes": client.notes}, {}
+    fields = (*services.FIELDS, "notes")
+    data, errors, stale = {k: getattr(client, k) for k in fields} | {"version": client.version}, {}, None
     if request.method == "POST":
         data = request.form.to_dict()
         try:
             with attempt():
-                services.update_client(current_user, client, data)
+                services.update_client(current_user, client, data, version=data.get("version"))
         except ValidationError as exc:
             errors = exc.fields
+        except StaleObject:
+            # Saved by someone else since the form was opened: nothing is overwritten;
+            # both values side by side, and the current version for a second submit.
+            stale = meanwhile(client, data, fields)
+            data = data | {"version": client.version}
         else:
             flash("Client saved.", "success")
             return redirect_to(url_for("clients.detail", client_id=client.id))
-    return render_template("clients/form.html", client=client, data=data, errors=errors), (422 if errors else 200)
+    status = 409 if stale else 422 if errors else 200
+    return render_template("clients/form.html", client=client, data=data, errors=errors, meanwhile=stale), status
 
 
 @bp.post("/clients/<int:client_id>/contacts")

@@ -13,6 +13,7 @@ from app.core.search import contains
 from app.core.text import LONG_TEXT, check_lengths, declare_limits, name_key, normalise
 from app.core.unique import unique_fields
 from app.core.validators import EMAIL_RE
+from app.core.versioning import checks_version, expect_version
 from app.extensions import db
 
 FIELDS = {
@@ -112,8 +113,10 @@ def create_client(actor, data: dict) -> Client:
     return client
 
 
-def update_client(actor, client: Client, data: dict) -> Client:
+@checks_version("client")
+def update_client(actor, client: Client, data: dict, version=None) -> Client:
     require(actor, "client.edit")
+    expect_version(client, version)  # the version the edit started from (core/versioning.py)
     values, errors = _clean(data, client)
     if errors:
         raise ValidationError(errors)

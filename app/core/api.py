@@ -213,3 +213,45 @@ def ref(obj, name_attr: str = "name"):
     if obj is None:
         return None
     return {"id": obj.id, "name": getattr(obj, name_attr)}
+
+
+# --- versions (core/versioning.py): If-Match, ETag, the current object of a 409 ---------
+
+
+def sent_version(body: dict | None):
+    """The version a write is based on: `version` in the body, else the `If-Match` header
+    (`"3"`, `W/"3"` or `3`; `*` or nothing: no check). Both, disagreeing: a field error.
+    Answers the raw value; core.versioning.expect_version parses and compares it."""
+    from app.core.versioning import parse_version
+
+    in_body = (body or {}).get("version")
+    header = request.headers.get("If-Match")
+    if in_body is not None and header is not None and parse_version(header) not in (None, parse_version(in_body)):
+        raise ValidationError({"version": "The body's version and the If-Match header disagree."})
+    return in_body if in_body is not None else header
+
+
+def with_etag(answer, obj):
+    """An api_ok() answer with the object's version as its ETag (`"3"`)."""
+    response, status = answer
+    response.headers["ETag"] = f'"{obj.version}"'
+    return response, status
+
+
+class conflicts_show:
+    """`with conflicts_show(project_json): services.update_project(...)` — a stale write
+    (core.versioning.StaleObject) answers 409 CONFLICT with the current object, as
+    `serialize` shows it, in `error.details`."""
+
+    def __init__(self, serialize):
+        self.serialize = serialize
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        from app.core.versioning import StaleObject
+
+        if isinstance(exc, StaleObject) and exc.details is None:
+            exc.details = self.serialize(exc.obj)
+        return False

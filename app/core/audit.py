@@ -96,8 +96,10 @@ HIDDEN = "[changed]"
 
 def _columns(obj):
     exclude = getattr(obj, "__audit_exclude__", set())
-    for attr in inspect(obj).mapper.column_attrs:
-        if attr.key not in exclude:
+    mapper = inspect(obj).mapper
+    for attr in mapper.column_attrs:
+        # The version (core/versioning.py) is the row's bookkeeping: every update has one.
+        if attr.key not in exclude and not any(c is mapper.version_id_col for c in attr.columns):
             yield attr.key
 
 

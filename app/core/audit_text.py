@@ -184,6 +184,14 @@ def _actor(entry, names: _Names) -> str:
     return instance_name(user) if user is not None else (entry.username or "someone")
 
 
+def actor_name(entry) -> str:
+    """Who made one entry, named as its sentence names them ("Kim Bray")."""
+    names = _Names()
+    names.want(_model("User"), entry.user_id)
+    names.fetch()
+    return _actor(entry, names)
+
+
 def _is_self(entry, model) -> bool:
     return model is _model("User") and entry.user_id is not None and str(entry.user_id) == entry.object_id
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
 from app.core.htmx import wants_fragment
@@ -31,11 +32,18 @@ class ObjectNotFound(Exception):
 
 
 class ConflictError(Exception):
-    """The request is valid but the object's state forbids it (closed project, in use …)."""
+    """The request is valid but the object's state forbids it (closed project, in use,
+    changed meanwhile …). `details` go into the API's envelope (a stale write: the
+    current object, see core/versioning.py)."""
 
-    def __init__(self, message: str):
+    def __init__(self, message: str, details: dict | None = None):
         super().__init__(message)
         self.message = message
+        self.details = details
+
+
+# A write that lost a race and was not caught where it happened (core/versioning.py).
+CHANGED_MEANWHILE = "Someone else changed this meanwhile, so nothing was saved. Reload it and try again."
 
 
 READS = ("GET", "HEAD", "OPTIONS")
@@ -130,6 +138,14 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ConflictError)
     def conflict(exc):
         return answer(exc, 409, exc.message)
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(exc):
+        # An UPDATE that matched no row: another request committed first. A service that
+        # expects it answers with the current object (core.versioning.checks_version);
+        # anywhere else it is still a conflict, never a server error.
+        log.info("stale write on %s %s: %s", request.method, request.path, exc)
+        return answer(exc, 409, CHANGED_MEANWHILE)
 
     @app.errorhandler(ValidationError)
     def validation(exc):

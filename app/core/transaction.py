@@ -76,12 +76,22 @@ def attempt():
     try:
         yield savepoint
     except BaseException:
-        # A failed flush (a unique index refusing a row) leaves the savepoint inactive but
-        # still current: it must be rolled back too, or the whole session stays unusable.
-        if savepoint.is_active or session.get_nested_transaction() is savepoint:
+        if _open(session, savepoint):  # also after a failed flush (then it is inactive)
             savepoint.rollback()
         del session.info.get(_KEY, [])[queued:]
         raise
     else:
         if savepoint.is_active:
             savepoint.commit()
+
+
+def _open(session, savepoint) -> bool:
+    """Is `savepoint` still one of the session's open transactions? A flush that failed
+    inside it leaves it inactive but open (the session refuses every query until it is
+    rolled back); a full rollback() inside it has already closed it."""
+    transaction = session.get_nested_transaction()
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user
 
-from app.core.api import api_ok, json_body, paginate, ref
+from app.core.api import api_ok, conflicts_show, json_body, paginate, ref, sent_version, with_etag
 from app.core.errors import ValidationError
 from app.core.money import money_str
 from app.core.numbers import to_int
@@ -51,6 +51,7 @@ def project_json(project: Project, detail: bool = False, managers=None) -> dict:
         "end_date": project.end_date.isoformat() if project.end_date else None,
         "progress_percent": project.progress_percent,
         "location": {"address": project.address, "city": project.city, "state": project.state, "zip": project.zip},
+        "version": project.version,
         "created_at": project.created_at.isoformat(),
         "updated_at": project.updated_at.isoformat(),
     }
@@ -140,19 +141,26 @@ def api_list():
 def api_create():
     data, pm_ids = _input(json_body())
     project = services.create_project(current_user, data, pm_ids)
-    return api_ok(project_json(project, detail=True), 201)
+    return with_etag(api_ok(project_json(project, detail=True), 201), project)
 
 
 @bp.get("/projects/<int:project_id>/")
 def api_detail(project_id):
     project = services.get_project(current_user, project_id)
-    return api_ok(project_json(project, detail=True))
+    return with_etag(api_ok(project_json(project, detail=True)), project)
+
+
+def _current(project: Project) -> dict:
+    """The current project, as a stale write's 409 shows it in `error.details`."""
+    return project_json(project, detail=True)
 
 
 @bp.route("/projects/<int:project_id>/", methods=["PUT", "PATCH"])
 def api_update(project_id):
     project = services.get_project(current_user, project_id, "project.edit")
-    data, pm_ids = _input(json_body())
+    body = json_body()
+    data, pm_ids = _input(body)
+    version = sent_version(body)  # `version` or If-Match; none: the last write wins
     partial = request.method == "PATCH"
     if not partial:
         missing = {k: "This field is required." for k in ("name", "client_id") if k not in data}
@@ -160,19 +168,25 @@ def api_update(project_id):
             missing["location"] = "This field is required (with an address)."
         if missing:
             raise ValidationError(missing)
-    services.update_project(current_user, project, data, pm_ids, partial=partial, fields=API_FIELDS)
-    return api_ok(project_json(project, detail=True))
+    with conflicts_show(_current):
+        services.update_project(
+            current_user, project, data, pm_ids, partial=partial, fields=API_FIELDS, version=version
+        )
+    return with_etag(api_ok(project_json(project, detail=True)), project)
 
 
 @bp.post("/projects/<int:project_id>/reopen/")
 def api_reopen(project_id):
     project = services.get_project(current_user, project_id, "project.reopen")
-    services.reopen_project(current_user, project, json_body().get("reason"))
-    return api_ok(project_json(project, detail=True))
+    body = json_body()
+    with conflicts_show(_current):
+        services.reopen_project(current_user, project, body.get("reason"), version=sent_version(body))
+    return with_etag(api_ok(project_json(project, detail=True)), project)
 
 
 @bp.delete("/projects/<int:project_id>/")
 def api_delete(project_id):
     project = services.get_project(current_user, project_id, "project.delete")
-    services.delete_project(current_user, project)
+    with conflicts_show(_current):  # If-Match: delete only the version that was seen
+        services.delete_project(current_user, project, version=sent_version(None))
     return api_ok({"id": project_id, "deleted": True})

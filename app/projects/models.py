@@ -13,13 +13,14 @@ from app.core.labels import PROJECT_STATUS_LABELS
 from app.core.models import TimestampMixin
 from app.core.permissions import Scope
 from app.core.text import key_of, name_key, normalise
+from app.core.versioning import Versioned
 from app.extensions import db
 
 CREATED, ACTIVE, CLOSED = "created", "active", "closed"
 STATUSES = (CREATED, ACTIVE, CLOSED)
 
 
-class Project(TimestampMixin, db.Model):
+class Project(Versioned, TimestampMixin, db.Model):
     __tablename__ = "projects"
     __audited__ = True
     # A project is its own project; its client's users see it (SPEC.md §2 "O" for clients).
@@ -30,6 +31,7 @@ class Project(TimestampMixin, db.Model):
         "id": None,
         "created_at": None,
         "updated_at": None,
+        "version": None,  # core.versioning: checked and bumped by every update
         "name": "name",
         "name_key": None,  # the name as compared (app/core/text.py)
         "description": "scope",
@@ -49,6 +51,8 @@ class Project(TimestampMixin, db.Model):
         "reason": "reason",  # why a closed project was reopened (projects.services.reopen_project)
     }
     __audit_values__ = {"status": PROJECT_STATUS_LABELS}  # the one label of each status
+    # Its PMs are part of its version (services bump it): their entries say who changed it.
+    __versioned_with__ = ("ProjectMembership",)
     __table_args__ = (
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
         CheckConstraint("status IN ('created', 'active', 'closed')", name="status_valid"),

@@ -11,7 +11,9 @@ from app.core.htmx import lazy, redirect_to, render_for
 from app.core.numbers import page_number, to_int
 from app.core.permissions import permission_required
 from app.core.roles import PM_ROLES
+from app.core.templating import money
 from app.core.transaction import attempt
+from app.core.versioning import StaleObject, meanwhile
 from app.projects import bp, queries, services
 
 PAGE_SIZE = 25
@@ -67,7 +69,7 @@ def _form_data() -> tuple[dict, list[str] | None]:
     return data, request.form.getlist("pm_ids") if "pm_ids_field" in request.form else None
 
 
-def _render_form(project, data, errors, pm_ids, status=200):
+def _render_form(project, data, errors, pm_ids, status=200, meanwhile=None):
     # only the form's own htmx submit wants the fragment; a boosted link needs the page
     return render_for(
         {"project-form": "projects/_form.html"},
@@ -80,6 +82,7 @@ def _render_form(project, data, errors, pm_ids, status=200):
         choose_pms=services.may_choose_pms(current_user, project),
         clients=queries.client_choices(),
         pms=queries.pm_choices(),
+        meanwhile=meanwhile,
     )
 
 
@@ -148,7 +151,7 @@ def detail(project_id):
 @login_required
 def edit(project_id):
     project = services.get_project(current_user, project_id, "project.edit")
-    data = {key: getattr(project, key) for key in services.EDITABLE}
+    data = {key: getattr(project, key) for key in services.EDITABLE} | {"version": project.version}
     return _render_form(project, data, {}, [u.id for u in project.pms])
 
 
@@ -159,13 +162,51 @@ def update(project_id):
     data, pm_ids = _form_data()
     try:
         with attempt():
-            services.update_project(current_user, project, data, pm_ids)
+            services.update_project(current_user, project, data, pm_ids, version=data.get("version"))
     except ValidationError as exc:
         return _render_form(
             project, data, exc.fields, pm_ids if pm_ids is not None else [u.id for u in project.pms], 422
         )
+    except StaleObject:
+        # Saved by someone else since this form was opened: nothing is overwritten. The
+        # form comes back with what was typed, their values beside it and the current
+        # version, so that saving again is a decision taken knowing both.
+        return _render_form(
+            project,
+            data | {"version": project.version},
+            {},
+            pm_ids if pm_ids is not None else [u.id for u in project.pms],
+            409,
+            meanwhile=_meanwhile(project, data, pm_ids),
+        )
     flash("Project saved.", "success")
     return redirect_to(url_for("projects.detail", project_id=project.id))
+
+
+def _meanwhile(project, data, pm_ids):
+    """What changed under a stale edit form: the saved value of each field beside the typed one."""
+    clients = {str(c.id): c.name for c in queries.client_choices()}
+    names = {str(p.id): p.name for p in queries.pm_choices()} | {str(u.id): u.name for u in project.pms}
+    typed = dict(data) | ({"pm_ids": pm_ids} if pm_ids is not None else {})
+    return meanwhile(
+        project,
+        typed,
+        (*services.EDITABLE, "pm_ids"),
+        saved={"pm_ids": [u.id for u in project.pms]},
+        labels={"pm_ids": "project managers"},
+        show={
+            "client_id": lambda v: clients.get(str(v), ""),
+            "pm_ids": lambda ids: ", ".join(sorted(names.get(str(i), f"#{i}") for i in ids or ())),
+            "budget": _budget_text,
+        },
+    )
+
+
+def _budget_text(value) -> str:
+    try:
+        return money(value) if value not in (None, "") else ""
+    except ValueError:
+        return str(value)  # what was typed, as typed
 
 
 @bp.post("/projects/<int:project_id>/close")

@@ -16,6 +16,7 @@ from app.core.permissions import can, require
 from app.core.roles import MEMBER_ROLES, PM_ROLES, ROLE_LABELS
 from app.core.text import LONG_TEXT, check_lengths, declare_limits, name_key, normalise
 from app.core.unique import unique_fields
+from app.core.versioning import bump, checks_version, expect_version
 from app.extensions import db
 from app.notifications.services import notify
 from app.projects.models import ACTIVE, CLOSED, CREATED, Project, ProjectMembership
@@ -227,13 +228,16 @@ def create_project(actor, data: dict, pm_ids=None) -> Project:
     return project
 
 
+@checks_version("project")
 def update_project(
-    actor, project: Project, data: dict, pm_ids=None, partial: bool = False, fields: tuple = EDITABLE
+    actor, project: Project, data: dict, pm_ids=None, partial: bool = False, fields: tuple = EDITABLE, version=None
 ) -> Project:
     """Edit a project. `partial` (PATCH) changes only the fields sent; otherwise (a form,
-    PUT) the sent body replaces every field in `fields`, omitted optional ones emptied."""
+    PUT) the sent body replaces every field in `fields`, omitted optional ones emptied.
+    `version` is the one the edit started from (a stale one: StaleObject, 409)."""
     require(actor, "project.edit", project)
     _ensure_open(project)
+    expect_version(project, version)
     may_budget = can(actor, "budget.modify", project)
     incoming = {k: v for k, v in data.items() if k in EDITABLE}
     if not may_budget:
@@ -265,6 +269,8 @@ def update_project(
         pms, member_errors = _validate_members(sorted(wanted), PM_ROLES, "assigned_pm_ids")
         if member_errors:
             raise ValidationError(member_errors)
+        if wanted != set(current):
+            bump(project)  # the PMs are part of what the form shows and sends back
         for user_id, membership in current.items():
             if user_id not in wanted:
                 remove_member(actor, project, membership.user, _checked=True)
@@ -290,21 +296,25 @@ def _ensure_open(project: Project) -> None:
         raise ConflictError("This project is closed and read-only.")
 
 
-def close_project(actor, project: Project) -> Project:
+@checks_version("project")
+def close_project(actor, project: Project, version=None) -> Project:
     require(actor, "project.close", project)
     _ensure_open(project)
+    expect_version(project, version)
     project.status = CLOSED
     db.session.flush()
     publish_project("project-updated", project)
     return project
 
 
-def reopen_project(actor, project: Project, reason) -> Project:
+@checks_version("project")
+def reopen_project(actor, project: Project, reason, version=None) -> Project:
     """Open a closed project again (admin, or a full PM of it), for a stated reason. The
     reason is recorded in the audit entry of the change."""
     require(actor, "project.reopen", project)
     if project.status != CLOSED:
         raise ConflictError("This project is not closed.")
+    expect_version(project, version)
     reason = " ".join(str(reason or "").split())
     if not reason:
         raise ValidationError({"reason": "Say why the project is reopened."})
@@ -320,8 +330,10 @@ def reopen_project(actor, project: Project, reason) -> Project:
     return project
 
 
-def delete_project(actor, project: Project) -> None:
+@checks_version("project")
+def delete_project(actor, project: Project, version=None) -> None:
     require(actor, "project.delete", project)
+    expect_version(project, version)
     audience = set()
     from app.core.events import project_audience
 
@@ -368,6 +380,8 @@ def add_member(actor, project: Project, user: User) -> ProjectMembership:
         raise ValidationError(errors)
     if user.id in project.member_ids:
         raise ValidationError({"user_id": f"{user.name} is already on this project."})
+    if user.role in PM_ROLES:
+        bump(project)  # its edit form shows the PMs: one opened before is stale now
     membership = _add_member(actor, project, user)
     publish_project("project-updated", project)
     return membership
@@ -380,6 +394,8 @@ def remove_member(actor, project: Project, user: User, _checked: bool = False) -
     membership = next((m for m in project.memberships if m.user_id == user.id), None)
     if membership is None:
         raise ObjectNotFound(f"{user.name} is not on this project.")
+    if not _checked and user.role in PM_ROLES:
+        bump(project)  # its edit form shows the PMs: one opened before is stale now
     project.memberships.remove(membership)
     db.session.flush()
     from app.core.events import publish

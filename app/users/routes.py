@@ -12,8 +12,10 @@ from app.core.errors import ValidationError
 from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number, to_int
 from app.core.permissions import permission_required
-from app.core.roles import ROLES
+from app.core.roles import CLIENT, ROLES
+from app.core.templating import role_label
 from app.core.transaction import attempt
+from app.core.versioning import StaleObject, meanwhile
 from app.users import bp, services
 
 
@@ -59,7 +61,7 @@ def new():
     ), (422 if errors else 200)
 
 
-def _detail(user, errors=None, profile=None, status=200):
+def _detail(user, errors=None, profile=None, status=200, profile_meanwhile=None, role=None, role_meanwhile=None):
     return render_template(
         "users/detail.html",
         user=user,
@@ -67,7 +69,10 @@ def _detail(user, errors=None, profile=None, status=200):
         memberships=services.projects_of(current_user, user),
         clients=services.client_choices(current_user),
         errors=errors or {},
-        profile=profile or {"full_name": user.full_name, "email": user.email},
+        profile=profile or {"full_name": user.full_name, "email": user.email, "version": user.version},
+        profile_meanwhile=profile_meanwhile,
+        role=role or {"role": user.role, "client_id": user.client_id, "version": user.version},
+        role_meanwhile=role_meanwhile,
     ), status
 
 
@@ -84,11 +89,16 @@ def detail(user_id):
 def update_profile(user_id):
     user = services.managed_user(current_user, user_id)
     profile = {"full_name": request.form.get("full_name", ""), "email": request.form.get("email", "")}
+    version = request.form.get("version")
     try:
         with attempt():
-            services.update_profile(current_user, user, **profile)
+            services.update_profile(current_user, user, **profile, version=version)
     except ValidationError as exc:
-        return _detail(services.managed_user(current_user, user_id), exc.fields, profile, 422)
+        return _detail(services.managed_user(current_user, user_id), exc.fields, profile | {"version": version}, 422)
+    except StaleObject:
+        # Saved by someone else since the page was opened: nothing is overwritten.
+        stale = meanwhile(user, profile, ("full_name", "email"))
+        return _detail(user, None, profile | {"version": user.version}, 409, profile_meanwhile=stale)
     flash(f"Saved {user.name}'s name and email.", "success")
     return redirect_to(url_for("users.detail", user_id=user_id))
 
@@ -98,11 +108,22 @@ def update_profile(user_id):
 @permission_required("user.manage")
 def change_role(user_id):
     user = services.managed_user(current_user, user_id)
+    typed = {"role": request.form.get("role", ""), "client_id": request.form.get("client_id", "")}
     try:
         with attempt():
             services.change_role(
-                current_user, user, request.form.get("role", ""), to_int(request.form.get("client_id"))
+                current_user, user, typed["role"], to_int(typed["client_id"]), version=request.form.get("version")
             )
+    except StaleObject:
+        # Someone else changed this user since the page was opened: nothing is changed.
+        clients = {str(c.id): c.name for c in services.client_choices(current_user)}
+        stale = meanwhile(
+            user,
+            typed if typed["role"] == CLIENT else {"role": typed["role"]},
+            ("role", "client_id"),
+            show={"role": role_label, "client_id": lambda v: clients.get(str(v), "")},
+        )
+        return _detail(user, status=409, role=typed | {"version": user.version}, role_meanwhile=stale)
     except ValidationError as exc:
         flash(" ".join(exc.fields.values()), "error")
         return redirect_to(url_for("users.detail", user_id=user_id))

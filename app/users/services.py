@@ -19,6 +19,7 @@ from app.core.search import contains
 from app.core.text import declare_limits, name_key, normalise
 from app.core.unique import unique_fields
 from app.core.validators import is_email
+from app.core.versioning import checks_version, expect_version
 from app.extensions import db
 from app.projects.models import Project
 
@@ -172,9 +173,12 @@ def create_staff_or_client_user(
     return user, one_time
 
 
-def change_role(actor, user: User, role: str, client_id: int | None = None) -> None:
-    """Change a user's role (a client user belongs to a client company: `client_id`)."""
+@checks_version("user")
+def change_role(actor, user: User, role: str, client_id: int | None = None, version=None) -> None:
+    """Change a user's role (a client user belongs to a client company: `client_id`).
+    `version`: the one the form showed (a stale one: StaleObject, core/versioning.py)."""
     require(actor, "user.manage")
+    expect_version(user, version)
     if role not in ROLES:
         raise ValidationError({"role": "Choose one of the seven roles."})
     if user.id == actor.id:
@@ -214,9 +218,12 @@ def issue_one_time_password(actor, user: User) -> str:
     return one_time
 
 
-def update_profile(actor, user: User, *, full_name: str, email: str) -> None:
-    """An admin corrects a user's name or email (audited like every change of a user)."""
+@checks_version("user")
+def update_profile(actor, user: User, *, full_name: str, email: str, version=None) -> None:
+    """An admin corrects a user's name or email (audited like every change of a user).
+    `version`: the one the form showed (a stale one: StaleObject, core/versioning.py)."""
     require(actor, "user.manage")
+    expect_version(user, version)
     full_name, email = (full_name or "").strip(), normalise(email)
     errors = _email_problem(email, user.id)
     if _full_name_problem(full_name):

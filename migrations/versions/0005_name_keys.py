@@ -7,7 +7,7 @@ names get the first free " (2)", " (3)" …, usernames "-2", "-3" …, emails "+
 before the "@". Downgrade drops the keys and their indexes; the values stay normalised.
 
 Revision ID: 0005_name_keys
-Revises: 0003_notification_links
+Revises: 0004_versions
 """
 
 import re
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision = "0005_name_keys"
-down_revision = "0003_notification_links"
+down_revision = "0004_versions"
 branch_labels = None
 depends_on = None
 

@@ -60,11 +60,12 @@
     document.body.setAttribute('data-live', 'off');
   });
 
-  // A form that came back with errors (422): show its message and put the cursor in
-  // the first field to fix, instead of leaving the user at the submit button.
+  // A form that came back with errors (422), or stale (409: changed meanwhile, see
+  // core/versioning.py): show its message and put the cursor in the first field to
+  // fix, instead of leaving the user at the submit button.
   document.addEventListener('htmx:afterSettle', function (evt) {
     var xhr = evt.detail && evt.detail.xhr;
-    if (!xhr || xhr.status !== 422) { return; }
+    if (!xhr || (xhr.status !== 422 && xhr.status !== 409)) { return; }
     var form = evt.detail.elt && evt.detail.elt.closest ? evt.detail.elt.closest('form') : null;
     form = (form && form.isConnected) ? form : document.querySelector('form [aria-invalid="true"]');
     form = form && form.tagName !== 'FORM' ? form.closest('form') : form;
