@@ -56,6 +56,18 @@ def base_settings() -> dict:
     idle = env_int("SESSION_IDLE_SECONDS", 30 * 60)
     conn_max_age = env_int("CONN_MAX_AGE", 600)
     max_request_bytes = env_int("MAX_REQUEST_BYTES", 1024 * 1024)
+    worker_connections = env_int("GUNICORN_WORKER_CONNECTIONS", 1000)
+    engine_options: dict = {"pool_pre_ping": True, "pool_recycle": conn_max_age}
+    if database_url:
+        # PostgreSQL pool per worker. A gevent worker runs up to GUNICORN_WORKER_CONNECTIONS
+        # requests at once but each holds a connection only for its short transaction, so
+        # a small pool serves a burst: the rest wait up to DB_POOL_TIMEOUT seconds in
+        # line (a wait that runs out is a 503, core/outage.py), never a 500.
+        engine_options.update(
+            pool_size=env_int("DB_POOL_SIZE", 10),
+            max_overflow=env_int("DB_MAX_OVERFLOW", 20),
+            pool_timeout=env_int("DB_POOL_TIMEOUT", 30),
+        )
     return {
         "SECRET_KEY": env("SECRET_KEY", DEFAULT_SECRET),
         "DEBUG": env_bool("DEBUG", False),
@@ -67,8 +79,12 @@ def base_settings() -> dict:
         "DATABASE_URL": database_url,
         "SQLALCHEMY_DATABASE_URI": database_url or "sqlite:///" + os.path.join(ROOT, "instance", "kibray.db"),
         "CONN_MAX_AGE": conn_max_age,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "pool_recycle": conn_max_age},
+        "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
         "REDIS_URL": redis_url,
+        # Redis connections per worker (a blocking pool: a burst waits for one, see
+        # extensions.RedisConnections) and how long a request waits before its 503.
+        "REDIS_MAX_CONNECTIONS": env_int("REDIS_MAX_CONNECTIONS", worker_connections),
+        "REDIS_POOL_TIMEOUT": env_int("REDIS_POOL_TIMEOUT", 10),
         "EMBEDDED": database_url is None and redis_url is None,
         "AWS_ACCESS_KEY_ID": env("AWS_ACCESS_KEY_ID"),
         "AWS_SECRET_ACCESS_KEY": env("AWS_SECRET_ACCESS_KEY"),
@@ -89,6 +105,7 @@ def base_settings() -> dict:
         "SENTRY_DSN": env("SENTRY_DSN"),
         "GUNICORN_WORKERS": env_int("GUNICORN_WORKERS", 2),
         "GUNICORN_THREADS": env_int("GUNICORN_THREADS", 1),
+        "GUNICORN_WORKER_CONNECTIONS": worker_connections,
         "SECURE_SSL_REDIRECT": env_bool("SECURE_SSL_REDIRECT", False),
         "SECURE_HSTS_SECONDS": env_int("SECURE_HSTS_SECONDS", 0),
         "SESSION_COOKIE_SECURE": env_bool("SESSION_COOKIE_SECURE", False),

@@ -36,12 +36,24 @@ csrf = CSRFProtect()
 
 class RedisConnections:
     """One Redis client per app: the real server when REDIS_URL is set, else an
-    in-process stand-in (fakeredis) so the embedded app needs nothing installed."""
+    in-process stand-in (fakeredis) so the embedded app needs nothing installed.
+
+    The real client draws from a *blocking* pool sized for the worker's concurrency
+    (REDIS_MAX_CONNECTIONS, by default GUNICORN_WORKER_CONNECTIONS): in a burst a greenlet
+    waits up to REDIS_POOL_TIMEOUT seconds for a free connection instead of failing at
+    once (redis-py's default pool raises MaxConnectionsError at 100). A wait that runs out
+    raises redis's ConnectionError, which core/outage.py answers with the plain 503."""
 
     def init_app(self, app: Flask) -> None:
         url = app.config.get("REDIS_URL")
         if url:
-            client = redis_lib.Redis.from_url(url, health_check_interval=30)
+            pool = redis_lib.BlockingConnectionPool.from_url(
+                url,
+                max_connections=app.config["REDIS_MAX_CONNECTIONS"],
+                timeout=app.config["REDIS_POOL_TIMEOUT"],
+                health_check_interval=30,
+            )
+            client = redis_lib.Redis(connection_pool=pool)
         else:
             import fakeredis
 

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 OUTAGE_ERRORS = (
     redis.exceptions.ConnectionError,  # includes redis's TimeoutError-free connection failures
     redis.exceptions.TimeoutError,
+    sa_exc.TimeoutError,  # no pooled database connection came free within DB_POOL_TIMEOUT
     sa_exc.OperationalError,
     sa_exc.InterfaceError,
     sa_exc.DisconnectionError,
