@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import queue
+import random
 
 from flask import Response, current_app, request, session
 from flask_login import current_user
@@ -14,6 +15,15 @@ from app.core.numbers import to_int
 from app.extensions import db, redis_store
 from app.live import bp
 from app.live.hub import Hub
+
+# How long a browser waits before reconnecting a dropped stream (the SSE `retry:` field),
+# drawn per stream: a deploy or a worker restart drops every stream at once, and a fixed
+# delay would bring every browser back in the same instant.
+RETRY_MS = (2000, 10000)
+
+
+def retry_ms() -> int:
+    return random.randint(*RETRY_MS)  # noqa: S311 - spreading load, not a secret
 
 
 def get_hub() -> Hub:
@@ -47,7 +57,7 @@ def stream():
     db.session.remove()
 
     def generate():
-        yield "retry: 2000\n"
+        yield f"retry: {retry_ms()}\n"
         yield format_event({"id": current_seq, "event": "hello", "data": {"user": user_id}})
         after = to_int(last_id, maximum=2**63 - 1, minimum=0)
         if after is not None:
