@@ -222,3 +222,59 @@ def test_the_503_page_needs_nothing_but_its_template(own_redis):
         body, status, headers = plain_page(503, TITLE, MESSAGE)
     assert status == 503 and headers["Retry-After"] == "60" and "try again in a minute" in body
     assert "{{" not in body and "url_for" not in body
+
+
+# --- a burst: every pooled connection busy -----------------------------------------------------
+
+
+def test_the_redis_pool_is_blocking_and_sized_for_the_worker(own_redis, monkeypatch):
+    import redis
+
+    monkeypatch.setenv("GUNICORN_WORKER_CONNECTIONS", "700")
+    from app.config import load_config
+
+    settings = load_config("test")
+    assert settings["GUNICORN_WORKER_CONNECTIONS"] == 700 and settings["REDIS_MAX_CONNECTIONS"] == 700
+    app = outage_app(own_redis.url, REDIS_MAX_CONNECTIONS=700, REDIS_POOL_TIMEOUT=7)
+    pool = app.extensions["kibray_redis"].connection_pool
+    assert isinstance(pool, redis.BlockingConnectionPool)
+    assert pool.max_connections == 700 and pool.timeout == 7
+
+
+def test_no_free_redis_connection_waits_then_answers_the_clean_503(own_redis, caplog):
+    app = outage_app(own_redis.url, REDIS_MAX_CONNECTIONS=1, REDIS_POOL_TIMEOUT=0.2)
+    web = app.test_client()
+    assert web.get("/login").status_code == 200
+    pool = app.extensions["kibray_redis"].connection_pool
+    held = pool.get_connection()  # the one connection, busy elsewhere
+    try:
+        caplog.set_level(logging.INFO)
+        started = time.monotonic()
+        assert_clean_503_page(web.get("/login"))  # with the session cookie
+        assert time.monotonic() - started >= 0.2  # it waited for a connection first
+        assert_503_envelope(app.test_client().post("/api/auth/login/", json={"username": "kim", "password": "x"}))
+        assert any(r.name == "app.core.outage" for r in caplog.records)
+    finally:
+        pool.release(held)
+    assert web.get("/login").status_code == 200  # a free connection again: back to normal
+
+
+def test_no_free_database_connection_answers_the_clean_503(own_redis):
+    if not TEST_DATABASE_URL.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL")
+    options = {"pool_size": 1, "max_overflow": 0, "pool_timeout": 0.2}
+    app = outage_app(own_redis.url, SQLALCHEMY_ENGINE_OPTIONS=options)
+    web = app.test_client()
+    assert web.post("/login", data={"username": "nobody-here", "password": "x"}).status_code == 401
+    with app.app_context():
+        from app.extensions import db
+
+        held = db.engine.connect()  # the pool's only connection, busy elsewhere
+        try:
+            assert_clean_503_page(web.post("/login", data={"username": "nobody-here", "password": "x"}))
+            assert_503_envelope(
+                app.test_client().post("/api/auth/login/", json={"username": "nobody-here", "password": "x"})
+            )
+        finally:
+            held.close()
+    assert web.post("/login", data={"username": "nobody-here", "password": "x"}).status_code == 401
