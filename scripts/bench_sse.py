@@ -10,7 +10,11 @@ waits until every stream got its first "hello" event, then:
 2. publishes events and measures when each of the 500 streams received them
    (target: all 500 within 1 s): rounds via `app.core.events.send_now` in-process (the
    Redis publish alone) and rounds via `PATCH /api/projects/<id>/` (the whole path: API,
-   commit, publish after commit, hub fan-out, stream write).
+   commit, publish after commit, hub fan-out, stream write);
+3. bursts (`--burst`, default 1,000), on the same worker once the streams are closed:
+   that many simultaneous `GET /events` connects (each read to its first `hello`), then
+   that many simultaneous `GET /notifications/bell` requests — errors (failed connection
+   or 5xx) and p50/p95/max from the burst's start (target: 0 errors; some may wait).
 
 Results go to bench-results/bench-sse-<time>.json.
 
@@ -31,6 +35,7 @@ from pathlib import Path
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parent.parent)]
 
 import bench_common as bc  # noqa: E402
+import burst as burst_tool  # noqa: E402
 
 HEALTH_TARGET_MS = 50.0
 FANOUT_TARGET_MS = 1000.0
@@ -114,6 +119,13 @@ def time_health(base: str, n: int) -> tuple[list[float], dict]:
     return elapsed, statuses
 
 
+def wait_idle(base: str) -> None:
+    """Until the worker answers again (closed streams leave at their next heartbeat)."""
+    import requests
+
+    requests.get(base + "/health/", timeout=60).raise_for_status()
+
+
 def via_api_once(base: str, project_id: int, token: str) -> None:
     import requests
 
@@ -157,7 +169,7 @@ async def fanout_round(streams: list[Stream], marker: bytes, publish, timeout: f
 
 async def main_async(args) -> int:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = args.streams * 2 + 256
+    wanted = max(args.streams, args.burst) * 2 + 256
     if soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (min(max(wanted, soft), hard), hard))
     if not bc.database_seeded():
@@ -240,6 +252,19 @@ async def main_async(args) -> int:
             stream.close()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+        if args.burst:
+            # Closed streams leave at their next heartbeat: start the bursts on an idle worker.
+            await asyncio.to_thread(wait_idle, server.base)
+            results["bursts"] = {}
+            for label, path, until in (
+                ("stream connects", "/events", b"event: hello"),
+                ("bell requests", "/notifications/bell", None),
+            ):
+                attempts = await burst_tool.burst_async(server.port, path, cookie, args.burst, until, timeout=60)
+                results["bursts"][label] = burst_tool.summary(attempts)
+                print(f"burst of {args.burst} {label}: done")
+                await asyncio.to_thread(wait_idle, server.base)
+
     _report(results)
     bc.write_results("bench-sse", results)
     health_ok = results["health_with_streams"]["p95_ms"] < HEALTH_TARGET_MS
@@ -254,7 +279,10 @@ async def main_async(args) -> int:
     print(
         f"{'PASS' if fanout_ok else 'FAIL'}: every event reached all {args.streams} streams within {FANOUT_TARGET_MS:g} ms"
     )
-    return 0 if health_ok and fanout_ok and results["streams_open"] == args.streams else 1
+    bursts_ok = all(b["errors"] == 0 and b["server_errors"] == 0 for b in results.get("bursts", {}).values())
+    if results.get("bursts"):
+        print(f"{'PASS' if bursts_ok else 'FAIL'}: simultaneous bursts of {args.burst} without an error or a 5xx")
+    return 0 if health_ok and fanout_ok and bursts_ok and results["streams_open"] == args.streams else 1
 
 
 def _report(results: dict) -> None:
@@ -278,6 +306,17 @@ def _report(results: dict) -> None:
             f"{r['via']:<46} | {got:>7} | {r.get('first_ms', 0):>6.1f} | {r.get('p50_ms', 0):>7.1f} | "
             f"{r.get('p95_ms', 0):>7.1f} | {r.get('max_ms', 0):>7.1f}"
         )
+    if results.get("bursts"):
+        print()
+        print(
+            f"{'simultaneous burst (one worker)':<46} | {'n':>5} | {'errors':>6} | {'5xx':>4} | {'p50 ms':>7} | {'p95 ms':>7} | {'max ms':>7}"
+        )
+        print("-" * 100)
+        for label, b in results["bursts"].items():
+            print(
+                f"{label:<46} | {b['n']:>5} | {b['errors']:>6} | {b['server_errors']:>4} | {b['p50_ms']:>7.1f} | "
+                f"{b['p95_ms']:>7.1f} | {b['max_ms']:>7.1f}"
+            )
     rss = results["worker_rss_mb"]
     print(
         f"\nworker RSS: {rss['before_streams']} MB before, {rss['with_streams']} MB with the streams open; "
@@ -292,6 +331,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3, help="publish rounds (each: one send_now and one API PATCH)")
     parser.add_argument("--health", type=int, default=200, help="timed /health/ requests (at least 200)")
     parser.add_argument("--connections", type=int, default=2000, help="GUNICORN_WORKER_CONNECTIONS")
+    parser.add_argument("--burst", type=int, default=1000, help="simultaneous connects per burst (0: none)")
     args = parser.parse_args()
     args.health = max(args.health, 200)
     return asyncio.run(main_async(args))
