@@ -74,11 +74,35 @@ def _off_loop(fn: Callable, *args):
     return _pool[1].apply(fn, args)
 
 
+_HASH_NICENESS = 10
+_niced: set[int] = set()  # native ids of the hashing threads already lowered
+
+
+def _yield_cpu() -> None:
+    """Once per hashing thread (Linux: niceness is per thread): lower its CPU priority, so
+    when cores are short the event loop's thread wins and requests stay quick while a
+    burst of sign-ins waits a little longer. Never on the loop's own thread."""
+    if not _under_gevent():
+        return
+    from gevent.monkey import get_original
+
+    native_id = get_original("threading", "get_native_id")()  # the OS thread, not a greenlet
+    if native_id in _niced:
+        return
+    _niced.add(native_id)
+    try:
+        os.setpriority(os.PRIO_PROCESS, native_id, _HASH_NICENESS)
+    except (AttributeError, OSError):  # not Linux, or not allowed: hashing still works
+        pass
+
+
 def _hash(costs: tuple[int, int], password: str) -> str:
+    _yield_cpu()
     return _hasher_for(*costs)[0].hash(password)
 
 
 def _verify(costs: tuple[int, int], stored_hash: str | None, password: str) -> bool:
+    _yield_cpu()
     hasher, dummy = _hasher_for(*costs)  # the first call makes the dummy hash: off the loop too
     try:
         return hasher.verify(stored_hash or dummy, password) and stored_hash is not None
