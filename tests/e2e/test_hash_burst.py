@@ -24,7 +24,7 @@ from tests.e2e.helpers import ROOT
 
 pytestmark = pytest.mark.e2e
 
-BURST = 40
+BURST = 30
 HEALTH_P95_MS = 200  # generous for a loaded 2-core CI box; measured ~10-20 ms, seconds before
 
 
