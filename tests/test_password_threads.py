@@ -77,3 +77,20 @@ def test_a_long_password_is_refused_before_any_thread(app, under_gevent):
             passwords.hash_password("x" * (passwords.MAX_PASSWORD_LENGTH + 1))
         assert passwords.verify_password("anything", "x" * (passwords.MAX_PASSWORD_LENGTH + 1)) is False
     assert passwords._pool is None
+
+
+def test_sign_in_gives_its_connection_back_only_when_nothing_was_written(db):
+    from sqlalchemy import select
+
+    from app.auth.models import User
+    from app.core.transaction import release_connection
+    from tests.factories import make_user
+
+    db.session.scalar(select(User).limit(1))  # a read: ending its transaction changes nothing
+    assert release_connection() is True
+    assert not db.session().in_transaction()
+
+    user = make_user(username="kept-write")  # a write (flushed): the transaction is kept
+    assert release_connection() is False
+    assert db.session().in_transaction()
+    assert db.session.get(User, user.id) is not None
