@@ -135,6 +135,9 @@ def base_settings() -> dict:
         # refuses anything weaker, the test settings use cheap values so the suite is fast).
         "PASSWORD_HASH_TIME_COST": env_int("PASSWORD_HASH_TIME_COST", DEFAULT_TIME_COST),
         "PASSWORD_HASH_MEMORY_COST": env_int("PASSWORD_HASH_MEMORY_COST", DEFAULT_MEMORY_COST),
+        # Native threads per gevent worker that hash and check passwords off the event loop
+        # (app/auth/passwords.py); a sign-in burst queues for them. Workers × threads ≈ cores.
+        "PASSWORD_HASH_THREADS": env_int("PASSWORD_HASH_THREADS", 1),
         "TWO_FACTOR_REQUIRED_ROLES": roles_list(env("TWO_FACTOR_REQUIRED_ROLES", "")),
         "SSE_HEARTBEAT_SECONDS": env_int("SSE_HEARTBEAT_SECONDS", 15),
         "REDIS_KEY_PREFIX": env("REDIS_KEY_PREFIX", "kibray"),

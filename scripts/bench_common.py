@@ -301,3 +301,62 @@ def write_results(name: str, data: dict) -> Path:
     path.write_text(json.dumps(data, indent=2))
     (RESULTS / f"{name}-latest.json").write_text(json.dumps(data, indent=2))
     return path
+
+
+def sign_in_burst(base: str, burst: int, probe_path: str = "/health/", interval: float = 0.01) -> dict:
+    """`burst` simultaneous wrong-password API sign-ins (distinct unknown names: each is a
+    full argon2 check against the timing equaliser) while `probe_path` is timed over and
+    over until the last sign-in is answered. Returns the probe's figures, its status
+    codes, the sign-ins' status codes and how long the burst took."""
+    import threading
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    probe = requests.Session()
+    for _ in range(5):
+        probe.get(base + probe_path, timeout=10)
+    # the worker's first wrong sign-in makes the timing equaliser's hash: not part of the burst
+    requests.post(base + "/api/auth/login/", json={"username": "warm-up", "password": "Wrong-pass1!"}, timeout=60)
+    start = threading.Barrier(burst + 1)
+    done = threading.Event()
+    timings: list[float] = []
+    probe_codes: dict[int, int] = {}
+
+    def sign_in(i: int) -> int:
+        start.wait()
+        name = f"burst-{uuid.uuid4().hex[:8]}-{i}"
+        response = requests.post(
+            base + "/api/auth/login/", json={"username": name, "password": "Wrong-pass1!"}, timeout=120
+        )
+        return response.status_code
+
+    def run_probe() -> None:
+        start.wait()
+        while not done.is_set():
+            began = time.perf_counter()
+            response = probe.get(base + probe_path, timeout=60)
+            timings.append((time.perf_counter() - began) * 1000)
+            probe_codes[response.status_code] = probe_codes.get(response.status_code, 0) + 1
+            time.sleep(interval)
+
+    prober = threading.Thread(target=run_probe)
+    prober.start()
+    began = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(burst) as pool:
+            codes = [f.result() for f in [pool.submit(sign_in, i) for i in range(burst)]]
+    finally:
+        done.set()
+        prober.join(timeout=120)
+    sign_in_codes: dict[int, int] = {}
+    for code in codes:
+        sign_in_codes[code] = sign_in_codes.get(code, 0) + 1
+    return {
+        **summary(timings or [0.0]),
+        "statuses": probe_codes,
+        "sign_in_statuses": sign_in_codes,
+        "burst": burst,
+        "burst_s": round(time.perf_counter() - began, 2),
+    }

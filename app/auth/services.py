@@ -13,6 +13,7 @@ from app.auth.passwords import MAX_PASSWORD_LENGTH, hash_password, policy_proble
 from app.core.errors import ValidationError
 from app.core.events import publish
 from app.core.models import utcnow
+from app.core.transaction import release_connection
 from app.extensions import db
 
 INVALID_LOGIN = "That username and password do not match an active account."
@@ -42,6 +43,9 @@ def authenticate(login: str, password: str, ip: str) -> User:
     # One failure counter per account, whether it is named by username or by email
     # (otherwise each spelling would get its own allowance); unknown names count too.
     account = f"user:{user.id}" if user else (login or "")
+    # The check is slow (argon2, in the hashing threads): hold no database connection
+    # while it waits and runs, so a burst of sign-ins cannot take the whole pool.
+    release_connection()
     try:
         ok = throttle.guarded(
             account,

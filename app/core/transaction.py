@@ -44,9 +44,48 @@ def should_commit(status_code: int) -> bool:
     return status_code < 400 or bool(db.session.info.pop(_KEEP, False))
 
 
+_WROTE = "kibray_wrote"
+
+
+def release_connection() -> bool:
+    """If this request's transaction has only read so far, end it now so its database
+    connection goes back to the pool during slow work that needs none (checking a
+    password: ~100 ms of CPU, and a sign-in burst would otherwise hold the whole pool
+    while it waits for the hashing threads, starving `/health/` and every page). Ending a
+    transaction that wrote nothing and queued nothing changes nothing; one that did is
+    left alone (False). Loaded objects stay loaded (`expire_on_commit=False`)."""
+    from app.extensions import db
+
+    session = db.session()
+    if not session.in_transaction():
+        return True
+    if (
+        session.in_nested_transaction()
+        or session.new
+        or session.dirty
+        or session.deleted
+        or session.info.get(_WROTE)
+        or session.info.get(_KEY)
+        or session.info.get(_KEEP)
+    ):
+        return False
+    session.commit()
+    return True
+
+
 def install(session_class) -> None:
+    @event.listens_for(session_class, "after_flush")
+    def _flushed(session, flush_context):
+        session.info[_WROTE] = True
+
+    @event.listens_for(session_class, "do_orm_execute")
+    def _executed(state):
+        if not state.is_select:  # UPDATE/INSERT/DELETE statements, raw SQL: a write, to be safe
+            state.session.info[_WROTE] = True
+
     @event.listens_for(session_class, "after_commit")
     def _run(session):
+        session.info.pop(_WROTE, None)
         callbacks = session.info.pop(_KEY, [])
         for callback in callbacks:
             try:
@@ -59,6 +98,7 @@ def install(session_class) -> None:
         # Fires for every rollback(), even one that had no SQL to undo; only the
         # outermost transaction's rollback discards the queued side effects.
         if previous_transaction.parent is None:
+            session.info.pop(_WROTE, None)
             session.info.pop(_KEY, None)
             session.info.pop(_KEEP, None)
 
