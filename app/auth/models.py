@@ -9,7 +9,7 @@ from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.crypto import EncryptedString
-from app.core.models import TimestampMixin, utcnow
+from app.core.models import BOOKKEEPING_LABELS, TimestampMixin, utcnow
 from app.core.roles import ROLE_LABELS, ROLES
 from app.core.text import key_of, name_key, normalise
 from app.core.versioning import Versioned
@@ -27,10 +27,7 @@ class User(UserMixin, Versioned, TimestampMixin, db.Model):
     __audit_noun__ = "user"
     __audit_possessive__ = True
     __audit_labels__ = {
-        "id": None,
-        "created_at": None,
-        "updated_at": None,
-        "version": None,  # core.versioning: checked and bumped by every update
+        **BOOKKEEPING_LABELS,  # id, timestamps and the version (core.versioning)
         "session_epoch": None,  # bumped with a password, role or activation change
         "username": "username",
         "username_key": None,  # username and email as compared (app/core/text.py)

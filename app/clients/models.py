@@ -6,7 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.crypto import EncryptedString
-from app.core.models import TimestampMixin
+from app.core.models import BOOKKEEPING_LABELS, TimestampMixin
 from app.core.text import key_of, name_key, normalise
 from app.core.versioning import Versioned
 from app.extensions import db
@@ -18,10 +18,7 @@ class Client(Versioned, TimestampMixin, db.Model):
     # How the audit log speaks of a client (app/core/audit_text.py); None = bookkeeping.
     __audit_noun__ = "client"
     __audit_labels__ = {
-        "id": None,
-        "created_at": None,
-        "updated_at": None,
-        "version": None,  # core.versioning: checked and bumped by every update
+        **BOOKKEEPING_LABELS,  # id, timestamps and the version (core.versioning)
         "name": "name",
         "name_key": None,  # the name as compared (app/core/text.py)
         "email": "email",

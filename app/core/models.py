@@ -17,3 +17,8 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+# Columns every timestamped, versioned model has and the audit log never speaks of
+# (None = bookkeeping in `__audit_labels__`, app/core/audit_text.py).
+BOOKKEEPING_LABELS = {"id": None, "created_at": None, "updated_at": None, "version": None}

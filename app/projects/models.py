@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.audit_text import role_phrase
 from app.core.labels import PROJECT_STATUS_LABELS
-from app.core.models import TimestampMixin
+from app.core.models import BOOKKEEPING_LABELS, TimestampMixin
 from app.core.permissions import Scope
 from app.core.text import key_of, name_key, normalise
 from app.core.versioning import Versioned
@@ -28,10 +28,7 @@ class Project(Versioned, TimestampMixin, db.Model):
     # How the audit log speaks of a project (app/core/audit_text.py); None = bookkeeping.
     __audit_noun__ = "project"
     __audit_labels__ = {
-        "id": None,
-        "created_at": None,
-        "updated_at": None,
-        "version": None,  # core.versioning: checked and bumped by every update
+        **BOOKKEEPING_LABELS,  # id, timestamps and the version (core.versioning)
         "name": "name",
         "name_key": None,  # the name as compared (app/core/text.py)
         "description": "scope",
