@@ -9,6 +9,7 @@ SSE stream being cut when a page goes away is normal and ignored).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -97,6 +98,33 @@ def _wait_healthy(url: str, proc: subprocess.Popen, log_path: Path, timeout: flo
     raise RuntimeError(f"gunicorn did not become healthy in {timeout}s:\n{log_path.read_text()[-4000:]}")
 
 
+@contextlib.contextmanager
+def gunicorn(env: dict, log_path: Path):
+    """gunicorn (gunicorn.conf.py) with `env`, logging to `log_path`; yields its base URL
+    once it answers, and stops it (quick shutdown: open streams end too) afterwards."""
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(  # noqa: S603
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        base_url = f"http://127.0.0.1:{env['PORT']}"
+        try:
+            _wait_healthy(base_url, proc, log_path)
+            yield base_url
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGINT)
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
     """Base URL of a gunicorn server on a freshly migrated and seeded database."""
@@ -121,31 +149,11 @@ def server(tmp_path_factory):
     _flask(env, "db", "upgrade")
     _flask(env, "seed-demo")
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
-    log = open(log_path, "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(base_url, proc, log_path)
+    with gunicorn(env, log_path) as base_url:
         yield base_url
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)  # quick shutdown: open streams end too
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-        log.close()
-        errors = [line for line in log_path.read_text().splitlines() if "level=ERROR" in line]
-        if errors:
-            sys.stderr.write(f"\n[e2e] server log had errors, see {log_path}\n")
+    errors = [line for line in log_path.read_text().splitlines() if "level=ERROR" in line]
+    if errors:
+        sys.stderr.write(f"\n[e2e] server log had errors, see {log_path}\n")
 
 
 # ---------------------------------------------------------------- the browser

@@ -6,9 +6,6 @@ was seconds. Now the hashes queue for PASSWORD_HASH_THREADS native threads."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -19,8 +16,7 @@ import pytest
 import requests
 from argon2 import DEFAULT_MEMORY_COST, DEFAULT_TIME_COST
 
-from tests.e2e.conftest import BIN, _free_port, _server_env, _wait_healthy
-from tests.e2e.helpers import ROOT
+from tests.e2e.conftest import _free_port, _server_env, gunicorn
 
 pytestmark = pytest.mark.e2e
 
@@ -40,27 +36,8 @@ def strong_server(server, tmp_path):
         LOGIN_MAX_FAILURES_IP="100000",
         REDIS_KEY_PREFIX=f"kibray-e2e-hash-{uuid.uuid4().hex[:8]}",
     )
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(  # noqa: S603
-            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(base, proc, log_path)
-            yield base
-        finally:
-            os.killpg(proc.pid, signal.SIGINT)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    with gunicorn(env, tmp_path / "gunicorn.log") as base:
+        yield base
 
 
 def _p95(values: list[float]) -> float:
