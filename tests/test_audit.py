@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.auth.models import User
 from app.core.audit import AuditLog, acting_as
@@ -266,6 +266,10 @@ def _log(
 
 @pytest.fixture()
 def journal(db):
+    # Refusals are audited in their own transaction, so other tests on this worker leave
+    # entries behind; clear them (inside this test's rolled-back transaction) so the first
+    # page holds exactly the entries below.
+    db.session.execute(delete(AuditLog))
     pm = make_user("project_manager_full", username="pat.pm")
     mine, theirs = make_project(members=[pm]), make_project()
     _log(
