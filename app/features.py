@@ -12,4 +12,5 @@ FEATURES = (
     "app.live",
     "app.health",
     "app.admin",
+    "app.apidocs",
 )

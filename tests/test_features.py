@@ -85,6 +85,11 @@ def test_a_new_features_api_hangs_off_the_one_api_blueprint(demo_app, db):
     assert answer.status_code == 200 and answer.json == {"success": True, "data": {"demo": True}}
     assert "X-RateLimit-Limit" in answer.headers
     assert "api.demo.api_index" in demo_app.view_functions
+    # …and joins the API's description, with the shape it declared
+    document = web.get("/api/openapi.json").json
+    answer_schema = document["paths"]["/api/demo/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert answer_schema["schema"] == {"$ref": "#/components/schemas/DemoOutEnvelope"}
+    assert document["components"]["schemas"]["DemoOut"]["properties"] == {"demo": {"type": "boolean"}}
 
 
 def test_the_default_app_does_not_have_the_demo_feature(app):
@@ -115,4 +120,11 @@ def test_public_api_endpoints_are_declared_on_the_endpoints(app):
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "public_endpoint", False)
     )
-    assert public == ["/api/auth/login/", "/api/auth/refresh/", "/api/health/db/", "/api/health/redis/", "/health/"]
+    assert public == [
+        "/api/auth/login/",
+        "/api/auth/refresh/",
+        "/api/health/db/",
+        "/api/health/redis/",
+        "/api/openapi.json",
+        "/health/",
+    ]

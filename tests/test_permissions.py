@@ -97,6 +97,7 @@ client.view                   Y Y Y - - - -
 client.edit                   Y Y Y - - - -
 # "Deleting anything a client added needs an admin"
 client_content.delete         Y - - - - - -
+api.reference                 Y Y Y Y Y Y -
 """
 
 

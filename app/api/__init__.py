@@ -14,6 +14,7 @@ from flask_login import current_user
 
 from app.api import errors
 from app.core.api import API_PREFIX, api_error, endpoint_is, is_api_request
+from app.core.openapi import check_declarations, check_response
 from app.extensions import csrf, login_manager
 
 
@@ -26,6 +27,7 @@ def build(children) -> Blueprint:
         api.register_blueprint(child)
     api.before_request(_authenticate_and_count)
     api.after_request(_rate_limit_headers)
+    api.after_request(check_response)
     errors.register(api)
     return api
 
@@ -33,6 +35,7 @@ def build(children) -> Blueprint:
 def init_app(app: Flask, children) -> None:
     app.register_blueprint(build(children))
     login_manager.request_loader(load_from_bearer)
+    check_declarations(app)
 
 
 def _authenticate_and_count():

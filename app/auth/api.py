@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 from flask_login import current_user
 
 from app.auth import services, tokens, twofactor
-from app.core.api import api_error, api_ok, json_body, public
+from app.auth.schemas import LoggedOut, LoginInput, LogoutInput, Me, RefreshInput, TokenPair
+from app.core.api import api_error, api_ok, public, request_json
 from app.core.errors import ValidationError
 from app.core.net import client_ip
+from app.core.openapi import operation
+from app.core.schemas import parse, request_body
 
 # Under the one /api blueprint (app/api): /api/auth/…
 bp = Blueprint("auth", __name__)
@@ -16,6 +19,7 @@ bp = Blueprint("auth", __name__)
 
 # Token responses must never be kept by a browser, proxy or client-side cache.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE_DOC = {"Cache-Control": "no-store: never cache a token."}
 
 
 def _token_response(pair: dict, user):
@@ -29,13 +33,14 @@ def user_json(user) -> dict:
 
 @bp.post("/auth/login/")
 @public
+@operation("Sign in: an access and a refresh token", body=LoginInput, returns=TokenPair, headers=NO_STORE_DOC)
 def api_login():
-    body = json_body()
-    username, password = body.get("username"), body.get("password")
+    body = request_body()
+    username, password = body.username, body.password
     errors = {}
-    if not isinstance(username, str) or not username.strip():
+    if not username or not username.strip():
         errors["username"] = "This field is required."
-    if not isinstance(password, str) or not password:
+    if not password:
         errors["password"] = "This field is required."  # noqa: S105 - a message, not a password
     if errors:
         raise ValidationError(errors)
@@ -46,8 +51,8 @@ def api_login():
             return api_error("RATE_LIMIT_EXCEEDED", exc.message, 429, retry_after=exc.retry_after)
         return api_error("AUTHENTICATION_REQUIRED", exc.message, 401)
     if user.totp_secret:
-        code = body.get("otp_code")
-        if not isinstance(code, str) or not code.strip():
+        code = body.otp_code
+        if not code or not code.strip():
             return api_error(
                 "AUTHENTICATION_REQUIRED",
                 "This account uses two-factor sign-in: send the 6-digit code as otp_code.",
@@ -76,10 +81,12 @@ def api_login():
 
 @bp.post("/auth/refresh/")
 @public
+@operation(
+    "Trade a refresh token for a new pair (rotation)", body=RefreshInput, returns=TokenPair, headers=NO_STORE_DOC
+)
 def api_refresh():
-    body = json_body()
-    token = body.get("refresh_token")
-    if not isinstance(token, str) or not token:
+    token = request_body().refresh_token
+    if not token:
         raise ValidationError({"refresh_token": "This field is required."})
     try:
         user, pair = tokens.rotate(token)
@@ -90,14 +97,18 @@ def api_refresh():
 
 
 @bp.post("/auth/logout/")
+@operation("Sign out: end this token (and the refresh chain sent)", body=LogoutInput, returns=LoggedOut)
 def api_logout():
-    body = request.get_json(silent=True)
-    refresh = body.get("refresh_token") if isinstance(body, dict) else None
-    tokens.revoke(g.get("api_token_claims") or {}, refresh if isinstance(refresh, str) else None, current_user)
+    # The body is optional: without a JSON object this access token alone is signed out
+    # (signing out never fails on a body); a refresh_token sent must be a string.
+    sent = request_json()
+    body = parse(LogoutInput, sent if isinstance(sent, dict) else {})
+    tokens.revoke(g.get("api_token_claims") or {}, body.refresh_token, current_user)
     return api_ok({"logged_out": True})
 
 
 @bp.get("/auth/me/")
+@operation("The signed-in user", returns=Me)
 def api_me():
     user = current_user
     return api_ok(

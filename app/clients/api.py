@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_login import current_user
 
 from app.clients import services
 from app.clients.models import Client
+from app.clients.schemas import ClientOut, ClientQuery
 from app.core.api import api_ok, ordering_clauses, paginate, with_etag
+from app.core.openapi import operation
 from app.core.permissions import require
+from app.core.schemas import request_query
 
 # Under the one /api blueprint (app/api): /api/clients/…
 bp = Blueprint("clients", __name__)
@@ -43,13 +46,16 @@ def client_json(client: Client) -> dict:
 
 
 @bp.get("/clients/")
+@operation("List clients", returns=ClientOut, paged=True, query=ClientQuery)
 def api_list():
     require(current_user, "client.view")
+    query = request_query()
     order = ordering_clauses(services.SORTS, [Client.name.asc()])
-    return paginate(services.search_clients(current_user, request.args.get("search", ""), order), client_json)
+    return paginate(services.search_clients(current_user, query.search or "", order), client_json)
 
 
 @bp.get("/clients/<int:client_id>/")
+@operation("A client", returns=ClientOut, headers={"ETag": 'The version, as "3".'})
 def api_detail(client_id):
     client = services.get_client(current_user, client_id)
     return with_etag(api_ok(client_json(client)), client)

@@ -218,13 +218,13 @@ def ref(obj, name_attr: str = "name"):
 # --- versions (core/versioning.py): If-Match, ETag, the current object of a 409 ---------
 
 
-def sent_version(body: dict | None):
-    """The version a write is based on: `version` in the body, else the `If-Match` header
-    (`"3"`, `W/"3"` or `3`; `*` or nothing: no check). Both, disagreeing: a field error.
-    Answers the raw value; core.versioning.expect_version parses and compares it."""
+def sent_version(in_body: int | None):
+    """The version a write is based on: `version` from the body (parsed by its schema),
+    else the `If-Match` header (`"3"`, `W/"3"` or `3`; `*` or nothing: no check). Both,
+    disagreeing: a field error. Answers the raw value; core.versioning.expect_version
+    parses and compares it."""
     from app.core.versioning import parse_version
 
-    in_body = (body or {}).get("version")
     header = request.headers.get("If-Match")
     if in_body is not None and header is not None and parse_version(header) not in (None, parse_version(in_body)):
         raise ValidationError({"version": "The body's version and the If-Match header disagree."})

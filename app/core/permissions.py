@@ -79,6 +79,7 @@ payroll.view                  ✓ — — — — — —
 client.view                   ✓ ✓ ✓ — — — —
 client.edit                   ✓ ✓ ✓ — — — —
 client_content.delete         ✓ — — — — — —
+api.reference                 ✓ ✓ ✓ ✓ ✓ ✓ —
 """
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Literal
 
 from flask import Blueprint, jsonify
+from pydantic import Field
 
 from app.core import storage
 from app.core.api import probe
+from app.core.openapi import operation
+from app.core.schemas import Output
 from app.health import bp
 from app.health.checks import check_database, check_migrations, check_redis
 
@@ -38,13 +42,21 @@ def _single(name: str, ok: bool):
     return jsonify(body), 200 if ok else 503
 
 
+class HealthOut(Output):
+    status: Literal["healthy", "unhealthy"]
+    checks: dict[str, bool]
+    timestamp: str = Field(json_schema_extra={"format": "date-time"})
+
+
 @api.get("/health/db/")
 @probe
+@operation("Is the database reachable? (503 when not)", returns=HealthOut, raw=True)
 def health_db():
     return _single("database", check_database())
 
 
 @api.get("/health/redis/")
 @probe
+@operation("Is Redis reachable? (503 when not)", returns=HealthOut, raw=True)
 def health_redis():
     return _single("redis", check_redis())

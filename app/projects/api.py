@@ -5,13 +5,25 @@ from __future__ import annotations
 from flask import Blueprint, request
 from flask_login import current_user
 
-from app.core.api import api_ok, conflicts_show, json_body, paginate, ref, sent_version, with_etag
+from app.core.api import api_ok, conflicts_show, paginate, ref, sent_version, with_etag
 from app.core.errors import ValidationError
 from app.core.money import money_str
-from app.core.numbers import to_int
+from app.core.openapi import operation
 from app.core.permissions import require
+from app.core.schemas import given, request_body, request_query
 from app.projects import queries, services
-from app.projects.models import STATUSES, Project
+from app.projects.models import Project
+from app.projects.schemas import (
+    Deleted,
+    ProjectCreate,
+    ProjectDetail,
+    ProjectInput,
+    ProjectOut,
+    ProjectPatch,
+    ProjectPut,
+    ProjectQuery,
+    ReopenInput,
+)
 from app.projects.views import PROJECT_VIEW
 
 # Under the one /api blueprint (app/api): /api/projects/…
@@ -68,34 +80,12 @@ def project_json(project: Project, detail: bool = False, managers=None) -> dict:
     return data
 
 
-def _input(body: dict) -> tuple[dict, object]:
-    """API field names → service field names."""
-    data = {
-        k: body[k]
-        for k in ("name", "client_id", "description", "budget", "start_date", "end_date", "notes")
-        if k in body
-    }
-    location = body.get("location")
-    if location is not None:
-        if not isinstance(location, dict):
-            raise ValidationError({"location": "Send an object with address, city, state and zip."})
-        for key in ("address", "city", "state", "zip"):
-            if key in location:
-                data[key] = location[key]
-    pm_ids = body.get("assigned_pm_ids")
-    if pm_ids is not None and not isinstance(pm_ids, list):
-        raise ValidationError({"assigned_pm_ids": "Send a list of user ids."})
-    return data, pm_ids
-
-
-def _int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return None
-    value = to_int(raw)
-    if value is None:
-        raise ValidationError({name: "Must be a whole number (an id)."})
-    return value
+def _input(body: ProjectInput) -> tuple[dict, list[int] | None]:
+    """The parsed body → the service's field names (location's fields are top level)."""
+    data = given(body, exclude=("location", "assigned_pm_ids", "version"))
+    if body.location is not None:
+        data.update(given(body.location))
+    return data, body.assigned_pm_ids
 
 
 def _ordering() -> tuple[tuple[str, bool], ...]:
@@ -113,16 +103,15 @@ PARAMS = {"pm_id": "assigned_pm", "client_id": "client"}
 
 
 @bp.get("/projects/")
+@operation("List projects", returns=ProjectOut, paged=True, query=ProjectQuery)
 def api_list():
     require(current_user, "project.view")
-    status = request.args.get("status", "")
-    if status and status not in STATUSES:
-        raise ValidationError({"status": f"One of {', '.join(STATUSES)}."})
+    query = request_query()
     filters = queries.ProjectFilters(
-        search=request.args.get("search", "").strip(),
-        status=status or queries.ALL_STATUSES,  # the API lists every status unless asked
-        pm_id=_int_arg("assigned_pm"),
-        client_id=_int_arg("client"),
+        search=(query.search or "").strip(),
+        status=query.status or queries.ALL_STATUSES,  # the API lists every status unless asked
+        pm_id=query.assigned_pm,
+        client_id=query.client,
         ordering=_ordering(),
     )
     try:
@@ -138,13 +127,15 @@ def api_list():
 
 
 @bp.post("/projects/")
+@operation("Create a project", body=ProjectCreate, returns=ProjectDetail, status=201)
 def api_create():
-    data, pm_ids = _input(json_body())
+    data, pm_ids = _input(request_body())
     project = services.create_project(current_user, data, pm_ids)
     return with_etag(api_ok(project_json(project, detail=True), 201), project)
 
 
 @bp.get("/projects/<int:project_id>/")
+@operation("A project", returns=ProjectDetail, headers={"ETag": 'The version, as "3".'})
 def api_detail(project_id):
     project = services.get_project(current_user, project_id)
     return with_etag(api_ok(project_json(project, detail=True)), project)
@@ -156,11 +147,18 @@ def _current(project: Project) -> dict:
 
 
 @bp.route("/projects/<int:project_id>/", methods=["PUT", "PATCH"])
+@operation(
+    "Replace (PUT) or change (PATCH) a project",
+    body=ProjectPut,
+    patch=ProjectPatch,
+    returns=ProjectDetail,
+    description="Send `version` (or If-Match) to refuse the write if someone changed the project meanwhile.",
+)
 def api_update(project_id):
     project = services.get_project(current_user, project_id, "project.edit")
-    body = json_body()
+    body = request_body()
     data, pm_ids = _input(body)
-    version = sent_version(body)  # `version` or If-Match; none: the last write wins
+    version = sent_version(body.version)  # `version` or If-Match; none: the last write wins
     partial = request.method == "PATCH"
     if not partial:
         missing = {k: "This field is required." for k in ("name", "client_id") if k not in data}
@@ -176,15 +174,17 @@ def api_update(project_id):
 
 
 @bp.post("/projects/<int:project_id>/reopen/")
+@operation("Reopen a closed project", body=ReopenInput, returns=ProjectDetail)
 def api_reopen(project_id):
     project = services.get_project(current_user, project_id, "project.reopen")
-    body = json_body()
+    body = request_body()
     with conflicts_show(_current):
-        services.reopen_project(current_user, project, body.get("reason"), version=sent_version(body))
+        services.reopen_project(current_user, project, body.reason, version=sent_version(body.version))
     return with_etag(api_ok(project_json(project, detail=True)), project)
 
 
 @bp.delete("/projects/<int:project_id>/")
+@operation("Delete a project", returns=Deleted, description="Send If-Match to delete only the version you saw.")
 def api_delete(project_id):
     project = services.get_project(current_user, project_id, "project.delete")
     with conflicts_show(_current):  # If-Match: delete only the version that was seen

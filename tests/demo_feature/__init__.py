@@ -9,7 +9,9 @@ from flask_login import login_required
 
 from app.core.api import api_ok
 from app.core.features import Feature, LiveEvent, NavEntry, PeriodicJob, WalkRoute, Widget
+from app.core.openapi import operation
 from app.core.permissions import permission_required
+from app.core.schemas import Output
 
 bp = Blueprint("demo", __name__, template_folder="templates")
 api = Blueprint("demo", __name__)
@@ -30,7 +32,12 @@ def create():
     return "demo started"
 
 
+class DemoOut(Output):
+    demo: bool
+
+
 @api.get("/demo/")
+@operation("The demo resource", returns=DemoOut)
 def api_index():
     return api_ok({"demo": True})
 
