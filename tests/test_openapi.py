@@ -1,0 +1,149 @@
+"""The API describes itself: /api/openapi.json is built from the endpoints' own
+declarations, covers every API route, and the staff reference page reads it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.core.api import API_PREFIX
+from app.core.openapi import check_declarations, operation
+from app.core.permissions import PermissionConfigError
+from app.projects.schemas import ProjectCreate, ProjectPatch
+
+
+@pytest.fixture()
+def document(client, db):
+    response = client.get("/api/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    return response.json
+
+
+def _api_routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith(API_PREFIX + "/"):
+            path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule)
+            for method in rule.methods - {"HEAD", "OPTIONS"}:
+                yield path, method.lower()
+
+
+def test_the_document_is_openapi_3_1_and_public(document):
+    assert document["openapi"] == "3.1.0"
+    assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+    assert document["paths"]["/api/auth/login/"]["post"]["security"] == []
+    assert "security" not in document["paths"]["/api/projects/"]["get"]  # the default: a bearer token
+
+
+def test_every_api_route_and_method_is_in_the_document(app, document):
+    routes = set(_api_routes(app))
+    documented = {(path, method) for path, methods in document["paths"].items() for method in methods}
+    assert routes == documented
+
+
+def test_bodies_are_the_models_the_endpoints_parse_with(document):
+    schemas = document["components"]["schemas"]
+    create = document["paths"]["/api/projects/"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert create == {"$ref": "#/components/schemas/ProjectCreate"}
+    assert schemas["ProjectCreate"]["required"] == list(ProjectCreate.__required__)
+    assert set(schemas["ProjectCreate"]["properties"]) == set(ProjectCreate.model_fields)
+    patch = document["paths"]["/api/projects/{project_id}/"]["patch"]["requestBody"]["content"]["application/json"]
+    assert patch["schema"] == {"$ref": "#/components/schemas/ProjectPatch"}
+    assert "required" not in schemas["ProjectPatch"] and not ProjectPatch.__required__
+    budget = schemas["ProjectCreate"]["properties"]["budget"]["anyOf"][0]
+    assert budget["type"] == "string" and re.fullmatch(budget["pattern"].strip("^$"), "1234.56")
+    assert schemas["ProjectCreate"]["properties"]["start_date"]["anyOf"][0] == {"type": "string", "format": "date"}
+
+
+def test_answers_and_errors_are_described(document):
+    listing = document["paths"]["/api/projects/"]["get"]
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ProjectOutPageEnvelope"
+    )
+    for status in ("400", "401", "403", "404", "409", "429", "503"):
+        assert listing["responses"][status]["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/ErrorEnvelope"
+        }
+    params = {p["name"]: p for p in listing["parameters"]}
+    assert {"page", "page_size", "ordering", "status", "assigned_pm", "client", "search"} <= set(params)
+    assert params["status"]["schema"]["enum"] == ["created", "active", "closed"]
+    detail = document["paths"]["/api/projects/{project_id}/"]["get"]
+    assert detail["parameters"] == [
+        {
+            "name": "project_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1},
+        }
+    ]
+    project = document["components"]["schemas"]["ProjectOut"]
+    assert project["additionalProperties"] is False
+    assert {"id", "name", "client", "status", "budget", "location", "version"} <= set(project["required"])
+
+
+def test_an_api_endpoint_without_a_declaration_stops_the_app(app):
+    from flask import Flask
+
+    from app.api import build
+
+    bare = Flask("bare")
+
+    child = __import__("flask").Blueprint("undeclared", __name__)
+
+    @child.get("/undeclared/")
+    def undeclared():
+        return "no"
+
+    bare.register_blueprint(build([child]))
+    with pytest.raises(PermissionConfigError, match="api.undeclared.undeclared"):
+        check_declarations(bare)
+
+    @operation("declared")
+    def declared():
+        return "yes"
+
+    assert declared.api_operation.summary == "declared"
+
+
+def test_an_answer_that_drifts_from_its_declaration_fails_loudly(app, client, db):
+    """The check the suite runs on every API answer (API_CHECK_RESPONSES)."""
+    from app.core import openapi
+    from app.projects.schemas import ProjectOut
+
+    original = ProjectOut.model_fields["name"].annotation
+    try:
+        ProjectOut.model_fields["name"].annotation = int
+        ProjectOut.model_rebuild(force=True)
+        openapi._ADAPTERS.clear()
+        openapi._ENVELOPES.clear()
+        from tests.conftest import bearer
+        from tests.factories import make_project, make_user
+
+        make_project(name="Porch")
+        headers = bearer(client, make_user("admin"))
+        # ProjectOut now says a name is a number; the list still answers text
+        with pytest.raises(AssertionError, match="not matching"):
+            client.get("/api/projects/", headers=headers)
+    finally:
+        ProjectOut.model_fields["name"].annotation = original
+        ProjectOut.model_rebuild(force=True)
+        openapi._ADAPTERS.clear()
+        openapi._ENVELOPES.clear()
+
+
+def test_staff_read_the_reference_and_clients_do_not(client, login_as, db, document):
+    login_as("employee")
+    page = client.get("/developers/api")
+    assert page.status_code == 200
+    for path in document["paths"]:
+        assert f"<code>{path}</code>" in page.text, path
+    assert "Create a project" in page.text and "location.address" in page.text
+    assert 'data-testid="api-reference-link"' in client.get("/").text
+    login_as("client")
+    assert client.get("/developers/api").status_code == 403
+    assert 'data-testid="api-reference-link"' not in client.get("/").text
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, db):
+    response = client.get("/developers/api")
+    assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
