@@ -320,11 +320,15 @@ def test_logout_cannot_revoke_someone_elses_refresh_token(client, db):
     assert client.post(REFRESH, json={"refresh_token": b["refresh_token"]}).status_code == 200
 
 
-def test_logout_needs_a_token_and_tolerates_odd_bodies(client, db):
+def test_logout_needs_a_token_and_checks_its_body_like_any_other(client, db):
     assert_error(client.post(LOGOUT), 401, "AUTHENTICATION_REQUIRED")
     data = api_login(client, make_user("admin"))
-    response = client.post(LOGOUT, data="[1]", content_type="application/json", headers=auth(data["access_token"]))
-    assert response.status_code == 200
+    headers = auth(data["access_token"])
+    odd = client.post(LOGOUT, data="[1]", content_type="application/json", headers=headers)
+    assert_error(odd, 400, "VALIDATION_ERROR")
+    assert_error(client.post(LOGOUT, json={"refresh_token": 5}, headers=headers), 400, "VALIDATION_ERROR")
+    assert client.get(ME, headers=headers).status_code == 200  # refused, so still signed in
+    assert client.post(LOGOUT, headers=headers).status_code == 200  # no body at all is fine
 
 
 def test_me_describes_the_signed_in_user(client, db):

@@ -150,9 +150,11 @@ def test_query_parameters_are_parsed_by_their_types(client, db, admin_headers, q
     assert field in response.json["error"]["details"]
 
 
-def test_empty_query_parameters_mean_not_given(client, db, admin_headers):
-    response = client.get(f"{LIST}?client=&assigned_pm=&status=&search=", headers=admin_headers)
-    assert response.status_code == 200
+def test_an_empty_text_parameter_is_empty_and_an_empty_number_is_an_error(client, db, admin_headers):
+    assert client.get(f"{LIST}?search=&ordering=", headers=admin_headers).status_code == 200
+    for query in ("client=", "assigned_pm=", "page_size=", "status="):
+        response = client.get(f"{LIST}?{query}", headers=admin_headers)
+        assert response.status_code == 400 and query[:-1] in response.json["error"]["details"], query
 
 
 @pytest.mark.parametrize(
@@ -172,3 +174,9 @@ def test_sign_in_fields_must_be_text(client, db, body):
 def test_refresh_token_must_be_text(client, db):
     response = client.post("/api/auth/refresh/", json={"refresh_token": 12345})
     assert response.status_code == 400 and "refresh_token" in response.json["error"]["details"]
+
+
+def test_an_unknown_query_parameter_is_named_not_ignored(client, db, admin_headers):
+    response = client.get(f"{LIST}?asigned_pm=4", headers=admin_headers)
+    assert response.status_code == 400
+    assert response.json["error"]["details"] == {"asigned_pm": "Unknown parameter."}

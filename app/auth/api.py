@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint, g, request
 from flask_login import current_user
 
 from app.auth import services, tokens, twofactor
@@ -97,12 +97,13 @@ def api_refresh():
 
 
 @bp.post("/auth/logout/")
-@operation("Sign out: end this token (and the refresh chain sent)", body=LogoutInput, returns=LoggedOut)
+@operation(
+    "Sign out: end this token (and the refresh chain sent)", body=LogoutInput, body_optional=True, returns=LoggedOut
+)
 def api_logout():
-    # The body is optional: without a JSON object this access token alone is signed out
-    # (signing out never fails on a body); a refresh_token sent must be a string.
-    sent = request_json()
-    body = parse(LogoutInput, sent if isinstance(sent, dict) else {})
+    # The body is optional (no body: this access token alone is signed out); one that is
+    # sent must be the documented object, like every other body.
+    body = parse(LogoutInput, request_json()) if request.get_data(cache=True) else LogoutInput()
     tokens.revoke(g.get("api_token_claims") or {}, body.refresh_token, current_user)
     return api_ok({"logged_out": True})
 

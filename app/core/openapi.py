@@ -102,6 +102,7 @@ class Operation:
     raw: bool = False  # the answer is not an envelope (the health probes, this document)
     headers: dict[str, str] = field(default_factory=dict)
     patch: type[BaseModel] | None = None  # PATCH's body, when PUT and PATCH share a route
+    body_optional: bool = False  # the body may be left out altogether
 
     def body_for(self, method: str) -> type[BaseModel] | None:
         return self.patch if method == "PATCH" and self.patch is not None else self.body
@@ -244,7 +245,7 @@ def build_document(app: Flask) -> dict:
             body = op.body_for(method)
             if body is not None and method in ("POST", "PUT", "PATCH"):
                 entry["requestBody"] = {
-                    "required": True,
+                    "required": not op.body_optional,
                     "content": {"application/json": {"schema": ref(body, "validation")}},
                 }
             if getattr(view, "public_endpoint", False):

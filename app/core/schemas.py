@@ -170,9 +170,11 @@ class Input(Schema):
 
 
 class Query(BaseModel):
-    """Query-string parameters: every value arrives as text and is parsed by its type."""
+    """Query-string parameters: every value arrives as text and is parsed by its type. An
+    unknown parameter is an error, not silently ignored: `?asigned_pm=4` would otherwise
+    answer every project as if filtered."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
 
 
 class ListQuery(Query):
@@ -189,6 +191,7 @@ class ListQuery(Query):
 
 _MESSAGES = {
     "missing": "This field is required.",
+    "extra_forbidden": "Unknown parameter.",
     "string_type": "Must be text (a JSON string).",
     "int_type": "Must be a whole number.",
     "int_parsing": "Must be a whole number.",
@@ -219,22 +222,22 @@ def _message(error: dict) -> str:
     return _MESSAGES.get(kind) or error["msg"]
 
 
-def field_errors(exc: PydanticValidationError) -> dict[str, str]:
+def field_errors(exc: PydanticValidationError, default: str = "body") -> dict[str, str]:
     """pydantic's errors as the envelope's `details`: {"location.city": message} (the
     first problem per field; list positions are folded into the list's name)."""
     fields: dict[str, str] = {}
     for error in exc.errors(include_url=False):
-        key = ".".join(str(part) for part in error["loc"] if isinstance(part, str)) or "body"
+        key = ".".join(str(part) for part in error["loc"] if isinstance(part, str)) or default
         fields.setdefault(key, _message(error))
     return fields
 
 
-def parse(model: type[BaseModel], data: Any) -> BaseModel:
+def parse(model: type[BaseModel], data: Any, where: str = "body") -> BaseModel:
     """`data` checked against `model`, or a VALIDATION_ERROR naming every bad field."""
     try:
         return model.model_validate(data)
     except PydanticValidationError as exc:
-        raise ValidationError(field_errors(exc)) from None
+        raise ValidationError(field_errors(exc, where)) from None
 
 
 def given(model: BaseModel, *, exclude: tuple[str, ...] = ()) -> dict:
@@ -258,5 +261,4 @@ def request_query() -> BaseModel:
 
     from app.core.openapi import current_operation
 
-    sent = {key: value for key, value in request.args.items() if value != ""}  # empty: not given
-    return parse(current_operation().query, sent)
+    return parse(current_operation().query, request.args.to_dict(), "query")

@@ -58,6 +58,13 @@ def test_screenshots(browser_page, problems, screenshots_dir, size):
     page.locator("[data-testid=raw-changes] summary").first.click()
     shot("audit-changes-open", full_page=False)
 
+    page.click("[data-testid=api-reference-link]")
+    page.wait_for_selector("[data-testid=api-op]")
+    shot("api-reference")
+    shot("api-reference-top", full_page=False)
+    page.locator("#projects-api_create-post").scroll_into_view_if_needed()
+    shot("api-reference-operation", full_page=False)
+
     page.locator("#bell summary").click()
     page.wait_for_selector("#bell .bell-list")
     box = page.locator("#bell .bell-list").bounding_box()
