@@ -147,3 +147,17 @@ def test_staff_read_the_reference_and_clients_do_not(client, login_as, db, docum
 def test_signed_out_visitors_are_sent_to_sign_in(client, db):
     response = client.get("/developers/api")
     assert response.status_code in (302, 303) and "/login" in response.headers["Location"]
+
+
+def test_headers_are_described(document):
+    update = document["paths"]["/api/projects/{project_id}/"]["put"]
+    assert {"name": "If-Match", "in": "header"}.items() <= next(
+        p for p in update["parameters"] if p["in"] == "header"
+    ).items()
+    assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"} <= set(
+        update["responses"]["200"]["headers"]
+    )
+    detail = document["paths"]["/api/projects/{project_id}/"]["get"]
+    assert "ETag" in detail["responses"]["200"]["headers"]
+    login = document["paths"]["/api/auth/login/"]["post"]
+    assert "Cache-Control" in login["responses"]["200"]["headers"]

@@ -90,6 +90,23 @@ ERRORS = {
 }
 
 
+RATE_LIMIT_HEADERS = {
+    name: {"description": text, "schema": {"type": "string", "pattern": "^[0-9]+$"}}
+    for name, text in (
+        ("X-RateLimit-Limit", "Requests allowed per hour."),
+        ("X-RateLimit-Remaining", "Requests left this hour."),
+        ("X-RateLimit-Reset", "When the hour's count restarts (Unix seconds)."),
+    )
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "description": 'The version the write is based on, as the ETag gave it ("3"); a stale one answers 409.',
+    "schema": {"type": "string", "maxLength": 40},
+}
+
+
 @dataclass(frozen=True)
 class Operation:
     summary: str
@@ -103,6 +120,7 @@ class Operation:
     headers: dict[str, str] = field(default_factory=dict)
     patch: type[BaseModel] | None = None  # PATCH's body, when PUT and PATCH share a route
     body_optional: bool = False  # the body may be left out altogether
+    if_match: bool = False  # reads If-Match: write only the version the client saw
 
     def body_for(self, method: str) -> type[BaseModel] | None:
         return self.patch if method == "PATCH" and self.patch is not None else self.body
@@ -213,6 +231,8 @@ def build_document(app: Flask) -> dict:
         path, params = _path(rule.rule)
         if op.query is not None:
             params = params + _query_parameters(op.query, schemas)
+        if op.if_match:
+            params = params + [IF_MATCH]
         success = {"description": op.summary}
         if op.returns is not None:
             model = op.returns if op.raw else envelope(op.returns, op.paged)

@@ -152,6 +152,7 @@ def _current(project: Project) -> dict:
     body=ProjectPut,
     patch=ProjectPatch,
     returns=ProjectDetail,
+    if_match=True,
     description="Send `version` (or If-Match) to refuse the write if someone changed the project meanwhile.",
 )
 def api_update(project_id):
@@ -174,7 +175,7 @@ def api_update(project_id):
 
 
 @bp.post("/projects/<int:project_id>/reopen/")
-@operation("Reopen a closed project", body=ReopenInput, returns=ProjectDetail)
+@operation("Reopen a closed project", body=ReopenInput, returns=ProjectDetail, if_match=True)
 def api_reopen(project_id):
     project = services.get_project(current_user, project_id, "project.reopen")
     body = request_body()
@@ -184,7 +185,9 @@ def api_reopen(project_id):
 
 
 @bp.delete("/projects/<int:project_id>/")
-@operation("Delete a project", returns=Deleted, description="Send If-Match to delete only the version you saw.")
+@operation(
+    "Delete a project", returns=Deleted, if_match=True, description="Send If-Match to delete only the version you saw."
+)
 def api_delete(project_id):
     project = services.get_project(current_user, project_id, "project.delete")
     with conflicts_show(_current):  # If-Match: delete only the version that was seen
