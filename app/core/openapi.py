@@ -237,10 +237,11 @@ def build_document(app: Flask) -> dict:
         if op.returns is not None:
             model = op.returns if op.raw else envelope(op.returns, op.paged)
             success["content"] = {"application/json": {"schema": ref(model, "serialization")}}
-        if op.headers:
-            success["headers"] = {
-                name: {"description": text, "schema": {"type": "string"}} for name, text in op.headers.items()
-            }
+        headers = {name: {"description": text, "schema": {"type": "string"}} for name, text in op.headers.items()}
+        if not op.raw:
+            headers.update(RATE_LIMIT_HEADERS)
+        if headers:
+            success["headers"] = headers
         error_ref = ref(ErrorEnvelope, "serialization")
         responses = {str(op.status): success}
         for status, text in ERRORS.items():
