@@ -116,6 +116,8 @@ def base_settings() -> dict:
         "SESSION_IDLE_SECONDS": idle,
         "PERMANENT_SESSION_LIFETIME": timedelta(seconds=idle),
         "CACHE_TTL": env_int("CACHE_TTL", 300),
+        # /health/ re-checks storage (a write) and migrations at most this often per process.
+        "HEALTH_CACHE_SECONDS": env_int("HEALTH_CACHE_SECONDS", 10),
         # The largest request body accepted (bytes): anything larger is answered 413 from
         # its Content-Length, before a byte of it is read or parsed. A future upload route
         # raises it for itself (`request.max_content_length`).
@@ -169,6 +171,7 @@ def test_settings() -> dict:
         PASSWORD_HASH_MEMORY_COST=env_int("PASSWORD_HASH_MEMORY_COST", 64),
         # Every JSON answer is checked against what its endpoint declares (core/openapi.py).
         API_CHECK_RESPONSES=env_bool("API_CHECK_RESPONSES", True),
+        HEALTH_CACHE_SECONDS=env_int("HEALTH_CACHE_SECONDS", 0),  # tests change what is checked
     )
     if not settings["DATABASE_URL"]:
         settings["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(ROOT, "instance", "test.db")

@@ -42,3 +42,29 @@ def test_redis_and_storage_outage_is_reported(app, tmp_path):
         from app.extensions import db
 
         db.engine.dispose()  # close this app's own pool now, not at garbage collection
+
+
+def test_storage_and_migrations_are_remembered_only_while_they_pass(monkeypatch, tmp_path):
+    """The probe writes to storage at most once per HEALTH_CACHE_SECONDS, and a failure
+    is never remembered: the next probe checks again."""
+    from app.core import storage
+
+    probe_app = create_app({"HEALTH_CACHE_SECONDS": 60, "MEDIA_ROOT": str(tmp_path / "media")}, env_name="test")
+    writes = []
+    real_save = storage.save
+    monkeypatch.setattr(storage, "save", lambda *a, **k: writes.append(a[0]) or real_save(*a, **k))
+    web = probe_app.test_client()
+    for _ in range(5):
+        assert web.get("/health/").status_code == 200
+    assert len(writes) == 1
+    # storage breaks: the remembered pass hides it until it expires …
+    probe_app.extensions["kibray.health"]["storage"] = 0.0  # expired
+    monkeypatch.setattr(storage, "save", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    assert web.get("/health/").json["checks"]["storage"] is False
+    assert web.get("/health/").json["checks"]["storage"] is False  # not remembered: checked again
+    monkeypatch.setattr(storage, "save", real_save)
+    assert web.get("/health/").json["checks"]["storage"] is True
+    with probe_app.app_context():
+        from app.extensions import db
+
+        db.engine.dispose()

@@ -368,6 +368,10 @@ def test_session_ttl_is_the_idle_timeout_and_slides(client, app, db):
     redis_store.client.expire(key, 60)  # time passes…
     assert signed_in(client)  # …activity
     assert idle - 5 <= redis_store.client.ttl(key) <= idle  # counts again from the last request
+    redis_store.client.expire(key, 60)
+    background = client.get("/notifications/bell", headers={"X-Kibray-Background": "1"})
+    assert background.status_code == 200
+    assert redis_store.client.ttl(key) <= 60  # a fetch the page made by itself is not activity
 
 
 def test_deleting_the_session_record_signs_out(client, db):

@@ -72,7 +72,13 @@ class RedisSessionInterface(SessionInterface):
             from app.core.outage import OUTAGE_ERRORS
 
             try:
-                raw = self._store(app).get(self._key(app, sid))
+                key = self._key(app, sid)
+                if is_background(request):
+                    raw = self._store(app).get(key)
+                else:
+                    # Read and extend the idle timeout in one round trip: the idle timeout
+                    # counts from the person's last request (a background fetch does not count).
+                    raw = self._store(app).getex(key, ex=app.config["SESSION_IDLE_SECONDS"])
             except OUTAGE_ERRORS:
                 # Redis is down: an empty session that is never saved; core/hooks.py answers
                 # 503 for everything but the health probes (which report the outage).
@@ -100,8 +106,7 @@ class RedisSessionInterface(SessionInterface):
         key = self._key(app, session.sid)
         if session.modified or session.new or session.old_sid:
             store.set(key, _serializer.dumps(dict(session)), ex=ttl)
-        elif not is_background(request):
-            store.expire(key, ttl)  # idle timeout counts from the person's last request
+        # else: unchanged, and open_session already extended it (GETEX): nothing to write
         if session.new or session.old_sid:
             response.set_cookie(
                 name,

@@ -42,7 +42,9 @@ class Client(Versioned, TimestampMixin, db.Model):
     billing_city: Mapped[str] = mapped_column(String(120), default="")
     billing_state: Mapped[str] = mapped_column(String(60), default="")
     billing_zip: Mapped[str] = mapped_column(String(20), default="")
-    tax_id: Mapped[str | None] = mapped_column(EncryptedString(255))
+    # Deferred: decrypting it for every client a project list joins costs CPU for a value
+    # only the client's own page reads (services.get_client loads it with the client).
+    tax_id: Mapped[str | None] = mapped_column(EncryptedString(255), deferred=True)
     notes: Mapped[str] = mapped_column(Text, default="")
 
     users = relationship("User", back_populates="client")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from app.clients.models import Client, ClientContact
 from app.core.errors import ObjectNotFound, ValidationError
@@ -54,7 +54,7 @@ def client_page(actor, term: str, page: int, per_page: int = 25):
 
 def get_client(actor, client_id: int) -> Client:
     require(actor, "client.view")
-    client = db.session.get(Client, client_id)
+    client = db.session.get(Client, client_id, options=[undefer(Client.tax_id)])
     if client is None:
         raise ObjectNotFound("That client does not exist.")
     return client

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import text
 
@@ -27,6 +28,28 @@ def check_redis() -> bool:
     except Exception:
         log.exception("health: redis check failed")
         return False
+
+
+class Remembered:
+    """A check's last passing answer, kept `HEALTH_CACHE_SECONDS` per app and process: the
+    platform probes every few seconds, and writing to S3 or reading the migration table on
+    each probe costs more than the probe is worth. A failing answer is never kept (the next
+    probe looks again); the database and Redis are checked on every probe."""
+
+    def __init__(self, name: str, check):
+        self.name, self.check = name, check
+
+    def __call__(self) -> bool:
+        from flask import current_app
+
+        seconds = current_app.config["HEALTH_CACHE_SECONDS"]
+        passed_until = current_app.extensions.setdefault("kibray.health", {})
+        now = time.monotonic()
+        if seconds > 0 and passed_until.get(self.name, 0.0) > now:
+            return True
+        ok = bool(self.check())
+        passed_until[self.name] = now + seconds if ok else 0.0
+        return ok
 
 
 def check_migrations() -> bool:
@@ -57,3 +80,13 @@ def migration_heads() -> set[str]:
         cfg.set_main_option("script_location", os.path.join(ROOT, "migrations"))
         _heads = set(ScriptDirectory.from_config(cfg).get_heads())
     return _heads
+
+
+def _storage_writable() -> bool:
+    from app.core import storage
+
+    return storage.writable()
+
+
+storage_ok = Remembered("storage", _storage_writable)
+migrations_ok = Remembered("migrations", check_migrations)
