@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from app.config import ROOT, load_config
-from app.extensions import cache, csrf, db, login_manager, migrate, redis_store
+from app.extensions import cache, csrf, db, login_manager, redis_store
 
 _session_hooks_installed = False
 
@@ -47,7 +47,6 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
     net.init_app(app)  # forwarded headers only from the configured proxies
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(ROOT, "migrations"), render_as_batch=True, compare_type=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     redis_store.init_app(app)

@@ -12,8 +12,9 @@ from app.extensions import db
 def register_cli(app: Flask) -> None:
     """The app-wide commands, then each feature's (declared in its `Feature(commands=…)`)."""
     from app.core.features import installed
+    from app.core.migrations import db_command
 
-    for command in (seed_demo_command, rotate_key_command):
+    for command in (db_command, seed_demo_command, rotate_key_command):
         app.cli.add_command(command)
     for feature in installed(app):
         for command in feature.commands:

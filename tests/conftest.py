@@ -76,12 +76,14 @@ def app():
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.core.migrations import init_migrate
     from app.extensions import db as _db
 
     # A prefix of this run's own: Redis pub/sub channels ignore the database number, so two
     # test runs on one Redis (two worktrees, CI jobs) would otherwise hear each other's events.
     prefix = f"kibray-test-{uuid.uuid4().hex[:8]}"
     app = create_app({"WTF_CSRF_ENABLED": False, "REDIS_KEY_PREFIX": prefix}, env_name="test")
+    init_migrate(app)  # flask_migrate.upgrade() below needs it (app/core/migrations.py)
     app.test_client_class = IsolatedClient
     with app.app_context():
         if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

@@ -72,6 +72,7 @@ def test_embedded_mode_runs_jobs_in_process_after_commit(tmp_path):
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.core.migrations import init_migrate
     from app.extensions import db as embedded_db
 
     app = create_app(
@@ -85,6 +86,7 @@ def test_embedded_mode_runs_jobs_in_process_after_commit(tmp_path):
         },
         env_name="test",
     )
+    init_migrate(app)  # flask_migrate.upgrade() below needs it (app/core/migrations.py)
     with app.app_context():
         upgrade()
         assert app.test_client().get("/health/").json["status"] == "healthy"

@@ -4,11 +4,13 @@ downgrades, and the models have no change that lacks a migration."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.core.migrations import init_migrate
 from scripts.pgtools import drop_database, recreate_database
 
 # The issue-5 data tests insert rows by hand, as the schema was then; later revisions
@@ -36,6 +38,7 @@ def test_upgrade_downgrade_upgrade_and_no_pending_changes(scratch_database):
     from app.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_database}, env_name="test")
+    init_migrate(app)  # flask_migrate.upgrade() below needs it (app/core/migrations.py)
     with app.app_context():
         upgrade()
         assert "projects" in inspect(db.engine).get_table_names()
@@ -58,6 +61,7 @@ def test_issue_5_migrations_carry_existing_rows(scratch_database):
     from app.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_database}, env_name="test")
+    init_migrate(app)  # flask_migrate.upgrade() below needs it (app/core/migrations.py)
     with app.app_context():
         upgrade(revision="0001_foundation")
         with db.engine.begin() as conn:
@@ -130,6 +134,7 @@ def _names_differing_by_case_or_spacing_are_renamed(database_url):
     from app.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, env_name="test")
+    init_migrate(app)  # flask_migrate.upgrade() below needs it (app/core/migrations.py)
     columns = "id, name, description, client_id, status, address, city, state, zip, progress_percent, notes, internal_notes, created_at, updated_at"  # noqa: E501
     stamp = "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"
 
@@ -202,6 +207,7 @@ def _0005_normalises_names_and_keys_them(database_url):
     from app.extensions import db
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url}, env_name="test")
+    init_migrate(app)  # flask_migrate.upgrade() below needs it (app/core/migrations.py)
     stamp = "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP"
     columns = "id, name, description, client_id, status, address, city, state, zip, progress_percent, notes, internal_notes, created_at, updated_at"  # noqa: E501
 
@@ -281,3 +287,32 @@ def test_0005_normalises_names_and_keys_them_postgresql(scratch_database):
 
 def test_0005_normalises_names_and_keys_them_sqlite(tmp_path):
     _0005_normalises_names_and_keys_them(f"sqlite:///{tmp_path / 'embedded.db'}")
+
+
+def test_the_health_checks_idea_of_the_newest_revision_is_alembics():
+    """core.migrations.heads() reads migrations/versions/ without Alembic (the web process
+    never imports it); it must agree with Alembic itself."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from app.core.migrations import MIGRATIONS, heads
+
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    assert heads() == frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def test_the_web_app_does_not_import_alembic():
+    """Cold start: `gunicorn wsgi:app` never pays for Alembic (only `flask db …` does)."""
+    import subprocess
+    import sys
+
+    code = "import sys, wsgi; print('alembic' in sys.modules, 'flask_migrate' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=str(Path(__file__).resolve().parent.parent),
+    )
+    assert out.stdout.split() == ["False", "False"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 
-from flask import request
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict

@@ -63,23 +63,10 @@ def check_migrations() -> bool:
         return False
 
 
-_heads: set[str] | None = None
-
-
 def migration_heads() -> set[str]:
-    global _heads
-    if _heads is None:
-        import os
+    from app.core.migrations import heads
 
-        from alembic.config import Config
-        from alembic.script import ScriptDirectory
-
-        from app.config import ROOT
-
-        cfg = Config()
-        cfg.set_main_option("script_location", os.path.join(ROOT, "migrations"))
-        _heads = set(ScriptDirectory.from_config(cfg).get_heads())
-    return _heads
+    return set(heads())
 
 
 def _storage_writable() -> bool:
