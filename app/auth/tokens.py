@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import jwt
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -24,10 +23,14 @@ class TokenError(Exception):
 
 
 def _encode(claims: dict) -> str:
+    import jwt  # here, not at import: the web process starts faster (docs/performance.md)
+
     return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
 
 
 def _decode(token: str, kind: str) -> dict:
+    import jwt
+
     try:
         claims = jwt.decode(
             token,

@@ -144,13 +144,14 @@ class Schema(BaseModel):
     """Strict: a value of the wrong JSON type is refused, never converted. Unknown fields
     are ignored (a client may PUT back what it read, `id` and `created_at` included)."""
 
-    model_config = ConfigDict(strict=True, extra="ignore")
+    # defer_build: a model's validator is compiled on first use, not at import (start-up time)
+    model_config = ConfigDict(strict=True, extra="ignore", defer_build=True)
 
 
 class Output(Schema):
     """An answer: exactly the declared fields (an undeclared one fails the check)."""
 
-    model_config = ConfigDict(strict=True, extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
 
 
 class Input(Schema):
@@ -174,7 +175,7 @@ class Query(BaseModel):
     unknown parameter is an error, not silently ignored: `?asigned_pm=4` would otherwise
     answer every project as if filtered."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ListQuery(Query):

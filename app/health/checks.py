@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 
 from app.extensions import db, redis_store
 
@@ -13,8 +13,15 @@ log = logging.getLogger(__name__)
 
 
 def check_database() -> bool:
+    """One round trip: `SELECT 1` on a pooled connection in autocommit mode (no BEGIN, no
+    COMMIT or ROLLBACK after it). Inside a test's transaction, on that transaction."""
     try:
-        db.session.execute(text("SELECT 1"))
+        bind = db.session.get_bind()
+        if isinstance(bind, Engine):
+            with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("SELECT 1")
+        else:
+            db.session.execute(text("SELECT 1"))
         return True
     except Exception:
         log.exception("health: database check failed")
