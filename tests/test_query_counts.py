@@ -113,3 +113,16 @@ def test_project_detail_query_count_is_the_same_for_1_and_10_members(client, log
         assert large_response.get_data(as_text=True).count(team[-1].name) >= 1
     assert many.n == few.n, many
     assert many.n <= DETAIL_BOUND, many
+
+
+def test_the_list_page_loads_only_the_columns_its_rows_show(client, login_as, db, count_queries):
+    """Descriptions, notes and a client's encrypted tax id (up to 10,000 characters, or a
+    decryption each) are not read for a page of 25 rows."""
+    login_as("admin")
+    make_project(description="d" * 5000, notes="n" * 5000)
+    with count_queries() as counted:
+        assert client.get("/projects").status_code == 200
+    rows = [s for s in counted.statements if "FROM projects JOIN clients" in s and "LIMIT" in s]
+    assert rows, counted.statements
+    for column in ("projects.description", "projects.notes", "projects.internal_notes", "clients.tax_id", "clients.notes"):
+        assert column not in rows[0], column

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, raiseload
+from sqlalchemy.orm import contains_eager, load_only, raiseload
 
 from app.auth.models import User
 from app.clients.models import Client
@@ -100,7 +100,9 @@ def project_list(user, filters: ProjectFilters):
     check_filters(user, filters)
     # The client is already joined for search and sorting: fill Project.client from that
     # join instead of joining the table a second time (its default eager load).
-    stmt = visible_projects(user).options(contains_eager(Project.client), raiseload(Project.memberships))
+    stmt = visible_projects(user).options(
+        contains_eager(Project.client).load_only(Client.id, Client.name), raiseload(Project.memberships)
+    )
     if filters.status in STATUSES:
         stmt = stmt.where(Project.status == filters.status)
     elif filters.status == OPEN:
@@ -114,9 +116,23 @@ def project_list(user, filters: ProjectFilters):
     return stmt.order_by(*order, Project.id)
 
 
+# What a row of the list page shows (and its permission checks read): only these columns
+# are loaded — not the descriptions and notes (up to 10,000 characters each).
+ROW_COLUMNS = (
+    Project.id,
+    Project.name,
+    Project.client_id,
+    Project.status,
+    Project.address,
+    Project.city,
+    Project.start_date,
+    Project.budget,
+)
+
+
 def project_page(user, filters: ProjectFilters, page: int, per_page: int):
-    """One page of project_list (past the end: the last page)."""
-    return paginate(project_list(user, filters), page, per_page)
+    """One page of project_list (past the end: the last page), with the row columns only."""
+    return paginate(project_list(user, filters).options(load_only(*ROW_COLUMNS)), page, per_page)
 
 
 def archived_matches(user, filters: ProjectFilters) -> int:
