@@ -34,6 +34,9 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
         instance_path=os.path.join(ROOT, "instance"),
     )
     app.config.update(settings)
+    from app.core.json import FastJSONProvider
+
+    app.json = FastJSONProvider(app)
     app.url_map.converters["int"] = DatabaseId
     if "*" not in app.config["ALLOWED_HOSTS"]:
         app.config["TRUSTED_HOSTS"] = app.config["ALLOWED_HOSTS"]

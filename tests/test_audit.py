@@ -19,6 +19,16 @@ from app.projects.models import Project
 from tests.conftest import bearer
 from tests.factories import PASSWORD, make_client, make_project, make_user
 
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_entries(request):
+    """Refusals and failed sign-ins are audited in their own committed transaction, so
+    other tests on this worker's database leave entries behind that would fill the audit
+    pages; clear them inside this test's rolled-back transaction."""
+    if "db" in request.fixturenames:
+        request.getfixturevalue("db").session.execute(delete(AuditLog))
+
+
 IP = "198.51.100.23"
 
 
@@ -266,10 +276,6 @@ def _log(
 
 @pytest.fixture()
 def journal(db):
-    # Refusals are audited in their own transaction, so other tests on this worker leave
-    # entries behind; clear them (inside this test's rolled-back transaction) so the first
-    # page holds exactly the entries below.
-    db.session.execute(delete(AuditLog))
     pm = make_user("project_manager_full", username="pat.pm")
     mine, theirs = make_project(members=[pm]), make_project()
     _log(

@@ -18,6 +18,16 @@ from app.extensions import db as _db
 from app.projects.models import Project, ProjectMembership
 from tests.factories import PASSWORD, make_client, make_project, make_user
 
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_entries(request):
+    """Refusals and failed sign-ins are audited in their own committed transaction, so
+    other tests on this worker's database leave entries behind that would fill the audit
+    pages; clear them inside this test's rolled-back transaction."""
+    if "db" in request.fixturenames:
+        request.getfixturevalue("db").session.execute(delete(AuditLog))
+
+
 SENTENCE = re.compile(r'data-testid="audit-sentence">(.*?)(?: <span class="badge|</p>)', re.S)
 
 
@@ -226,9 +236,6 @@ def test_every_column_of_every_audited_model_has_a_label_or_is_bookkeeping():
 
 
 def test_the_audit_page_fetches_names_per_page_not_per_row(client, kim, db, count_queries):
-    # Entries other tests committed on their own (refusals, failed sign-ins) would fill the
-    # first page; clear them inside this test's rolled-back transaction.
-    db.session.execute(delete(AuditLog))
 
     def add_projects(n):
         for _ in range(n):

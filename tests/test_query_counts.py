@@ -124,5 +124,11 @@ def test_the_list_page_loads_only_the_columns_its_rows_show(client, login_as, db
         assert client.get("/projects").status_code == 200
     rows = [s for s in counted.statements if "FROM projects JOIN clients" in s and "LIMIT" in s]
     assert rows, counted.statements
-    for column in ("projects.description", "projects.notes", "projects.internal_notes", "clients.tax_id", "clients.notes"):
+    for column in (
+        "projects.description",
+        "projects.notes",
+        "projects.internal_notes",
+        "clients.tax_id",
+        "clients.notes",
+    ):
         assert column not in rows[0], column
