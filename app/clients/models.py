@@ -6,8 +6,8 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.crypto import EncryptedString
-from app.core.search import trigram_index
 from app.core.models import BOOKKEEPING_LABELS, TimestampMixin
+from app.core.search import trigram_index
 from app.core.text import key_of, name_key, normalise
 from app.core.versioning import Versioned
 from app.extensions import db
