@@ -13,7 +13,7 @@ from app.auth.models import User
 from app.clients.models import Client
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
-from app.core.permissions import can, scope_query
+from app.core.permissions import can, require, scope_query
 from app.core.roles import PM_ROLES, ROLE_LABELS
 from app.core.search import contains
 from app.extensions import db
@@ -164,14 +164,61 @@ class PmChoice(NamedTuple):
     role_label: str
 
 
-def pm_choices() -> list[PmChoice]:
-    """Active PMs and trainees, for the filter and the form (no User objects)."""
-    stmt = (
+def _active_pms():
+    return (
         select(User.id, User.full_name, User.username, User.role)
         .where(User.role.in_(PM_ROLES), User.is_active_flag.is_(True))
-        .order_by(User.full_name, User.username)
+        .order_by(User.full_name, User.username, User.id)
     )
+
+
+def _pm_rows(stmt) -> list[PmChoice]:
     return [PmChoice(row.id, row.full_name or row.username, ROLE_LABELS[row.role]) for row in db.session.execute(stmt)]
+
+
+def pm_choices(limit: int | None = None) -> list[PmChoice]:
+    """Active PMs and trainees, for the filter and the form (no User objects)."""
+    return _pm_rows(_active_pms().limit(limit))
+
+
+# A picker with more options than this is a search-as-you-type box (`Choices.options`
+# None) rather than a <select> of every one; a search answers at most OPTIONS_LIMIT.
+PICKER_LIMIT = 50
+OPTIONS_LIMIT = 20
+
+
+class Choices(NamedTuple):
+    """A picker's choices: `options`, all of them (at most PICKER_LIMIT), or None when
+    there are more — then the page shows a search box, with `chosen`, the label of the
+    chosen value, in it."""
+
+    options: list | None
+    chosen: str = ""
+
+
+def pm_filter_choices(actor, chosen_id: int | None) -> Choices:
+    """The list page's PM filter: every active PM when there are few, else a search box
+    (one bounded query either way; a second, by id, for the chosen one's name)."""
+    require(actor, "team.view")
+    rows = pm_choices(limit=PICKER_LIMIT + 1)
+    if len(rows) <= PICKER_LIMIT:
+        return Choices(rows)
+    chosen = ""
+    if chosen_id is not None:
+        found = _pm_rows(
+            select(User.id, User.full_name, User.username, User.role).where(
+                User.id == chosen_id, User.role.in_(PM_ROLES)
+            )
+        )
+        chosen = found[0].name if found else ""
+    return Choices(None, chosen)
+
+
+def pm_options(actor, text: str, limit: int = OPTIONS_LIMIT) -> list[PmChoice]:
+    """Active PMs and trainees whose name or username contains `text`, at most `limit`
+    (the PM picker's suggestions). Needs `team.view`, like the filter it feeds."""
+    require(actor, "team.view")
+    return _pm_rows(_active_pms().where(contains((User.full_name, User.username), text)).limit(limit))
 
 
 def client_choices() -> list[Client]:

@@ -3,13 +3,15 @@ create, edit, close, reopen, delete. Thin: parse, call one service, render."""
 
 from __future__ import annotations
 
-from flask import flash, request, session, url_for
+from dataclasses import replace
+
+from flask import flash, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.core.errors import ValidationError
-from app.core.htmx import lazy, redirect_to, render_for
+from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number, to_int
-from app.core.permissions import permission_required
+from app.core.permissions import can, permission_required
 from app.core.roles import PM_ROLES
 from app.core.templating import money
 from app.core.transaction import attempt
@@ -37,12 +39,41 @@ def _filters() -> queries.ProjectFilters:
     )
 
 
+def _typed_pm(filters: queries.ProjectFilters, typed: str):
+    """The PM picker's box as submitted (no JavaScript, or nothing clicked): blank is
+    "any PM"; the chosen PM stays while the text still matches them; else a single
+    match is chosen, and several (or none) come back as suggestions."""
+    if not typed:
+        return replace(filters, pm_id=None), None
+    found = queries.pm_options(current_user, typed)
+    if filters.pm_id is not None and any(pm.id == filters.pm_id for pm in found):
+        return filters, None
+    if len(found) == 1:
+        return replace(filters, pm_id=found[0].id), None
+    return replace(filters, pm_id=None), found
+
+
+def _choose_pm(args: dict):
+    """The URL of the list with the PM `pm_id` chosen (a suggestion's link)."""
+    kept = {k: v for k, v in args.items() if k not in ("pm", "pm_search", "page")}
+    return lambda pm_id: url_for("projects.index", **kept, pm=pm_id)
+
+
 @bp.get("/projects")
 @login_required
 @permission_required("project.view")
 def index():
     filters = _filters()
-    context = {"filters": filters, "args": request.args.to_dict(), "errors": {}, "archived": 0}
+    args = request.args.to_dict()
+    suggestions = None
+    if "pm_search" in request.args and can(current_user, "team.view"):
+        filters, suggestions = _typed_pm(filters, request.args["pm_search"].strip()[:100])
+        args = {k: v for k, v in args.items() if k != "pm_search"} | (
+            {"pm": filters.pm_id} if filters.pm_id is not None else {}
+        )
+        if filters.pm_id is None:
+            args.pop("pm", None)
+    context = {"filters": filters, "args": args, "errors": {}, "archived": 0}
     status = 200
     try:
         page = queries.project_page(current_user, filters, page_number(request.args.get("page", "1")), PAGE_SIZE)
@@ -57,8 +88,27 @@ def index():
         {"project-results": "projects/_results.html"},
         "projects/index.html",
         status,
-        pms=lazy(queries.pm_choices),
+        # the PM filter's choices, loaded only by the whole page (not the results swap)
+        pm_filter=lambda: queries.pm_filter_choices(current_user, filters.pm_id),
+        pm_suggestions=suggestions,
+        pm_typed=request.args.get("pm_search", "").strip()[:100],
+        choose=_choose_pm(args),
+        limit=queries.OPTIONS_LIMIT,
         **context,
+    )
+
+
+@bp.get("/projects/pm-options")
+@login_required
+@permission_required("team.view")
+def pm_options():
+    """The PM picker's suggestions for what was typed (at most OPTIONS_LIMIT)."""
+    typed = request.args.get("pm_search", "").strip()[:100]
+    return render_template(
+        "_picker_options.html",
+        found=queries.pm_options(current_user, typed),
+        choose=_choose_pm({}),
+        limit=queries.OPTIONS_LIMIT,
     )
 
 

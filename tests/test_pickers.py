@@ -1,0 +1,136 @@
+"""Pickers whose options grow with the company (the project list's PM filter): a plain
+<select> up to PICKER_LIMIT options, a search-as-you-type box past it, whose
+suggestions come from a permission-checked fragment — and which works without
+JavaScript (the page resolves the typed text)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import insert
+
+from app.auth.models import User
+from app.core.roles import PM_TRAINEE, PROJECT_MANAGER
+from app.projects import queries
+from tests.factories import make_client, make_project, make_user
+
+
+def _many_pms(db, n: int, prefix: str = "Bulk") -> None:
+    """n active PMs in one statement (faster than the factory)."""
+    db.session.execute(
+        insert(User),
+        [
+            {
+                "username": f"bulkpm-{i:03d}",
+                "email": f"bulkpm{i}@example.com",
+                "full_name": f"{prefix} Manager {i:03d}",
+                "role": PROJECT_MANAGER,
+                "is_active_flag": True,
+                "must_change_password": False,
+                "session_epoch": 0,
+            }
+            for i in range(n)
+        ],
+    )
+
+
+def test_few_pms_keep_the_plain_select(client, login_as, db):
+    login_as("admin")
+    make_user(PROJECT_MANAGER, full_name="Paula Martinez")
+    page = client.get("/projects").text
+    assert '<select id="f-pm" name="pm"' in page
+    assert "data-picker>" not in page
+
+
+def test_many_pms_get_a_picker_and_a_smaller_page(client, login_as, db):
+    login_as("admin")
+    _many_pms(db, queries.PICKER_LIMIT + 10)
+    page = client.get("/projects").text
+    assert '<select id="f-pm"' not in page
+    assert re.search(r'<input type="hidden" id="f-pm" name="pm" value=""', page)
+    assert 'hx-get="/projects/pm-options"' in page
+    assert "Bulk Manager" not in page  # no option is sent until asked for
+
+
+def test_the_chosen_pm_is_named_in_the_box(client, login_as, db):
+    login_as("admin")
+    _many_pms(db, queries.PICKER_LIMIT + 1)
+    chosen = make_user(PM_TRAINEE, full_name="Tom Reyes")
+    page = client.get(f"/projects?pm={chosen.id}").text
+    assert f'name="pm" value="{chosen.id}"' in page
+    assert 'name="pm_search" value="Tom Reyes"' in page
+
+
+def test_options_search_name_and_username_and_stop_at_the_limit(client, login_as, db):
+    login_as("admin")
+    _many_pms(db, 30)
+    make_user(PROJECT_MANAGER, full_name="Zed Quill", username="zquill")
+    make_user(PROJECT_MANAGER, full_name="Old Hand", is_active_flag=False)
+    make_user("designer", full_name="Zed Designer")
+    answer = client.get("/projects/pm-options?pm_search=bulk")
+    assert answer.status_code == 200
+    assert answer.text.count("data-pick=") == queries.OPTIONS_LIMIT
+    assert "type more of the name" in answer.text
+    assert "Zed Quill" in client.get("/projects/pm-options?pm_search=QUILL").text  # username, any case
+    only = client.get("/projects/pm-options?pm_search=zed").text
+    assert "Zed Quill" in only and "Zed Designer" not in only  # PMs and trainees only
+    assert "Old Hand" not in client.get("/projects/pm-options?pm_search=old").text  # active only
+    literal = client.get("/projects/pm-options?pm_search=%25").text  # `%` is taken literally
+    assert "data-pick=" not in literal and "No match" in literal
+
+
+@pytest.mark.parametrize(
+    "role, status",
+    [("admin", 200), (PROJECT_MANAGER, 200), (PM_TRAINEE, 200), ("superintendent", 200)]
+    + [("designer", 403), ("employee", 403), ("client", 403)],
+)
+def test_options_need_team_view(client, login_as, db, role, status):
+    make_user(PROJECT_MANAGER, full_name="Paula Martinez")
+    login_as(role)
+    answer = client.get("/projects/pm-options?pm_search=paula")
+    assert answer.status_code == status
+    assert ("Paula Martinez" in answer.text) is (status == 200)
+
+
+def test_options_service_refuses_without_team_view(db):
+    from app.core.errors import PermissionDenied
+
+    with pytest.raises(PermissionDenied):
+        queries.pm_options(make_user("client"), "a")
+    with pytest.raises(PermissionDenied):
+        queries.pm_filter_choices(make_user("designer"), None)
+
+
+def test_without_javascript_the_typed_name_filters(client, login_as, db):
+    """The box is submitted with the form: one match filters by that PM, several are
+    offered as links that choose, an emptied box means any PM."""
+    login_as("admin")
+    _many_pms(db, queries.PICKER_LIMIT + 1)
+    company = make_client()
+    paula = make_user(PROJECT_MANAGER, full_name="Paula Martinez")
+    make_project(client=company, name="Paula's deck", members=[paula])
+    make_project(client=company, name="Someone else's fence")
+
+    one = client.get("/projects?pm=&pm_search=paula+mart").text
+    assert "Paula&#39;s deck" in one and "Someone else" not in one
+    assert f'name="pm" value="{paula.id}"' in one
+
+    several = client.get("/projects?pm=&pm_search=bulk+manager+00&status=all").text
+    assert "Someone else" in several  # not filtered until one is chosen
+    links = re.findall(r'<a href="([^"]+)" data-pick="\d+"', several)
+    assert len(links) == 10 and all("status=all" in link and "pm=" in link for link in links)
+
+    kept = client.get(f"/projects?pm={paula.id}&pm_search=Paula+Martinez").text
+    assert "Someone else" not in kept  # the chosen PM still matches the text
+
+    cleared = client.get(f"/projects?pm={paula.id}&pm_search=").text
+    assert "Someone else" in cleared
+
+
+def test_the_typed_name_is_ignored_for_roles_without_team_view(client, login_as, db):
+    company = make_client()
+    login_as("client", client=company)
+    make_project(client=company, name="Their deck")
+    answer = client.get("/projects?pm_search=paula")
+    assert answer.status_code == 200 and "Their deck" in answer.text
