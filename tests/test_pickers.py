@@ -134,3 +134,57 @@ def test_the_typed_name_is_ignored_for_roles_without_team_view(client, login_as,
     make_project(client=company, name="Their deck")
     answer = client.get("/projects?pm_search=paula")
     assert answer.status_code == 200 and "Their deck" in answer.text
+
+
+# ---------------------------------------------------------------- the project form's client
+
+
+def _many_clients(db, n: int) -> None:
+    from app.clients.models import Client
+
+    db.session.execute(
+        insert(Client), [{"name": f"Bulk Client {i:03d}", "email": f"bulk{i}@clients.example"} for i in range(n)]
+    )
+
+
+def test_few_clients_keep_the_select_many_get_a_picker(client, login_as, db):
+    login_as("admin")
+    make_client(name="Hughes Residence")
+    assert '<select id="f-client_id"' in client.get("/projects/new").text
+    _many_clients(db, queries.PICKER_LIMIT + 1)
+    page = client.get("/projects/new").text
+    assert '<select id="f-client_id"' not in page and "Bulk Client" not in page
+    assert 'hx-get="/projects/client-options"' in page
+    assert re.search(r'<label for="f-client_id_search">Client <span class="req"', page)
+
+
+def test_client_options_search_and_need_client_view(client, login_as, db):
+    _many_clients(db, 30)
+    make_client(name="Hughes Residence")
+    login_as("admin")
+    answer = client.get("/projects/client-options?client_id_search=bulk")
+    assert answer.text.count("data-pick=") == queries.OPTIONS_LIMIT
+    assert "Hughes Residence" in client.get("/projects/client-options?client_id_search=HUGHES").text
+    for role, status in (("pm_trainee", 200), ("designer", 403), ("employee", 403), ("client", 403)):
+        login_as(role)
+        assert client.get("/projects/client-options?client_id_search=hughes").status_code == status, role
+
+
+def test_without_javascript_the_typed_client_is_resolved(client, login_as, db):
+    from sqlalchemy import select
+
+    from app.projects.models import Project
+
+    login_as("admin")
+    _many_clients(db, queries.PICKER_LIMIT + 1)
+    make_client(name="Bulk Client 00")  # whose whole name is also part of others' names
+    form = {"name": "Porch", "address": "1 Oak St", "client_id": ""}
+    made = client.post("/projects", data=form | {"client_id_search": "bulk client 00"})
+    assert made.status_code == 303, made.text  # the exact name settles it
+    project = db.session.scalar(select(Project).where(Project.name == "Porch"))
+    assert project.client.name == "Bulk Client 00"
+
+    vague = client.post("/projects", data=form | {"name": "Deck", "client_id_search": "bulk client 01"})
+    assert vague.status_code == 422  # ten match: nothing is guessed
+    assert 'name="client_id_search" value="bulk client 01"' in vague.text  # what was typed stays
+    assert 'data-error-for="client_id"' in vague.text

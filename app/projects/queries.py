@@ -16,6 +16,7 @@ from app.core.pagination import paginate
 from app.core.permissions import can, require, scope_query
 from app.core.roles import PM_ROLES, ROLE_LABELS
 from app.core.search import contains
+from app.core.text import name_key
 from app.extensions import db
 from app.projects.models import CLOSED, STATUSES, Project, ProjectMembership
 from app.projects.views import PROJECT_VIEW  # noqa: F401 - registers the view for `shows()`
@@ -223,6 +224,69 @@ def pm_options(actor, text: str, limit: int = OPTIONS_LIMIT) -> list[PmChoice]:
 
 def client_choices() -> list[Client]:
     return db.session.scalars(select(Client).order_by(Client.name)).all()
+
+
+def client_names(ids) -> dict[str, str]:
+    """{str(id): name} of these clients (ids that are not ids are left out)."""
+    from app.core.numbers import to_int
+
+    wanted = {n for n in (to_int(str(i or "")) for i in ids) if n is not None}
+    if not wanted:
+        return {}
+    return {str(i): name for i, name in db.session.execute(select(Client.id, Client.name).where(Client.id.in_(wanted)))}
+
+
+class ClientChoice(NamedTuple):
+    id: int
+    name: str
+    role_label: str = ""  # (the picker's suggestions show a detail when there is one)
+
+
+def _client_rows(stmt) -> list[ClientChoice]:
+    return [ClientChoice(row.id, row.name) for row in db.session.execute(stmt)]
+
+
+def client_form_choices(actor, chosen_id: int | None) -> Choices:
+    """The project form's client: every client when there are few, else a search box
+    (one bounded query, and one by id for the chosen client's name). Needs `client.view`."""
+    require(actor, "client.view")
+    rows = _client_rows(select(Client.id, Client.name).order_by(Client.name, Client.id).limit(PICKER_LIMIT + 1))
+    if len(rows) <= PICKER_LIMIT:
+        return Choices(rows)
+    chosen = ""
+    if chosen_id is not None:
+        chosen = db.session.scalar(select(Client.name).where(Client.id == chosen_id)) or ""
+    return Choices(None, chosen)
+
+
+def client_options(actor, text: str, limit: int = OPTIONS_LIMIT) -> list[ClientChoice]:
+    """Clients whose name contains `text`, at most `limit` (the client picker's
+    suggestions); a client whose whole name is `text` comes first. Needs `client.view`."""
+    require(actor, "client.view")
+    exact = Client.name_key == name_key(text)
+    stmt = (
+        select(Client.id, Client.name)
+        .where(contains((Client.name,), text))
+        .order_by(exact.desc(), Client.name, Client.id)
+        .limit(limit)
+    )
+    return _client_rows(stmt)
+
+
+def typed_choice(found: list, chosen_id: int | None, text: str) -> tuple[int | None, list | None]:
+    """A picker's box as submitted without a click (no JavaScript, or typed over):
+    (id, None) when it settles on one — the chosen one still matching the text, the
+    only match, or the one whose whole name is the text — else (None, suggestions)."""
+    if not text:
+        return None, None
+    if chosen_id is not None and any(item.id == chosen_id for item in found):
+        return chosen_id, None
+    if len(found) == 1:
+        return found[0].id, None
+    exact = [item for item in found if name_key(item.name) == name_key(text)]
+    if len(exact) == 1:
+        return exact[0].id, None
+    return None, found
 
 
 def client_projects(user, client_id: int) -> list[Project]:

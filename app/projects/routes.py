@@ -41,16 +41,10 @@ def _filters() -> queries.ProjectFilters:
 
 def _typed_pm(filters: queries.ProjectFilters, typed: str):
     """The PM picker's box as submitted (no JavaScript, or nothing clicked): blank is
-    "any PM"; the chosen PM stays while the text still matches them; else a single
-    match is chosen, and several (or none) come back as suggestions."""
-    if not typed:
-        return replace(filters, pm_id=None), None
-    found = queries.pm_options(current_user, typed)
-    if filters.pm_id is not None and any(pm.id == filters.pm_id for pm in found):
-        return filters, None
-    if len(found) == 1:
-        return replace(filters, pm_id=found[0].id), None
-    return replace(filters, pm_id=None), found
+    "any PM"; else `queries.typed_choice` (several or no matches come back as suggestions)."""
+    found = queries.pm_options(current_user, typed) if typed else []
+    pm_id, suggestions = queries.typed_choice(found, filters.pm_id, typed)
+    return replace(filters, pm_id=pm_id), suggestions
 
 
 def _choose_pm(args: dict):
@@ -114,8 +108,15 @@ def pm_options():
 
 def _form_data() -> tuple[dict, list[str] | None]:
     """The form's fields, and its PM list — None when the form had no PM field (it is
-    read-only for non-admins), so an empty multi-select still means "no PMs"."""
+    read-only for non-admins), so an empty multi-select still means "no PMs". A client
+    picker's box sent without a click (no JavaScript) is resolved to its client here;
+    when it does not settle on one, `client_id` stays empty and the service says so."""
     data = request.form.to_dict()
+    if "client_id_search" in data:
+        typed = data["client_id_search"].strip()[:200]  # kept: a form shown again shows it
+        found = queries.client_options(current_user, typed) if typed else []
+        client_id, _ = queries.typed_choice(found, to_int(data.get("client_id", "")), typed)
+        data["client_id"] = str(client_id) if client_id is not None else ""
     return data, request.form.getlist("pm_ids") if "pm_ids_field" in request.form else None
 
 
@@ -130,13 +131,27 @@ def _render_form(project, data, errors, pm_ids, status=200, meanwhile=None):
         errors=errors,
         pm_ids={str(i) for i in pm_ids or ()},
         choose_pms=services.may_choose_pms(current_user, project),
-        clients=queries.client_choices(),
+        clients=queries.client_form_choices(current_user, to_int(str(data.get("client_id") or ""))),
         pms=queries.pm_choices(),
         meanwhile=meanwhile,
     )
 
 
 DRAFT_KEY = "project_draft"
+
+
+@bp.get("/projects/client-options")
+@login_required
+@permission_required("client.view")
+def client_options():
+    """The project form's client picker: suggestions for what was typed."""
+    typed = request.args.get("client_id_search", "").strip()[:200]
+    return render_template(
+        "_picker_options.html",
+        found=queries.client_options(current_user, typed),
+        choose=lambda client_id: url_for("projects.new", client_id=client_id),
+        limit=queries.OPTIONS_LIMIT,
+    )
 
 
 @bp.get("/projects/new")
@@ -235,7 +250,7 @@ def update(project_id):
 
 def _meanwhile(project, data, pm_ids):
     """What changed under a stale edit form: the saved value of each field beside the typed one."""
-    clients = {str(c.id): c.name for c in queries.client_choices()}
+    clients = queries.client_names([data.get("client_id"), project.client_id])
     names = {str(p.id): p.name for p in queries.pm_choices()} | {str(u.id): u.name for u in project.pms}
     typed = dict(data) | ({"pm_ids": pm_ids} if pm_ids is not None else {})
     return meanwhile(
