@@ -188,3 +188,33 @@ def test_without_javascript_the_typed_client_is_resolved(client, login_as, db):
     assert vague.status_code == 422  # ten match: nothing is guessed
     assert 'name="client_id_search" value="bulk client 01"' in vague.text  # what was typed stays
     assert 'data-error-for="client_id"' in vague.text
+
+
+# ---------------------------------------------------------------- the project form's PMs
+
+
+def test_many_pms_on_the_form_are_checked_boxes_and_a_box_to_add(client, login_as, db):
+    from sqlalchemy import select
+
+    from app.projects.models import Project
+
+    login_as("admin")
+    company = make_client()
+    paula = make_user(PROJECT_MANAGER, full_name="Paula Martinez")
+    assert '<select id="f-pm_ids"' in client.get("/projects/new").text  # few: the plain select
+    _many_pms(db, queries.PICKER_LIMIT + 1)
+    tom = make_user(PM_TRAINEE, full_name="Tom Reyes")
+    page = client.get("/projects/new").text
+    assert '<select id="f-pm_ids"' not in page and "Bulk Manager" not in page
+    assert 'id="f-pm_ids_search" name="pm_ids_search"' in page
+    assert "Tom Reyes" in client.get("/projects/pm-options?pm_ids_search=reyes").text  # the box's own name
+
+    form = {"name": "Porch", "address": "1 Oak St", "client_id": company.id, "pm_ids_field": "1"}
+    made = client.post("/projects", data=form | {"pm_ids": [paula.id], "pm_ids_search": "tom rey"})
+    assert made.status_code == 303  # without JavaScript the typed name is added
+    project = db.session.scalar(select(Project).where(Project.name == "Porch"))
+    assert {u.id for u in project.pms} == {paula.id, tom.id}
+
+    edit = client.get(f"/projects/{project.id}/edit").text
+    for pm in (paula, tom):
+        assert f'<input type="checkbox" name="pm_ids" value="{pm.id}" checked> {pm.full_name}' in edit

@@ -215,6 +215,28 @@ def pm_filter_choices(actor, chosen_id: int | None) -> Choices:
     return Choices(None, chosen)
 
 
+def pm_form_choices(actor, chosen_ids) -> tuple[list[PmChoice] | None, list[PmChoice]]:
+    """The project form's PMs: (every active PM when there are few, else None — a
+    picker — , and the chosen ones by id, for the picker's checked boxes)."""
+    require(actor, "team.view")
+    rows = pm_choices(limit=PICKER_LIMIT + 1)
+    if len(rows) <= PICKER_LIMIT:
+        return rows, []
+    from app.core.numbers import to_int
+
+    wanted = {n for n in (to_int(str(i)) for i in chosen_ids or ()) if n is not None}
+    chosen = (
+        _pm_rows(
+            select(User.id, User.full_name, User.username, User.role)
+            .where(User.id.in_(wanted))
+            .order_by(User.full_name, User.username)
+        )
+        if wanted
+        else []
+    )
+    return None, chosen
+
+
 def pm_options(actor, text: str, limit: int = OPTIONS_LIMIT) -> list[PmChoice]:
     """Active PMs and trainees whose name or username contains `text`, at most `limit`
     (the PM picker's suggestions). Needs `team.view`, like the filter it feeds."""

@@ -96,8 +96,9 @@ def index():
 @login_required
 @permission_required("team.view")
 def pm_options():
-    """The PM picker's suggestions for what was typed (at most OPTIONS_LIMIT)."""
-    typed = request.args.get("pm_search", "").strip()[:100]
+    """The PM pickers' suggestions for what was typed (at most OPTIONS_LIMIT): the list's
+    filter sends `pm_search`, the project form's `pm_ids_search`."""
+    typed = (request.args.get("pm_search") or request.args.get("pm_ids_search") or "").strip()[:100]
     return render_template(
         "_picker_options.html",
         found=queries.pm_options(current_user, typed),
@@ -117,7 +118,13 @@ def _form_data() -> tuple[dict, list[str] | None]:
         found = queries.client_options(current_user, typed) if typed else []
         client_id, _ = queries.typed_choice(found, to_int(data.get("client_id", "")), typed)
         data["client_id"] = str(client_id) if client_id is not None else ""
-    return data, request.form.getlist("pm_ids") if "pm_ids_field" in request.form else None
+    pm_ids = request.form.getlist("pm_ids") if "pm_ids_field" in request.form else None
+    typed = data.get("pm_ids_search", "").strip()[:100]
+    if pm_ids is not None and typed:  # the PM picker's box, sent without a click
+        pm_id, _ = queries.typed_choice(queries.pm_options(current_user, typed), None, typed)
+        if pm_id is not None and str(pm_id) not in pm_ids:
+            pm_ids.append(str(pm_id))
+    return data, pm_ids
 
 
 def _render_form(project, data, errors, pm_ids, status=200, meanwhile=None):
@@ -132,7 +139,7 @@ def _render_form(project, data, errors, pm_ids, status=200, meanwhile=None):
         pm_ids={str(i) for i in pm_ids or ()},
         choose_pms=services.may_choose_pms(current_user, project),
         clients=queries.client_form_choices(current_user, to_int(str(data.get("client_id") or ""))),
-        pms=queries.pm_choices(),
+        pm_picker=lambda: queries.pm_form_choices(current_user, pm_ids),  # only if the form offers the choice
         meanwhile=meanwhile,
     )
 
@@ -251,7 +258,9 @@ def update(project_id):
 def _meanwhile(project, data, pm_ids):
     """What changed under a stale edit form: the saved value of each field beside the typed one."""
     clients = queries.client_names([data.get("client_id"), project.client_id])
-    names = {str(p.id): p.name for p in queries.pm_choices()} | {str(u.id): u.name for u in project.pms}
+    names = {str(p.id): p.name for p in queries.pm_form_choices(current_user, pm_ids or ())[1]}
+    names |= {str(p.id): p.name for p in queries.pm_choices(limit=queries.PICKER_LIMIT)}
+    names |= {str(u.id): u.name for u in project.pms}
     typed = dict(data) | ({"pm_ids": pm_ids} if pm_ids is not None else {})
     return meanwhile(
         project,

@@ -154,6 +154,26 @@
     parts.text.setAttribute('aria-expanded', 'false');
   }
   function choose(parts, id, label) {
+    var multi = parts.picker.getAttribute('data-picker-multi');
+    if (multi) {  // a choice of several: one more checked box (macros/forms.html `multi_picker`)
+      var chosen = parts.picker.parentNode.querySelector('[data-picker-chosen]');
+      var box = chosen.querySelector('input[value="' + CSS.escape(id) + '"]');
+      if (!box) {
+        var item = document.createElement('label');
+        item.className = 'inline';
+        box = document.createElement('input');
+        box.type = 'checkbox';
+        box.name = multi;
+        box.value = id;
+        item.appendChild(box);
+        item.appendChild(document.createTextNode(' ' + label));
+        chosen.appendChild(item);
+      }
+      box.checked = true;
+      parts.text.value = '';
+      closePicker(parts);
+      return;
+    }
     parts.value.value = id;
     parts.text.value = label;
     closePicker(parts);
@@ -170,6 +190,7 @@
   document.addEventListener('input', function (evt) {
     if (!evt.target.matches || !evt.target.matches('[data-picker-text]')) { return; }
     var parts = pickerParts(evt.target);
+    if (!parts.value) { if (evt.target.value.trim() === '') { closePicker(parts); } return; }
     if (evt.target.value.trim() === '') {
       var had = parts.value.value !== '';
       parts.value.value = '';
@@ -206,7 +227,7 @@
     elt.querySelectorAll('[data-picker]').forEach(function (picker) {
       var value = picker.querySelector('[data-picker-value]');
       var text = picker.querySelector('[data-picker-text]');
-      if (value.value !== '' || text.value.trim() === '') { delete evt.detail.parameters[text.name]; }
+      if ((value && value.value !== '') || text.value.trim() === '') { delete evt.detail.parameters[text.name]; }
     });
   });
   document.addEventListener('click', function (evt) {

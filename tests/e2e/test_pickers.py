@@ -89,3 +89,31 @@ def test_pick_a_pm_by_typing(many_pms, signed_in, screenshots_dir, size):
     page.wait_for_function("() => !document.querySelector('#project-results.htmx-request')")
     assert page.locator("#project-results .pager").inner_text() == everyone
     assert re.search(r"status=all", page.url)
+
+
+def test_add_pms_to_a_new_project_by_typing(many_pms, signed_in, screenshots_dir):
+    """Past 50 PMs the form's PM choice is checked boxes plus a box that adds one."""
+    page = signed_in("admin")
+    page.goto("/projects/new")
+    page.wait_for_selector("[data-testid=project-form]")
+    assert page.locator("select#f-pm_ids").count() == 0
+    box = page.locator("#f-pm_ids_search")
+    for typed, name in (("picker manager 07", "Picker Manager 07"), ("reyes", "Tom Reyes")):
+        box.press_sequentially(typed, delay=20)
+        page.wait_for_function(
+            f"() => [...document.querySelectorAll('#f-pm_ids-options [data-pick]')].map(a => a.dataset.label).join() === '{name}'"
+        )
+        page.locator("#f-pm_ids-options [data-pick]").first.click()
+        assert box.input_value() == ""
+    chosen = page.locator("[data-picker-chosen] input[name=pm_ids]:checked")
+    assert chosen.count() == 2
+    page.screenshot(path=str(screenshots_dir / "pm-multi-picker-desktop.png"), caret="initial")
+
+    page.fill("#f-name", "Picker porch")
+    page.select_option("#f-client_id", label="Hughes Residence")  # few clients: still a select
+    page.fill("#f-address", "1 Oak St")
+    page.locator("[data-testid=save-project]").click()
+    page.wait_for_url(re.compile(r"/projects/\d+$"), wait_until="commit")
+    page.wait_for_selector("#project-detail")
+    detail = page.locator("#project-detail").inner_text()
+    assert "Picker Manager 07" in detail and "Tom Reyes" in detail
