@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from app.core.crypto import EncryptedString
 from app.core.models import BOOKKEEPING_LABELS, TimestampMixin, utcnow
 from app.core.roles import ROLE_LABELS, ROLES
+from app.core.search import trigram_index
 from app.core.text import key_of, name_key, normalise
 from app.core.versioning import Versioned
 from app.extensions import db
@@ -110,6 +111,10 @@ class User(UserMixin, Versioned, TimestampMixin, db.Model):
 
 Index("uq_users_username_key", User.username_key, unique=True)
 Index("uq_users_email_key", User.email_key, unique=True)
+# Search (core.search.contains, migration 0006).
+trigram_index("ix_users_username_trgm", User.username)
+trigram_index("ix_users_email_trgm", User.email)
+trigram_index("ix_users_full_name_trgm", User.full_name)
 
 
 class RefreshToken(db.Model):

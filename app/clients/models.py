@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.crypto import EncryptedString
 from app.core.models import BOOKKEEPING_LABELS, TimestampMixin
+from app.core.search import trigram_index
 from app.core.text import key_of, name_key, normalise
 from app.core.versioning import Versioned
 from app.extensions import db
@@ -60,6 +61,9 @@ class Client(Versioned, TimestampMixin, db.Model):
 
 # Client names are unique across the company, compared by their key (core.text).
 Index("uq_clients_name_key", Client.name_key, unique=True)
+# Search (core.search.contains, migration 0006).
+trigram_index("ix_clients_name_trgm", Client.name)
+trigram_index("ix_clients_email_trgm", Client.email)
 
 
 class ClientContact(db.Model):

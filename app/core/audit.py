@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, object_sessio
 from app.core.models import utcnow
 from app.core.net import client_ip
 from app.core.permissions import Scope
+from app.core.search import trigram_index
 from app.extensions import db
 
 # Who acts outside a request (CLI commands, workers): set with `acting_as(...)`.
@@ -47,6 +48,10 @@ class AuditLog(db.Model):
     ip: Mapped[str] = mapped_column(String(64), default="")
     request_id: Mapped[str] = mapped_column(String(64), default="")
     result: Mapped[str] = mapped_column(String(16), default="success")
+
+
+# The audit viewer's "user" search (core.search.contains, migration 0006).
+trigram_index("ix_audit_log_username_trgm", AuditLog.username)
 
 
 class acting_as:

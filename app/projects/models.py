@@ -12,6 +12,7 @@ from app.core.audit_text import role_phrase
 from app.core.labels import PROJECT_STATUS_LABELS
 from app.core.models import BOOKKEEPING_LABELS, TimestampMixin
 from app.core.permissions import Scope
+from app.core.search import trigram_index
 from app.core.text import key_of, name_key, normalise
 from app.core.versioning import Versioned
 from app.extensions import db
@@ -122,6 +123,12 @@ class Project(Versioned, TimestampMixin, db.Model):
 # case-folded). The older index on lower(name) stays as it was (0002).
 Index("uq_projects_client_id_lower_name", Project.client_id, func.lower(Project.name), unique=True)
 Index("uq_projects_client_id_name_key", Project.client_id, Project.name_key, unique=True)
+# Search (core.search.contains), the home page's latest changes and the list's order (migration 0006).
+trigram_index("ix_projects_name_trgm", Project.name)
+trigram_index("ix_projects_address_trgm", Project.address)
+trigram_index("ix_projects_city_trgm", Project.city)
+Index("ix_projects_updated_at", Project.updated_at)
+Index("ix_projects_name_id", Project.name, Project.id)  # the list's default order: page 1 stops at 25 rows
 
 
 def _member_added(said: dict) -> str:

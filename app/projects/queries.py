@@ -6,16 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import contains_eager, load_only, raiseload
+from sqlalchemy import func, select, union
+from sqlalchemy.orm import aliased, contains_eager, load_only, raiseload
 
 from app.auth.models import User
 from app.clients.models import Client
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
-from app.core.permissions import can, scope_query
+from app.core.permissions import can, require, scope_query
 from app.core.roles import PM_ROLES, ROLE_LABELS
 from app.core.search import contains
+from app.core.text import name_key
 from app.extensions import db
 from app.projects.models import CLOSED, STATUSES, Project, ProjectMembership
 from app.projects.views import PROJECT_VIEW  # noqa: F401 - registers the view for `shows()`
@@ -94,6 +95,18 @@ def check_filters(user, filters: ProjectFilters) -> None:
         raise ValidationError(errors)
 
 
+def search_matches(text: str):
+    """Ids of the projects whose name, address or city, or whose client's name, contains
+    `text` (core.search.contains). Two selects in a UNION, not one OR across the join:
+    an OR over two tables cannot use an index, each half here uses the trigram indexes
+    (migration 0006) — at 10,000 projects a rare term is answered in under a millisecond
+    instead of reading every project (docs/performance.md "Flat as data grows")."""
+    project, client = aliased(Project), aliased(Client)
+    own = select(project.id).where(contains((project.name, project.address, project.city), text))
+    by_client = select(project.id).where(project.client_id.in_(select(client.id).where(contains((client.name,), text))))
+    return union(own, by_client)
+
+
 def project_list(user, filters: ProjectFilters):
     """select() of the projects `user` may see that match `filters`, ordered. Raises
     ValidationError for filters this user may not use (see check_filters)."""
@@ -107,7 +120,8 @@ def project_list(user, filters: ProjectFilters):
         stmt = stmt.where(Project.status == filters.status)
     elif filters.status == OPEN:
         stmt = stmt.where(Project.status != CLOSED)
-    stmt = stmt.where(contains((Project.name, Client.name, Project.address, Project.city), filters.search))
+    if filters.search.strip():
+        stmt = stmt.where(Project.id.in_(search_matches(filters.search)))
     if filters.pm_id is not None:
         stmt = stmt.where(Project.id.in_(managed_by(filters.pm_id)))
     if filters.client_id is not None:
@@ -167,18 +181,150 @@ class PmChoice(NamedTuple):
     role_label: str
 
 
-def pm_choices() -> list[PmChoice]:
-    """Active PMs and trainees, for the filter and the form (no User objects)."""
-    stmt = (
+def _active_pms():
+    return (
         select(User.id, User.full_name, User.username, User.role)
         .where(User.role.in_(PM_ROLES), User.is_active_flag.is_(True))
-        .order_by(User.full_name, User.username)
+        .order_by(User.full_name, User.username, User.id)
     )
+
+
+def _pm_rows(stmt) -> list[PmChoice]:
     return [PmChoice(row.id, row.full_name or row.username, ROLE_LABELS[row.role]) for row in db.session.execute(stmt)]
+
+
+def pm_choices(limit: int | None = None) -> list[PmChoice]:
+    """Active PMs and trainees, for the filter and the form (no User objects)."""
+    return _pm_rows(_active_pms().limit(limit))
+
+
+# A picker with more options than this is a search-as-you-type box (`Choices.options`
+# None) rather than a <select> of every one; a search answers at most OPTIONS_LIMIT.
+PICKER_LIMIT = 50
+OPTIONS_LIMIT = 20
+
+
+class Choices(NamedTuple):
+    """A picker's choices: `options`, all of them (at most PICKER_LIMIT), or None when
+    there are more — then the page shows a search box, with `chosen`, the label of the
+    chosen value, in it."""
+
+    options: list | None
+    chosen: str = ""
+
+
+def pm_filter_choices(actor, chosen_id: int | None) -> Choices:
+    """The list page's PM filter: every active PM when there are few, else a search box
+    (one bounded query either way; a second, by id, for the chosen one's name)."""
+    require(actor, "team.view")
+    rows = pm_choices(limit=PICKER_LIMIT + 1)
+    if len(rows) <= PICKER_LIMIT:
+        return Choices(rows)
+    chosen = ""
+    if chosen_id is not None:
+        found = _pm_rows(
+            select(User.id, User.full_name, User.username, User.role).where(
+                User.id == chosen_id, User.role.in_(PM_ROLES)
+            )
+        )
+        chosen = found[0].name if found else ""
+    return Choices(None, chosen)
+
+
+def pm_form_choices(actor, chosen_ids) -> tuple[list[PmChoice] | None, list[PmChoice]]:
+    """The project form's PMs: (every active PM when there are few, else None — a
+    picker — , and the chosen ones by id, for the picker's checked boxes)."""
+    require(actor, "team.view")
+    rows = pm_choices(limit=PICKER_LIMIT + 1)
+    if len(rows) <= PICKER_LIMIT:
+        return rows, []
+    from app.core.numbers import to_int
+
+    wanted = {n for n in (to_int(str(i)) for i in chosen_ids or ()) if n is not None}
+    chosen = (
+        _pm_rows(
+            select(User.id, User.full_name, User.username, User.role)
+            .where(User.id.in_(wanted))
+            .order_by(User.full_name, User.username)
+        )
+        if wanted
+        else []
+    )
+    return None, chosen
+
+
+def pm_options(actor, text: str, limit: int = OPTIONS_LIMIT) -> list[PmChoice]:
+    """Active PMs and trainees whose name or username contains `text`, at most `limit`
+    (the PM picker's suggestions). Needs `team.view`, like the filter it feeds."""
+    require(actor, "team.view")
+    return _pm_rows(_active_pms().where(contains((User.full_name, User.username), text)).limit(limit))
 
 
 def client_choices() -> list[Client]:
     return db.session.scalars(select(Client).order_by(Client.name)).all()
+
+
+def client_names(ids) -> dict[str, str]:
+    """{str(id): name} of these clients (ids that are not ids are left out)."""
+    from app.core.numbers import to_int
+
+    wanted = {n for n in (to_int(str(i or "")) for i in ids) if n is not None}
+    if not wanted:
+        return {}
+    return {str(i): name for i, name in db.session.execute(select(Client.id, Client.name).where(Client.id.in_(wanted)))}
+
+
+class ClientChoice(NamedTuple):
+    id: int
+    name: str
+    role_label: str = ""  # (the picker's suggestions show a detail when there is one)
+
+
+def _client_rows(stmt) -> list[ClientChoice]:
+    return [ClientChoice(row.id, row.name) for row in db.session.execute(stmt)]
+
+
+def client_form_choices(actor, chosen_id: int | None) -> Choices:
+    """The project form's client: every client when there are few, else a search box
+    (one bounded query, and one by id for the chosen client's name). Needs `client.view`."""
+    require(actor, "client.view")
+    rows = _client_rows(select(Client.id, Client.name).order_by(Client.name, Client.id).limit(PICKER_LIMIT + 1))
+    if len(rows) <= PICKER_LIMIT:
+        return Choices(rows)
+    chosen = ""
+    if chosen_id is not None:
+        chosen = db.session.scalar(select(Client.name).where(Client.id == chosen_id)) or ""
+    return Choices(None, chosen)
+
+
+def client_options(actor, text: str, limit: int = OPTIONS_LIMIT) -> list[ClientChoice]:
+    """Clients whose name contains `text`, at most `limit` (the client picker's
+    suggestions); a client whose whole name is `text` comes first. Needs `client.view`."""
+    require(actor, "client.view")
+    exact = Client.name_key == name_key(text)
+    stmt = (
+        select(Client.id, Client.name)
+        .where(contains((Client.name,), text))
+        .order_by(exact.desc(), Client.name, Client.id)
+        .limit(limit)
+    )
+    return _client_rows(stmt)
+
+
+def typed_choice(found: list, chosen_id: int | None, text: str) -> tuple[int | None, list | None]:
+    """A picker's box as submitted without a click (no JavaScript, or typed over):
+    (id, None) when it settles on one — the chosen one still matching the text, the
+    only match, or the one whose whole name is the text — else (None, suggestions)."""
+    if not text:
+        return None, None
+    if chosen_id is not None and any(item.id == chosen_id for item in found):
+        return chosen_id, None
+    if len(found) == 1:
+        return found[0].id, None
+    exact = [item for item in found if name_key(item.name) == name_key(text)]
+    if len(exact) == 1:
+        return exact[0].id, None
+    return None, found
 
 
 def client_projects(user, client_id: int) -> list[Project]:

@@ -3,13 +3,15 @@ create, edit, close, reopen, delete. Thin: parse, call one service, render."""
 
 from __future__ import annotations
 
-from flask import flash, request, session, url_for
+from dataclasses import replace
+
+from flask import flash, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.core.errors import ValidationError
-from app.core.htmx import lazy, redirect_to, render_for
+from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number, to_int
-from app.core.permissions import permission_required
+from app.core.permissions import can, permission_required
 from app.core.roles import PM_ROLES
 from app.core.templating import money
 from app.core.transaction import attempt
@@ -37,12 +39,35 @@ def _filters() -> queries.ProjectFilters:
     )
 
 
+def _typed_pm(filters: queries.ProjectFilters, typed: str):
+    """The PM picker's box as submitted (no JavaScript, or nothing clicked): blank is
+    "any PM"; else `queries.typed_choice` (several or no matches come back as suggestions)."""
+    found = queries.pm_options(current_user, typed) if typed else []
+    pm_id, suggestions = queries.typed_choice(found, filters.pm_id, typed)
+    return replace(filters, pm_id=pm_id), suggestions
+
+
+def _choose_pm(args: dict):
+    """The URL of the list with the PM `pm_id` chosen (a suggestion's link)."""
+    kept = {k: v for k, v in args.items() if k not in ("pm", "pm_search", "page")}
+    return lambda pm_id: url_for("projects.index", **kept, pm=pm_id)
+
+
 @bp.get("/projects")
 @login_required
 @permission_required("project.view")
 def index():
     filters = _filters()
-    context = {"filters": filters, "args": request.args.to_dict(), "errors": {}, "archived": 0}
+    args = request.args.to_dict()
+    suggestions = None
+    if "pm_search" in request.args and can(current_user, "team.view"):
+        filters, suggestions = _typed_pm(filters, request.args["pm_search"].strip()[:100])
+        args = {k: v for k, v in args.items() if k != "pm_search"} | (
+            {"pm": filters.pm_id} if filters.pm_id is not None else {}
+        )
+        if filters.pm_id is None:
+            args.pop("pm", None)
+    context = {"filters": filters, "args": args, "errors": {}, "archived": 0}
     status = 200
     try:
         page = queries.project_page(current_user, filters, page_number(request.args.get("page", "1")), PAGE_SIZE)
@@ -57,16 +82,49 @@ def index():
         {"project-results": "projects/_results.html"},
         "projects/index.html",
         status,
-        pms=lazy(queries.pm_choices),
+        # the PM filter's choices, loaded only by the whole page (not the results swap)
+        pm_filter=lambda: queries.pm_filter_choices(current_user, filters.pm_id),
+        pm_suggestions=suggestions,
+        pm_typed=request.args.get("pm_search", "").strip()[:100],
+        choose=_choose_pm(args),
+        limit=queries.OPTIONS_LIMIT,
         **context,
+    )
+
+
+@bp.get("/projects/pm-options")
+@login_required
+@permission_required("team.view")
+def pm_options():
+    """The PM pickers' suggestions for what was typed (at most OPTIONS_LIMIT): the list's
+    filter sends `pm_search`, the project form's `pm_ids_search`."""
+    typed = (request.args.get("pm_search") or request.args.get("pm_ids_search") or "").strip()[:100]
+    return render_template(
+        "_picker_options.html",
+        found=queries.pm_options(current_user, typed),
+        choose=_choose_pm({}),
+        limit=queries.OPTIONS_LIMIT,
     )
 
 
 def _form_data() -> tuple[dict, list[str] | None]:
     """The form's fields, and its PM list — None when the form had no PM field (it is
-    read-only for non-admins), so an empty multi-select still means "no PMs"."""
+    read-only for non-admins), so an empty multi-select still means "no PMs". A client
+    picker's box sent without a click (no JavaScript) is resolved to its client here;
+    when it does not settle on one, `client_id` stays empty and the service says so."""
     data = request.form.to_dict()
-    return data, request.form.getlist("pm_ids") if "pm_ids_field" in request.form else None
+    if "client_id_search" in data:
+        typed = data["client_id_search"].strip()[:200]  # kept: a form shown again shows it
+        found = queries.client_options(current_user, typed) if typed else []
+        client_id, _ = queries.typed_choice(found, to_int(data.get("client_id", "")), typed)
+        data["client_id"] = str(client_id) if client_id is not None else ""
+    pm_ids = request.form.getlist("pm_ids") if "pm_ids_field" in request.form else None
+    typed = data.get("pm_ids_search", "").strip()[:100]
+    if pm_ids is not None and typed:  # the PM picker's box, sent without a click
+        pm_id, _ = queries.typed_choice(queries.pm_options(current_user, typed), None, typed)
+        if pm_id is not None and str(pm_id) not in pm_ids:
+            pm_ids.append(str(pm_id))
+    return data, pm_ids
 
 
 def _render_form(project, data, errors, pm_ids, status=200, meanwhile=None):
@@ -80,13 +138,27 @@ def _render_form(project, data, errors, pm_ids, status=200, meanwhile=None):
         errors=errors,
         pm_ids={str(i) for i in pm_ids or ()},
         choose_pms=services.may_choose_pms(current_user, project),
-        clients=queries.client_choices(),
-        pms=queries.pm_choices(),
+        clients=queries.client_form_choices(current_user, to_int(str(data.get("client_id") or ""))),
+        pm_picker=lambda: queries.pm_form_choices(current_user, pm_ids),  # only if the form offers the choice
         meanwhile=meanwhile,
     )
 
 
 DRAFT_KEY = "project_draft"
+
+
+@bp.get("/projects/client-options")
+@login_required
+@permission_required("client.view")
+def client_options():
+    """The project form's client picker: suggestions for what was typed."""
+    typed = request.args.get("client_id_search", "").strip()[:200]
+    return render_template(
+        "_picker_options.html",
+        found=queries.client_options(current_user, typed),
+        choose=lambda client_id: url_for("projects.new", client_id=client_id),
+        limit=queries.OPTIONS_LIMIT,
+    )
 
 
 @bp.get("/projects/new")
@@ -185,8 +257,10 @@ def update(project_id):
 
 def _meanwhile(project, data, pm_ids):
     """What changed under a stale edit form: the saved value of each field beside the typed one."""
-    clients = {str(c.id): c.name for c in queries.client_choices()}
-    names = {str(p.id): p.name for p in queries.pm_choices()} | {str(u.id): u.name for u in project.pms}
+    clients = queries.client_names([data.get("client_id"), project.client_id])
+    names = {str(p.id): p.name for p in queries.pm_form_choices(current_user, pm_ids or ())[1]}
+    names |= {str(p.id): p.name for p in queries.pm_choices(limit=queries.PICKER_LIMIT)}
+    names |= {str(u.id): u.name for u in project.pms}
     typed = dict(data) | ({"pm_ids": pm_ids} if pm_ids is not None else {})
     return meanwhile(
         project,

@@ -30,6 +30,8 @@ def _api_put(world):
 
 ROUTES = (
     R("GET", "/projects", "200 200 200 200 200 403 200"),
+    R("GET", "/projects/pm-options?pm_search=a", "200 200 200 403 200 403 403"),  # the PM picker (team.view)
+    R("GET", "/projects/client-options?client_id_search=a", "200 200 200 403 403 403 403"),  # (client.view)
     R("GET", "/projects/new", "200 200 200 403 403 403 403"),
     R("POST", "/projects", "303 303 303 403 403 403 403", _new_project),
     R("GET", "/projects/{mine}", "200 200 200 200 200 404 200"),

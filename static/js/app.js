@@ -133,4 +133,106 @@
     if (!detail.boosted && detail.target !== document.body) { return; }
     setMenu(document.querySelector('[data-nav-toggle]'), false);
   });
+
+  // [ui: pickers] A search-as-you-type choice (macros/forms.html `picker`): the box
+  // fetches suggestions (htmx); a click on one puts its id in the hidden input and its
+  // name in the box, and fires `change` there (a filter form refreshes on it). Typing
+  // again forgets the choice; emptying the box clears it. Arrow keys move through the
+  // suggestions, Escape closes them.
+  function pickerParts(el) {
+    var picker = el && el.closest ? el.closest('[data-picker]') : null;
+    if (!picker) { return null; }
+    return {
+      picker: picker,
+      value: picker.querySelector('[data-picker-value]'),
+      text: picker.querySelector('[data-picker-text]'),
+      list: picker.querySelector('[data-picker-options]')
+    };
+  }
+  function closePicker(parts) {
+    parts.list.innerHTML = '';
+    parts.text.setAttribute('aria-expanded', 'false');
+  }
+  function choose(parts, id, label) {
+    var multi = parts.picker.getAttribute('data-picker-multi');
+    if (multi) {  // a choice of several: one more checked box (macros/forms.html `multi_picker`)
+      var chosen = parts.picker.parentNode.querySelector('[data-picker-chosen]');
+      var box = chosen.querySelector('input[value="' + CSS.escape(id) + '"]');
+      if (!box) {
+        var item = document.createElement('label');
+        item.className = 'inline';
+        box = document.createElement('input');
+        box.type = 'checkbox';
+        box.name = multi;
+        box.value = id;
+        item.appendChild(box);
+        item.appendChild(document.createTextNode(' ' + label));
+        chosen.appendChild(item);
+      }
+      box.checked = true;
+      parts.text.value = '';
+      closePicker(parts);
+      return;
+    }
+    parts.value.value = id;
+    parts.text.value = label;
+    closePicker(parts);
+    parts.value.dispatchEvent(new Event('change', { bubbles: true }));
+  }
+  document.addEventListener('click', function (evt) {
+    var link = evt.target.closest ? evt.target.closest('[data-pick]') : null;
+    var parts = pickerParts(link);
+    if (!parts) { return; }
+    evt.preventDefault();
+    choose(parts, link.getAttribute('data-pick'), link.getAttribute('data-label'));
+    parts.text.focus();
+  });
+  document.addEventListener('input', function (evt) {
+    if (!evt.target.matches || !evt.target.matches('[data-picker-text]')) { return; }
+    var parts = pickerParts(evt.target);
+    if (!parts.value) { if (evt.target.value.trim() === '') { closePicker(parts); } return; }
+    if (evt.target.value.trim() === '') {
+      var had = parts.value.value !== '';
+      parts.value.value = '';
+      closePicker(parts);
+      if (had) { parts.value.dispatchEvent(new Event('change', { bubbles: true })); }
+    } else {
+      parts.value.value = '';  // typed again: no longer the one chosen
+    }
+  });
+  document.addEventListener('keydown', function (evt) {
+    var parts = pickerParts(evt.target);
+    if (!parts) { return; }
+    var links = Array.prototype.slice.call(parts.list.querySelectorAll('[data-pick]'));
+    var at = links.indexOf(document.activeElement);
+    if (evt.key === 'Escape') { closePicker(parts); parts.text.focus(); return; }
+    if (evt.key === 'ArrowDown' && links.length) {
+      evt.preventDefault(); links[Math.min(at + 1, links.length - 1)].focus();
+    } else if (evt.key === 'ArrowUp' && links.length) {
+      evt.preventDefault(); if (at <= 0) { parts.text.focus(); } else { links[at - 1].focus(); }
+    } else if (evt.key === 'Enter' && evt.target === parts.text) {
+      evt.preventDefault();  // not a form submit: choose the only suggestion, if one
+      if (links.length === 1) { choose(parts, links[0].getAttribute('data-pick'), links[0].getAttribute('data-label')); }
+    }
+  });
+  document.addEventListener('htmx:afterSwap', function (evt) {
+    var parts = pickerParts(evt.detail && evt.detail.target);
+    if (parts) { parts.text.setAttribute('aria-expanded', parts.list.querySelector('[data-pick]') ? 'true' : 'false'); }
+  });
+  // A chosen value is sent as itself: the box's text stays out of the form's request
+  // (and of the URL it pushes); only an unchosen text goes, for the page to resolve.
+  document.addEventListener('htmx:configRequest', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (!elt || elt.tagName !== 'FORM') { return; }
+    elt.querySelectorAll('[data-picker]').forEach(function (picker) {
+      var value = picker.querySelector('[data-picker-value]');
+      var text = picker.querySelector('[data-picker-text]');
+      if ((value && value.value !== '') || text.value.trim() === '') { delete evt.detail.parameters[text.name]; }
+    });
+  });
+  document.addEventListener('click', function (evt) {
+    document.querySelectorAll('[data-picker]').forEach(function (picker) {
+      if (!picker.contains(evt.target)) { closePicker(pickerParts(picker)); }
+    });
+  });
 })();
