@@ -528,7 +528,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=bc.SCALE, help="seed-demo --scale (default BENCH_SCALE or 100)")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per target (at least 200)")
-    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds the requests are split over")
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds the requests are split over")
     parser.add_argument("--reuse", action="store_true", help="reuse an already seeded bench database")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8, help="clients of the requests-per-second test")
