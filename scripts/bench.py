@@ -189,7 +189,7 @@ def timed_pass(servers: dict, all_targets: list[Target], n: int, rounds: int) ->
     for t in all_targets:
         session = clients[t.server].get(t.who, t.auth)
         time_requests(servers[t.server].base, session, t.paths, t.headers, WARMUP)
-    found = {t.name: {"elapsed": [], "statuses": {}, "cpu": 0.0} for t in all_targets}
+    found = {t.name: {"elapsed": [], "statuses": {}, "cpu": 0.0, "rounds": []} for t in all_targets}
     per_round = [n // rounds + (1 if r < n % rounds else 0) for r in range(rounds)]
     done = 0
     for share in per_round:
@@ -200,6 +200,7 @@ def timed_pass(servers: dict, all_targets: list[Target], n: int, rounds: int) ->
             elapsed, statuses = time_requests(server.base, session, t.paths, t.headers, share, offset=done)
             found[t.name]["cpu"] += sum(bc.cpu_seconds(pid) for pid in workers[t.server]) - cpu_before
             found[t.name]["elapsed"] += elapsed
+            found[t.name]["rounds"].append(round(bc.percentile(elapsed, 50), 2))
             for code, count in statuses.items():
                 found[t.name]["statuses"][code] = found[t.name]["statuses"].get(code, 0) + count
         done += share
@@ -212,7 +213,8 @@ def timed_pass(servers: dict, all_targets: list[Target], n: int, rounds: int) ->
             who=t.who or "anonymous",
             path=t.paths[0] + (f" (+{len(t.paths) - 1} more)" if len(t.paths) > 1 else ""),
             statuses=data["statuses"],
-            worker_cpu_ms=round(data["cpu"] * 1000 / n, 2),
+            worker_cpu_ms=round(data["cpu"] * 1000 / n, 3),
+            round_p50_ms=data["rounds"],
         )
         results.append(stats)
     return results
@@ -227,6 +229,10 @@ def judge(results: list[dict], all_targets: list[Target], queries: dict[str, int
         r["p50_ratio"] = round(r["p50_ms"] / floor["p50_ms"], 2)
         r["p95_ratio"] = round(r["p95_ms"] / floor["p95_ms"], 2)
         r["max_ratio"] = round(r["max_ms"] / floor["max_ms"], 2)
+        # the quietest round's p50 against the floor's quietest round: other load on the
+        # machine only ever adds time, so the minimum is the steadiest figure
+        r["best_round_ratio"] = round(min(r["round_p50_ms"]) / min(floor["round_p50_ms"]), 2)
+        r["cpu_ratio"] = round(r["worker_cpu_ms"] / floor["worker_cpu_ms"], 2) if floor["worker_cpu_ms"] else None
         r["queries"] = 1 if t.server == "floor" else queries.get(t.name)
         checks = [] if t.server == "floor" else [(f"p95 < {TARGET_P95_MS:g} ms", r["p95_ms"] < TARGET_P95_MS)]
         if t.ratio_limit is not None:
@@ -595,14 +601,15 @@ def main() -> int:
                 "app": [bc.rss_mb(pid) for pid in app_server.worker_pids()],
                 "floor": [bc.rss_mb(pid) for pid in floor.worker_pids()],
             }
-        print(f"Cold starts ({args.cold_starts}) …")
-        colds = cold_starts(args.workers, config, admin_cookie, args.cold_starts)
-        cold = {
-            "runs": colds,
-            "health_s": statistics.median(c["health_s"] for c in colds),
-            "project_list_s": statistics.median(c["project_list_s"] for c in colds),
-        }
-        extra = {"throughput": load, "rss_mb": rss, "cold_start": cold}
+        extra = {"throughput": load, "rss_mb": rss}
+        if args.cold_starts > 0:
+            print(f"Cold starts ({args.cold_starts}) …")
+            colds = cold_starts(args.workers, config, admin_cookie, args.cold_starts)
+            extra["cold_start"] = {
+                "runs": colds,
+                "health_s": statistics.median(c["health_s"] for c in colds),
+                "project_list_s": statistics.median(c["project_list_s"] for c in colds),
+            }
     burst_rows = hashing_burst(args.burst, config) if args.burst else []
     load_after = bc.load_average()
 
@@ -646,14 +653,15 @@ def main() -> int:
         )
         if not rss_ok:
             checks_failed.append(f"worker RSS {max(rss['app'])} MB")
-        cold = extra["cold_start"]
-        cold_ok = cold["project_list_s"] < TARGET_COLD_START_S
-        print(
-            f"Cold start (median of {len(cold['runs'])}): process start → first 200 on /health/ {cold['health_s']:.2f} s,"
-            f" → first 200 on the project list (admin) {cold['project_list_s']:.2f} s"
-            f" | {'pass' if cold_ok else 'FAIL'}: < {TARGET_COLD_START_S:g} s"
-            f"  (runs: {', '.join(format(c['project_list_s'], '.2f') for c in cold['runs'])})"
-        )
+        cold = extra.get("cold_start")
+        cold_ok = cold is None or cold["project_list_s"] < TARGET_COLD_START_S
+        if cold:
+            print(
+                f"Cold start (median of {len(cold['runs'])}): process start → first 200 on /health/"
+                f" {cold['health_s']:.2f} s, → first 200 on the project list (admin) {cold['project_list_s']:.2f} s"
+                f" | {'pass' if cold_ok else 'FAIL'}: < {TARGET_COLD_START_S:g} s"
+                f"  (runs: {', '.join(format(c['project_list_s'], '.2f') for c in cold['runs'])})"
+            )
         if not cold_ok:
             checks_failed.append(f"cold start {cold['project_list_s']} s")
 

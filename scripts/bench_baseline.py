@@ -17,6 +17,11 @@ from pathlib import Path
 # A ratio may grow by this fraction before bench-check fails. Measured run-to-run spread
 # of the p50 ratios on this 2-core shared machine: see docs/performance.md ("bench-check").
 DEFAULT_MARGIN = 0.35
+LABELS = {
+    "p50_ratio": "p50 ratio",
+    "best_round_ratio": "quietest-round p50 ratio",
+    "cpu_ratio": "worker CPU ratio",
+}
 
 
 @dataclass
@@ -42,13 +47,18 @@ def entries(results: list[dict]) -> dict[str, dict]:
         found[r["name"]] = {
             "p50_ratio": r["p50_ratio"],
             "p95_ratio": r.get("p95_ratio"),
+            "best_round_ratio": r.get("best_round_ratio"),
+            "cpu_ratio": r.get("cpu_ratio"),
             "p50_ms": r.get("p50_ms"),
+            "worker_cpu_ms": r.get("worker_cpu_ms"),
             "queries": r.get("queries"),
         }
     return found
 
 
-def compare(baseline: dict, scale: int, current: dict[str, dict], margin: float = DEFAULT_MARGIN) -> Comparison:
+def compare(
+    baseline: dict, scale: int, current: dict[str, dict], margin: float = DEFAULT_MARGIN, metric: str = "p50_ratio"
+) -> Comparison:
     """Compare `current` (entries() of a run at `scale`) with `baseline` (the file's data).
 
     Fails on a p50 ratio above the same scale's baseline × (1 + margin), on a query count
@@ -63,16 +73,17 @@ def compare(baseline: dict, scale: int, current: dict[str, dict], margin: float 
             result.new.append(name)
         else:
             bad = False
-            limit = before["p50_ratio"] * (1 + margin)
-            if now["p50_ratio"] > limit:
+            limit = (before.get(metric) or 0) * (1 + margin)
+            if before.get(metric) and now.get(metric) and now[metric] > limit:
                 bad = True
                 result.regressed.append(
                     {
                         "name": name,
-                        "baseline": before["p50_ratio"],
-                        "now": now["p50_ratio"],
+                        "metric": metric,
+                        "baseline": before[metric],
+                        "now": now[metric],
                         "limit": round(limit, 2),
-                        "change": round(now["p50_ratio"] / before["p50_ratio"] - 1, 3),
+                        "change": round(now[metric] / before[metric] - 1, 3),
                     }
                 )
             if _more(now.get("queries"), before.get("queries")):
@@ -116,7 +127,7 @@ def report(result: Comparison, margin: float) -> list[str]:
     lines = []
     for r in result.regressed:
         lines.append(
-            f"  REGRESSED  {r['name']}: p50 ratio {r['now']:.2f}× vs baseline {r['baseline']:.2f}×"
+            f"  REGRESSED  {r['name']}: {LABELS.get(r['metric'], r['metric'])} {r['now']:.2f}× vs baseline {r['baseline']:.2f}×"
             f" ({r['change']:+.0%}, limit {r['limit']:.2f}× = +{margin:.0%})"
         )
     for r in result.queries_up:
