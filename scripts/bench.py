@@ -507,10 +507,10 @@ def floor_server(workers: int, config: str) -> bc.Gunicorn:
 def print_table(results: list[dict]) -> None:
     width = max(len(r["name"]) for r in results)
     print(
-        f"{'target':<{width}} | {'p50 ms (× floor)':>16} | {'p95 ms (× floor)':>16} | {'max ms':>7} | {'cpu ms':>6}"
+        f"{'target':<{width}} | {'p50 ms (× floor)':>16} | {'p95 ms (× floor)':>16} | {'max ms':>7} | {'cpu ms (× floor)':>16}"
         f" | {'SQL':>3} | status codes | targets"
     )
-    print("-" * (width + 98))
+    print("-" * (width + 108))
     for r in results:
         codes = ",".join(f"{code}×{count}" for code, count in sorted(r["statuses"].items()))
         queries = "-" if r.get("queries") is None else str(r["queries"])
@@ -521,11 +521,13 @@ def print_table(results: list[dict]) -> None:
         if "p50_ratio" in r:
             p50 = f"{r['p50_ms']:.1f} ({r['p50_ratio']:.1f}×)"
             p95 = f"{r['p95_ms']:.1f} ({r['p95_ratio']:.1f}×)"
+            cpu = f"{r['worker_cpu_ms']:.1f}" + (f" ({r['cpu_ratio']:.1f}×)" if r.get("cpu_ratio") else "")
         else:
             p50, p95 = f"{r['p50_ms']:.1f}", f"{r['p95_ms']:.1f}"
+            cpu = f"{r['worker_cpu_ms']:.1f}"
             verdict = ("pass" if r["ok"] else "FAIL") + f": p95 < {r.get('target_ms', TARGET_P95_MS):g} ms"
         print(
-            f"{r['name']:<{width}} | {p50:>16} | {p95:>16} | {r['max_ms']:>7.1f} | {r['worker_cpu_ms']:>6.1f}"
+            f"{r['name']:<{width}} | {p50:>16} | {p95:>16} | {r['max_ms']:>7.1f} | {cpu:>16}"
             f" | {queries:>3} | {codes:<12} | {verdict}"
         )
 
