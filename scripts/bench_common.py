@@ -26,11 +26,33 @@ import pgtools  # scripts/pgtools.py (this folder is on sys.path when a script r
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench-results"
-DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kibray_bench")
+BASE_DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kibray_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 KEY_PREFIX = "kibray-bench"
 PASSWORD = "Kibray!2026"  # noqa: S105 - the demo accounts' documented password
-SCALE = int(os.environ.get("BENCH_SCALE", "100"))
+DEFAULT_SCALE = 100
+
+
+def database_url_for(scale: int, base: str | None = None) -> str:
+    """The bench database of a scale: BENCH_DATABASE_URL at the default scale (100), the
+    same name with `_<scale>` appended at any other, so switching scales reseeds neither."""
+    from sqlalchemy.engine import make_url
+
+    base = base or BASE_DATABASE_URL
+    if scale == DEFAULT_SCALE:
+        return base
+    url = make_url(base)
+    return url.set(database=f"{url.database}_{scale}").render_as_string(hide_password=False)
+
+
+SCALE = int(os.environ.get("BENCH_SCALE", str(DEFAULT_SCALE)))
+DATABASE_URL = database_url_for(SCALE)
+
+
+def set_scale(scale: int) -> None:
+    """Switch this process to another scale's bench database (bench.py --scale)."""
+    global SCALE, DATABASE_URL
+    SCALE, DATABASE_URL = scale, database_url_for(scale)
 
 
 def app_env(**extra: str) -> dict:
@@ -66,7 +88,7 @@ def database_seeded() -> bool:
         return False
 
 
-def prepare_database(scale: int = SCALE) -> dict:
+def prepare_database(scale: int | None = None) -> dict:
     """Drop and create the bench database, empty Redis db 8, migrate, seed --scale data."""
     import redis
 
@@ -79,7 +101,7 @@ def prepare_database(scale: int = SCALE) -> dict:
     started = time.perf_counter()
     run([str(BIN / "flask"), "db", "upgrade"], env)
     migrated = time.perf_counter()
-    output = run([str(BIN / "flask"), "seed-demo", "--scale", str(scale)], env)
+    output = run([str(BIN / "flask"), "seed-demo", "--scale", str(scale or SCALE)], env)
     seeded = time.perf_counter()
     counts = table_counts()
     print(output.strip().splitlines()[-1])
@@ -122,8 +144,21 @@ def free_port() -> int:
 class Gunicorn:
     """`gunicorn -c gunicorn.conf.py wsgi:app` in its own process group; always stopped."""
 
-    def __init__(self, workers: int, log_name: str, config: str = "gunicorn.conf.py", **env: str):
+    def __init__(
+        self,
+        workers: int,
+        log_name: str,
+        config: str = "gunicorn.conf.py",
+        app: str = "wsgi:app",
+        chdir: str | None = None,
+        ready_path: str = "/health/",
+        **env: str,
+    ):
         self.config = config
+        self.app = app
+        self.chdir = chdir
+        self.ready_path = ready_path
+        self.launched = 0.0  # perf_counter() just before the process was started
         self.port = free_port()
         self.workers = workers
         self.env = app_env(PORT=str(self.port), GUNICORN_WORKERS=str(workers), **env)
@@ -135,16 +170,20 @@ class Gunicorn:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def __enter__(self) -> Gunicorn:
+    def launch(self) -> Gunicorn:
+        """Start the process without waiting for it to answer (cold start timing)."""
         log = open(self.log_path, "w")  # noqa: SIM115 - closed with the process
+        cmd = [str(BIN / "gunicorn"), "-c", self.config, "--bind", f"127.0.0.1:{self.port}"]
+        if self.chdir:
+            cmd += ["--chdir", self.chdir]
+        self.launched = time.perf_counter()
         self.proc = subprocess.Popen(  # noqa: S603
-            [str(BIN / "gunicorn"), "-c", self.config, "--bind", f"127.0.0.1:{self.port}", "wsgi:app"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            [*cmd, self.app], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
+        return self
+
+    def __enter__(self) -> Gunicorn:
+        self.launch()
         self._wait_ready()
         return self
 
@@ -156,7 +195,7 @@ class Gunicorn:
             if self.proc.poll() is not None:
                 raise SystemExit(f"gunicorn exited early; see {self.log_path}")
             try:
-                if requests.get(self.base + "/health/", timeout=1).status_code == 200:
+                if requests.get(self.base + self.ready_path, timeout=1).status_code == 200:
                     return
             except requests.RequestException:
                 pass
@@ -273,12 +312,33 @@ def machine() -> dict:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used so far (from /proc)."""
+    """CPU time a process has used so far (from /proc): the sum over its threads of
+    /proc/<pid>/task/<tid>/schedstat's on-CPU nanoseconds (exact, where /proc/<pid>/stat
+    counts 10 ms clock ticks: too coarse for slices of 50 requests of 1–2 ms), falling
+    back to stat's user + system time where schedstat is missing."""
+    try:
+        total = 0
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            total += int((task / "schedstat").read_text().split()[0])
+        return total / 1e9
+    except (OSError, IndexError, ValueError):
+        pass
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, IndexError, ValueError):
         return 0.0
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB (VmRSS from /proc/<pid>/status)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
 
 
 def load_average() -> float:
