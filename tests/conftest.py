@@ -120,6 +120,19 @@ def db(app):
 
 
 @pytest.fixture()
+def only_this_tests_audit_entries(request):
+    """Refusals and failed sign-ins are audited in their own committed transaction, so
+    other tests on this worker's database leave entries behind that would fill the audit
+    pages; clear them inside this test's rolled-back transaction (audit-page tests use it)."""
+    if "db" in request.fixturenames:
+        from sqlalchemy import delete
+
+        from app.core.audit import AuditLog
+
+        request.getfixturevalue("db").session.execute(delete(AuditLog))
+
+
+@pytest.fixture()
 def client(app, db):
     return app.test_client()
 

@@ -9,7 +9,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from app.auth.models import User
 from app.core.audit import AuditLog, acting_as
@@ -18,14 +18,8 @@ from app.extensions import db as _db
 from app.projects.models import Project, ProjectMembership
 from tests.factories import PASSWORD, make_client, make_project, make_user
 
-
-@pytest.fixture(autouse=True)
-def _only_this_tests_entries(request):
-    """Refusals and failed sign-ins are audited in their own committed transaction, so
-    other tests on this worker's database leave entries behind that would fill the audit
-    pages; clear them inside this test's rolled-back transaction."""
-    if "db" in request.fixturenames:
-        request.getfixturevalue("db").session.execute(delete(AuditLog))
+# Only this test's audit entries (see conftest.only_this_tests_audit_entries).
+pytestmark = pytest.mark.usefixtures("only_this_tests_audit_entries")
 
 
 SENTENCE = re.compile(r'data-testid="audit-sentence">(.*?)(?: <span class="badge|</p>)', re.S)
