@@ -3,7 +3,10 @@ schema flattened into rows (`location.city  string ≤ 120  optional`)."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
 
 METHOD_ORDER = ("get", "post", "put", "patch", "delete")
 
@@ -146,3 +149,15 @@ def operations_by_tag(doc: dict) -> list[tuple[str, list[Op]]]:
                 op.answer = _data_rows(doc, content["application/json"]["schema"])
             groups.setdefault(entry["tags"][0], []).append(op)
     return sorted(groups.items())
+
+
+_CODE = re.compile(r"`([^`]+)`")
+
+
+def inline_code(text: str) -> Markup:
+    """OpenAPI descriptions are CommonMark: show their `code` spans as <code>, the rest as
+    escaped text."""
+    out = Markup("")
+    for i, part in enumerate(_CODE.split(text or "")):  # text, code, text, code, …
+        out += Markup("<code>{}</code>").format(part) if i % 2 else escape(part)
+    return out

@@ -6,7 +6,7 @@ from flask import jsonify, render_template
 from flask_login import login_required
 
 from app.apidocs import api, bp
-from app.apidocs.reference import operations_by_tag
+from app.apidocs.reference import inline_code, operations_by_tag
 from app.core.api import public
 from app.core.openapi import document, operation
 from app.core.permissions import permission_required
@@ -26,4 +26,4 @@ def openapi_json():
 @permission_required("api.reference")
 def reference():
     doc = document()
-    return render_template("apidocs/reference.html", doc=doc, groups=operations_by_tag(doc))
+    return render_template("apidocs/reference.html", doc=doc, groups=operations_by_tag(doc), code=inline_code)
