@@ -12,7 +12,9 @@ from tests.factories import make_client, make_project, make_user
 
 
 def _counters(html: str) -> list[int]:
-    return [int(n) for n in re.findall(r'<span class="stat-n">(\d+)</span>', html)]
+    found = [int(n) for n in re.findall(r'<span class="stat-n">(\d+)</span>', html)]
+    assert found, f"no counters on the page:\n{html[:2000]}"
+    return found
 
 
 def _count_statements(statements) -> int:
