@@ -17,22 +17,12 @@ from app.auth.models import User
 from app.core.audit import AuditLog
 from app.extensions import redis_store
 from tests.factories import PASSWORD, make_user
+from tests.test_api_auth import LOGIN, LOGOUT, ME, REFRESH, api_login, auth
 from tests.test_sessions import expire_now
 from tests.test_two_factor import code_for, enrol
 
-LOGIN, REFRESH, LOGOUT, ME = "/api/auth/login/", "/api/auth/refresh/", "/api/auth/logout/", "/api/auth/me/"
 NEW_PASSWORD = "Fresh&Paint42"
 WRONG = "Wrong-pass1!"
-
-
-def api_login(client, user, password=PASSWORD):
-    response = client.post(LOGIN, json={"username": user.username, "password": password})
-    assert response.status_code == 200, response.json
-    return response.json["data"]
-
-
-def auth(token: str) -> dict:
-    return {"Authorization": f"Bearer {token}"}
 
 
 def refresh(client, token: str):

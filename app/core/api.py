@@ -39,12 +39,16 @@ def probe(view):
     return view
 
 
-def endpoint_is(flag: str) -> bool:
-    """Does the matched view carry `flag` (set by @public / @probe)?"""
+def matched_view():
+    """The view function the current request's URL matched (None when none did)."""
     from flask import current_app
 
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return bool(getattr(view, flag, False))
+    return current_app.view_functions.get(request.endpoint) if request.endpoint else None
+
+
+def endpoint_is(flag: str) -> bool:
+    """Does the matched view carry `flag` (set by @public / @probe)?"""
+    return bool(getattr(matched_view(), flag, False))
 
 
 def now_iso() -> str:

@@ -137,8 +137,9 @@ def operation(summary: str, **kwargs):
 
 
 def current_operation() -> Operation:
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    op = getattr(view, "api_operation", None)
+    from app.core.api import matched_view
+
+    op = getattr(matched_view(), "api_operation", None)
     if op is None:
         raise LookupError(f"{request.endpoint} declares no @operation")
     return op
@@ -314,8 +315,9 @@ def check_response(response):
     AssertionError names the difference). Outside tests this costs nothing."""
     if not current_app.config.get("API_CHECK_RESPONSES") or response.mimetype != "application/json":
         return response
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    op = getattr(view, "api_operation", None)
+    from app.core.api import matched_view
+
+    op = getattr(matched_view(), "api_operation", None)
     if op is None:
         return response
     if 200 <= response.status_code < 300:
