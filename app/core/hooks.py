@@ -35,7 +35,14 @@ def init_app(app: Flask) -> None:
         if getattr(session, "unavailable", False) and not endpoint_is("health_probe"):
             raise ServiceUnavailable()
 
+    def _reads_in_autocommit():
+        if request.method in ("GET", "HEAD"):
+            from app.core.transaction import reads_in_autocommit
+
+            reads_in_autocommit()
+
     app.before_request_funcs.setdefault(None, []).insert(0, _sessions_unavailable)
+    app.before_request_funcs[None].insert(1, _reads_in_autocommit)
 
     @app.before_request
     def _start():

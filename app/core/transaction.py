@@ -73,19 +73,78 @@ def release_connection() -> bool:
     return True
 
 
+_READS = "kibray_reads_in_autocommit"
+
+
+def reads_in_autocommit() -> None:
+    """This request only reads (GET, HEAD): run its statements without a transaction, as
+    the floor page does — no BEGIN and no COMMIT round trips (two of a small page's four
+    or five). Each SELECT of a transaction in PostgreSQL's default READ COMMITTED level
+    sees its own snapshot anyway, so the page reads exactly what it read before. The
+    moment it writes (a flush with changes, or an UPDATE/INSERT/DELETE statement) the
+    connection leaves autocommit before that statement, so the writes are one
+    transaction, committed or rolled back at the request's end as always. A session bound
+    to a connection (the tests' outer transaction) is left alone."""
+    from app.extensions import db
+
+    db.session.info[_READS] = True
+
+
+def _begin_reading(session) -> None:
+    """First statement of a read-only request: take the connection in autocommit."""
+    from sqlalchemy.engine import Engine
+
+    transaction = session.get_transaction()
+    if transaction is not None and getattr(transaction, "_connections", None):
+        return  # a connection is already in use (begun by something else): leave it
+    if not isinstance(session.get_bind(), Engine):
+        return
+    session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+    session.info[_READS] = "on"
+
+
+def connection_of(session):
+    """The session's connection for a statement run outside the ORM's execute (a cached
+    count reads its flags): taken in autocommit too if this request only reads."""
+    if session.info.get(_READS) is True:
+        _begin_reading(session)
+    return session.connection()
+
+
+def _leave_autocommit(session) -> None:
+    """About to write in a read-only request: everything from here on is one transaction."""
+    if session.info.get(_READS) != "on":
+        return
+    session.info[_READS] = "writing"
+    driver = session.connection().connection.driver_connection
+    if driver.autocommit:
+        driver.autocommit = False  # the pool resets the isolation level when it takes it back
+
+
 def install(session_class) -> None:
     @event.listens_for(session_class, "after_flush")
     def _flushed(session, flush_context):
         session.info[_WROTE] = True
 
+    @event.listens_for(session_class, "before_flush")
+    def _writing(session, flush_context, instances):
+        if session.new or session.dirty or session.deleted:
+            _leave_autocommit(session)
+
     @event.listens_for(session_class, "do_orm_execute")
     def _executed(state):
+        reads = state.session.info.get(_READS)
+        if reads is True and state.is_select:
+            _begin_reading(state.session)
+        elif reads == "on" and not state.is_select:
+            _leave_autocommit(state.session)
         if not state.is_select:  # UPDATE/INSERT/DELETE statements, raw SQL: a write, to be safe
             state.session.info[_WROTE] = True
 
     @event.listens_for(session_class, "after_commit")
     def _run(session):
         session.info.pop(_WROTE, None)
+        session.info.pop(_READS, None)
         callbacks = session.info.pop(_KEY, [])
         for callback in callbacks:
             try:
@@ -98,6 +157,7 @@ def install(session_class) -> None:
         # Fires for every rollback(), even one that had no SQL to undo; only the
         # outermost transaction's rollback discards the queued side effects.
         if previous_transaction.parent is None:
+            session.info.pop(_READS, None)
             session.info.pop(_WROTE, None)
             session.info.pop(_KEY, None)
             session.info.pop(_KEEP, None)

@@ -1,0 +1,99 @@
+"""Read-only requests run without a transaction (no BEGIN/COMMIT round trips), and a
+read-only request that writes after all still writes in one transaction
+(app/core/transaction.py reads_in_autocommit). These tests use the real engine — not
+the `db` fixture's outer transaction, where the mechanism stands aside — and commit
+nothing: every write is rolled back and checked gone from another connection."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import event, func, select, text, update
+
+from app.clients.models import Client
+from app.core.transaction import reads_in_autocommit
+from app.extensions import db
+
+
+def _driver():
+    return db.session.connection().connection.driver_connection
+
+
+def _clients_named(app, name: str) -> int:
+    with db.engine.connect() as other:
+        return other.execute(select(func.count()).select_from(Client).where(Client.name == name)).scalar_one()
+
+
+@pytest.fixture()
+def request_ctx(app):
+    with app.test_request_context("/", method="GET"):
+        db.session.remove()
+        yield app
+        db.session.rollback()
+        db.session.remove()
+
+
+def test_reads_use_no_transaction(request_ctx):
+    statements = []
+
+    def _seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement.split()[0].upper(), conn.connection.driver_connection.autocommit))
+
+    event.listen(db.engine, "before_cursor_execute", _seen)
+    try:
+        reads_in_autocommit()
+        db.session.execute(select(func.count()).select_from(Client))
+        db.session.execute(select(Client.id).limit(1))
+        assert _driver().info.transaction_status.name == "IDLE"  # no BEGIN was sent
+        db.session.commit()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", _seen)
+    assert statements == [("SELECT", True), ("SELECT", True)]
+
+
+def test_a_flush_in_a_read_only_request_is_one_transaction(request_ctx):
+    reads_in_autocommit()
+    db.session.execute(select(Client.id).limit(1))
+    assert _driver().autocommit is True
+    first, second = f"Probe {uuid.uuid4().hex}", f"Probe {uuid.uuid4().hex}"
+    db.session.add(Client(name=first))
+    db.session.flush()
+    assert _driver().autocommit is False
+    assert _driver().info.transaction_status.name == "INTRANS"
+    db.session.add(Client(name=second))
+    db.session.flush()
+    db.session.rollback()  # the request failed: neither write stays
+    assert _clients_named(request_ctx, first) == 0
+    assert _clients_named(request_ctx, second) == 0
+
+
+def test_a_statement_write_leaves_autocommit_first(request_ctx):
+    name = f"Probe {uuid.uuid4().hex}"
+    reads_in_autocommit()
+    db.session.execute(select(Client.id).limit(1))
+    db.session.add(Client(name=name))
+    db.session.flush()
+    db.session.execute(update(Client).where(Client.name == name).values(notes="changed"))
+    db.session.rollback()
+    assert _clients_named(request_ctx, name) == 0
+
+
+def test_a_write_as_the_first_statement_is_an_ordinary_transaction(request_ctx):
+    reads_in_autocommit()
+    db.session.execute(text("UPDATE clients SET notes = notes WHERE false"))
+    assert _driver().autocommit is False
+    assert _driver().info.transaction_status.name == "INTRANS"
+
+
+def test_the_pool_gets_its_connection_back_transactional(request_ctx):
+    reads_in_autocommit()
+    db.session.execute(select(Client.id).limit(1))
+    raw = _driver()
+    assert raw.autocommit is True
+    db.session.commit()
+    db.session.remove()
+    assert raw.autocommit is False  # reset when the pool took it back
+    # the next (writing) request on the same pooled connection is transactional
+    db.session.execute(text("UPDATE clients SET notes = notes WHERE false"))
+    assert _driver().info.transaction_status.name == "INTRANS"
