@@ -57,7 +57,12 @@ def base_settings() -> dict:
     conn_max_age = env_int("CONN_MAX_AGE", 600)
     max_request_bytes = env_int("MAX_REQUEST_BYTES", 1024 * 1024)
     worker_connections = env_int("GUNICORN_WORKER_CONNECTIONS", 1000)
-    engine_options: dict = {"pool_pre_ping": True, "pool_recycle": conn_max_age}
+    # How a pooled connection is known to be alive at checkout (app/core/pool_check.py):
+    # "socket" looks at its socket (no round trip), "ping" sends a statement, "off": neither.
+    liveness = env("DB_LIVENESS_CHECK", "socket")
+    if liveness not in ("socket", "ping", "off"):
+        raise ConfigurationError(f"DB_LIVENESS_CHECK must be socket, ping or off; got {liveness!r}")
+    engine_options: dict = {"pool_pre_ping": liveness == "ping", "pool_recycle": conn_max_age}
     if database_url:
         # PostgreSQL pool per worker. A gevent worker runs up to GUNICORN_WORKER_CONNECTIONS
         # requests at once but each holds a connection only for its short transaction, so
@@ -80,6 +85,7 @@ def base_settings() -> dict:
         "SQLALCHEMY_DATABASE_URI": database_url or "sqlite:///" + os.path.join(ROOT, "instance", "kibray.db"),
         "CONN_MAX_AGE": conn_max_age,
         "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+        "DB_LIVENESS_CHECK": liveness,
         "REDIS_URL": redis_url,
         # Redis connections per worker (a blocking pool: a burst waits for one, see
         # extensions.RedisConnections) and how long a request waits before its 503.

@@ -186,10 +186,11 @@ def db_outage_app(own_redis):
     if not TEST_DATABASE_URL.startswith("postgresql"):
         pytest.skip("needs PostgreSQL")
     name = f"kibray-outage-{uuid.uuid4().hex[:8]}"
-    # No pre-ping, one pooled connection: the next request meets the terminated connection
-    # (with pre-ping the pool would quietly replace it, which production also does).
+    # No liveness check, one pooled connection: the next request meets the terminated
+    # connection (with the check the pool would quietly replace it, which production does:
+    # test_a_terminated_connection_is_replaced_at_checkout below).
     options = {"pool_pre_ping": False, "pool_size": 1, "max_overflow": 0, "connect_args": {"application_name": name}}
-    return outage_app(own_redis.url, SQLALCHEMY_ENGINE_OPTIONS=options), name
+    return outage_app(own_redis.url, SQLALCHEMY_ENGINE_OPTIONS=options, DB_LIVENESS_CHECK="off"), name
 
 
 def test_terminated_database_connections_give_a_clean_503_then_recover(db_outage_app, caplog):
@@ -202,6 +203,31 @@ def test_terminated_database_connections_give_a_clean_503_then_recover(db_outage
     assert any(r.name == "app.core.outage" for r in caplog.records)
     # the broken connection was dropped: the next request works again
     assert web.post("/login", data={"username": "nobody-here", "password": "x"}).status_code == 401
+
+
+def test_a_terminated_connection_is_replaced_at_checkout_without_a_round_trip(own_redis):
+    """The default liveness check (app/core/pool_check.py): the server's goodbye makes the
+    pooled connection's socket readable, the checkout refuses it, the pool opens another —
+    the request after pg_terminate_backend just works, and no ping is ever sent."""
+    if not TEST_DATABASE_URL.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL")
+    from sqlalchemy import event
+
+    from app.extensions import db as _db
+
+    name = f"kibray-outage-{uuid.uuid4().hex[:8]}"
+    options = {"pool_pre_ping": False, "pool_size": 1, "max_overflow": 0, "connect_args": {"application_name": name}}
+    app = outage_app(own_redis.url, SQLALCHEMY_ENGINE_OPTIONS=options)
+    assert app.config["DB_LIVENESS_CHECK"] == "socket"
+    web = app.test_client()
+    statements = []
+    with app.app_context():
+        event.listen(_db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert web.post("/login", data={"username": "nobody-here", "password": "x"}).status_code == 401
+    assert terminate(name) >= 1
+    time.sleep(0.2)  # the server's message reaches the idle socket
+    assert web.post("/login", data={"username": "nobody-here", "password": "x"}).status_code == 401
+    assert not any(s.strip().lower() == "select 1" for s in statements)
 
 
 def test_terminated_database_connections_give_the_api_503(db_outage_app):
