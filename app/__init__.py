@@ -66,6 +66,11 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
     register_cli(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
+    else:
+        from app.core import pool_check
+
+        with app.app_context():
+            pool_check.install(app, db.engine)
     return app
 
 
@@ -108,11 +113,12 @@ def _install_session_hooks() -> None:
         return
     from flask_sqlalchemy.session import Session
 
-    from app.core import audit, permissions, transaction
+    from app.core import audit, cached_reads, permissions, transaction
 
     audit.install(Session)
     transaction.install(Session)
     permissions.install(Session)
+    cached_reads.install()
     _session_hooks_installed = True
 
 

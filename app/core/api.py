@@ -8,7 +8,6 @@ import re
 from datetime import UTC, datetime
 
 from flask import jsonify, request, url_for
-from sqlalchemy import func, select
 
 from app.core.errors import ValidationError
 from app.core.numbers import MAX_PAGE, to_int
@@ -177,18 +176,25 @@ def ordering_clauses(allowed: dict, default: list) -> list:
     return clauses or list(default)
 
 
-def paginate(stmt, serialize=None, *, serialize_page=None, session=None):
+def paginate(stmt, serialize=None, *, serialize_page=None, session=None, columns=()):
     """Run `stmt` one page at a time and answer the list envelope. `serialize` turns one
-    row into JSON; `serialize_page` turns the whole page (to batch related lookups)."""
+    row into JSON; `serialize_page` turns the whole page (to batch related lookups).
+    `columns` are added to the page's select only (not to its count): then each row is
+    (object, *columns)."""
     from app.extensions import db
 
     session = session or db.session
     page = _positive_int("page", 1)
     page_size = min(_positive_int("page_size", DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    from app.core.cached_reads import count_of
+
+    total = count_of(stmt, session)  # cached until a table it counts is written
     total_pages = max(1, math.ceil(total / page_size))
     page = min(page, total_pages)  # past the end: the last page, and its real number
-    rows = session.scalars(stmt.limit(page_size).offset((page - 1) * page_size)).unique().all()
+    from app.core.statements import page_statement
+
+    paged = page_statement(stmt, page_size, (page - 1) * page_size, columns)
+    rows = session.execute(paged).all() if columns else session.scalars(paged).unique().all()
 
     def link(number):
         if number < 1 or number > total_pages:

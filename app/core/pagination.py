@@ -2,13 +2,57 @@
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 
-def paginate(stmt, page: int, per_page: int):
-    """`db.paginate` of `stmt`, with an out-of-range `page` moved to the last page (so
-    "Page 999 of 2" never happens); `page.page` is the page really shown."""
+
+@dataclass
+class Page:
+    """One page of a list: its `items`, the page really shown and the list's `total`."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+    pages: int = field(init=False)
+
+    def __post_init__(self):
+        self.pages = max(1, math.ceil(self.total / self.per_page)) if self.total else 0
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    def __iter__(self):
+        return iter(self.items)
+
+
+def paginate(stmt, page: int, per_page: int, *, rows: bool = False, columns=()) -> Page:
+    """Page `page` of `stmt` (past the end: the last page; `Page.page` is the one shown).
+    The total comes first — from core.cached_reads' cache when the tables are unchanged —
+    so the page is read once, at the right offset. `rows=True`: the items are the
+    result's rows (a select of columns), not ORM objects; `columns` are added to the
+    page's select only, not to the count (a correlated subquery per row, say)."""
+    from app.core.cached_reads import count_of
+    from app.core.statements import page_statement
     from app.extensions import db
 
-    result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
-    if result.total and page > result.pages:
-        result = db.paginate(stmt, page=result.pages, per_page=per_page, error_out=False)
-    return result
+    session = db.session
+    total = count_of(stmt, session)
+    last = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), last)
+    result = session.execute(page_statement(stmt, per_page, (page - 1) * per_page, columns))
+    items = list(result) if rows else list(result.unique().scalars())
+    return Page(items, page, per_page, total)

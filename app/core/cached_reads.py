@@ -1,0 +1,209 @@
+"""Small reads cached until a table they read is written: the totals of lists, and
+the short option lists of pickers.
+
+Every list page and API list says how many rows match ("Page 1 of 64 · 1,597 total",
+`pagination.total_count`). Counting is a second statement that reads every matching
+row: at 2,000 projects it was the list page's costliest statement, and it grows with
+the company. The total of a given statement with given parameters only changes when
+one of the tables it reads is written, so it is kept in Redis under
+
+* the statement's SQL and its parameters (the viewer's permission scope is part of
+  them: a PM's list and an admin's are different statements), and
+* a *generation* number per table it reads, raised after every committed write to
+  that table (plus a global one for writes whose table is not known).
+
+The same holds for a short list of rows that many pages show and few writes change
+(`rows_of`: the active PMs of the list page's filter), kept as JSON.
+
+One Redis round trip (MGET of the generations and the entry) answers a repeated read;
+a mismatch recounts. The generations are raised from the engine's own events — every
+INSERT/UPDATE/DELETE the app's connections send, through the ORM, Core or raw SQL —
+*after* the transaction commits (when the connection goes back to the pool), so no
+reader can cache a count of data about to change under the new generation. A
+connection that has written and not yet committed never reads or fills the cache for
+the tables it wrote (it sees its own writes). Statements whose result depends on the
+clock or on chance (`now()`, `CURRENT_DATE`, `random()`) are never cached, and entries
+expire after `TTL` seconds — a backstop for writes made outside the app (psql).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections import OrderedDict
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import Pool
+
+log = logging.getLogger(__name__)
+
+TTL = 300
+_READS = re.compile(r'\b(?:FROM|JOIN)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?', re.IGNORECASE)
+_WRITES = re.compile(r'^\s*(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z_][A-Za-z0-9_]*)"?', re.IGNORECASE)
+_DML = re.compile(r"\b(?:INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+_VOLATILE = re.compile(
+    r"\b(?:now|random|clock_timestamp|statement_timestamp|timeofday|nextval)\s*\(|"
+    r"\b(?:current_date|current_time|current_timestamp|localtime|localtimestamp)\b",
+    re.IGNORECASE,
+)
+_ANY_TABLE = "*"
+_WRITTEN = "kibray_tables_written"  # on a pooled connection: tables written, not yet committed
+_COMMITTED = "kibray_tables_committed"  # …committed, generation to raise when it is returned
+
+# SQLAlchemy cache key of a count statement -> (its SQL, the tables it reads, volatile?).
+_COMPILED: OrderedDict = OrderedDict()
+_COMPILED_MAX = 512
+
+
+def count_of(stmt, session) -> int:
+    """How many rows `stmt` (a select) returns, cached as the module describes."""
+    from app.core.statements import count_statement
+
+    count = count_statement(stmt)
+    return _read(count, session, lambda: session.scalar(count), str, int)
+
+
+def rows_of(stmt, session) -> list[tuple]:
+    """The rows of `stmt` as tuples of plain values (text, numbers, booleans, None),
+    cached as the module describes. For short lists only (a picker's options)."""
+
+    def run():
+        return [tuple(row) for row in session.execute(stmt)]
+
+    return _read(stmt, session, run, _dump_rows, _load_rows)
+
+
+def _dump_rows(rows) -> str:
+    return json.dumps(rows, separators=(",", ":"))
+
+
+def _load_rows(raw) -> list[tuple]:
+    return [tuple(row) for row in json.loads(raw)]
+
+
+def _read(stmt, session, run, dump, load):
+    from app.core.transaction import connection_of
+
+    session = session() if callable(session) and not hasattr(session, "get_transaction") else session
+    connection = connection_of(session)
+    cache_key = stmt._generate_cache_key()
+    if cache_key is None:
+        return run()
+    sql, tables, volatile = _compiled(stmt, cache_key, connection)
+    written = connection.info.get(_WRITTEN)
+    if volatile or (written and (_ANY_TABLE in written or written & tables)):
+        return run()
+    try:
+        params = json.dumps([bind.effective_value for bind in cache_key.bindparams], default=_exact)
+    except (TypeError, ValueError):  # a parameter without a JSON form: just read
+        return run()
+    return _cached(sql + "\0" + params, tables, run, dump, load)
+
+
+def _compiled(stmt, cache_key, connection):
+    found = _COMPILED.get(cache_key.key)
+    if found is None:
+        sql = str(stmt.compile(dialect=connection.dialect))
+        found = (sql, frozenset(name.lower() for name in _READS.findall(sql)), bool(_VOLATILE.search(sql)))
+        _COMPILED[cache_key.key] = found
+        if len(_COMPILED) > _COMPILED_MAX:
+            _COMPILED.popitem(last=False)
+    return found
+
+
+def _generation_key(table: str) -> str:
+    from app.extensions import redis_store
+
+    return redis_store.key("table-generation", table)
+
+
+def _cached(text: str, tables: frozenset, run, dump, load):
+    from app.extensions import redis_store
+
+    digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    entry = redis_store.key("cached-read", digest)
+    client = redis_store.client
+    values = client.mget([_generation_key(t) for t in (_ANY_TABLE, *sorted(tables))] + [entry])
+    generations = b",".join(v or b"0" for v in values[:-1])
+    stored = values[-1]
+    if stored is not None:
+        stored_generations, _, value = stored.partition(b"|")
+        if stored_generations == generations:
+            return load(value)
+    result = run()
+    client.set(entry, generations + b"|" + dump(result).encode(), ex=TTL)
+    return result
+
+
+def _exact(value):
+    """JSON for the parameter types a list filter uses (dates, decimals): their text."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "isoformat") or type(value).__name__ == "Decimal":
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+def bump(tables) -> None:
+    """Raise the generation of these tables: every cached total that reads one is stale."""
+    from app.extensions import redis_store
+
+    try:
+        pipe = redis_store.client.pipeline(transaction=False)
+        for table in tables:
+            pipe.incr(_generation_key(table))
+        pipe.execute()
+    except Exception:  # noqa: BLE001 - a failed bump must not fail the request that wrote
+        # Redis is down or unreachable: the entries expire after TTL; say so loudly.
+        log.exception("could not invalidate the cached reads of %s", ", ".join(sorted(tables)))
+
+
+_installed = False
+
+
+def install() -> None:
+    """Listen to every engine's writes and every pooled connection's return, once."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    @event.listens_for(Engine, "after_cursor_execute")
+    def _wrote(conn, cursor, statement, parameters, context, executemany):
+        head = statement.lstrip()[:6].upper()
+        if head.startswith(("SELECT", "SAVEPO", "RELEAS", "ROLLBA", "BEGIN", "COMMIT", "SHOW", "SET ")):
+            return
+        if head.startswith("WITH") and not _DML.search(statement):
+            return  # a read with a common table expression
+        found = _WRITES.match(statement)
+        table = found.group(1).lower() if found else _ANY_TABLE  # raw SQL, DDL, a CTE: unknown
+        if getattr(conn.connection.driver_connection, "autocommit", False):
+            _bump_in_app({table})  # already committed
+        else:
+            conn.info.setdefault(_WRITTEN, set()).add(table)
+
+    @event.listens_for(Engine, "commit")
+    def _committing(conn):
+        written = conn.info.pop(_WRITTEN, None)
+        if written:
+            conn.info.setdefault(_COMMITTED, set()).update(written)
+
+    @event.listens_for(Engine, "rollback")
+    def _rolled_back(conn):
+        conn.info.pop(_WRITTEN, None)
+
+    @event.listens_for(Pool, "checkin")
+    def _returned(dbapi_connection, record):
+        committed = record.info.pop(_COMMITTED, None) if record is not None else None
+        if committed:
+            _bump_in_app(committed)
+
+
+def _bump_in_app(tables) -> None:
+    from flask import has_app_context
+
+    if has_app_context():
+        bump(tables)
