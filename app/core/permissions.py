@@ -135,8 +135,40 @@ class PermissionConfigError(RuntimeError):
     error, raised loudly instead of guessing (which could leak rows)."""
 
 
+class RowOf:
+    """A row of `model` read as columns (a list page's select of the columns it shows,
+    not ORM objects), for can() and FieldView: it carries the model's scope declaration
+    and answers attribute reads from the row. A column the model has but the row lacks
+    is a programming error, raised loudly (PermissionConfigError), never a guess."""
+
+    __slots__ = ("model", "_row")
+
+    def __init__(self, model, row):
+        self.model = model
+        self._row = row
+
+    def __getattr__(self, name):
+        try:
+            return getattr(self._row, name)
+        except AttributeError:
+            if hasattr(self.model, name):
+                raise PermissionConfigError(
+                    f"a {self.model.__name__} row read without its {name!r} column cannot be checked"
+                ) from None
+            raise
+
+
+def model_of(model_or_obj) -> type:
+    """The model class of a model, an instance or a RowOf."""
+    if isinstance(model_or_obj, type):
+        return model_or_obj
+    if isinstance(model_or_obj, RowOf):
+        return model_or_obj.model
+    return type(model_or_obj)
+
+
 def scope_declaration(model_or_obj) -> Scope:
-    model = model_or_obj if isinstance(model_or_obj, type) else type(model_or_obj)
+    model = model_of(model_or_obj)
     declared = getattr(model, "__scope__", None)
     if not isinstance(declared, Scope):
         raise PermissionConfigError(
@@ -289,6 +321,13 @@ def permission_required(action: str):
     return decorator
 
 
+def signed_in_user():
+    """The signed-in user object itself, not Flask-Login's `current_user` proxy: a page
+    asks dozens of permission questions, and each attribute read through the proxy costs
+    two context lookups."""
+    return current_user._get_current_object()
+
+
 def template_can(action: str, obj=None) -> bool:
     """Jinja global: `{% if can('project.edit', project) %}`."""
-    return can(current_user, action, obj)
+    return can(signed_in_user(), action, obj)

@@ -58,6 +58,52 @@ def role_options(codes) -> list[tuple[str, str]]:
     return [(code, labels.STAFF_ROLE_LABELS.get(code, code)) for code in codes]
 
 
+URL_CACHE_SIZE = 4096
+_SLOT = 2147483647  # a whole number no route will see: where the value goes
+
+
+def url_pattern(endpoint: str, name: str):
+    """A function of one value building `url_for(endpoint, name=value)` without werkzeug
+    (one route built once, then string joins): for a link on every row of a list."""
+    built = url_for(endpoint, **{name: _SLOT})
+    head, slot, tail = built.partition(str(_SLOT))
+    if not slot or str(_SLOT) in tail:
+        return lambda value: url_for(endpoint, **{name: value})
+    return lambda value: f"{head}{value}{tail}"
+
+
+def remembered_url_for(app: Flask):
+    """`url_for` for templates, remembering what it built: a page asks for the same
+    links on every request (style sheets, navigation, the columns' sort links, each row's
+    link) and werkzeug builds each in ~12 µs, a tenth of a list page's time. The answer
+    depends only on the endpoint, its values and where the app is mounted, so those are
+    the key; calls with `_external`, `_anchor`, … or a relative endpoint (".x"), and calls
+    outside a request, are built every time. At most URL_CACHE_SIZE entries: when full
+    it starts again (a page's links are a few dozen)."""
+    from flask import has_request_context, request
+
+    built: dict = {}
+
+    def url_for_(endpoint: str, **values) -> str:
+        if endpoint[:1] == "." or not has_request_context():
+            return url_for(endpoint, **values)
+        try:
+            key = (request.script_root, endpoint, *sorted(values.items()))
+            found = built.get(key)
+        except TypeError:  # an unhashable or unorderable value (a list): build it
+            return url_for(endpoint, **values)
+        if found is None:
+            if any(name[:1] == "_" for name in values):
+                return url_for(endpoint, **values)
+            found = url_for(endpoint, **values)
+            if len(built) >= URL_CACHE_SIZE:
+                built.clear()
+            built[key] = found
+        return found
+
+    return url_for_
+
+
 def init_app(app: Flask) -> None:
     from app.core.audit_text import describe as audit_lines
     from app.core.permissions import template_can
@@ -67,6 +113,7 @@ def init_app(app: Flask) -> None:
     nav = features.nav_entries(app)
     live_events = json.dumps(features.live_events(app), separators=(",", ":"), sort_keys=True)
     app.jinja_env.globals.update(
+        url_for=remembered_url_for(app),
         can=template_can,
         shows=template_shows,
         ROLE_LABELS=ROLE_LABELS,

@@ -12,7 +12,7 @@ of them" (a list's column header), like `can()` without an object.
 
 from __future__ import annotations
 
-from app.core.permissions import can
+from app.core.permissions import can, model_of
 
 _VIEWS: dict[type | str, FieldView] = {}
 
@@ -28,7 +28,7 @@ class FieldView:
         action = self.guarded.get(field)
         if action is None:
             return True
-        return can(user, action, obj if isinstance(obj, self.model) else None)
+        return can(user, action, obj if not isinstance(obj, (type, str)) and model_of(obj) is self.model else None)
 
     def hidden(self, user, obj) -> set[str]:
         """The guarded fields `user` may not see of `obj`."""
@@ -36,7 +36,7 @@ class FieldView:
 
 
 def view_of(obj_or_model) -> FieldView:
-    key = obj_or_model if isinstance(obj_or_model, (type, str)) else type(obj_or_model)
+    key = obj_or_model if isinstance(obj_or_model, (type, str)) else model_of(obj_or_model)
     try:
         return _VIEWS[key]
     except KeyError:
@@ -45,6 +45,6 @@ def view_of(obj_or_model) -> FieldView:
 
 def template_shows(obj_or_model, field: str) -> bool:
     """Jinja global `shows(project, 'budget')` for the signed-in user."""
-    from flask_login import current_user
+    from app.core.permissions import signed_in_user
 
-    return view_of(obj_or_model).shows(current_user, obj_or_model, field)
+    return view_of(obj_or_model).shows(signed_in_user(), obj_or_model, field)
