@@ -61,7 +61,7 @@ def _rate_limit_headers(response):
 def load_from_bearer(req):
     """Flask-Login's request loader: an API request is signed in by its bearer token only
     (its session is stateless, see app/auth/sessions.py)."""
-    from app.auth.tokens import TokenError, access_claims, user_from_access
+    from app.auth.tokens import TokenError, user_from_access
 
     if not is_api_request(req):
         return None
@@ -70,8 +70,7 @@ def load_from_bearer(req):
         return None
     token = header[7:].strip()
     try:
-        user = user_from_access(token)
-        g.api_token_claims = access_claims(token)
+        user, g.api_token_claims = user_from_access(token)
     except TokenError as exc:
         g.api_token_error = exc.message
         return None

@@ -82,10 +82,21 @@ def user_from_session_id(token: str) -> User | None:
     user_id, _, epoch = (token or "").partition(":")
     if not user_id.isdigit() or not epoch.isdigit():
         return None
-    user = db.session.get(User, int(user_id))
+    user = signed_in_user(int(user_id))
     if user is None or not user.is_active or user.session_epoch != int(epoch):
         return None
     return user
+
+
+def signed_in_user(user_id: int) -> User | None:
+    """The user behind a session or an access token: one statement per request, so it
+    reads only what requests use of the user's company (a client user's id and name),
+    not every column of it (its notes are up to 10,000 characters)."""
+    from sqlalchemy.orm import joinedload
+
+    from app.clients.models import Client
+
+    return db.session.get(User, user_id, options=[joinedload(User.client).load_only(Client.id, Client.name)])
 
 
 INVALID_CODE = "That code is not right. Use the newest 6-digit code from your authenticator app."

@@ -96,7 +96,8 @@ def end_family_access(family: str | None) -> None:
         redis_store.client.set(_family_key(family), 1, ex=max(1, int(current_app.config["JWT_ACCESS_SECONDS"])))
 
 
-def user_from_access(token: str) -> User:
+def user_from_access(token: str) -> tuple[User, dict]:
+    """The user an access token signs in, and the token's claims (decoded once)."""
     claims = _decode(token, "access")
     # One round trip: this token's jti blocked, or its whole family ended (logout with a
     # sibling token, refresh-token reuse). A token without a family claim is refused.
@@ -104,10 +105,12 @@ def user_from_access(token: str) -> User:
         redis_store.key("revoked-access", claims["jti"]), _family_key(claims["fam"])
     ):
         raise TokenError("The token has been revoked.")
-    user = db.session.get(User, int(claims["sub"]))
+    from app.auth.services import signed_in_user
+
+    user = signed_in_user(int(claims["sub"]))
     if user is None or not user.is_active or user.session_epoch != claims.get("ep"):
         raise TokenError("The token is no longer valid. Sign in again.")
-    return user
+    return user, claims
 
 
 def rotate(refresh_token: str) -> tuple[User, dict]:
