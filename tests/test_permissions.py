@@ -216,6 +216,33 @@ def test_project_rows_on_real_projects(role, world):
         assert can(user, action, world.theirs) is (symbol == "Y"), action
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_a_row_of_columns_is_judged_like_its_object(role, world, db):
+    """RowOf (a list read as columns, not objects): every project action gives the same
+    answer for the row as for the Project it was read from."""
+    from sqlalchemy import select as _select
+
+    from app.core.permissions import RowOf
+
+    user = _actor(role, world)
+    columns = (Project.id, Project.client_id, Project.status)
+    for project in (world.mine, world.theirs):
+        row = db.session.execute(_select(*columns).where(Project.id == project.id)).one()
+        for action in (a for a in EXPECTED if a.startswith(("project.", "costs.", "team."))):
+            assert can(user, action, RowOf(Project, row)) is can(user, action, project), (action, project.name)
+
+
+def test_a_row_without_a_column_its_check_reads_is_refused_loudly(world, db):
+    from sqlalchemy import select as _select
+
+    from app.core.permissions import RowOf
+
+    client_user = _actor("client", world)
+    row = db.session.execute(_select(Project.id).where(Project.id == world.mine.id)).one()
+    with pytest.raises(PermissionConfigError):
+        can(client_user, "project.view", RowOf(Project, row))  # a client's check reads client_id
+
+
 class _Owned(SimpleNamespace):
     __scope__ = Scope(project="project_id", owner="owner_id")
 

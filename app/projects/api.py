@@ -11,6 +11,7 @@ from app.core.money import money_str
 from app.core.openapi import operation
 from app.core.permissions import require
 from app.core.schemas import given, request_body, request_query
+from app.extensions import db
 from app.projects import queries, services
 from app.projects.models import Project
 from app.projects.schemas import (
@@ -46,8 +47,8 @@ API_FIELDS = (
 
 
 def project_json(project: Project, detail: bool = False, managers=None) -> dict:
-    """The API shape. `managers` — [(id, name)] from services.project_managers — saves
-    loading the team on list pages."""
+    """The API shape. `managers` — [(id, name)], the list's managers column
+    (queries.managers_column) — saves loading the team on list pages."""
     hidden = PROJECT_VIEW.hidden(current_user, project)
     data = {
         "id": project.id,
@@ -119,11 +120,11 @@ def api_list():
     except ValidationError as exc:
         raise ValidationError({PARAMS.get(k, k): v for k, v in exc.fields.items()}) from None
 
-    def serialize_page(rows):
-        managers = queries.project_managers([p.id for p in rows])
-        return [project_json(p, managers=managers[p.id]) for p in rows]
+    def serialize(row):
+        project, managers = row
+        return project_json(project, managers=queries.managers_of(managers))
 
-    return paginate(stmt, serialize_page=serialize_page)
+    return paginate(stmt, serialize, columns=(queries.managers_column(db.session.get_bind().dialect.name),))
 
 
 @bp.post("/projects/")

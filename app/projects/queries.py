@@ -3,14 +3,17 @@ function (filters, ordering, visibility), and the small lookups pages need."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import NamedTuple
 
 from sqlalchemy import func, select, union
-from sqlalchemy.orm import aliased, contains_eager, load_only, raiseload
+from sqlalchemy.orm import aliased, contains_eager, raiseload
 
 from app.auth.models import User
 from app.clients.models import Client
+from app.core.cached_reads import rows_of
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
 from app.core.permissions import can, require, scope_query
@@ -62,9 +65,11 @@ def sort_fields(user) -> dict:
     return {k: v for k, v in SORTS.items() if k != "budget" or can(user, "costs.view")}
 
 
-def visible_projects(user):
-    """select() of the projects `user` may see, with the client joined for sorting."""
-    stmt = select(Project).join(Project.client)
+def visible_projects(user, columns=None):
+    """select() of the projects `user` may see (or of `columns` of them), with the client
+    joined for sorting."""
+    stmt = select(*columns) if columns else select(Project)
+    stmt = stmt.select_from(Project).join(Project.client)
     return scope_query(stmt, user, "project.view", Project)
 
 
@@ -107,15 +112,43 @@ def search_matches(text: str):
     return union(own, by_client)
 
 
-def project_list(user, filters: ProjectFilters):
-    """select() of the projects `user` may see that match `filters`, ordered. Raises
-    ValidationError for filters this user may not use (see check_filters)."""
+@dataclass(frozen=True)
+class Viewer:
+    """Exactly what a list statement depends on of its user (the permission scope reads
+    the role, the id and the client): the key under which project_list remembers it."""
+
+    id: int
+    role: str
+    client_id: int | None
+    is_active: bool
+    is_authenticated: bool = True
+
+    @classmethod
+    def of(cls, user) -> Viewer:
+        return cls(user.id, user.role, user.client_id, user.is_active)
+
+
+def project_list(user, filters: ProjectFilters, entity: bool = True):
+    """select() of the projects `user` may see that match `filters`, ordered: of Project
+    objects, or (`entity=False`) of ROW_COLUMNS and the client's name. Raises
+    ValidationError for filters this user may not use (see check_filters).
+
+    Built once per viewer, filters and kind and then remembered (the last 128): a
+    statement reused costs nothing to build, nor to count or page (core.statements)."""
     check_filters(user, filters)
-    # The client is already joined for search and sorting: fill Project.client from that
-    # join instead of joining the table a second time (its default eager load).
-    stmt = visible_projects(user).options(
-        contains_eager(Project.client).load_only(Client.id, Client.name), raiseload(Project.memberships)
-    )
+    return _project_list(Viewer.of(user), filters, entity)
+
+
+@lru_cache(maxsize=128)
+def _project_list(user: Viewer, filters: ProjectFilters, entity: bool):
+    if entity:
+        # The client is already joined for search and sorting: fill Project.client from
+        # that join instead of joining the table a second time (its default eager load).
+        stmt = visible_projects(user).options(
+            contains_eager(Project.client).load_only(Client.id, Client.name), raiseload(Project.memberships)
+        )
+    else:
+        stmt = visible_projects(user, (*ROW_COLUMNS, Client.name.label("client_name")))
     if filters.status in STATUSES:
         stmt = stmt.where(Project.status == filters.status)
     elif filters.status == OPEN:
@@ -131,7 +164,8 @@ def project_list(user, filters: ProjectFilters):
 
 
 # What a row of the list page shows (and its permission checks read): only these columns
-# are loaded — not the descriptions and notes (up to 10,000 characters each).
+# are read, as plain rows — not the descriptions and notes (up to 10,000 characters
+# each), and no ORM objects (25 Projects and their Clients cost more than the query).
 ROW_COLUMNS = (
     Project.id,
     Project.name,
@@ -144,9 +178,45 @@ ROW_COLUMNS = (
 )
 
 
+@lru_cache(maxsize=4)
+def managers_column(dialect: str):
+    """A column of a select of projects: the project's PMs and trainees as a JSON array
+    of [user id, name], in name order — a correlated subquery per row instead of a second
+    statement with the page's ids (which cost as much as the page itself)."""
+    member, user = aliased(ProjectMembership), aliased(User)
+    name = func.coalesce(func.nullif(user.full_name, ""), user.username)
+    where = (member.project_id == Project.id, user.role.in_(PM_ROLES))
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+
+        pair = func.json_build_array(user.id, name)
+        agg = func.json_agg(aggregate_order_by(pair, user.full_name, user.username, user.id))
+        inner = select(agg).select_from(member).join(user, user.id == member.user_id).where(*where)
+    else:  # SQLite (the embedded app): aggregate an ordered subquery
+        ordered = (
+            select(func.json_array(user.id, name).label("pair"))
+            .select_from(member)
+            .join(user, user.id == member.user_id)
+            .where(*where)
+            .order_by(user.full_name, user.username, user.id)
+            .subquery()
+        )
+        inner = select(func.json_group_array(func.json(ordered.c.pair)))
+    return inner.scalar_subquery().label("managers")
+
+
+def managers_of(value) -> list[tuple[int, str]]:
+    """The managers column's value as [(user id, name)] (SQLite answers JSON as text)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    return [(user_id, name) for user_id, name in value or ()]
+
+
 def project_page(user, filters: ProjectFilters, page: int, per_page: int):
-    """One page of project_list (past the end: the last page), with the row columns only."""
-    return paginate(project_list(user, filters).options(load_only(*ROW_COLUMNS)), page, per_page)
+    """One page of project_list (past the end: the last page) as rows of ROW_COLUMNS,
+    the client's name and the managers column (managers_of reads it)."""
+    stmt = project_list(user, filters, entity=False)
+    return paginate(stmt, page, per_page, rows=True, columns=(managers_column(db.session.get_bind().dialect.name),))
 
 
 def archived_matches(user, filters: ProjectFilters) -> int:
@@ -156,23 +226,6 @@ def archived_matches(user, filters: ProjectFilters) -> int:
         return 0
     stmt = project_list(user, replace(filters, status=CLOSED, ordering=()))
     return db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-
-
-def project_managers(project_ids) -> dict[int, list[tuple[int, str]]]:
-    """{project id: [(user id, name), …]} of the PMs and trainees on these projects, in
-    one light query (list pages show names only; no User objects are built)."""
-    found: dict[int, list[tuple[int, str]]] = {pid: [] for pid in project_ids}
-    if not found:
-        return found
-    rows = db.session.execute(
-        select(ProjectMembership.project_id, User.id, User.full_name, User.username)
-        .join(User, User.id == ProjectMembership.user_id)
-        .where(ProjectMembership.project_id.in_(list(found)), User.role.in_(PM_ROLES))
-        .order_by(ProjectMembership.project_id, User.full_name, User.username)
-    )
-    for project_id, user_id, full_name, username in rows:
-        found[project_id].append((user_id, full_name or username))
-    return found
 
 
 class PmChoice(NamedTuple):
@@ -189,13 +242,24 @@ def _active_pms():
     )
 
 
-def _pm_rows(stmt) -> list[PmChoice]:
-    return [PmChoice(row.id, row.full_name or row.username, ROLE_LABELS[row.role]) for row in db.session.execute(stmt)]
+def _pm_rows(stmt, rows=None) -> list[PmChoice]:
+    return [
+        PmChoice(user_id, full_name or username, ROLE_LABELS[role])
+        for user_id, full_name, username, role in (db.session.execute(stmt) if rows is None else rows)
+    ]
+
+
+@lru_cache(maxsize=8)
+def _active_pms_up_to(limit: int | None):
+    return _active_pms().limit(limit)  # built once: statements are immutable, and SQLAlchemy
+    # remembers each one's cache key, so a repeated read costs no statement building
 
 
 def pm_choices(limit: int | None = None) -> list[PmChoice]:
-    """Active PMs and trainees, for the filter and the form (no User objects)."""
-    return _pm_rows(_active_pms().limit(limit))
+    """Active PMs and trainees, for the filter and the form (no User objects); cached
+    until the users table is written (core.cached_reads)."""
+    stmt = _active_pms_up_to(limit)
+    return _pm_rows(stmt, rows_of(stmt, db.session))
 
 
 # A picker with more options than this is a search-as-you-type box (`Choices.options`

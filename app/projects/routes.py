@@ -17,6 +17,7 @@ from app.core.templating import money
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, meanwhile
 from app.projects import bp, queries, services
+from app.projects.rows import project_rows
 
 PAGE_SIZE = 25
 # The page's query parameter for each filter field (the service's error keys).
@@ -72,10 +73,10 @@ def index():
     try:
         page = queries.project_page(current_user, filters, page_number(request.args.get("page", "1")), PAGE_SIZE)
     except ValidationError as exc:
-        context.update(page=None, managers={}, errors={PARAMS.get(k, k): v for k, v in exc.fields.items()})
+        context.update(page=None, rows=[], errors={PARAMS.get(k, k): v for k, v in exc.fields.items()})
         status = 422
     else:
-        context.update(page=page, managers=queries.project_managers([p.id for p in page.items]))
+        context.update(page=page, rows=project_rows(current_user._get_current_object(), page.items))
         if not page.total and filters.search:
             context["archived"] = queries.archived_matches(current_user, filters)
     return render_for(

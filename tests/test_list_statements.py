@@ -1,0 +1,41 @@
+"""The project list's statements are built once per viewer and filters and reused — and
+never shared between viewers whose permission scope differs (app/projects/queries.py
+project_list, app/core/statements.py)."""
+
+from __future__ import annotations
+
+from app.core.statements import count_statement, page_statement
+from app.projects import queries
+from tests.factories import make_project, make_user
+
+
+def test_the_same_viewer_and_filters_reuse_one_statement(db):
+    admin = make_user("admin")
+    filters = queries.ProjectFilters(search="oak")
+    first = queries.project_list(admin, filters, entity=False)
+    assert queries.project_list(admin, filters, entity=False) is first
+    assert count_statement(first) is count_statement(first)
+    column = queries.managers_column("postgresql")
+    assert page_statement(first, 25, 0, (column,)) is page_statement(first, 25, 0, (column,))
+    assert page_statement(first, 25, 25, (column,)) is not page_statement(first, 25, 0, (column,))
+
+
+def test_viewers_with_different_scopes_never_share_a_statement(db):
+    first_pm, second_pm = make_user("project_manager_full"), make_user("project_manager_full")
+    mine, theirs = make_project(members=[first_pm]), make_project(members=[second_pm])
+    filters = queries.ProjectFilters(status="all")
+    stmt_first = queries.project_list(first_pm, filters, entity=False)
+    stmt_second = queries.project_list(second_pm, filters, entity=False)
+    assert stmt_first is not stmt_second
+    ids_first = {row.id for row in db.session.execute(stmt_first)}
+    ids_second = {row.id for row in db.session.execute(stmt_second)}
+    assert mine.id in ids_first and theirs.id not in ids_first
+    assert theirs.id in ids_second and mine.id not in ids_second
+
+
+def test_a_role_change_gets_a_new_statement(db):
+    user = make_user("project_manager_full")
+    filters = queries.ProjectFilters()
+    before = queries.project_list(user, filters)
+    user.role = "admin"
+    assert queries.project_list(user, filters) is not before
