@@ -39,3 +39,12 @@ def test_a_role_change_gets_a_new_statement(db):
     before = queries.project_list(user, filters)
     user.role = "admin"
     assert queries.project_list(user, filters) is not before
+
+
+def test_the_managers_column_of_sqlite_is_ordered_like_postgresqls():
+    """SQLite (the embedded app) answers the column as unordered JSON text with the sort
+    columns; managers_of orders it by full name, username, id as PostgreSQL does."""
+    text = '[[7, "zed", "", "zed"], [3, "Ann Lee", "Ann Lee", "ann"], [5, "Bo Wu", "Bo Wu", "bo"]]'
+    assert queries.managers_of(text) == [(7, "zed"), (3, "Ann Lee"), (5, "Bo Wu")]
+    assert queries.managers_of([[3, "Ann Lee"], [5, "Bo Wu"]]) == [(3, "Ann Lee"), (5, "Bo Wu")]
+    assert queries.managers_of(None) == []

@@ -192,23 +192,20 @@ def managers_column(dialect: str):
         pair = func.json_build_array(user.id, name)
         agg = func.json_agg(aggregate_order_by(pair, user.full_name, user.username, user.id))
         inner = select(agg).select_from(member).join(user, user.id == member.user_id).where(*where)
-    else:  # SQLite (the embedded app): aggregate an ordered subquery
-        ordered = (
-            select(func.json_array(user.id, name).label("pair"))
-            .select_from(member)
-            .join(user, user.id == member.user_id)
-            .where(*where)
-            .order_by(user.full_name, user.username, user.id)
-            .subquery()
+    else:  # SQLite (the embedded app) cannot order inside the aggregate: managers_of does
+        pair = func.json_array(user.id, name, user.full_name, user.username)
+        inner = (
+            select(func.json_group_array(pair)).select_from(member).join(user, user.id == member.user_id).where(*where)
         )
-        inner = select(func.json_group_array(func.json(ordered.c.pair)))
     return inner.scalar_subquery().label("managers")
 
 
 def managers_of(value) -> list[tuple[int, str]]:
-    """The managers column's value as [(user id, name)] (SQLite answers JSON as text)."""
+    """The managers column's value as [(user id, name)]. SQLite answers JSON as text,
+    unordered, with the sort columns: ordered here as PostgreSQL orders it."""
     if isinstance(value, str):
-        value = json.loads(value)
+        found = sorted(json.loads(value), key=lambda m: (m[2] or "", m[3], m[0]))
+        return [(user_id, name) for user_id, name, *_ in found]
     return [(user_id, name) for user_id, name in value or ()]
 
 
