@@ -304,3 +304,34 @@ def test_no_free_database_connection_answers_the_clean_503(own_redis):
         finally:
             held.close()
     assert web.post("/login", data={"username": "nobody-here", "password": "x"}).status_code == 401
+
+
+def test_the_liveness_check_works_past_a_thousand_open_descriptors():
+    """A gevent worker holding 1,000 client sockets opens its database connections on
+    descriptors past 1,024, which select() cannot watch: the check must not call them dead
+    (a 1,000-request burst once answered 500s that way)."""
+    import os
+    import resource
+
+    import psycopg
+
+    from app.core.pool_check import _dead
+
+    if not TEST_DATABASE_URL.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL")
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        pytest.skip(f"needs 1,200 open files, the limit is {soft}")
+    pipes = [os.pipe() for _ in range(540)]
+    try:
+        with psycopg.connect(TEST_DATABASE_URL.replace("postgresql+psycopg", "postgresql")) as conn:
+            assert conn.fileno() > 1024
+            assert not _dead(conn)
+            with psycopg.connect(TEST_DATABASE_URL.replace("postgresql+psycopg", "postgresql")) as killer:
+                killer.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+            time.sleep(0.2)
+            assert _dead(conn)
+    finally:
+        for read_end, write_end in pipes:
+            os.close(read_end)
+            os.close(write_end)

@@ -6,7 +6,7 @@ reply: one round trip per request, a tenth of a small page's time. A connection 
 server has ended — a restart, `pg_terminate_backend`, an idle timeout — is told
 apart without one: the server sends the client an error message and closes the socket,
 so an idle connection's socket becomes readable, and one that is healthy and idle never
-is (the app does not LISTEN). `select()` with a zero timeout looks, and a readable,
+is (the app does not LISTEN). poll() with a zero timeout looks, and a readable,
 closed or broken connection is refused with DisconnectionError, on which the pool drops
 it and opens another — the same outcome as a failed pre-ping. A connection cut without
 the server saying so (a network partition) would hang a pre-ping too; statement and
@@ -22,15 +22,25 @@ import select
 
 from sqlalchemy import event, exc
 
+try:  # the operating system's poll(), not gevent's cooperative one (it only looks)
+    from gevent.monkey import get_original
+
+    _poll = get_original("select", "poll")
+except ImportError:  # pragma: no cover - gevent is a dependency; without it, the stdlib's
+    _poll = select.poll
+
+_READABLE = select.POLLIN | select.POLLPRI | select.POLLERR | select.POLLHUP
+
 
 def _dead(connection) -> bool:
     if getattr(connection, "closed", False) or getattr(connection, "broken", False):
         return True
     try:
-        readable, _, _ = select.select([connection.fileno()], [], [], 0)
+        poller = _poll()  # poll, not select(): a worker with 1,000 open sockets has
+        poller.register(connection.fileno(), _READABLE)  # descriptors past select's 1,024
+        return bool(poller.poll(0))
     except (OSError, ValueError):  # no socket any more
         return True
-    return bool(readable)
 
 
 def install(app, engine) -> None:
