@@ -541,7 +541,9 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true", help="reuse an already seeded bench database")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--concurrency", type=int, default=8, help="clients of the requests-per-second test")
-    parser.add_argument("--load-seconds", type=float, default=5, help="duration of each requests-per-second test (0: skip it)")
+    parser.add_argument(
+        "--load-seconds", type=float, default=5, help="duration of each requests-per-second test (0: skip it)"
+    )
     parser.add_argument("--cold-starts", type=int, default=3, help="cold starts to time (the median is reported)")
     parser.add_argument("--quiet", type=float, default=0, help="first wait until the load average is under this")
     parser.add_argument("--quiet-timeout", type=float, default=600)
@@ -598,9 +600,7 @@ def main() -> int:
                 f" ({floor.base}); {n} sequential requests per target in {args.rounds} interleaved rounds"
                 f" (after {WARMUP} warm-up)\n"
             )
-            all_targets = [
-                t for t in targets(app_server.base) if t.name == FLOOR or re.search(args.only, t.name)
-            ]
+            all_targets = [t for t in targets(app_server.base) if t.name == FLOOR or re.search(args.only, t.name)]
             results = timed_pass(servers, all_targets, n, args.rounds)
             admin_cookie = cookie_header(Clients(app_server.base).get("admin", "session"))
             print(
