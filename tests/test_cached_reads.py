@@ -149,3 +149,23 @@ def test_cached_rows_come_back_as_they_were_and_follow_writes(ctx):
         assert len(rows_of(stmt, db.session)) == 3
     finally:
         event.remove(db.engine, "before_cursor_execute", _seen)
+
+
+def test_a_write_by_another_worker_is_seen_at_the_next_request(ctx, counts_run):
+    """Each worker keeps its own copy of an entry, valid only while the generations read
+    at the start of a request are the ones it was made under: another worker's write
+    raises a generation in Redis, and the next request here counts again."""
+    from flask import g
+
+    from app.core.cached_reads import _generations_key
+    from app.extensions import redis_store
+
+    prefix = f"Totals {uuid.uuid4().hex[:6]}"
+    _make(ctx, prefix, 1)
+    assert count_of(_named(prefix), db.session) == 1
+    assert count_of(_named(prefix), db.session) == 1
+    assert len(counts_run) == 1
+    redis_store.client.hincrby(_generations_key(), "clients", 1)  # the other worker's bump
+    g.pop("kibray_table_generations", None)  # a new request reads the generations again
+    assert count_of(_named(prefix), db.session) == 1
+    assert len(counts_run) == 2

@@ -61,7 +61,9 @@ def _rate_limit_headers(response):
 def load_from_bearer(req):
     """Flask-Login's request loader: an API request is signed in by its bearer token only
     (its session is stateless, see app/auth/sessions.py)."""
-    from app.auth.tokens import TokenError, user_from_access
+    from app.auth.tokens import TokenError, decode_access, queue_revocation_check, user_for
+    from app.core import cached_reads, ratelimit
+    from app.extensions import redis_store
 
     if not is_api_request(req):
         return None
@@ -70,7 +72,18 @@ def load_from_bearer(req):
         return None
     token = header[7:].strip()
     try:
-        user, g.api_token_claims = user_from_access(token)
+        claims = decode_access(token)
+        # One Redis round trip for what every API request asks of Redis: is the token
+        # revoked, this hour's count of the caller's requests, the table generations.
+        pipe = redis_store.client.pipeline(transaction=False)
+        queue_revocation_check(pipe, claims)
+        hit = ratelimit.queue_hourly_hit(pipe, f"user:{claims['sub']}")
+        cached_reads.queue_generations(pipe)
+        revoked, count, _, generations = pipe.execute()
+        ratelimit.remember_hit(hit, count)
+        cached_reads.use_generations(generations)
+        user = user_for(claims, revoked)
+        g.api_token_claims = claims
     except TokenError as exc:
         g.api_token_error = exc.message
         return None

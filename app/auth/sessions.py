@@ -68,22 +68,27 @@ class RedisSessionInterface(SessionInterface):
             return session
         sid = request.cookies.get(self.get_cookie_name(app))
         if sid:
+            from app.core import cached_reads
             from app.core.outage import OUTAGE_ERRORS
 
             try:
                 key = self._key(app, sid)
+                pipe = self._store(app).pipeline(transaction=False)
                 if is_background(request):
-                    raw = self._store(app).get(key)
+                    pipe.get(key)
                 else:
                     # Read and extend the idle timeout in one round trip: the idle timeout
                     # counts from the person's last request (a background fetch does not count).
-                    raw = self._store(app).getex(key, ex=app.config["SESSION_IDLE_SECONDS"])
+                    pipe.getex(key, ex=app.config["SESSION_IDLE_SECONDS"])
+                cached_reads.queue_generations(pipe)  # the page's cached reads, same round trip
+                raw, generations = pipe.execute()
             except OUTAGE_ERRORS:
                 # Redis is down: an empty session that is never saved; core/hooks.py answers
                 # 503 for everything but the health probes (which report the outage).
                 session = ServerSession(new=True)
                 session.stateless = session.unavailable = True
                 return session
+            cached_reads.use_generations(generations)
             if raw is not None:
                 return ServerSession(_serializer.loads(raw.decode()), sid=sid)
         return ServerSession(new=True)

@@ -96,21 +96,30 @@ def end_family_access(family: str | None) -> None:
         redis_store.client.set(_family_key(family), 1, ex=max(1, int(current_app.config["JWT_ACCESS_SECONDS"])))
 
 
-def user_from_access(token: str) -> tuple[User, dict]:
-    """The user an access token signs in, and the token's claims (decoded once)."""
+def decode_access(token: str) -> dict:
+    """The claims of an access token whose signature and expiry hold (TokenError if not)."""
     claims = _decode(token, "access")
-    # One round trip: this token's jti blocked, or its whole family ended (logout with a
-    # sibling token, refresh-token reuse). A token without a family claim is refused.
-    if not claims.get("fam") or redis_store.client.exists(
-        redis_store.key("revoked-access", claims["jti"]), _family_key(claims["fam"])
-    ):
+    if not claims.get("fam"):  # a token without a family claim is refused
+        raise TokenError("The token has been revoked.")
+    return claims
+
+
+def queue_revocation_check(pipe, claims: dict) -> None:
+    """Add to a Redis pipeline: is this token's jti blocked, or its whole family ended
+    (logout with a sibling token, refresh-token reuse)? Read its answer with user_for."""
+    pipe.exists(redis_store.key("revoked-access", claims["jti"]), _family_key(claims["fam"]))
+
+
+def user_for(claims: dict, revoked: int) -> User:
+    """The user a decoded access token signs in, given queue_revocation_check's answer."""
+    if revoked:
         raise TokenError("The token has been revoked.")
     from app.auth.services import signed_in_user
 
     user = signed_in_user(int(claims["sub"]))
     if user is None or not user.is_active or user.session_epoch != claims.get("ep"):
         raise TokenError("The token is no longer valid. Sign in again.")
-    return user, claims
+    return user
 
 
 def rotate(refresh_token: str) -> tuple[User, dict]:

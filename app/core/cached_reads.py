@@ -15,8 +15,11 @@ one of the tables it reads is written, so it is kept in Redis under
 The same holds for a short list of rows that many pages show and few writes change
 (`rows_of`: the active PMs of the list page's filter), kept as JSON.
 
-One Redis round trip (MGET of the generations and the entry) answers a repeated read;
-a mismatch recounts. The generations are raised from the engine's own events — every
+The generations live in one Redis hash, read once per request — in the same round
+trip as the session (app/auth/sessions.py), so a page's cached reads usually cost no
+round trip at all: each worker keeps its own copies of recent entries (`_LOCAL`) and
+uses one while its generations are still the current ones; otherwise the shared entry
+in Redis, and failing that the database, answer — a mismatch recounts. The generations are raised from the engine's own events — every
 INSERT/UPDATE/DELETE the app's connections send, through the ORM, Core or raw SQL —
 *after* the transaction commits (when the connection goes back to the pool), so no
 reader can cache a count of data about to change under the new generation. A
@@ -32,6 +35,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 from collections import OrderedDict
 
 from sqlalchemy import event
@@ -50,12 +54,17 @@ _VOLATILE = re.compile(
     re.IGNORECASE,
 )
 _ANY_TABLE = "*"
+_NONE: frozenset = frozenset()
 _WRITTEN = "kibray_tables_written"  # on a pooled connection: tables written, not yet committed
 _COMMITTED = "kibray_tables_committed"  # …committed, generation to raise when it is returned
 
 # SQLAlchemy cache key of a count statement -> (its SQL, the tables it reads, volatile?).
 _COMPILED: OrderedDict = OrderedDict()
 _COMPILED_MAX = 512
+# This process's copies of entries: digest -> (generations, value), most recent last.
+_LOCAL: OrderedDict = OrderedDict()
+_LOCAL_MAX = 1024
+GENERATIONS_MAX_AGE = 1.0
 
 
 def count_of(stmt, session) -> int:
@@ -93,9 +102,9 @@ def _read(stmt, session, run, dump, load):
     if cache_key is None:
         return run()
     sql, tables, volatile = _compiled(stmt, cache_key, connection)
-    written = connection.info.get(_WRITTEN)
+    written = connection.info.get(_WRITTEN, _NONE) | connection.info.get(_COMMITTED, _NONE)
     if volatile or (written and (_ANY_TABLE in written or written & tables)):
-        return run()
+        return run()  # this connection's own writes, committed or not, are not yet counted
     try:
         params = json.dumps([bind.effective_value for bind in cache_key.bindparams], default=_exact)
     except (TypeError, ValueError):  # a parameter without a JSON form: just read
@@ -114,28 +123,68 @@ def _compiled(stmt, cache_key, connection):
     return found
 
 
-def _generation_key(table: str) -> str:
+def _generations_key() -> str:
     from app.extensions import redis_store
 
-    return redis_store.key("table-generation", table)
+    return redis_store.key("table-generations")  # a hash: table -> generation
+
+
+def queue_generations(pipe) -> None:
+    """Add the reading of the table generations to a pipeline the caller sends anyway
+    (the session's read, app/auth/sessions.py), then hand its answer to use_generations:
+    a page's cached reads then cost no round trip of their own."""
+    pipe.hgetall(_generations_key())
+
+
+def use_generations(found) -> None:
+    from flask import g
+
+    g.kibray_table_generations = (time.monotonic(), found or {})
+
+
+def _current_generations() -> dict:
+    """The generations as read at most GENERATIONS_MAX_AGE seconds ago in this app
+    context (a request: once; a long job: again every so often), else now."""
+    from flask import g
+
+    from app.extensions import redis_store
+
+    read = g.get("kibray_table_generations")
+    if read is None or time.monotonic() - read[0] > GENERATIONS_MAX_AGE:
+        use_generations(redis_store.client.hgetall(_generations_key()))
+        read = g.kibray_table_generations
+    return read[1]
 
 
 def _cached(text: str, tables: frozenset, run, dump, load):
     from app.extensions import redis_store
 
+    current = _current_generations()
+    generations = b",".join(current.get(t.encode(), b"0") for t in (_ANY_TABLE, *sorted(tables)))
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
-    entry = redis_store.key("cached-read", digest)
+    local = _LOCAL.get(digest)
+    if local is not None and local[0] == generations:
+        return load(local[1])
     client = redis_store.client
-    values = client.mget([_generation_key(t) for t in (_ANY_TABLE, *sorted(tables))] + [entry])
-    generations = b",".join(v or b"0" for v in values[:-1])
-    stored = values[-1]
+    entry = redis_store.key("cached-read", digest)
+    stored = client.get(entry)
     if stored is not None:
         stored_generations, _, value = stored.partition(b"|")
         if stored_generations == generations:
+            _remember(digest, generations, value)
             return load(value)
     result = run()
-    client.set(entry, generations + b"|" + dump(result).encode(), ex=TTL)
+    value = dump(result).encode()
+    client.set(entry, generations + b"|" + value, ex=TTL)
+    _remember(digest, generations, value)
     return result
+
+
+def _remember(digest: str, generations: bytes, value: bytes) -> None:
+    _LOCAL[digest] = (generations, value)
+    _LOCAL.move_to_end(digest)
+    if len(_LOCAL) > _LOCAL_MAX:
+        _LOCAL.popitem(last=False)
 
 
 def _exact(value):
@@ -154,8 +203,11 @@ def bump(tables) -> None:
     try:
         pipe = redis_store.client.pipeline(transaction=False)
         for table in tables:
-            pipe.incr(_generation_key(table))
+            pipe.hincrby(_generations_key(), table, 1)
         pipe.execute()
+        from flask import g
+
+        g.pop("kibray_table_generations", None)  # this context reads the new ones next
     except Exception:  # noqa: BLE001 - a failed bump must not fail the request that wrote
         # Redis is down or unreachable: the entries expire after TTL; say so loudly.
         log.exception("could not invalidate the cached reads of %s", ", ".join(sorted(tables)))
