@@ -89,14 +89,11 @@ def user_from_session_id(token: str) -> User | None:
 
 
 def signed_in_user(user_id: int) -> User | None:
-    """The user behind a session or an access token: one statement per request, so it
-    reads only what requests use of the user's company (a client user's id and name),
-    not every column of it (its notes are up to 10,000 characters)."""
-    from sqlalchemy.orm import joinedload
+    """The user behind a session or an access token (app/auth/signed_in.py: usually this
+    worker's current copy, else one statement with their company's id and name)."""
+    from app.auth import signed_in
 
-    from app.clients.models import Client
-
-    return db.session.get(User, user_id, options=[joinedload(User.client).load_only(Client.id, Client.name)])
+    return signed_in.signed_in_user(user_id)
 
 
 INVALID_CODE = "That code is not right. Use the newest 6-digit code from your authenticator app."

@@ -85,6 +85,33 @@ def rows_of(stmt, session) -> list[tuple]:
     return _read(stmt, session, run, _dump_rows, _load_rows)
 
 
+def generations_of(tables) -> bytes:
+    """The current generations of these tables (as read for this request), as one value
+    to compare: a copy made under it is current while it is unchanged."""
+    current = _current_generations()
+    return b",".join(current.get(t.encode(), b"0") for t in (_ANY_TABLE, *sorted(tables)))
+
+
+def session_wrote(session, tables) -> bool:
+    """Has this session's connection written one of these tables (committed or not)
+    since it was taken from the pool? Asks only a connection the session already
+    holds: a session that has none has written nothing."""
+    from sqlalchemy.engine import Connection
+
+    bind = session.get_bind()
+    if isinstance(bind, Connection):  # bound to one connection (the tests' transaction)
+        connections = [bind]
+    else:
+        transaction = session.get_transaction()
+        connections = list(getattr(transaction, "_connections", {}).values()) if transaction else []
+    for found in connections:
+        connection = found[0] if isinstance(found, tuple) else found
+        written = connection.info.get(_WRITTEN, _NONE) | connection.info.get(_COMMITTED, _NONE)
+        if _ANY_TABLE in written or written & set(tables):
+            return True
+    return False
+
+
 def _dump_rows(rows) -> str:
     return json.dumps(rows, separators=(",", ":"))
 
@@ -159,8 +186,7 @@ def _current_generations() -> dict:
 def _cached(text: str, tables: frozenset, run, dump, load):
     from app.extensions import redis_store
 
-    current = _current_generations()
-    generations = b",".join(current.get(t.encode(), b"0") for t in (_ANY_TABLE, *sorted(tables)))
+    generations = generations_of(tables)
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
     local = _LOCAL.get(digest)
     if local is not None and local[0] == generations:
