@@ -243,8 +243,11 @@ def test_the_audit_page_fetches_names_per_page_not_per_row(client, kim, db, coun
         lots = sentences(client)
     assert len(lots) > len(one) >= 3
     assert all(" #" not in s for s in lots)  # every id became a name
-    statements = [s for s in many.statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
-    fewer = [s for s in few.statements if not s.lstrip().upper().startswith(("SAVEPOINT", "RELEASE"))]
+    # A full page also counts the entries (a page that is not full is the last one and
+    # needs no count: tests/test_audit.py); names are one query per model either way.
+    skip = ("SAVEPOINT", "RELEASE", "SELECT COUNT(")
+    statements = [s for s in many.statements if not s.lstrip().upper().startswith(skip)]
+    fewer = [s for s in few.statements if not s.lstrip().upper().startswith(skip)]
     assert len(statements) == len(fewer), "\n\n".join(statements)
 
 

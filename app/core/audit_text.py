@@ -27,12 +27,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
+from markupsafe import Markup, escape
 from sqlalchemy import Numeric, func, select, tuple_
+from sqlalchemy.orm import lazyload
 
 from app.core.audit import HIDDEN, REDACTED, AuditLog, instance_name
 from app.core.features import audit_refusals
+from app.core.labels import role_label
+from app.core.timezones import company_zone, format_datetime
 from app.extensions import db
 
 NOTHING = "—"
@@ -77,13 +81,60 @@ def _numeric_columns(model) -> set[str]:
     }
 
 
+def _raw_value(value) -> str:
+    if value is None:
+        return "∅"
+    if value == "":
+        return '""'
+    return str(value) if type(value) is int else escape(value)  # digits need no escaping
+
+
+_raw_key = lru_cache(maxsize=1024)(escape)  # column names, a few dozen
+
+
+class _Reader:
+    """Who reads a page of lines, and in which time zone: looked up once per page, not
+    once per line."""
+
+    @cached_property
+    def viewer(self):
+        from flask_login import current_user
+
+        return current_user._get_current_object() if current_user and current_user.is_authenticated else None
+
+    @cached_property
+    def zone(self):
+        return company_zone()
+
+
 class Line:
     """One entry as shown: the sentence, and the raw field-by-field diff."""
 
-    def __init__(self, entry, sentence: str):
+    def __init__(self, entry, sentence: str, reader: _Reader | None = None):
         self.entry = entry
         self.sentence = sentence
         self.raw = [(key, values[0], values[1]) for key, values in (entry.changes or {}).items()]
+        self.reader = reader or _Reader()
+
+    @property
+    def role_label(self) -> str:
+        """The actor's role as the reader should read it (the `role_label` filter's words)."""
+        return role_label(self.entry.role, self.reader.viewer)
+
+    @property
+    def created_at_text(self) -> str:
+        """When, in the company's time zone (the `datetime` filter's format)."""
+        return format_datetime(self.entry.created_at, self.reader.zone)
+
+    @property
+    def raw_items(self) -> Markup:
+        """The raw diff as the <li>s of a list (`key: before → after`, ∅ for none), built
+        here rather than by a template macro per value (an entry can have twenty)."""
+        items = "".join(
+            f"<li><code>{_raw_key(key)}</code>: {_raw_value(before)} → {_raw_value(after)}</li>"
+            for key, before, after in self.raw
+        )
+        return Markup(items)  # noqa: S704 - every key and value above is escaped
 
 
 class _Names:
@@ -104,7 +155,9 @@ class _Names:
     def fetch(self) -> None:
         missing = []
         for model, ids in self.wanted.items():
-            rows = db.session.scalars(select(model).where(model.id.in_(ids))).unique().all()
+            # The rows only, not what they eagerly load for their own pages (a project's
+            # client and team): a name needs its own columns; anything else loads on access.
+            rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(lazyload("*"))).unique().all()
             for row in rows:
                 self.names[(model, row.id)] = row
             missing += [(model.__name__, str(i)) for i in ids - {row.id for row in rows}]
@@ -288,6 +341,7 @@ def describe(entries, known=()) -> list[Line]:
                 names.want(model, value)
     names.fetch()
     refusals = audit_refusals()
+    reader = _Reader()
     lines = []
     for entry in entries:
         actor = _actor(entry, names)
@@ -306,7 +360,7 @@ def describe(entries, known=()) -> list[Line]:
                 text = _update_sentence(entry, info, names)
             else:
                 text = _row_sentence(entry, info, names)
-        lines.append(Line(entry, f"{actor} {text}"))
+        lines.append(Line(entry, f"{actor} {text}", reader))
     return lines
 
 
