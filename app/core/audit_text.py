@@ -232,8 +232,8 @@ class _Model:
         return _short(value) if isinstance(value, str) else str(value)
 
 
-def _actor(entry, names: _Names) -> str:
-    user = names.obj(_model("User"), entry.user_id) if entry.user_id is not None else None
+def _actor(entry, names: _Names, user_model=None) -> str:
+    user = names.obj(user_model or _model("User"), entry.user_id) if entry.user_id is not None else None
     return instance_name(user) if user is not None else (entry.username or "someone")
 
 
@@ -246,7 +246,7 @@ def actor_name(entry) -> str:
 
 
 def _is_self(entry, model) -> bool:
-    return model is _model("User") and entry.user_id is not None and str(entry.user_id) == entry.object_id
+    return entry.user_id is not None and model is _model("User") and str(entry.user_id) == entry.object_id
 
 
 class _Context(dict):
@@ -342,9 +342,10 @@ def describe(entries, known=()) -> list[Line]:
     names.fetch()
     refusals = audit_refusals()
     reader = _Reader()
+    infos: dict[str, _Model] = {}  # what each kind of object declares, read once per page
     lines = []
     for entry in entries:
-        actor = _actor(entry, names)
+        actor = _actor(entry, names, User)
         if entry.action == "sign_in" and entry.result != "success":
             # record_attempt: the name tried is the entry's username, the secret never kept
             text = (
@@ -355,7 +356,9 @@ def describe(entries, known=()) -> list[Line]:
         elif entry.result != "success":
             text = _denied_sentence(entry, names, refusals)
         else:
-            info = _Model(models.get(entry.object_type), entry.object_type)
+            info = infos.get(entry.object_type)
+            if info is None:
+                info = infos[entry.object_type] = _Model(models.get(entry.object_type), entry.object_type)
             if entry.action == "update":
                 text = _update_sentence(entry, info, names)
             else:
