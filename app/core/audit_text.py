@@ -26,6 +26,7 @@ sentence says that they changed and never to what. The raw diff stays on the ent
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property, lru_cache
 
@@ -106,6 +107,21 @@ class _Reader:
     def zone(self):
         return company_zone()
 
+    @cached_property
+    def _times(self) -> dict:
+        return {}
+
+    def when(self, value) -> str:
+        """`value` as the `datetime` filter writes it, to the minute: entries of the same
+        minute (a page often holds a burst of them) are formatted once."""
+        if not isinstance(value, datetime):
+            return format_datetime(value, self.zone)
+        minute = value.replace(second=0, microsecond=0)
+        text = self._times.get(minute)
+        if text is None:
+            text = self._times[minute] = format_datetime(minute, self.zone)
+        return text
+
 
 class Line:
     """One entry as shown: the sentence, and the raw field-by-field diff."""
@@ -124,7 +140,7 @@ class Line:
     @property
     def created_at_text(self) -> str:
         """When, in the company's time zone (the `datetime` filter's format)."""
-        return format_datetime(self.entry.created_at, self.reader.zone)
+        return self.reader.when(self.entry.created_at)
 
     @property
     def raw_items(self) -> Markup:
@@ -262,17 +278,17 @@ def _template(spec, context: dict) -> str:
 
 def _row_sentence(entry, info: _Model, names: _Names) -> str:
     name = entry.object_label or f"#{entry.object_id}"
+    spec = getattr(info.model, f"__audit_{entry.action}d__", None)
+    if not spec:  # "created the project X": no values to word (a created row can have twenty)
+        verb = "created" if entry.action == "create" else "deleted"
+        return f"{verb} the {info.noun} {name}"
     side = 1 if entry.action == "create" else 0
     context = {"name": name, "noun": info.noun}
     for key, values in (entry.changes or {}).items():
         context[key] = info.value(key, values[side], names)
         if key in info.foreign:
             context[key + "_obj"] = names.obj(info.foreign[key], values[side])
-    spec = getattr(info.model, f"__audit_{entry.action}d__", None)
-    if spec:
-        return _template(spec, context)
-    verb = "created" if entry.action == "create" else "deleted"
-    return f"{verb} the {info.noun} {name}"
+    return _template(spec, context)
 
 
 def _update_sentence(entry, info: _Model, names: _Names) -> str:
