@@ -32,7 +32,7 @@ from functools import cache, cached_property, lru_cache
 
 from markupsafe import Markup, escape
 from sqlalchemy import Numeric, func, select, tuple_
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.core.audit import HIDDEN, REDACTED, AuditLog, instance_name
 from app.core.features import audit_refusals
@@ -153,6 +153,15 @@ class Line:
         return Markup(items)  # noqa: S704 - every key and value above is escaped
 
 
+def _joins_to(model, wanted) -> list:
+    """The model's many-to-one relationships to other models whose names are wanted."""
+    return [
+        rel
+        for rel in db.inspect(model).relationships
+        if not rel.uselist and rel.mapper.class_ is not model and rel.mapper.class_ in wanted
+    ]
+
+
 class _Names:
     """Names of the rows a page of entries refers to, fetched in one query per model."""
 
@@ -170,12 +179,24 @@ class _Names:
 
     def fetch(self) -> None:
         missing = []
-        for model, ids in self.wanted.items():
+        # A model whose rows join rows of another wanted model (a project its client, a
+        # user their company) is read first, with that join: what it brings along needs
+        # no query of its own.
+        joins = {model: _joins_to(model, self.wanted) for model in self.wanted}
+        for model in sorted(self.wanted, key=lambda m: -len(joins[m])):
+            ids = {i for i in self.wanted[model] if (model, i) not in self.names and not self._held(model, i)}
+            if not ids:
+                continue
             # The rows only, not what they eagerly load for their own pages (a project's
-            # client and team): a name needs its own columns; anything else loads on access.
-            rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(lazyload("*"))).unique().all()
+            # team): a name needs its own columns; anything else loads on access.
+            options = [joinedload(getattr(model, rel.key)) for rel in joins[model]] + [lazyload("*")]
+            rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(*options)).unique().all()
             for row in rows:
                 self.names[(model, row.id)] = row
+                for rel in joins[model]:
+                    related = getattr(row, rel.key)
+                    if related is not None:
+                        self.names.setdefault((rel.mapper.class_, related.id), related)
             missing += [(model.__name__, str(i)) for i in ids - {row.id for row in rows}]
         if missing:  # deleted since: the name they had in their last entry
             last = (
@@ -190,6 +211,15 @@ class _Names:
                 )
             ):
                 self.labels[(kind, ident)] = label
+
+    def _held(self, model, ident) -> bool:
+        """Whether this session already holds the row (the signed-in user, say): a query
+        would return that same object, so it is used as it is."""
+        obj = db.session.identity_map.get(db.session.identity_key(model, ident))
+        if obj is None or db.inspect(obj).expired_attributes:
+            return False
+        self.names[(model, ident)] = obj
+        return True
 
     def obj(self, model, value):
         return self.names.get((model, value))
@@ -276,6 +306,17 @@ def _template(spec, context: dict) -> str:
     return spec(context) if callable(spec) else spec.format_map(_Context(context))
 
 
+def _words_values(entry, model) -> bool:
+    """Whether the entry's sentence names its values: an update, or a created/deleted row
+    whose model words its own sentence (`__audit_created__`); "created the project X" does
+    not, so the rows its values refer to are not fetched for it."""
+    if entry.result != "success":
+        return False  # a refusal names its project only (_denied_sentence)
+    if entry.action == "update":
+        return True
+    return bool(getattr(model, f"__audit_{entry.action}d__", None))
+
+
 def _row_sentence(entry, info: _Model, names: _Names) -> str:
     name = entry.object_label or f"#{entry.object_id}"
     spec = getattr(info.model, f"__audit_{entry.action}d__", None)
@@ -350,7 +391,7 @@ def describe(entries, known=()) -> list[Line]:
         info = models.get(entry.object_type)
         if entry.result != "success" and entry.project_id is not None:
             names.want(Project, entry.project_id)
-        if info is None:
+        if info is None or not _words_values(entry, info):
             continue
         for key, model in _foreign_models(info).items():
             for value in (entry.changes or {}).get(key, ()):
