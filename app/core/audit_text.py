@@ -31,7 +31,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property, lru_cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import Numeric, func, select, tuple_
+from sqlalchemy import Numeric, bindparam, func, select, tuple_
 from sqlalchemy.orm import joinedload, lazyload
 
 from app.core.audit import HIDDEN, REDACTED, AuditLog, instance_name
@@ -162,6 +162,16 @@ def _joins_to(model, wanted) -> list:
     ]
 
 
+@lru_cache(maxsize=64)
+def _names_query(model, joined: tuple[str, ...]):
+    """select() of some rows of `model` by id (the `ids` parameter), built once per model:
+    the rows only, not what they eagerly load for their own pages (a project's team) — a
+    name needs the row's own columns, anything else loads on access — except the
+    relationships `joined` (rows of another wanted model, a project's client)."""
+    options = [joinedload(getattr(model, key)) for key in joined] + [lazyload("*")]
+    return select(model).where(model.id.in_(bindparam("ids", expanding=True))).options(*options)
+
+
 class _Names:
     """Names of the rows a page of entries refers to, fetched in one query per model."""
 
@@ -187,10 +197,8 @@ class _Names:
             ids = {i for i in self.wanted[model] if (model, i) not in self.names and not self._held(model, i)}
             if not ids:
                 continue
-            # The rows only, not what they eagerly load for their own pages (a project's
-            # team): a name needs its own columns; anything else loads on access.
-            options = [joinedload(getattr(model, rel.key)) for rel in joins[model]] + [lazyload("*")]
-            rows = db.session.scalars(select(model).where(model.id.in_(ids)).options(*options)).unique().all()
+            query = _names_query(model, tuple(rel.key for rel in joins[model]))
+            rows = db.session.scalars(query, {"ids": sorted(ids)}).unique().all()
             for row in rows:
                 self.names[(model, row.id)] = row
                 for rel in joins[model]:
