@@ -426,3 +426,55 @@ def test_security_changes_are_audited_without_their_values(client, db):
     text = str([r.changes for r in rows])
     assert secret not in text and "argon2" not in text and hash_password("x")[:10] not in text
     assert "[changed]" in text and "[encrypted]" in text
+
+
+def test_pages_of_the_log_know_their_total_and_count_only_when_they_must(client, login_as, db, count_queries):
+    """A page that is not full is the last one: its total needs no count of the log. A
+    full page, or one past the end, counts."""
+    from sqlalchemy import delete
+
+    login_as("admin")
+    db.session.execute(delete(AuditLog))  # the admin's own account entry
+
+    def page(query=""):
+        with count_queries() as counted:
+            text = client.get("/admin/audit" + query, headers={"HX-Request": "true"}).text
+        return text, sum("count(" in s.lower() for s in counted.statements)
+
+    text, counts = page()
+    assert "0 total" in text and "No entries." in text and counts == 0
+    for i in range(3):
+        _log(db, f"entry-{i:02d}")
+    text, counts = page()
+    assert "3 total" in text and counts == 0
+    for i in range(3, 50):
+        _log(db, f"entry-{i:02d}")
+    text, counts = page()  # exactly one full page
+    assert "50 total" in text and "Page" not in text and counts == 1
+    text, counts = page("?page=2")  # past the end: the last page
+    assert "50 total" in text and "entry-00" in text and counts == 1
+    for i in range(50, 60):
+        _log(db, f"entry-{i:02d}")
+    text, counts = page("?page=2")
+    assert "Page 2 of 2 · 60 total" in text and counts == 0
+    assert "entry-00" in text and "entry-59" not in text  # newest first: the oldest ten
+    text, counts = page("?page=999")
+    assert "Page 2 of 2 · 60 total" in text and counts == 1
+    text, counts = page("?page=1")
+    assert "Page 1 of 2 · 60 total" in text and "entry-59" in text and counts == 1
+
+
+def test_the_object_choices_are_the_kinds_the_log_holds(client, login_as, db):
+    from sqlalchemy import select
+
+    from app.admin.services import audit_object_types
+
+    assert audit_object_types() == []  # an empty log
+    for kind in ("User", "route", "Project", "User", "account", "Project"):
+        _log(db, "entry", object_type=kind)
+    distinct = select(AuditLog.object_type).distinct().order_by(AuditLog.object_type)
+    assert audit_object_types() == db.session.scalars(distinct).all()  # in the database's order
+    assert set(audit_object_types()) == {"User", "route", "Project", "account"}
+    login_as("admin")
+    page = client.get("/admin/audit").text
+    assert all(f'<option value="{kind}"' in page for kind in ("User", "route", "Project", "account"))

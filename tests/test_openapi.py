@@ -144,6 +144,26 @@ def test_staff_read_the_reference_and_clients_do_not(client, login_as, db, docum
     assert 'data-testid="api-reference-link"' not in client.get("/").text
 
 
+def test_the_reference_is_rendered_once_and_its_reader_checked_every_time(app, client, login_as, db):
+    """Its content is the same for every reader (it depends only on the code), so it is
+    rendered once per process; the page around it and the permission check are per request."""
+    from app.apidocs.routes import reference_body
+
+    app.extensions.pop("kibray.apidocs.body", None)
+    ana = login_as("employee", full_name="Ana Employee")
+    first = client.get("/developers/api").text
+    body = app.extensions["kibray.apidocs.body"]
+    assert str(body) in first and "Ana Employee" in first
+    assert ana.username not in body and "Ana Employee" not in body and "csrf" not in body.lower()
+    login_as("project_manager_full", full_name="Paul Manager")
+    second = client.get("/developers/api").text
+    assert str(body) in second and "Paul Manager" in second and "Ana Employee" not in second
+    with app.test_request_context():
+        assert reference_body() is body  # not rendered again
+    login_as("client")
+    assert client.get("/developers/api").status_code == 403  # the permission, every request
+
+
 def test_signed_out_visitors_are_sent_to_sign_in(client, db):
     response = client.get("/developers/api")
     assert response.status_code in (302, 303) and "/login" in response.headers["Location"]

@@ -26,13 +26,18 @@ sentence says that they changed and never to what. The raw diff stays on the ent
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from functools import cache
+from functools import cache, cached_property, lru_cache
 
-from sqlalchemy import Numeric, func, select, tuple_
+from markupsafe import Markup, escape
+from sqlalchemy import Numeric, bindparam, func, select, tuple_
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.core.audit import HIDDEN, REDACTED, AuditLog, instance_name
 from app.core.features import audit_refusals
+from app.core.labels import role_label
+from app.core.timezones import company_zone, format_datetime
 from app.extensions import db
 
 NOTHING = "—"
@@ -77,13 +82,94 @@ def _numeric_columns(model) -> set[str]:
     }
 
 
+def _raw_value(value) -> str:
+    if value is None:
+        return "∅"
+    if value == "":
+        return '""'
+    return str(value) if type(value) is int else escape(value)  # digits need no escaping
+
+
+_raw_key = lru_cache(maxsize=1024)(escape)  # column names, a few dozen
+
+
+class _Reader:
+    """Who reads a page of lines, and in which time zone: looked up once per page, not
+    once per line."""
+
+    @cached_property
+    def viewer(self):
+        from flask_login import current_user
+
+        return current_user._get_current_object() if current_user and current_user.is_authenticated else None
+
+    @cached_property
+    def zone(self):
+        return company_zone()
+
+    @cached_property
+    def _times(self) -> dict:
+        return {}
+
+    def when(self, value) -> str:
+        """`value` as the `datetime` filter writes it, to the minute: entries of the same
+        minute (a page often holds a burst of them) are formatted once."""
+        if not isinstance(value, datetime):
+            return format_datetime(value, self.zone)
+        minute = value.replace(second=0, microsecond=0)
+        text = self._times.get(minute)
+        if text is None:
+            text = self._times[minute] = format_datetime(minute, self.zone)
+        return text
+
+
 class Line:
     """One entry as shown: the sentence, and the raw field-by-field diff."""
 
-    def __init__(self, entry, sentence: str):
+    def __init__(self, entry, sentence: str, reader: _Reader | None = None):
         self.entry = entry
         self.sentence = sentence
         self.raw = [(key, values[0], values[1]) for key, values in (entry.changes or {}).items()]
+        self.reader = reader or _Reader()
+
+    @property
+    def role_label(self) -> str:
+        """The actor's role as the reader should read it (the `role_label` filter's words)."""
+        return role_label(self.entry.role, self.reader.viewer)
+
+    @property
+    def created_at_text(self) -> str:
+        """When, in the company's time zone (the `datetime` filter's format)."""
+        return self.reader.when(self.entry.created_at)
+
+    @property
+    def raw_items(self) -> Markup:
+        """The raw diff as the <li>s of a list (`key: before → after`, ∅ for none), built
+        here rather than by a template macro per value (an entry can have twenty)."""
+        items = "".join(
+            f"<li><code>{_raw_key(key)}</code>: {_raw_value(before)} → {_raw_value(after)}</li>"
+            for key, before, after in self.raw
+        )
+        return Markup(items)  # noqa: S704 - every key and value above is escaped
+
+
+def _joins_to(model, wanted) -> list:
+    """The model's many-to-one relationships to other models whose names are wanted."""
+    return [
+        rel
+        for rel in db.inspect(model).relationships
+        if not rel.uselist and rel.mapper.class_ is not model and rel.mapper.class_ in wanted
+    ]
+
+
+@lru_cache(maxsize=64)
+def _names_query(model, joined: tuple[str, ...]):
+    """select() of some rows of `model` by id (the `ids` parameter), built once per model:
+    the rows only, not what they eagerly load for their own pages (a project's team) — a
+    name needs the row's own columns, anything else loads on access — except the
+    relationships `joined` (rows of another wanted model, a project's client)."""
+    options = [joinedload(getattr(model, key)) for key in joined] + [lazyload("*")]
+    return select(model).where(model.id.in_(bindparam("ids", expanding=True))).options(*options)
 
 
 class _Names:
@@ -103,10 +189,22 @@ class _Names:
 
     def fetch(self) -> None:
         missing = []
-        for model, ids in self.wanted.items():
-            rows = db.session.scalars(select(model).where(model.id.in_(ids))).unique().all()
+        # A model whose rows join rows of another wanted model (a project its client, a
+        # user their company) is read first, with that join: what it brings along needs
+        # no query of its own.
+        joins = {model: _joins_to(model, self.wanted) for model in self.wanted}
+        for model in sorted(self.wanted, key=lambda m: -len(joins[m])):
+            ids = {i for i in self.wanted[model] if (model, i) not in self.names and not self._held(model, i)}
+            if not ids:
+                continue
+            query = _names_query(model, tuple(rel.key for rel in joins[model]))
+            rows = db.session.scalars(query, {"ids": sorted(ids)}).unique().all()
             for row in rows:
                 self.names[(model, row.id)] = row
+                for rel in joins[model]:
+                    related = getattr(row, rel.key)
+                    if related is not None:
+                        self.names.setdefault((rel.mapper.class_, related.id), related)
             missing += [(model.__name__, str(i)) for i in ids - {row.id for row in rows}]
         if missing:  # deleted since: the name they had in their last entry
             last = (
@@ -121,6 +219,15 @@ class _Names:
                 )
             ):
                 self.labels[(kind, ident)] = label
+
+    def _held(self, model, ident) -> bool:
+        """Whether this session already holds the row (the signed-in user, say): a query
+        would return that same object, so it is used as it is."""
+        obj = db.session.identity_map.get(db.session.identity_key(model, ident))
+        if obj is None or db.inspect(obj).expired_attributes:
+            return False
+        self.names[(model, ident)] = obj
+        return True
 
     def obj(self, model, value):
         return self.names.get((model, value))
@@ -179,8 +286,8 @@ class _Model:
         return _short(value) if isinstance(value, str) else str(value)
 
 
-def _actor(entry, names: _Names) -> str:
-    user = names.obj(_model("User"), entry.user_id) if entry.user_id is not None else None
+def _actor(entry, names: _Names, user_model=None) -> str:
+    user = names.obj(user_model or _model("User"), entry.user_id) if entry.user_id is not None else None
     return instance_name(user) if user is not None else (entry.username or "someone")
 
 
@@ -193,7 +300,7 @@ def actor_name(entry) -> str:
 
 
 def _is_self(entry, model) -> bool:
-    return model is _model("User") and entry.user_id is not None and str(entry.user_id) == entry.object_id
+    return entry.user_id is not None and model is _model("User") and str(entry.user_id) == entry.object_id
 
 
 class _Context(dict):
@@ -207,19 +314,30 @@ def _template(spec, context: dict) -> str:
     return spec(context) if callable(spec) else spec.format_map(_Context(context))
 
 
+def _words_values(entry, model) -> bool:
+    """Whether the entry's sentence names its values: an update, or a created/deleted row
+    whose model words its own sentence (`__audit_created__`); "created the project X" does
+    not, so the rows its values refer to are not fetched for it."""
+    if entry.result != "success":
+        return False  # a refusal names its project only (_denied_sentence)
+    if entry.action == "update":
+        return True
+    return bool(getattr(model, f"__audit_{entry.action}d__", None))
+
+
 def _row_sentence(entry, info: _Model, names: _Names) -> str:
     name = entry.object_label or f"#{entry.object_id}"
+    spec = getattr(info.model, f"__audit_{entry.action}d__", None)
+    if not spec:  # "created the project X": no values to word (a created row can have twenty)
+        verb = "created" if entry.action == "create" else "deleted"
+        return f"{verb} the {info.noun} {name}"
     side = 1 if entry.action == "create" else 0
     context = {"name": name, "noun": info.noun}
     for key, values in (entry.changes or {}).items():
         context[key] = info.value(key, values[side], names)
         if key in info.foreign:
             context[key + "_obj"] = names.obj(info.foreign[key], values[side])
-    spec = getattr(info.model, f"__audit_{entry.action}d__", None)
-    if spec:
-        return _template(spec, context)
-    verb = "created" if entry.action == "create" else "deleted"
-    return f"{verb} the {info.noun} {name}"
+    return _template(spec, context)
 
 
 def _update_sentence(entry, info: _Model, names: _Names) -> str:
@@ -281,16 +399,18 @@ def describe(entries, known=()) -> list[Line]:
         info = models.get(entry.object_type)
         if entry.result != "success" and entry.project_id is not None:
             names.want(Project, entry.project_id)
-        if info is None:
+        if info is None or not _words_values(entry, info):
             continue
         for key, model in _foreign_models(info).items():
             for value in (entry.changes or {}).get(key, ()):
                 names.want(model, value)
     names.fetch()
     refusals = audit_refusals()
+    reader = _Reader()
+    infos: dict[str, _Model] = {}  # what each kind of object declares, read once per page
     lines = []
     for entry in entries:
-        actor = _actor(entry, names)
+        actor = _actor(entry, names, User)
         if entry.action == "sign_in" and entry.result != "success":
             # record_attempt: the name tried is the entry's username, the secret never kept
             text = (
@@ -301,12 +421,14 @@ def describe(entries, known=()) -> list[Line]:
         elif entry.result != "success":
             text = _denied_sentence(entry, names, refusals)
         else:
-            info = _Model(models.get(entry.object_type), entry.object_type)
+            info = infos.get(entry.object_type)
+            if info is None:
+                info = infos[entry.object_type] = _Model(models.get(entry.object_type), entry.object_type)
             if entry.action == "update":
                 text = _update_sentence(entry, info, names)
             else:
                 text = _row_sentence(entry, info, names)
-        lines.append(Line(entry, f"{actor} {text}"))
+        lines.append(Line(entry, f"{actor} {text}", reader))
     return lines
 
 
