@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_sqlalchemy.pagination import SelectPagination
+
 
 def paginate(stmt, page: int, per_page: int):
     """`db.paginate` of `stmt`, with an out-of-range `page` moved to the last page (so
@@ -11,4 +13,32 @@ def paginate(stmt, page: int, per_page: int):
     result = db.paginate(stmt, page=page, per_page=per_page, error_out=False)
     if result.total and page > result.pages:
         result = db.paginate(stmt, page=result.pages, per_page=per_page, error_out=False)
+    return result
+
+
+class RowPagination(SelectPagination):
+    """A page of rows of a select() of columns (see `paginate_rows`)."""
+
+    def _query_items(self):
+        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
+        return self._query_args["session"].execute(select).all()
+
+    def _query_count(self):
+        if 0 < len(self.items) < self.per_page:  # a page that is not full ends the list
+            return self._query_offset + len(self.items)
+        return super()._query_count()
+
+
+def paginate_rows(stmt, page: int, per_page: int):
+    """`paginate` for a select() of columns: the page's `items` are rows (attribute
+    access by column name), not ORM objects — for lists that show a few columns; a page
+    that is not full is its own total (no count statement)."""
+    from app.extensions import db
+
+    def _page(number):
+        return RowPagination(select=stmt, session=db.session(), page=number, per_page=per_page, error_out=False)
+
+    result = _page(page)
+    if result.total and page > result.pages:
+        result = _page(result.pages)
     return result
