@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import func, select
 
 
 def paginate(stmt, page: int, per_page: int):
@@ -17,22 +18,28 @@ def paginate(stmt, page: int, per_page: int):
 
 
 class RowPagination(SelectPagination):
-    """A page of rows of a select() of columns (see `paginate_rows`)."""
+    """A page of rows of a select() of columns, and their total, in one statement: the
+    count is an uncorrelated scalar subquery (evaluated once, an InitPlan) carried on
+    every row as `page_total` (see `paginate_rows`)."""
 
     def _query_items(self):
-        select = self._query_args["select"].limit(self.per_page).offset(self._query_offset)
-        return self._query_args["session"].execute(select).all()
+        stmt = self._query_args["select"]
+        total = select(func.count()).select_from(stmt.order_by(None).subquery()).scalar_subquery()
+        page = stmt.add_columns(total.label("page_total")).limit(self.per_page).offset(self._query_offset)
+        return self._query_args["session"].execute(page).all()
 
     def _query_count(self):
-        if 0 < len(self.items) < self.per_page:  # a page that is not full ends the list
-            return self._query_offset + len(self.items)
-        return super()._query_count()
+        if self.items:
+            return self.items[0].page_total
+        if not self._query_offset:
+            return 0  # the first page is empty: nothing matches
+        return super()._query_count()  # past the end: no row carries the total
 
 
 def paginate_rows(stmt, page: int, per_page: int):
     """`paginate` for a select() of columns: the page's `items` are rows (attribute
-    access by column name), not ORM objects — for lists that show a few columns; a page
-    that is not full is its own total (no count statement)."""
+    access by column name), not ORM objects — for lists that show a few columns — and
+    the page and its total come in one statement."""
     from app.extensions import db
 
     def _page(number):
