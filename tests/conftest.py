@@ -95,9 +95,11 @@ def app():
 
 
 def _drop_keys(client, prefix: str) -> None:
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
-    if keys:
-        client.delete(*keys)
+    """This run's keys, and RQ's (its queues and registries are not under our prefix)."""
+    for pattern in (f"{prefix}:*", "rq:*"):
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
 
 
 @pytest.fixture()

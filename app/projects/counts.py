@@ -3,7 +3,7 @@ small cached aggregate, so it costs the same at 10,000 projects as at 200 and, w
 nothing changes, no SQL at all (docs/performance.md "Flat as data grows", "Home, client
 and user pages").
 
-The card is computed by `queries.status_counts` and `recently_updated` (the viewer's
+The card is computed by `queries.status_counts` and `_recent` (the viewer's
 permission scope, in SQL) and kept in Redis under the *scope* it was computed for — every
 admin sees all projects, so they share one entry; a client's company or a team member get
 their own — tagged with the generation number it was computed at; one MGET reads the
