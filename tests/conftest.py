@@ -94,6 +94,14 @@ def app():
         _db.engine.dispose()  # close pooled connections now, not at interpreter exit
 
 
+def _drop_keys(client, prefix: str) -> None:
+    """This run's keys, and RQ's (its queues and registries are not under our prefix)."""
+    for pattern in (f"{prefix}:*", "rq:*"):
+        keys = list(client.scan_iter(match=pattern, count=1000))
+        if keys:
+            client.delete(*keys)
+
+
 @pytest.fixture()
 def db(app):
     """The database, inside a transaction rolled back after the test. Commits made by
@@ -109,7 +117,10 @@ def db(app):
         engines[None] = connection
         _db.session.remove()
         _db.session.configure(join_transaction_mode="create_savepoint")
-        redis_store.client.flushdb()
+        # Only this run's keys: another run (xdist worker, worktree, CI job) may share the
+        # Redis database, and FLUSHDB here would drop its signed-in sessions mid-test (a
+        # home page answered with the sign-in redirect: test_home_counts.py's flake).
+        _drop_keys(redis_store.client, app.config["REDIS_KEY_PREFIX"])
         try:
             yield _db
         finally:

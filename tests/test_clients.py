@@ -111,3 +111,46 @@ def test_client_reads_check_the_acting_user_themselves(role, db):
     allowed = make_user("project_manager_full")
     assert [c.name for c in db.session.scalars(services.search_clients(allowed, "Private"))] == ["Private Co"]
     assert [c.name for c in services.client_page(allowed, "Private", 1).items] == ["Private Co"]
+
+
+def test_client_page_shows_contacts_billing_and_tax_id_state_in_three_statements(client, login_as, db, count_queries):
+    """The client with its contacts is one statement (an outer join), the projects one
+    more; the encrypted tax ID is only tested for presence, never read."""
+    login_as("admin")
+    company = make_client(name="Juniper Dental", billing_city="Austin", tax_id="74-7654321")
+    company.contacts.append(ClientContact(name="Ana Ruiz", title="Office manager", is_primary=True))
+    company.contacts.append(ClientContact(name="Bo Lee", email="bo@juniper.example"))
+    make_project(client=company, name="Front desk remodel")
+    bare = make_client(name="No Contacts Co")
+    db.session.flush()
+    with count_queries() as counted:
+        page = client.get(f"/clients/{company.id}")
+    assert page.status_code == 200
+    text_ = page.get_data(as_text=True)
+    assert text_.index("Ana Ruiz") < text_.index("Bo Lee")  # in the order they were added
+    assert "Primary" in text_ and "Office manager" in text_ and "mailto:bo@juniper.example" in text_
+    assert "Front desk remodel" in text_ and "Austin" in text_ and "on file (encrypted)" in text_
+    selects = [s for s in counted.statements if s.startswith("SELECT")]
+    assert len(selects) == 3, selects  # the signed-in user, the client, the projects
+    read = selects[1].replace("clients.tax_id IS NOT NULL AS has_tax_id", "")
+    assert "tax_id" not in read, selects[1]
+    empty = client.get(f"/clients/{bare.id}").get_data(as_text=True)
+    assert "No contacts yet." in empty and "not on file" in empty and "No projects you can see." in empty
+    assert client.get("/clients/999999").status_code == 404
+
+
+def test_client_list_pages_count_in_the_page_statement(client, login_as, db, count_queries):
+    login_as("admin")
+    for n in range(30):
+        make_client(name=f"Paged Co {n:02d}")
+    total = db.session.scalar(select(func.count()).select_from(Client))
+    with count_queries() as counted:
+        first = client.get("/clients").get_data(as_text=True)
+    assert f"{total} total" in first
+    selects = [s for s in counted.statements if s.startswith("SELECT")]
+    assert len(selects) == 2, selects  # the signed-in user, the page with its total
+    last_page = -(-total // 25)
+    past = client.get("/clients?page=999").get_data(as_text=True)
+    assert f"Page {last_page} of {last_page}" in past
+    none = client.get("/clients?q=zzqx-nothing").get_data(as_text=True)
+    assert "No clients match" in none and "0 total" in none

@@ -84,3 +84,23 @@ def test_each_scope_has_its_own_entry(client, login_as, db):
     other = make_client()
     login_as(make_user(CLIENT, client=other))
     assert _counters(client.get("/").get_data(as_text=True)) == [0, 0, 0]
+
+
+def test_the_recent_projects_are_cached_with_the_counters_and_follow_a_client_rename(
+    client, login_as, db, count_queries
+):
+    """The card's "Recently updated" list is part of the cached entry (no project query
+    while nothing changes) and shows the client's current name after a rename."""
+    login_as(ADMIN)
+    company = make_client(name="Alder Homes")
+    make_project(client=company, name="Porch of the week", status="active")
+    assert "Alder Homes" in client.get("/").get_data(as_text=True)
+    with count_queries() as counted:
+        page = client.get("/").get_data(as_text=True)
+    assert "Porch of the week" in page
+    assert not [s for s in counted.statements if "from projects" in s.lower()]
+
+    company.name = "Birch Homes"
+    db.session.flush()  # a client write bumps the generation too
+    page = client.get("/").get_data(as_text=True)
+    assert "Birch Homes" in page and "Alder Homes" not in page

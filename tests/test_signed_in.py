@@ -25,7 +25,7 @@ def pm(app):
     with app.app_context():
         user = make_user("project_manager_full")
         db.session.commit()
-        user_id, username = user.id, user.username
+        user_id = user.id
         db.session.remove()
     yield user_id
     with app.app_context():

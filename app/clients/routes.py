@@ -11,8 +11,8 @@ from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number
 from app.core.permissions import permission_required
 from app.core.transaction import attempt
+from app.core.urls import url_pattern
 from app.core.versioning import StaleObject, meanwhile
-from app.projects import queries as project_queries
 
 
 @bp.get("/clients")
@@ -21,7 +21,13 @@ from app.projects import queries as project_queries
 def index():
     q = request.args.get("q", "").strip()[:100]
     page = services.client_page(current_user, q, page_number(request.args.get("page", "1")))
-    return render_for({"client-results": "clients/_results.html"}, "clients/index.html", page=page, q=q)
+    return render_for(
+        {"client-results": "clients/_results.html"},
+        "clients/index.html",
+        page=page,
+        q=q,
+        client_url=url_pattern("clients.detail", "client_id"),
+    )
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
@@ -52,9 +58,8 @@ def new():
 @bp.get("/clients/<int:client_id>")
 @login_required
 def detail(client_id):
-    client = services.get_client(current_user, client_id)
-    projects = project_queries.client_projects(current_user, client.id)
-    return render_template("clients/detail.html", client=client, projects=projects, errors={}, data={})
+    page = services.client_page_data(current_user, client_id)
+    return render_template("clients/detail.html", page=page, client=page.client, errors={}, data={})
 
 
 @bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
@@ -92,9 +97,9 @@ def add_contact(client_id):
         with attempt():
             services.add_contact(current_user, client, request.form.to_dict())
     except ValidationError as exc:
-        projects = project_queries.client_projects(current_user, client.id)
+        page = services.client_page_data(current_user, client.id)
         return render_template(
-            "clients/detail.html", client=client, projects=projects, errors=exc.fields, data=request.form
+            "clients/detail.html", page=page, client=page.client, errors=exc.fields, data=request.form
         ), 422
     flash("Contact added.", "success")
     return redirect_to(url_for("clients.detail", client_id=client.id))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload, undefer
 
 from app.clients.models import Client, ClientContact
 from app.core.errors import ObjectNotFound, ValidationError
-from app.core.pagination import paginate
+from app.core.pagination import paginate_rows
 from app.core.permissions import require
 from app.core.search import contains
 from app.core.text import LONG_TEXT, check_lengths, declare_limits, name_key, normalise
@@ -43,13 +45,81 @@ def search_clients(actor, term: str = "", order=None):
 
 
 def client_page(actor, term: str, page: int, per_page: int = 25):
-    """One page of clients matching `term` (past the end: the last page)."""
+    """One page of clients matching `term` (past the end: the last page): rows of the
+    columns the list shows."""
     require(actor, "client.view")
-    return paginate(
-        select(Client).where(contains((Client.name, Client.email), term)).order_by(Client.name, Client.id),
+    return paginate_rows(
+        select(Client.id, Client.name, Client.email, Client.phone, Client.billing_city)
+        .where(contains((Client.name, Client.email), term))
+        .order_by(Client.name, Client.id),
         page,
         per_page,
     )
+
+
+class ClientPage(NamedTuple):
+    """What the client's page shows: rows of the shown columns, not ORM objects."""
+
+    client: Any  # Client's columns, with `has_tax_id` instead of the (encrypted) tax ID
+    contacts: list
+    projects: list  # the client's projects this person may see
+
+
+_PAGE_COLUMNS = (
+    Client.id,
+    Client.name,
+    Client.email,
+    Client.phone,
+    Client.billing_address,
+    Client.billing_city,
+    Client.billing_state,
+    Client.billing_zip,
+    Client.notes,
+    Client.tax_id.is_not(None).label("has_tax_id"),  # never decrypted for the page
+)
+_CONTACT_COLUMNS = (
+    ClientContact.id.label("contact_id"),
+    ClientContact.name.label("contact_name"),
+    ClientContact.title.label("contact_title"),
+    ClientContact.email.label("contact_email"),
+    ClientContact.phone.label("contact_phone"),
+    ClientContact.is_primary.label("contact_is_primary"),
+)
+
+
+class Contact(NamedTuple):
+    id: int
+    name: str
+    title: str
+    email: str
+    phone: str
+    is_primary: bool
+
+
+def client_page_data(actor, client_id: int) -> ClientPage:
+    """The client's page in two statements: the client with its contacts (one outer
+    join), and the client's projects `actor` may see (their permission scope, in SQL)."""
+    from app.projects.models import Project
+    from app.projects.queries import visible_projects
+
+    require(actor, "client.view")
+    rows = db.session.execute(
+        select(*_PAGE_COLUMNS, *_CONTACT_COLUMNS)
+        .outerjoin(ClientContact, ClientContact.client_id == Client.id)
+        .where(Client.id == client_id)
+        .order_by(ClientContact.id)
+    ).all()
+    if not rows:
+        raise ObjectNotFound("That client does not exist.")
+    width = len(_PAGE_COLUMNS)
+    contacts = [Contact(*row[width:]) for row in rows if row.contact_id is not None]
+    projects = db.session.execute(
+        visible_projects(actor)
+        .with_only_columns(Project.id, Project.name, Project.status, Project.address)
+        .where(Project.client_id == client_id)
+        .order_by(Project.status, Project.name)
+    ).all()
+    return ClientPage(rows[0], contacts, projects)
 
 
 def get_client(actor, client_id: int) -> Client:

@@ -59,17 +59,6 @@ def role_options(codes) -> list[tuple[str, str]]:
 
 
 URL_CACHE_SIZE = 4096
-_SLOT = 2147483647  # a whole number no route will see: where the value goes
-
-
-def url_pattern(endpoint: str, name: str):
-    """A function of one value building `url_for(endpoint, name=value)` without werkzeug
-    (one route built once, then string joins): for a link on every row of a list."""
-    built = url_for(endpoint, **{name: _SLOT})
-    head, slot, tail = built.partition(str(_SLOT))
-    if not slot or str(_SLOT) in tail:
-        return lambda value: url_for(endpoint, **{name: value})
-    return lambda value: f"{head}{value}{tail}"
 
 
 def remembered_url_for(app: Flask):

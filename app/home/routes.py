@@ -6,6 +6,7 @@ from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from app.core.features import widgets_for
+from app.core.labels import role_label
 from app.home import bp
 
 
@@ -13,4 +14,11 @@ from app.home import bp
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    return render_template("home/index.html", widgets=widgets_for(current_user))
+    user = current_user._get_current_object()  # one proxy lookup, not one per use
+    return render_template(
+        "home/index.html",
+        first_name=user.name.split(" ")[0],
+        role=role_label(user.role, user),
+        company=user.client.name if user.client else None,
+        widgets=widgets_for(user),
+    )

@@ -1,19 +1,24 @@
-"""The home page's project counters as a small cached aggregate, so they cost the same
-at 10,000 projects as at 200 (docs/performance.md "Flat as data grows").
+"""The home page's projects card — counts by status and the five latest changes — as a
+small cached aggregate, so it costs the same at 10,000 projects as at 200 and, while
+nothing changes, no SQL at all (docs/performance.md "Flat as data grows", "Home, client
+and user pages").
 
-The counts are computed by `queries.status_counts` (the viewer's permission scope, in
-SQL) and kept in Redis under the *scope* they were computed for — every admin sees all
-projects, so they share one entry; a client's company or a team member get their own —
-and a generation number. Any write to a project or a team membership (ORM flush or a
-bulk statement) bumps the generation when it is flushed and again after its commit
-(the moment the live `project-*` events go out), so the next home page recomputes;
-entries also expire after `TTL` seconds, a backstop for writes made outside the app. A session that has written
-projects and not yet committed neither reads nor fills the cache (it sees its own
-writes; nothing uncommitted is shared)."""
+The card is computed by `queries.status_counts` and `_recent` (the viewer's
+permission scope, in SQL) and kept in Redis under the *scope* it was computed for — every
+admin sees all projects, so they share one entry; a client's company or a team member get
+their own — tagged with the generation number it was computed at; one MGET reads the
+current generation and the entry, which is used only if the two match. Any write to a
+project, a team membership or a client (the card shows client names; ORM flush or a bulk
+statement) bumps the generation when it is flushed and again after its commit (the moment
+the live `project-*` events go out), so the next home page recomputes; entries also
+expire after `TTL` seconds, a backstop for writes made outside the app. A session that
+has written projects and not yet committed neither reads nor fills the cache (it sees its
+own writes; nothing uncommitted is shared)."""
 
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 from sqlalchemy import event
 
@@ -22,7 +27,26 @@ from app.core.transaction import after_commit
 from app.extensions import db, redis_store
 
 TTL = 300
+RECENT = 5  # projects in "Recently updated"
 _DIRTY = "kibray_projects_written"
+
+
+class ClientName(NamedTuple):
+    name: str
+
+
+class RecentProject(NamedTuple):
+    """What the card shows of a project (the template reads `p.client.name`)."""
+
+    id: int
+    name: str
+    status: str
+    client: ClientName
+
+
+class HomeProjects(NamedTuple):
+    counts: dict[str, int]  # {status: number of projects}
+    recent: list[RecentProject]
 
 
 def _generation_key() -> str:
@@ -40,26 +64,58 @@ def _scope_key(user) -> str | None:
     return f"user:{user.id}"
 
 
-def status_counts(user) -> dict[str, int]:
-    """{status: number of projects} this user may see — cached (see the module)."""
+def _recent(user) -> list[RecentProject]:
+    """The open projects this user may see, latest change first: rows of the four columns
+    shown, not Project objects (no team, no client object; `ix_projects_updated_at`)."""
+    from app.clients.models import Client
+    from app.projects.models import CLOSED, Project
+    from app.projects.queries import visible_projects
+
+    stmt = (
+        visible_projects(user)
+        .with_only_columns(Project.id, Project.name, Project.status, Client.name)
+        .where(Project.status != CLOSED)
+        .order_by(Project.updated_at.desc())
+        .limit(RECENT)
+    )
+    return [
+        RecentProject(id, name, status, ClientName(client)) for id, name, status, client in db.session.execute(stmt)
+    ]
+
+
+def _compute(user) -> HomeProjects:
     from app.projects import queries
 
+    return HomeProjects(queries.status_counts(user), _recent(user))
+
+
+def home_projects(user) -> HomeProjects:
+    """The projects card this user may see — cached (see the module)."""
     scope = _scope_key(user)
     if scope is None or db.session.info.get(_DIRTY):
-        return queries.status_counts(user)
+        return _compute(user)
     client = redis_store.client
-    generation = int(client.get(_generation_key()) or 0)
-    key = redis_store.key("projects", "counts", generation, scope)
-    cached = client.get(key)
+    key = redis_store.key("projects", "home", scope)
+    generation, cached = client.mget(_generation_key(), key)
+    generation = int(generation or 0)
     if cached is not None:
-        return json.loads(cached)
-    counts = queries.status_counts(user)
-    client.set(key, json.dumps(counts), ex=TTL)
-    return counts
+        entry = json.loads(cached)
+        if entry["g"] == generation:
+            recent = [RecentProject(id, name, status, ClientName(c)) for id, name, status, c in entry["recent"]]
+            return HomeProjects(entry["counts"], recent)
+    card = _compute(user)
+    entry = {"g": generation, "counts": card.counts, "recent": [[*p[:3], p.client.name] for p in card.recent]}
+    client.set(key, json.dumps(entry, separators=(",", ":")), ex=TTL)
+    return card
+
+
+def status_counts(user) -> dict[str, int]:
+    """{status: number of projects} this user may see — cached (see the module)."""
+    return home_projects(user).counts
 
 
 def bump() -> None:
-    """A new generation: every cached count is stale (old entries expire on their own)."""
+    """A new generation: every cached entry is stale (they expire on their own)."""
     redis_store.client.incr(_generation_key())
 
 
@@ -86,9 +142,10 @@ def init_app(app) -> None:
 
 
 def install(session_class) -> None:
+    from app.clients.models import Client
     from app.projects.models import Project, ProjectMembership
 
-    counted = (Project, ProjectMembership)
+    counted = (Project, ProjectMembership, Client)
 
     @event.listens_for(session_class, "after_flush")
     def _flushed(session, flush_context):

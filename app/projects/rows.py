@@ -12,8 +12,9 @@ from typing import NamedTuple
 
 from app.core.labels import project_status_label
 from app.core.permissions import RowOf
-from app.core.templating import money, url_pattern
+from app.core.templating import money
 from app.core.timezones import format_date
+from app.core.urls import url_pattern
 from app.projects.models import Project
 from app.projects.queries import managers_of
 from app.projects.views import PROJECT_VIEW
@@ -41,7 +42,7 @@ def project_rows(user, found) -> list[ProjectRow]:
         rows.append(
             ProjectRow(
                 id=p.id,
-                url=detail(p.id),
+                url=detail.format(p.id),
                 name=p.name,
                 where=f"{p.address}, {p.city}" if p.city else p.address,
                 client=p.client_name,

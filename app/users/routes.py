@@ -8,6 +8,7 @@ from flask import flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.auth import services as auth
+from app.core import labels
 from app.core.errors import ValidationError
 from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number, to_int
@@ -15,6 +16,7 @@ from app.core.permissions import permission_required
 from app.core.roles import CLIENT, ROLES
 from app.core.templating import role_label
 from app.core.transaction import attempt
+from app.core.urls import url_pattern
 from app.core.versioning import StaleObject, meanwhile
 from app.users import bp, services
 
@@ -25,8 +27,16 @@ from app.users import bp, services
 def index():
     q, role = request.args.get("q", "").strip(), request.args.get("role", "")
     page = services.search_users(current_user, q, role, page_number(request.args.get("page", "1")))
+    viewer = current_user._get_current_object()
     return render_for(
-        {"user-results": "users/_results.html"}, "users/index.html", page=page, q=q, role=role, roles=ROLES
+        {"user-results": "users/_results.html"},
+        "users/index.html",
+        page=page,
+        q=q,
+        role=role,
+        roles=ROLES,
+        role_labels={code: labels.role_label(code, viewer) for code in ROLES},  # not a filter per row
+        user_url=url_pattern("users.detail", "user_id"),
     )
 
 

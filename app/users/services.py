@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.auth.passwords import generate_password, hash_password, policy_problem
 from app.auth.services import end_sessions
 from app.clients.models import Client
 from app.core.errors import ObjectNotFound, ValidationError
-from app.core.pagination import paginate
+from app.core.pagination import paginate_rows
 from app.core.permissions import require
 from app.core.roles import CLIENT, ROLES
 from app.core.search import contains
@@ -60,13 +60,32 @@ def managed_user(actor, user_id: int) -> User:
     return get_user(user_id)
 
 
+# What the list shows of a user: rows of these columns, not User objects (no password
+# hash, no two-factor secret decrypted per row).
+_LIST_COLUMNS = (
+    User.id,
+    func.coalesce(func.nullif(User.full_name, ""), User.username).label("name"),  # User.name
+    User.username,
+    User.email,
+    User.role,
+    User.is_active_flag.label("is_active"),
+    Client.name.label("client_name"),
+)
+
+
 def search_users(actor, q: str = "", role: str = "", page: int = 1):
-    """One page of users, by name, username or email and by role (admin's user list)."""
+    """One page of users, by name, username or email and by role (admin's user list):
+    rows of `_LIST_COLUMNS`."""
     require(actor, "user.manage")
-    stmt = select(User).where(contains((User.username, User.email, User.full_name), q)).order_by(User.username)
+    stmt = (
+        select(*_LIST_COLUMNS)
+        .outerjoin(Client, Client.id == User.client_id)
+        .where(contains((User.username, User.email, User.full_name), q))
+        .order_by(User.username)
+    )
     if role in ROLES:
         stmt = stmt.where(User.role == role)
-    return paginate(stmt, page, USERS_PER_PAGE)
+    return paginate_rows(stmt, page, USERS_PER_PAGE)
 
 
 def client_choices(actor) -> list[Client]:
