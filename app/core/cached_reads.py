@@ -85,6 +85,18 @@ def rows_of(stmt, session) -> list[tuple]:
     return _read(stmt, session, run, _dump_rows, _load_rows)
 
 
+def value_of(name: str, tables, compute, dump, load):
+    """A value computed by `compute()` from these tables only, cached as the module
+    describes under `name` (which must say everything the value depends on besides the
+    tables' contents — a permission scope, say): `dump` makes it text, `load` reads it
+    back from bytes."""
+    from app.extensions import db
+
+    if session_wrote(db.session(), tables):
+        return compute()
+    return _cached("value\0" + name, frozenset(tables), compute, dump, load)
+
+
 def generations_of(tables) -> bytes:
     """The current generations of these tables (as read for this request), as one value
     to compare: a copy made under it is current while it is unchanged."""

@@ -6,7 +6,7 @@ from app.core.features import Feature, LiveEvent, NavEntry, Widget
 
 bp = Blueprint("projects", __name__)
 
-from app.projects import counts, routes, walk, widgets  # noqa: E402,F401
+from app.projects import routes, walk, widgets  # noqa: E402,F401
 from app.projects.api import bp as api_bp  # noqa: E402
 
 # Fragments listing projects refresh on any of these (hx-trigger="kibray:projects from:body").
@@ -35,7 +35,6 @@ feature = Feature(
         "projects.reopen": "reopen the project {project}",
         "api.projects.api_reopen": "reopen the project {project}",
     },
-    init_app=counts.init_app,  # the home counters' cache is emptied by project writes
     walk=walk.ROUTES,
     walk_skip=("/projects/new/add-client",),  # writes nothing but a session draft (tests/test_pages_ui.py)
 )

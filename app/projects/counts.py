@@ -1,30 +1,23 @@
 """The home page's projects card — counts by status and the five latest changes — as a
 small cached aggregate, so it costs the same at 10,000 projects as at 200 and, while
-nothing changes, no SQL at all (docs/performance.md "Flat as data grows", "Home, client
-and user pages").
+nothing changes, no SQL and no round trip at all (docs/performance.md "Flat as data
+grows", "Home, client and user pages").
 
-The card is computed by `queries.status_counts` and `_recent` (the viewer's
-permission scope, in SQL) and kept in Redis under the *scope* it was computed for — every
-admin sees all projects, so they share one entry; a client's company or a team member get
-their own — tagged with the generation number it was computed at; one MGET reads the
-current generation and the entry, which is used only if the two match. Any write to a
-project, a team membership or a client (the card shows client names; ORM flush or a bulk
-statement) bumps the generation when it is flushed and again after its commit (the moment
-the live `project-*` events go out), so the next home page recomputes; entries also
-expire after `TTL` seconds, a backstop for writes made outside the app. A session that
-has written projects and not yet committed neither reads nor fills the cache (it sees its
-own writes; nothing uncommitted is shared)."""
+The card is computed by `queries.status_counts` and `_recent` (the viewer's permission
+scope, in SQL) and cached by core.cached_reads under the *scope* it was computed for —
+every admin sees all projects, so they share one entry; a client's company or a team
+member get their own — and the generations of the tables it reads: projects, team
+memberships and clients (the card shows client names). Any committed write to one of
+them makes the next home page recompute; a request that has written one of them itself
+computes the card from the database."""
 
 from __future__ import annotations
 
 import json
 from typing import NamedTuple
 
-from sqlalchemy import event
-
 from app.core.permissions import ALL, NONE, OWN, scope_of
-from app.core.transaction import after_commit
-from app.extensions import db, redis_store
+from app.extensions import db
 
 TTL = 300
 RECENT = 5  # projects in "Recently updated"
@@ -47,10 +40,6 @@ class RecentProject(NamedTuple):
 class HomeProjects(NamedTuple):
     counts: dict[str, int]  # {status: number of projects}
     recent: list[RecentProject]
-
-
-def _generation_key() -> str:
-    return redis_store.key("projects", "counts-generation")
 
 
 def _scope_key(user) -> str | None:
@@ -89,79 +78,31 @@ def _compute(user) -> HomeProjects:
     return HomeProjects(queries.status_counts(user), _recent(user))
 
 
+TABLES = ("projects", "project_memberships", "clients")
+
+
 def home_projects(user) -> HomeProjects:
     """The projects card this user may see — cached (see the module)."""
+    from app.core import cached_reads
+
     scope = _scope_key(user)
-    if scope is None or db.session.info.get(_DIRTY):
+    if scope is None:
         return _compute(user)
-    client = redis_store.client
-    key = redis_store.key("projects", "home", scope)
-    generation, cached = client.mget(_generation_key(), key)
-    generation = int(generation or 0)
-    if cached is not None:
-        entry = json.loads(cached)
-        if entry["g"] == generation:
-            recent = [RecentProject(id, name, status, ClientName(c)) for id, name, status, c in entry["recent"]]
-            return HomeProjects(entry["counts"], recent)
-    card = _compute(user)
-    entry = {"g": generation, "counts": card.counts, "recent": [[*p[:3], p.client.name] for p in card.recent]}
-    client.set(key, json.dumps(entry, separators=(",", ":")), ex=TTL)
-    return card
+    return cached_reads.value_of(f"home-projects:{scope}", TABLES, lambda: _compute(user), _dump, _load)
+
+
+def _dump(card: HomeProjects) -> str:
+    return json.dumps(
+        {"counts": card.counts, "recent": [[*p[:3], p.client.name] for p in card.recent]}, separators=(",", ":")
+    )
+
+
+def _load(raw: bytes) -> HomeProjects:
+    entry = json.loads(raw)
+    recent = [RecentProject(id, name, status, ClientName(c)) for id, name, status, c in entry["recent"]]
+    return HomeProjects(entry["counts"], recent)
 
 
 def status_counts(user) -> dict[str, int]:
     """{status: number of projects} this user may see — cached (see the module)."""
     return home_projects(user).counts
-
-
-def bump() -> None:
-    """A new generation: every cached entry is stale (they expire on their own)."""
-    redis_store.client.incr(_generation_key())
-
-
-def _written(session) -> None:
-    """Bump now (readers elsewhere stop using the old counts) and again after the commit
-    (anything cached meanwhile, before the write was visible, is dropped too). Queued
-    per write, not once per transaction: a failed `attempt()` drops what it queued."""
-    session.info[_DIRTY] = True
-    bump()
-    after_commit(bump)
-
-
-_installed = False
-
-
-def init_app(app) -> None:
-    """The session hooks, once per process (they hang on the Session class)."""
-    global _installed
-    if not _installed:
-        from flask_sqlalchemy.session import Session
-
-        install(Session)
-        _installed = True
-
-
-def install(session_class) -> None:
-    from app.clients.models import Client
-    from app.projects.models import Project, ProjectMembership
-
-    counted = (Project, ProjectMembership, Client)
-
-    @event.listens_for(session_class, "after_flush")
-    def _flushed(session, flush_context):
-        if any(isinstance(obj, counted) for obj in (*session.new, *session.dirty, *session.deleted)):
-            _written(session)
-
-    @event.listens_for(session_class, "do_orm_execute")
-    def _executed(state):
-        if not state.is_select and any(getattr(mapper, "class_", None) in counted for mapper in state.all_mappers):
-            _written(state.session)
-
-    @event.listens_for(session_class, "after_commit")
-    def _committed(session):
-        session.info.pop(_DIRTY, None)
-
-    @event.listens_for(session_class, "after_soft_rollback")
-    def _rolled_back(session, previous_transaction):
-        if previous_transaction.parent is None:
-            session.info.pop(_DIRTY, None)
