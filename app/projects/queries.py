@@ -394,13 +394,6 @@ def typed_choice(found: list, chosen_id: int | None, text: str) -> tuple[int | N
     return None, found
 
 
-def client_projects(user, client_id: int) -> list[Project]:
-    """The projects of one client this user may see (the client's page)."""
-    return db.session.scalars(
-        visible_projects(user).where(Project.client_id == client_id).order_by(Project.status, Project.name)
-    ).all()
-
-
 def project_history(user, project: Project, limit: int = 10):
     """The latest audit entries of a project, if this user may read its audit log."""
     from app.core.audit import AuditLog
@@ -419,9 +412,3 @@ def status_counts(user) -> dict[str, int]:
     """{status: number of projects} this user may see (the home page)."""
     sub = visible_projects(user).with_only_columns(Project.status, Project.id).subquery()
     return dict(db.session.execute(select(sub.c.status, func.count()).group_by(sub.c.status)).all())
-
-
-def recently_updated(user, limit: int = 5) -> list[Project]:
-    return db.session.scalars(
-        visible_projects(user).where(Project.status != CLOSED).order_by(Project.updated_at.desc()).limit(limit)
-    ).all()
