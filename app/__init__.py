@@ -63,6 +63,7 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
     errors.register_error_handlers(app)
     hooks.init_app(app)
     templating.init_app(app)
+    _template_bytecode_cache(app)
     register_cli(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         _sqlite_pragmas(app)
@@ -93,6 +94,29 @@ def _register_features(app: Flask) -> None:
     for feature in installed:
         if feature.init_app is not None:
             feature.init_app(app)
+
+
+def _template_bytecode_cache(app: Flask) -> None:
+    """Compiled templates kept on disk (instance/template-cache), as Python keeps .pyc
+    files: a process's first page loads its templates' code instead of parsing and
+    compiling them (~0.1 s for the project list's six templates, on every start and in
+    every worker). Each entry carries its template's checksum, so an edited template is
+    compiled afresh; a disk that cannot be written only means compiling as before."""
+    from jinja2 import FileSystemBytecodeCache
+
+    class BestEffort(FileSystemBytecodeCache):
+        def dump_bytecode(self, bucket):
+            try:
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    directory = os.path.join(app.instance_path, "template-cache")
+    try:
+        os.makedirs(directory, exist_ok=True)
+    except OSError:
+        return
+    app.jinja_env.bytecode_cache = BestEffort(directory)
 
 
 def _cache_config(app: Flask) -> dict:

@@ -124,6 +124,8 @@ def base_settings() -> dict:
         "CACHE_TTL": env_int("CACHE_TTL", 300),
         # /health/ re-checks storage (a write) and migrations at most this often per process.
         "HEALTH_CACHE_SECONDS": env_int("HEALTH_CACHE_SECONDS", 10),
+        # `Server-Timing: app;dur=<ms>` on every answer (core/net.py): the app's own time.
+        "SERVER_TIMING": env_bool("SERVER_TIMING", True),
         # The largest request body accepted (bytes): anything larger is answered 413 from
         # its Content-Length, before a byte of it is read or parsed. A future upload route
         # raises it for itself (`request.max_content_length`).

@@ -68,6 +68,9 @@ def app_env(**extra: str) -> dict:
         REDIS_KEY_PREFIX=KEY_PREFIX,
         LOG_LEVEL="WARNING",
         API_CHECK_RESPONSES="0",  # the tests' answer check: not part of the production request path
+        # as in production: /health/ re-checks storage (a write) and migrations at most every
+        # 10 s (the test settings' 0 would do both on every probe, which production never does)
+        HEALTH_CACHE_SECONDS="10",
         MEDIA_ROOT=str(ROOT / "instance" / "bench-media"),
         PYTHONUNBUFFERED="1",
     )
@@ -339,6 +342,25 @@ def rss_mb(pid: int) -> float:
     except (OSError, ValueError, IndexError):
         pass
     return 0.0
+
+
+def memory_mb(pid: int) -> dict:
+    """A process's resident memory in MB: `rss` (VmRSS, every resident page it maps, shared
+    or not: the figure judged), `pss` (shared pages divided among their sharers) and
+    `private` (pages only it holds: what another worker would add), from smaps_rollup."""
+    found = {"rss": rss_mb(pid)}
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if name in ("Pss", "Private_Clean", "Private_Dirty"):
+                found[name] = int(rest.split()[0]) / 1024
+    except (OSError, ValueError, IndexError):
+        return found
+    return {
+        "rss": found["rss"],
+        "pss": round(found.get("Pss", 0.0), 1),
+        "private": round(found.get("Private_Clean", 0.0) + found.get("Private_Dirty", 0.0), 1),
+    }
 
 
 def load_average() -> float:

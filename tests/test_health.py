@@ -68,3 +68,58 @@ def test_storage_and_migrations_are_remembered_only_while_they_pass(monkeypatch,
         from app.extensions import db
 
         db.engine.dispose()
+
+
+def test_the_database_check_is_the_pools_one_ping(monkeypatch):
+    """With the pool pinging every connection it hands out (pool_pre_ping), the check is
+    that ping: one `SELECT 1` round trip, and no statement of its own, no ORM session."""
+    from sqlalchemy import event
+
+    from app.health.checks import check_database
+
+    probe_app = create_app(env_name="test")
+    with probe_app.app_context():
+        from app.extensions import db
+
+        engine = db.engine
+        assert engine.pool._pre_ping  # the app's pool pings (config.py)
+        with engine.connect():
+            pass  # one connection in the pool, not fresh: the next checkout pings it
+        pings, statements = [], []
+        real_ping = engine.dialect.do_ping
+        monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
+        event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        assert check_database() is True
+        assert (len(pings), statements) == (1, [])
+        assert not db.session.registry.has()  # no ORM session made for it
+        engine.dispose()
+
+
+def test_probes_neither_read_nor_make_a_session(app):
+    """A probe answers without the session machinery: no Redis read for a sent cookie,
+    no new session id, no cookie set, no `Vary: Cookie`."""
+    web = app.test_client()
+    web.get("/login")  # a session cookie, as a browser would send to any path
+    assert web.get_cookie(app.config["SESSION_COOKIE_NAME"]) is not None
+    calls = []
+    client = app.extensions["kibray_redis"]
+    real = client.execute_command
+    client.execute_command = lambda *args, **kw: calls.append(args[0]) or real(*args, **kw)
+    try:
+        response = web.get("/health/")
+    finally:
+        del client.execute_command
+    assert response.status_code == 200
+    assert calls == ["PING"]  # the Redis check itself; no GETEX of the session
+    assert "Set-Cookie" not in response.headers and "Cookie" not in response.vary
+
+
+def test_every_answer_says_the_apps_own_time(app):
+    import re
+
+    web = app.test_client()
+    for path in ("/health/", "/login", "/api/health/db/", "/no-such-page"):
+        timing = web.get(path).headers.get("Server-Timing", "")
+        assert re.fullmatch(r"app;dur=\d+\.\d\d", timing), (path, timing)
+    quiet = create_app({"SERVER_TIMING": False}, env_name="test")
+    assert "Server-Timing" not in quiet.test_client().get("/login").headers

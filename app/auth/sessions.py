@@ -25,7 +25,7 @@ class ServerSession(CallbackDict, SessionMixin):
             self.modified = True
 
         super().__init__(initial, on_update)
-        self.sid = sid or secrets.token_urlsafe(32)
+        self.sid = secrets.token_urlsafe(32) if sid is None else sid
         self.new = new
         self.modified = False
         self.old_sid: str | None = None
@@ -52,6 +52,19 @@ def session_key(app, sid: str) -> str:
     return f"{app.config['REDIS_KEY_PREFIX']}:session:{sid}"
 
 
+def probe_paths(app) -> frozenset[str]:
+    """The paths of the health probes (views marked @probe, core/api.py), found in the URL
+    map once per app: the session is opened before the URL is matched."""
+    found = app.extensions.get("kibray.probe_paths")
+    if found is None:
+        found = app.extensions["kibray.probe_paths"] = frozenset(
+            rule.rule
+            for rule in app.url_map.iter_rules()
+            if not rule.arguments and getattr(app.view_functions.get(rule.endpoint), "health_probe", False)
+        )
+    return found
+
+
 class RedisSessionInterface(SessionInterface):
     def _store(self, app):
         return app.extensions["kibray_redis"]
@@ -60,6 +73,12 @@ class RedisSessionInterface(SessionInterface):
         return session_key(app, sid)
 
     def open_session(self, app, request):
+        if request.path in probe_paths(app):
+            # A health probe (@probe) needs no session: none is read, made or saved, even
+            # when the caller sends a cookie (so a probe never touches Redis for it).
+            session = ServerSession(sid="", new=True)
+            session.stateless = True
+            return session
         if is_api_request(request):
             # The JSON API is stateless: bearer tokens only. Ignoring the session cookie
             # there means a browser's cookie can never authenticate (or be forged into) an API call.

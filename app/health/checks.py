@@ -13,19 +13,26 @@ log = logging.getLogger(__name__)
 
 
 def check_database() -> bool:
-    """One round trip: `SELECT 1` on a pooled connection in autocommit mode (no BEGIN, no
-    COMMIT or ROLLBACK after it). Inside a test's transaction, on that transaction."""
+    """One round trip. The app's pool pings each connection it hands out (`pool_pre_ping`:
+    `SELECT 1` in autocommit, or a fresh connection's handshake), so taking one out and
+    putting it back IS the check; a pool that does not ping gets `SELECT 1` in autocommit.
+    No ORM session is made. Inside a test's transaction (the bind is its connection),
+    `SELECT 1` on that transaction."""
+    bind = db.engine
     try:
-        bind = db.session.get_bind()
         if isinstance(bind, Engine):
-            with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-                connection.exec_driver_sql("SELECT 1")
+            if getattr(bind.pool, "_pre_ping", False):
+                bind.raw_connection().close()  # checked out (pinged), back to the pool: no BEGIN, no ROLLBACK
+            else:
+                with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                    connection.exec_driver_sql("SELECT 1")
         else:
             db.session.execute(text("SELECT 1"))
         return True
     except Exception:
         log.exception("health: database check failed")
-        db.session.rollback()
+        if not isinstance(bind, Engine):
+            db.session.rollback()
         return False
 
 
