@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
 from app import create_app
@@ -70,27 +71,33 @@ def test_storage_and_migrations_are_remembered_only_while_they_pass(monkeypatch,
         db.engine.dispose()
 
 
-def test_the_database_check_is_the_pools_one_ping(monkeypatch):
-    """With the pool pinging every connection it hands out (pool_pre_ping), the check is
-    that ping: one `SELECT 1` round trip, and no statement of its own, no ORM session."""
+@pytest.mark.parametrize("liveness", ["socket", "ping"])
+def test_the_database_check_is_one_round_trip(monkeypatch, liveness):
+    """One round trip, no ORM session: with the default liveness check (the socket,
+    app/core/pool_check.py) its own `SELECT 1` in autocommit; with DB_LIVENESS_CHECK=ping
+    the pool's ping of the connection it hands out, and no statement of its own."""
     from sqlalchemy import event
 
     from app.health.checks import check_database
 
+    monkeypatch.setenv("DB_LIVENESS_CHECK", liveness)
     probe_app = create_app(env_name="test")
     with probe_app.app_context():
         from app.extensions import db
 
         engine = db.engine
-        assert engine.pool._pre_ping  # the app's pool pings (config.py)
+        assert bool(engine.pool._pre_ping) is (liveness == "ping")
         with engine.connect():
-            pass  # one connection in the pool, not fresh: the next checkout pings it
+            pass  # one connection in the pool, not fresh: the next checkout pings it (ping)
         pings, statements = [], []
         real_ping = engine.dialect.do_ping
         monkeypatch.setattr(engine.dialect, "do_ping", lambda conn: pings.append(1) or real_ping(conn))
         event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
         assert check_database() is True
-        assert (len(pings), statements) == (1, [])
+        if liveness == "ping":
+            assert (len(pings), statements) == (1, [])
+        else:
+            assert (len(pings), [s.strip().upper() for s in statements]) == (0, ["SELECT 1"])
         assert not db.session.registry.has()  # no ORM session made for it
         engine.dispose()
 

@@ -13,9 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def check_database() -> bool:
-    """One round trip. The app's pool pings each connection it hands out (`pool_pre_ping`:
-    `SELECT 1` in autocommit, or a fresh connection's handshake), so taking one out and
-    putting it back IS the check; a pool that does not ping gets `SELECT 1` in autocommit.
+    """One round trip. By default (DB_LIVENESS_CHECK=socket, core/pool_check.py) the pool
+    hands out a connection after looking at its socket only, so the check is `SELECT 1` in
+    autocommit; a pool that pings each connection it hands out (`ping`: `SELECT 1`, or a
+    fresh connection's handshake) makes taking one out and putting it back the check.
     No ORM session is made. Inside a test's transaction (the bind is its connection),
     `SELECT 1` on that transaction."""
     bind = db.engine
