@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse setup services chromium check-migrations clean
+.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse setup services chromium check-migrations clean compile
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -53,19 +53,24 @@ fmt: setup
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+## compile: the app's bytecode, as the deployment's build does (nixpacks.toml): with
+## PYTHONDONTWRITEBYTECODE set, nothing else writes it and every start compiles again
+compile: setup
+	$(BIN)/python -m compileall -q app workers wsgi.py
+
 ## bench: seed volume into PostgreSQL (BENCH_SCALE, default 100; 500 gets its own
 ## database) and report every page and endpoint against a floor page timed in the same
 ## run, requests/s, worker RSS, cold start, SQL statements. BENCH_ARGS passes options.
-bench: setup services
+bench: setup services compile
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 ## bench-check: fail if a page's p50 ratio to the floor or its SQL statement count
 ## regressed from docs/bench-baseline.json. By hand and before a release, never in CI.
-bench-check: setup services
+bench-check: setup services compile
 	$(BIN)/python scripts/bench.py --check --burst 0 $(BENCH_ARGS)
 
 ## bench-baseline: record this run as the scale's baseline in docs/bench-baseline.json
-bench-baseline: setup services
+bench-baseline: setup services compile
 	$(BIN)/python scripts/bench.py --write-baseline --burst 0 $(BENCH_ARGS)
 
 bench-sse: setup services

@@ -19,6 +19,9 @@ def main() -> int:
             problems.append(f"Procfile has no {kind} process")
     if "db upgrade" not in procfile:
         problems.append("Procfile release does not run migrations")
+    nixpacks = os.path.join(ROOT, "nixpacks.toml")
+    if not os.path.exists(nixpacks) or "compileall" not in open(nixpacks).read():
+        problems.append("nixpacks.toml does not compile the app at build time (cold starts would compile it)")
     with open(os.path.join(ROOT, "railway.json")) as handle:
         railway = json.load(handle)["deploy"]
     expected = {
