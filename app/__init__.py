@@ -69,7 +69,9 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
         _sqlite_pragmas(app)
     else:
         from app.core import pool_check
+        from app.core.json import read_database_json_with_orjson
 
+        read_database_json_with_orjson()
         with app.app_context():
             pool_check.install(app, db.engine)
     return app

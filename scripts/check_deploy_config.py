@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), os.pardir))
 sys.path.insert(0, ROOT)
@@ -20,7 +21,7 @@ def main() -> int:
     if "db upgrade" not in procfile:
         problems.append("Procfile release does not run migrations")
     nixpacks = os.path.join(ROOT, "nixpacks.toml")
-    if not os.path.exists(nixpacks) or "compileall" not in open(nixpacks).read():
+    if not os.path.exists(nixpacks) or "compileall" not in Path(nixpacks).read_text():
         problems.append("nixpacks.toml does not compile the app at build time (cold starts would compile it)")
     with open(os.path.join(ROOT, "railway.json")) as handle:
         railway = json.load(handle)["deploy"]

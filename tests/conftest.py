@@ -202,3 +202,45 @@ def bearer(client, user, password=None):
     response = client.post("/api/auth/login/", json={"username": user.username, "password": password or PASSWORD})
     assert response.status_code == 200, response.json
     return {"Authorization": "Bearer " + response.json["data"]["access_token"]}
+
+
+@pytest.fixture()
+def committed_pm(app):
+    """A project manager committed for real (for tests of what only commits trigger), and
+    their audit entries, deleted afterwards. Yields the id."""
+    from sqlalchemy import delete
+
+    from app.auth import signed_in
+    from app.auth.models import User
+    from app.core.audit import AuditLog
+    from app.extensions import db
+    from tests.factories import make_user
+
+    with app.app_context():
+        user = make_user("project_manager_full")
+        db.session.commit()
+        user_id = user.id
+        db.session.remove()
+    yield user_id
+    with app.app_context():
+        db.session.execute(delete(AuditLog).where(AuditLog.object_type == "User", AuditLog.object_id == str(user_id)))
+        db.session.execute(delete(AuditLog).where(AuditLog.user_id == user_id))
+        db.session.execute(delete(User).where(User.id == user_id))
+        db.session.commit()
+        db.session.remove()
+    signed_in._COPIES.pop(user_id, None)
+
+
+def signed_in_client(app, user_id: int):
+    """A test client whose session is signed in as `user_id` (a committed user)."""
+    from app.auth.models import User
+    from app.extensions import db
+
+    with app.app_context():
+        session_id = db.session.get(User, user_id).get_id()
+        db.session.remove()
+    web = app.test_client()
+    with web.session_transaction() as session:
+        session["_user_id"] = session_id
+        session["_fresh"] = True
+    return web

@@ -97,3 +97,29 @@ def test_the_pool_gets_its_connection_back_transactional(request_ctx):
     # the next (writing) request on the same pooled connection is transactional
     db.session.execute(text("UPDATE clients SET notes = notes WHERE false"))
     assert _driver().info.transaction_status.name == "INTRANS"
+
+
+def test_a_page_that_only_read_ends_without_a_commit(app, committed_pm):
+    """The request's end skips the commit when the session only read
+    (core.transaction.only_read); a request that wrote still commits."""
+    from tests.conftest import signed_in_client
+
+    commits = []
+
+    def _committed(conn):
+        commits.append(1)
+
+    with app.app_context():
+        engine = db.engine
+    web = signed_in_client(app, committed_pm)
+    event.listen(engine, "commit", _committed)
+    try:
+        reads = []
+        event.listen(engine, "before_cursor_execute", lambda *args: reads.append(args[2]))
+        assert web.get("/notifications").status_code == 200
+        assert reads, commits  # it did read the database
+        assert commits == []
+        assert web.post("/notifications/read-all").status_code in (200, 204, 302, 303)  # writes
+        assert commits
+    finally:
+        event.remove(engine, "commit", _committed)

@@ -10,42 +10,12 @@ they made."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine, delete, event, text
+from sqlalchemy import create_engine, event, text
 
 from app.auth import signed_in
 from app.auth.models import User
-from app.core.audit import AuditLog
 from app.extensions import db
-from tests.conftest import TEST_DATABASE_URL
-from tests.factories import make_user
-
-
-@pytest.fixture()
-def pm(app):
-    with app.app_context():
-        user = make_user("project_manager_full")
-        db.session.commit()
-        user_id = user.id
-        db.session.remove()
-    yield user_id
-    with app.app_context():
-        db.session.execute(delete(AuditLog).where(AuditLog.object_type == "User", AuditLog.object_id == str(user_id)))
-        db.session.execute(delete(AuditLog).where(AuditLog.user_id == user_id))
-        db.session.execute(delete(User).where(User.id == user_id))
-        db.session.commit()
-        db.session.remove()
-    signed_in._COPIES.pop(user_id, None)
-
-
-def _browser(app, user_id: int):
-    with app.app_context():
-        session_id = db.session.get(User, user_id).get_id()
-        db.session.remove()
-    web = app.test_client()
-    with web.session_transaction() as session:
-        session["_user_id"] = session_id
-        session["_fresh"] = True
-    return web
+from tests.conftest import TEST_DATABASE_URL, signed_in_client
 
 
 @pytest.fixture()
@@ -71,59 +41,59 @@ def _commit(app, user_id: int, change) -> None:
         db.session.remove()  # the connection goes back to the pool: the generation rises
 
 
-def test_the_second_request_does_not_read_the_user(app, pm, user_reads):
-    web = _browser(app, pm)
+def test_the_second_request_does_not_read_the_user(app, committed_pm, user_reads):
+    web = signed_in_client(app, committed_pm)
     user_reads.clear()
     assert web.get("/notifications").status_code == 200
     assert web.get("/notifications").status_code == 200
     assert len(user_reads) == 1
 
 
-def test_an_ended_session_is_refused_at_the_next_request(app, pm, user_reads):
+def test_an_ended_session_is_refused_at_the_next_request(app, committed_pm, user_reads):
     from app.auth.services import end_sessions
 
-    web = _browser(app, pm)
+    web = signed_in_client(app, committed_pm)
     assert web.get("/notifications").status_code == 200
-    _commit(app, pm, end_sessions)
+    _commit(app, committed_pm, end_sessions)
     answer = web.get("/notifications")
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
 
 
-def test_a_role_change_applies_at_the_next_request(app, pm):
-    web = _browser(app, pm)
+def test_a_role_change_applies_at_the_next_request(app, committed_pm):
+    web = signed_in_client(app, committed_pm)
     assert web.get("/admin/users").status_code == 403
     web.get("/admin/users")  # the copy is in use
 
     def promote(user):
         user.role = "admin"
 
-    _commit(app, pm, promote)
+    _commit(app, committed_pm, promote)
     assert web.get("/admin/users").status_code == 200
 
 
-def test_a_deactivated_user_is_refused_at_the_next_request(app, pm):
-    web = _browser(app, pm)
+def test_a_deactivated_user_is_refused_at_the_next_request(app, committed_pm):
+    web = signed_in_client(app, committed_pm)
     assert web.get("/notifications").status_code == 200
 
     def deactivate(user):
         user.is_active_flag = False
 
-    _commit(app, pm, deactivate)
+    _commit(app, committed_pm, deactivate)
     assert web.get("/notifications").status_code == 302
 
 
-def test_a_change_nobody_announced_is_seen_within_max_age(app, pm, monkeypatch):
+def test_a_change_nobody_announced_is_seen_within_max_age(app, committed_pm, monkeypatch):
     """A write the generations never heard of (made outside the app, or a bump lost to a
     Redis failure) is seen once the copy is MAX_AGE old."""
     import time
 
     monkeypatch.setattr(signed_in, "MAX_AGE", 0.3)
-    web = _browser(app, pm)
+    web = signed_in_client(app, committed_pm)
     assert web.get("/admin/users").status_code == 403
     outside = create_engine(TEST_DATABASE_URL)
     try:
         with outside.begin() as conn:
-            conn.execute(text("UPDATE users SET role = 'admin' WHERE id = :id"), {"id": pm})
+            conn.execute(text("UPDATE users SET role = 'admin' WHERE id = :id"), {"id": committed_pm})
     finally:
         outside.dispose()
     assert web.get("/admin/users").status_code == 403  # the copy, still trusted
@@ -131,16 +101,16 @@ def test_a_change_nobody_announced_is_seen_within_max_age(app, pm, monkeypatch):
     assert web.get("/admin/users").status_code == 200
 
 
-def test_a_change_to_the_user_in_one_request_never_reaches_another(app, pm):
+def test_a_change_to_the_user_in_one_request_never_reaches_another(app, committed_pm):
     with app.test_request_context("/"):
         db.session.remove()
-        original = signed_in.signed_in_user(pm).full_name
+        original = signed_in.signed_in_user(committed_pm).full_name
         db.session.remove()
     with app.test_request_context("/"):
-        user = signed_in.signed_in_user(pm)
+        user = signed_in.signed_in_user(committed_pm)
         user.full_name = "Changed In A Failed Request"
         db.session.rollback()
         db.session.remove()
     with app.test_request_context("/"):
-        assert signed_in.signed_in_user(pm).full_name == original
+        assert signed_in.signed_in_user(committed_pm).full_name == original
         db.session.remove()

@@ -59,9 +59,11 @@ def init_app(app: Flask) -> None:
         # Read before the commit: afterwards the user would be expired and reloaded.
         g.signed_in = request.endpoint != "static" and current_user_is_signed_in()
         # One commit per request: keep the work of successful requests, nothing else.
-        from app.core.transaction import should_commit
+        from app.core.transaction import only_read, should_commit
 
-        if should_commit(response.status_code):
+        if only_read(db.session()):
+            pass  # nothing to commit: the teardown returns the connection
+        elif should_commit(response.status_code):
             db.session.commit()
         else:
             from app.core.outage import quiet_rollback

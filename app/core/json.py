@@ -16,3 +16,11 @@ class FastJSONProvider(DefaultJSONProvider):
         obj = self._prepare_response_obj(args, kwargs)
         body = orjson.dumps(obj, default=self.default, option=OPTIONS)
         return self._app.response_class(body, mimetype=self.mimetype)
+
+
+def read_database_json_with_orjson() -> None:
+    """psycopg parses json/jsonb columns (a list's correlated JSON column, audit diffs)
+    with orjson too: several times faster than the standard library's decoder."""
+    from psycopg.types.json import set_json_loads
+
+    set_json_loads(orjson.loads)

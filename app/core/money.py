@@ -10,12 +10,15 @@ MAX_AMOUNT = Decimal("10000000000")  # Numeric(12, 2) holds up to 9,999,999,999.
 
 def to_money(value) -> Decimal:
     """Round to cents, half up (the accounting rule). Raises ValueError on bad input."""
-    if isinstance(value, float):
-        value = repr(value)
-    try:
-        amount = Decimal(str(value).strip().replace(",", "").replace("$", ""))
-    except (InvalidOperation, AttributeError) as exc:
-        raise ValueError("Enter an amount such as 1250.00") from exc
+    if isinstance(value, Decimal):
+        amount = value  # what the database gives: no need to go through text
+    else:
+        if isinstance(value, float):
+            value = repr(value)
+        try:
+            amount = Decimal(str(value).strip().replace(",", "").replace("$", ""))
+        except (InvalidOperation, AttributeError) as exc:
+            raise ValueError("Enter an amount such as 1250.00") from exc
     if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
         raise ValueError("Enter an amount such as 1250.00 (under 10 billion)")
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)

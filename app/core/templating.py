@@ -61,6 +61,14 @@ def role_options(codes) -> list[tuple[str, str]]:
 URL_CACHE_SIZE = 4096
 
 
+def url_for_cached(endpoint: str, **values) -> str:
+    """`url_for` remembering what it built (see remembered_url_for), for Python code
+    that builds a page's links (a list's sort links)."""
+    from flask import current_app
+
+    return current_app.jinja_env.globals["url_for"](endpoint, **values)
+
+
 def remembered_url_for(app: Flask):
     """`url_for` for templates, remembering what it built: a page asks for the same
     links on every request (style sheets, navigation, the columns' sort links, each row's

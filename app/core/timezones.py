@@ -46,8 +46,11 @@ def to_company_time(value: datetime, zone: ZoneInfo | None = None) -> datetime:
     return value.astimezone(zone or company_zone())
 
 
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def _day(value: date) -> str:
-    return f"{value:%b} {value.day}, {value.year}"
+    return f"{_MONTHS[value.month - 1]} {value.day}, {value.year}"  # "%b" without strftime
 
 
 def format_date(value: date | datetime | None, zone: ZoneInfo | None = None) -> str:

@@ -103,6 +103,19 @@ def _begin_reading(session) -> None:
     session.info[_READS] = "on"
 
 
+def only_read(session) -> bool:
+    """Has this read-only request's session done nothing but read? Then there is nothing
+    to commit (its connection is in autocommit, or it never took one): the request's end
+    just returns the connection, skipping the commit's machinery."""
+    return (
+        session.info.get(_READS) in (True, "on")
+        and not session.info.get(_KEY)
+        and not session.info.get(_WROTE)
+        and not session.info.get(_KEEP)
+        and not (session.new or session.dirty or session.deleted)
+    )
+
+
 def connection_of(session):
     """The session's connection for a statement run outside the ORM's execute (a cached
     count reads its flags): taken in autocommit too if this request only reads."""

@@ -17,7 +17,9 @@ from app.core.templating import money
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, meanwhile
 from app.projects import bp, queries, services
-from app.projects.rows import project_rows
+from app.projects.models import Project
+from app.projects.rows import project_rows, sort_links
+from app.projects.views import PROJECT_VIEW
 
 PAGE_SIZE = 25
 # The page's query parameter for each filter field (the service's error keys).
@@ -76,7 +78,12 @@ def index():
         context.update(page=None, rows=[], errors={PARAMS.get(k, k): v for k, v in exc.fields.items()})
         status = 422
     else:
-        context.update(page=page, rows=project_rows(current_user._get_current_object(), page.items))
+        viewer = current_user._get_current_object()
+        context.update(
+            page=page,
+            rows=project_rows(viewer, page.items),
+            sorts=sort_links(filters, args, PROJECT_VIEW.shows(viewer, Project, "budget")),
+        )
         if not page.total and filters.search:
             context["archived"] = queries.archived_matches(current_user, filters)
     return render_for(

@@ -20,6 +20,38 @@ from app.projects.queries import managers_of
 from app.projects.views import PROJECT_VIEW
 
 
+class SortLink(NamedTuple):
+    """A column's sort link: where it leads (this column ascending, or descending when it
+    is the current ascending sort), and what the header says about the current sort."""
+
+    key: str
+    label: str
+    url: str
+    current: bool
+    arrow: str  # "↑", "↓" or ""
+    aria_sort: str  # "ascending", "descending" or "none"
+
+
+SORT_COLUMNS = (("name", "Project"), ("client", "Client"), ("status", "Status"), ("start_date", "Start"))
+
+
+def sort_links(filters, args: dict, money_visible: bool) -> dict[str, SortLink]:
+    """The list's sort links by column key (the phone bar and the table header show the
+    same ones), built once per page instead of a macro per link."""
+    from app.core.templating import url_for_cached
+
+    columns = SORT_COLUMNS + ((("budget", "Budget"),) if money_visible else ())
+    links = {}
+    for key, label in columns:
+        current = filters.sort == key
+        descending = current and not filters.descending
+        url = url_for_cached("projects.index", **dict(args, sort=key, dir="desc" if descending else "asc", page=1))
+        arrow = ("↓" if filters.descending else "↑") if current else ""
+        aria = ("descending" if filters.descending else "ascending") if current else "none"
+        links[key] = SortLink(key, label, url, current, arrow, aria)
+    return links
+
+
 class ProjectRow(NamedTuple):
     id: int
     url: str
