@@ -73,6 +73,17 @@ def base_settings() -> dict:
             max_overflow=env_int("DB_MAX_OVERFLOW", 20),
             pool_timeout=env_int("DB_POOL_TIMEOUT", 30),
         )
+        # The planner's price of a random page read: PostgreSQL's default (4) assumes
+        # spinning disks; this company's data sits in memory or on SSD, where 1.1 is the
+        # usual setting — with 4 a search matching a fifth of the projects read every
+        # row (2 ms) instead of the trigram indexes (0.5 ms). Sent at connection start.
+        page_cost = env("DB_RANDOM_PAGE_COST", "1.1")
+        if page_cost != "server":
+            try:
+                float(page_cost)
+            except ValueError:
+                raise ConfigurationError(f"DB_RANDOM_PAGE_COST must be a number; got {page_cost!r}") from None
+            engine_options["connect_args"] = {"options": f"-c random_page_cost={page_cost}"}
     return {
         "SECRET_KEY": env("SECRET_KEY", DEFAULT_SECRET),
         "DEBUG": env_bool("DEBUG", False),
