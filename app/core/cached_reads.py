@@ -133,16 +133,12 @@ def _load_rows(raw) -> list[tuple]:
 
 
 def _read(stmt, session, run, dump, load):
-    from app.core.transaction import connection_of
-
     session = session() if callable(session) and not hasattr(session, "get_transaction") else session
-    connection = connection_of(session)
     cache_key = stmt._generate_cache_key()
     if cache_key is None:
         return run()
-    sql, tables, volatile = _compiled(stmt, cache_key, connection)
-    written = connection.info.get(_WRITTEN, _NONE) | connection.info.get(_COMMITTED, _NONE)
-    if volatile or (written and (_ANY_TABLE in written or written & tables)):
+    sql, tables, volatile = _compiled(stmt, cache_key, session.get_bind().dialect)
+    if volatile or session_wrote(session, tables):
         return run()  # this connection's own writes, committed or not, are not yet counted
     try:
         params = json.dumps([bind.effective_value for bind in cache_key.bindparams], default=_exact)
@@ -151,10 +147,10 @@ def _read(stmt, session, run, dump, load):
     return _cached(sql + "\0" + params, tables, run, dump, load)
 
 
-def _compiled(stmt, cache_key, connection):
+def _compiled(stmt, cache_key, dialect):
     found = _COMPILED.get(cache_key.key)
     if found is None:
-        sql = str(stmt.compile(dialect=connection.dialect))
+        sql = str(stmt.compile(dialect=dialect))
         found = (sql, frozenset(name.lower() for name in _READS.findall(sql)), bool(_VOLATILE.search(sql)))
         _COMPILED[cache_key.key] = found
         if len(_COMPILED) > _COMPILED_MAX:

@@ -182,15 +182,17 @@ _CACHE = "kibray_member_projects"
 
 
 def member_project_ids(user) -> set[int]:
-    """The projects the user is a team member of; loaded once per database session
-    (one per request or job) and forgotten whenever a membership is written."""
+    """The projects the user is a team member of; read once per database session (one
+    per request or job) — from core.cached_reads while the memberships table is
+    unchanged — and forgotten whenever a membership is written."""
+    from app.core.cached_reads import rows_of
     from app.extensions import db
     from app.projects.models import ProjectMembership
 
     cache = db.session.info.setdefault(_CACHE, {})
     if user.id not in cache:
-        rows = db.session.scalars(select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id))
-        cache[user.id] = set(rows)
+        stmt = select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)
+        cache[user.id] = {project_id for (project_id,) in rows_of(stmt, db.session)}
     return cache[user.id]
 
 

@@ -116,14 +116,6 @@ def only_read(session) -> bool:
     )
 
 
-def connection_of(session):
-    """The session's connection for a statement run outside the ORM's execute (a cached
-    count reads its flags): taken in autocommit too if this request only reads."""
-    if session.info.get(_READS) is True:
-        _begin_reading(session)
-    return session.connection()
-
-
 def _leave_autocommit(session) -> None:
     """About to write in a read-only request: everything from here on is one transaction."""
     if session.info.get(_READS) != "on":
