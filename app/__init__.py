@@ -34,6 +34,14 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
         instance_path=os.path.join(ROOT, "instance"),
     )
     app.config.update(settings)
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # PostgreSQL's start-up options (DB_RANDOM_PAGE_COST) mean nothing to SQLite (an
+        # override may point a PostgreSQL configuration at SQLite: the embedded app, tests)
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        connect_args = {k: v for k, v in options.pop("connect_args", {}).items() if k != "options"}
+        if connect_args:
+            options["connect_args"] = connect_args
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     from app.core.json import FastJSONProvider
 
     app.json = FastJSONProvider(app)
