@@ -14,6 +14,7 @@ from app.auth.models import User
 from app.core.audit import AuditLog
 from app.core.errors import ValidationError
 from app.core.numbers import to_int
+from app.core.pagination import Page
 from app.core.permissions import require, scope_query
 from app.core.roles import MEMBER_ROLES
 from app.core.search import contains
@@ -80,37 +81,7 @@ def audit_entries(viewer, filters: AuditFilters):
     return stmt.order_by(AuditLog.created_at.desc(), AuditLog.id.desc())
 
 
-@dataclass(frozen=True)
-class AuditPage:
-    """One page of entries, read by the `pager` macro as it reads `db.paginate`'s pages."""
-
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return ceil(self.total / self.per_page) if self.total else 0
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
-
-
-def audit_page(viewer, filters: AuditFilters, page: int) -> AuditPage:
+def audit_page(viewer, filters: AuditFilters, page: int) -> Page:
     """One page of audit_entries (past the end: the last page). A page that is not full
     is the last one, so its total is known without counting the log; only a full page (or
     one past the end) counts the matching entries."""
@@ -122,12 +93,12 @@ def audit_page(viewer, filters: AuditFilters, page: int) -> AuditPage:
 
     items = rows(page)
     if 0 < len(items) < per_page or (page == 1 and not items):
-        return AuditPage(items, page, per_page, (page - 1) * per_page + len(items))
+        return Page(items, page, per_page, (page - 1) * per_page + len(items))
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     last = ceil(total / per_page)
     if total and page > last:
         page, items = last, rows(last)
-    return AuditPage(items, page, per_page, total)
+    return Page(items, page, per_page, total)
 
 
 def audit_object_types() -> list[str]:
