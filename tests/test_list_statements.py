@@ -48,3 +48,38 @@ def test_the_managers_column_of_sqlite_is_ordered_like_postgresqls():
     assert queries.managers_of(text) == [(7, "zed"), (3, "Ann Lee"), (5, "Bo Wu")]
     assert queries.managers_of([[3, "Ann Lee"], [5, "Bo Wu"]]) == [(3, "Ann Lee"), (5, "Bo Wu")]
     assert queries.managers_of(None) == []
+
+
+def test_a_common_search_walks_the_order_and_a_rare_one_reads_the_matches(db, monkeypatch):
+    """queries.search_page_source: both statements find exactly the same page; the walk
+    is chosen only when the matches are common enough to fill a page quickly."""
+    from app.core.cached_reads import count_of
+
+    admin = make_user("admin")
+    for n in range(30):
+        make_project(name=f"Walnut deck {n:02d}")
+    make_project(name="Quincy porch", address="9 Zzyzx Rd")
+    common = queries.ProjectFilters(search="walnut", status="all")
+    rare = queries.ProjectFilters(search="zzyzx", status="all")
+    source = queries.search_page_source(admin, common, entity=False)
+    union = queries.project_list(admin, common, entity=False)
+    total = count_of(union, db.session)
+    walk = source(total, 0, 25)
+    assert walk is not union  # few rows to walk for 25 matches: the walk
+    assert [r.id for r in db.session.execute(walk.limit(25))] == [r.id for r in db.session.execute(union.limit(25))]
+    assert [r.id for r in db.session.execute(walk.limit(25).offset(25))] == [
+        r.id for r in db.session.execute(union.limit(25).offset(25))
+    ]
+    everything = count_of(queries.project_list(admin, queries.ProjectFilters(status="all"), entity=False), db.session)
+    # between the rows a walk reads for the common term (25 of 30 matches) and the rare one
+    monkeypatch.setattr(queries, "WALK_ROWS", 25 * everything / total + 1)
+    rare_union = queries.project_list(admin, rare, entity=False)
+    rare_total = count_of(rare_union, db.session)
+    assert rare_total == 1
+    assert queries.search_page_source(admin, rare, entity=False)(rare_total, 0, 25) is rare_union
+    assert source(total, 0, 25) is walk
+    assert [r.name for r in db.session.execute(rare_union)] == ["Quincy porch"]
+    assert (
+        queries.search_page_source(admin, queries.ProjectFilters(search="walnut", ordering=(("budget", False),)), False)
+        is None
+    )

@@ -176,11 +176,12 @@ def ordering_clauses(allowed: dict, default: list) -> list:
     return clauses or list(default)
 
 
-def paginate(stmt, serialize=None, *, serialize_page=None, session=None, columns=()):
+def paginate(stmt, serialize=None, *, serialize_page=None, session=None, columns=(), source=None):
     """Run `stmt` one page at a time and answer the list envelope. `serialize` turns one
     row into JSON; `serialize_page` turns the whole page (to batch related lookups).
     `columns` are added to the page's select only (not to its count): then each row is
-    (object, *columns)."""
+    (object, *columns). `source(total, offset, page_size)`, if given, may answer another statement of
+    the same rows to read the page from (core.pagination.paginate)."""
     from app.extensions import db
 
     session = session or db.session
@@ -193,7 +194,9 @@ def paginate(stmt, serialize=None, *, serialize_page=None, session=None, columns
     page = min(page, total_pages)  # past the end: the last page, and its real number
     from app.core.statements import page_statement
 
-    paged = page_statement(stmt, page_size, (page - 1) * page_size, columns)
+    offset = (page - 1) * page_size
+    read = source(total, offset, page_size) if source is not None else stmt
+    paged = page_statement(read, page_size, offset, columns)
     rows = session.execute(paged).all() if columns else session.scalars(paged).unique().all()
 
     def link(number):

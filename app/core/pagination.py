@@ -41,12 +41,14 @@ class Page:
         return iter(self.items)
 
 
-def paginate(stmt, page: int, per_page: int, *, rows: bool = False, columns=()) -> Page:
+def paginate(stmt, page: int, per_page: int, *, rows: bool = False, columns=(), source=None) -> Page:
     """Page `page` of `stmt` (past the end: the last page; `Page.page` is the one shown).
     The total comes first — from core.cached_reads' cache when the tables are unchanged —
     so the page is read once, at the right offset. `rows=True`: the items are the
     result's rows (a select of columns), not ORM objects; `columns` are added to the
-    page's select only, not to the count (a correlated subquery per row, say)."""
+    page's select only, not to the count (a correlated subquery per row, say). `source`,
+    if given, is called with (total, offset, per_page) and may answer another statement of the
+    same rows to read the page from (a plan that suits this result's size)."""
     from app.core.cached_reads import count_of
     from app.core.statements import page_statement
     from app.extensions import db
@@ -55,7 +57,9 @@ def paginate(stmt, page: int, per_page: int, *, rows: bool = False, columns=()) 
     total = count_of(stmt, session)
     last = max(1, math.ceil(total / per_page))
     page = min(max(1, page), last)
-    result = session.execute(page_statement(stmt, per_page, (page - 1) * per_page, columns))
+    offset = (page - 1) * per_page
+    read = source(total, offset, per_page) if source is not None else stmt
+    result = session.execute(page_statement(read, per_page, offset, columns))
     if rows:
         found = result.all()
         items = [_plain_row(found[0]._fields)._make(row) for row in found] if found else []

@@ -124,7 +124,12 @@ def api_list():
         project, managers = row
         return project_json(project, managers=queries.managers_of(managers))
 
-    return paginate(stmt, serialize, columns=(queries.managers_column(db.session.get_bind().dialect.name),))
+    return paginate(
+        stmt,
+        serialize,
+        columns=(queries.managers_column(db.session.get_bind().dialect.name),),
+        source=queries.search_page_source(current_user, filters, entity=True),
+    )
 
 
 @bp.post("/projects/")
