@@ -235,6 +235,7 @@ def project_page(user, filters: ProjectFilters, page: int, per_page: int):
 # A search's page is read by walking the list's order and testing each row when that
 # finds the page within this many rows (the matches are common); else from the matches.
 WALK_ROWS = 2000
+_ALL_PROJECTS = select(Project.id)
 
 
 def search_page_source(user, filters: ProjectFilters, entity: bool):
@@ -243,7 +244,7 @@ def search_page_source(user, filters: ProjectFilters, entity: bool):
     fifth of the company matches yields thousands of matches, all gathered and sorted
     before the first 25 show (14 ms at 10,000 projects); walking the name index and
     testing each row finds those 25 after ~125 rows (0.5 ms) — and would read every row
-    for a rare term. The list's totals with and without the search (both cached,
+    for a rare term. The search's total and the number of projects (both cached,
     core.cached_reads) tell how many rows the walk would read. Only for the name order,
     which has an index to walk."""
     if not filters.search.strip() or filters.ordering[:1] not in ((("name", False),), (("name", True),)):
@@ -254,7 +255,9 @@ def search_page_source(user, filters: ProjectFilters, entity: bool):
 
         if not total:
             return project_list(user, filters, entity=entity)
-        everything = count_of(project_list(user, replace(filters, search=""), entity=entity), db.session)
+        # the walk reads the whole index in name order — every project, not only this
+        # viewer's or this status's — until it has passed offset + per_page matches
+        everything = count_of(_ALL_PROJECTS, db.session)
         if (offset + per_page) * everything / total > WALK_ROWS:
             return project_list(user, filters, entity=entity)
         return _project_list(Viewer.of(user), filters, entity, walk=True)
