@@ -82,7 +82,7 @@ def rows_of(stmt, session) -> list[tuple]:
     def run():
         return [tuple(row) for row in session.execute(stmt)]
 
-    return _read(stmt, session, run, _dump_rows, _load_rows)
+    return _read(stmt, session, run, _dump_rows, _load_rows, thaw=list)
 
 
 def value_of(name: str, tables, compute, dump, load):
@@ -128,11 +128,11 @@ def _dump_rows(rows) -> str:
     return json.dumps(rows, separators=(",", ":"))
 
 
-def _load_rows(raw) -> list[tuple]:
-    return [tuple(row) for row in json.loads(raw)]
+def _load_rows(raw) -> tuple[tuple, ...]:
+    return tuple(tuple(row) for row in json.loads(raw))
 
 
-def _read(stmt, session, run, dump, load):
+def _read(stmt, session, run, dump, load, thaw=None):
     session = session() if callable(session) and not hasattr(session, "get_transaction") else session
     cache_key = stmt._generate_cache_key()
     if cache_key is None:
@@ -144,7 +144,7 @@ def _read(stmt, session, run, dump, load):
         params = json.dumps([bind.effective_value for bind in cache_key.bindparams], default=_exact)
     except (TypeError, ValueError):  # a parameter without a JSON form: just read
         return run()
-    return _cached(sql + "\0" + params, tables, run, dump, load)
+    return _cached(sql + "\0" + params, tables, run, dump, load, thaw)
 
 
 def _compiled(stmt, cache_key, dialect):
@@ -191,13 +191,18 @@ def _current_generations() -> dict:
     return read[1]
 
 
-def _cached(text: str, tables: frozenset, run, dump, load):
+def _cached(text: str, tables: frozenset, run, dump, load, thaw=None):
+    """`thaw`: `load` answers an immutable value, kept decoded in this worker's copy and
+    handed out through `thaw` (a fresh list) — no decoding per request (a PM's project
+    ids are a thousand numbers at 10,000 projects)."""
     from app.extensions import redis_store
 
     generations = generations_of(tables)
     digest = hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
     local = _LOCAL.get(digest)
     if local is not None and local[0] == generations:
+        if thaw is not None:
+            return thaw(local[2])
         return load(local[1])
     client = redis_store.client
     entry = redis_store.key("cached-read", digest)
@@ -205,17 +210,18 @@ def _cached(text: str, tables: frozenset, run, dump, load):
     if stored is not None:
         stored_generations, _, value = stored.partition(b"|")
         if stored_generations == generations:
-            _remember(digest, generations, value)
-            return load(value)
+            loaded = load(value)
+            _remember(digest, generations, value, loaded if thaw is not None else None)
+            return thaw(loaded) if thaw is not None else loaded
     result = run()
     value = dump(result).encode()
     client.set(entry, generations + b"|" + value, ex=TTL)
-    _remember(digest, generations, value)
+    _remember(digest, generations, value, load(value) if thaw is not None else None)
     return result
 
 
-def _remember(digest: str, generations: bytes, value: bytes) -> None:
-    _LOCAL[digest] = (generations, value)
+def _remember(digest: str, generations: bytes, value: bytes, decoded=None) -> None:
+    _LOCAL[digest] = (generations, value, decoded)
     _LOCAL.move_to_end(digest)
     if len(_LOCAL) > _LOCAL_MAX:
         _LOCAL.popitem(last=False)

@@ -105,7 +105,15 @@ class PermissionDenied(Exception):
         self.message = message
 
 
+def _unproxied(user):
+    """Flask-Login's `current_user` proxy resolved once: each attribute read through the
+    proxy costs two context lookups, and a page asks dozens of questions."""
+    resolve = getattr(type(user), "_get_current_object", None)
+    return user._get_current_object() if resolve is not None else user
+
+
 def scope_of(user, action: str) -> str:
+    user = _unproxied(user)
     if action not in MATRIX:
         raise KeyError(f"unknown permission action {action!r}")
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -246,6 +254,7 @@ def can(user, action: str, obj=None) -> bool:
     but NONE (an A-scoped PM may edit projects — the ones they are on). Navigation and
     "New …" buttons ask it this way; a form for an object that may not exist yet can
     pass `obj=None` too. With an object, its model must declare `__scope__`."""
+    user = _unproxied(user)
     if obj is not None:
         scope_declaration(obj)  # fail closed for every role, admins included
     scope = scope_of(user, action)

@@ -32,6 +32,9 @@ class FieldView:
 
     def hidden(self, user, obj) -> set[str]:
         """The guarded fields `user` may not see of `obj`."""
+        from app.core.permissions import _unproxied
+
+        user = _unproxied(user)
         return {field for field in self.guarded if not self.shows(user, obj, field)}
 
 
