@@ -123,3 +123,15 @@ def test_a_page_that_only_read_ends_without_a_commit(app, committed_pm):
         assert commits
     finally:
         event.remove(engine, "commit", _committed)
+
+
+def test_a_connection_taken_by_hand_is_committed_as_before(request_ctx):
+    """A read-only request that took its connection itself (transactional, outside the
+    ORM's statements) may have written through it: its end commits, as before."""
+    from app.core.transaction import only_read
+
+    reads_in_autocommit()
+    assert only_read(db.session())  # nothing done yet: nothing to commit
+    db.session.connection().execute(text("SELECT 1"))
+    assert _driver().autocommit is False
+    assert not only_read(db.session())

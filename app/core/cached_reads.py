@@ -36,6 +36,7 @@ import json
 import logging
 import re
 import time
+import uuid
 from collections import OrderedDict
 
 from sqlalchemy import event
@@ -54,6 +55,7 @@ _VOLATILE = re.compile(
     re.IGNORECASE,
 )
 _ANY_TABLE = "*"
+_EPOCH = b"epoch"  # a field of the generations hash: which life of the hash this is
 _NONE: frozenset = frozenset()
 _WRITTEN = "kibray_tables_written"  # on a pooled connection: tables written, not yet committed
 _COMMITTED = "kibray_tables_committed"  # …committed, generation to raise when it is returned
@@ -101,7 +103,7 @@ def generations_of(tables) -> bytes:
     """The current generations of these tables (as read for this request), as one value
     to compare: a copy made under it is current while it is unchanged."""
     current = _current_generations()
-    return b",".join(current.get(t.encode(), b"0") for t in (_ANY_TABLE, *sorted(tables)))
+    return b",".join(current.get(t.encode(), b"0") for t in (_EPOCH.decode(), _ANY_TABLE, *sorted(tables)))
 
 
 def session_wrote(session, tables) -> bool:
@@ -185,8 +187,15 @@ def _current_generations() -> dict:
     from app.extensions import redis_store
 
     read = g.get("kibray_table_generations")
-    if read is None or time.monotonic() - read[0] > GENERATIONS_MAX_AGE:
-        use_generations(redis_store.client.hgetall(_generations_key()))
+    if read is None or time.monotonic() - read[0] > GENERATIONS_MAX_AGE or _EPOCH not in read[1]:
+        found = redis_store.client.hgetall(_generations_key())
+        if _EPOCH not in found:
+            # A new or emptied hash (first start, Redis restarted or flushed): the numbers
+            # start again from 0, so a random epoch tells the copies made before apart.
+            client = redis_store.client
+            client.hsetnx(_generations_key(), _EPOCH.decode(), uuid.uuid4().hex)
+            found = client.hgetall(_generations_key())
+        use_generations(found)
         read = g.kibray_table_generations
     return read[1]
 

@@ -107,8 +107,12 @@ def only_read(session) -> bool:
     """Has this read-only request's session done nothing but read? Then there is nothing
     to commit (its connection is in autocommit, or it never took one): the request's end
     just returns the connection, skipping the commit's machinery."""
+    reads = session.info.get(_READS)
+    if reads is True:  # no ORM statement yet: only if no connection was taken either
+        transaction = session.get_transaction()  # (one taken by hand is transactional)
+        reads = not (transaction is not None and getattr(transaction, "_connections", None))
     return (
-        session.info.get(_READS) in (True, "on")
+        reads in (True, "on")
         and not session.info.get(_KEY)
         and not session.info.get(_WROTE)
         and not session.info.get(_KEEP)

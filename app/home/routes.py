@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from app.core.features import widgets_for
 from app.core.labels import role_label
+from app.core.permissions import signed_in_user
 from app.home import bp
 
 
@@ -14,7 +15,7 @@ from app.home import bp
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
-    user = current_user._get_current_object()  # one proxy lookup, not one per use
+    user = signed_in_user()  # one proxy lookup, not one per use
     return render_template(
         "home/index.html",
         first_name=user.name.split(" ")[0],

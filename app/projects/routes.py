@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from app.core.errors import ValidationError
 from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number, to_int
-from app.core.permissions import can, permission_required
+from app.core.permissions import can, permission_required, signed_in_user
 from app.core.roles import PM_ROLES
 from app.core.templating import money
 from app.core.transaction import attempt
@@ -78,7 +78,7 @@ def index():
         context.update(page=None, rows=[], errors={PARAMS.get(k, k): v for k, v in exc.fields.items()})
         status = 422
     else:
-        viewer = current_user._get_current_object()
+        viewer = signed_in_user()
         context.update(
             page=page,
             rows=project_rows(viewer, page.items),

@@ -12,7 +12,7 @@ from app.core import labels
 from app.core.errors import ValidationError
 from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number, to_int
-from app.core.permissions import permission_required
+from app.core.permissions import permission_required, signed_in_user
 from app.core.roles import CLIENT, ROLES
 from app.core.templating import role_label
 from app.core.transaction import attempt
@@ -27,7 +27,7 @@ from app.users import bp, services
 def index():
     q, role = request.args.get("q", "").strip(), request.args.get("role", "")
     page = services.search_users(current_user, q, role, page_number(request.args.get("page", "1")))
-    viewer = current_user._get_current_object()
+    viewer = signed_in_user()
     return render_for(
         {"user-results": "users/_results.html"},
         "users/index.html",
