@@ -76,19 +76,21 @@ def base_settings() -> dict:
         # Planner settings sent at connection start. `random_page_cost`: PostgreSQL's
         # default (4) assumes spinning disks; this company's data sits in memory or on SSD,
         # where 1.1 is the usual setting — with 4 a search matching a fifth of the projects
-        # read every row (2 ms) instead of the trigram indexes (0.5 ms). `plan_cache_mode`:
-        # psycopg prepares a statement run five times, and PostgreSQL then plans it once
-        # for any parameters; a PM's list planned without knowing the PM read every
-        # membership (5 ms instead of 1.2 ms at 10,000 projects) — plan each run instead.
+        # read every row (2 ms) instead of the trigram indexes (0.5 ms). Plans are
+        # PostgreSQL's own choice (`plan_cache_mode` auto): psycopg prepares a statement
+        # run five times, and a plan made once serves every later run; the values a plan
+        # must know (a viewer's id: a PM's list planned without it read every membership)
+        # are written into the SQL instead (core/statements.py `inline`).
         page_cost = env("DB_RANDOM_PAGE_COST", "1.1")
-        settings = ["-c plan_cache_mode=force_custom_plan"]
+        settings = []
         if page_cost != "server":
             try:
                 float(page_cost)
             except ValueError:
                 raise ConfigurationError(f"DB_RANDOM_PAGE_COST must be a number; got {page_cost!r}") from None
             settings.insert(0, f"-c random_page_cost={page_cost}")
-        engine_options["connect_args"] = {"options": " ".join(settings)}
+        if settings:
+            engine_options["connect_args"] = {"options": " ".join(settings)}
     return {
         "SECRET_KEY": env("SECRET_KEY", DEFAULT_SECRET),
         "DEBUG": env_bool("DEBUG", False),

@@ -15,7 +15,7 @@ def test_the_same_viewer_and_filters_reuse_one_statement(db):
     first = queries.project_list(admin, filters, entity=False)
     assert queries.project_list(admin, filters, entity=False) is first
     assert count_statement(first) is count_statement(first)
-    column = queries.managers_column("postgresql")
+    column = queries.team_column("postgresql")
     assert page_statement(first, 25, 0, (column,)) is page_statement(first, 25, 0, (column,))
     assert page_statement(first, 25, 25, (column,)) is not page_statement(first, 25, 0, (column,))
 
@@ -41,13 +41,19 @@ def test_a_role_change_gets_a_new_statement(db):
     assert queries.project_list(user, filters) is not before
 
 
-def test_the_managers_column_of_sqlite_is_ordered_like_postgresqls():
-    """SQLite (the embedded app) answers the column as unordered JSON text with the sort
-    columns; managers_of orders it by full name, username, id as PostgreSQL does."""
-    text = '[[7, "zed", "", "zed"], [3, "Ann Lee", "Ann Lee", "ann"], [5, "Bo Wu", "Bo Wu", "bo"]]'
-    assert queries.managers_of(text) == [(7, "zed"), (3, "Ann Lee"), (5, "Bo Wu")]
-    assert queries.managers_of([[3, "Ann Lee"], [5, "Bo Wu"]]) == [(3, "Ann Lee"), (5, "Bo Wu")]
-    assert queries.managers_of(None) == []
+def test_managers_are_the_teams_pms_in_name_order_whatever_the_column_form(db):
+    """The team column answers member ids (PostgreSQL an array, SQLite JSON text);
+    managers_of keeps the PMs and trainees, ordered by full name, username, id."""
+    zed = make_user("project_manager_full", full_name="", username="zed")
+    ann = make_user("pm_trainee", full_name="Ann Lee", username="ann")
+    bo = make_user("project_manager_full", full_name="Bo Wu", username="bo")
+    painter = make_user("employee", full_name="Al Painter", username="al")
+    expected = [(zed.id, "zed"), (ann.id, "Ann Lee"), (bo.id, "Bo Wu")]  # "" sorts first
+    names = queries.pm_names()
+    assert painter.id not in names
+    assert queries.managers_of([zed.id, painter.id, bo.id, ann.id], names) == expected
+    assert queries.managers_of(f"[{bo.id}, {zed.id}, {ann.id}, {painter.id}]", names) == expected
+    assert queries.managers_of(None, names) == [] and queries.managers_of([painter.id], names) == []
 
 
 def test_a_common_search_walks_the_order_and_a_rare_one_reads_the_matches(db, monkeypatch):

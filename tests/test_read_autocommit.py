@@ -52,6 +52,20 @@ def test_reads_use_no_transaction(request_ctx):
     assert statements == [("SELECT", True), ("SELECT", True)]
 
 
+def test_a_core_read_of_a_list_page_uses_no_transaction_either(request_ctx):
+    """core.pagination reads a page of columns on the session's connection without the
+    ORM (core.transaction.read_connection): still in autocommit, and nothing to commit."""
+    from app.core.pagination import paginate_rows
+    from app.core.transaction import only_read
+
+    reads_in_autocommit()
+    page = paginate_rows(select(Client.id, Client.name).order_by(Client.id), 1, 5)
+    assert page.total >= len(page.items)
+    assert _driver().autocommit is True
+    assert _driver().info.transaction_status.name == "IDLE"
+    assert only_read(db.session())
+
+
 def test_a_flush_in_a_read_only_request_is_one_transaction(request_ctx):
     reads_in_autocommit()
     db.session.execute(select(Client.id).limit(1))

@@ -51,6 +51,7 @@ def paginate(stmt, page: int, per_page: int, *, rows: bool = False, columns=(), 
     same rows to read the page from (a plan that suits this result's size)."""
     from app.core.cached_reads import count_of
     from app.core.statements import page_statement
+    from app.core.transaction import read_connection
     from app.extensions import db
 
     session = db.session
@@ -58,13 +59,14 @@ def paginate(stmt, page: int, per_page: int, *, rows: bool = False, columns=(), 
     last = max(1, math.ceil(total / per_page))
     page = min(max(1, page), last)
     offset = (page - 1) * per_page
-    read = source(total, offset, per_page) if source is not None else stmt
-    result = session.execute(page_statement(read, per_page, offset, columns))
+    read = page_statement(source(total, offset, per_page) if source is not None else stmt, per_page, offset, columns)
     if rows:
-        found = result.all()
+        # a select of columns needs none of the ORM's execution (~0.4 ms a page): the
+        # session's own connection runs it, in the session's transaction
+        found = read_connection(session()).execute(read).all()
         items = [_plain_row(found[0]._fields)._make(row) for row in found] if found else []
     else:
-        items = list(result.unique().scalars())
+        items = list(session.execute(read).unique().scalars())
     return Page(items, page, per_page, total)
 
 

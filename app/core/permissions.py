@@ -12,7 +12,7 @@ projects) · OWN O (own items) · DESIGN (assigned, design tasks only) · LIMITE
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 
 from flask import abort
 from flask_login import current_user
@@ -195,13 +195,21 @@ def member_project_ids(user) -> set[int]:
     unchanged — and forgotten whenever a membership is written."""
     from app.core.cached_reads import rows_of
     from app.extensions import db
-    from app.projects.models import ProjectMembership
 
     cache = db.session.info.setdefault(_CACHE, {})
     if user.id not in cache:
-        stmt = select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)
-        cache[user.id] = {project_id for (project_id,) in rows_of(stmt, db.session)}
+        cache[user.id] = {project_id for (project_id,) in rows_of(_member_projects(user.id), db.session)}
     return cache[user.id]
+
+
+@lru_cache(maxsize=1024)
+def _member_projects(user_id: int):
+    """The statement of member_project_ids, built once per user (statements are
+    immutable; one reused costs no building, compiling or hashing)."""
+    from app.core.statements import inline
+    from app.projects.models import ProjectMembership
+
+    return select(ProjectMembership.project_id).where(ProjectMembership.user_id == inline(user_id))
 
 
 def install(session_class) -> None:
@@ -281,7 +289,10 @@ def require(user, action: str, obj=None) -> None:
 
 
 def scope_query(stmt, user, action: str, model):
-    """Restrict a select() of `model` to the rows `user` may see for `action`."""
+    """Restrict a select() of `model` to the rows `user` may see for `action`. The
+    viewer's ids are written into the SQL (core.statements.inline): each viewer's
+    statement is planned once per connection, not on every run."""
+    from app.core.statements import inline
     from app.projects.models import Project, ProjectMembership
 
     declared = scope_declaration(model)  # fail closed for every role, admins included
@@ -295,17 +306,19 @@ def scope_query(stmt, user, action: str, model):
         if user.role == CLIENT:
             if user.client_id is None or declared.client_visible is False:
                 return stmt.where(false())
+            client_id = inline(user.client_id)
             if model is Project:
-                stmt = stmt.where(Project.client_id == user.client_id)
+                stmt = stmt.where(Project.client_id == client_id)
             else:
-                stmt = stmt.where(project_col.in_(select(Project.id).where(Project.client_id == user.client_id)))
+                stmt = stmt.where(project_col.in_(select(Project.id).where(Project.client_id == client_id)))
             if isinstance(declared.client_visible, str):
                 stmt = stmt.where(getattr(model, declared.client_visible).is_(True))
             return stmt
         if declared.owner is None:
             return stmt.where(false())
-        return stmt.where(getattr(model, declared.owner) == user.id)
-    stmt = stmt.where(project_col.in_(select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)))
+        return stmt.where(getattr(model, declared.owner) == inline(user.id))
+    members = select(ProjectMembership.project_id).where(ProjectMembership.user_id == inline(user.id))
+    stmt = stmt.where(project_col.in_(members))
     if scope == DESIGN:
         stmt = stmt.where(model.is_design.is_(True))
     elif scope == LIMITED:

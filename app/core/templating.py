@@ -124,6 +124,16 @@ def init_app(app: Flask) -> None:
     problem = timezones.zone_problem(app.config.get("COMPANY_TIMEZONE"))
     if problem:  # staging/production refused to start already; elsewhere, say it and carry on
         logging.getLogger(__name__).warning("%s; showing times in %s", problem, timezones.DEFAULT_TIMEZONE)
+
+    @app.context_processor
+    def _signed_in_user():
+        """`current_user` in templates: the user object itself, not Flask-Login's proxy
+        (registered before this, so this one wins) — each attribute read through the
+        proxy costs two context lookups, and the layout reads a dozen."""
+        from flask_login import current_user
+
+        return {"current_user": current_user._get_current_object()}
+
     app.add_template_filter(money, "money")
     app.add_template_filter(labels.project_status_label, "status_label")
     app.add_template_filter(labels.user_status_label, "user_status_label")

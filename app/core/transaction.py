@@ -90,6 +90,14 @@ def reads_in_autocommit() -> None:
     db.session.info[_READS] = True
 
 
+def read_connection(session):
+    """The session's connection for a Core select (no ORM execution): in autocommit when
+    this read-only request has not yet taken one, exactly as its first ORM select would."""
+    if session.info.get(_READS) is True:
+        _begin_reading(session)
+    return session.connection()
+
+
 def _begin_reading(session) -> None:
     """First statement of a read-only request: take the connection in autocommit."""
     from sqlalchemy.engine import Engine

@@ -48,7 +48,7 @@ API_FIELDS = (
 
 def project_json(project: Project, detail: bool = False, managers=None) -> dict:
     """The API shape. `managers` — [(id, name)], the list's managers column
-    (queries.managers_column) — saves loading the team on list pages."""
+    (queries.team_column, queries.managers_of) — saves loading the team on list pages."""
     hidden = PROJECT_VIEW.hidden(current_user, project)
     data = {
         "id": project.id,
@@ -120,14 +120,19 @@ def api_list():
     except ValidationError as exc:
         raise ValidationError({PARAMS.get(k, k): v for k, v in exc.fields.items()}) from None
 
+    names = None
+
     def serialize(row):
-        project, managers = row
-        return project_json(project, managers=queries.managers_of(managers))
+        nonlocal names
+        project, team_ids = row
+        if names is None:
+            names = queries.pm_names()  # read once for the page's rows
+        return project_json(project, managers=queries.managers_of(team_ids, names))
 
     return paginate(
         stmt,
         serialize,
-        columns=(queries.managers_column(db.session.get_bind().dialect.name),),
+        columns=(queries.team_column(db.session.get_bind().dialect.name),),
         source=queries.search_page_source(current_user, filters, entity=True),
     )
 

@@ -16,7 +16,7 @@ from app.core.templating import money
 from app.core.timezones import format_date
 from app.core.urls import url_pattern
 from app.projects.models import Project
-from app.projects.queries import managers_of
+from app.projects.queries import managers_of, pm_names
 from app.projects.views import PROJECT_VIEW
 
 
@@ -69,6 +69,7 @@ def project_rows(user, found) -> list[ProjectRow]:
     """The list's rows for `user` from queries.project_page's rows: the budget only where
     PROJECT_VIEW shows it (asked of each row, as of a Project)."""
     detail = url_pattern("projects.detail", "project_id")
+    names = pm_names() if found else {}
     rows = []
     for p in found:
         rows.append(
@@ -80,7 +81,7 @@ def project_rows(user, found) -> list[ProjectRow]:
                 client=p.client_name,
                 status=p.status,
                 status_label=project_status_label(p.status),
-                pms=", ".join(name for _, name in managers_of(p.managers)) or "—",
+                pms=", ".join(name for _, name in managers_of(p.team_ids, names)) or "—",
                 start=format_date(p.start_date),
                 budget=money(p.budget) if PROJECT_VIEW.shows(user, RowOf(Project, p), "budget") else "—",
             )
