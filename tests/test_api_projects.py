@@ -296,6 +296,28 @@ def test_detail_shape(client, db, as_role):
     assert data["created_at"].endswith("+00:00") and "T" in data["updated_at"]
 
 
+@pytest.mark.parametrize("role", ["admin", "project_manager_full", "client"])
+def test_a_list_row_is_the_detail_without_profitability(client, db, as_role, role):
+    """The list is read as plain rows (queries.API_COLUMNS), the detail as a Project:
+    the same fields and values, for a role that sees the budget and one that does not."""
+    pm = make_user("pm_trainee", full_name="Quinn Trainee")
+    acme = make_client(name="Acme Homes")
+    viewer = make_user(role, client=acme) if role == "client" else make_user(role)
+    members = [pm, viewer] if role == "project_manager_full" else [pm]
+    project = make_project(
+        name="Parity Job", client=acme, members=members, budget=Decimal("725.10"), description="Trim",
+        address="3 Elm St", city="Austin", state="TX", zip="78702",
+    )  # fmt: skip
+    _, headers = as_role(viewer)
+    row = next(r for r in client.get(LIST, headers=headers).json["data"]["results"] if r["id"] == project.id)
+    detail = client.get(detail_url(project.id), headers=headers).json["data"]
+    detail.pop("profitability", None)
+    assert row == detail
+    assert row["budget"] == (None if role == "client" else "725.10")
+    expected = [viewer.id, pm.id] if role == "project_manager_full" else [pm.id]  # "Project M…" < "Quinn T…"
+    assert [manager["id"] for manager in row["assigned_pms"]] == expected
+
+
 def _create_body(client_id: int, **extra) -> dict:
     body = {
         "name": "New Build Repaint",

@@ -12,8 +12,8 @@ from tests.factories import make_project, make_user
 def test_the_same_viewer_and_filters_reuse_one_statement(db):
     admin = make_user("admin")
     filters = queries.ProjectFilters(search="oak")
-    first = queries.project_list(admin, filters, entity=False)
-    assert queries.project_list(admin, filters, entity=False) is first
+    first = queries.project_list(admin, filters, shape="page")
+    assert queries.project_list(admin, filters, shape="page") is first
     assert count_statement(first) is count_statement(first)
     column = queries.team_column("postgresql")
     assert page_statement(first, 25, 0, (column,)) is page_statement(first, 25, 0, (column,))
@@ -24,8 +24,8 @@ def test_viewers_with_different_scopes_never_share_a_statement(db):
     first_pm, second_pm = make_user("project_manager_full"), make_user("project_manager_full")
     mine, theirs = make_project(members=[first_pm]), make_project(members=[second_pm])
     filters = queries.ProjectFilters(status="all")
-    stmt_first = queries.project_list(first_pm, filters, entity=False)
-    stmt_second = queries.project_list(second_pm, filters, entity=False)
+    stmt_first = queries.project_list(first_pm, filters, shape="page")
+    stmt_second = queries.project_list(second_pm, filters, shape="page")
     assert stmt_first is not stmt_second
     ids_first = {row.id for row in db.session.execute(stmt_first)}
     ids_second = {row.id for row in db.session.execute(stmt_second)}
@@ -67,8 +67,8 @@ def test_a_common_search_walks_the_order_and_a_rare_one_reads_the_matches(db, mo
     make_project(name="Quincy porch", address="9 Zzyzx Rd")
     common = queries.ProjectFilters(search="walnut", status="all")
     rare = queries.ProjectFilters(search="zzyzx", status="all")
-    source = queries.search_page_source(admin, common, entity=False)
-    union = queries.project_list(admin, common, entity=False)
+    source = queries.search_page_source(admin, common, shape="page")
+    union = queries.project_list(admin, common, shape="page")
     total = count_of(union, db.session)
     walk = source(total, 0, 25)
     assert walk is not union  # few rows to walk for 25 matches: the walk
@@ -79,10 +79,10 @@ def test_a_common_search_walks_the_order_and_a_rare_one_reads_the_matches(db, mo
     everything = count_of(queries._ALL_PROJECTS, db.session)
     # between the rows a walk reads for the common term (25 of 30 matches) and the rare one
     monkeypatch.setattr(queries, "WALK_ROWS", 25 * everything / total + 1)
-    rare_union = queries.project_list(admin, rare, entity=False)
+    rare_union = queries.project_list(admin, rare, shape="page")
     rare_total = count_of(rare_union, db.session)
     assert rare_total == 1
-    assert queries.search_page_source(admin, rare, entity=False)(rare_total, 0, 25) is rare_union
+    assert queries.search_page_source(admin, rare, shape="page")(rare_total, 0, 25) is rare_union
     assert source(total, 0, 25) is walk
     assert [r.name for r in db.session.execute(rare_union)] == ["Quincy porch"]
     assert (

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from math import ceil
 
 from sqlalchemy import func, select
 
 from app.auth.models import User
 from app.core.audit import AuditLog
+from app.core.cached_reads import count_of, rows_of
 from app.core.errors import ValidationError
 from app.core.numbers import to_int
 from app.core.pagination import Page
 from app.core.permissions import require, scope_query
 from app.core.roles import MEMBER_ROLES
 from app.core.search import contains
+from app.core.statements import page_statement
 from app.core.timezones import company_zone
+from app.core.transaction import read_connection
 from app.extensions import db
 
 AUDIT_PAGE_SIZE = 50
@@ -61,8 +64,16 @@ def _day(value: str, end: bool = False) -> datetime | None:
 def audit_entries(viewer, filters: AuditFilters):
     """select() of the audit entries `viewer` may read (admin: all; a PM: their
     projects'), newest first: plain rows of the log's columns (`row.action`, …), read-only,
-    without building an ORM object per entry."""
+    without building an ORM object per entry. Built once per viewer and filters, then
+    remembered (a statement reused costs no building, compiling or hashing)."""
     require(viewer, "audit.view")
+    from app.projects.queries import Viewer
+
+    return _audit_entries(Viewer.of(viewer), filters)
+
+
+@lru_cache(maxsize=64)
+def _audit_entries(viewer, filters: AuditFilters):
     stmt = scope_query(select(AuditLog.__table__), viewer, "audit.view", AuditLog)
     if filters.user:
         stmt = stmt.where(contains([AuditLog.username], filters.user))
@@ -84,17 +95,19 @@ def audit_entries(viewer, filters: AuditFilters):
 def audit_page(viewer, filters: AuditFilters, page: int) -> Page:
     """One page of audit_entries (past the end: the last page). A page that is not full
     is the last one, so its total is known without counting the log; only a full page (or
-    one past the end) counts the matching entries."""
+    one past the end) counts the matching entries (core.cached_reads: until the log is
+    written)."""
     stmt = audit_entries(viewer, filters)
     page, per_page = max(page, 1), AUDIT_PAGE_SIZE
 
     def rows(number: int) -> list:
-        return db.session.execute(stmt.limit(per_page).offset((number - 1) * per_page)).all()
+        read = page_statement(stmt, per_page, (number - 1) * per_page)
+        return read_connection(db.session).execute(read).all()
 
     items = rows(page)
     if 0 < len(items) < per_page or (page == 1 and not items):
         return Page(items, page, per_page, (page - 1) * per_page + len(items))
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = count_of(stmt, db.session)
     last = ceil(total / per_page)
     if total and page > last:
         page, items = last, rows(last)
@@ -102,8 +115,9 @@ def audit_page(viewer, filters: AuditFilters, page: int) -> Page:
 
 
 def audit_object_types() -> list[str]:
-    """The kinds of object the log holds (the viewer's filter choices)."""
-    return db.session.scalars(_object_types_query()).all()
+    """The kinds of object the log holds (the viewer's filter choices); cached until the
+    log is written (core.cached_reads)."""
+    return [kind for (kind,) in rows_of(_object_types_query(), db.session)]
 
 
 @cache

@@ -176,12 +176,13 @@ def ordering_clauses(allowed: dict, default: list) -> list:
     return clauses or list(default)
 
 
-def paginate(stmt, serialize=None, *, serialize_page=None, session=None, columns=(), source=None):
+def paginate(stmt, serialize=None, *, serialize_page=None, session=None, columns=(), source=None, rows=False):
     """Run `stmt` one page at a time and answer the list envelope. `serialize` turns one
     row into JSON; `serialize_page` turns the whole page (to batch related lookups).
     `columns` are added to the page's select only (not to its count): then each row is
     (object, *columns). `source(total, offset, page_size)`, if given, may answer another statement of
-    the same rows to read the page from (core.pagination.paginate)."""
+    the same rows to read the page from (core.pagination.paginate). `rows=True`: `stmt`
+    selects columns, not objects — the page is read without the ORM, as plain rows."""
     from app.extensions import db
 
     session = session or db.session
@@ -197,7 +198,12 @@ def paginate(stmt, serialize=None, *, serialize_page=None, session=None, columns
     offset = (page - 1) * page_size
     read = source(total, offset, page_size) if source is not None else stmt
     paged = page_statement(read, page_size, offset, columns)
-    rows = session.execute(paged).all() if columns else session.scalars(paged).unique().all()
+    if rows:
+        from app.core.transaction import read_connection
+
+        found = read_connection(session).execute(paged).all()
+    else:
+        found = session.execute(paged).all() if columns else session.scalars(paged).unique().all()
 
     def link(number):
         if number < 1 or number > total_pages:
@@ -208,7 +214,7 @@ def paginate(stmt, serialize=None, *, serialize_page=None, session=None, columns
 
     return api_ok(
         {
-            "results": serialize_page(rows) if serialize_page else [serialize(row) for row in rows],
+            "results": serialize_page(found) if serialize_page else [serialize(row) for row in found],
             "pagination": {
                 "page": page,
                 "page_size": page_size,

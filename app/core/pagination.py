@@ -63,7 +63,7 @@ def paginate(stmt, page: int, per_page: int, *, rows: bool = False, columns=(), 
     if rows:
         # a select of columns needs none of the ORM's execution (~0.4 ms a page): the
         # session's own connection runs it, in the session's transaction
-        found = read_connection(session()).execute(read).all()
+        found = read_connection(session).execute(read).all()
         items = [_plain_row(found[0]._fields)._make(row) for row in found] if found else []
     else:
         items = list(session.execute(read).unique().scalars())

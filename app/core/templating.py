@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from app.core import features, labels, text, timezones
 from app.core.money import to_money
@@ -101,6 +102,29 @@ def remembered_url_for(app: Flask):
     return url_for_
 
 
+def _nav_html(app: Flask):
+    """Jinja global `nav_html()`: the main navigation (_nav.html) as HTML, rendered once
+    per role, current endpoint and script root and then reused — it depends on nothing
+    else (each entry's permission is asked without an object, which only the role
+    answers), and rendering it cost ~0.3 ms of every page."""
+    rendered: dict[tuple, Markup] = {}
+
+    def nav_html() -> Markup:
+        from flask import render_template, request
+
+        from app.core.permissions import signed_in_user
+
+        key = (signed_in_user().role, request.endpoint, request.script_root)
+        found = rendered.get(key)
+        if found is None:
+            if len(rendered) > 1024:
+                rendered.clear()
+            found = rendered[key] = Markup(render_template("_nav.html"))  # noqa: S704 - rendered, escaped by Jinja
+        return found
+
+    return nav_html
+
+
 def init_app(app: Flask) -> None:
     from app.core.audit_text import describe as audit_lines
     from app.core.permissions import template_can
@@ -117,6 +141,7 @@ def init_app(app: Flask) -> None:
         app_env=app.config["APP_ENV"],
         nav_entries=lambda: [entry for entry in nav if entry.permission is None or template_can(entry.permission)],
         nav_href=lambda entry: entry.url or url_for(entry.endpoint),
+        nav_html=_nav_html(app),
         live_events=live_events,
         audit_lines=audit_lines,  # entries as sentences, names fetched per page
         limits=text.FIELD_LIMITS,  # each model's maximum lengths, for `maxlength`

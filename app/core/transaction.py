@@ -92,7 +92,11 @@ def reads_in_autocommit() -> None:
 
 def read_connection(session):
     """The session's connection for a Core select (no ORM execution): in autocommit when
-    this read-only request has not yet taken one, exactly as its first ORM select would."""
+    this read-only request has not yet taken one, exactly as its first ORM select would.
+    `session`: a Session, or the scoped session (db.session)."""
+    from sqlalchemy.orm import scoped_session
+
+    session = session() if isinstance(session, scoped_session) else session
     if session.info.get(_READS) is True:
         _begin_reading(session)
     return session.connection()

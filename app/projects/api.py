@@ -9,7 +9,7 @@ from app.core.api import api_ok, conflicts_show, paginate, ref, sent_version, wi
 from app.core.errors import ValidationError
 from app.core.money import money_str
 from app.core.openapi import operation
-from app.core.permissions import require
+from app.core.permissions import RowOf, require, signed_in_user
 from app.core.schemas import given, request_body, request_query
 from app.extensions import db
 from app.projects import queries, services
@@ -46,19 +46,31 @@ API_FIELDS = (
 )
 
 
-def project_json(project: Project, detail: bool = False, managers=None) -> dict:
-    """The API shape. `managers` — [(id, name)], the list's managers column
-    (queries.team_column, queries.managers_of) — saves loading the team on list pages."""
+def project_json(project: Project, detail: bool = False) -> dict:
+    """The API shape of a Project; its PMs in the list's order (queries.managers_of)."""
     hidden = PROJECT_VIEW.hidden(current_user, project)
-    data = {
+    team = [m.user_id for m in project.memberships]
+    managers = [{"id": i, "name": n} for i, n in queries.managers_of(team, queries.pm_names())]
+    data = _shape(project, ref(project.client), managers, hidden)
+    return _with_profitability(data, hidden) if detail else data
+
+
+def list_json(row, names, viewer) -> dict:
+    """The API shape of a row of the list (queries.API_COLUMNS, the client's name and the
+    team column): the same fields as project_json, without building a Project."""
+    hidden = PROJECT_VIEW.hidden(viewer, RowOf(Project, row))
+    managers = [{"id": i, "name": n} for i, n in queries.managers_of(row.team_ids, names)]
+    return _shape(row, {"id": row.client_id, "name": row.client_name}, managers, hidden)
+
+
+def _shape(project, client, managers, hidden) -> dict:
+    return {
         "id": project.id,
         "name": project.name,
         "description": project.description,
-        "client": ref(project.client),
+        "client": client,
         "status": project.status,
-        "assigned_pms": [{"id": i, "name": n} for i, n in managers]
-        if managers is not None
-        else [ref(u) for u in project.pms],
+        "assigned_pms": managers,
         "budget": money_str(project.budget) if "budget" not in hidden else None,
         "start_date": project.start_date.isoformat() if project.start_date else None,
         "end_date": project.end_date.isoformat() if project.end_date else None,
@@ -68,7 +80,10 @@ def project_json(project: Project, detail: bool = False, managers=None) -> dict:
         "created_at": project.created_at.isoformat(),
         "updated_at": project.updated_at.isoformat(),
     }
-    if detail and "profitability" not in hidden:
+
+
+def _with_profitability(data: dict, hidden) -> dict:
+    if "profitability" not in hidden:
         # Invoices and expenses arrive in later issues; until then nothing is invoiced or spent.
         zero = "0.00"
         data["profitability"] = {
@@ -116,24 +131,21 @@ def api_list():
         ordering=_ordering(),
     )
     try:
-        stmt = queries.project_list(current_user, filters)
+        stmt = queries.project_list(current_user, filters, shape="api")
     except ValidationError as exc:
         raise ValidationError({PARAMS.get(k, k): v for k, v in exc.fields.items()}) from None
 
-    names = None
-
-    def serialize(row):
-        nonlocal names
-        project, team_ids = row
-        if names is None:
-            names = queries.pm_names()  # read once for the page's rows
-        return project_json(project, managers=queries.managers_of(team_ids, names))
+    def serialize_page(rows):
+        viewer = signed_in_user()
+        names = queries.pm_names() if rows else {}  # read once for the page's rows
+        return [list_json(row, names, viewer) for row in rows]
 
     return paginate(
         stmt,
-        serialize,
+        serialize_page=serialize_page,
         columns=(queries.team_column(db.session.get_bind().dialect.name),),
-        source=queries.search_page_source(current_user, filters, entity=True),
+        source=queries.search_page_source(current_user, filters, shape="api"),
+        rows=True,
     )
 
 

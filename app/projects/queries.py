@@ -130,27 +130,28 @@ class Viewer:
         return cls(user.id, user.role, user.client_id, user.is_active)
 
 
-def project_list(user, filters: ProjectFilters, entity: bool = True):
+def project_list(user, filters: ProjectFilters, shape: str = "objects"):
     """select() of the projects `user` may see that match `filters`, ordered: of Project
-    objects, or (`entity=False`) of ROW_COLUMNS and the client's name. Raises
-    ValidationError for filters this user may not use (see check_filters).
+    objects, or of the columns of a SHAPES entry and the client's name (`shape="page"`:
+    the list page's, `"api"`: the API list's). Raises ValidationError for filters this
+    user may not use (see check_filters).
 
     Built once per viewer, filters and kind and then remembered (the last 128): a
     statement reused costs nothing to build, nor to count or page (core.statements)."""
     check_filters(user, filters)
-    return _project_list(Viewer.of(user), filters, entity)
+    return _project_list(Viewer.of(user), filters, shape)
 
 
 @lru_cache(maxsize=128)
-def _project_list(user: Viewer, filters: ProjectFilters, entity: bool, walk: bool = False):
-    if entity:
+def _project_list(user: Viewer, filters: ProjectFilters, shape: str, walk: bool = False):
+    if shape == "objects":
         # The client is already joined for search and sorting: fill Project.client from
         # that join instead of joining the table a second time (its default eager load).
         stmt = visible_projects(user).options(
             contains_eager(Project.client).load_only(Client.id, Client.name), raiseload(Project.memberships)
         )
     else:
-        stmt = visible_projects(user, (*ROW_COLUMNS, Client.name.label("client_name")))
+        stmt = visible_projects(user, (*SHAPES[shape], Client.name.label("client_name")))
     # values from small sets are written into the SQL (core.statements.inline): each
     # viewer's list is a statement PostgreSQL plans once per connection
     if filters.status in STATUSES:
@@ -183,6 +184,20 @@ ROW_COLUMNS = (
     Project.start_date,
     Project.budget,
 )
+# …and what the API list answers (api.project_json): every column of its shape, read
+# as plain rows too — not the notes and internal notes the list does not show.
+API_COLUMNS = (
+    *ROW_COLUMNS,
+    Project.description,
+    Project.state,
+    Project.zip,
+    Project.end_date,
+    Project.progress_percent,
+    Project.version,
+    Project.created_at,
+    Project.updated_at,
+)
+SHAPES = {"page": ROW_COLUMNS, "api": API_COLUMNS}
 
 
 @lru_cache(maxsize=4)
@@ -228,14 +243,14 @@ def managers_of(team_ids, names: Mapping[int, tuple[int, str]]) -> list[tuple[in
 def project_page(user, filters: ProjectFilters, page: int, per_page: int):
     """One page of project_list (past the end: the last page) as rows of ROW_COLUMNS,
     the client's name and the team column (managers_of reads it)."""
-    stmt = project_list(user, filters, entity=False)
+    stmt = project_list(user, filters, shape="page")
     return paginate(
         stmt,
         page,
         per_page,
         rows=True,
         columns=(team_column(db.session.get_bind().dialect.name),),
-        source=search_page_source(user, filters, entity=False),
+        source=search_page_source(user, filters, shape="page"),
     )
 
 
@@ -245,7 +260,7 @@ WALK_ROWS = 2000
 _ALL_PROJECTS = select(Project.id)
 
 
-def search_page_source(user, filters: ProjectFilters, entity: bool):
+def search_page_source(user, filters: ProjectFilters, shape: str):
     """For paginate(source=…): which statement reads a search's page. The trigram
     indexes find a rare term's matches at once (project_list's UNION), but a term that a
     fifth of the company matches yields thousands of matches, all gathered and sorted
@@ -261,13 +276,13 @@ def search_page_source(user, filters: ProjectFilters, entity: bool):
         from app.core.cached_reads import count_of
 
         if not total:
-            return project_list(user, filters, entity=entity)
+            return project_list(user, filters, shape=shape)
         # the walk reads the whole index in name order — every project, not only this
         # viewer's or this status's — until it has passed offset + per_page matches
         everything = count_of(_ALL_PROJECTS, db.session)
         if (offset + per_page) * everything / total > WALK_ROWS:
-            return project_list(user, filters, entity=entity)
-        return _project_list(Viewer.of(user), filters, entity, walk=True)
+            return project_list(user, filters, shape=shape)
+        return _project_list(Viewer.of(user), filters, shape, walk=True)
 
     return source
 
@@ -332,19 +347,13 @@ class Choices(NamedTuple):
 
 def pm_filter_choices(actor, chosen_id: int | None) -> Choices:
     """The list page's PM filter: every active PM when there are few, else a search box
-    (one bounded query either way; a second, by id, for the chosen one's name)."""
+    with the chosen one's name in it (both from cached reads)."""
     require(actor, "team.view")
     rows = pm_choices(limit=PICKER_LIMIT + 1)
     if len(rows) <= PICKER_LIMIT:
         return Choices(rows)
-    chosen = ""
-    if chosen_id is not None:
-        found = _pm_rows(
-            select(User.id, User.full_name, User.username, User.role).where(
-                User.id == chosen_id, User.role.in_(PM_ROLES)
-            )
-        )
-        chosen = found[0].name if found else ""
+    # the chosen one's name from the cached names of every PM (no statement of its own)
+    chosen = pm_names().get(chosen_id, (0, ""))[1] if chosen_id is not None else ""
     return Choices(None, chosen)
 
 
