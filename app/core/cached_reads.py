@@ -313,6 +313,16 @@ def bump(tables) -> None:
 _installed = False
 
 
+# table -> other tables a write to it changes too (a database trigger's work).
+_ALSO_WRITES: dict[str, frozenset] = {}
+
+
+def writes_also(table: str, *others: str) -> None:
+    """Declare that a write to `table` also writes `others` (a trigger keeps a column of
+    theirs): their cached reads are then as stale as `table`'s."""
+    _ALSO_WRITES[table] = _ALSO_WRITES.get(table, frozenset()) | frozenset(others)
+
+
 def install() -> None:
     """Listen to every engine's writes and every pooled connection's return, once."""
     global _installed
@@ -329,10 +339,11 @@ def install() -> None:
             return  # a read with a common table expression
         found = _WRITES.match(statement)
         table = found.group(1).lower() if found else _ANY_TABLE  # raw SQL, DDL, a CTE: unknown
+        tables = {table, *_ALSO_WRITES.get(table, ())}
         if getattr(conn.connection.driver_connection, "autocommit", False):
-            _bump_in_app({table})  # already committed
+            _bump_in_app(tables)  # already committed
         else:
-            conn.info.setdefault(_WRITTEN, set()).add(table)
+            conn.info.setdefault(_WRITTEN, set()).update(tables)
 
     @event.listens_for(Engine, "commit")
     def _committing(conn):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import JSON, DateTime, Integer
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
@@ -22,3 +24,16 @@ class TimestampMixin:
 # Columns every timestamped, versioned model has and the audit log never speaks of
 # (None = bookkeeping in `__audit_labels__`, app/core/audit_text.py).
 BOOKKEEPING_LABELS = {"id": None, "created_at": None, "updated_at": None, "version": None}
+
+
+class IdList(TypeDecorator):
+    """A list of row ids: `integer[]` on PostgreSQL (a GIN index answers "contains this
+    id" for a whole table at once), JSON elsewhere (SQLite, the embedded app)."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(Integer))
+        return dialect.type_descriptor(JSON())

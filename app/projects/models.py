@@ -5,12 +5,24 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, func
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.audit_text import role_phrase
+from app.core.cached_reads import writes_also
 from app.core.labels import PROJECT_STATUS_LABELS
-from app.core.models import BOOKKEEPING_LABELS, TimestampMixin
+from app.core.models import BOOKKEEPING_LABELS, IdList, TimestampMixin
 from app.core.permissions import Scope
 from app.core.search import trigram_index
 from app.core.text import key_of, name_key, normalise
@@ -25,7 +37,7 @@ class Project(Versioned, TimestampMixin, db.Model):
     __tablename__ = "projects"
     __audited__ = True
     # A project is its own project; its client's users see it (SPEC.md §2 "O" for clients).
-    __scope__ = Scope(project="id", client_visible=True)
+    __scope__ = Scope(project="id", client_visible=True, team="team_ids")
     # How the audit log speaks of a project (app/core/audit_text.py); None = bookkeeping.
     __audit_noun__ = "project"
     __audit_labels__ = {
@@ -55,7 +67,9 @@ class Project(Versioned, TimestampMixin, db.Model):
         CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="dates_ordered"),
         CheckConstraint("status IN ('created', 'active', 'closed')", name="status_valid"),
         Index("ix_projects_status_name", "status", "name"),
+        Index("ix_projects_team_ids", "team_ids", postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
+    __audit_exclude__ = {"team_ids"}  # the memberships are audited themselves
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))  # unique per client: see the index below
@@ -76,6 +90,16 @@ class Project(Versioned, TimestampMixin, db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     internal_notes: Mapped[str] = mapped_column(Text, default="")
     estimate_id: Mapped[int | None] = mapped_column()  # set when created from an estimate (later issue)
+    # The team's user ids, kept by PostgreSQL itself: triggers on project_memberships
+    # rewrite it in the same statement as any change to the team (migration 0007), so it
+    # never disagrees with the memberships. Read only in SQL (`has_member`): a PM's list,
+    # search and filter intersect it with the trigram indexes through one GIN index,
+    # instead of joining every membership (docs/architecture.md). Never written by the
+    # app, never loaded with a project; SQLite (no triggers here) leaves it empty and
+    # `has_member` reads the memberships there.
+    team_ids: Mapped[list[int]] = mapped_column(
+        IdList, server_default=text("'{}'"), nullable=False, deferred=True, deferred_raiseload=True
+    )
 
     client = relationship("Client", back_populates="projects", lazy="joined")
     memberships = relationship(
@@ -157,3 +181,8 @@ class ProjectMembership(db.Model):
 
     def audit_name(self) -> str:
         return self.user.name if self.user is not None else ""
+
+
+# A change to a team rewrites the projects' team_ids (migration 0007's triggers): the
+# cached reads of projects (a PM's list total, say) are as stale as the memberships'.
+writes_also("project_memberships", "projects")
