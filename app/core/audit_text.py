@@ -25,7 +25,7 @@ sentence says that they changed and never to what. The raw diff stays on the ent
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache, cached_property, lru_cache
@@ -145,12 +145,34 @@ class Line:
     @property
     def raw_items(self) -> Markup:
         """The raw diff as the <li>s of a list (`key: before → after`, ∅ for none), built
-        here rather than by a template macro per value (an entry can have twenty)."""
-        items = "".join(
-            f"<li><code>{_raw_key(key)}</code>: {_raw_value(before)} → {_raw_value(after)}</li>"
-            for key, before, after in self.raw
-        )
-        return Markup(items)  # noqa: S704 - every key and value above is escaped
+        here rather than by a template macro per value (an entry can have twenty) — once
+        per entry and worker: an entry never changes (`_RAW`)."""
+        entry_id = getattr(self.entry, "id", None)
+        found = _RAW.get(entry_id) if entry_id is not None else None
+        if found is None:
+            items = "".join(
+                f"<li><code>{_raw_key(key)}</code>: {_raw_value(before)} → {_raw_value(after)}</li>"
+                for key, before, after in self.raw
+            )
+            found = Markup(items)  # noqa: S704 - every key and value above is escaped
+            if entry_id is not None:
+                _remember(_RAW, entry_id, found)
+        return found
+
+
+# This worker's copies of what a page of entries shows, most recent last: each entry's raw
+# diff (an entry is never changed), and its sentence under the generations of the tables
+# its names are read from (core.cached_reads: a rename makes every copy stale).
+_RAW: OrderedDict = OrderedDict()
+_SENTENCES: OrderedDict = OrderedDict()
+_KEPT = 1024
+
+
+def _remember(copies: OrderedDict, key, value) -> None:
+    copies[key] = value
+    copies.move_to_end(key)
+    if len(copies) > _KEPT:
+        copies.popitem(last=False)
 
 
 def _joins_to(model, wanted) -> list:
@@ -390,7 +412,50 @@ def _denied_sentence(entry, names: _Names, refusals: dict[str, str]) -> str:
 
 def describe(entries, known=()) -> list[Line]:
     """The entries as sentences, with the names of every row they refer to fetched at once.
-    `known` are rows the caller already holds (the page's project, its team), not fetched."""
+    `known` are rows the caller already holds (the page's project, its team), not fetched.
+
+    A sentence depends only on its entry (never changed) and the names it reads, so each
+    worker keeps the sentences it made while no table a name comes from (nor the log,
+    whose entries name deleted rows) is written (`_SENTENCES`): a page read again — the
+    log's first page, a project's history — fetches no names and words nothing anew."""
+    generations = _name_generations()
+    reader = _Reader()
+    if generations is not None and entries:
+        kept = [_SENTENCES.get((getattr(entry, "id", None), generations)) for entry in entries]
+        if all(sentence is not None for sentence in kept):
+            return [Line(entry, sentence, reader) for entry, sentence in zip(entries, kept, strict=True)]
+    lines = _describe(entries, known, reader)
+    if generations is not None:
+        for line in lines:
+            if getattr(line.entry, "id", None) is not None:
+                _remember(_SENTENCES, (line.entry.id, generations), line.sentence)
+    return lines
+
+
+def _name_generations() -> bytes | None:
+    """The generations of every table a sentence's names are read from, as one value —
+    None outside a request (a job, the shell): no copies kept there."""
+    from flask import has_request_context
+
+    from app.core.cached_reads import generations_of, session_wrote
+
+    if not has_request_context():
+        return None
+    tables = _name_tables()
+    if session_wrote(db.session(), tables):
+        return None  # this request's own writes are not in the generations yet
+    return generations_of(tables)
+
+
+@cache
+def _name_tables() -> frozenset[str]:
+    """The tables of the audited models and of every model they refer to, and the log's."""
+    models = set(audited_models().values())
+    models |= {target for model in list(models) for target in _foreign_models(model).values()}
+    return frozenset({model.__table__.name for model in models} | {AuditLog.__tablename__})
+
+
+def _describe(entries, known, reader) -> list[Line]:
     User, Project = _model("User"), _model("Project")
     models = audited_models()
     names = _Names(known)
@@ -406,7 +471,6 @@ def describe(entries, known=()) -> list[Line]:
                 names.want(model, value)
     names.fetch()
     refusals = audit_refusals()
-    reader = _Reader()
     infos: dict[str, _Model] = {}  # what each kind of object declares, read once per page
     lines = []
     for entry in entries:
