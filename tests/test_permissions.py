@@ -232,6 +232,23 @@ def test_a_row_of_columns_is_judged_like_its_object(role, world, db):
             assert can(user, action, RowOf(Project, row)) is can(user, action, project), (action, project.name)
 
 
+@pytest.mark.parametrize("role", ROLES)
+def test_asking_once_for_many_rows_answers_like_can(role, world, db):
+    """permissions.can_each (a page's rows, the scope resolved once) gives for every
+    action, project and declared item exactly the answer can() gives; so does an
+    inactive user's."""
+    from app.core.permissions import can_each
+
+    for user in (_actor(role, world), _actor(role, world, is_active_flag=False)):
+        for action in EXPECTED:
+            check = can_each(user, action, Project)
+            for project in (world.mine, world.theirs):
+                assert check(project) is can(user, action, project), (action, project.name)
+            declared = can_each(user, action, _Declared)
+            for item in (_item(world.mine, user), _item(world.theirs), _item(world.mine, design=True, small=True)):
+                assert declared(item) is can(user, action, item), (action, item)
+
+
 def test_a_row_without_a_column_its_check_reads_is_refused_loudly(world, db):
     from sqlalchemy import select as _select
 

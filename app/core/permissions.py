@@ -287,6 +287,24 @@ def can(user, action: str, obj=None) -> bool:
     return True
 
 
+def can_each(user, action: str, model):
+    """`can(user, action, obj)` for many objects of `model` (a page's rows), with the
+    question's scope resolved once: a function obj → bool that answers exactly as can()
+    would. ALL and NONE need no object; A is a set lookup in the user's projects; other
+    scopes ask can() itself."""
+    user = _unproxied(user)
+    declared = scope_declaration(model)  # fail closed for every role, admins included
+    scope = scope_of(user, action)
+    if scope == ALL:
+        return lambda obj: True
+    if scope == NONE:
+        return lambda obj: False
+    if scope == ASSIGNED:
+        mine, key = member_project_ids(user), declared.project
+        return lambda obj: getattr(obj, key, None) in mine
+    return lambda obj: can(user, action, obj)
+
+
 def require(user, action: str, obj=None) -> None:
     if not can(user, action, obj):
         raise PermissionDenied()

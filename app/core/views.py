@@ -12,7 +12,7 @@ of them" (a list's column header), like `can()` without an object.
 
 from __future__ import annotations
 
-from app.core.permissions import can, model_of
+from app.core.permissions import can, can_each, model_of
 
 _VIEWS: dict[type | str, FieldView] = {}
 
@@ -21,6 +21,7 @@ class FieldView:
     def __init__(self, name: str, model: type, guarded: dict[str, str]):
         self.name, self.model = name, model
         self.guarded = dict(guarded)  # field → the permission action that shows it
+        self.actions = tuple(dict.fromkeys(self.guarded.values()))
         _VIEWS[model] = _VIEWS[name] = self
 
     def shows(self, user, obj, field: str) -> bool:
@@ -28,14 +29,35 @@ class FieldView:
         action = self.guarded.get(field)
         if action is None:
             return True
-        return can(user, action, obj if not isinstance(obj, (type, str)) and model_of(obj) is self.model else None)
+        return can(user, action, self._target(obj))
 
     def hidden(self, user, obj) -> set[str]:
         """The guarded fields `user` may not see of `obj`."""
         from app.core.permissions import _unproxied
 
         user = _unproxied(user)
-        return {field for field in self.guarded if not self.shows(user, obj, field)}
+        target = self._target(obj)
+        allowed = {action: can(user, action, target) for action in self.actions}  # each asked once
+        return {field for field, action in self.guarded.items() if not allowed[action]}
+
+    def shows_each(self, user, field: str):
+        """`shows(user, obj, field)` for many objects of this model (a page's rows): a
+        function obj → bool, the permission's scope resolved once (permissions.can_each)."""
+        action = self.guarded.get(field)
+        if action is None:
+            return lambda obj: True
+        return can_each(user, action, self.model)
+
+    def hidden_each(self, user):
+        """`hidden(user, obj)` for many objects of this model: a function obj → set."""
+        checks = {action: can_each(user, action, self.model) for action in self.actions}
+        guarded = tuple(self.guarded.items())
+        return lambda obj: {field for field, action in guarded if not checks[action](obj)}
+
+    def _target(self, obj):
+        """The object a permission is asked of: `obj` itself if it is one of this model's
+        (an instance or a RowOf), else None (the question is "on any")."""
+        return obj if not isinstance(obj, (type, str)) and model_of(obj) is self.model else None
 
 
 def view_of(obj_or_model) -> FieldView:

@@ -55,10 +55,11 @@ def project_json(project: Project, detail: bool = False) -> dict:
     return _with_profitability(data, hidden) if detail else data
 
 
-def list_json(row, names, viewer) -> dict:
+def list_json(row, names, hidden_of) -> dict:
     """The API shape of a row of the list (queries.API_COLUMNS, the client's name and the
-    team column): the same fields as project_json, without building a Project."""
-    hidden = PROJECT_VIEW.hidden(viewer, RowOf(Project, row))
+    team column): the same fields as project_json, without building a Project.
+    `hidden_of`: PROJECT_VIEW.hidden_each(viewer)."""
+    hidden = hidden_of(RowOf(Project, row))
     managers = [{"id": i, "name": n} for i, n in queries.managers_of(row.team_ids, names)]
     return _shape(row, {"id": row.client_id, "name": row.client_name}, managers, hidden)
 
@@ -136,9 +137,9 @@ def api_list():
         raise ValidationError({PARAMS.get(k, k): v for k, v in exc.fields.items()}) from None
 
     def serialize_page(rows):
-        viewer = signed_in_user()
+        hidden_of = PROJECT_VIEW.hidden_each(signed_in_user())
         names = queries.pm_names() if rows else {}  # read once for the page's rows
-        return [list_json(row, names, viewer) for row in rows]
+        return [list_json(row, names, hidden_of) for row in rows]
 
     return paginate(
         stmt,

@@ -70,6 +70,7 @@ def project_rows(user, found) -> list[ProjectRow]:
     PROJECT_VIEW shows it (asked of each row, as of a Project)."""
     detail = url_pattern("projects.detail", "project_id")
     names = pm_names() if found else {}
+    shows_budget = PROJECT_VIEW.shows_each(user, "budget")
     rows = []
     for p in found:
         rows.append(
@@ -83,7 +84,7 @@ def project_rows(user, found) -> list[ProjectRow]:
                 status_label=project_status_label(p.status),
                 pms=", ".join(name for _, name in managers_of(p.team_ids, names)) or "—",
                 start=format_date(p.start_date),
-                budget=money(p.budget) if PROJECT_VIEW.shows(user, RowOf(Project, p), "budget") else "—",
+                budget=money(p.budget) if shows_budget(RowOf(Project, p)) else "—",
             )
         )
     return rows
