@@ -99,6 +99,11 @@ def test_the_database_check_is_one_round_trip(monkeypatch, liveness):
         else:
             assert (len(pings), [s.strip().upper() for s in statements]) == (0, ["SELECT 1"])
         assert not db.session.registry.has()  # no ORM session made for it
+        # the connection went back to the pool transactional, as it came: no BEGIN was
+        # needed for the probe, and the next user's writes are one transaction again
+        with engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            assert driver.autocommit is False and driver.info.transaction_status.name == "IDLE"
         engine.dispose()
 
 

@@ -48,16 +48,17 @@ def init_app(app: Flask) -> None:
     def _start():
         g.request_id = request_id(request.headers.get("X-Request-ID"))
         refuse_unsafe_text(request)
-        if app.config["SECURE_SSL_REDIRECT"] and not request.is_secure and not endpoint_is("health_probe"):
+        probe = endpoint_is("health_probe")
+        if app.config["SECURE_SSL_REDIRECT"] and not request.is_secure and not probe:
             return redirect(request.url.replace("http://", "https://", 1), 301)
-        if not is_api_request() and current_user.is_authenticated:
+        if not probe and not is_api_request() and current_user.is_authenticated:
             g.audit_user = current_user  # the API's own blueprint (app/api) names its caller
-        return None
+        return None  # (a probe has no session, so no one signed in: not looked up)
 
     @app.after_request
     def _finish(response):
         # Read before the commit: afterwards the user would be expired and reloaded.
-        g.signed_in = request.endpoint != "static" and current_user_is_signed_in()
+        g.signed_in = request.endpoint != "static" and not endpoint_is("health_probe") and current_user_is_signed_in()
         # One commit per request: keep the work of successful requests, nothing else.
         from app.core.transaction import only_read, should_commit
 
