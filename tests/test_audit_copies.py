@@ -60,6 +60,13 @@ def test_sentences_are_kept_until_a_name_they_read_changes(app):
             assert [line.sentence for line in again] == [f"Kim Bray created the client {name}"]
             assert statements == []  # no name fetched, nothing worded anew
             assert again[0].raw_items is first[0].raw_items  # made once
+            # a change not committed is never kept: worded with it, then rolled back
+            db.session.get(User, actor_id).full_name = "Kim Uncommitted"
+            assert [line.sentence for line in describe(entries)] == [f"Kim Uncommitted created the client {name}"]
+            assert not describe(entries)[0].keep
+            db.session.rollback()
+            db.session.remove()
+            assert [line.sentence for line in describe(_entries(name))] == [f"Kim Bray created the client {name}"]
             db.session.get(User, actor_id).full_name = "Kim Bray-Hughes"
             db.session.commit()
             db.session.remove()  # users written: every kept sentence is stale

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from sqlalchemy import delete, insert, select, text, update
 
 from app.core.cached_reads import count_of
+from app.core.permissions import has_in_list
 from app.extensions import db
 from app.projects import queries
 from app.projects.models import Project, ProjectMembership
@@ -100,6 +102,13 @@ def test_a_team_change_makes_the_cached_totals_of_projects_stale(app):
             db.session.commit()
             db.session.remove()  # back to the pool: the generations rise
             assert count_of(stmt, db.session) == 1
+            # a deleted user leaves every team by cascade: the triggers rewrite projects
+            on_teams = select(Project.id).where(has_in_list(Project.team_ids, pm_id))
+            assert count_of(on_teams, db.session) == 1
+            db.session.execute(text("DELETE FROM users WHERE id = :id"), {"id": pm_id})
+            db.session.commit()
+            db.session.remove()
+            assert count_of(on_teams, db.session) == 0
         finally:
             from app.core.audit import AuditLog
 
@@ -118,3 +127,70 @@ def test_the_column_is_never_loaded_with_a_project(db):
     db.session.expire_all()
     loaded = db.session.scalar(select(Project).where(Project.id == project.id))
     assert "team_ids" not in loaded.__dict__
+
+
+def _raw(url: str):
+    import psycopg
+
+    return psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"))
+
+
+@pytest.mark.parametrize("first, second", [("add", "remove"), ("remove", "add")])
+def test_two_transactions_changing_one_team_at_once_leave_it_right(app, first, second):
+    """Two transactions change the same project's team at once (one adds a member, the
+    other removes one); whichever commits first, team_ids ends equal to the memberships:
+    each trigger locks the project, then recomputes with a snapshot taken after the lock."""
+    import threading
+
+    from app.core.audit import AuditLog
+    from app.core.models import utcnow
+
+    url, started, tag = app.config["SQLALCHEMY_DATABASE_URI"], utcnow(), uuid.uuid4().hex[:8]
+    with app.test_request_context("/"):
+        db.session.remove()
+        first_pm = make_user("project_manager_full", username=f"race-1-{tag}")
+        second_pm = make_user("project_manager_full", username=f"race-2-{tag}")
+        project = make_project(name=f"Race {tag}", client=make_client(name=f"Race {tag}"), members=[first_pm])
+        db.session.commit()
+        users, project_id, client_id = [first_pm.id, second_pm.id], project.id, project.client_id
+        db.session.remove()
+    setup = _raw(url)
+
+    def change(conn, how):
+        if how == "add":
+            conn.execute(
+                "INSERT INTO project_memberships (project_id, user_id) VALUES (%s, %s)", (project_id, users[1])
+            )
+        else:
+            conn.execute(
+                "DELETE FROM project_memberships WHERE project_id = %s AND user_id = %s", (project_id, users[0])
+            )
+
+    one, two = _raw(url), _raw(url)
+    try:
+        change(one, first)  # not committed yet: holds the project's lock
+        waiting = threading.Thread(target=lambda: (change(two, second), two.commit()))
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # the second waits for the first's lock on the project
+        one.commit()
+        waiting.join(10)
+        assert not waiting.is_alive()
+        members = setup.execute(
+            "SELECT coalesce(array_agg(user_id ORDER BY user_id), '{}') FROM project_memberships WHERE project_id = %s",
+            (project_id,),
+        ).fetchone()[0]
+        team = setup.execute("SELECT team_ids FROM projects WHERE id = %s", (project_id,)).fetchone()[0]
+        assert members == [users[1]] and team == members
+    finally:
+        for conn in (one, two):
+            conn.rollback()
+            conn.close()
+        setup.close()
+        with app.test_request_context("/"):
+            db.session.execute(delete(Project).where(Project.id == project_id))
+            db.session.execute(text("DELETE FROM users WHERE id = ANY(:ids)"), {"ids": users})
+            db.session.execute(text("DELETE FROM clients WHERE id = :id"), {"id": client_id})
+            db.session.execute(delete(AuditLog).where(AuditLog.created_at >= started))
+            db.session.commit()
+            db.session.remove()

@@ -66,6 +66,22 @@ def test_a_core_read_of_a_list_page_uses_no_transaction_either(request_ctx):
     assert only_read(db.session())
 
 
+def test_a_core_read_of_a_page_sees_the_requests_own_pending_changes(request_ctx):
+    """read_connection flushes pending changes first, as the ORM's autoflush would."""
+    from app.core.pagination import paginate_rows
+    from app.core.transaction import read_connection
+
+    name = f"Pending {uuid.uuid4().hex}"
+    db.session.add(Client(name=name))
+    read_connection(db.session)
+    assert not db.session.new  # flushed before the connection is handed out
+    db.session.add(Client(name=name + " 2"))
+    page = paginate_rows(select(Client.id, Client.name).where(Client.name.like(f"{name}%")).order_by(Client.name), 1, 5)
+    assert [row.name for row in page.items] == [name, name + " 2"]
+    db.session.rollback()
+    assert _clients_named(request_ctx, name) == 0
+
+
 def test_a_flush_in_a_read_only_request_is_one_transaction(request_ctx):
     reads_in_autocommit()
     db.session.execute(select(Client.id).limit(1))

@@ -126,9 +126,10 @@ class _Reader:
 class Line:
     """One entry as shown: the sentence, and the raw field-by-field diff."""
 
-    def __init__(self, entry, sentence: str, reader: _Reader | None = None):
+    def __init__(self, entry, sentence: str, reader: _Reader | None = None, keep: bool = False):
         self.entry = entry
         self.sentence = sentence
+        self.keep = keep  # committed: its raw diff may be kept by id (`_RAW`)
         self.raw = [(key, values[0], values[1]) for key, values in (entry.changes or {}).items()]
         self.reader = reader or _Reader()
 
@@ -147,7 +148,7 @@ class Line:
         """The raw diff as the <li>s of a list (`key: before → after`, ∅ for none), built
         here rather than by a template macro per value (an entry can have twenty) — once
         per entry and worker: an entry never changes (`_RAW`)."""
-        entry_id = getattr(self.entry, "id", None)
+        entry_id = getattr(self.entry, "id", None) if self.keep else None
         found = _RAW.get(entry_id) if entry_id is not None else None
         if found is None:
             items = "".join(
@@ -423,11 +424,14 @@ def describe(entries, known=()) -> list[Line]:
     if generations is not None and entries:
         kept = [_SENTENCES.get((getattr(entry, "id", None), generations)) for entry in entries]
         if all(sentence is not None for sentence in kept):
-            return [Line(entry, sentence, reader) for entry, sentence in zip(entries, kept, strict=True)]
+            return [Line(entry, sentence, reader, keep=True) for entry, sentence in zip(entries, kept, strict=True)]
     lines = _describe(entries, known, reader)
-    if generations is not None:
+    # Kept only if what they were worded from is committed: reading the names may have
+    # flushed this request's own changes, or used a changed row it holds.
+    if generations is not None and _name_generations() == generations:
         for line in lines:
             if getattr(line.entry, "id", None) is not None:
+                line.keep = True
                 _remember(_SENTENCES, (line.entry.id, generations), line.sentence)
     return lines
 
@@ -441,9 +445,9 @@ def _name_generations() -> bytes | None:
 
     if not has_request_context():
         return None
-    tables = _name_tables()
-    if session_wrote(db.session(), tables):
-        return None  # this request's own writes are not in the generations yet
+    tables, session = _name_tables(), db.session()
+    if session.new or session.dirty or session.deleted or session_wrote(session, tables):
+        return None  # this request's own changes are not in the generations yet
     return generations_of(tables)
 
 

@@ -313,14 +313,19 @@ def bump(tables) -> None:
 _installed = False
 
 
-# table -> other tables a write to it changes too (a database trigger's work).
-_ALSO_WRITES: dict[str, frozenset] = {}
+# (table, statement verb) -> other tables such a write changes too (a trigger's or a
+# cascade's work).
+_ALSO_WRITES: dict[tuple[str, str], frozenset] = {}
+_VERBS = ("INSERT", "UPDATE", "DELETE")
 
 
-def writes_also(table: str, *others: str) -> None:
-    """Declare that a write to `table` also writes `others` (a trigger keeps a column of
-    theirs): their cached reads are then as stale as `table`'s."""
-    _ALSO_WRITES[table] = _ALSO_WRITES.get(table, frozenset()) | frozenset(others)
+def writes_also(table: str, *others: str, verbs=_VERBS) -> None:
+    """Declare that a write to `table` (an INSERT, UPDATE or DELETE among `verbs`) also
+    writes `others` (a trigger keeps a column of theirs, a foreign key cascades): their
+    cached reads are then as stale as `table`'s."""
+    for verb in verbs:
+        key = (table, verb[:6].upper())
+        _ALSO_WRITES[key] = _ALSO_WRITES.get(key, frozenset()) | frozenset(others)
 
 
 def install() -> None:
@@ -339,7 +344,7 @@ def install() -> None:
             return  # a read with a common table expression
         found = _WRITES.match(statement)
         table = found.group(1).lower() if found else _ANY_TABLE  # raw SQL, DDL, a CTE: unknown
-        tables = {table, *_ALSO_WRITES.get(table, ())}
+        tables = {table, *_ALSO_WRITES.get((table, head[:6]), ())}
         if getattr(conn.connection.driver_connection, "autocommit", False):
             _bump_in_app(tables)  # already committed
         else:

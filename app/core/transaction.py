@@ -92,11 +92,14 @@ def reads_in_autocommit() -> None:
 
 def read_connection(session):
     """The session's connection for a Core select (no ORM execution): in autocommit when
-    this read-only request has not yet taken one, exactly as its first ORM select would.
+    this read-only request has not yet taken one, exactly as its first ORM select would;
+    pending changes are flushed first, as the ORM's autoflush would.
     `session`: a Session, or the scoped session (db.session)."""
     from sqlalchemy.orm import scoped_session
 
     session = session() if isinstance(session, scoped_session) else session
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()  # as the ORM's own execution would: the read sees this request's changes
     if session.info.get(_READS) is True:
         _begin_reading(session)
     return session.connection()

@@ -185,4 +185,6 @@ class ProjectMembership(db.Model):
 
 # A change to a team rewrites the projects' team_ids (migration 0007's triggers): the
 # cached reads of projects (a PM's list total, say) are as stale as the memberships'.
+# Deleting a user removes their memberships by cascade, and so changes teams too.
 writes_also("project_memberships", "projects")
+writes_also("users", "project_memberships", "projects", verbs=("DELETE",))
