@@ -110,16 +110,20 @@ def test_a_team_change_makes_the_cached_totals_of_projects_stale(app):
             db.session.remove()
             assert count_of(on_teams, db.session) == 0
         finally:
-            from app.core.audit import AuditLog
-
             db.session.rollback()
-            db.session.execute(delete(Project).where(Project.id == project_id))
-            db.session.execute(text("DELETE FROM clients WHERE id = :id"), {"id": client_id})
-            db.session.execute(text("DELETE FROM users WHERE id = :id"), {"id": pm_id})
-            # what this test committed was audited: other tests count audit entries
-            db.session.execute(delete(AuditLog).where(AuditLog.created_at >= started))
-            db.session.commit()
-            db.session.remove()
+            _delete_committed(project_id, client_id, [pm_id], started)
+
+
+def _delete_committed(project_id: int, client_id: int, user_ids: list[int], started) -> None:
+    """Delete what a test committed for real, and its audit entries (other tests count them)."""
+    from app.core.audit import AuditLog
+
+    db.session.execute(delete(Project).where(Project.id == project_id))
+    db.session.execute(text("DELETE FROM users WHERE id = ANY(:ids)"), {"ids": user_ids})
+    db.session.execute(text("DELETE FROM clients WHERE id = :id"), {"id": client_id})
+    db.session.execute(delete(AuditLog).where(AuditLog.created_at >= started))
+    db.session.commit()
+    db.session.remove()
 
 
 def test_the_column_is_never_loaded_with_a_project(db):
@@ -142,7 +146,6 @@ def test_two_transactions_changing_one_team_at_once_leave_it_right(app, first, s
     each trigger locks the project, then recomputes with a snapshot taken after the lock."""
     import threading
 
-    from app.core.audit import AuditLog
     from app.core.models import utcnow
 
     url, started, tag = app.config["SQLALCHEMY_DATABASE_URI"], utcnow(), uuid.uuid4().hex[:8]
@@ -188,9 +191,4 @@ def test_two_transactions_changing_one_team_at_once_leave_it_right(app, first, s
             conn.close()
         setup.close()
         with app.test_request_context("/"):
-            db.session.execute(delete(Project).where(Project.id == project_id))
-            db.session.execute(text("DELETE FROM users WHERE id = ANY(:ids)"), {"ids": users})
-            db.session.execute(text("DELETE FROM clients WHERE id = :id"), {"id": client_id})
-            db.session.execute(delete(AuditLog).where(AuditLog.created_at >= started))
-            db.session.commit()
-            db.session.remove()
+            _delete_committed(project_id, client_id, users, started)
