@@ -16,7 +16,7 @@ from app.core.cached_reads import count_of, rows_of
 from app.core.errors import ValidationError
 from app.core.numbers import to_int
 from app.core.pagination import Page
-from app.core.permissions import require, scope_query
+from app.core.permissions import Viewer, require, scope_query
 from app.core.roles import MEMBER_ROLES
 from app.core.search import contains
 from app.core.statements import page_statement
@@ -67,8 +67,6 @@ def audit_entries(viewer, filters: AuditFilters):
     without building an ORM object per entry. Built once per viewer and filters, then
     remembered (a statement reused costs no building, compiling or hashing)."""
     require(viewer, "audit.view")
-    from app.projects.queries import Viewer
-
     return _audit_entries(Viewer.of(viewer), filters)
 
 

@@ -310,6 +310,23 @@ def require(user, action: str, obj=None) -> None:
         raise PermissionDenied()
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Exactly what a scoped statement depends on of its user (scope_query reads the
+    role, the id and the company): the key under which a list's statement is remembered
+    per viewer (projects.queries.project_list, admin.services.audit_entries)."""
+
+    id: int
+    role: str
+    client_id: int | None
+    is_active: bool
+    is_authenticated: bool = True
+
+    @classmethod
+    def of(cls, user) -> Viewer:
+        return cls(user.id, user.role, user.client_id, user.is_active)
+
+
 def scope_query(stmt, user, action: str, model):
     """Restrict a select() of `model` to the rows `user` may see for `action`. The
     viewer's ids are written into the SQL (core.statements.inline): each viewer's

@@ -17,7 +17,7 @@ from app.clients.models import Client
 from app.core.cached_reads import lookup_of, rows_of
 from app.core.errors import ValidationError
 from app.core.pagination import paginate
-from app.core.permissions import can, has_in_list, require, scope_query
+from app.core.permissions import Viewer, can, has_in_list, require, scope_query
 from app.core.roles import PM_ROLES, ROLE_LABELS
 from app.core.search import contains
 from app.core.statements import inline
@@ -120,22 +120,6 @@ def search_matches(text: str, viewer=None):
         own, by_client = (scope_query(half, viewer, "project.view", Project) for half in (own, by_client))
     # each half reads projects itself (not the outer statement's row)
     return union(own.correlate(None), by_client.correlate(None))
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Exactly what a list statement depends on of its user (the permission scope reads
-    the role, the id and the client): the key under which project_list remembers it."""
-
-    id: int
-    role: str
-    client_id: int | None
-    is_active: bool
-    is_authenticated: bool = True
-
-    @classmethod
-    def of(cls, user) -> Viewer:
-        return cls(user.id, user.role, user.client_id, user.is_active)
 
 
 def project_list(user, filters: ProjectFilters, shape: str = "objects"):
