@@ -624,6 +624,8 @@ def main() -> int:
     extra: dict = {}
     all_targets: list[Target] = []
     config = bc.gc_freeze_config() if args.gc_freeze else "gunicorn.conf.py"
+    # As the deployment's build phase does (nixpacks.toml): no worker builds the OpenAPI document.
+    bc.run([str(bc.BIN / "flask"), "openapi", "write"], bc.app_env())
     if not args.burst_only:
         with (
             bc.Gunicorn(args.workers, "bench-gunicorn", config=config) as app_server,

@@ -181,3 +181,73 @@ def test_headers_are_described(document):
     assert "ETag" in detail["responses"]["200"]["headers"]
     login = document["paths"]["/api/auth/login/"]["post"]
     assert "Cache-Control" in login["responses"]["200"]["headers"]
+
+
+# --- the stored copy (app/core/openapi_store.py) ------------------------------------
+
+
+@pytest.fixture()
+def fresh(app, tmp_path, monkeypatch):
+    """The session's app as a new process would find it: no document in memory, its own
+    instance directory."""
+    monkeypatch.setattr(app, "instance_path", str(tmp_path))
+    for key in ("kibray.openapi", "kibray.openapi.fingerprint", "kibray.apidocs.body"):
+        monkeypatch.delitem(app.extensions, key, raising=False)
+    return app
+
+
+def test_the_stored_copy_is_the_document_and_is_read_instead_of_built(fresh, monkeypatch):
+    from app.core import openapi, openapi_store
+
+    with fresh.app_context():
+        built = openapi.build_document(fresh)
+        stored = openapi_store.save(fresh, built)
+        assert stored is not None and stored.parent == openapi_store._directory(fresh)
+        assert openapi_store.load(fresh) == built  # JSON round trip loses nothing
+
+        def must_not_build(app):
+            raise AssertionError("built although a copy for this code is stored")
+
+        monkeypatch.setattr(openapi, "build_document", must_not_build)
+        assert openapi.document(fresh) == built
+
+
+def test_a_copy_for_other_code_or_a_damaged_copy_is_never_read(fresh):
+    from app.core import openapi, openapi_store
+
+    with fresh.app_context():
+        directory = openapi_store._directory(fresh)
+        directory.mkdir(parents=True)
+        (directory / "0123456789abcdef0123456789abcdef.json").write_text('{"openapi": "stale"}')
+        (directory / f"{openapi_store.fingerprint(fresh)}.json").write_text('{"openapi": "3.1')  # cut short
+        doc = openapi.document(fresh)
+        assert doc["openapi"] == "3.1.0" and "/api/projects/" in doc["paths"]
+        # rebuilt and stored over the damaged one; the other code's copy is cleared away
+        assert [p.name for p in directory.glob("*.json")] == [f"{openapi_store.fingerprint(fresh)}.json"]
+        assert openapi_store.load(fresh) == doc
+
+
+def test_the_fingerprint_follows_the_code_and_the_api_routes(fresh, tmp_path, monkeypatch):
+    from app.core import openapi_store
+
+    first = openapi_store.fingerprint(fresh)
+    assert first == openapi_store.fingerprint(fresh) and len(first) == 32
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "a.py").write_text("x = 1\n")
+    monkeypatch.setattr(openapi_store, "APP_DIR", source)
+    fresh.extensions.pop("kibray.openapi.fingerprint")
+    one = openapi_store.fingerprint(fresh)
+    (source / "a.py").write_text("x = 2\n")
+    fresh.extensions.pop("kibray.openapi.fingerprint")
+    assert openapi_store.fingerprint(fresh) not in (one, first)
+
+
+def test_flask_openapi_write_stores_it_for_the_workers(fresh):
+    from app.core import openapi_store
+
+    result = fresh.test_cli_runner().invoke(args=["openapi", "write"])
+    assert result.exit_code == 0, result.output
+    assert "OpenAPI document written to" in result.output
+    with fresh.app_context():
+        assert openapi_store.load(fresh)["openapi"] == "3.1.0"

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, update
 
+from app.auth import hs256
 from app.auth.models import RefreshToken, User
 from app.core.models import utcnow
 from app.core.transaction import keep_on_error
 from app.extensions import db, redis_store
 
-ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("exp", "iat", "sub", "jti", "typ")
 
 
 class TokenError(Exception):
@@ -23,24 +24,15 @@ class TokenError(Exception):
 
 
 def _encode(claims: dict) -> str:
-    import jwt  # here, not at import: the web process starts faster (docs/performance.md)
-
-    return jwt.encode(claims, current_app.config["SECRET_KEY"], algorithm=ALGORITHM)
+    return hs256.encode(claims, current_app.config["SECRET_KEY"])
 
 
 def _decode(token: str, kind: str) -> dict:
-    import jwt
-
     try:
-        claims = jwt.decode(
-            token,
-            current_app.config["SECRET_KEY"],
-            algorithms=[ALGORITHM],
-            options={"require": ["exp", "iat", "sub", "jti", "typ"]},
-        )
-    except jwt.ExpiredSignatureError:
+        claims = hs256.decode(token, current_app.config["SECRET_KEY"], require=REQUIRED_CLAIMS)
+    except hs256.ExpiredToken:
         raise TokenError("The token has expired.") from None
-    except jwt.InvalidTokenError:
+    except hs256.InvalidToken:
         raise TokenError("The token is not valid.") from None
     if claims.get("typ") != kind:
         raise TokenError(f"A {kind} token is required.")

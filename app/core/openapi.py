@@ -297,11 +297,18 @@ def build_document(app: Flask) -> dict:
 
 
 def document(app: Flask | None = None) -> dict:
-    """The document, built once per app (it depends only on the code)."""
+    """The document, once per app: it depends only on the code, so it is read from the
+    copy stored for this exact code (core/openapi_store.py) or built and stored."""
+    from app.core import openapi_store
+
     app = app or current_app._get_current_object()
     cached = app.extensions.get("kibray.openapi")
     if cached is None:
-        cached = app.extensions["kibray.openapi"] = build_document(app)
+        cached = openapi_store.load(app)
+        if cached is None:
+            cached = build_document(app)
+            openapi_store.save(app, cached)
+        app.extensions["kibray.openapi"] = cached
     return cached
 
 
