@@ -265,13 +265,26 @@ def test_the_hasher_uses_the_configured_cost_and_verifies_any_cost(app):
 def test_database_connections_get_the_planners_page_cost_and_the_liveness_check(production_env, monkeypatch):
     settings = load_config("production")
     options = settings["SQLALCHEMY_ENGINE_OPTIONS"]
-    assert options["connect_args"] == {"options": "-c random_page_cost=1.1"}
+    assert options["connect_args"] == {"options": "-c random_page_cost=1.1 -c plan_cache_mode=force_generic_plan"}
     assert options["pool_pre_ping"] is False and settings["DB_LIVENESS_CHECK"] == "socket"
     monkeypatch.setenv("DB_RANDOM_PAGE_COST", "server")
+    assert load_config("production")["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {
+        "options": "-c plan_cache_mode=force_generic_plan"
+    }
+    monkeypatch.setenv("DB_PLAN_CACHE_MODE", "server")
     assert "connect_args" not in load_config("production")["SQLALCHEMY_ENGINE_OPTIONS"]
+    monkeypatch.setenv("DB_PLAN_CACHE_MODE", "auto")
+    assert load_config("production")["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] == {
+        "options": "-c plan_cache_mode=auto"
+    }
+    monkeypatch.delenv("DB_PLAN_CACHE_MODE")
     monkeypatch.setenv("DB_LIVENESS_CHECK", "ping")
     assert load_config("production")["SQLALCHEMY_ENGINE_OPTIONS"]["pool_pre_ping"] is True
-    for name, bad in (("DB_RANDOM_PAGE_COST", "cheap"), ("DB_LIVENESS_CHECK", "sometimes")):
+    for name, bad in (
+        ("DB_RANDOM_PAGE_COST", "cheap"),
+        ("DB_LIVENESS_CHECK", "sometimes"),
+        ("DB_PLAN_CACHE_MODE", "fast"),
+    ):
         monkeypatch.setenv(name, bad)
         with pytest.raises(ConfigurationError, match=name):
             load_config("production")

@@ -195,13 +195,19 @@ class Problems:
         # the bell or an icon was still loading) are not failures of the app.
         navigations = {"count": 0}
         started: dict = {}
+        request_order: dict = {}
 
         def on_framenavigated(frame):
             if frame == page.main_frame:
                 navigations["count"] += 1
 
+        requested: dict = {}  # GET url → how many times it was requested so far
+
         def on_request(request):
             started[request] = navigations["count"]
+            if request.method == "GET":
+                requested[request.url] = requested.get(request.url, 0) + 1
+                request_order[request] = requested[request.url]
             if request.is_navigation_request() and request.frame == page.main_frame:
                 navigations["count"] += 1  # counted as it starts: aborts come before it commits
 
@@ -219,8 +225,11 @@ class Problems:
                 return  # the live stream is cut whenever a page goes away
             navigated_away = navigations["count"] > started.get(request, navigations["count"])
             background = request.headers.get("x-kibray-background") == "1"
-            if request.failure == "net::ERR_ABORTED" and (navigated_away or self.closing or background):
-                # the page went on, the test is over and its pages are closing, or a live
+            # htmx aborts a fragment's request when the same element asks again (the bell's
+            # first load overtaken by a live notification): the newer answer is shown
+            superseded = request.method == "GET" and requested.get(request.url, 0) > request_order.get(request, 0)
+            if request.failure == "net::ERR_ABORTED" and (navigated_away or self.closing or background or superseded):
+                # the page went on, the test is over and its pages are closing, or a
                 # refresh was superseded by the next one: nothing the person would see
                 return
             self.seen.append(f"[{label}] request failed: {request.method} {request.url} {request.failure}")
