@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.clients.models import Client
-from app.core.search import contains, escape_like
+from app.core.search import contains, contains_tested, escape_like
 from app.projects.models import Project
 from tests.conftest import bearer
 from tests.factories import make_client, make_project, make_user
@@ -40,6 +40,20 @@ def test_contains_treats_percent_underscore_and_backslash_literally_on_postgresq
     assert found("\\jobs") == ["C:\\jobs\\north"]
     assert found("DEPOSIT") == ["50% deposit"]  # case-insensitive
     assert len(found("  ")) == db.session.query(Client).count()  # blank text: no filter
+
+
+def test_the_walks_test_finds_exactly_what_the_index_rule_finds(db):
+    """contains_tested (strpos, for a walk over an ordering index) and contains (LIKE, for
+    the trigram indexes) are one rule: the same rows for every text, wildcards included."""
+    for name in ("50% deposit", "500 Main", "Paint_2026", "Paint 2026", "C:\\jobs\\north", "C:jobs", "Zoë Ñúñez"):
+        make_client(name=name)
+
+    def found(rule, text):
+        return db.session.scalars(select(Client.name).where(rule((Client.name,), text)).order_by(Client.name)).all()
+
+    for text in ("50%", "%", "_", "t_2", "\\jobs", "DEPOSIT", "zoë", "ÑÚÑ", "paint", "  ", "nothing", "'; drop"):
+        assert found(contains_tested, text) == found(contains, text), text
+    assert found(contains_tested, "t_2") == ["Paint_2026"]
 
 
 def test_every_search_box_uses_the_literal_rule(client, db, login_as):

@@ -41,6 +41,24 @@ def contains(columns, text: str | None):
     return or_(*(searched(column).like(like, escape=ESCAPE) for column in columns))
 
 
+def contains_tested(columns, text: str | None):
+    """The same matches as `contains`, written for a plan that walks an ordering index
+    and tests each row it reaches (a common term, projects.queries.search_page_source):
+    `strpos(lower(column), text) > 0`, which needs no escaping. PostgreSQL plans
+    prepared statements once for any value (config `DB_PLAN_CACHE_MODE`), and for
+    `LIKE $1` it guesses that one row in 200 matches — too few to walk an index for, so
+    its plan read and sorted every project (1.5 ms at 2,000); for `strpos(…) > 0` it
+    guesses a third, which is what a common term is, and walks the index (0.04 ms)."""
+    text = (text or "").strip()
+    if not text:
+        return true()
+    columns = list(columns)
+    if not columns:
+        return false()
+    lowered = text.lower()
+    return or_(*(func.strpos(searched(column), lowered) > 0 for column in columns))
+
+
 def trigram_index(name: str, column) -> Index:
     """The GIN trigram index serving `contains()` on `column`: `lower(column)
     gin_trgm_ops`, PostgreSQL only (`ddl_if`: SQLite has no pg_trgm). Declared beside the

@@ -19,7 +19,7 @@ from app.core.errors import ValidationError
 from app.core.pagination import paginate
 from app.core.permissions import Viewer, can, has_in_list, require, scope_query
 from app.core.roles import PM_ROLES, ROLE_LABELS
-from app.core.search import contains
+from app.core.search import contains, contains_tested
 from app.core.statements import inline
 from app.core.text import name_key
 from app.extensions import db
@@ -152,7 +152,7 @@ def _project_list(user: Viewer, filters: ProjectFilters, shape: str, walk: bool 
         stmt = stmt.where(Project.status != inline(CLOSED))
     if filters.search.strip() and walk:
         # the same matches as search_matches, tested on each row the ordering walks to
-        stmt = stmt.where(contains((Project.name, Project.address, Project.city, Client.name), filters.search))
+        stmt = stmt.where(contains_tested((Project.name, Project.address, Project.city, Client.name), filters.search))
     elif filters.search.strip():
         stmt = stmt.where(Project.id.in_(search_matches(filters.search, user)))
     if filters.pm_id is not None:
