@@ -7,6 +7,7 @@ FEATURES = (
     "app.auth",
     "app.users",
     "app.projects",
+    "app.tasks",
     "app.clients",
     "app.notifications",
     "app.live",

@@ -69,7 +69,19 @@ def world(db):
     db.session.add_all([ProjectMembership(project_id=p.id, user_id=u.id) for u in team for p in (mine, closed)])
     db.session.flush()
     db.session.expire(mine, ["memberships"])
+    from app.tasks.models import Task, TaskAssignment
+
+    task = Task(project_id=mine.id, title="Mask the windows", start_date=date(2026, 3, 2), due_date=date(2026, 3, 3))
+    design_task = Task(project_id=mine.id, title="Choose the trim colour", is_design=True)
+    their_task = Task(project_id=theirs.id, title="Scrape the fence")
+    db.session.add_all([task, design_task, their_task])
+    db.session.flush()
+    db.session.add(TaskAssignment(task_id=task.id, user_id=users["employee"].id))
+    db.session.flush()
     return SimpleNamespace(
+        task=task,
+        design_task=design_task,
+        their_task=their_task,
         users=users,
         mine=mine,
         theirs=theirs,
@@ -126,6 +138,9 @@ class Route:
             closed=world.closed.id,
             target=world.target.id,
             company=world.company.id,
+            task=world.task.id,
+            design_task=world.design_task.id,
+            their_task=world.their_task.id,
         )
 
     def data(self, world):
@@ -180,11 +195,12 @@ def _check(route: Route, who: str, world, client, login_as, db) -> None:
 
     expected = route.expected[who]
     assert response.status_code == expected, f"status {response.status_code}, expected {expected}"
-    if expected in (403, 404):
+    if expected in (400, 403, 404):
         assert after == before, "a refused request changed the database"
         if route.is_api:
             assert response.json["success"] is False
-            assert response.json["error"]["code"] == ("PERMISSION_DENIED" if expected == 403 else "NOT_FOUND")
+            codes = {400: "VALIDATION_ERROR", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
+            assert response.json["error"]["code"] == codes[expected]
         else:
             assert "<html" in response.text, "the error page is not inside the layout"
             assert world.mine.internal_notes not in response.text

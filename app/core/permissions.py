@@ -134,12 +134,16 @@ class Scope:
     team: the column listing the project team's user ids on the row itself, if the model
         has one (projects.team_ids, kept by PostgreSQL): the A scope then reads it through
         its GIN index instead of the memberships (PostgreSQL only; SQLite reads them).
+    owner_query: when `owner` is not a column (a task's assignees, a set), the name of a
+        classmethod of the model giving the SQL condition "owned by this user id", for
+        scope_query; `owner` stays the attribute can() reads on an object.
     """
 
     project: str
     client_visible: bool | str = False
     owner: str | None = None
     team: str | None = None
+    owner_query: str | None = None
 
 
 class PermissionConfigError(RuntimeError):
@@ -353,6 +357,8 @@ def scope_query(stmt, user, action: str, model):
             if isinstance(declared.client_visible, str):
                 stmt = stmt.where(getattr(model, declared.client_visible).is_(True))
             return stmt
+        if declared.owner_query is not None:
+            return stmt.where(getattr(model, declared.owner_query)(inline(user.id)))
         if declared.owner is None:
             return stmt.where(false())
         return stmt.where(getattr(model, declared.owner) == inline(user.id))

@@ -25,6 +25,21 @@ def after_commit(callback) -> None:
     db.session.info.setdefault(_KEY, []).append(callback)
 
 
+_UNDO = "kibray_after_rollback"
+
+
+def after_rollback(callback) -> None:
+    """Undo a side effect made outside the database (an object written to storage) if
+    this request's transaction rolls back, so a failed write leaves nothing behind.
+    Dropped at the commit."""
+    from app.extensions import db
+
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()
+    db.session.info.setdefault(_UNDO, []).append(callback)
+
+
 _KEEP = "kibray_keep_on_error"
 
 
@@ -169,6 +184,7 @@ def install(session_class) -> None:
     def _run(session):
         session.info.pop(_WROTE, None)
         session.info.pop(_READS, None)
+        session.info.pop(_UNDO, None)
         callbacks = session.info.pop(_KEY, [])
         for callback in callbacks:
             try:
@@ -185,6 +201,11 @@ def install(session_class) -> None:
             session.info.pop(_WROTE, None)
             session.info.pop(_KEY, None)
             session.info.pop(_KEEP, None)
+            for undo in session.info.pop(_UNDO, []):
+                try:
+                    undo()
+                except Exception:  # storage unreachable: log; an orphan object is harmless
+                    log.exception("after-rollback undo failed")
 
 
 @contextmanager

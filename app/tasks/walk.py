@@ -1,0 +1,36 @@
+"""The tasks' rows of the HTTP permission walk (tests/test_permissions_http.py).
+Statuses in ROLES order: admin pm trainee designer super employee client.
+{task}: a task of `mine` assigned to the employee; {design_task}: a design task of
+`mine`, nobody on it; {their_task}: a task of `theirs`, whose team is empty."""
+
+from __future__ import annotations
+
+from app.core.features import WalkRoute as R
+
+
+def _new_task(world):
+    return {"project_id": world.mine.id, "title": "Mask the windows"}
+
+
+def _their_new_task(world):
+    return {"project_id": world.theirs.id, "title": "Mask the windows"}
+
+
+ROUTES = (
+    R("GET", "/tasks/{task}", "200 200 200 404 200 200 403"),
+    R("GET", "/tasks/{design_task}", "200 200 200 200 200 404 403"),
+    R("GET", "/tasks/{their_task}", "200 404 404 404 404 404 403"),
+    R("GET", "/api/tasks/", "200 200 200 200 200 200 403"),
+    R("GET", "/api/tasks/{task}/", "200 200 200 404 200 200 403"),
+    R("GET", "/api/tasks/{their_task}/", "200 404 404 404 404 404 403"),
+    R("POST", "/api/tasks/", "201 201 201 403 201 403 403", _new_task),
+    R("POST", "/api/tasks/", "201 400 400 403 400 403 403", _their_new_task),
+    R("PATCH", "/api/tasks/{task}/", "200 200 200 404 200 403 403", {"title": "Mask every window"}),
+    R("PATCH", "/api/tasks/{design_task}/", "200 200 200 200 200 404 403", {"title": "Pick the trim colour"}),
+    R("PATCH", "/api/tasks/{their_task}/", "200 404 404 404 404 404 403", {"title": "Mask every window"}),
+    R("PUT", "/api/tasks/{task}/", "200 200 200 404 200 403 403", {"title": "Mask every window"}),
+    R("PATCH", "/api/tasks/{task}/progress/", "200 200 200 404 200 200 403", {"progress_percent": 40}),
+    R("POST", "/api/tasks/{task}/complete/", "200 200 200 404 200 200 403", {"completion_notes": "All masked"}),
+    R("DELETE", "/api/tasks/{task}/", "200 200 200 404 403 403 403"),
+    R("DELETE", "/api/tasks/{their_task}/", "200 404 404 404 404 404 403"),
+)
