@@ -159,3 +159,27 @@ def test_create_checks_the_project_and_the_body(client, db, setup):
         "/api/tasks/", json={"project_id": project.id, "title": "Caulk", "actual_hours": -1}, headers=headers
     )
     assert wrong_type.status_code == 400 and "actual_hours" in wrong_type.json["error"]["details"]
+
+
+def test_api_users_lists_the_people_a_caller_works_with(client, db, setup):
+    pm, painter, project, late, later = setup
+    superintendent = make_user("superintendent", full_name="Sam Super")
+    from app.projects.models import ProjectMembership
+
+    db.session.add(ProjectMembership(project_id=project.id, user_id=superintendent.id))
+    db.session.flush()
+    make_user("employee", full_name="Stranger Danger")  # works on nothing of theirs
+    admin = make_user("admin")
+
+    def names(user, query=""):
+        response = client.get(f"/api/users/{query}", headers=bearer(client, user))
+        assert response.status_code == 200, response.json
+        return {u["full_name"] for u in response.json["data"]["results"]}
+
+    seen = names(pm)
+    assert {"Pat Painter", "Sam Super", pm.full_name} <= seen and "Stranger Danger" not in seen
+    assert names(superintendent, "?role=employee") == {"Pat Painter"}
+    assert names(pm, "?search=sam") == {"Sam Super"}
+    assert "Stranger Danger" in names(admin)
+    assert client.get("/api/users/", headers=bearer(client, painter)).status_code == 403
+    assert client.get("/api/users/?role=boss", headers=bearer(client, admin)).status_code == 400

@@ -60,3 +60,27 @@ def test_a_notification_link_must_name_a_real_endpoint(db):
 
     with pytest.raises(ValueError, match="endpoint"):
         notify(make_user("designer"), "system", "Broken", "/projects/1")
+
+
+def test_the_notifications_api_lists_and_marks_only_your_own(client, db):
+    from app.notifications.services import notify
+    from tests.conftest import bearer
+    from tests.factories import make_project, make_user
+
+    pm, other = make_user("project_manager_full"), make_user("designer")
+    project = make_project(members=[pm])
+    first = notify(pm, "project_assigned", "You were added", "projects.detail", {"project_id": project.id})
+    notify(pm, "system", "Maintenance tonight")
+    theirs = notify(other, "system", "Not for the PM")
+    headers = bearer(client, pm)
+    listed = client.get("/api/notifications/", headers=headers).json["data"]
+    assert [n["message"] for n in listed["results"]] == ["Maintenance tonight", "You were added"]
+    assert listed["results"][1]["link"] == f"/projects/{project.id}" and listed["results"][1]["is_read"] is False
+    marked = client.post(f"/api/notifications/{first.id}/mark-read/", headers=headers)
+    assert marked.status_code == 200 and marked.json["data"]["is_read"] is True
+    unread = client.get("/api/notifications/?is_read=false", headers=headers).json["data"]["results"]
+    assert [n["message"] for n in unread] == ["Maintenance tonight"]
+    assert client.post(f"/api/notifications/{theirs.id}/mark-read/", headers=headers).status_code == 404
+    assert client.post("/api/notifications/mark-all-read/", headers=headers).json["data"] == {"marked": 1}
+    assert client.get("/api/notifications/?is_read=false", headers=headers).json["data"]["results"] == []
+    assert db.session.get(type(theirs), theirs.id).read_at is None

@@ -50,24 +50,27 @@ _AMOUNT = re.compile(rf"\d{{1,{_DIGITS}}}(\.\d{{1,2}})?")
 _SIGNED = re.compile(rf"-?\d{{1,{_DIGITS}}}(\.\d{{1,2}})?")
 
 
+def decimal_text(value: Any) -> str | None:
+    """The text of a number as sent (a JSON integer or float, a Decimal, a string), to be
+    matched against a decimal pattern — never through a float; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return value
+    return None
+
+
 def _money(signed: bool):
     pattern = _SIGNED if signed else _AMOUNT
     example = "1234.56"
 
     def parse(value: Any) -> Decimal:
         """A decimal string or JSON number in the one canonical form; Decimal out."""
-        if isinstance(value, bool):
-            text = None
-        elif isinstance(value, int):
-            text = str(value)
-        elif isinstance(value, float):
-            text = repr(value)
-        elif isinstance(value, Decimal):
-            text = str(value)
-        elif isinstance(value, str):
-            text = value
-        else:
-            text = None
+        text = decimal_text(value)
         if text is None or not pattern.fullmatch(text):
             sign = "" if signed else " (not negative)"
             raise PydanticCustomError(

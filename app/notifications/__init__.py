@@ -7,6 +7,7 @@ from app.core.features import Feature, LiveEvent, NavEntry, WalkRoute, Widget
 bp = Blueprint("notifications", __name__)
 
 from app.notifications import routes, services  # noqa: E402,F401
+from app.notifications.api import bp as api_bp  # noqa: E402
 
 
 def _latest(user) -> dict:
@@ -16,6 +17,7 @@ def _latest(user) -> dict:
 feature = Feature(
     name="notifications",
     blueprints=(bp,),
+    api=(api_bp,),
     nav=(NavEntry("notifications", "Notifications", "notifications.index", order=90, active=("notifications.index",)),),
     live_events=(LiveEvent("notification"),),
     notification_kinds=("mention", "system"),
@@ -23,9 +25,12 @@ feature = Feature(
     walk=(
         WalkRoute("GET", "/notifications", "200 200 200 200 200 200 200"),
         WalkRoute("GET", "/notifications/bell", "200 200 200 200 200 200 200"),
+        WalkRoute("GET", "/api/notifications/", "200 200 200 200 200 200 200"),
     ),
     walk_skip=(
         "/notifications/<int:notification_id>/read",  # own rows only (tests/test_notifications.py)
         "/notifications/read-all",  # own rows only (tests/test_notifications.py)
+        "/api/notifications/<int:notification_id>/mark-read/",  # own rows only (tests/test_notifications.py)
+        "/api/notifications/mark-all-read/",  # own rows only (tests/test_notifications.py)
     ),
 )

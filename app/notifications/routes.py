@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import redirect, render_template, url_for
 from flask_login import current_user, login_required
-from werkzeug.routing import BuildError
 
 from app.core.errors import ObjectNotFound
 from app.core.htmx import hx_target
@@ -14,12 +13,7 @@ from app.notifications import bp, services
 @bp.app_template_global()
 def notification_url(note) -> str | None:
     """The URL of what a notification is about, or None (no link, or the page is gone)."""
-    if not note.link_endpoint:
-        return None
-    try:
-        return url_for(note.link_endpoint, **(note.link_args or {}))
-    except BuildError:
-        return None
+    return services.link_of(note)
 
 
 @bp.get("/notifications/bell")

@@ -87,3 +87,26 @@ def mark_all_read(user) -> int:
     if result.rowcount:
         publish("notification", {}, users=[user.id])
     return result.rowcount or 0
+
+
+def own(user, read: bool | None = None):
+    """A select of `user`'s notifications, newest first (read or unread only, if asked)."""
+    stmt = select(Notification).where(Notification.user_id == user.id)
+    if read is True:
+        stmt = stmt.where(Notification.read_at.is_not(None))
+    elif read is False:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    return stmt.order_by(Notification.created_at.desc(), Notification.id.desc())
+
+
+def link_of(note) -> str | None:
+    """The URL of what `note` is about (None: no link, or the page no longer exists)."""
+    from flask import url_for
+    from werkzeug.routing import BuildError
+
+    if not note.link_endpoint:
+        return None
+    try:
+        return url_for(note.link_endpoint, **(note.link_args or {}))
+    except BuildError:
+        return None

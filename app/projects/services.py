@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from app.auth.models import User
 from app.clients.models import Client
+from app.core.dates import parse_date
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import publish_project
 from app.core.money import to_money
@@ -102,15 +103,7 @@ def _unique_name(values: dict):
 
 
 def _parse_date(value, field: str, errors: dict) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        errors[field] = "Enter a date as YYYY-MM-DD."
-        return None
+    return parse_date(value, field, errors)
 
 
 def _clean(data: dict, project: Project | None) -> tuple[dict, dict]:

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from app.core.schemas import Date, Id, Input, ListQuery, Output, QueryId, Text, Version
+from app.core.schemas import Date, Id, Input, ListQuery, Output, QueryId, Text, Version, decimal_text
 from app.core.text import LONG_TEXT
 from app.tasks.services import CHECKLIST_ITEM_MAX, CHECKLIST_MAX, LIMITS, MAX_ASSIGNEES, MAX_DEPENDENCIES
 
@@ -23,16 +23,7 @@ _HOURS = re.compile(r"\d{1,4}(\.\d{1,2})?")
 
 def _hours(value: Any) -> Decimal:
     """Hours as a decimal string or JSON number ("7.5", 7.5): never a float inside."""
-    if isinstance(value, bool):
-        text = None
-    elif isinstance(value, int):
-        text = str(value)
-    elif isinstance(value, float):
-        text = repr(value)
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        text = None
+    text = decimal_text(value)
     if text is None or not _HOURS.fullmatch(text):
         raise PydanticCustomError(
             "hours", 'Send hours as a decimal such as "7.5": at most 9999.99, two decimal places, not negative.'

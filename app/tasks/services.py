@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 
 from app.auth.models import User
 from app.core.audit import note_reason
+from app.core.dates import parse_date
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import publish
 from app.core.models import utcnow
@@ -129,19 +130,7 @@ def _memberships_of(user, project):
 
 
 def _date(value, field: str, errors: dict) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    try:
-        parsed = date.fromisoformat(str(value).strip())
-    except ValueError:
-        errors[field] = "Enter a date as YYYY-MM-DD."
-        return None
-    if not date(2000, 1, 1) <= parsed <= date(2100, 12, 31):
-        errors[field] = "Enter a date between 2000 and 2100."
-        return None
-    return parsed
+    return parse_date(value, field, errors, earliest=date(2000, 1, 1), latest=date(2100, 12, 31))
 
 
 def _hours(value, field: str, errors: dict, allow_empty: bool) -> Decimal | None:

@@ -8,11 +8,13 @@ from app.core.features import Feature, NavEntry
 bp = Blueprint("users", __name__, url_prefix="/admin")
 
 from app.users import routes, walk  # noqa: E402,F401
+from app.users.api import bp as api_bp  # noqa: E402
 from app.users.cli import create_user_command  # noqa: E402
 
 feature = Feature(
     name="users",
     blueprints=(bp,),
+    api=(api_bp,),
     nav=(
         NavEntry("users", "Users", "users.index", permission="user.manage", order=30, active=("users.", "admin.team")),
     ),

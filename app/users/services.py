@@ -251,3 +251,56 @@ def update_profile(actor, user: User, *, full_name: str, email: str, version=Non
         raise ValidationError(errors)
     with _unique_login(user.username):
         user.full_name, user.email = full_name, email
+
+
+# --- the people a caller works with (/api/users/, assignee and mention pickers) ----------
+
+
+def people_list(actor, search: str = "", role: str = ""):
+    """A select of the users `actor` may list (team.view): an admin everyone; a PM,
+    trainee or superintendent the team members of their projects and the employees
+    assigned to those projects' tasks; anyone else is refused (403). Rows of id,
+    username, email, full_name, role, is_active."""
+    from sqlalchemy import or_
+
+    from app.core.permissions import ALL, scope_of
+    from app.core.statements import inline
+    from app.projects.models import ProjectMembership
+    from app.tasks.models import Task, TaskAssignment
+
+    require(actor, "team.view")
+    if role and role not in ROLES:
+        raise ValidationError({"role": f"Choose one of: {', '.join(ROLES)}."})
+    stmt = select(
+        User.id,
+        User.username,
+        User.email,
+        User.full_name,
+        User.role,
+        User.is_active_flag.label("is_active"),
+    )
+    if scope_of(actor, "team.view") != ALL:
+        mine = select(ProjectMembership.project_id).where(ProjectMembership.user_id == inline(actor.id))
+        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id.in_(mine))
+        crews = (
+            select(TaskAssignment.user_id)
+            .join(Task, Task.id == TaskAssignment.task_id)
+            .where(Task.project_id.in_(mine))
+        )
+        stmt = stmt.where(or_(User.id.in_(team), User.id.in_(crews)))
+    if search:
+        stmt = stmt.where(contains((User.username, User.full_name, User.email), search))
+    if role:
+        stmt = stmt.where(User.role == role)
+    return stmt.order_by(User.full_name, User.username, User.id)
+
+
+def person_json(row) -> dict:
+    return {
+        "id": row.id,
+        "username": row.username,
+        "email": row.email,
+        "full_name": row.full_name or "",
+        "role": row.role,
+        "is_active": bool(row.is_active),
+    }

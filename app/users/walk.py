@@ -32,3 +32,7 @@ ROUTES = (
     R("POST", "/admin/users/{target}/reset", "200 403 403 403 403 403 403"),
     R("POST", "/admin/users/{target}/two-factor/reset", "303 403 403 403 403 403 403"),
 )
+
+# /api/users/ (team.view): everyone for an admin, the people of their projects for PMs,
+# trainees and superintendents; the other roles are refused.
+ROUTES = (*ROUTES, R("GET", "/api/users/", "200 200 200 403 200 403 403"))
