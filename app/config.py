@@ -130,12 +130,17 @@ def base_settings() -> dict:
         "AWS_S3_REGION_NAME": env("AWS_S3_REGION_NAME", "us-east-1"),
         "AWS_S3_ENDPOINT_URL": env("AWS_S3_ENDPOINT_URL"),
         "MEDIA_ROOT": env("MEDIA_ROOT", os.path.join(ROOT, "instance", "media")),
-        "EMAIL_HOST": env("EMAIL_HOST", "localhost"),
+        # No EMAIL_HOST: nothing is emailed (notifications reach the bell only).
+        "EMAIL_HOST": env("EMAIL_HOST", "") or "",
         "EMAIL_PORT": env_int("EMAIL_PORT", 25),
         "EMAIL_HOST_USER": env("EMAIL_HOST_USER"),
         "EMAIL_HOST_PASSWORD": env("EMAIL_HOST_PASSWORD"),
         "EMAIL_USE_TLS": env_bool("EMAIL_USE_TLS", False),
         "EMAIL_FROM": env("EMAIL_FROM", "Kibray ERP <no-reply@kibray.local>"),
+        # The address people reach the app at: links in emails (notifications, digests).
+        "PUBLIC_URL": env("PUBLIC_URL", "http://localhost:5000"),
+        # The company-time hour at which the daily notification digest goes out.
+        "NOTIFICATION_DIGEST_HOUR": env_int("NOTIFICATION_DIGEST_HOUR", 7),
         "FIELD_ENCRYPTION_KEY": env("FIELD_ENCRYPTION_KEY"),
         "OPENAI_API_KEY": env("OPENAI_API_KEY"),
         "GOOGLE_CALENDAR_CLIENT_ID": env("GOOGLE_CALENDAR_CLIENT_ID"),

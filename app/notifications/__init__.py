@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app.core.features import Feature, LiveEvent, NavEntry, WalkRoute, Widget
+from app.core.features import Feature, LiveEvent, NavEntry, PeriodicJob, WalkRoute, Widget
 
 bp = Blueprint("notifications", __name__)
 
@@ -20,12 +20,18 @@ feature = Feature(
     api=(api_bp,),
     nav=(NavEntry("notifications", "Notifications", "notifications.index", order=90, active=("notifications.index",)),),
     live_events=(LiveEvent("notification"),),
+    periodic=(
+        PeriodicJob("send-held-notifications", "workers.notifications.send_held", 300),
+        PeriodicJob("notification-digest", "workers.notifications.digest", 3600),
+    ),
     notification_kinds=("mention", "system"),
     widgets=(Widget("notifications/_home.html", order=90, context=_latest),),
     walk=(
         WalkRoute("GET", "/notifications", "200 200 200 200 200 200 200"),
         WalkRoute("GET", "/notifications/bell", "200 200 200 200 200 200 200"),
         WalkRoute("GET", "/api/notifications/", "200 200 200 200 200 200 200"),
+        WalkRoute("GET", "/api/notifications/preferences/", "200 200 200 200 200 200 200"),
+        WalkRoute("PUT", "/api/notifications/preferences/", "200 200 200 200 200 200 200", {"digest": True}),
     ),
     walk_skip=(
         "/notifications/<int:notification_id>/read",  # own rows only (tests/test_notifications.py)

@@ -1,9 +1,9 @@
 """/api/notifications/ (SPEC.md §4–5 "Notification"): the caller's own notifications,
-newest first; mark one or all read. Preferences arrive with the channels."""
+newest first; mark one or all read; the caller's preferences (GET/PUT)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from flask import Blueprint
 from flask_login import current_user
@@ -12,8 +12,8 @@ from pydantic import Field
 from app.core.api import api_ok, paginate
 from app.core.errors import ObjectNotFound
 from app.core.openapi import operation
-from app.core.schemas import ListQuery, Output, request_query
-from app.notifications import services
+from app.core.schemas import Input, ListQuery, Output, Text, given, request_body, request_query
+from app.notifications import channels, services
 
 bp = Blueprint("notifications", __name__)
 
@@ -33,6 +33,49 @@ class NotificationOut(Output):
 
 class MarkedAll(Output):
     marked: int
+
+
+class PreferenceItem(Input):
+    kind: Text(40) | None = None
+    in_app: bool | None = None
+    email: bool | None = None
+
+
+class QuietHours(Input):
+    start: Text(5) | None = Field(None, description="HH:MM, company time.")
+    end: Text(5) | None = Field(None, description="HH:MM, company time (may be past midnight: 22:00–06:30).")
+
+
+class PreferencesInput(Input):
+    preferences: Annotated[list[PreferenceItem], Field(max_length=50)] | None = Field(
+        None, description="Per kind, the channels to change (the others keep their setting)."
+    )
+    quiet_hours: QuietHours | None = Field(None, description="Email waits until they end; null: none.")
+    digest: bool | None = Field(None, description="One email a day instead of one per notification.")
+
+
+class PreferenceOut(Output):
+    kind: str
+    in_app: bool
+    email: bool
+
+
+class QuietHoursOut(Output):
+    start: str
+    end: str
+
+
+class ChannelOut(Output):
+    name: str
+    configured: bool
+    message: str
+
+
+class PreferencesOut(Output):
+    preferences: list[PreferenceOut]
+    quiet_hours: QuietHoursOut | None
+    digest: bool
+    channels: list[ChannelOut] = Field(description="Channels without a provider here (SMS, push): not configured.")
 
 
 def _json(note) -> dict:
@@ -67,3 +110,25 @@ def api_mark_read(notification_id):
 @operation("Mark all your notifications read", returns=MarkedAll)
 def api_mark_all_read():
     return api_ok({"marked": services.mark_all_read(current_user)})
+
+
+@bp.get("/notifications/preferences/")
+@operation("Your notification preferences", returns=PreferencesOut)
+def api_preferences():
+    return api_ok(channels.preferences_of(current_user))
+
+
+@bp.put("/notifications/preferences/")
+@operation("Change your notification preferences", body=PreferencesInput, returns=PreferencesOut)
+def api_save_preferences():
+    body = request_body()
+    sent = body.model_fields_set
+    quiet = given(body.quiet_hours) if body.quiet_hours is not None else None
+    saved = channels.save_preferences(
+        current_user,
+        preferences=[given(item) for item in body.preferences or []],
+        quiet_hours=quiet,
+        digest=body.digest,
+        clear_quiet="quiet_hours" in sent and body.quiet_hours is None,
+    )
+    return api_ok(saved)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import utcnow
 from app.core.permissions import Scope
@@ -30,3 +30,75 @@ class Notification(db.Model):
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NotificationPreference(db.Model):
+    """One person's choices: per kind, the channels it reaches them by; quiet hours (email
+    held until they end, in the company's time zone); a daily digest instead of one email
+    each. No row: the defaults (app/notifications/channels.py DEFAULTS)."""
+
+    __tablename__ = "notification_preferences"
+    __scope__ = Scope(project="project_id", client_visible=False, owner="user_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    # {"task_assigned": {"in_app": true, "email": false}, …}: only kinds changed from the default
+    choices: Mapped[dict] = mapped_column(JSON, default=dict)
+    quiet_start: Mapped[time | None] = mapped_column(Time)
+    quiet_end: Mapped[time | None] = mapped_column(Time)
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    @property
+    def project_id(self) -> None:
+        return None
+
+
+class Delivery(db.Model):
+    """A notification on its way by a channel other than the bell (email): the outbox.
+    One row per notification and channel (unique), so a retried or duplicated job never
+    sends twice. `send_after`: not before the end of the person's quiet hours."""
+
+    __tablename__ = "notification_deliveries"
+    __table_args__ = (
+        UniqueConstraint("notification_id", "channel", name="uq_notification_deliveries_note_channel"),
+        Index("ix_notification_deliveries_due", "status", "send_after"),
+    )
+    __scope__ = Scope(project="project_id", client_visible=False, owner="user_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16), default="email")
+    # pending → sent, or failed after the retries; "digest": waits for the daily digest
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    send_after: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    notification = relationship("Notification", lazy="joined")
+
+    @property
+    def project_id(self):
+        return self.notification.project_id if self.notification else None
+
+
+class Reminder(db.Model):
+    """That a person was told about a task's condition once ("due_soon", "overdue", for
+    that due date): the hourly job inserts it first and notifies only if the insert was
+    new, so workers running at once, or again after a restart, never repeat themselves."""
+
+    __tablename__ = "task_reminders"
+    __table_args__ = (UniqueConstraint("task_id", "user_id", "condition", name="uq_task_reminders_once"),)
+    __scope__ = Scope(project="project_id", client_visible=False, owner="user_id")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    condition: Mapped[str] = mapped_column(String(40))  # "due_soon:2026-03-05", "overdue:2026-03-05"
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    @property
+    def project_id(self):
+        return None

@@ -44,7 +44,11 @@ def notify(
         return note
     db.session.add(note)
     db.session.flush()
-    publish("notification", {"id": note.id}, users=[user.id])
+    from app.notifications.channels import route
+
+    route(note, user)  # the person's choices: the bell, an email now, held or in the digest
+    if note.read_at is None:
+        publish("notification", {"id": note.id}, users=[user.id])
     return note
 
 

@@ -3,7 +3,7 @@ the JSON API's /api/tasks/, the task page; the PM's views and the crew's day bui
 
 from flask import Blueprint
 
-from app.core.features import Feature, LiveEvent
+from app.core.features import Feature, LiveEvent, PeriodicJob
 
 bp = Blueprint("tasks", __name__)
 
@@ -22,6 +22,7 @@ feature = Feature(
         LiveEvent("task-updated", dom=_LIST),
         LiveEvent("task-deleted", dom=_LIST),
     ),
+    periodic=(PeriodicJob("task-reminders", "workers.notifications.task_reminders", 3600),),
     notification_kinds=("task_assigned", "task_due_soon", "task_overdue", "task_blocked"),
     audit_refusals={
         "api.tasks.api_create": "add a task",

@@ -1,0 +1,50 @@
+"""Notification jobs (queue `notifications`): send an email, send the ones held by quiet
+hours, the daily digest, and the hourly due-soon / overdue reminders of tasks."""
+
+from __future__ import annotations
+
+from workers.base import job
+
+
+def _retries_left() -> int:
+    from rq import get_current_job
+
+    current = get_current_job()
+    return int(getattr(current, "retries_left", 0) or 0) if current is not None else 0
+
+
+@job
+def deliver(delivery_id: int) -> str:
+    """Send one email (app/notifications/channels.py); a failure raises, and RQ retries
+    it with backoff (core.jobs); the last failure is recorded on the delivery."""
+    from app.notifications.channels import deliver as send
+
+    return send(delivery_id, retries_left=_retries_left())
+
+
+@job
+def send_held() -> int:
+    """Queue the emails whose quiet hours have ended (every few minutes)."""
+    from app.core.jobs import enqueue
+    from app.notifications.channels import due_deliveries
+
+    found = due_deliveries()
+    for delivery_id in found:
+        enqueue(deliver, delivery_id, queue="notifications")
+    return len(found)
+
+
+@job
+def digest() -> int:
+    """Hourly; at NOTIFICATION_DIGEST_HOUR (company time) send each digest."""
+    from app.notifications.channels import digest_hour_now, send_digests
+
+    return send_digests() if digest_hour_now() else 0
+
+
+@job
+def task_reminders() -> int:
+    """Hourly: tell each person once per task and condition (due soon, overdue)."""
+    from app.tasks.reminders import remind
+
+    return remind()
