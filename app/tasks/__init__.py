@@ -3,20 +3,30 @@ the JSON API's /api/tasks/, the task page; the PM's views and the crew's day bui
 
 from flask import Blueprint
 
-from app.core.features import Feature, LiveEvent, PeriodicJob
+from app.core.features import Feature, LiveEvent, NavEntry, PeriodicJob, Widget
+from app.core.roles import EMPLOYEE
 
 bp = Blueprint("tasks", __name__)
 
-from app.tasks import models, routes, walk  # noqa: E402,F401
+from app.tasks import list_routes, models, routes, walk  # noqa: E402,F401
 from app.tasks.api import bp as api_bp  # noqa: E402
 
 # Fragments listing tasks refresh on any of these (hx-trigger="kibray:tasks from:body").
 _LIST = ("kibray:tasks",)
 
+
+def _my_day(user) -> dict:
+    from app.tasks import queries
+
+    return {"day": queries.my_day(user), **routes.labels()}
+
+
 feature = Feature(
     name="tasks",
     blueprints=(bp,),
     api=(api_bp,),
+    nav=(NavEntry("my-day", "My day", "tasks.my_day", permission="task.view", order=5, active=("tasks.my_day",)),),
+    widgets=(Widget("tasks/_my_day_widget.html", order=5, roles=(EMPLOYEE,), context=_my_day),),
     live_events=(
         LiveEvent("task-created", dom=_LIST),
         LiveEvent("task-updated", dom=_LIST),
@@ -32,4 +42,8 @@ feature = Feature(
         "api.tasks.api_delete": "delete a task",
     },
     walk=walk.ROUTES,
+    walk_skip=(
+        "/tasks/<int:task_id>/checklist/<int:position>",  # needs a checklist (tests/test_my_day.py)
+        "/tasks/bulk",  # per-task refusals answer 422 (tests/test_task_views.py)
+    ),
 )

@@ -89,3 +89,196 @@ def task_list(user, filters: TaskFilters, action: str = "task.view"):
         (ORDERINGS[name].desc() if desc else ORDERINGS[name].asc()).nulls_last() for name, desc in filters.ordering
     ]
     return stmt.order_by(*order, Task.id)
+
+
+@dataclass
+class Day:
+    """A person's tasks, as "My day" shows them."""
+
+    overdue: list = field(default_factory=list)
+    today: list = field(default_factory=list)
+    week: list = field(default_factory=list)
+    other: list = field(default_factory=list)
+    done_today: list = field(default_factory=list)
+    conflicts: dict = field(default_factory=dict)  # task id → its conflicts (conflicts.Conflict)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.overdue or self.today or self.week or self.other or self.done_today)
+
+
+MY_DAY_LIMIT = 200  # open tasks of one person; more would not be a day's work
+
+
+def my_day(user, day: date | None = None) -> Day:
+    """`user`'s own open tasks in the sections of "My day", and what they finished today."""
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
+    day = day or today()
+    week_end = day + timedelta(days=7)
+    stmt = (
+        select(Task)
+        .where(Task.owned_by(user.id))
+        .where(
+            Task.status.not_in(CLOSED_STATUSES)
+            | ((Task.status == "completed") & (func.date(Task.completed_at) >= day - timedelta(days=1)))
+        )
+        .order_by(Task.due_date.asc().nulls_last(), _PRIORITY_RANK, Task.id)
+        .limit(MY_DAY_LIMIT)
+    )
+    from app.extensions import db
+
+    found = Day()
+    for task in db.session.scalars(stmt):
+        if task.status == "completed":
+            if task.completed_at and task.completed_at.date() >= day - timedelta(days=1):
+                found.done_today.append(task)
+        elif task.due_date and task.due_date < day:
+            found.overdue.append(task)
+        elif (task.start_date and task.start_date <= day and (not task.due_date or task.due_date >= day)) or (
+            task.due_date == day
+        ):
+            found.today.append(task)
+        elif (task.start_date and task.start_date <= week_end) or (task.due_date and task.due_date <= week_end):
+            found.week.append(task)
+        else:
+            found.other.append(task)
+    from app.tasks.conflicts import conflicts_for
+
+    found.conflicts = conflicts_for([t.id for t in (*found.overdue, *found.today, *found.week, *found.other)])
+    return found
+
+
+def assignable_people(user, project=None):
+    """Who `user` may put on tasks: every active employee, and the teams of the project
+    (or of all the user's projects). (id, name) pairs by name."""
+    from sqlalchemy import or_
+
+    from app.auth.models import User
+    from app.core.roles import ADMIN, EMPLOYEE, MEMBER_ROLES
+    from app.extensions import db
+    from app.projects.models import ProjectMembership
+
+    if project is not None:
+        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id == project.id)
+    elif user.role == ADMIN:
+        team = select(User.id).where(User.role.in_(MEMBER_ROLES))
+    else:
+        mine = select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)
+        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id.in_(mine))
+    rows = db.session.execute(
+        select(User.id, User.full_name, User.username)
+        .where(User.is_active_flag.is_(True), or_(User.role == EMPLOYEE, User.id.in_(team)))
+        .order_by(User.full_name, User.username)
+    ).all()
+    return [(user_id, full_name or username) for user_id, full_name, username in rows]
+
+
+def board(user, project_id: int, limit: int) -> list:
+    """The project's tasks the user may see, as the board shows them (cancelled left out)."""
+    from app.extensions import db
+
+    stmt = (
+        visible_tasks(user)
+        .where(Task.project_id == project_id, Task.status != "cancelled")
+        .order_by(_PRIORITY_RANK, Task.due_date.asc().nulls_last(), Task.id)
+        .limit(limit)
+    )
+    return db.session.scalars(stmt).all()
+
+
+@dataclass
+class TimeRow:
+    label: str
+    estimated: object  # Decimal | None
+    actual: object  # Decimal
+
+    @property
+    def over(self) -> bool:
+        """Over the estimate (the rows the PM looks at first)."""
+        return self.estimated is not None and self.actual > self.estimated
+
+    @property
+    def difference(self):
+        return None if self.estimated is None else self.actual - self.estimated
+
+
+@dataclass
+class TimeAnalysis:
+    tasks: list
+    people: list
+    project: TimeRow
+
+
+def time_analysis(user, project_id: int) -> TimeAnalysis:
+    """Estimated against actual hours per task, per person (a task's hours shared equally
+    among its people) and for the project."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    from app.extensions import db
+
+    tasks = db.session.scalars(
+        visible_tasks(user)
+        .where(Task.project_id == project_id, Task.status != "cancelled")
+        .order_by(Task.title, Task.id)
+    ).all()
+    cent = Decimal("0.01")
+    rows = [TimeRow(t.title, t.estimated_hours, t.actual_hours or Decimal("0")) for t in tasks]
+    per_person: dict[str, list] = {}
+    for task in tasks:
+        people = [a.user.name for a in task.assignments] or ["(nobody)"]
+        share = Decimal(len(people))
+        for name in people:
+            bucket = per_person.setdefault(name, [Decimal("0"), Decimal("0"), False])
+            if task.estimated_hours is not None:
+                bucket[0] += task.estimated_hours / share
+                bucket[2] = True
+            bucket[1] += (task.actual_hours or Decimal("0")) / share
+    people_rows = [
+        TimeRow(
+            name,
+            est.quantize(cent, rounding=ROUND_HALF_UP) if has_estimate else None,
+            act.quantize(cent, rounding=ROUND_HALF_UP),
+        )
+        for name, (est, act, has_estimate) in sorted(per_person.items())
+    ]
+    estimated = [t.estimated_hours for t in tasks if t.estimated_hours is not None]
+    total = TimeRow(
+        "Project",
+        sum(estimated, Decimal("0")) if estimated else None,
+        sum((t.actual_hours or Decimal("0") for t in tasks), Decimal("0")),
+    )
+    return TimeAnalysis(rows, people_rows, total)
+
+
+def time_csv(analysis: TimeAnalysis) -> str:
+    """The analysis as CSV (per task, then per person, then the project). Cells that a
+    spreadsheet would run as a formula are quoted as text."""
+    import csv
+    import io
+
+    def cell(value) -> str:
+        text = "" if value is None else str(value)
+        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+    def number(value) -> str:
+        return "" if value is None else f"{value:.2f}"
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["level", "name", "estimated_hours", "actual_hours", "difference", "over_estimate"])
+    for level, rows in (("task", analysis.tasks), ("person", analysis.people), ("project", [analysis.project])):
+        for row in rows:
+            writer.writerow(
+                [
+                    level,
+                    cell(row.label),
+                    number(row.estimated),
+                    number(row.actual),
+                    number(row.difference),
+                    "yes" if row.over else "no",
+                ]
+            )
+    return out.getvalue()

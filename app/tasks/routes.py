@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import make_response, render_template, request
 from flask_login import current_user, login_required
 
-from app.core.permissions import permission_required
-from app.tasks import bp, services
+from app.core.errors import ConflictError, ValidationError
+from app.core.permissions import PermissionDenied, permission_required
+from app.core.transaction import attempt
+from app.core.versioning import StaleObject, current
+from app.tasks import attachments, bp, queries, services
 from app.tasks.conflicts import conflicts_for
-from app.tasks.models import PRIORITY_LABELS, STATUS_LABELS
+from app.tasks.models import BLOCKED, IN_PROGRESS, PRIORITY_LABELS, STATUS_LABELS
 
 
 @bp.get("/tasks/<int:task_id>")
@@ -25,3 +28,150 @@ def detail(task_id):
         status_labels=STATUS_LABELS,
         priority_labels=PRIORITY_LABELS,
     )
+
+
+# --- "My day": the crew's phone page, and its one-thumb actions ---------------------
+
+MAX_UPLOAD = attachments.MAX_PHOTO_BYTES
+
+
+@bp.get("/tasks/my-day")
+@login_required
+@permission_required("task.view")
+def my_day():
+    return render_template("tasks/my_day.html", day=queries.my_day(current_user), **labels())
+
+
+def labels() -> dict:
+    return {
+        "status_labels": STATUS_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+        "today": services.today(),
+        "waiting_of": services.unfinished_dependencies,
+    }
+
+
+def _card(task, notice: str = "", errors: dict | None = None, status: int = 200):
+    """The task's card as My day shows it, with what just happened (or what went wrong)."""
+    return make_response(
+        render_template(
+            "tasks/_card.html",
+            task=task,
+            conflicts=conflicts_for([task.id]).get(task.id, []),
+            waiting=services.unfinished_dependencies(task),
+            notice=notice,
+            errors=errors or {},
+            **labels(),
+        ),
+        status,
+    )
+
+
+def _act(task_id: int, action: str, do, notice: str):
+    """Run one card action through the service; the card comes back with a confirmation,
+    or with the problem in place (nothing saved): a refused rule 422, a stale card 409."""
+    task = services.get_task(current_user, task_id, action)
+    version = request.form.get("version")
+    try:
+        with attempt():
+            do(task, version)
+    except ValidationError as exc:
+        return _card(task, errors=exc.fields or {"form": exc.message}, status=422)
+    except StaleObject as exc:
+        return _card(
+            current(exc.obj), errors={"form": "This task changed meanwhile; here it is as it is now."}, status=409
+        )
+    except ConflictError as exc:
+        return _card(task, errors={"form": exc.message}, status=422)
+    except PermissionDenied as exc:
+        return _card(task, errors={"form": exc.message}, status=403)
+    return _card(task, notice=notice)
+
+
+@bp.post("/tasks/<int:task_id>/start")
+@login_required
+def start(task_id):
+    reason = request.form.get("reason")
+    return _act(
+        task_id,
+        "task.modify",
+        lambda t, v: services.set_status(current_user, t, services.Move(IN_PROGRESS, reason), version=v),
+        "Started. Good luck!",
+    )
+
+
+@bp.post("/tasks/<int:task_id>/progress")
+@login_required
+def progress(task_id):
+    data = {
+        k: request.form.get(k) for k in ("progress_percent", "actual_hours") if request.form.get(k) not in (None, "")
+    }
+    return _act(
+        task_id,
+        "task.modify",
+        lambda t, v: services.report_progress(current_user, t, data, version=v),
+        "Progress saved.",
+    )
+
+
+@bp.post("/tasks/<int:task_id>/checklist/<int:position>")
+@login_required
+def tick(task_id, position):
+    return _act(
+        task_id, "task.modify", lambda t, v: services.tick(current_user, t, position, version=v), "Checklist saved."
+    )
+
+
+@bp.post("/tasks/<int:task_id>/note")
+@login_required
+def note(task_id):
+    text = request.form.get("note", "")
+    return _act(task_id, "task.modify", lambda t, v: services.add_note(current_user, t, text, version=v), "Note added.")
+
+
+@bp.post("/tasks/<int:task_id>/block")
+@login_required
+def block(task_id):
+    reason = request.form.get("reason", "")
+    return _act(
+        task_id,
+        "task.modify",
+        lambda t, v: services.set_status(current_user, t, services.Move(BLOCKED, reason), version=v),
+        "Blocker reported; the project's PMs have been told.",
+    )
+
+
+@bp.post("/tasks/<int:task_id>/complete")
+@login_required
+def complete(task_id):
+    notes = request.form.get("completion_notes", "")
+    upload = request.files.get("photo")
+
+    def do(task, version):
+        photo = _photo(upload)
+        services.complete_task(current_user, task, notes=notes, override=request.form.get("reason"), version=version)
+        if photo is not None:
+            attachments.attach(current_user, task, *photo, kind="completion_photo", filename=upload.filename or "")
+
+    return _act(task_id, "task.complete", do, "Done — nice work.")
+
+
+def _photo(upload):
+    """An uploaded photo's bytes and type, judged by its content; None when none was sent."""
+    if upload is None or not upload.filename:
+        return None
+    data = upload.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise ValidationError({"photo": f"The photo is larger than {MAX_UPLOAD // (1024 * 1024)} MB."})
+    kind = attachments.image_type(data)
+    if kind is None:
+        raise ValidationError({"photo": "Choose a JPEG, PNG or WebP photo (this file is not one)."})
+    return data, *kind
+
+
+@bp.get("/tasks/<int:task_id>/card")
+@login_required
+@permission_required("task.view")
+def card(task_id):
+    """The card alone (a live refresh after someone else changed the task)."""
+    return _card(services.get_task(current_user, task_id))

@@ -785,3 +785,28 @@ def counts_by_status(project_id: int) -> dict[str, int]:
 def today() -> date:
     """Today in the company's time zone (what "overdue" and "due soon" count from)."""
     return datetime.now(company_zone()).date()
+
+
+@checks_version("task")
+def tick(actor, task: Task, position: int, version=None) -> Task:
+    """Tick (or untick) item `position` (from 1) of the checklist."""
+    items = [dict(item) for item in task.checklist or []]
+    if not 1 <= position <= len(items):
+        raise ValidationError({"checklist": "That checklist item does not exist (any more)."})
+    items[position - 1]["checked"] = not items[position - 1]["checked"]
+    return update_task(actor, task, {"checklist": items}, partial=True, version=version)
+
+
+@checks_version("task")
+def add_note(actor, task: Task, text, version=None) -> Task:
+    """A dated line added to the task's notes, signed by its author."""
+    text = " ".join(str(text or "").split())
+    if not text:
+        raise ValidationError({"note": "Write the note first."})
+    if len(text) > 2000:
+        raise ValidationError({"note": "Keep a note under 2,000 characters."})
+    line = f"{today().isoformat()} {actor.name}: {text}"
+    notes = f"{task.notes}\n{line}".strip() if task.notes else line
+    if len(notes) > LIMITS["notes"]:
+        raise ValidationError({"note": "The task's notes are full; ask the PM to tidy them."})
+    return update_task(actor, task, {"notes": notes}, partial=True, version=version)

@@ -235,4 +235,91 @@
       if (!picker.contains(evt.target)) { closePicker(pickerParts(picker)); }
     });
   });
+
+  // --- Tasks: the bulk bar sends the value of the chosen action only ------------------
+  function bulkBar(form) {
+    var action = form.querySelector('select[name=action]');
+    if (!action) { return; }
+    form.querySelectorAll('[data-bulk-for]').forEach(function (control) {
+      var on = control.getAttribute('data-bulk-for') === action.value;
+      control.disabled = !on;
+      control.hidden = !on;
+    });
+  }
+  document.addEventListener('change', function (evt) {
+    if (evt.target && evt.target.name === 'action' && evt.target.form && evt.target.form.id === 'bulk-form') { bulkBar(evt.target.form); }
+  });
+
+  // --- Tasks: the board. SortableJS moves the card; the server decides. A refused move
+  // (409 changed meanwhile, 422 a rule, 403) puts the card back and shows the reason.
+  function csrfToken() {
+    try { return JSON.parse(document.body.getAttribute('hx-headers') || '{}')['X-CSRFToken'] || ''; } catch (err) { return ''; }
+  }
+  function counts(board) {
+    board.querySelectorAll('.board-column').forEach(function (column) {
+      var count = column.querySelector('[data-count]');
+      if (count) { count.textContent = column.querySelectorAll('[data-task-id]').length; }
+    });
+  }
+  function dropped(board, evt) {
+    var card = evt.item;
+    if (evt.from === evt.to) { return; }
+    var refusal = document.querySelector('[data-testid=board-refusal]');
+    var url = board.getAttribute('data-move-url').replace('/0/move', '/' + card.getAttribute('data-task-id') + '/move');
+    var body = new URLSearchParams({ status: evt.to.getAttribute('data-status'), version: card.getAttribute('data-version') || '' });
+    board.setAttribute('data-moving', '1');
+    fetch(url, {
+      method: 'POST', credentials: 'same-origin', body: body,
+      headers: { 'X-CSRFToken': csrfToken(), 'HX-Request': 'true' }
+    }).then(function (response) {
+      return response.text().then(function (html) { return { response: response, html: html }; });
+    }).then(function (answer) {
+      var fresh = document.createElement('div');
+      fresh.innerHTML = answer.html.trim();
+      var replacement = fresh.firstElementChild;
+      if (answer.response.ok) {
+        if (replacement) { card.replaceWith(replacement); }
+        if (refusal) { refusal.hidden = true; refusal.textContent = ''; }
+      } else {
+        var home = evt.from;
+        var before = home.children[evt.oldIndex] || null;
+        home.insertBefore(replacement || card, before);
+        if (replacement) { card.remove(); }
+        if (refusal) {
+          refusal.textContent = answer.response.headers.get('X-Kibray-Refusal') || 'That move was refused.';
+          refusal.hidden = false;
+        }
+      }
+      counts(board);
+      board.removeAttribute('data-moving');
+    }).catch(function () {
+      evt.from.insertBefore(card, evt.from.children[evt.oldIndex] || null);
+      if (refusal) { refusal.textContent = 'The move could not be saved (no connection). Try again.'; refusal.hidden = false; }
+      counts(board);
+      board.removeAttribute('data-moving');
+    });
+  }
+  function wireBoards(root) {
+    if (!window.Sortable) { return; }
+    (root || document).querySelectorAll('[data-board]').forEach(function (board) {
+      if (board.kibrayWired) { return; }
+      board.kibrayWired = true;
+      board.querySelectorAll('.board-cards').forEach(function (list) {
+        window.Sortable.create(list, {
+          group: 'tasks', animation: 120, delay: 180, delayOnTouchOnly: true, draggable: '[data-task-id]',
+          onEnd: function (evt) { dropped(board, evt); }
+        });
+      });
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    wireBoards(document);
+    var bulk = document.getElementById('bulk-form');
+    if (bulk) { bulkBar(bulk); }
+  });
+  document.addEventListener('htmx:afterSettle', function () {
+    wireBoards(document);
+    var bulk = document.getElementById('bulk-form');
+    if (bulk) { bulkBar(bulk); }
+  });
 })();

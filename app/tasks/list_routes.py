@@ -1,0 +1,255 @@
+"""The PM's task views: a project's task list (filters, sort, inline edits, bulk actions
+on a multi-selection), the board, the company-wide list. Thin: parse, call a service,
+render the fragment htmx swaps (or the whole page without JavaScript)."""
+
+from __future__ import annotations
+
+from flask import make_response, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from app.core.errors import ConflictError, ValidationError
+from app.core.htmx import render_for
+from app.core.numbers import page_number, to_int
+from app.core.pagination import paginate
+from app.core.permissions import PermissionDenied, permission_required
+from app.core.transaction import attempt
+from app.core.versioning import StaleObject, current
+from app.projects.services import get_project
+from app.tasks import bp, bulk, queries, services
+from app.tasks.conflicts import conflicts_for
+from app.tasks.models import PRIORITY_LABELS, STATUS_LABELS, STATUSES
+
+PER_PAGE = 50
+SORTS = {
+    "due": "due_date",
+    "priority": "priority",
+    "status": "status",
+    "title": "title",
+    "progress": "progress_percent",
+}
+
+
+def _filters(project_id=None) -> queries.TaskFilters:
+    args = request.args
+    sort = args.get("sort", "due")
+    field = SORTS.get(sort, "due_date")
+    status = args.get("status", "open")
+    return queries.TaskFilters(
+        project_id=project_id,
+        assignee_id=to_int(args.get("assignee", "")),
+        status=status if status in ("open", "", *STATUSES) else "open",
+        overdue=True if args.get("overdue") == "1" else None,
+        conflict=True if args.get("conflict") == "1" else None,
+        search=args.get("q", "").strip()[:100],
+        ordering=((field, args.get("dir") == "desc"), ("priority", False)),
+    )
+
+
+def _args() -> dict:
+    return {
+        k: v for k, v in request.args.items() if k in ("status", "assignee", "overdue", "conflict", "q", "sort", "dir")
+    }
+
+
+def _context(project, endpoint: str, endpoint_args: dict) -> dict:
+    filters = _filters(project.id if project else None)
+    page = paginate(queries.task_list(current_user, filters), page_number(request.args.get("page")), PER_PAGE)
+    return {
+        "project": project,
+        "page": page,
+        "conflicts": conflicts_for([t.id for t in page.items]),
+        "filters": filters,
+        "args": {**_args(), **endpoint_args},
+        "endpoint": endpoint,
+        "people": queries.assignable_people(current_user, project),
+        "status_labels": STATUS_LABELS,
+        "priority_labels": PRIORITY_LABELS,
+        "statuses": STATUSES,
+        "bulk_actions": bulk.ACTIONS,
+        "today": services.today(),
+    }
+
+
+@bp.get("/projects/<int:project_id>/tasks")
+@login_required
+@permission_required("task.view")
+def project_tasks(project_id):
+    project = get_project(current_user, project_id)
+    context = _context(project, "tasks.project_tasks", {"project_id": project.id})
+    return render_for({"task-results": "tasks/_table.html"}, "tasks/list.html", **context)
+
+
+@bp.get("/tasks")
+@login_required
+@permission_required("task.view")
+def index():
+    context = _context(None, "tasks.index", {})
+    return render_for({"task-results": "tasks/_table.html"}, "tasks/list.html", **context)
+
+
+def _row(task, errors=None, notice="", status: int = 200):
+    return make_response(
+        render_template(
+            "tasks/_row.html",
+            task=task,
+            task_conflicts=conflicts_for([task.id]).get(task.id, []),
+            errors=errors or {},
+            notice=notice,
+            show_project=request.form.get("show_project") == "1",
+            status_labels=STATUS_LABELS,
+            statuses=STATUSES,
+            today=services.today(),
+        ),
+        status,
+    )
+
+
+INLINE = ("status", "start_date", "due_date", "progress_percent")
+
+
+@bp.post("/tasks/<int:task_id>/inline")
+@login_required
+def inline(task_id):
+    """One field of a row changed in place (status, dates, progress): the row comes back."""
+    task = services.get_task(current_user, task_id, "task.modify")
+    field = request.form.get("field", "")
+    if field not in INLINE:
+        return _row(task, {"form": "That field cannot be changed here."}, status=422)
+    value = request.form.get(field, "")
+    version = request.form.get("version")
+    try:
+        with attempt():
+            if field == "status":
+                services.set_status(
+                    current_user, task, services.Move(value, request.form.get("reason")), version=version
+                )
+            else:
+                services.update_task(current_user, task, {field: value}, partial=True, version=version)
+    except ValidationError as exc:
+        return _row(task, exc.fields or {"form": exc.message}, status=422)
+    except StaleObject as exc:
+        return _row(current(exc.obj), {"form": "Changed meanwhile by someone else; this is it now."}, status=409)
+    except (ConflictError, PermissionDenied) as exc:
+        return _row(task, {"form": exc.message}, status=422)
+    return _row(task, notice="Saved.")
+
+
+@bp.post("/tasks/bulk")
+@login_required
+@permission_required("task.modify")
+def bulk_action():
+    """All or nothing on the selected tasks; the list comes back with what happened."""
+    action = request.form.get("action", "")
+    value = request.form.getlist("value") if action == "reassign" else request.form.get("value", "")
+    ids = request.form.getlist("task_ids")
+    refused, message = [], ""
+    try:
+        result = bulk.apply(current_user, ids, action, value)
+        message = f"Done: {result.done} task{'s' if result.done != 1 else ''} changed."
+        status = 200
+    except bulk.BulkRefused as exc:
+        refused = bulk.refusal_lines(exc.result)
+        status = 422
+    except ValidationError as exc:
+        refused = list(exc.fields.values()) or [exc.message]
+        status = 422
+    project_id = to_int(request.form.get("project_id", ""))
+    project = get_project(current_user, project_id) if project_id else None
+    endpoint, endpoint_args = ("tasks.project_tasks", {"project_id": project.id}) if project else ("tasks.index", {})
+    context = _context(project, endpoint, endpoint_args)
+    return make_response(
+        render_template("tasks/_table.html", bulk_message=message, bulk_refused=refused, selected=set(ids), **context),
+        status,
+    )
+
+
+def list_url(project) -> str:
+    return url_for("tasks.project_tasks", project_id=project.id) if project else url_for("tasks.index")
+
+
+# --- the board -----------------------------------------------------------------------
+
+BOARD_COLUMNS = ("pending", "in_progress", "blocked", "completed")
+BOARD_LIMIT = 300  # cards per project board; a painting job rarely has more than ~60
+
+
+@bp.get("/projects/<int:project_id>/board")
+@login_required
+@permission_required("task.view")
+def board(project_id):
+    project = get_project(current_user, project_id)
+    tasks = queries.board(current_user, project.id, BOARD_LIMIT)
+    columns = {status: [t for t in tasks if t.status == status] for status in BOARD_COLUMNS}
+    return render_template(
+        "tasks/board.html",
+        project=project,
+        columns=columns,
+        conflicts=conflicts_for([t.id for t in tasks]),
+        status_labels=STATUS_LABELS,
+        today=services.today(),
+    )
+
+
+@bp.post("/tasks/<int:task_id>/move")
+@login_required
+def move(task_id):
+    """A card dropped in another column: the move goes through the rules. Refused, the
+    answer (409 stale, 422 a rule) carries the reason and the board puts the card back."""
+    task = services.get_task(current_user, task_id, "task.view")
+    target = request.form.get("status", "")
+    try:
+        with attempt():
+            services.set_status(
+                current_user,
+                task,
+                services.Move(target, request.form.get("reason")),
+                version=request.form.get("version"),
+            )
+    except StaleObject as exc:
+        task = current(exc.obj)
+        return _board_card(task, "Someone changed this task meanwhile; it is back where it is now.", 409)
+    except ValidationError as exc:
+        return _board_card(task, "; ".join(exc.fields.values()) or exc.message, 422)
+    except (ConflictError, PermissionDenied) as exc:
+        return _board_card(task, exc.message, 422 if isinstance(exc, ConflictError) else 403)
+    return _board_card(task, "", 200)
+
+
+def _board_card(task, message: str, status: int):
+    response = make_response(
+        render_template(
+            "tasks/_board_card.html",
+            task=task,
+            task_conflicts=conflicts_for([task.id]).get(task.id, []),
+            status_labels=STATUS_LABELS,
+            today=services.today(),
+        ),
+        status,
+    )
+    if message:
+        response.headers["X-Kibray-Refusal"] = message.encode("ascii", "xmlcharrefreplace").decode()
+    return response
+
+
+# --- time analysis -------------------------------------------------------------------
+
+
+@bp.get("/projects/<int:project_id>/tasks/time")
+@login_required
+@permission_required("task.view")
+def time_analysis(project_id):
+    project = get_project(current_user, project_id)
+    analysis = queries.time_analysis(current_user, project.id)
+    return render_template("tasks/time.html", project=project, analysis=analysis)
+
+
+@bp.get("/projects/<int:project_id>/tasks/time.csv")
+@login_required
+@permission_required("task.view")
+def time_csv(project_id):
+    project = get_project(current_user, project_id)
+    body = queries.time_csv(queries.time_analysis(current_user, project.id))
+    response = make_response(body)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="tasks-time-project-{project.id}.csv"'
+    return response

@@ -1,0 +1,136 @@
+"""My day (issue 8): an employee's own tasks by section, and the card's one-thumb actions
+— start, progress, checklist, note, blocker, finish with a photo — each confirmed in
+place, refused in place (nothing saved) when a rule says no."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from app.tasks import services
+from app.tasks.models import Task, TaskAttachment
+from tests.factories import make_project, make_user
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture()
+def day(db):
+    pm, painter = make_user("project_manager_full"), make_user("employee", full_name="Pat Painter")
+    project = make_project(members=[pm], name="Harbor lofts")
+    today = services.today()
+
+    def task(title, **dates):
+        data = {"title": title, **{k: str(today + timedelta(days=v)) for k, v in dates.items()}}
+        return services.create_task(pm, project, data, [painter.id])
+
+    tasks = {
+        "late": task("Scrape fence", start_date=-4, due_date=-1),
+        "today": task("Mask windows", start_date=0, due_date=1),
+        "week": task("Prime doors", start_date=3, due_date=4),
+        "later": task("Stain deck"),
+    }
+    services.update_task(
+        pm,
+        tasks["today"],
+        {"checklist": [{"item": "Tape", "checked": False}, {"item": "Paper", "checked": False}]},
+        partial=True,
+    )
+    services.create_task(pm, project, {"title": "Somebody else's"})
+    return pm, painter, project, tasks
+
+
+def test_my_day_shows_only_my_tasks_by_section(client, db, login_as, day):
+    pm, painter, project, tasks = day
+    login_as(painter)
+    html = client.get("/tasks/my-day").text
+    for key, title in (
+        ("overdue", "Scrape fence"),
+        ("today", "Mask windows"),
+        ("week", "Prime doors"),
+        ("other", "Stain deck"),
+    ):
+        section = html.split(f'data-testid="day-{key}"')[1].split("</section>")[0]
+        assert title in section, key
+    assert "Somebody else" not in html
+    home = client.get("/").text
+    assert "Mask windows" in home and 'data-testid="my-day"' in home  # the employee's home is their day
+
+
+def test_the_card_actions_confirm_in_place(client, db, login_as, day, app):
+    pm, painter, project, tasks = day
+    login_as(painter)
+    task = tasks["today"]
+    started = client.post(f"/tasks/{task.id}/start", data={"version": task.version})
+    assert started.status_code == 200 and "Started" in started.text and "In progress" in started.text
+    db.session.expire_all()
+    task = db.session.get(Task, task.id)
+    saved = client.post(
+        f"/tasks/{task.id}/progress", data={"progress_percent": "60", "actual_hours": "3.5", "version": task.version}
+    )
+    assert "Progress saved." in saved.text and 'data-testid="task-progress">60%' in saved.text
+    db.session.expire_all()
+    task = db.session.get(Task, task.id)
+    ticked = client.post(f"/tasks/{task.id}/checklist/2", data={"version": task.version})
+    assert "Checklist saved." in ticked.text and "☑ Paper" in ticked.text
+    db.session.expire_all()
+    task = db.session.get(Task, task.id)
+    noted = client.post(f"/tasks/{task.id}/note", data={"note": "North side done", "version": task.version})
+    assert "Note added." in noted.text
+    db.session.expire_all()
+    task = db.session.get(Task, task.id)
+    assert task.notes.endswith("Pat Painter: North side done")
+    done = client.post(
+        f"/tasks/{task.id}/complete",
+        data={
+            "completion_notes": "Clean lines",
+            "version": task.version,
+            "photo": (__import__("io").BytesIO(PNG), "after.png"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert done.status_code == 200 and "Done — nice work." in done.text
+    db.session.expire_all()
+    task = db.session.get(Task, task.id)
+    assert task.status == "completed" and task.progress_percent == 100
+    photo = db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == task.id)).one()
+    assert photo.filename == "after.png" and photo.content_type == "image/png"
+
+
+def test_refusals_come_back_in_the_card_and_save_nothing(client, db, login_as, day):
+    pm, painter, project, tasks = day
+    login_as(painter)
+    task = tasks["week"]
+    bad = client.post(f"/tasks/{task.id}/progress", data={"progress_percent": "140", "version": task.version})
+    assert bad.status_code == 422 and "from 0 to 100" in bad.text
+    empty_blocker = client.post(f"/tasks/{task.id}/block", data={"reason": " ", "version": task.version})
+    assert empty_blocker.status_code == 422 and "Say what blocks the task" in empty_blocker.text
+    not_a_photo = client.post(
+        f"/tasks/{task.id}/complete",
+        data={"version": task.version, "photo": (__import__("io").BytesIO(b"GIF89a"), "x.gif")},
+        content_type="multipart/form-data",
+    )
+    assert not_a_photo.status_code == 422 and "JPEG, PNG or WebP" in not_a_photo.text
+    stale = client.post(f"/tasks/{task.id}/progress", data={"progress_percent": "10", "version": "99"})
+    assert stale.status_code == 409 and "changed meanwhile" in stale.text
+    db.session.expire_all()
+    task = db.session.get(Task, task.id)
+    assert (task.status, task.progress_percent, task.blocked_reason) == ("pending", 0, "")
+    assert db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == task.id)).all() == []
+
+
+def test_a_double_booking_shows_on_my_day(client, db, login_as, day):
+    pm, painter, project, tasks = day
+    other = make_project(members=[pm], name="Birch Row")
+    today = services.today()
+    services.create_task(
+        pm,
+        other,
+        {"title": "Fence", "start_date": str(today), "due_date": str(today + timedelta(days=1))},
+        [painter.id],
+    )
+    login_as(painter)
+    html = client.get("/tasks/my-day").text
+    assert "Pat Painter is also booked on “Fence”" in html

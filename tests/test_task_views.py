@@ -1,0 +1,163 @@
+"""The PM's task views (issue 8): a project's list with filters and in-place edits, bulk
+actions all or nothing with each refusal named, the board's moves through the rules,
+the company-wide list, and the time analysis with its CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.tasks import services
+from app.tasks.models import Task
+from tests.factories import make_project, make_user
+
+
+@pytest.fixture()
+def job(db):
+    pm = make_user("project_manager_full")
+    pat, sam = make_user("employee", full_name="Pat Painter"), make_user("employee", full_name="Sam Sander")
+    project = make_project(members=[pm], name="Harbor lofts")
+    today = services.today()
+
+    def task(title, people=(), needs=(), **data):
+        return services.create_task(
+            pm, project, {"title": title, **data}, [p.id for p in people], [t.id for t in needs]
+        )
+
+    prime = task(
+        "Prime walls", [pat], start_date=str(today), due_date=str(today + timedelta(days=1)), estimated_hours="8"
+    )
+    paint = task(
+        "Paint walls",
+        [pat],
+        [prime],
+        start_date=str(today + timedelta(days=2)),
+        due_date=str(today + timedelta(days=3)),
+        estimated_hours="10",
+    )
+    trim = task(
+        "Cut in trim",
+        [sam],
+        start_date=str(today - timedelta(days=3)),
+        due_date=str(today - timedelta(days=1)),
+        estimated_hours="4",
+    )
+    return pm, pat, sam, project, (prime, paint, trim)
+
+
+def test_the_project_list_filters_and_edits_in_place(client, db, login_as, job):
+    pm, pat, sam, project, (prime, paint, trim) = job
+    login_as(pm)
+    html = client.get(f"/projects/{project.id}/tasks").text
+    assert all(t.title in html for t in (prime, paint, trim))
+    late = client.get(
+        f"/projects/{project.id}/tasks?overdue=1", headers={"HX-Request": "true", "HX-Target": "task-results"}
+    ).text
+    assert "Cut in trim" in late and "Prime walls" not in late and "<html" not in late
+    mine = client.get(f"/projects/{project.id}/tasks?assignee={pat.id}").text
+    assert "Prime walls" in mine and "Cut in trim" not in mine
+    row = client.post(
+        f"/tasks/{trim.id}/inline", data={"field": "due_date", "due_date": "2000-01-01", "version": trim.version}
+    )
+    assert row.status_code == 422 and "before the start date" in row.text
+    row = client.post(
+        f"/tasks/{trim.id}/inline",
+        data={"field": "progress_percent", "progress_percent": "50", "version": trim.version},
+    )
+    assert row.status_code == 200 and 'value="50"' in row.text
+    refused = client.post(
+        f"/tasks/{paint.id}/inline", data={"field": "status", "status": "in_progress", "version": paint.version}
+    )
+    assert refused.status_code == 422 and "Prime walls" in refused.text and "Start anyway" in refused.text
+    forced = client.post(
+        f"/tasks/{paint.id}/inline",
+        data={"field": "status", "status": "in_progress", "reason": "primer dry", "version": paint.version},
+    )
+    assert forced.status_code == 200
+    assert db.session.get(Task, paint.id).status == "in_progress"
+
+
+def test_bulk_actions_are_all_or_nothing_and_name_each_refusal(client, db, login_as, job):
+    pm, pat, sam, project, (prime, paint, trim) = job
+    login_as(pm)
+    ids = [str(t.id) for t in (prime, paint, trim)]
+    moved = client.post(
+        "/tasks/bulk", data={"action": "shift", "value": "3", "task_ids": ids, "project_id": project.id}
+    )
+    assert moved.status_code == 200 and "Done: 3 tasks changed." in moved.text
+    db.session.expire_all()
+    starts = {t.title: t.start_date for t in db.session.scalars(select(Task).where(Task.project_id == project.id))}
+    assert starts["Prime walls"] == services.today() + timedelta(days=3)
+    # deleting all three: the two others depend on nothing, but Prime walls is depended on
+    refused = client.post("/tasks/bulk", data={"action": "delete", "task_ids": ids, "project_id": project.id})
+    assert refused.status_code == 422 and "Nothing was changed." in refused.text
+    assert "Prime walls: “Paint walls” depends on “Prime walls”" in refused.text
+    assert db.session.scalar(select(Task.id).where(Task.id == trim.id)) == trim.id  # not deleted either
+    reassigned = client.post(
+        "/tasks/bulk", data={"action": "reassign", "value": [str(sam.id)], "task_ids": ids, "project_id": project.id}
+    )
+    assert reassigned.status_code == 200
+    db.session.expire_all()
+    assert all(db.session.get(Task, int(i)).assignee_ids == {sam.id} for i in ids)
+    bad = client.post("/tasks/bulk", data={"action": "status", "value": "finished", "task_ids": ids})
+    assert bad.status_code == 422 and "Choose a status" in bad.text
+
+
+def test_a_board_move_goes_through_the_rules(client, db, login_as, job):
+    pm, pat, sam, project, (prime, paint, trim) = job
+    login_as(pat)
+    board = client.get(f"/projects/{project.id}/board")
+    assert board.status_code == 404  # an employee does not see projects; their day is My day
+    login_as(pm)
+    html = client.get(f"/projects/{project.id}/board").text
+    assert 'data-status="in_progress"' in html and "Paint walls" in html and "sortable-1.15.7.min.js" in html
+    superintendent = make_user("superintendent")
+    from app.projects.models import ProjectMembership
+
+    db.session.add(ProjectMembership(project_id=project.id, user_id=superintendent.id))
+    db.session.flush()
+    login_as(superintendent)
+    refused = client.post(f"/tasks/{paint.id}/move", data={"status": "in_progress", "version": paint.version})
+    assert refused.status_code == 422 and "waits for" in refused.headers["X-Kibray-Refusal"]
+    assert 'data-testid="board-card"' in refused.text
+    done = client.post(f"/tasks/{prime.id}/move", data={"status": "completed", "version": prime.version})
+    assert done.status_code == 200 and "X-Kibray-Refusal" not in done.headers
+    stale = client.post(f"/tasks/{trim.id}/move", data={"status": "blocked", "version": "9"})
+    assert stale.status_code == 409
+
+
+def test_the_company_wide_list_shows_what_each_may_see(client, db, login_as, job):
+    pm, pat, sam, project, (prime, paint, trim) = job
+    elsewhere_pm = make_user("project_manager_full")
+    other = make_project(members=[elsewhere_pm], name="Birch Row")
+    services.create_task(elsewhere_pm, other, {"title": "Stain fence"})
+    login_as(pm)
+    html = client.get("/tasks").text
+    assert "Prime walls" in html and "Stain fence" not in html and "Harbor lofts" in html
+    login_as(make_user("admin"))
+    assert "Stain fence" in client.get("/tasks").text
+
+
+def test_time_analysis_and_its_csv(client, db, login_as, job):
+    pm, pat, sam, project, (prime, paint, trim) = job
+    services.report_progress(pm, prime, {"actual_hours": "9.5"})
+    services.report_progress(pm, trim, {"actual_hours": "2"})
+    login_as(pm)
+    html = client.get(f"/projects/{project.id}/tasks/time").text
+    assert 'data-over="1"' in html and "+1.50" in html
+    response = client.get(f"/projects/{project.id}/tasks/time.csv")
+    assert response.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    by = {(r["level"], r["name"]): r for r in rows}
+    assert by[("task", "Prime walls")]["over_estimate"] == "yes" and by[("task", "Prime walls")]["difference"] == "1.50"
+    assert by[("task", "Cut in trim")]["difference"] == "-2.00"
+    assert by[("person", "Pat Painter")]["actual_hours"] == "9.50"
+    assert Decimal(by[("project", "Project")]["estimated_hours"]) == Decimal("22.00")
+    services.create_task(pm, project, {"title": '=HYPERLINK("http://x")'})
+    text = client.get(f"/projects/{project.id}/tasks/time.csv").text
+    assert "'=HYPERLINK" in text  # a spreadsheet reads it as text, never as a formula
