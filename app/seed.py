@@ -99,8 +99,48 @@ def seed_demo(password: str) -> bool:
         db.session.flush()
         for role in (PROJECT_MANAGER, SUPERINTENDENT) + ((DESIGNER, PM_TRAINEE) if index % 2 == 0 else ()):
             db.session.add(ProjectMembership(project_id=project.id, user_id=users[role].id))
+        if status == ACTIVE:
+            _demo_tasks(project, users[EMPLOYEE], today)
     db.session.flush()
     return True
+
+
+# An interior repaint, as a crew works it: each step waits for the one before.
+DEMO_STEPS = (
+    ("Protect floors and furniture", -3, -3, 4, 100),
+    ("Patch and sand walls", -2, -1, 6, 100),
+    ("Prime patched areas", 0, 0, 4, 30),
+    ("Two finish coats", 1, 3, 16, 0),
+    ("Touch-up and walkthrough", 4, 4, 3, 0),
+)
+
+
+def _demo_tasks(project: Project, painter: User, today: date) -> None:
+    from app.tasks.models import COMPLETED, IN_PROGRESS, PENDING, Task, TaskAssignment, TaskDependency
+
+    before = None
+    for title, start, due, hours, progress in DEMO_STEPS:
+        status = COMPLETED if progress == 100 else IN_PROGRESS if progress else PENDING
+        task = Task(
+            project_id=project.id,
+            title=title,
+            start_date=today + timedelta(days=start),
+            due_date=today + timedelta(days=due),
+            estimated_hours=Decimal(hours),
+            actual_hours=Decimal(hours) * progress / 100,
+            progress_percent=progress,
+            status=status,
+            checklist=[
+                {"item": "Photos before", "checked": progress > 0},
+                {"item": "Clean up", "checked": progress == 100},
+            ],
+        )
+        db.session.add(task)
+        db.session.flush()
+        db.session.add(TaskAssignment(task_id=task.id, user_id=painter.id))
+        if before is not None:
+            db.session.add(TaskDependency(task_id=task.id, depends_on_id=before.id))
+        before = task
 
 
 def seed_bulk(scale: int, password: str) -> dict:

@@ -161,3 +161,17 @@ def test_time_analysis_and_its_csv(client, db, login_as, job):
     services.create_task(pm, project, {"title": '=HYPERLINK("http://x")'})
     text = client.get(f"/projects/{project.id}/tasks/time.csv").text
     assert "'=HYPERLINK" in text  # a spreadsheet reads it as text, never as a formula
+
+
+def test_closing_shows_what_is_open_and_a_project_without_a_pm_says_it_cannot_start(client, db, login_as, job):
+    pm, pat, sam, project, (prime, paint, trim) = job
+    login_as(pm)
+    page = client.get(f"/projects/{project.id}/close").text
+    assert "<strong>3</strong> open tasks" in page and "Prime walls" in page and 'data-testid="confirm-close"' in page
+    admin = make_user("admin")
+    orphan = make_project(name="No PM yet")
+    services.create_task(admin, orphan, {"title": "Walk the site"})
+    login_as(admin)
+    detail = client.get(f"/projects/{orphan.id}").text
+    assert "No PM assigned — it cannot start." in detail
+    assert "No PM assigned — this project cannot start." in client.get(f"/projects/{orphan.id}/tasks").text

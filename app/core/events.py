@@ -11,6 +11,7 @@ content a listener may not see.
 from __future__ import annotations
 
 import json
+import re
 
 from flask import current_app
 from sqlalchemy import select
@@ -32,9 +33,28 @@ def publish(name: str, data: dict | None = None, *, users=(), roles=()) -> None:
     one an installed feature declares (`LiveEvent`), so the browser subscribes to it."""
     if name not in live_events():
         raise ValueError(f"unknown live event {name!r}: declare it as a LiveEvent of its feature")
-    message = {"event": name, "data": data or {}, "users": sorted(set(users)), "roles": sorted(set(roles))}
+    data = dict(data or {})
+    origin = _origin()
+    if origin:
+        data["origin"] = origin  # the page that made the change ignores its own echo (app.js)
+    message = {"event": name, "data": data, "users": sorted(set(users)), "roles": sorted(set(roles))}
     app = current_app._get_current_object()
     after_commit(lambda: send_now(app, message))
+
+
+_ORIGIN = re.compile(r"[A-Za-z0-9]{8,32}")
+
+
+def _origin() -> str:
+    """The id of the browser page whose request made the change (`X-Kibray-Page`, sent by
+    app.js with every htmx request): that page already shows the result of its own action,
+    so a live refresh would only redraw it — and wipe what the person is typing."""
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return ""
+    value = request.headers.get("X-Kibray-Page", "")
+    return value if _ORIGIN.fullmatch(value) else ""
 
 
 def send_now(app, message: dict) -> int:

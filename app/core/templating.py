@@ -164,6 +164,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(labels.user_status_label, "user_status_label")
     app.add_template_filter(role_label, "role_label")
     app.add_template_filter(timezones.format_date, "date")
+    app.add_template_filter(timezones.input_date, "input_date")
     app.add_template_filter(timezones.format_datetime, "datetime")
     app.jinja_env.globals.update(
         PROJECT_STATUS_FILTERS=labels.PROJECT_STATUS_FILTERS,

@@ -72,3 +72,8 @@ def format_datetime(value: datetime | None, zone: ZoneInfo | None = None) -> str
     local = to_company_time(value, zone)
     hour = local.hour % 12 or 12
     return f"{_day(local)} {hour}:{local:%M} {local:%p} {local.tzname()}"
+
+
+def input_date(value: date | None) -> str:
+    """A date as an <input type="date"> holds it (YYYY-MM-DD), or "" for none."""
+    return value.isoformat() if value else ""

@@ -291,6 +291,14 @@ def _budget_text(value) -> str:
         return str(value)  # what was typed, as typed
 
 
+@bp.get("/projects/<int:project_id>/close")
+@login_required
+def close_checklist(project_id):
+    """Before closing: what is still open (tasks; invoices when they arrive), to confirm."""
+    project = services.get_project(current_user, project_id, "project.close")
+    return render_template("projects/close.html", project=project, checklist=services.closing_checklist(project))
+
+
 @bp.post("/projects/<int:project_id>/close")
 @login_required
 def close(project_id):

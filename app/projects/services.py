@@ -345,6 +345,22 @@ def delete_project(actor, project: Project, version=None) -> None:
     publish("project-deleted", {"id": project_id}, users=audience, roles=[ADMIN])
 
 
+def closing_checklist(project: Project) -> list[dict]:
+    """What closing leaves behind, for the confirmation page: each line a count, a
+    label and the link to review them (open tasks now; unpaid invoices with the money)."""
+    from app.tasks.queries import open_tasks_of
+
+    open_tasks = open_tasks_of(project.id)
+    return [
+        {
+            "label": "Open tasks (to do, in progress or blocked)",
+            "count": len(open_tasks),
+            "items": [t.title for t in open_tasks[:10]],
+            "endpoint": "tasks.project_tasks",
+        }
+    ]
+
+
 def schedule_started(project: Project) -> None:
     """Called by the schedule modules when an event or task is created: a project
     becomes active by itself at its first schedule item, if a PM is assigned."""

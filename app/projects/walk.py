@@ -40,6 +40,7 @@ ROUTES = (
     R("GET", "/projects/{theirs}/edit", "200 404 404 404 404 404 404"),
     R("POST", "/projects/{mine}/edit", "303 303 303 403 403 404 403", edit_project_form),
     R("POST", "/projects/{theirs}/edit", "303 404 404 404 404 404 404", edit_project_form),
+    R("GET", "/projects/{mine}/close", "200 200 403 403 403 404 403"),
     R("POST", "/projects/{mine}/close", "303 303 403 403 403 404 403"),
     R("POST", "/projects/{theirs}/close", "303 404 404 404 404 404 404"),
     R("POST", "/projects/{mine}/delete", "303 403 403 403 403 404 403"),

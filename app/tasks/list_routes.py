@@ -20,6 +20,8 @@ from app.tasks.conflicts import conflicts_for
 from app.tasks.models import PRIORITY_LABELS, STATUS_LABELS, STATUSES
 
 PER_PAGE = 50
+STATUS_OPTIONS = [(s, STATUS_LABELS[s]) for s in STATUSES]
+FILTER_STATUS_OPTIONS = [("open", "Open (to do, in progress, blocked)"), *STATUS_OPTIONS, ("", "All")]
 SORTS = {
     "due": "due_date",
     "priority": "priority",
@@ -65,7 +67,9 @@ def _context(project, endpoint: str, endpoint_args: dict) -> dict:
         "status_labels": STATUS_LABELS,
         "priority_labels": PRIORITY_LABELS,
         "statuses": STATUSES,
-        "bulk_actions": bulk.ACTIONS,
+        "status_options": STATUS_OPTIONS,
+        "filter_status_options": FILTER_STATUS_OPTIONS,
+        "bulk_action_options": list(bulk.ACTIONS.items()),
         "today": services.today(),
     }
 
@@ -97,7 +101,7 @@ def _row(task, errors=None, notice="", status: int = 200):
             notice=notice,
             show_project=request.form.get("show_project") == "1",
             status_labels=STATUS_LABELS,
-            statuses=STATUSES,
+            status_options=STATUS_OPTIONS,
             today=services.today(),
         ),
         status,

@@ -157,6 +157,15 @@ class Task(Versioned, TimestampMixin, db.Model):
     def is_closed(self) -> bool:
         return self.status in CLOSED_STATUSES
 
+    @property
+    def can_start(self) -> bool:
+        """Not started yet, or held up: the crew's "Start" button."""
+        return self.status in (PENDING, BLOCKED)
+
+    @property
+    def is_blocked(self) -> bool:
+        return self.status == BLOCKED
+
     def is_overdue(self, today: date) -> bool:
         return self.due_date is not None and self.due_date < today and self.status not in CLOSED_STATUSES
 

@@ -282,3 +282,12 @@ def time_csv(analysis: TimeAnalysis) -> str:
                 ]
             )
     return out.getvalue()
+
+
+def open_tasks_of(project_id: int) -> list:
+    """The project's unfinished tasks (the closing checklist)."""
+    from app.extensions import db
+
+    return db.session.scalars(
+        select(Task).where(Task.project_id == project_id, Task.status.not_in(CLOSED_STATUSES)).order_by(Task.title)
+    ).all()

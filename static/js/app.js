@@ -21,7 +21,14 @@
   // fires kibray:task-updated, kibray:task-<id> and kibray:project-<project_id> (plus the
   // names the registration adds, e.g. kibray:projects). Fragments listen with
   // hx-trigger="kibray:… from:body"; no feature edits this file to go live.
+  // This page's id: sent with every htmx request, and carried back by the live events its
+  // own changes cause (app/core/events.py), which it then ignores — it already shows them.
+  var pageId = Math.random().toString(36).slice(2, 12) + Date.now().toString(36);
+  document.addEventListener('htmx:configRequest', function (evt) {
+    if (evt.detail && evt.detail.headers) { evt.detail.headers['X-Kibray-Page'] = pageId; }
+  });
   function translate(name, data, aliases) {
+    if (data && data.origin === pageId) { return; }
     var kind = name.indexOf('-') > 0 ? name.slice(0, name.lastIndexOf('-')) : name;
     fire('kibray:' + name, data);
     if (data.id !== undefined && data.id !== null) { fire('kibray:' + kind + '-' + data.id, data); }
@@ -270,7 +277,7 @@
     board.setAttribute('data-moving', '1');
     fetch(url, {
       method: 'POST', credentials: 'same-origin', body: body,
-      headers: { 'X-CSRFToken': csrfToken(), 'HX-Request': 'true' }
+      headers: { 'X-CSRFToken': csrfToken(), 'HX-Request': 'true', 'X-Kibray-Page': pageId }
     }).then(function (response) {
       return response.text().then(function (html) { return { response: response, html: html }; });
     }).then(function (answer) {
@@ -306,7 +313,7 @@
       board.kibrayWired = true;
       board.querySelectorAll('.board-cards').forEach(function (list) {
         window.Sortable.create(list, {
-          group: 'tasks', animation: 120, delay: 180, delayOnTouchOnly: true, draggable: '[data-task-id]',
+          group: 'tasks', animation: 120, delay: 180, delayOnTouchOnly: true, forceFallback: true, fallbackTolerance: 3, draggable: '[data-task-id]',
           onEnd: function (evt) { dropped(board, evt); }
         });
       });

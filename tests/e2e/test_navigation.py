@@ -11,13 +11,13 @@ from tests.e2e.helpers import PHONE
 pytestmark = pytest.mark.e2e
 
 NAV = {
-    "admin": ["home", "projects", "clients", "users", "audit", "jobs", "notifications"],
-    "project_manager_full": ["home", "projects", "clients", "audit", "notifications"],
-    "pm_trainee": ["home", "projects", "clients", "notifications"],
-    "designer": ["home", "projects", "notifications"],
-    "superintendent": ["home", "projects", "notifications"],
+    "admin": ["home", "my-day", "projects", "tasks", "clients", "users", "audit", "jobs", "notifications"],
+    "project_manager_full": ["home", "my-day", "projects", "tasks", "clients", "audit", "notifications"],
+    "pm_trainee": ["home", "my-day", "projects", "tasks", "clients", "notifications"],
+    "designer": ["home", "my-day", "projects", "notifications"],
+    "superintendent": ["home", "my-day", "projects", "tasks", "notifications"],
     "client": ["home", "projects", "notifications"],
-    "employee": ["home", "notifications"],
+    "employee": ["home", "my-day", "notifications"],
 }
 # URLs each role must be refused (403 page in the layout)
 FORBIDDEN = {
@@ -26,7 +26,7 @@ FORBIDDEN = {
     "pm_trainee": ["/admin/users", "/admin/audit"],
     "designer": ["/admin/users", "/admin/audit", "/projects/new"],
     "superintendent": ["/admin/audit", "/projects/new"],
-    "client": ["/admin/users", "/admin/audit", "/projects/new"],
+    "client": ["/admin/users", "/admin/audit", "/projects/new", "/tasks", "/tasks/my-day"],
     "employee": ["/admin/users", "/admin/audit", "/projects"],
 }
 TITLES = {
@@ -36,6 +36,8 @@ TITLES = {
     "users": "Users",
     "audit": "Audit log",
     "notifications": "Notifications",
+    "my-day": "My day",
+    "tasks": "All tasks",
 }
 
 

@@ -1,0 +1,156 @@
+"""Tasks in the browser (issue 8): a painter at 375 px starts, reports progress on and
+finishes a task while the PM's open board moves the card live; a card dragged to "In
+progress" while its dependency is unfinished goes back with the reason; a bulk reassign
+of three tasks. Tasks are made through the JSON API, as an integration would."""
+
+import time
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import requests
+
+from tests.e2e.helpers import DESKTOP, E2E_DATABASE_URL, PASSWORD, PHONE, run_sql
+
+pytestmark = pytest.mark.e2e
+
+
+def _token(server, username):
+    answer = requests.post(f"{server}/api/auth/login/", json={"username": username, "password": PASSWORD}, timeout=10)
+    answer.raise_for_status()
+    return {"Authorization": "Bearer " + answer.json()["data"]["access_token"]}
+
+
+def _user_id(username):
+    return run_sql(E2E_DATABASE_URL, "SELECT id FROM users WHERE username = %s", username)[0][0]
+
+
+def _project_id(name="Hughes interior repaint"):
+    return run_sql(E2E_DATABASE_URL, "SELECT id FROM projects WHERE name = %s", name)[0][0]
+
+
+def make_task(server, title, people=(), needs=(), **fields):
+    body = {"project_id": _project_id(), "title": title, "assigned_to_ids": list(people), "dependency_ids": list(needs)}
+    answer = requests.post(f"{server}/api/tasks/", json={**body, **fields}, headers=_token(server, "pm"), timeout=10)
+    assert answer.status_code == 201, answer.text
+    return answer.json()["data"]["id"]
+
+
+def column_of(page, task_id):
+    return page.locator(f"[data-board] [data-task-id='{task_id}']").evaluate("e => e.parentElement.dataset.status")
+
+
+def drag(page, source, target):
+    """Press, move in steps (SortableJS's fallback follows the pointer), release."""
+    box, goal = source.bounding_box(), target.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 16):
+        page.mouse.move(
+            box["x"] + box["width"] / 2 + (goal["x"] + goal["width"] / 2 - box["x"] - box["width"] / 2) * step / 15,
+            box["y"] + box["height"] / 2 + (goal["y"] + 40 - box["y"] - box["height"] / 2) * step / 15,
+        )
+        page.wait_for_timeout(20)
+    page.mouse.up()
+
+
+def test_a_painter_works_a_task_on_the_phone_while_the_pms_board_follows(signed_in, server, screenshots_dir):
+    token = uuid.uuid4().hex[:5]
+    today = date.today()
+    task_id = make_task(
+        server,
+        f"Stain porch {token}",
+        people=[_user_id("employee")],
+        start_date=str(today),
+        due_date=str(today + timedelta(days=1)),
+        checklist=[{"item": "Sand rails", "checked": False}],
+    )
+    pm = signed_in("project_manager_full", viewport=DESKTOP)
+    pm.goto(f"/projects/{_project_id()}/board")
+    pm.wait_for_selector(f"[data-board] [data-task-id='{task_id}']")
+    assert column_of(pm, task_id) == "pending"
+
+    painter = signed_in("employee", viewport=PHONE)
+    painter.goto("/tasks/my-day")
+    card = painter.locator(f"#task-card-{task_id}")
+    card.wait_for()
+    card.locator("[data-testid=start-task]").click()
+    painter.wait_for_selector("[data-testid=day-notice]:has-text('Started')")
+    since = time.monotonic()
+    pm.wait_for_function(
+        f"() => (document.querySelector(\"[data-board] [data-task-id='{task_id}']\") || {{}}).parentElement?.dataset.status === 'in_progress'",
+        timeout=2000,
+    )
+    print(f"the board moved the card: {(time.monotonic() - since) * 1000:.0f} ms")
+
+    card = painter.locator(f"#task-card-{task_id}")
+    card.locator("[data-testid=progress-input]").fill("60")
+    card.locator("[data-testid=hours-input]").fill("2.5")
+    card.locator("[data-testid=save-progress]").click()
+    painter.wait_for_selector(f"#task-card-{task_id} [data-testid=task-progress]:has-text('60%')")
+    card = painter.locator(f"#task-card-{task_id}")
+    with painter.expect_response(lambda r: "/checklist/" in r.url) as ticked:
+        card.locator("[data-testid=check-item]").click()
+    assert ticked.value.status == 200, ticked.value.text()
+    painter.wait_for_selector(f"#task-card-{task_id} [data-testid=check-item][aria-pressed=true]")
+    painter.screenshot(path=str(screenshots_dir / "tasks-my-day-phone.png"), full_page=True)
+    card = painter.locator(f"#task-card-{task_id}")
+    card.locator("[data-testid=open-complete]").click()
+    card.locator("textarea[name=completion_notes]").fill("Two coats, rails sanded")
+    card.locator("[data-testid=complete-task]").click()
+    painter.wait_for_selector(f"#task-card-{task_id} [data-testid=task-status]:has-text('Done')")
+    pm.wait_for_function(
+        f"() => (document.querySelector(\"[data-board] [data-task-id='{task_id}']\") || {{}}).parentElement?.dataset.status === 'completed'",
+        timeout=2000,
+    )
+    # at 375 px nothing scrolls sideways and the buttons are thumb-sized
+    assert painter.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    start_height = painter.locator("[data-testid=save-progress]").first.bounding_box()["height"]
+    assert start_height >= 40
+    pm.screenshot(path=str(screenshots_dir / "tasks-board-desktop.png"), full_page=True)
+
+
+def test_a_card_dragged_before_its_dependency_goes_back_with_the_reason(signed_in, server, problems):
+    token = uuid.uuid4().hex[:5]
+    first = make_task(server, f"Prime doors {token}")
+    second = make_task(server, f"Paint doors {token}", needs=[first])
+    problems.expect(422, f"/tasks/{second}/move")  # the refusal is the point of the test
+    pm = signed_in("project_manager_full", viewport=DESKTOP)
+    pm.goto(f"/projects/{_project_id()}/board")
+    card = pm.locator(f"[data-board] [data-task-id='{second}']")
+    card.wait_for()
+    with pm.expect_response(lambda r: r.url.endswith(f"/tasks/{second}/move")) as answer:
+        drag(pm, card, pm.locator("[data-testid=column-in_progress]"))
+    assert answer.value.status == 422
+    refusal = pm.locator("[data-testid=board-refusal]")
+    refusal.wait_for()
+    assert f"Prime doors {token}" in refusal.inner_text()
+    pm.wait_for_function(
+        f"() => document.querySelector(\"[data-board] [data-task-id='{second}']\")?.parentElement?.dataset.status === 'pending'"
+    )
+    status = run_sql(E2E_DATABASE_URL, "SELECT status FROM tasks WHERE id = %s", second)[0][0]
+    assert status == "pending"
+
+
+def test_bulk_reassign_of_three_tasks(signed_in, server):
+    token = uuid.uuid4().hex[:5]
+    ids = [make_task(server, f"Caulk {token} {n}") for n in range(3)]
+    pm = signed_in("project_manager_full", viewport=DESKTOP)
+    pm.goto(f"/projects/{_project_id()}/tasks?q={token}")
+    for task_id in ids:
+        pm.locator(f"#task-row-{task_id} [data-testid=select-task]").check()
+    assert pm.locator("[data-testid=select-task]:checked").count() == 3
+    pm.select_option("[data-testid=bulk-action]", "reassign")
+    pm.select_option("[data-testid=bulk-person]", label="Eli Brooks")
+    with pm.expect_response(lambda r: r.url.endswith("/tasks/bulk")) as answer:
+        pm.locator("[data-testid=bulk-apply]").click()
+    assert answer.value.status == 200, answer.value.text()[:2000]
+    pm.wait_for_selector("[data-testid=bulk-done]:has-text('Done: 3 tasks changed.')")
+    for task_id in ids:
+        assert "Eli Brooks" in pm.locator(f"#task-row-{task_id}").inner_text()
+    rows = run_sql(
+        E2E_DATABASE_URL,
+        "SELECT count(*) FROM task_assignees a JOIN users u ON u.id = a.user_id WHERE u.username = 'employee' AND a.task_id = ANY(%s)",
+        ids,
+    )
+    assert rows[0][0] == 3
