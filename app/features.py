@@ -8,6 +8,7 @@ FEATURES = (
     "app.users",
     "app.projects",
     "app.tasks",
+    "app.comments",
     "app.clients",
     "app.notifications",
     "app.live",

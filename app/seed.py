@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert, select
@@ -234,9 +234,91 @@ def seed_bulk(scale: int, password: str) -> dict:
             team.add(demo_pm)
         membership_rows.extend({"project_id": project_id, "user_id": uid} for uid in team)
     db.session.execute(insert(ProjectMembership), membership_rows)
+    employees = [u.id for u in users if u.role == EMPLOYEE]
+    demo_employee = db.session.scalar(select(User.id).where(User.username == "employee"))
+    task_count, assignment_count = _bulk_tasks(rng, project_rows, project_ids, employees, demo_employee)
     return {
         "clients": len(client_ids),
         "users": len(users),
         "projects": len(project_ids),
         "memberships": len(membership_rows),
+        "tasks": task_count,
+        "task_assignees": assignment_count,
     }
+
+
+TASKS_PER_PROJECT = 25
+BULK_TASK_TITLES = (
+    "Protect floors",
+    "Mask windows",
+    "Patch drywall",
+    "Sand trim",
+    "Caulk gaps",
+    "Prime walls",
+    "Cut in ceilings",
+    "First coat walls",
+    "Second coat walls",
+    "Paint doors",
+    "Stain deck boards",
+    "Seal fence",
+    "Touch-up",
+    "Walkthrough",
+)
+
+
+def _bulk_tasks(rng, project_rows, project_ids, employees, demo_employee) -> tuple[int, int]:
+    """About 25 tasks per project, one or two employees on each (the demo employee on one
+    task in 250, so "My day" has a realistic load), dates around the project's."""
+    from app.tasks.models import Task, TaskAssignment
+
+    statuses = ["pending"] * 8 + ["in_progress"] * 5 + ["blocked"] + ["completed"] * 5 + ["cancelled"]
+    now = datetime.now(UTC)
+    rows, owners = [], []
+    for project, project_id in zip(project_rows, project_ids, strict=True):
+        for n in range(TASKS_PER_PROJECT):
+            status = rng.choice(statuses)
+            start = project["start_date"] + timedelta(days=rng.randint(0, 20))
+            progress = 100 if status == "completed" else rng.choice([0, 10, 25, 50, 75]) if status != "pending" else 0
+            estimate = Decimal(rng.randint(2, 24))
+            rows.append(
+                {
+                    "project_id": project_id,
+                    "title": f"{rng.choice(BULK_TASK_TITLES)} {n + 1}",
+                    "description": "",
+                    "notes": "",
+                    "status": status,
+                    "priority": rng.choice(["low", "normal", "normal", "high", "urgent"]),
+                    "start_date": start,
+                    "due_date": start + timedelta(days=rng.randint(0, 5)),
+                    "estimated_hours": estimate,
+                    "actual_hours": (
+                        estimate * Decimal(progress) / 100 * Decimal(rng.choice([8, 10, 12])) / 10
+                    ).quantize(Decimal("0.01")),
+                    "progress_percent": progress,
+                    "schedule_weight": rng.choice([25, 50, 50, 75]),
+                    "checklist": [],
+                    "is_design": rng.random() < 0.05,
+                    "blocked_reason": "Waiting for materials" if status == "blocked" else "",
+                    "completion_notes": "",
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            people = {rng.choice(employees)} if employees else set()
+            if employees and rng.random() < 0.2:
+                people.add(rng.choice(employees))
+            if demo_employee and len(rows) % 250 == 0:
+                people.add(demo_employee)
+            owners.append(people)
+    task_ids = []
+    for chunk in range(0, len(rows), 5000):
+        task_ids.extend(db.session.scalars(insert(Task).returning(Task.id), rows[chunk : chunk + 5000]))
+    assignment_rows = [
+        {"task_id": task_id, "user_id": user_id}
+        for task_id, people in zip(task_ids, owners, strict=True)
+        for user_id in people
+    ]
+    for chunk in range(0, len(assignment_rows), 10000):
+        db.session.execute(insert(TaskAssignment), assignment_rows[chunk : chunk + 10000])
+    return len(task_ids), len(assignment_rows)

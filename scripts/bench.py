@@ -44,6 +44,7 @@ import bench_baseline  # noqa: E402
 import bench_common as bc  # noqa: E402
 
 TARGET_P95_MS = 20.0  # every page and endpoint (issue 7)
+TASKS_P95_MS = 30.0  # the task pages and /api/tasks/ at 50,000 tasks (issue 8): p95 only
 TARGET_RATIO = 3.0  # p50 within 3× the floor's
 LOGIN_RATIO = 1.5  # the login page: within 1.5× the floor's
 HEALTH_P50_MS = 2.0  # server-side (the Server-Timing header): the client alone adds ~1-1.5 ms
@@ -65,6 +66,7 @@ class Target:
     paths: list[str]
     headers: dict = field(default_factory=dict)
     ratio_limit: float | None = TARGET_RATIO
+    p95_limit_ms: float = TARGET_P95_MS
     p50_limit_ms: float | None = None
     server_p50_limit_ms: float | None = None  # judged on the app's own time (Server-Timing)
     server: str = "app"  # or "floor"
@@ -139,6 +141,36 @@ def targets(base: str) -> list[Target]:
         Target("/api/auth/me/ (pm)", "pm", "token", ["/api/auth/me/"]),
         Target("/api/openapi.json (anonymous)", None, "none", ["/api/openapi.json"]),
         Target("/health/", None, "none", ["/health/"], server_p50_limit_ms=HEALTH_P50_MS),
+        *task_targets(pm_id),
+    ]
+
+
+def task_targets(pm_id: int) -> list[Target]:
+    """Issue 8's pages at ~25 tasks per project (bench seed: 50,000 at scale 100): judged
+    on p95 < 30 ms (their ratio to the floor is reported, not judged)."""
+    busy = _ids(
+        "SELECT t.project_id FROM tasks t JOIN project_memberships m ON m.project_id = t.project_id "
+        "WHERE m.user_id = %s GROUP BY t.project_id ORDER BY count(*) DESC, t.project_id LIMIT 20",
+        pm_id,
+    )
+    if not busy:
+        return []
+    lists = [f"/projects/{i}/tasks" for i in busy]
+    boards = [f"/projects/{i}/board" for i in busy]
+    limit = {"ratio_limit": None, "p95_limit_ms": TASKS_P95_MS}
+    return [
+        Target("project tasks tab (pm)", "pm", "session", lists, **limit),
+        Target("project board (pm)", "pm", "session", boards, **limit),
+        Target("all tasks, open, by due date (pm)", "pm", "session", ["/tasks"], **limit),
+        Target("all tasks, double-booked (admin)", "admin", "session", ["/tasks?conflict=1"], **limit),
+        Target("My day (employee)", "employee", "session", ["/tasks/my-day"], **limit),
+        Target(
+            "/api/tasks/ filtered (pm)",
+            "pm",
+            "token",
+            ["/api/tasks/?status=in_progress&is_overdue=true&page_size=25"],
+            **limit,
+        ),
     ]
 
 
@@ -263,7 +295,7 @@ def judge(results: list[dict], all_targets: list[Target], queries: dict[str, int
         r["best_round_ratio"] = round(min(r["round_p50_ms"]) / min(floor["round_p50_ms"]), 2)
         r["cpu_ratio"] = round(r["worker_cpu_ms"] / floor["worker_cpu_ms"], 2) if floor["worker_cpu_ms"] else None
         r["queries"] = 1 if t.server == "floor" else queries.get(t.name)
-        checks = [] if t.server == "floor" else [(f"p95 < {TARGET_P95_MS:g} ms", r["p95_ms"] < TARGET_P95_MS)]
+        checks = [] if t.server == "floor" else [(f"p95 < {t.p95_limit_ms:g} ms", r["p95_ms"] < t.p95_limit_ms)]
         if t.ratio_limit is not None:
             checks.append((f"p50 ≤ {t.ratio_limit:g}× floor", r["p50_ratio"] <= t.ratio_limit))
         if t.p50_limit_ms is not None:

@@ -126,7 +126,7 @@ def table_counts() -> dict:
     with _db_connection() as c:
         return {
             t: c.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-            for t in ("users", "clients", "projects", "project_memberships")
+            for t in ("users", "clients", "projects", "project_memberships", "tasks", "task_assignees")
         }  # noqa: S608
 
 

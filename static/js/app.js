@@ -329,4 +329,39 @@
     var bulk = document.getElementById('bulk-form');
     if (bulk) { bulkBar(bulk); }
   });
+
+  // --- Comments: @mention suggestions of people who may see the task or project ------
+  var mentionTimer = null;
+  function mentionQuery(area) {
+    var before = area.value.slice(0, area.selectionStart);
+    var match = before.match(/(^|[\s(])@([A-Za-z0-9._-]{1,40})$/);
+    return match ? match[2] : null;
+  }
+  document.addEventListener('input', function (evt) {
+    var area = evt.target;
+    if (!area || !area.matches || !area.matches('textarea[data-mentions]')) { return; }
+    var list = area.parentElement.querySelector('[data-mention-list]');
+    if (!list) { return; }
+    var query = mentionQuery(area);
+    clearTimeout(mentionTimer);
+    if (!query) { list.hidden = true; return; }
+    mentionTimer = setTimeout(function () {
+      fetch(area.getAttribute('data-mentions') + '?q=' + encodeURIComponent(query), { credentials: 'same-origin' })
+        .then(function (r) { return r.ok ? r.text() : ''; })
+        .then(function (html) { list.innerHTML = html; list.hidden = !list.querySelector('[data-mention]'); });
+    }, 150);
+  });
+  document.addEventListener('click', function (evt) {
+    var pick = evt.target && evt.target.closest ? evt.target.closest('[data-mention]') : null;
+    if (!pick) { return; }
+    var box = pick.closest('.mention-box');
+    var area = box && box.querySelector('textarea[data-mentions]');
+    if (!area) { return; }
+    var end = area.selectionStart;
+    var before = area.value.slice(0, end).replace(/@([A-Za-z0-9._-]{1,40})$/, '@' + pick.getAttribute('data-mention') + ' ');
+    area.value = before + area.value.slice(end);
+    area.focus();
+    area.setSelectionRange(before.length, before.length);
+    box.querySelector('[data-mention-list]').hidden = true;
+  });
 })();

@@ -154,3 +154,34 @@ def test_bulk_reassign_of_three_tasks(signed_in, server):
         ids,
     )
     assert rows[0][0] == 3
+
+
+def test_a_mention_rings_the_mentioned_persons_bell_live(signed_in, server):
+    token = uuid.uuid4().hex[:5]
+    task_id = make_task(server, f"Seal grout {token}", people=[_user_id("employee")])
+    painter = signed_in("employee", viewport=PHONE)
+    painter.goto("/tasks/my-day")
+    count = painter.locator("[data-testid=bell-count]")
+    before = int(count.inner_text()) if count.count() else 0
+    pm = signed_in("project_manager_full", viewport=DESKTOP)
+    pm.goto(f"/tasks/{task_id}")
+    box = pm.locator("[data-testid=comment-body]")
+    box.wait_for()
+    box.fill("")
+    box.type("Please check @empl", delay=20)
+    pm.wait_for_selector("[data-mention='employee']")
+    pm.locator("[data-mention='employee']").click()
+    assert box.input_value() == "Please check @employee "
+    box.type("before Friday")
+    with pm.expect_response(
+        lambda r: r.url.endswith(f"/tasks/{task_id}/comments") and r.request.method == "POST"
+    ) as answer:
+        pm.locator("[data-testid=post-comment]").click()
+    assert answer.value.status == 200
+    since = time.monotonic()
+    painter.wait_for_function(
+        f"() => Number((document.querySelector('[data-testid=bell-count]') || {{}}).textContent || 0) === {before + 1}",
+        timeout=2000,
+    )
+    print(f"the mention reached the bell: {(time.monotonic() - since) * 1000:.0f} ms")
+    assert pm.locator("[data-testid=comment] .mention").first.inner_text() == "@employee"

@@ -1,0 +1,48 @@
+"""Comments on tasks and projects (internal: a client never reads them)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.models import utcnow
+from app.core.permissions import Scope
+from app.extensions import db
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __audited__ = True
+    # The project's team (A) sees them; an employee the comments of their own tasks
+    # (tasks.services decides per task); never a client — the portal brings its own.
+    __scope__ = Scope(project="project_id", client_visible=False, owner="author_id")
+    __audit_noun__ = "comment"
+    __audit_labels__ = {
+        "id": None,
+        "project_id": "project",
+        "task_id": "task",
+        "author_id": "author",
+        "body": "text",
+        "created_at": None,
+        "edited_at": None,
+    }
+    __table_args__ = (
+        Index("ix_comments_task_created", "task_id", "created_at"),
+        Index("ix_comments_project_created", "project_id", "created_at"),
+        CheckConstraint("length(body) > 0", name="body_present"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    author = relationship("User", lazy="joined")
+
+    def audit_name(self) -> str:
+        return self.body[:60]
