@@ -273,11 +273,16 @@ def _bulk_tasks(rng, project_rows, project_ids, employees, demo_employee) -> tup
 
     statuses = ["pending"] * 8 + ["in_progress"] * 5 + ["blocked"] + ["completed"] * 5 + ["cancelled"]
     now = datetime.now(UTC)
+    today = now.date()
     rows, owners = [], []
     for project, project_id in zip(project_rows, project_ids, strict=True):
         for n in range(TASKS_PER_PROJECT):
             status = rng.choice(statuses)
             start = project["start_date"] + timedelta(days=rng.randint(0, 20))
+            # as in a company's real books: a closed job's tasks are finished, and work due
+            # more than two weeks ago is done, bar the odd one someone forgot to close
+            if project["status"] == CLOSED or (start < today - timedelta(days=14) and rng.random() < 0.97):
+                status = "completed" if rng.random() < 0.95 else "cancelled"
             progress = 100 if status == "completed" else rng.choice([0, 10, 25, 50, 75]) if status != "pending" else 0
             estimate = Decimal(rng.randint(2, 24))
             rows.append(

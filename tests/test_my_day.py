@@ -56,7 +56,7 @@ def test_my_day_shows_only_my_tasks_by_section(client, db, login_as, day):
         assert title in section, key
     assert "Somebody else" not in html
     home = client.get("/").text
-    assert "Mask windows" in home and 'data-testid="my-day"' in home  # the employee's home is their day
+    assert 'data-testid="my-day-slot"' in home and 'hx-get="/tasks/my-day"' in home  # the home loads their day
 
 
 def test_the_card_actions_confirm_in_place(client, db, login_as, day, app):

@@ -29,7 +29,7 @@ feature = Feature(
         NavEntry("my-day", "My day", "tasks.my_day", permission="task.view", order=5, active=("tasks.my_day",)),
         NavEntry("tasks", "Tasks", "tasks.index", permission="task.create", order=12, active=("tasks.index",)),
     ),
-    widgets=(Widget("tasks/_my_day_widget.html", order=5, roles=(EMPLOYEE,), context=_my_day),),
+    widgets=(Widget("tasks/_my_day_widget.html", order=5, roles=(EMPLOYEE,)),),
     live_events=(
         LiveEvent("task-created", dom=_LIST),
         LiveEvent("task-updated", dom=_LIST),

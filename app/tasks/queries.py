@@ -101,6 +101,7 @@ class Day:
     other: list = field(default_factory=list)
     done_today: list = field(default_factory=list)
     conflicts: dict = field(default_factory=dict)  # task id → its conflicts (conflicts.Conflict)
+    more: dict = field(default_factory=dict)  # section → how many are not shown (SECTION_LIMIT)
 
     @property
     def empty(self) -> bool:
@@ -145,10 +146,18 @@ def my_day(user, day: date | None = None) -> Day:
             found.week.append(task)
         else:
             found.other.append(task)
+    for key in ("overdue", "week", "other", "done_today"):
+        items = getattr(found, key)
+        if len(items) > SECTION_LIMIT:
+            found.more[key] = len(items) - SECTION_LIMIT
+            setattr(found, key, items[:SECTION_LIMIT])
     from app.tasks.conflicts import conflicts_for
 
     found.conflicts = conflicts_for([t.id for t in (*found.overdue, *found.today, *found.week, *found.other)])
     return found
+
+
+SECTION_LIMIT = 20  # cards per section of My day beyond "Today" (the rest: a link to the full list)
 
 
 def assignable_people(user, project=None):
