@@ -81,15 +81,14 @@ def project_post(project_id):
     return _post("project", project_id)
 
 
-@bp.post("/comments/<int:comment_id>/edit")
-@login_required
-def edit(comment_id):
+def _change(comment_id: int, do):
+    """Edit or delete one's own comment; the thread comes back (with the refusal in place)."""
     comment, target = services.get_comment(current_user, comment_id)
     kind = "task" if comment.task_id else "project"
     body = request.form.get("body", "")
     try:
         with attempt():
-            services.edit_comment(current_user, comment, target, body)
+            do(comment, target, body)
     except ValidationError as exc:
         return _thread(target, kind, exc.fields, body, 422)
     except (ConflictError, PermissionDenied) as exc:
@@ -97,17 +96,16 @@ def edit(comment_id):
     return _thread(target, kind)
 
 
+@bp.post("/comments/<int:comment_id>/edit")
+@login_required
+def edit(comment_id):
+    return _change(comment_id, lambda comment, target, body: services.edit_comment(current_user, comment, target, body))
+
+
 @bp.post("/comments/<int:comment_id>/delete")
 @login_required
 def delete(comment_id):
-    comment, target = services.get_comment(current_user, comment_id)
-    kind = "task" if comment.task_id else "project"
-    try:
-        with attempt():
-            services.delete_comment(current_user, comment, target)
-    except (ConflictError, PermissionDenied) as exc:
-        return _thread(target, kind, {"body": exc.message}, "", 422)
-    return _thread(target, kind)
+    return _change(comment_id, lambda comment, target, body: services.delete_comment(current_user, comment, target))
 
 
 def _mentions(kind: str, object_id: int):

@@ -28,17 +28,22 @@ def pattern(text: str) -> str:
     return f"%{escape_like(text.lower())}%"
 
 
-def contains(columns, text: str | None):
-    """A WHERE clause: any of `columns` contains `text` (ignoring case). Blank text
-    matches everything, so callers can always `.where(contains(...))`."""
+def _any_column(columns, text: str | None, test):
+    """`test(lowered column, stripped text)` for any of `columns`: blank text matches
+    everything (callers can always `.where(...)`), no columns nothing."""
     text = (text or "").strip()
     if not text:
         return true()
     columns = list(columns)
     if not columns:
         return false()
-    like = pattern(text)
-    return or_(*(searched(column).like(like, escape=ESCAPE) for column in columns))
+    return or_(*(test(searched(column), text) for column in columns))
+
+
+def contains(columns, text: str | None):
+    """A WHERE clause: any of `columns` contains `text` (ignoring case). Blank text
+    matches everything, so callers can always `.where(contains(...))`."""
+    return _any_column(columns, text, lambda column, typed: column.like(pattern(typed), escape=ESCAPE))
 
 
 def contains_tested(columns, text: str | None):
@@ -49,14 +54,7 @@ def contains_tested(columns, text: str | None):
     `LIKE $1` it guesses that one row in 200 matches — too few to walk an index for, so
     its plan read and sorted every project (1.5 ms at 2,000); for `strpos(…) > 0` it
     guesses a third, which is what a common term is, and walks the index (0.04 ms)."""
-    text = (text or "").strip()
-    if not text:
-        return true()
-    columns = list(columns)
-    if not columns:
-        return false()
-    lowered = text.lower()
-    return or_(*(func.strpos(searched(column), lowered) > 0 for column in columns))
+    return _any_column(columns, text, lambda column, typed: func.strpos(column, typed.lower()) > 0)
 
 
 def trigram_index(name: str, column) -> Index:
