@@ -228,6 +228,9 @@ class Problems:
             # htmx aborts a fragment's request when the same element asks again (the bell's
             # first load overtaken by a live notification): the newer answer is shown
             superseded = request.method == "GET" and requested.get(request.url, 0) > request_order.get(request, 0)
+            # a fragment htmx loads (hx-trigger="load", a refresh) is cancelled when the page
+            # swaps its body for the next one (a boosted link): the person has moved on
+            superseded = superseded or (request.method == "GET" and request.headers.get("hx-request") == "true")
             if request.failure == "net::ERR_ABORTED" and (navigated_away or self.closing or background or superseded):
                 # the page went on, the test is over and its pages are closing, or a
                 # refresh was superseded by the next one: nothing the person would see
