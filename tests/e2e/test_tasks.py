@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import pytest
 import requests
 
-from tests.e2e.helpers import DESKTOP, E2E_DATABASE_URL, PASSWORD, PHONE, run_sql
+from tests.e2e.helpers import DESKTOP, E2E_DATABASE_URL, PASSWORD, PHONE, run_sql, wait_live
 
 pytestmark = pytest.mark.e2e
 
@@ -68,6 +68,7 @@ def test_a_painter_works_a_task_on_the_phone_while_the_pms_board_follows(signed_
     pm = signed_in("project_manager_full", viewport=DESKTOP)
     pm.goto(f"/projects/{_project_id()}/board")
     pm.wait_for_selector(f"[data-board] [data-task-id='{task_id}']")
+    wait_live(pm)  # the board's own stream is open before anything changes
     assert column_of(pm, task_id) == "pending"
 
     painter = signed_in("employee", viewport=PHONE)
@@ -79,7 +80,7 @@ def test_a_painter_works_a_task_on_the_phone_while_the_pms_board_follows(signed_
     since = time.monotonic()
     pm.wait_for_function(
         f"() => (document.querySelector(\"[data-board] [data-task-id='{task_id}']\") || {{}}).parentElement?.dataset.status === 'in_progress'",
-        timeout=2000,
+        timeout=3000,
     )
     print(f"the board moved the card: {(time.monotonic() - since) * 1000:.0f} ms")
 
@@ -101,7 +102,7 @@ def test_a_painter_works_a_task_on_the_phone_while_the_pms_board_follows(signed_
     painter.wait_for_selector(f"#task-card-{task_id} [data-testid=task-status]:has-text('Done')")
     pm.wait_for_function(
         f"() => (document.querySelector(\"[data-board] [data-task-id='{task_id}']\") || {{}}).parentElement?.dataset.status === 'completed'",
-        timeout=2000,
+        timeout=3000,
     )
     # at 375 px nothing scrolls sideways and the buttons are thumb-sized
     assert painter.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -161,6 +162,7 @@ def test_a_mention_rings_the_mentioned_persons_bell_live(signed_in, server):
     task_id = make_task(server, f"Seal grout {token}", people=[_user_id("employee")])
     painter = signed_in("employee", viewport=PHONE)
     painter.goto("/tasks/my-day")
+    wait_live(painter)
     count = painter.locator("[data-testid=bell-count]")
     before = int(count.inner_text()) if count.count() else 0
     pm = signed_in("project_manager_full", viewport=DESKTOP)
@@ -181,7 +183,7 @@ def test_a_mention_rings_the_mentioned_persons_bell_live(signed_in, server):
     since = time.monotonic()
     painter.wait_for_function(
         f"() => Number((document.querySelector('[data-testid=bell-count]') || {{}}).textContent || 0) === {before + 1}",
-        timeout=2000,
+        timeout=3000,
     )
     print(f"the mention reached the bell: {(time.monotonic() - since) * 1000:.0f} ms")
     assert pm.locator("[data-testid=comment] .mention").first.inner_text() == "@employee"
