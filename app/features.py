@@ -8,6 +8,7 @@ FEATURES = (
     "app.users",
     "app.projects",
     "app.tasks",
+    "app.project_templates",
     "app.comments",
     "app.clients",
     "app.notifications",

@@ -98,6 +98,8 @@ client.edit                   Y Y Y - - - -
 # "Deleting anything a client added needs an admin"
 client_content.delete         Y - - - - - -
 api.reference                 Y Y Y Y Y Y -
+# not a row of SPEC.md §2: issue 8 — admins and PMs manage project templates
+template.manage               Y Y - - - - -
 """
 
 

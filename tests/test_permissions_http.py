@@ -12,6 +12,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
 from app.core import features
 from app.core.features import load
@@ -78,7 +79,10 @@ def world(db):
     db.session.flush()
     db.session.add(TaskAssignment(task_id=task.id, user_id=users["employee"].id))
     db.session.flush()
+    from app.project_templates.models import ProjectTemplate
+
     return SimpleNamespace(
+        template=db.session.scalars(select(ProjectTemplate).limit(1)).one(),  # the defaults (migration 0011)
         task=task,
         design_task=design_task,
         their_task=their_task,
@@ -141,6 +145,7 @@ class Route:
             task=world.task.id,
             design_task=world.design_task.id,
             their_task=world.their_task.id,
+            template=world.template.id,
         )
 
     def data(self, world):

@@ -25,6 +25,8 @@ ALL, ASSIGNED, OWN, DESIGN, LIMITED, NONE = "✓", "A", "O", "D", "L", "—"
 # Columns: admin, project_manager_full, pm_trainee, designer, superintendent, employee, client.
 # One line per row of SPEC.md §2; a row with a qualifier is split into the actions it
 # names (e.g. inventory.add vs inventory.transfer for the superintendent's "A (transfer)").
+# template.manage is issue 8's: admins and full PMs manage project templates (everyone
+# who may create a project starts one from them).
 MATRIX_TABLE = """
 project.view_all              ✓ — — — — — —
 project.view                  ✓ A A A A — O
@@ -80,6 +82,7 @@ client.view                   ✓ ✓ ✓ — — — —
 client.edit                   ✓ ✓ ✓ — — — —
 client_content.delete         ✓ — — — — — —
 api.reference                 ✓ ✓ ✓ ✓ ✓ ✓ —
+template.manage               ✓ ✓ — — — — —
 """
 
 

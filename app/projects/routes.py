@@ -149,7 +149,18 @@ def _render_form(project, data, errors, pm_ids, status=200, meanwhile=None):
         clients=queries.client_form_choices(current_user, to_int(str(data.get("client_id") or ""))),
         pm_picker=lambda: queries.pm_form_choices(current_user, pm_ids),  # only if the form offers the choice
         meanwhile=meanwhile,
+        template_choices=lambda: _template_choices(project),
     )
+
+
+def _template_choices(project) -> list:
+    """The templates a new project may start from (none when editing: a template only
+    lays out a project's first tasks)."""
+    if project is not None:
+        return []
+    from app.project_templates.services import templates
+
+    return templates(current_user)
 
 
 DRAFT_KEY = "project_draft"

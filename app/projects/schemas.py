@@ -56,6 +56,12 @@ class ProjectInput(Input):
 class ProjectCreate(ProjectInput):
     __required__ = ("name", "client_id", "location")
 
+    template_id: Id | None = Field(
+        None,
+        description="Start from this project template (GET /api/project-templates/): its tasks are "
+        "laid out from `start_date`, which is then required.",
+    )
+
 
 class ProjectPut(ProjectInput):
     """PUT replaces every field this API exposes."""

@@ -205,6 +205,10 @@ def create_project(actor, data: dict, pm_ids=None) -> Project:
         pm_list, errors["assigned_pm_ids"] = [], "Send a list of user ids."
     pms, member_errors = _validate_members(pm_list, PM_ROLES, "assigned_pm_ids")
     errors.update(member_errors)
+    # A project may start from a template (its tasks laid out from the start date).
+    from app.project_templates.services import for_new_project, lay_out
+
+    template = for_new_project(actor, data.get("template_id"), values.get("start_date"), errors)
     if not can(actor, "budget.modify"):
         # Setting the budget is modifying it: a PM trainee's project starts without one
         # and a full PM or admin sets it (SPEC.md §1).
@@ -223,6 +227,8 @@ def create_project(actor, data: dict, pm_ids=None) -> Project:
     for member in team.values():
         _add_member(actor, project, member)
     publish_project("project-created", project)
+    if template is not None:
+        lay_out(actor, project, template)
     return project
 
 
