@@ -1,4 +1,4 @@
-"""In-app notifications: the bell, the list, mark as read."""
+"""In-app notifications: the bell, the list, mark as read, and each person's settings."""
 
 from flask import Blueprint
 
@@ -18,7 +18,15 @@ feature = Feature(
     name="notifications",
     blueprints=(bp,),
     api=(api_bp,),
-    nav=(NavEntry("notifications", "Notifications", "notifications.index", order=90, active=("notifications.index",)),),
+    nav=(
+        NavEntry(
+            "notifications",
+            "Notifications",
+            "notifications.index",
+            order=90,
+            active=("notifications.index", "notifications.preferences", "notifications.save_preferences"),
+        ),
+    ),
     live_events=(LiveEvent("notification"),),
     periodic=(
         PeriodicJob("send-held-notifications", "workers.notifications.send_held", 300),
@@ -29,6 +37,12 @@ feature = Feature(
     walk=(
         WalkRoute("GET", "/notifications", "200 200 200 200 200 200 200"),
         WalkRoute("GET", "/notifications/bell", "200 200 200 200 200 200 200"),
+        WalkRoute("GET", "/notifications/preferences", "200 200 200 200 200 200 200"),
+        # one's own settings only (tests/test_notification_prefs_page.py): unticking the bell
+        # for "system" writes the person's preference row
+        WalkRoute(
+            "POST", "/notifications/preferences", "200 200 200 200 200 200 200", {"kind": "system", "channel": "in_app"}
+        ),
         WalkRoute("GET", "/api/notifications/", "200 200 200 200 200 200 200"),
         WalkRoute("GET", "/api/notifications/preferences/", "200 200 200 200 200 200 200"),
         WalkRoute("PUT", "/api/notifications/preferences/", "200 200 200 200 200 200 200", {"digest": True}),
