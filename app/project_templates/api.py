@@ -6,12 +6,11 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_login import current_user
 from pydantic import Field
-from sqlalchemy import select
 
 from app.core.api import paginate
 from app.core.openapi import operation
-from app.core.permissions import require
 from app.core.schemas import ListQuery, Output, request_query
+from app.project_templates import services
 from app.project_templates.models import ProjectTemplate
 
 bp = Blueprint("project_templates", __name__)
@@ -48,7 +47,5 @@ def template_json(template: ProjectTemplate) -> dict:
 @bp.get("/project-templates/")
 @operation("List project templates", returns=TemplateOut, paged=True, query=ListQuery)
 def api_list():
-    require(current_user, "project.create")
     request_query()  # page and page_size checked like every list's
-    stmt = select(ProjectTemplate).order_by(ProjectTemplate.name_key, ProjectTemplate.id)
-    return paginate(stmt, serialize_page=lambda rows: [template_json(t) for t in rows])
+    return paginate(services.template_list(current_user), serialize_page=lambda rows: [template_json(t) for t in rows])

@@ -29,10 +29,14 @@ MAX_DAYS = 365
 STEP_FIELDS = ("title", "description", "start_day", "days", "estimated_hours", "schedule_weight", "after")
 
 
-def templates(actor) -> list[ProjectTemplate]:
-    """Every template, by name: those who may create projects choose from them."""
+def template_list(actor):
+    """select() of every template, by name: those who may create projects choose from them."""
     require(actor, "project.create")
-    return list(db.session.scalars(select(ProjectTemplate).order_by(ProjectTemplate.name_key)))
+    return select(ProjectTemplate).order_by(ProjectTemplate.name_key, ProjectTemplate.id)
+
+
+def templates(actor) -> list[ProjectTemplate]:
+    return list(db.session.scalars(template_list(actor)))
 
 
 def get_template(actor, template_id, action: str = "project.create") -> ProjectTemplate:

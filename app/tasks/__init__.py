@@ -8,7 +8,7 @@ from app.core.roles import EMPLOYEE
 
 bp = Blueprint("tasks", __name__)
 
-from app.tasks import list_routes, models, routes, walk  # noqa: E402,F401
+from app.tasks import home_routes, list_routes, models, routes, walk, widgets  # noqa: E402,F401
 from app.tasks.api import bp as api_bp  # noqa: E402
 
 # Fragments listing tasks refresh on any of these (hx-trigger="kibray:tasks from:body").
@@ -29,7 +29,13 @@ feature = Feature(
         NavEntry("my-day", "My day", "tasks.my_day", permission="task.view", order=5, active=("tasks.my_day",)),
         NavEntry("tasks", "Tasks", "tasks.index", permission="task.create", order=12, active=("tasks.index",)),
     ),
-    widgets=(Widget("tasks/_my_day_widget.html", order=5, roles=(EMPLOYEE,)),),
+    widgets=(
+        Widget("tasks/_my_day_widget.html", order=5, roles=(EMPLOYEE,)),
+        # Each role's tasks card, fetched as a fragment that redraws live (tasks/home_routes.py).
+        Widget("tasks/_home_crews_widget.html", order=5, permission="task.view", roles=widgets.CREW_ROLES),
+        Widget("tasks/_home_attention_widget.html", order=5, permission="task.view", roles=widgets.PROJECT_ROLES),
+        Widget("tasks/_home_company_widget.html", order=5, permission="task.view", roles=widgets.COMPANY_ROLES),
+    ),
     live_events=(
         LiveEvent("task-created", dom=_LIST),
         LiveEvent("task-updated", dom=_LIST),

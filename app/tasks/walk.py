@@ -32,6 +32,10 @@ ROUTES = (
     ),
     R("POST", "/tasks/{task}/move", "200 200 200 404 200 200 403", {"status": "in_progress"}),
     R("GET", "/tasks/my-day", "200 200 200 200 200 200 403"),
+    # the home page's cards (tasks/home_routes.py): only the roles whose home carries each
+    R("GET", "/tasks/home/crews", "403 403 403 403 200 403 403"),
+    R("GET", "/tasks/home/attention", "403 200 200 200 403 403 403"),
+    R("GET", "/tasks/home/company", "200 403 403 403 403 403 403"),
     R("GET", "/tasks/{task}", "200 200 200 404 200 200 403"),
     R("GET", "/tasks/{task}/card", "200 200 200 404 200 200 403"),
     R("POST", "/tasks/{task}/start", "200 200 200 404 200 200 403", {"version": "1"}),
