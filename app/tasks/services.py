@@ -115,15 +115,10 @@ def get_task(user, task_id, action: str = "task.view") -> Task:
 
 
 def runs_project(user, project: Project) -> bool:
-    """Does `user` run the project (an admin, or a PM or trainee on its team)? They
-    override dependencies, cancel and reopen tasks."""
-    if user.role == ADMIN:
-        return True
-    return user.role in PM_ROLES and project.id in {m.project_id for m in _memberships_of(user, project)}
-
-
-def _memberships_of(user, project):
-    return [m for m in project.memberships if m.user_id == user.id]
+    """Does `user` run the project? Whoever may edit it (the matrix's project.edit: an
+    admin, a PM or trainee on its team). They override dependencies, cancel and reopen
+    tasks."""
+    return can(user, "project.edit", project)
 
 
 # --- input -------------------------------------------------------------------------
@@ -367,11 +362,15 @@ def _cycle(task: Task, new_dependency_ids: list[int]) -> list[str] | None:
 
 
 def audience(task: Task) -> list[int]:
-    """Who may see `task` by assignment or team (admins go by role; clients never)."""
+    """Who hears of `task`: the people of its team and its assignees who may see it (the
+    matrix's task.view — a designer design tasks only, an employee their own, never a
+    client); admins go by role."""
+    from app.core.events import entitled
+
     team = db.session.scalars(
         select(ProjectMembership.user_id).where(ProjectMembership.project_id == task.project_id)
     ).all()
-    return sorted(set(team) | task.assignee_ids)
+    return entitled({*team, *task.assignee_ids}, lambda user: can(user, "task.view", task))
 
 
 def _publish(name: str, task: Task, extra=()) -> None:
