@@ -104,3 +104,115 @@ def test_who_reads_the_threads(client, db, login_as, job):
     assert ok.status_code == 200 and '<span class="mention">@eli</span> <strong>thanks</strong>' in ok.text
     options = client.get(f"/tasks/{task.id}/mention-options?q=e").text
     assert "@eli" in options and "@zed" not in options
+
+
+# --- versions: a stale edit or delete is refused, never a silent overwrite -------------
+
+
+def _version_in(html: str, comment_id: int, form: str) -> str:
+    """The hidden version of comment `comment_id`'s edit or delete form in a thread."""
+    import re
+
+    start = html.index(f'action="/comments/{comment_id}/{form}"')
+    return re.search(r'name="version" value="(\d+)"', html[start:]).group(1)
+
+
+def test_comments_are_versioned():
+    assert Comment.__mapper__.version_id_col is Comment.__table__.c.version
+
+
+def test_a_stale_edit_of_a_comment_is_refused_by_the_service(db, job):
+    from app.core.versioning import StaleObject
+
+    pm, painter, stranger, project, task = job
+    comment = services.add_comment(pm, task, "Tape first")
+    assert comment.version == 1
+    services.edit_comment(pm, comment, task, "Tape first, then mask", version=1)
+    assert comment.version == 2
+    with pytest.raises(StaleObject):
+        services.edit_comment(pm, comment, task, "Overwrite", version=1)
+    with pytest.raises(StaleObject):
+        services.delete_comment(pm, comment, task, version="1")
+    db.session.refresh(comment)
+    assert comment.body == "Tape first, then mask" and comment.version == 2
+    with pytest.raises(ValidationError):
+        services.edit_comment(pm, comment, task, "x", version="two")
+    services.delete_comment(pm, comment, task, version=2)
+    assert db.session.get(Comment, comment.id) is None
+
+
+def test_a_stale_edit_from_the_thread_shows_changed_meanwhile_and_saves_nothing(client, db, login_as, job):
+    pm, painter, stranger, project, task = job
+    login_as(pm)
+    comment = services.add_comment(pm, task, "Tape first")
+    opened = client.get(f"/tasks/{task.id}/comments").text  # two tabs show version 1
+    assert _version_in(opened, comment.id, "edit") == "1" and _version_in(opened, comment.id, "delete") == "1"
+    first = client.post(f"/comments/{comment.id}/edit", data={"body": "Tape the north side", "version": "1"})
+    assert first.status_code == 200 and _version_in(first.text, comment.id, "edit") == "2"
+    stale = client.post(f"/comments/{comment.id}/edit", data={"body": "Tape the south side", "version": "1"})
+    assert stale.status_code == 409
+    assert 'data-testid="changed-meanwhile"' in stale.text
+    assert 'data-testid="typed-value">Tape the south side<' in stale.text  # what was typed is not lost
+    assert "Tape the north side" in stale.text  # the thread as saved now
+    db.session.refresh(comment)
+    assert comment.body == "Tape the north side" and comment.version == 2
+    # the thread that came back carries the current version: saving again saves
+    again = client.post(
+        f"/comments/{comment.id}/edit",
+        data={"body": "Tape the south side", "version": _version_in(stale.text, comment.id, "edit")},
+    )
+    assert again.status_code == 200 and 'data-testid="changed-meanwhile"' not in again.text
+    db.session.refresh(comment)
+    assert comment.body == "Tape the south side" and comment.version == 3
+
+
+def test_a_stale_delete_from_the_thread_shows_changed_meanwhile_and_deletes_nothing(client, db, login_as, job):
+    pm, painter, stranger, project, task = job
+    login_as(pm)
+    comment = services.add_comment(pm, project, "Client prefers eggshell")
+    edited = client.post(f"/comments/{comment.id}/edit", data={"body": "Client prefers satin", "version": "1"})
+    assert edited.status_code == 200
+    stale = client.post(f"/comments/{comment.id}/delete", data={"version": "1"})
+    assert stale.status_code == 409 and 'data-testid="changed-meanwhile"' in stale.text
+    assert "Client prefers satin" in stale.text
+    comment_id = comment.id
+    assert db.session.get(Comment, comment_id) is not None
+    gone = client.post(
+        f"/comments/{comment_id}/delete", data={"version": _version_in(stale.text, comment_id, "delete")}
+    )
+    assert gone.status_code == 200
+    assert db.session.scalar(select(func.count()).select_from(Comment).where(Comment.id == comment_id)) == 0
+
+
+def test_a_write_between_load_and_flush_is_changed_meanwhile_not_an_overwrite(client, db, login_as, job, monkeypatch):
+    """Someone commits between the request's read of the comment and its flush: the
+    UPDATE … WHERE version = 1 matches nothing — a 409, not a 500 or an overwrite."""
+    from sqlalchemy import text
+
+    pm, painter, stranger, project, task = job
+    login_as(pm)
+    comment = services.add_comment(pm, task, "Tape first")
+    loaded = services.get_comment
+
+    def get_then_someone_writes(user, comment_id):
+        found = loaded(user, comment_id)
+        db.session.execute(
+            text("UPDATE comments SET version = version + 1, body = 'Written meanwhile' WHERE id = :id"),
+            {"id": comment_id},
+        )
+        return found
+
+    monkeypatch.setattr(services, "get_comment", get_then_someone_writes)
+    response = client.post(f"/comments/{comment.id}/edit", data={"body": "Mine", "version": "1"})
+    assert response.status_code == 409 and 'data-testid="changed-meanwhile"' in response.text
+    assert "Written meanwhile" in response.text and _version_in(response.text, comment.id, "edit") == "2"
+    db.session.expire_all()
+    assert db.session.get(Comment, comment.id).body != "Mine"  # (the 409 rolled the request back)
+
+
+def test_comments_have_no_api_to_version():
+    """Comments are written through the thread's forms only; an API for them would have
+    to answer a stale version with the 409 CONFLICT envelope like the others."""
+    from app.comments import feature
+
+    assert feature.api == ()

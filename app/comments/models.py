@@ -1,4 +1,6 @@
-"""Comments on tasks and projects (internal: a client never reads them)."""
+"""Comments on tasks and projects (internal: a client never reads them). Versioned: an
+edit or delete from a thread opened before another change is refused, never a silent
+overwrite (core/versioning.py)."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import utcnow
 from app.core.permissions import Scope
+from app.core.versioning import Versioned
 from app.extensions import db
 
 
-class Comment(db.Model):
+class Comment(Versioned, db.Model):
     __tablename__ = "comments"
     __audited__ = True
     # The project's team (A) sees them; an employee the comments of their own tasks
@@ -27,6 +30,7 @@ class Comment(db.Model):
         "body": "text",
         "created_at": None,
         "edited_at": None,
+        "version": None,
     }
     __table_args__ = (
         Index("ix_comments_task_created", "task_id", "created_at"),

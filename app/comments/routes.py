@@ -3,32 +3,36 @@ deleting one's own, and the @mention suggestions. Thin: parse, call a service, r
 
 from __future__ import annotations
 
-from flask import make_response, render_template, request
+from flask import render_template, request
 from flask_login import current_user, login_required
 
 from app.comments import bp, services
 from app.comments.markdown import mentions_in, render
 from app.core.errors import ConflictError, ValidationError
+from app.core.htmx import render_for
 from app.core.permissions import PermissionDenied
 from app.core.transaction import attempt
+from app.core.versioning import StaleObject, meanwhile
 from app.projects.services import get_project
 from app.tasks.services import get_task
 
 
-def _thread(target, kind: str, errors=None, typed: str = "", status: int = 200):
+def _thread(target, kind: str, errors=None, typed: str = "", status: int = 200, stale=None):
+    """The thread: only its content when aimed at its wrapper (a post, an edit, a live
+    refresh: `HX-Target` comments-<kind>-<id>), else with the wrapper (the page's slot)."""
     comments = services.comments_on(current_user, target)
-    return make_response(
-        render_template(
-            "comments/_thread.html",
-            target=target,
-            kind=kind,
-            comments=comments,
-            errors=errors or {},
-            typed=typed,
-            rendered={c.id: render(c.body, set(mentions_in(c.body))) for c in comments},
-            can_change=lambda c: services.can_change(current_user, c),
-        ),
+    return render_for(
+        {f"comments-{kind}-{target.id}": "comments/_thread_body.html"},
+        "comments/_thread.html",
         status,
+        target=target,
+        kind=kind,
+        comments=comments,
+        errors=errors or {},
+        typed=typed,
+        rendered={c.id: render(c.body, set(mentions_in(c.body))) for c in comments},
+        can_change=lambda c: services.can_change(current_user, c),
+        meanwhile=stale,
     )
 
 
@@ -82,13 +86,20 @@ def project_post(project_id):
 
 
 def _change(comment_id: int, do):
-    """Edit or delete one's own comment; the thread comes back (with the refusal in place)."""
+    """Edit or delete one's own comment, from the version the thread showed (its hidden
+    field); the thread comes back (with the refusal in place). A stale version: nothing is
+    changed, 409 and the thread as saved now with "changed meanwhile" (what was typed
+    beside it), its forms carrying the current version."""
     comment, target = services.get_comment(current_user, comment_id)
     kind = "task" if comment.task_id else "project"
     body = request.form.get("body", "")
+    version = request.form.get("version")
     try:
         with attempt():
-            do(comment, target, body)
+            do(comment, target, body, version)
+    except StaleObject:
+        typed = {"body": body} if "body" in request.form else {}
+        return _thread(target, kind, status=409, stale=meanwhile(comment, typed, ("body",)))
     except ValidationError as exc:
         return _thread(target, kind, exc.fields, body, 422)
     except (ConflictError, PermissionDenied) as exc:
@@ -99,13 +110,19 @@ def _change(comment_id: int, do):
 @bp.post("/comments/<int:comment_id>/edit")
 @login_required
 def edit(comment_id):
-    return _change(comment_id, lambda comment, target, body: services.edit_comment(current_user, comment, target, body))
+    return _change(
+        comment_id,
+        lambda comment, target, body, version: services.edit_comment(current_user, comment, target, body, version),
+    )
 
 
 @bp.post("/comments/<int:comment_id>/delete")
 @login_required
 def delete(comment_id):
-    return _change(comment_id, lambda comment, target, body: services.delete_comment(current_user, comment, target))
+    return _change(
+        comment_id,
+        lambda comment, target, body, version: services.delete_comment(current_user, comment, target, version),
+    )
 
 
 def _mentions(kind: str, object_id: int):

@@ -1,6 +1,7 @@
 """Comment rules: who may read and write comments on a task or a project, what a comment
 may hold, @mentions (only of people who may see the object; each told once), editing and
-deleting one's own within 15 minutes."""
+deleting one's own within 15 minutes — from the version the thread showed (a stale one is
+refused, core/versioning.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from app.core.events import publish
 from app.core.models import utcnow
 from app.core.permissions import PermissionDenied, can, require
 from app.core.roles import ADMIN, CLIENT
+from app.core.versioning import checks_version, expect_version
 from app.extensions import db
 from app.notifications.services import notify
 
@@ -107,15 +109,23 @@ def _mentioned_people(target, body: str) -> list[User]:
 
 
 def _audience(target) -> list[int]:
+    """Who hears of a comment: the people who may read the thread (`may_read`) among
+    those the task's or project's events concern — never a client, on a project never an
+    employee (project.view), on a task its task.view; admins go by role."""
+    from app.core.events import entitled
     from app.tasks.models import Task
 
     if isinstance(target, Task):
         from app.tasks.services import audience
 
-        return audience(target)
-    from app.projects.models import ProjectMembership
+        candidates = audience(target)
+    else:
+        from app.projects.models import ProjectMembership
 
-    return db.session.scalars(select(ProjectMembership.user_id).where(ProjectMembership.project_id == target.id)).all()
+        candidates = db.session.scalars(
+            select(ProjectMembership.user_id).where(ProjectMembership.project_id == target.id)
+        ).all()
+    return entitled(candidates, lambda user: may_read(user, target))
 
 
 def _publish(name: str, comment: Comment, target) -> None:
@@ -182,8 +192,12 @@ def _own_and_recent(actor, comment: Comment) -> None:
         raise ConflictError("Comments can be changed for 15 minutes after posting; this one can no longer be.")
 
 
-def edit_comment(actor, comment: Comment, target, body) -> Comment:
+@checks_version("comment")
+def edit_comment(actor, comment: Comment, target, body, version=None) -> Comment:
+    """Change one's own comment; `version` is the one the edit started from (the form's
+    hidden field): a stale one is refused (StaleObject, 409), nothing overwritten."""
     _own_and_recent(actor, comment)
+    expect_version(comment, version)
     text = _clean(body)
     people = _mentioned_people(target, text)
     before = set(mentions_in(comment.body))
@@ -195,8 +209,11 @@ def edit_comment(actor, comment: Comment, target, body) -> Comment:
     return comment
 
 
-def delete_comment(actor, comment: Comment, target) -> None:
+@checks_version("comment")
+def delete_comment(actor, comment: Comment, target, version=None) -> None:
+    """Delete one's own comment — the version the thread showed, not one changed since."""
     _own_and_recent(actor, comment)
+    expect_version(comment, version)
     db.session.delete(comment)
     db.session.flush()
     _publish("comment-deleted", comment, target)
