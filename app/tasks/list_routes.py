@@ -31,8 +31,7 @@ SORTS = {
 }
 
 
-def _filters(project_id=None) -> queries.TaskFilters:
-    args = request.args
+def _filters(args, project_id=None) -> queries.TaskFilters:
     sort = args.get("sort", "due")
     field = SORTS.get(sort, "due_date")
     status = args.get("status", "open")
@@ -47,21 +46,22 @@ def _filters(project_id=None) -> queries.TaskFilters:
     )
 
 
-def _args() -> dict:
-    return {
-        k: v for k, v in request.args.items() if k in ("status", "assignee", "overdue", "conflict", "q", "sort", "dir")
-    }
+def _args(args) -> dict:
+    return {k: v for k, v in args.items() if k in ("status", "assignee", "overdue", "conflict", "q", "sort", "dir")}
 
 
-def _context(project, endpoint: str, endpoint_args: dict) -> dict:
-    filters = _filters(project.id if project else None)
-    page = paginate(queries.task_list(current_user, filters), page_number(request.args.get("page")), PER_PAGE)
+def _context(project, endpoint: str, endpoint_args: dict, query=None) -> dict:
+    """The list's context; `query` holds its filters, sort and page (the query string, or
+    a bulk action's form, which carries the list's live state along)."""
+    query = request.args if query is None else query
+    filters = _filters(query, project.id if project else None)
+    page = paginate(queries.task_list(current_user, filters), page_number(query.get("page")), PER_PAGE)
     return {
         "project": project,
         "page": page,
         "conflicts": conflicts_for([t.id for t in page.items]),
         "filters": filters,
-        "args": {**_args(), **endpoint_args},
+        "args": {**_args(query), **endpoint_args},
         "endpoint": endpoint,
         "people": queries.assignable_people(current_user, project),
         "status_labels": STATUS_LABELS,
@@ -160,7 +160,7 @@ def bulk_action():
     project_id = to_int(request.form.get("project_id", ""))
     project = get_project(current_user, project_id) if project_id else None
     endpoint, endpoint_args = ("tasks.project_tasks", {"project_id": project.id}) if project else ("tasks.index", {})
-    context = _context(project, endpoint, endpoint_args)
+    context = _context(project, endpoint, endpoint_args, request.form)  # the shown filters and page
     return make_response(
         render_template("tasks/_table.html", bulk_message=message, bulk_refused=refused, selected=set(ids), **context),
         status,

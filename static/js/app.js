@@ -116,6 +116,33 @@
     }
   });
 
+  // [live: older answers] A live region redraws inside a wrapper that stays (hx-swap
+  // innerHTML, "A live refresh is queued" in docs/architecture.md), and the person's own
+  // requests redraw the same wrapper (a filter, a page, a posted comment). A live refresh
+  // whose answer arrives after the wrapper was redrawn by a request asked later (so
+  // answered after the change the event announced) is older than what is shown — the
+  // old filters, say: it is not swapped. Anything asked earlier never hides a refresh.
+  var asked = 0;
+  function isLiveRefresh(config) {
+    var trigger = config && config.triggeringEvent;
+    return !!(trigger && typeof trigger.type === 'string' && trigger.type.indexOf('kibray:') === 0);
+  }
+  document.addEventListener('htmx:beforeRequest', function (evt) {
+    var detail = evt.detail || {};
+    if (detail.xhr) { detail.xhr.kibrayAsked = ++asked; }
+  });
+  document.addEventListener('htmx:beforeSwap', function (evt) {
+    var detail = evt.detail || {};
+    var target = detail.target;
+    var order = detail.xhr && detail.xhr.kibrayAsked;
+    if (!detail.shouldSwap || !target || !order) { return; }
+    if (isLiveRefresh(detail.requestConfig)) {
+      if ((target.kibrayRedrawnBy || 0) > order) { detail.shouldSwap = false; }
+    } else if ((target.kibrayRedrawnBy || 0) < order) {
+      target.kibrayRedrawnBy = order;
+    }
+  });
+
   // [ui: phone menu] The menu button (base.html) opens and closes the navigation it
   // controls; Escape closes it and gives the focus back to the button.
   function setMenu(button, open) {

@@ -1,8 +1,11 @@
 """Tasks in the browser (issue 8): a painter at 375 px starts, reports progress on and
 finishes a task while the PM's open board moves the card live; a card dragged to "In
 progress" while its dependency is unfinished goes back with the reason; a bulk reassign
-of three tasks. Tasks are made through the JSON API, as an integration would."""
+of three tasks; the PM's filtered task list follows two quick changes, the second
+arriving while the refresh for the first is still on its way. Tasks are made through
+the JSON API, as an integration would."""
 
+import re
 import time
 import uuid
 from datetime import date, timedelta
@@ -187,3 +190,53 @@ def test_a_mention_rings_the_mentioned_persons_bell_live(signed_in, server):
     )
     print(f"the mention reached the bell: {(time.monotonic() - since) * 1000:.0f} ms")
     assert pm.locator("[data-testid=comment] .mention").first.inner_text() == "@employee"
+
+
+def test_a_live_refresh_asked_while_another_is_in_flight_reaches_the_filtered_list(signed_in, server):
+    """The list's wrapper stays (innerHTML): the refresh the second change queues while the
+    first one's is in flight is kept, and asks with the list's filters. The first refresh's
+    answer (showing the first change) is held back in the browser until the second
+    change's event has surely arrived."""
+    token = uuid.uuid4().hex[:5]
+    task_id = make_task(server, f"Mask windows {token}")
+    other = make_task(server, f"Mask doors {token}")
+    make_task(server, f"Sand sills {uuid.uuid4().hex[:5]}")  # outside the filter
+    pm = signed_in("project_manager_full", viewport=DESKTOP)
+    pm.goto(f"/projects/{_project_id()}/tasks?q={token}&sort=title")
+    pm.wait_for_selector(f"#task-row-{task_id}")
+    wait_live(pm)
+    api = _token(server, "pm")  # another session: its events are not this page's own echo
+
+    def rename(title):
+        answer = requests.patch(f"{server}/api/tasks/{task_id}/", json={"title": title}, headers=api, timeout=10)
+        assert answer.status_code == 200, answer.text
+
+    refreshes = []
+
+    def hold_the_first(route):
+        if route.request.headers.get("x-kibray-background") != "1":
+            route.continue_()
+            return
+        refreshes.append(route.request.url)
+        if len(refreshes) > 1:
+            route.continue_()
+            return
+        answer = route.fetch()  # the list with the first change
+        rename(f"Mask windows {token} second")  # its event arrives while this answer waits
+        time.sleep(0.6)
+        route.fulfill(response=answer)
+
+    the_list = re.compile(r"/projects/\d+/tasks(\?|$)")
+    pm.route(the_list, hold_the_first)
+    rename(f"Mask windows {token} first")
+    pm.wait_for_function(
+        f"() => (document.querySelector('#task-row-{task_id}') || {{}}).textContent?.includes('{token} second')",
+        timeout=3000 + 600,
+    )
+    assert len(refreshes) >= 2, refreshes  # the first, and the one queued behind it
+    assert all(f"q={token}" in url and "sort=title" in url for url in refreshes), refreshes
+    # still the filtered list: one wrapper, the other match, nothing outside the filter
+    assert pm.locator("#task-results").count() == 1
+    assert pm.locator(f"#task-row-{other}").count() == 1
+    assert pm.locator("#task-results tbody tr[data-task-id]").count() == 2
+    pm.unroute(the_list)
