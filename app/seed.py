@@ -326,4 +326,7 @@ def _bulk_tasks(rng, project_rows, project_ids, employees, demo_employee) -> tup
     ]
     for chunk in range(0, len(assignment_rows), 10000):
         db.session.execute(insert(TaskAssignment), assignment_rows[chunk : chunk + 10000])
+    from app.tasks import conflicts
+
+    conflicts.rebuild()  # the Core inserts above bypassed the ORM flush that keeps the pairs
     return len(task_ids), len(assignment_rows)

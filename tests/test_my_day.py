@@ -54,7 +54,14 @@ def test_my_day_shows_only_my_tasks_by_section(client, db, login_as, day):
     ):
         section = html.split(f'data-testid="day-{key}"')[1].split("</section>")[0]
         assert title in section, key
+        # today's and overdue tasks are full cards with their actions; later ones a line
+        # that opens into the card
+        full = key in ("overdue", "today")
+        assert ('data-testid="task-card"' in section) is full and ('data-testid="open-card"' in section) is not full
     assert "Somebody else" not in html
+    later = tasks["week"]
+    opened = client.get(f"/tasks/{later.id}/card", headers={"HX-Request": "true"})
+    assert opened.status_code == 200 and 'data-testid="task-card"' in opened.text and "Prime doors" in opened.text
     home = client.get("/").text
     assert 'data-testid="my-day-slot"' in home and 'hx-get="/tasks/my-day"' in home  # the home loads their day
 

@@ -5,7 +5,7 @@ progress — and what each role may do."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,11 +14,12 @@ from sqlalchemy import select
 from app.core.audit import AuditLog
 from app.core.errors import ConflictError, ValidationError
 from app.core.permissions import PermissionDenied
+from app.extensions import db
 from app.notifications.models import Notification
-from app.projects.models import ACTIVE, CREATED, Project
+from app.projects.models import ACTIVE, CREATED, Project, ProjectMembership
 from app.tasks import services
 from app.tasks.conflicts import conflicts_for
-from app.tasks.models import BLOCKED, COMPLETED, IN_PROGRESS, PENDING, Task
+from app.tasks.models import BLOCKED, COMPLETED, IN_PROGRESS, PENDING, Task, TaskDependency
 from app.tasks.services import Move
 from tests.factories import make_project, make_user
 
@@ -230,12 +231,102 @@ def test_double_booking_is_saved_and_flagged_on_both_tasks(db, crew):
     a = new(pm, project, "Walls", people=[painter], start_date="2026-03-02", due_date="2026-03-05")
     b = new(pm, elsewhere, "Fence", people=[painter], start_date="2026-03-05", due_date="2026-03-06")
     c = new(pm, project, "Doors", people=[painter], start_date="2026-03-09", due_date="2026-03-10")
-    found = conflicts_for([a.id, b.id, c.id])
+    found = conflicts_for([a.id, b.id, c.id], pm)
     assert [x.other_id for x in found[a.id]] == [b.id] and [x.other_id for x in found[b.id]] == [a.id]
     assert c.id not in found
     assert found[a.id][0].message == "Pat Painter is also booked on “Fence” (2026-03-05)."
+    # someone who cannot see Birch Row is not told what is on it
+    other_pm = make_user("project_manager_full")
+    db.session.add(ProjectMembership(project_id=project.id, user_id=other_pm.id))
+    db.session.flush()
+    hidden = conflicts_for([a.id], other_pm)[a.id][0]
+    assert hidden.message == "Pat Painter is also booked on another job (2026-03-05)." and hidden.other_title is None
+    assert conflicts_for([a.id])[a.id][0].other_title is None  # no reader: nothing named
     services.complete_task(pm, b)  # a finished task books nobody
     assert conflicts_for([a.id]) == {}
+
+
+def _computed_pairs() -> set[tuple[int, int, int]]:
+    """The double bookings worked out from the tasks themselves, in Python: what the
+    kept rows must always equal."""
+    from app.tasks.models import OPEN_STATUSES, TaskAssignment
+
+    booked = [
+        (a.user_id, t.id, t.start_date, t.due_date)
+        for a, t in db.session.execute(select(TaskAssignment, Task).join(Task, Task.id == TaskAssignment.task_id))
+        if t.status in OPEN_STATUSES and t.start_date and t.due_date
+    ]
+    return {
+        (t1, t2, u1)
+        for u1, t1, s1, e1 in booked
+        for u2, t2, s2, e2 in booked
+        if u1 == u2 and t1 != t2 and s2 <= e1 and e2 >= s1
+    }
+
+
+def _kept_pairs() -> set[tuple[int, int, int]]:
+    from app.tasks.models import TaskConflict
+
+    return set(db.session.execute(select(TaskConflict.task_id, TaskConflict.other_id, TaskConflict.user_id)).all())
+
+
+def test_kept_double_bookings_follow_every_kind_of_change(db, crew):
+    """The pairs are rows kept up to date by the flush (tasks/conflicts.py): after each
+    change that can alter them they equal the pairs computed from scratch."""
+    import random
+
+    pm, _, painter, _, project = crew
+    sam = make_user("employee", full_name="Sam Sander")
+    elsewhere = make_project(members=[pm], name="Birch Row")
+    rng = random.Random(8)  # noqa: S311 - a fixed plan of changes, not a secret
+    tasks = []
+    for i in range(8):
+        start = date(2026, 3, 1) + timedelta(days=rng.randint(0, 10))
+        tasks.append(
+            new(
+                pm,
+                rng.choice([project, elsewhere]),
+                f"Task {i}",
+                people=rng.sample([painter, sam], rng.randint(1, 2)),
+                start_date=str(start),
+                due_date=str(start + timedelta(days=rng.randint(0, 4))),
+            )
+        )
+        assert _kept_pairs() == _computed_pairs()
+    assert _kept_pairs(), "the random plan should double-book someone"
+    done = set()
+    for step in range(40):
+        task = rng.choice(tasks)
+        action = rng.choice(["dates", "people", "status", "undate", "delete"])
+        if task.status in ("completed", "cancelled") and action != "delete":
+            action = "status"  # a finished task is read-only until reopened
+        if action == "dates":
+            start = date(2026, 3, 1) + timedelta(days=rng.randint(0, 10))
+            services.update_task(
+                pm, task, {"start_date": str(start), "due_date": str(start + timedelta(days=2))}, partial=True
+            )
+        elif action == "people":
+            services.update_task(
+                pm, task, {}, partial=True, assignee_ids=[p.id for p in rng.sample([painter, sam], rng.randint(0, 2))]
+            )
+        elif action == "status":
+            if task.status in ("completed", "cancelled"):
+                services.reopen_task(pm, task, Move("pending", reason="more work"))
+            else:
+                services.complete_task(pm, task, override="checked on site")
+        elif action == "undate":
+            services.update_task(pm, task, {"start_date": None, "due_date": None}, partial=True)
+        elif len(tasks) > 4 and not db.session.scalar(
+            select(TaskDependency.id).where(TaskDependency.depends_on_id == task.id)
+        ):
+            services.delete_task(pm, task)
+            tasks.remove(task)
+        else:
+            action = "kept"  # depended on, or too few left
+        done.add(action)
+        db.session.flush()
+        assert _kept_pairs() == _computed_pairs(), f"step {step}: {action} on {task.title}"
+    assert done >= {"dates", "people", "status", "undate", "delete"}  # every kind of change was tried
 
 
 # --- the project --------------------------------------------------------------------

@@ -40,7 +40,7 @@ def _input(body) -> tuple[dict, list | None, list | None]:
 
 
 def _one(task: Task) -> dict:
-    return task_json(task, conflicts_for([task.id]).get(task.id, []), services.today())
+    return task_json(task, conflicts_for([task.id], current_user).get(task.id, []), services.today())
 
 
 @bp.get("/tasks/")
@@ -63,7 +63,7 @@ def api_list():
     today = services.today()
 
     def serialize_page(tasks):
-        found = conflicts_for([t.id for t in tasks])
+        found = conflicts_for([t.id for t in tasks], current_user)
         return [task_json(t, found.get(t.id, []), today) for t in tasks]
 
     return paginate(stmt, serialize_page=serialize_page)

@@ -3,25 +3,39 @@ and that share an assignee, in any project; the schedule issue adds events, dail
 capacity, dependencies and illogical dates to the same service.
 
 A conflict never stops a save (the PM may have a reason: a half-day each); it is
-flagged on both tasks, on the PM's views and on the person's day. It is computed from
-the rows, not stored, so it can never go stale: a task's dates, status or people change
-and the flag follows at the next read.
+flagged on both tasks, on the PM's views and on the person's day.
 
 Only open tasks (pending, in progress, blocked) with both dates book anyone: a task
 without dates is not yet scheduled, a finished one frees its people.
+
+The pairs are kept as rows (models.TaskConflict), not worked out per read: "which of
+these 50,000 tasks are double-booked" is then an index lookup, where computing it took
+a self-join of every booking (~150 ms at 50,000 tasks, and the company list, its count
+and the home cards all ask). They cannot go stale: every flush that changes what books
+a person — a task's status or dates, an assignee put on or taken off — recomputes that
+person's pairs in the same transaction (`_after_flush`, for the ORM; `rebuild` after a
+bulk Core insert such as the seed's). Deleting a task deletes its pairs by cascade.
+Two transactions recomputing the same person take turns (a PostgreSQL advisory lock
+per person, held to commit), so neither computes from a state the other is changing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, delete, event, exists, func, insert, inspect, literal, select
+from sqlalchemy.orm import Session, aliased, object_session
 
 from app.auth.models import User
 from app.extensions import db
-from app.tasks.models import OPEN_STATUSES, Task, TaskAssignment
+from app.tasks.models import Task, TaskAssignment, TaskConflict, is_open
+
+# What books a person: an assignment of theirs on a task in one of these states with
+# both dates. A change to any of these columns of a task re-books its people.
+BOOKING_COLUMNS = ("status", "start_date", "due_date")
+_LOCK_SPACE = 8_000_101  # pg_advisory_xact_lock(space, user id): one person's pairs
 
 
 @dataclass(frozen=True)
@@ -31,8 +45,8 @@ class Conflict:
     kind: str  # "double_booking"
     task_id: int
     other_id: int
-    other_title: str
-    other_project_id: int
+    other_title: str | None  # None: the reader may not see the other task (its project is not theirs)
+    other_project_id: int | None
     user_id: int
     user_name: str
     start: date
@@ -41,77 +55,163 @@ class Conflict:
     @property
     def message(self) -> str:
         days = self.start.isoformat() if self.start == self.end else f"{self.start.isoformat()}–{self.end.isoformat()}"
+        if self.other_title is None:
+            return f"{self.user_name} is also booked on another job ({days})."
         return f"{self.user_name} is also booked on “{self.other_title}” ({days})."
 
 
 def _booked(task):
-    return and_(task.status.in_(OPEN_STATUSES), task.start_date.is_not(None), task.due_date.is_not(None))
+    return and_(is_open(task), task.start_date.is_not(None), task.due_date.is_not(None))
+
+
+# --- keeping the pairs -----------------------------------------------------------------
+
+
+def _pairs_of(user_ids: list[int] | None):
+    """select (task_id, other_id, user_id) of every double booking of `user_ids` (None:
+    everyone) — the rows TaskConflict holds."""
+    booking = (
+        select(TaskAssignment.user_id, TaskAssignment.task_id, Task.start_date, Task.due_date)
+        .join(Task, Task.id == TaskAssignment.task_id)
+        .where(_booked(Task))
+    )
+    if user_ids is not None:
+        booking = booking.where(TaskAssignment.user_id.in_(user_ids))
+    booking = booking.cte("booking")
+    mine, theirs = booking.alias("mine"), booking.alias("theirs")
+    return select(mine.c.task_id, theirs.c.task_id, mine.c.user_id).join(
+        theirs,
+        and_(
+            theirs.c.user_id == mine.c.user_id,
+            theirs.c.task_id != mine.c.task_id,
+            theirs.c.start_date <= mine.c.due_date,
+            theirs.c.due_date >= mine.c.start_date,
+        ),
+    )
+
+
+def refresh(connection, user_ids: Iterable[int]) -> None:
+    """Recompute the pairs of `user_ids` from the rows as they are now."""
+    user_ids = sorted({u for u in user_ids if u is not None})
+    if not user_ids:
+        return
+    if connection.dialect.name == "postgresql":
+        for user_id in user_ids:  # in id order: two refreshes never wait for each other in a ring
+            connection.execute(select(func.pg_advisory_xact_lock(literal(_LOCK_SPACE), literal(user_id))))
+    connection.execute(delete(TaskConflict).where(TaskConflict.user_id.in_(user_ids)))
+    connection.execute(insert(TaskConflict).from_select(("task_id", "other_id", "user_id"), _pairs_of(user_ids)))
+
+
+def rebuild(connection=None) -> int:
+    """Every pair from scratch (after a bulk insert that bypassed the ORM: the seed).
+    How many rows it made."""
+    connection = connection if connection is not None else db.session.connection()
+    connection.execute(delete(TaskConflict))
+    connection.execute(insert(TaskConflict).from_select(("task_id", "other_id", "user_id"), _pairs_of(None)))
+    return connection.execute(select(func.count()).select_from(TaskConflict)).scalar_one()
+
+
+def _changed(obj, keys) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[key].history.has_changes() for key in keys)
+
+
+_REBOOK = "kibray.rebook"  # session.info: (people, tasks) whose bookings this flush changed
+
+
+def _rebook(target, users=(), tasks=()) -> None:
+    session = object_session(target)
+    if session is not None:
+        people, changed = session.info.setdefault(_REBOOK, (set(), set()))
+        people.update(u for u in users if u is not None)
+        changed.update(tasks)
+
+
+# The mapper's own events see every row the flush writes — an assignee taken off by
+# removing it from task.assignments (a delete-orphan, in no pending list) included.
+@event.listens_for(TaskAssignment, "after_insert")
+@event.listens_for(TaskAssignment, "after_delete")
+def _assignment_written(_mapper, _connection, assignment) -> None:
+    _rebook(assignment, users=[assignment.user_id])
+
+
+@event.listens_for(TaskAssignment, "after_update")
+def _assignment_moved(_mapper, _connection, assignment) -> None:
+    if _changed(assignment, ("user_id", "task_id")):
+        _rebook(assignment, users=[assignment.user_id, *(inspect(assignment).attrs.user_id.history.deleted or ())])
+
+
+@event.listens_for(Task, "after_update")
+def _task_written(_mapper, _connection, task) -> None:
+    if _changed(task, BOOKING_COLUMNS):
+        _rebook(task, tasks=[task.id])
+    # (a deleted task's pairs go by cascade, and nobody else's pairs change with it)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session, _context) -> None:
+    """Recompute the pairs of the people whose bookings this flush changed, in the same
+    transaction."""
+    pending = session.info.pop(_REBOOK, None)
+    if not pending:
+        return
+    users, tasks = pending
+    connection = session.connection()
+    if tasks:
+        users |= set(
+            connection.execute(select(TaskAssignment.user_id).where(TaskAssignment.task_id.in_(tasks))).scalars()
+        )
+    refresh(connection, users)
+
+
+# --- reading them ----------------------------------------------------------------------
 
 
 def overlap_condition(task=Task):
     """SQL: `task` (default: Task) shares an assignee with another open task over
     overlapping dates — the filter "with a conflict" of every task list."""
-    mine, theirs = aliased(TaskAssignment), aliased(TaskAssignment)
-    other = aliased(Task)
-    return and_(
-        _booked(task),
-        exists(
-            select(mine.id)
-            .join(theirs, and_(theirs.user_id == mine.user_id, theirs.task_id != mine.task_id))
-            .join(other, other.id == theirs.task_id)
-            .where(
-                mine.task_id == task.id,
-                _booked(other),
-                other.start_date <= task.due_date,
-                other.due_date >= task.start_date,
-            )
-        ),
-    )
+    return exists(select(TaskConflict.task_id).where(TaskConflict.task_id == task.id))
 
 
-def conflicts_for(task_ids) -> dict[int, list[Conflict]]:
-    """The conflicts of each of `task_ids` (one query for a page of tasks)."""
+def conflicts_for(task_ids, viewer=None) -> dict[int, list[Conflict]]:
+    """The conflicts of each of `task_ids` (one query for a page of tasks, and one more
+    when there are any). The other task is named only to a `viewer` who may see it: to
+    anyone else (or with no viewer) it is "another job", as it may be another client's."""
     task_ids = sorted(set(task_ids))
     if not task_ids:
         return {}
-    mine_task, other = aliased(Task), aliased(Task)
-    mine, theirs = aliased(TaskAssignment), aliased(TaskAssignment)
+    mine, other = aliased(Task), aliased(Task)
     rows = db.session.execute(
         select(
-            mine.task_id,
+            TaskConflict.task_id,
             other.id,
             other.title,
             other.project_id,
-            mine.user_id,
+            TaskConflict.user_id,
             User.full_name,
             User.username,
-            mine_task.start_date,
-            mine_task.due_date,
+            mine.start_date,
+            mine.due_date,
             other.start_date,
             other.due_date,
         )
-        .join(mine_task, mine_task.id == mine.task_id)
-        .join(theirs, and_(theirs.user_id == mine.user_id, theirs.task_id != mine.task_id))
-        .join(other, other.id == theirs.task_id)
-        .join(User, User.id == mine.user_id)
-        .where(
-            mine.task_id.in_(task_ids),
-            _booked(mine_task),
-            _booked(other),
-            other.start_date <= mine_task.due_date,
-            other.due_date >= mine_task.start_date,
-        )
-        .order_by(mine.task_id, other.start_date, other.id, mine.user_id)
+        .join(mine, mine.id == TaskConflict.task_id)
+        .join(other, other.id == TaskConflict.other_id)
+        .join(User, User.id == TaskConflict.user_id)
+        .where(TaskConflict.task_id.in_(task_ids))
+        .order_by(TaskConflict.task_id, other.start_date, other.id, TaskConflict.user_id)
     ).all()
+    visible = _visible(viewer, {row[1] for row in rows}) if rows else set()
     found: dict[int, list[Conflict]] = {}
     for task_id, other_id, title, project_id, user_id, full_name, username, s1, e1, s2, e2 in rows:
+        shown = other_id in visible
         found.setdefault(task_id, []).append(
             Conflict(
                 kind="double_booking",
                 task_id=task_id,
                 other_id=other_id,
-                other_title=title,
-                other_project_id=project_id,
+                other_title=title if shown else None,
+                other_project_id=project_id if shown else None,
                 user_id=user_id,
                 user_name=full_name or username,
                 start=max(s1, s2),
@@ -121,5 +221,10 @@ def conflicts_for(task_ids) -> dict[int, list[Conflict]]:
     return found
 
 
-def conflicting_task_ids(task_ids) -> set[int]:
-    return set(conflicts_for(task_ids))
+def _visible(viewer, task_ids: set[int]) -> set[int]:
+    """Which of `task_ids` `viewer` may see (tasks.services.visible_tasks, the one rule)."""
+    if viewer is None or not task_ids:
+        return set()
+    from app.tasks.services import visible_tasks
+
+    return set(db.session.scalars(visible_tasks(viewer, stmt=select(Task.id)).where(Task.id.in_(task_ids))))

@@ -18,8 +18,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     exists,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,6 +43,18 @@ STATUS_LABELS = {
 # holds up the tasks that depend on it (completed) or books its people (both).
 CLOSED_STATUSES = (COMPLETED, CANCELLED)
 OPEN_STATUSES = (PENDING, IN_PROGRESS, BLOCKED)
+
+
+def is_open(task=None):
+    """SQL: the task is open (pending, in progress or blocked), with the statuses written
+    into the statement (literal_execute) rather than sent as parameters: PostgreSQL's
+    generic plan (DB_PLAN_CACHE_MODE) then knows them, so ix_tasks_open_due and the
+    column's statistics apply."""
+    column = (task if task is not None else Task).status
+    return column.in_(
+        bindparam("open_statuses", list(OPEN_STATUSES), expanding=True, literal_execute=True, unique=True)
+    )
+
 
 LOW, NORMAL, HIGH, URGENT = "low", "normal", "high", "urgent"
 PRIORITIES = (LOW, NORMAL, HIGH, URGENT)
@@ -94,6 +108,15 @@ class Task(Versioned, TimestampMixin, db.Model):
         CheckConstraint("actual_hours >= 0", name="actual_positive"),
         Index("ix_tasks_project_status", "project_id", "status"),
         Index("ix_tasks_due_date", "due_date"),
+        # The open tasks by due date (every list's default order, most of them filtered to
+        # the open ones): a tenth of the table, where walking ix_tasks_due_date first
+        # steps over years of finished tasks. Used when the query says `is_open(...)`.
+        Index(
+            "ix_tasks_open_due",
+            "due_date",
+            "id",
+            postgresql_where=text("status IN ('pending', 'in_progress', 'blocked')"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -271,3 +294,22 @@ class TaskAttachment(db.Model):
     @property
     def project_id(self) -> int:
         return self.task.project_id
+
+
+class TaskConflict(db.Model):
+    """A double booking, kept as data: `user_id` is on `task_id` and on `other_id`, both
+    open and dated, over overlapping days. One row each way (the pair is seen from both
+    tasks). Never written by hand: tasks.conflicts recomputes a person's rows in the same
+    flush as any change that can alter them (a task's status or dates, an assignee on or
+    off), so it is as current as the tasks themselves; deleting a task deletes its rows
+    (both foreign keys cascade)."""
+
+    __tablename__ = "task_conflicts"
+    __table_args__ = (
+        Index("ix_task_conflicts_other", "other_id"),
+        Index("ix_task_conflicts_user", "user_id"),
+    )
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)

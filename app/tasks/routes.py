@@ -22,7 +22,7 @@ def detail(task_id):
     return render_template(
         "tasks/detail.html",
         task=task,
-        conflicts=conflicts_for([task.id]).get(task.id, []),
+        conflicts=conflicts_for([task.id], current_user).get(task.id, []),
         waiting=services.unfinished_dependencies(task),
         today=services.today(),
         status_labels=STATUS_LABELS,
@@ -57,7 +57,7 @@ def _card(task, notice: str = "", errors: dict | None = None, status: int = 200)
         render_template(
             "tasks/_card.html",
             task=task,
-            conflicts=conflicts_for([task.id]).get(task.id, []),
+            conflicts=conflicts_for([task.id], current_user).get(task.id, []),
             waiting=services.unfinished_dependencies(task),
             notice=notice,
             errors=errors or {},

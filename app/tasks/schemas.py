@@ -138,7 +138,7 @@ class ChecklistOut(Output):
 
 class ConflictOut(Output):
     type: Literal["double_booking"]
-    task: Ref
+    task: Ref | None = Field(description="The other task; null when it is on a project you cannot see.")
     user: Ref
     start: str = Field(json_schema_extra={"format": "date"})
     end: str = Field(json_schema_extra={"format": "date"})

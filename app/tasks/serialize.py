@@ -19,7 +19,8 @@ def _day(value: date | None) -> str | None:
 def conflict_json(conflict: Conflict) -> dict:
     return {
         "type": conflict.kind,
-        "task": {"id": conflict.other_id, "name": conflict.other_title},
+        # null when the reader may not see the other task (another client's job)
+        "task": {"id": conflict.other_id, "name": conflict.other_title} if conflict.other_title is not None else None,
         "user": {"id": conflict.user_id, "name": conflict.user_name},
         "start": conflict.start.isoformat(),
         "end": conflict.end.isoformat(),

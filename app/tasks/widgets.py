@@ -31,7 +31,7 @@ from app.extensions import db
 from app.projects.models import ACTIVE, Project
 from app.tasks import queries
 from app.tasks.conflicts import conflicts_for
-from app.tasks.models import BLOCKED, OPEN_STATUSES, Task, TaskAssignment
+from app.tasks.models import BLOCKED, Task, TaskAssignment, is_open
 from app.tasks.services import today, visible_tasks
 
 # Who gets which card (the Widget declarations and the fragment routes read these).
@@ -86,7 +86,7 @@ def _lines(stmt, limit: int) -> tuple[list[TaskLine], int]:
 def for_today(day: date):
     """SQL: an open task on for `day` — started and not yet due, or due that day (the
     "Today" of My day, queries.my_day)."""
-    return Task.status.in_(OPEN_STATUSES) & or_(
+    return is_open() & or_(
         (Task.start_date <= day) & (Task.due_date.is_(None) | (Task.due_date >= day)),
         Task.due_date == day,
     )

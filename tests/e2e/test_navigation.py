@@ -11,8 +11,8 @@ from tests.e2e.helpers import PHONE
 pytestmark = pytest.mark.e2e
 
 NAV = {
-    "admin": ["home", "my-day", "projects", "tasks", "clients", "users", "audit", "jobs", "notifications"],
-    "project_manager_full": ["home", "my-day", "projects", "tasks", "clients", "audit", "notifications"],
+    "admin": ["home", "my-day", "projects", "tasks", "templates", "clients", "users", "audit", "jobs", "notifications"],
+    "project_manager_full": ["home", "my-day", "projects", "tasks", "templates", "clients", "audit", "notifications"],
     "pm_trainee": ["home", "my-day", "projects", "tasks", "clients", "notifications"],
     "designer": ["home", "my-day", "projects", "notifications"],
     "superintendent": ["home", "my-day", "projects", "tasks", "notifications"],
@@ -38,6 +38,7 @@ TITLES = {
     "notifications": "Notifications",
     "my-day": "My day",
     "tasks": "All tasks",
+    "templates": "Project templates",
 }
 
 
