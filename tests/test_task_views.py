@@ -139,6 +139,12 @@ def test_the_company_wide_list_shows_what_each_may_see(client, db, login_as, job
     login_as(pm)
     html = client.get("/tasks").text
     assert "Prime walls" in html and "Stain fence" not in html and "Harbor lofts" in html
+    # the due-date range (the home card's "Due this week" link): inclusive at both ends
+    today = services.today()
+    window = client.get(f"/tasks?due_from={today}&due_to={today + timedelta(days=2)}").text
+    assert "Prime walls" in window and "Paint walls" not in window and "Cut in trim" not in window
+    assert f'value="{today}"' in window  # the filter form shows the range it applied
+    assert "Prime walls" in client.get("/tasks?due_from=not-a-date").text  # ignored, not an error
     login_as(make_user("admin"))
     assert "Stain fence" in client.get("/tasks").text
 

@@ -4,6 +4,8 @@ render the fragment htmx swaps (or the whole page without JavaScript)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -31,6 +33,15 @@ SORTS = {
 }
 
 
+def _day(value) -> date | None:
+    """A date filter from the query string; one that is not a date is ignored (a list's
+    filter, not a form: nothing to correct)."""
+    try:
+        return date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None
+
+
 def _filters(args, project_id=None) -> queries.TaskFilters:
     sort = args.get("sort", "due")
     field = SORTS.get(sort, "due_date")
@@ -41,13 +52,19 @@ def _filters(args, project_id=None) -> queries.TaskFilters:
         status=status if status in ("open", "", *STATUSES) else "open",
         overdue=True if args.get("overdue") == "1" else None,
         conflict=True if args.get("conflict") == "1" else None,
+        due_from=_day(args.get("due_from")),
+        due_to=_day(args.get("due_to")),
         search=args.get("q", "").strip()[:100],
         ordering=((field, args.get("dir") == "desc"), ("priority", False)),
     )
 
 
 def _args(args) -> dict:
-    return {k: v for k, v in args.items() if k in ("status", "assignee", "overdue", "conflict", "q", "sort", "dir")}
+    return {
+        k: v
+        for k, v in args.items()
+        if k in ("status", "assignee", "overdue", "conflict", "due_from", "due_to", "q", "sort", "dir")
+    }
 
 
 def _context(project, endpoint: str, endpoint_args: dict, query=None) -> dict:
@@ -59,7 +76,7 @@ def _context(project, endpoint: str, endpoint_args: dict, query=None) -> dict:
     return {
         "project": project,
         "page": page,
-        "conflicts": conflicts_for([t.id for t in page.items]),
+        "conflicts": conflicts_for([t.id for t in page.items], current_user),
         "filters": filters,
         "args": {**_args(query), **endpoint_args},
         "endpoint": endpoint,
@@ -96,7 +113,7 @@ def _row(task, errors=None, notice="", status: int = 200):
         render_template(
             "tasks/_row.html",
             task=task,
-            task_conflicts=conflicts_for([task.id]).get(task.id, []),
+            task_conflicts=conflicts_for([task.id], current_user).get(task.id, []),
             errors=errors or {},
             notice=notice,
             show_project=request.form.get("show_project") == "1",
@@ -188,7 +205,7 @@ def board(project_id):
         "tasks/board.html",
         project=project,
         columns=columns,
-        conflicts=conflicts_for([t.id for t in tasks]),
+        conflicts=conflicts_for([t.id for t in tasks], current_user),
         status_labels=STATUS_LABELS,
         today=services.today(),
     )
@@ -224,7 +241,7 @@ def _board_card(task, message: str, status: int):
         render_template(
             "tasks/_board_card.html",
             task=task,
-            task_conflicts=conflicts_for([task.id]).get(task.id, []),
+            task_conflicts=conflicts_for([task.id], current_user).get(task.id, []),
             status_labels=STATUS_LABELS,
             today=services.today(),
         ),

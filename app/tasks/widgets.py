@@ -182,7 +182,7 @@ def attention(user, day: date | None = None) -> Attention:
         ("overdue", "Overdue", OVERDUE, {"overdue": "1"}),
         ("blocked", "Blocked", BLOCKERS, {"status": BLOCKED}),
         ("conflict", "Double-booked", CONFLICT, {"conflict": "1"}),
-        ("week", "Due this week", week, {"sort": "due"}),
+        ("week", "Due this week", week, {"due_from": day.isoformat(), "due_to": week_end.isoformat()}),
     ):
         lines, total = _lines(queries.task_list(user, filters), LIST_LIMIT)
         sections.append(TaskSection(key, heading, lines, total, link))
