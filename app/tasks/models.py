@@ -18,7 +18,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    bindparam,
     exists,
     select,
     text,
@@ -47,13 +46,13 @@ OPEN_STATUSES = (PENDING, IN_PROGRESS, BLOCKED)
 
 def is_open(task=None):
     """SQL: the task is open (pending, in progress or blocked), with the statuses written
-    into the statement (literal_execute) rather than sent as parameters: PostgreSQL's
+    into the statement (core.statements.inline) rather than sent as parameters: PostgreSQL's
     generic plan (DB_PLAN_CACHE_MODE) then knows them, so ix_tasks_open_due and the
     column's statistics apply."""
     column = (task if task is not None else Task).status
-    return column.in_(
-        bindparam("open_statuses", list(OPEN_STATUSES), expanding=True, literal_execute=True, unique=True)
-    )
+    from app.core.statements import inline
+
+    return column.in_(inline(OPEN_STATUSES))
 
 
 LOW, NORMAL, HIGH, URGENT = "low", "normal", "high", "urgent"
