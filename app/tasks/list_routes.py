@@ -16,6 +16,7 @@ from app.core.pagination import paginate
 from app.core.permissions import PermissionDenied, permission_required
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, current
+from app.projects.queries import OPTIONS_LIMIT, typed_choice
 from app.projects.services import get_project
 from app.tasks import bp, bulk, queries, services
 from app.tasks.conflicts import conflicts_for
@@ -42,13 +43,24 @@ def _day(value) -> date | None:
         return None
 
 
-def _filters(args, project_id=None) -> queries.TaskFilters:
+def _filters(args, project=None) -> tuple[queries.TaskFilters, list | None]:
+    """The list's filters from its query (the query string, or a bulk action's form), and
+    the Assignee picker's suggestions, or None. The picker's box sent without a click (no
+    JavaScript: `assignee_search`) is resolved here among the people the user may assign
+    (projects.queries.typed_choice): blank is anyone; the chosen one still matching, the
+    only match or the one whose whole name it is filters; else the list is not filtered
+    by person and the matches come back as suggestions."""
     sort = args.get("sort", "due")
     field = SORTS.get(sort, "due_date")
     status = args.get("status", "open")
-    return queries.TaskFilters(
-        project_id=project_id,
-        assignee_id=to_int(args.get("assignee", "")),
+    assignee_id, suggestions = to_int(args.get("assignee", "")), None
+    if "assignee_search" in args:
+        typed = _typed(args, "assignee_search")
+        found = queries.people_options(current_user, project, typed) if typed else []
+        assignee_id, suggestions = typed_choice(found, assignee_id, typed)
+    filters = queries.TaskFilters(
+        project_id=project.id if project else None,
+        assignee_id=assignee_id,
         status=status if status in ("open", "", *STATUSES) else "open",
         overdue=True if args.get("overdue") == "1" else None,
         conflict=True if args.get("conflict") == "1" else None,
@@ -57,6 +69,12 @@ def _filters(args, project_id=None) -> queries.TaskFilters:
         search=args.get("q", "").strip()[:100],
         ordering=((field, args.get("dir") == "desc"), ("priority", False)),
     )
+    return filters, suggestions
+
+
+def _typed(args, name: str) -> str:
+    """A picker's box as sent (its text, trimmed to what a name search needs)."""
+    return args.get(name, "").strip()[:100]
 
 
 def _args(args) -> dict:
@@ -71,16 +89,29 @@ def _context(project, endpoint: str, endpoint_args: dict, query=None) -> dict:
     """The list's context; `query` holds its filters, sort and page (the query string, or
     a bulk action's form, which carries the list's live state along)."""
     query = request.args if query is None else query
-    filters = _filters(query, project.id if project else None)
+    filters, suggestions = _filters(query, project)
     page = paginate(queries.task_list(current_user, filters), page_number(query.get("page")), PER_PAGE)
+    args = {**_args(query), **endpoint_args}
+    if "assignee_search" in query:  # the typed name, settled or not: what is shown carries the id
+        args.pop("assignee", None)
+        if filters.assignee_id is not None:
+            args["assignee"] = filters.assignee_id
+    kept = {k: v for k, v in args.items() if k not in ("assignee", "page")}
     return {
         "project": project,
         "page": page,
         "conflicts": conflicts_for([t.id for t in page.items], current_user),
         "filters": filters,
-        "args": {**_args(query), **endpoint_args},
+        "args": args,
         "endpoint": endpoint,
-        "people": queries.assignable_people(current_user, project),
+        # every assignable person while they are few (a select), else None (a picker)
+        "people": queries.people_choices(current_user, project, filters.assignee_id),
+        "people_source": url_for("tasks.people_options", **({"project_id": project.id} if project else {})),
+        "assignee_suggestions": suggestions,
+        "assignee_typed": _typed(query, "assignee_search"),
+        "choose_assignee": lambda person_id: url_for(endpoint, **kept, assignee=person_id),
+        "options_limit": OPTIONS_LIMIT,
+        "bulk_typed": "",
         "status_labels": STATUS_LABELS,
         "priority_labels": PRIORITY_LABELS,
         "statuses": STATUSES,
@@ -106,6 +137,31 @@ def project_tasks(project_id):
 def index():
     context = _context(None, "tasks.index", {})
     return render_for({"task-results": "tasks/_table.html"}, "tasks/list.html", **context)
+
+
+def _list_of(project) -> tuple[str, dict]:
+    """The endpoint of the task list (a project's, or the company-wide one) and its args."""
+    return ("tasks.project_tasks", {"project_id": project.id}) if project else ("tasks.index", {})
+
+
+@bp.get("/tasks/people-options")
+@login_required
+@permission_required("task.view")
+def people_options():
+    """The people pickers' suggestions for what was typed (at most OPTIONS_LIMIT) among
+    the people the user may assign — the project's when `project_id` names one (404 when
+    the user cannot see it). The Assignee filter sends `assignee_search`, the bulk bar's
+    reassign `value_search`; a suggestion's link (without JavaScript) filters the list."""
+    project_id = to_int(request.args.get("project_id", ""))
+    project = get_project(current_user, project_id) if project_id is not None else None
+    typed = _typed(request.args, "assignee_search") or _typed(request.args, "value_search")
+    endpoint, endpoint_args = _list_of(project)
+    return render_template(
+        "_picker_options.html",
+        found=queries.people_options(current_user, project, typed),
+        choose=lambda person_id: url_for(endpoint, **endpoint_args, assignee=person_id),
+        limit=OPTIONS_LIMIT,
+    )
 
 
 def _row(task, errors=None, notice="", status: int = 200):
@@ -160,28 +216,48 @@ def inline(task_id):
 @permission_required("task.modify")
 def bulk_action():
     """All or nothing on the selected tasks; the list comes back with what happened."""
+    project_id = to_int(request.form.get("project_id", ""))
+    project = get_project(current_user, project_id) if project_id else None
     action = request.form.get("action", "")
     value = request.form.getlist("value") if action == "reassign" else request.form.get("value", "")
     ids = request.form.getlist("task_ids")
-    refused, message = [], ""
-    try:
-        result = bulk.apply(current_user, ids, action, value)
-        message = f"Done: {result.done} task{'s' if result.done != 1 else ''} changed."
-        status = 200
-    except bulk.BulkRefused as exc:
-        refused = bulk.refusal_lines(exc.result)
-        status = 422
-    except ValidationError as exc:
-        refused = list(exc.fields.values()) or [exc.message]
-        status = 422
-    project_id = to_int(request.form.get("project_id", ""))
-    project = get_project(current_user, project_id) if project_id else None
-    endpoint, endpoint_args = ("tasks.project_tasks", {"project_id": project.id}) if project else ("tasks.index", {})
+    refused, message, status, unsettled = [], "", 422, ""
+    if action == "reassign" and "value_search" in request.form:
+        # the Person picker's box sent without a click (no JavaScript): the typed name
+        value, unsettled, refused = _typed_person(project, value, _typed(request.form, "value_search"))
+    if not unsettled:
+        try:
+            result = bulk.apply(current_user, ids, action, value)
+            message = f"Done: {result.done} task{'s' if result.done != 1 else ''} changed."
+            status = 200
+        except bulk.BulkRefused as exc:
+            refused = bulk.refusal_lines(exc.result)
+        except ValidationError as exc:
+            refused = list(exc.fields.values()) or [exc.message]
+    endpoint, endpoint_args = _list_of(project)
     context = _context(project, endpoint, endpoint_args, request.form)  # the shown filters and page
+    context["bulk_typed"] = unsettled  # a name that did not settle on one person stays in the box
     return make_response(
         render_template("tasks/_table.html", bulk_message=message, bulk_refused=refused, selected=set(ids), **context),
         status,
     )
+
+
+def _typed_person(project, value: list, typed: str) -> tuple[list, str, list]:
+    """The bulk bar's Person picker sent without a click: (the person to reassign to, the
+    typed text when it settles on nobody, and then why). It settles on the chosen one
+    still matching the text, the only match, or the one whose whole name it is
+    (projects.queries.typed_choice among the people the user may assign). A blank box
+    leaves the picker's value as it was."""
+    if not typed:
+        return value, "", []
+    chosen = to_int(value[0]) if len(value) == 1 else None
+    person_id, found = typed_choice(queries.people_options(current_user, project, typed), chosen, typed)
+    if person_id is not None:
+        return [str(person_id)], "", []
+    if found:
+        return [], typed, [f"Several people match “{typed}”: type more of the name."]
+    return [], typed, [f"No one you may give tasks to matches “{typed}”."]
 
 
 def list_url(project) -> str:

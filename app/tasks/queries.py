@@ -185,31 +185,6 @@ def my_day(user, day: date | None = None) -> Day:
 SECTION_LIMIT = 20  # cards per section of My day beyond "Today" (the rest: a link to the full list)
 
 
-def assignable_people(user, project=None):
-    """Who `user` may put on tasks: every active employee, and the teams of the project
-    (or of all the user's projects). (id, name) pairs by name."""
-    from sqlalchemy import or_
-
-    from app.auth.models import User
-    from app.core.roles import ADMIN, EMPLOYEE, MEMBER_ROLES
-    from app.extensions import db
-    from app.projects.models import ProjectMembership
-
-    if project is not None:
-        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id == project.id)
-    elif user.role == ADMIN:
-        team = select(User.id).where(User.role.in_(MEMBER_ROLES))
-    else:
-        mine = select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)
-        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id.in_(mine))
-    rows = db.session.execute(
-        select(User.id, User.full_name, User.username)
-        .where(User.is_active_flag.is_(True), or_(User.role == EMPLOYEE, User.id.in_(team)))
-        .order_by(User.full_name, User.username)
-    ).all()
-    return [(user_id, full_name or username) for user_id, full_name, username in rows]
-
-
 def board(user, project_id: int, limit: int) -> list:
     """The project's tasks the user may see, as the board shows them (cancelled left out)."""
     from app.extensions import db
@@ -325,3 +300,78 @@ def open_tasks_of(project_id: int) -> list:
     return db.session.scalars(
         select(Task).where(Task.project_id == project_id, Task.status.not_in(CLOSED_STATUSES)).order_by(Task.title)
     ).all()
+
+
+# --- the task list's people pickers (the Assignee filter, the bulk bar's reassign) ------
+# The people tasks may be given to, bounded: a <select> of them while they are at
+# most projects.queries.PICKER_LIMIT, past that a search-as-you-type box whose
+# suggestions (people_options) are at most OPTIONS_LIMIT (docs/architecture.md, pickers).
+
+
+@dataclass(frozen=True)
+class Person:
+    """One of the people a task may be given to, as the pickers show them."""
+
+    id: int
+    name: str
+    role_label: str = ""  # (the picker's suggestions show it beside the name)
+
+
+def _assignable(user, project=None):
+    """The people `user` may put on tasks, (id, full_name, username, role) by name: every
+    active employee, and the team of `project` (or of all the user's projects; an admin's
+    is every member role)."""
+    from sqlalchemy import or_
+
+    from app.auth.models import User
+    from app.core.roles import ADMIN, EMPLOYEE, MEMBER_ROLES
+    from app.projects.models import ProjectMembership
+
+    if project is not None:
+        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id == project.id)
+    elif user.role == ADMIN:
+        team = select(User.id).where(User.role.in_(MEMBER_ROLES))
+    else:
+        mine = select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)
+        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id.in_(mine))
+    return (
+        select(User.id, User.full_name, User.username, User.role)
+        .where(User.is_active_flag.is_(True), or_(User.role == EMPLOYEE, User.id.in_(team)))
+        .order_by(User.full_name, User.username, User.id)
+    )
+
+
+def _people(stmt) -> list[Person]:
+    from app.core.roles import ROLE_LABELS
+    from app.extensions import db
+
+    return [
+        Person(user_id, full_name or username, ROLE_LABELS.get(role, ""))
+        for user_id, full_name, username, role in db.session.execute(stmt)
+    ]
+
+
+def people_choices(user, project=None, chosen_id: int | None = None, limit: int | None = None):
+    """The task list's people controls (projects.queries.Choices): every assignable person
+    when they are at most `limit` (PICKER_LIMIT) — one statement of at most limit + 1 rows
+    — else None (a picker) with the name of `chosen_id` if they are one of them."""
+    from app.auth.models import User
+    from app.projects.queries import PICKER_LIMIT, Choices
+
+    limit = PICKER_LIMIT if limit is None else limit
+    rows = _people(_assignable(user, project).limit(limit + 1))
+    if len(rows) <= limit:
+        return Choices(rows)
+    chosen = _people(_assignable(user, project).where(User.id == chosen_id)) if chosen_id is not None else []
+    return Choices(None, chosen[0].name if chosen else "")
+
+
+def people_options(user, project, typed: str, limit: int | None = None) -> list[Person]:
+    """The assignable people whose name or username contains `typed` (any case), at most
+    `limit` (OPTIONS_LIMIT): the pickers' suggestions, and what a box sent without a click
+    is resolved among (projects.queries.typed_choice)."""
+    from app.auth.models import User
+    from app.projects.queries import OPTIONS_LIMIT
+
+    stmt = _assignable(user, project).where(contains((User.full_name, User.username), typed))
+    return _people(stmt.limit(OPTIONS_LIMIT if limit is None else limit))

@@ -20,6 +20,10 @@ ROUTES = (
     R("GET", "/tasks", "200 200 200 200 200 200 403"),
     R("GET", "/projects/{mine}/tasks", "200 200 200 200 200 404 403"),
     R("GET", "/projects/{theirs}/tasks", "200 404 404 404 404 404 403"),
+    # the people pickers' suggestions (task.view; a project the user cannot see is 404)
+    R("GET", "/tasks/people-options?assignee_search=a", "200 200 200 200 200 200 403"),
+    R("GET", "/tasks/people-options?project_id={mine}&value_search=a", "200 200 200 200 200 404 403"),
+    R("GET", "/tasks/people-options?project_id={theirs}&assignee_search=a", "200 404 404 404 404 404 403"),
     R("GET", "/projects/{mine}/board", "200 200 200 200 200 404 403"),
     R("GET", "/projects/{mine}/tasks/time", "200 200 200 200 200 404 403"),
     R("GET", "/projects/{mine}/tasks/time.csv", "200 200 200 200 200 404 403"),

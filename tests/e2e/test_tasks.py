@@ -2,7 +2,8 @@
 finishes a task while the PM's open board moves the card live; a card dragged to "In
 progress" while its dependency is unfinished goes back with the reason; a bulk reassign
 of three tasks; the PM's filtered task list follows two quick changes, the second
-arriving while the refresh for the first is still on its way. Tasks are made through
+arriving while the refresh for the first is still on its way; past 50 people the list's
+Assignee filter and bulk "Person" are search-as-you-type pickers. Tasks are made through
 the JSON API, as an integration would."""
 
 import re
@@ -240,3 +241,94 @@ def test_a_live_refresh_asked_while_another_is_in_flight_reaches_the_filtered_li
     assert pm.locator(f"#task-row-{other}").count() == 1
     assert pm.locator("#task-results tbody tr[data-task-id]").count() == 2
     pm.unroute(the_list)
+
+
+@pytest.fixture()
+def many_people():
+    """55 more active employees for the duration of the test (anyone may be given a task,
+    so past queries.PICKER_LIMIT the task list's people controls are pickers); removed
+    afterwards: the other tests expect the demo company's plain <select>s."""
+    rows = run_sql(
+        E2E_DATABASE_URL,
+        """INSERT INTO users (username, email, username_key, email_key, full_name, role, is_active,
+                              must_change_password, session_epoch, version, created_at, updated_at)
+           SELECT 'picker-emp-' || n, 'picker-emp-' || n || '@example.com', 'picker-emp-' || n,
+                  'picker-emp-' || n || '@example.com', 'Picker Painter ' || lpad(n::text, 2, '0'),
+                  'employee', true, false, 0, 1, now(), now()
+           FROM generate_series(1, 55) AS n RETURNING id""",
+    )
+    yield [row[0] for row in rows]
+    run_sql(E2E_DATABASE_URL, "DELETE FROM users WHERE username LIKE 'picker-emp-%%' RETURNING id")
+
+
+def test_past_fifty_people_the_task_lists_people_controls_are_pickers(many_people, signed_in, server, screenshots_dir):
+    """The Assignee filter: a click on a suggestion filters the list (?assignee=<id>, as
+    the <select> did) and emptying the box is anyone again; the bulk bar's Person: a
+    click chooses whom the selected tasks go to, and another action sends nothing of it."""
+    token = uuid.uuid4().hex[:5]
+    eli = _user_id("employee")
+    due = str(date.today() + timedelta(days=10))
+    ids = [make_task(server, f"Tape trim {token} {n}", people=[eli] if n == 0 else [], due_date=due) for n in range(3)]
+    pm = signed_in("project_manager_full", viewport=DESKTOP)
+    pm.goto(f"/projects/{_project_id()}/tasks?q={token}")
+    pm.wait_for_selector(f"#task-row-{ids[2]}")
+    assert pm.locator("select#f-assignee").count() == 0 and pm.locator("select#f-bulk-person").count() == 0
+    shown = pm.locator("#task-results tbody tr[data-task-id]")
+    assert shown.count() == 3
+
+    box = pm.locator("#f-assignee_search")
+    box.click()
+    box.press_sequentially("picker painter", delay=20)
+    suggestions = pm.locator("#f-assignee-options [data-pick]")
+    suggestions.first.wait_for()
+    assert suggestions.count() == 20, "at most 20 suggestions"
+    assert "/people-options" not in pm.url, "a suggestion fetch is not a page to go back to"
+    pm.screenshot(path=str(screenshots_dir / "task-assignee-picker-open-desktop.png"), caret="initial")
+    box.fill("")
+    box.press_sequentially("eli bro", delay=20)
+    pm.wait_for_function(
+        "() => [...document.querySelectorAll('#f-assignee-options [data-pick]')].map(a => a.dataset.label).join() === 'Eli Brooks'"
+    )
+    with pm.expect_response(lambda r: "/tasks?" in r.url and f"assignee={eli}" in r.url):
+        suggestions.first.click()
+    pm.wait_for_function(f"() => location.search.includes('assignee={eli}')")
+    assert "assignee_search" not in pm.url, "the chosen id travels alone, as a <select>'s would"
+    pm.wait_for_function("() => document.querySelectorAll('#task-results tbody tr[data-task-id]').length === 1")
+    assert pm.locator(f"#task-row-{ids[0]}").count() == 1
+    with pm.expect_response(lambda r: "/tasks?" in r.url and f"assignee={eli}" not in r.url):
+        box.fill("")  # emptied: anyone again
+    pm.wait_for_function("() => document.querySelectorAll('#task-results tbody tr[data-task-id]').length === 3")
+
+    for task_id in ids:
+        pm.locator(f"#task-row-{task_id} [data-testid=select-task]").check()
+    pm.select_option("[data-testid=bulk-action]", "reassign")
+    person = pm.locator("#f-value_search")
+    assert person.is_visible()
+    person.press_sequentially("eli bro", delay=20)
+    pm.wait_for_function(
+        "() => [...document.querySelectorAll('#f-value-options [data-pick]')].map(a => a.dataset.label).join() === 'Eli Brooks'"
+    )
+    pm.locator("#f-value-options [data-pick]").first.click()
+    assert pm.locator("#f-value").input_value() == str(eli)
+    with pm.expect_response(lambda r: r.url.endswith("/tasks/bulk")) as answer:
+        pm.locator("[data-testid=bulk-apply]").click()
+    assert answer.value.status == 200, answer.value.text()[:2000]
+    pm.wait_for_selector("[data-testid=bulk-done]:has-text('Done: 3 tasks changed.')")
+    rows = run_sql(
+        E2E_DATABASE_URL,
+        "SELECT count(*) FROM task_assignees WHERE user_id = %s AND task_id = ANY(%s)",
+        eli,
+        ids,
+    )
+    assert rows[0][0] == 3
+
+    # another action: the Person picker is hidden and disabled, so only the days are sent
+    for task_id in ids:
+        pm.locator(f"#task-row-{task_id} [data-testid=select-task]").check()
+    pm.select_option("[data-testid=bulk-action]", "shift")
+    assert not pm.locator("#f-value_search").is_visible()
+    pm.fill("#bulk-days", "1")
+    with pm.expect_response(lambda r: r.url.endswith("/tasks/bulk")) as answer:
+        pm.locator("[data-testid=bulk-apply]").click()
+    assert answer.value.status == 200, answer.value.text()[:2000]
+    pm.wait_for_selector("[data-testid=bulk-done]:has-text('Done: 3 tasks changed.')")
