@@ -159,6 +159,11 @@ def test_bulk_reassign_of_three_tasks(signed_in, server):
         ids,
     )
     assert rows[0][0] == 3
+    # a row saves in place (the CSRF token travels in htmx's headers, not in the row)
+    with pm.expect_response(lambda r: r.url.endswith(f"/tasks/{ids[0]}/inline")) as answer:
+        pm.select_option(f"#task-row-{ids[0]} [data-testid=row-status]", "in_progress")
+    assert answer.value.status == 200, answer.value.text()[:2000]
+    assert run_sql(E2E_DATABASE_URL, "SELECT status FROM tasks WHERE id = %s", ids[0])[0][0] == "in_progress"
 
 
 def test_a_mention_rings_the_mentioned_persons_bell_live(signed_in, server):
