@@ -9,7 +9,7 @@ Revision ID: 0011_project_templates
 Revises: 0010_comments
 """
 
-from datetime import datetime, timezone
+import json
 
 from alembic import op
 import sqlalchemy as sa
@@ -100,22 +100,21 @@ def upgrade():
         batch_op.create_index("uq_project_templates_name_key", ["name_key"], unique=True)
 
     # ### end Alembic commands ###
-    now = datetime.now(timezone.utc)
-    op.bulk_insert(
-        table,
-        [
-            {
-                "name": name,
-                "name_key": name.casefold(),
-                "description": description,
-                "steps": steps,
-                "version": 1,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for name, description, steps in STANDARD
-        ],
-    )
+    # As SQL text, not op.bulk_insert: the offline plan (`flask db upgrade --sql`) cannot
+    # render a JSON value as a literal. PostgreSQL gets a json cast; SQLite stores text.
+    postgres = op.get_context().dialect.name == "postgresql"
+    for name, description, steps in STANDARD:
+        text = json.dumps(steps).replace("'", "''")
+        value = f"CAST('{text}' AS JSON)" if postgres else f"'{text}'"
+        op.execute(
+            "INSERT INTO project_templates (name, name_key, description, steps, version, created_at, updated_at) "
+            f"VALUES ('{_quoted(name)}', '{_quoted(name.casefold())}', '{_quoted(description)}', {value}, 1, "
+            "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        )
+
+
+def _quoted(text):
+    return text.replace("'", "''")
 
 
 def downgrade():

@@ -33,7 +33,7 @@ def upgrade():
     with op.batch_alter_table('task_conflicts', schema=None) as batch_op:
         batch_op.create_index('ix_task_conflicts_other', ['other_id'], unique=False)
         batch_op.create_index('ix_task_conflicts_user', ['user_id'], unique=False)
-    if op.get_bind().dialect.name == "postgresql":
+    if op.get_context().dialect.name == "postgresql":
         with op.batch_alter_table('tasks', schema=None) as batch_op:
             batch_op.create_index('ix_tasks_open_due', ['due_date', 'id'], unique=False, postgresql_where=sa.text("status IN ('pending', 'in_progress', 'blocked')"))
     op.execute(
@@ -54,7 +54,7 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name == "postgresql":
+    if op.get_context().dialect.name == "postgresql":
         with op.batch_alter_table('tasks', schema=None) as batch_op:
             batch_op.drop_index('ix_tasks_open_due', postgresql_where=sa.text("status IN ('pending', 'in_progress', 'blocked')"))
     with op.batch_alter_table('task_conflicts', schema=None) as batch_op:
