@@ -96,3 +96,21 @@ def test_a_failed_attempt_undoes_its_writes_and_side_effects_only(app, db):
     assert len(_db.session.info[_KEY]) == queued  # nothing queued inside survives
     assert project.description == ""  # rolled back (reloaded)
     assert _db.session.get(type(kept), kept.id) is kept  # earlier work intact
+
+
+def test_side_effects_wait_for_the_real_commit_not_a_released_savepoint(app, db):
+    """attempt() releases a savepoint, which SQLAlchemy also reports as a commit: a live
+    event sent then reached the board before the change was committed (the board read the
+    old state, ~1 browser run in 6). Side effects run at the transaction's own commit."""
+    from app.core.transaction import after_commit, attempt
+    from app.extensions import db as _db
+
+    ran = []
+    with attempt():
+        after_commit(lambda: ran.append("sent"))
+    assert ran == []  # released, not committed
+    with attempt(), attempt():  # a savepoint inside a savepoint
+        after_commit(lambda: ran.append("inner"))
+    assert ran == []
+    _db.session.commit()
+    assert ran == ["sent", "inner"]

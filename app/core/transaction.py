@@ -182,6 +182,11 @@ def install(session_class) -> None:
 
     @event.listens_for(session_class, "after_commit")
     def _run(session):
+        # SQLAlchemy also dispatches after_commit when a savepoint is released (attempt()):
+        # the request's own commit is still to come, and a live event sent now would let a
+        # listener read the data before it is committed (or after it is rolled back).
+        if session.get_nested_transaction() is not None:
+            return
         session.info.pop(_WROTE, None)
         session.info.pop(_READS, None)
         session.info.pop(_UNDO, None)
