@@ -147,17 +147,17 @@ def my_day(user, day: date | None = None) -> Day:
             Task.status.not_in(CLOSED_STATUSES)
             | ((Task.status == "completed") & (func.date(Task.completed_at) >= day - timedelta(days=1)))
         )
-        .order_by(Task.due_date.asc().nulls_last(), _PRIORITY_RANK, Task.id)
+        # By due date (none last) as an expression no index serves: ordered by the column,
+        # PostgreSQL's generic plan walked every task by due date looking for this
+        # person's until the LIMIT filled (30–100 ms at 50,000 tasks); this way it starts
+        # from their assignments and sorts those (~2 ms).
+        .order_by(func.coalesce(Task.due_date, date.max), _PRIORITY_RANK, Task.id)
+        .limit(MY_DAY_LIMIT)
     )
-    from itertools import islice
-
     from app.extensions import db
 
     found = Day()
-    # No LIMIT in the SQL: with one, PostgreSQL's generic plan walks every task by due date
-    # looking for this person's (30–100 ms at 50,000 tasks); without, it starts from their
-    # assignments (~2 ms). The cap is kept here, on the objects built.
-    for task in islice(db.session.scalars(stmt), MY_DAY_LIMIT):
+    for task in db.session.scalars(stmt):
         if task.status == "completed":
             if task.completed_at and task.completed_at.date() >= day - timedelta(days=1):
                 found.done_today.append(task)
