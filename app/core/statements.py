@@ -18,13 +18,19 @@ OFFSET, a viewer's id in a permission scope, a status filter: values from a smal
 are written into the text, so each is a statement of its own, planned once per
 connection for exactly that value. User text (a search) stays a parameter: every term
 would be a new statement to prepare.
+
+Lists of ids (`one_of`): on PostgreSQL one array parameter, `= ANY(%(ids)s)`, not an
+IN list of one parameter per id. An IN list makes a new statement text for every
+length — never prepared, planned afresh each time, and past 50 parameters psycopg
+parses its text again on every run (~0.5 ms for a page of 50 ids).
 """
 
 from __future__ import annotations
 
 import weakref
 
-from sqlalchemy import Integer, bindparam, func, literal, select
+from sqlalchemy import Integer, any_, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 _COUNTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _PAGES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -39,6 +45,16 @@ def inline(value, type_=None):
     if isinstance(value, (tuple, list, set, frozenset)):
         return bindparam(None, tuple(value), type_=type_, expanding=True, literal_execute=True)
     return literal(value, type_, literal_execute=True)
+
+
+def one_of(column, name: str, dialect: str):
+    """SQL: `column` is one of the list given as parameter `name` at execution
+    (`{name: [1, 2, 3]}`). PostgreSQL (`dialect`): `column = ANY(:name)`, one array
+    parameter whatever the list's length; elsewhere an expanding IN. Statements using it
+    are built per dialect (functools.cache on the dialect's name)."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def count_statement(stmt):

@@ -12,7 +12,6 @@ from flask_login import current_user, login_required
 from app.core.errors import ConflictError, ValidationError
 from app.core.htmx import render_for
 from app.core.numbers import page_number, to_int
-from app.core.pagination import paginate
 from app.core.permissions import PermissionDenied, permission_required
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, current
@@ -20,9 +19,10 @@ from app.projects.queries import OPTIONS_LIMIT, typed_choice
 from app.projects.services import get_project
 from app.tasks import bp, bulk, queries, services
 from app.tasks.conflicts import conflicts_for
+from app.tasks.lines import TaskLine
 from app.tasks.models import PRIORITY_LABELS, STATUS_LABELS, STATUSES
 
-PER_PAGE = 50
+PER_PAGE = 25  # as the project list; rows are cards on a phone, and a live refresh redraws the page
 STATUS_OPTIONS = [(s, STATUS_LABELS[s]) for s in STATUSES]
 FILTER_STATUS_OPTIONS = [("open", "Open (to do, in progress, blocked)"), *STATUS_OPTIONS, ("", "All")]
 SORTS = {
@@ -90,7 +90,7 @@ def _context(project, endpoint: str, endpoint_args: dict, query=None) -> dict:
     a bulk action's form, which carries the list's live state along)."""
     query = request.args if query is None else query
     filters, suggestions = _filters(query, project)
-    page = paginate(queries.task_list(current_user, filters), page_number(query.get("page")), PER_PAGE)
+    page = queries.task_lines(current_user, filters, page_number(query.get("page")), PER_PAGE)
     args = {**_args(query), **endpoint_args}
     if "assignee_search" in query:  # the typed name, settled or not: what is shown carries the id
         args.pop("assignee", None)
@@ -168,7 +168,7 @@ def _row(task, errors=None, notice="", status: int = 200):
     return make_response(
         render_template(
             "tasks/_row.html",
-            task=task,
+            task=TaskLine.of(task),
             task_conflicts=conflicts_for([task.id], current_user).get(task.id, []),
             errors=errors or {},
             notice=notice,

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import case, exists, select
-from sqlalchemy.orm import defaultload
+from sqlalchemy.orm import defaultload, lazyload
 
 from app.auth.models import User
 from app.core.errors import ValidationError
@@ -72,7 +73,37 @@ LIST_LOADS = (_NO_TEAM, _NO_CLIENTS, defaultload(Task.dependency_links).lazyload
 
 def task_list(user, filters: TaskFilters, action: str = "task.view"):
     """A select of the tasks `user` may see, filtered and ordered."""
-    stmt = visible_tasks(user, action).options(*LIST_LOADS)
+    return _filtered(visible_tasks(user, action).options(*LIST_LOADS), filters, today())
+
+
+def task_lines(user, filters: TaskFilters, page: int, per_page: int):
+    """Page `page` of the tasks `user` may see, filtered and ordered, as the task list
+    shows them (lines.TaskLine: columns and names, no ORM objects)."""
+    from app.core.pagination import paginate
+    from app.core.permissions import Viewer
+    from app.core.transaction import read_connection
+    from app.extensions import db
+    from app.tasks import lines
+
+    stmt = _line_statement(Viewer.of(user), filters, today())
+    found = paginate(stmt, page, per_page, rows=True)
+    found.items = lines.with_people(found.items, read_connection(db.session))
+    return found
+
+
+@lru_cache(maxsize=128)
+def _line_statement(viewer, filters: TaskFilters, day: date):
+    """The list's statement, built once per viewer, filters and day (what "overdue" is
+    measured against) and then remembered: a statement reused costs nothing to build,
+    nor to count or page (core.statements, core.cached_reads)."""
+    from app.tasks import lines
+
+    return _filtered(visible_tasks(viewer, stmt=lines.line_select()), filters, day)
+
+
+def _filtered(stmt, filters: TaskFilters, day: date | None = None):
+    """`stmt` (a select from tasks) filtered and ordered as `filters` say; "overdue" is
+    due before `day` (today)."""
     if filters.project_id is not None:
         stmt = stmt.where(Task.project_id == filters.project_id)
     if filters.assignee_id is not None:
@@ -92,7 +123,7 @@ def task_list(user, filters: TaskFilters, action: str = "task.view"):
     if filters.due_to is not None:
         stmt = stmt.where(Task.due_date <= filters.due_to)
     if filters.overdue is not None:
-        late = (Task.due_date < today()) & is_open()
+        late = (Task.due_date < (day or today())) & is_open()
         stmt = stmt.where(late if filters.overdue else ~late | Task.due_date.is_(None))
     if filters.conflict is not None:
         stmt = stmt.where(overlap_condition() if filters.conflict else ~overlap_condition())
@@ -121,45 +152,40 @@ class Day:
         return not (self.overdue or self.today or self.week or self.other or self.done_today)
 
 
-# My day's cards also say what a task waits for (the awaited tasks' titles and
-# statuses), but not those tasks' own projects, people or dependencies.
+# My day's cards say what a task waits for (the awaited tasks' titles and statuses) and
+# the project's name — not the task's people, the project's client or team, nor the
+# awaited tasks' own projects, people or dependencies.
 DAY_LOADS = (
     _NO_TEAM,
-    _NO_CLIENTS,
+    defaultload(Task.project).lazyload(Project.client),
+    lazyload(Task.assignments),
     defaultload(Task.dependency_links).defaultload(TaskDependency.depends_on).lazyload("*"),
 )
 MY_DAY_LIMIT = 200  # open tasks of one person; more would not be a day's work
 
 
 def my_day(user, day: date | None = None) -> Day:
-    """`user`'s own open tasks in the sections of "My day", and what they finished today."""
+    """`user`'s own open tasks in the sections of "My day", and what they finished today.
+    The tasks are read as lines (lines.TaskLine) and sorted into sections; only those
+    shown as full cards (overdue and today, where the day's actions are) are then loaded
+    as tasks, with what they wait for — a painter with ninety open tasks builds a dozen
+    objects, not ninety."""
     from datetime import timedelta
 
-    from sqlalchemy import func
+    from app.core.transaction import read_connection
+    from app.extensions import db
+    from app.tasks import lines
+    from app.tasks.conflicts import conflicts_for
 
     day = day or today()
+    since = day - timedelta(days=1)
     week_end = day + timedelta(days=7)
-    stmt = (
-        select(Task)
-        .options(*DAY_LOADS)
-        .where(Task.owned_by(user.id))
-        .where(
-            Task.status.not_in(CLOSED_STATUSES)
-            | ((Task.status == "completed") & (func.date(Task.completed_at) >= day - timedelta(days=1)))
-        )
-        # By due date (none last) as an expression no index serves: ordered by the column,
-        # PostgreSQL's generic plan walked every task by due date looking for this
-        # person's until the LIMIT filled (30–100 ms at 50,000 tasks); this way it starts
-        # from their assignments and sorts those (~2 ms).
-        .order_by(func.coalesce(Task.due_date, date.max), _PRIORITY_RANK, Task.id)
-        .limit(MY_DAY_LIMIT)
-    )
-    from app.extensions import db
-
+    stmt = _day_statement(user.id, since)
     found = Day()
-    for task in db.session.scalars(stmt):
+    for *columns, completed_at in read_connection(db.session).execute(stmt):
+        task = lines.TaskLine(*columns)
         if task.status == "completed":
-            if task.completed_at and task.completed_at.date() >= day - timedelta(days=1):
+            if completed_at and completed_at.date() >= since:
                 found.done_today.append(task)
         elif task.due_date and task.due_date < day:
             found.overdue.append(task)
@@ -176,10 +202,38 @@ def my_day(user, day: date | None = None) -> Day:
         if len(items) > SECTION_LIMIT:
             found.more[key] = len(items) - SECTION_LIMIT
             setattr(found, key, items[:SECTION_LIMIT])
-    from app.tasks.conflicts import conflicts_for
-
+    carded = [t.id for t in (*found.overdue, *found.today)]
+    if carded:
+        tasks = {t.id: t for t in db.session.scalars(select(Task).options(*DAY_LOADS).where(Task.id.in_(carded)))}
+        found.overdue = [tasks[t.id] for t in found.overdue if t.id in tasks]
+        found.today = [tasks[t.id] for t in found.today if t.id in tasks]
     found.conflicts = conflicts_for([t.id for t in (*found.overdue, *found.today, *found.week, *found.other)], user)
     return found
+
+
+@lru_cache(maxsize=256)
+def _day_statement(user_id: int, since: date):
+    """The person's open tasks and those they finished since `since`, as lines (and
+    when each was finished): built once per person and day, then remembered."""
+    from sqlalchemy import func
+
+    from app.tasks import lines
+
+    return (
+        lines.line_select()
+        .add_columns(Task.completed_at)
+        .where(Task.owned_by(user_id))
+        .where(
+            Task.status.not_in(CLOSED_STATUSES)
+            | ((Task.status == "completed") & (func.date(Task.completed_at) >= since))
+        )
+        # By due date (none last) as an expression no index serves: ordered by the column,
+        # PostgreSQL's generic plan walked every task by due date looking for this
+        # person's until the LIMIT filled (30–100 ms at 50,000 tasks); this way it starts
+        # from their assignments and sorts those (~2 ms).
+        .order_by(func.coalesce(Task.due_date, date.max), _PRIORITY_RANK, Task.id)
+        .limit(MY_DAY_LIMIT)
+    )
 
 
 SECTION_LIMIT = 20  # cards per section of My day beyond "Today" (the rest: a link to the full list)
@@ -321,18 +375,23 @@ def _assignable(user, project=None):
     """The people `user` may put on tasks, (id, full_name, username, role) by name: every
     active employee, and the team of `project` (or of all the user's projects; an admin's
     is every member role)."""
+    return _assignable_for(user.role, user.id, project.id if project is not None else None)
+
+
+@lru_cache(maxsize=256)
+def _assignable_for(role: str, user_id: int, project_id: int | None):
     from sqlalchemy import or_
 
     from app.auth.models import User
     from app.core.roles import ADMIN, EMPLOYEE, MEMBER_ROLES
     from app.projects.models import ProjectMembership
 
-    if project is not None:
-        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id == project.id)
-    elif user.role == ADMIN:
+    if project_id is not None:
+        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id == project_id)
+    elif role == ADMIN:
         team = select(User.id).where(User.role.in_(MEMBER_ROLES))
     else:
-        mine = select(ProjectMembership.project_id).where(ProjectMembership.user_id == user.id)
+        mine = select(ProjectMembership.project_id).where(ProjectMembership.user_id == user_id)
         team = select(ProjectMembership.user_id).where(ProjectMembership.project_id.in_(mine))
     return (
         select(User.id, User.full_name, User.username, User.role)
@@ -341,25 +400,34 @@ def _assignable(user, project=None):
     )
 
 
-def _people(stmt) -> list[Person]:
+@lru_cache(maxsize=256)
+def _assignable_up_to(role: str, user_id: int, project_id: int | None, limit: int):
+    return _assignable_for(role, user_id, project_id).limit(limit)  # built once, remembered
+
+
+def _people(stmt, rows=None) -> list[Person]:
     from app.core.roles import ROLE_LABELS
     from app.extensions import db
 
     return [
         Person(user_id, full_name or username, ROLE_LABELS.get(role, ""))
-        for user_id, full_name, username, role in db.session.execute(stmt)
+        for user_id, full_name, username, role in (db.session.execute(stmt) if rows is None else rows)
     ]
 
 
 def people_choices(user, project=None, chosen_id: int | None = None, limit: int | None = None):
     """The task list's people controls (projects.queries.Choices): every assignable person
-    when they are at most `limit` (PICKER_LIMIT) — one statement of at most limit + 1 rows
-    — else None (a picker) with the name of `chosen_id` if they are one of them."""
+    when they are at most `limit` (PICKER_LIMIT) — one statement of at most limit + 1 rows,
+    cached until the users or memberships are written (core.cached_reads) — else None (a
+    picker) with the name of `chosen_id` if they are one of them."""
     from app.auth.models import User
+    from app.core.cached_reads import rows_of
+    from app.extensions import db
     from app.projects.queries import PICKER_LIMIT, Choices
 
     limit = PICKER_LIMIT if limit is None else limit
-    rows = _people(_assignable(user, project).limit(limit + 1))
+    stmt = _assignable_up_to(user.role, user.id, project.id if project is not None else None, limit + 1)
+    rows = _people(stmt, rows_of(stmt, db.session))
     if len(rows) <= limit:
         return Choices(rows)
     chosen = _people(_assignable(user, project).where(User.id == chosen_id)) if chosen_id is not None else []
