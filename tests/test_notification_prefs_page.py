@@ -173,7 +173,8 @@ def test_quiet_hours_are_saved_and_cleared(client, login_as, db, email_on):
     # both fields emptied: none either
     form = browser_form(client.get(URL).text)
     form["quiet_hours.start"], form["quiet_hours.end"] = "21:00", "07:00"
-    client.post(URL, data=form)
+    form = browser_form(client.post(URL, data=form).text)  # the saved form (its new version)
+    assert form["quiet_hours.start"] == "21:00"
     form["quiet_hours.start"], form["quiet_hours.end"] = "", ""
     assert client.post(URL, data=form).status_code == 200
     assert api_prefs(client, me)["quiet_hours"] is None
@@ -256,3 +257,53 @@ def test_signing_in_comes_first(app, db, method):
     answer = app.test_client().open(URL, method=method, data={"kind": "system", "channel": "in_app"})
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
     assert db.session.scalars(select(NotificationPreference.id)).all() == before
+
+
+def test_a_save_from_a_window_opened_before_another_save_is_refused(client, login_as, db, email_on):
+    """Two windows on the settings: the second to save started from what the first
+    replaced — refused (409) with what is saved now, nothing overwritten; its next save
+    (from the refreshed form) goes through."""
+    me = login_as("employee")
+    first, second = browser_form(client.get(URL).text), browser_form(client.get(URL).text)
+    assert first.get("version") == second.get("version") == "1"  # the defaults, never saved
+    first.poplist("task_assigned.email")
+    assert client.post(URL, data=first).status_code == 200
+    assert row_of(db, me).version == 2
+    second.poplist("mention.in_app")  # a different change, made on the older form
+    stale = client.post(URL, data=second, headers=FRAGMENT)
+    assert stale.status_code == 409
+    assert 'data-testid="prefs-stale"' in stale.text and "changed in another window" in stale.text
+    saved_now = row_of(db, me)
+    assert channels.wants(saved_now, "mention", "in_app") is True  # the stale change: not saved
+    assert channels.wants(saved_now, "task_assigned", "email") is False  # the first window's: kept
+    assert "checked" not in checkbox(stale.text, "task_assigned.email")  # the form shows what is saved
+    again = browser_form(stale.text)
+    assert again.get("version") == "2"
+    again.poplist("mention.in_app")
+    assert client.post(URL, data=again).status_code == 200
+    assert channels.wants(row_of(db, me), "mention", "in_app") is False
+    assert row_of(db, me).version == 3
+
+
+def test_the_api_checks_the_version_sent_in_the_body_or_if_match(client, db):
+    from tests.conftest import bearer
+
+    person = make_user("employee")
+    headers = bearer(client, person)
+    shown = client.get("/api/notifications/preferences/", headers=headers)
+    assert shown.json["data"]["version"] == 1 and shown.headers["ETag"] == '"1"'
+    saved = client.put("/api/notifications/preferences/", json={"digest": True, "version": 1}, headers=headers)
+    assert saved.status_code == 200 and saved.json["data"]["version"] == 2 and saved.headers["ETag"] == '"2"'
+    stale = client.put(
+        "/api/notifications/preferences/", json={"digest": False}, headers={**headers, "If-Match": '"1"'}
+    )
+    assert stale.status_code == 409 and stale.json["error"]["code"] == "CONFLICT"
+    assert stale.json["error"]["details"]["digest"] is True and stale.json["error"]["details"]["version"] == 2
+    assert row_of(db, person).digest is True
+    # no version sent: the API's last write wins (as everywhere in the API)
+    free = client.put("/api/notifications/preferences/", json={"digest": False}, headers=headers)
+    assert free.status_code == 200 and free.json["data"]["version"] == 3 and free.json["data"]["digest"] is False
+    mixed = client.put(
+        "/api/notifications/preferences/", json={"digest": True, "version": 3}, headers={**headers, "If-Match": '"2"'}
+    )
+    assert mixed.status_code == 400 and "version" in mixed.json["error"]["details"]

@@ -9,10 +9,10 @@ from flask import Blueprint
 from flask_login import current_user
 from pydantic import Field
 
-from app.core.api import api_ok, paginate
+from app.core.api import api_ok, conflicts_show, paginate, sent_version
 from app.core.errors import ObjectNotFound
 from app.core.openapi import operation
-from app.core.schemas import Input, ListQuery, Output, Text, given, request_body, request_query
+from app.core.schemas import Input, ListQuery, Output, Text, Version, given, request_body, request_query
 from app.notifications import channels, services
 
 bp = Blueprint("notifications", __name__)
@@ -52,6 +52,7 @@ class PreferencesInput(Input):
     )
     quiet_hours: QuietHours | None = Field(None, description="Email waits until they end; null: none.")
     digest: bool | None = Field(None, description="One email a day instead of one per notification.")
+    version: Version | None = None
 
 
 class PreferenceOut(Output):
@@ -75,6 +76,7 @@ class PreferencesOut(Output):
     preferences: list[PreferenceOut]
     quiet_hours: QuietHoursOut | None
     digest: bool
+    version: int = Field(description="1 until the first save (the defaults); send it back (or If-Match) to save.")
     channels: list[ChannelOut] = Field(description="Channels without a provider here (SMS, push): not configured.")
 
 
@@ -115,20 +117,29 @@ def api_mark_all_read():
 @bp.get("/notifications/preferences/")
 @operation("Your notification preferences", returns=PreferencesOut)
 def api_preferences():
-    return api_ok(channels.preferences_of(current_user))
+    return _answer(channels.preferences_of(current_user))
 
 
 @bp.put("/notifications/preferences/")
-@operation("Change your notification preferences", body=PreferencesInput, returns=PreferencesOut)
+@operation("Change your notification preferences", body=PreferencesInput, returns=PreferencesOut, if_match=True)
 def api_save_preferences():
     body = request_body()
     sent = body.model_fields_set
     quiet = given(body.quiet_hours) if body.quiet_hours is not None else None
-    saved = channels.save_preferences(
-        current_user,
-        preferences=[given(item) for item in body.preferences or []],
-        quiet_hours=quiet,
-        digest=body.digest,
-        clear_quiet="quiet_hours" in sent and body.quiet_hours is None,
-    )
-    return api_ok(saved)
+    with conflicts_show(lambda _row: channels.preferences_of(current_user)):
+        saved = channels.save_preferences(
+            current_user,
+            preferences=[given(item) for item in body.preferences or []],
+            quiet_hours=quiet,
+            digest=body.digest,
+            clear_quiet="quiet_hours" in sent and body.quiet_hours is None,
+            version=sent_version(body.version),
+        )
+    return _answer(saved)
+
+
+def _answer(prefs: dict):
+    """The preferences with their version as the answer's ETag (`"3"`)."""
+    response, status = api_ok(prefs)
+    response.headers["ETag"] = f'"{prefs["version"]}"'
+    return response, status

@@ -24,6 +24,7 @@ from app.core.errors import ValidationError
 from app.core.features import notification_kinds
 from app.core.models import utcnow
 from app.core.timezones import company_zone
+from app.core.versioning import StaleObject, bump, current, parse_version
 from app.extensions import db
 from app.notifications.models import Delivery, Notification, NotificationPreference
 
@@ -76,6 +77,7 @@ def preferences_of(user) -> dict:
         ],
         "quiet_hours": quiet,
         "digest": bool(row.digest) if row is not None else False,
+        "version": row.version if row is not None else UNSAVED_VERSION,
         "channels": [
             {
                 "name": "email",
@@ -101,13 +103,28 @@ def _clock(value, field: str, errors: dict) -> time | None:
         return None
 
 
-def save_preferences(user, preferences=None, quiet_hours=None, digest=None, clear_quiet: bool = False) -> dict:
+UNSAVED_VERSION = 1  # the version of the defaults (no row yet); the first save writes 2
+
+
+def save_preferences(
+    user, preferences=None, quiet_hours=None, digest=None, clear_quiet: bool = False, version=None
+) -> dict:
     """Change the person's own choices; every problem at once; nothing saved on error.
     `preferences`: [{kind, in_app?, email?}]; `quiet_hours`: {start, end}; `clear_quiet`:
-    no quiet hours."""
+    no quiet hours. `version`: the version the change is based on (the form's, the API's
+    `version` or If-Match); another than the current one is refused (StaleObject, 409)."""
     errors: dict[str, str] = {}
     kinds = set(notification_kinds())
-    row = _row(user.id) or NotificationPreference(user_id=user.id, choices={})
+    found = _row(user.id)
+    sent = parse_version(version)
+    current_version = found.version if found is not None else UNSAVED_VERSION
+    if sent is not None and sent != current_version:
+        raise StaleObject(
+            found or NotificationPreference(user_id=user.id, choices={}),
+            "Your notification settings were changed in another window since you opened them. "
+            "This is what is saved now: make your change again.",
+        )
+    row = found or NotificationPreference(user_id=user.id, choices={})
     choices = {k: dict(v) for k, v in (row.choices or {}).items()}
     for position, entry in enumerate(preferences or [], 1):
         kind = entry.get("kind")
@@ -137,9 +154,42 @@ def save_preferences(user, preferences=None, quiet_hours=None, digest=None, clea
         row.quiet_start, row.quiet_end = start, end
     if digest is not None:
         row.digest = digest
-    db.session.add(row)
-    db.session.flush()
+    if found is None:
+        _first_save(user, row)
+    else:
+        _save(row)
     return preferences_of(user)
+
+
+def _save(row: NotificationPreference) -> None:
+    """Write the changed row; a save committed meanwhile by another request (the UPDATE
+    finds the version moved on) is a StaleObject with the row as it is now."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from app.core.transaction import attempt
+
+    try:
+        with attempt():
+            db.session.flush()
+    except StaleDataError:
+        raise StaleObject(current(row)) from None
+
+
+def _first_save(user, row: NotificationPreference) -> None:
+    """Insert the person's first row, as version 2 (1 is the defaults). Two first saves at
+    once: the second finds the row written (the unique user_id) and is stale."""
+    from sqlalchemy.exc import IntegrityError
+
+    from app.core.transaction import attempt
+
+    try:
+        with attempt():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        raise StaleObject(_row(user.id)) from None
+    bump(row)
+    db.session.flush()
 
 
 def quiet_until(row: NotificationPreference | None, now: datetime) -> datetime | None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import utcnow
 from app.core.permissions import Scope
+from app.core.versioning import Versioned
 from app.extensions import db
 
 
@@ -32,10 +33,14 @@ class Notification(db.Model):
     read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-class NotificationPreference(db.Model):
+class NotificationPreference(Versioned, db.Model):
     """One person's choices: per kind, the channels it reaches them by; quiet hours (email
     held until they end, in the company's time zone); a daily digest instead of one email
-    each. No row: the defaults (app/notifications/channels.py DEFAULTS)."""
+    each. No row: the defaults (app/notifications/channels.py DEFAULTS), version 1 — the
+    first save writes version 2 (channels.save_preferences), so a save based on the
+    defaults is stale once another window has saved."""
+
+    __audit_noun__ = "notification setting"
 
     __tablename__ = "notification_preferences"
     __scope__ = Scope(project="project_id", client_visible=False, owner="user_id")

@@ -10,6 +10,7 @@ from app.core.errors import ObjectNotFound, ValidationError
 from app.core.htmx import hx_target, render_for
 from app.core.timezones import company_zone
 from app.core.transaction import attempt
+from app.core.versioning import StaleObject
 from app.notifications import bp, channels, services
 
 
@@ -72,7 +73,13 @@ def _submitted() -> dict:
         clear_quiet = not (typed["start"] or typed["end"])
         quiet_hours = None if clear_quiet else typed
     digest = ("digest" in form) if "digest_field" in form else None
-    return {"preferences": preferences, "quiet_hours": quiet_hours, "digest": digest, "clear_quiet": clear_quiet}
+    return {
+        "preferences": preferences,
+        "quiet_hours": quiet_hours,
+        "digest": digest,
+        "clear_quiet": clear_quiet,
+        "version": form.get("version"),
+    }
 
 
 def _as_typed(saved: dict, sent: dict) -> tuple[dict, dict]:
@@ -92,7 +99,7 @@ def _quiet_fields(prefs: dict) -> dict:
     return {"quiet_hours.start": quiet.get("start", ""), "quiet_hours.end": quiet.get("end", "")}
 
 
-def _render_preferences(prefs: dict, data: dict, errors=None, status: int = 200, saved: bool = False):
+def _render_preferences(prefs: dict, data: dict, errors=None, status: int = 200, saved: bool = False, stale: str = ""):
     configured = {c["name"]: c for c in prefs["channels"]}  # the bell needs no provider
     return render_for(
         {"prefs-form": "notifications/_preferences_form.html"},
@@ -102,6 +109,7 @@ def _render_preferences(prefs: dict, data: dict, errors=None, status: int = 200,
         data=data,
         errors=errors or {},
         saved=saved,
+        stale=stale,
         kind_labels=channels.KIND_LABELS,
         configured=configured,
         columns=channels.CHANNELS,
@@ -124,6 +132,9 @@ def save_preferences():
     try:
         with attempt():
             prefs = channels.save_preferences(current_user, **sent)
+    except StaleObject as exc:  # saved meanwhile from another window: what is saved now
+        prefs = channels.preferences_of(current_user)
+        return _render_preferences(prefs, _quiet_fields(prefs), status=409, stale=exc.message)
     except ValidationError as exc:
         shown, fields = _as_typed(channels.preferences_of(current_user), sent)
         return _render_preferences(shown, fields, exc.fields, 422)
