@@ -40,6 +40,7 @@ feature = Feature(
         LiveEvent("task-created", dom=_LIST),
         LiveEvent("task-updated", dom=_LIST),
         LiveEvent("task-deleted", dom=_LIST),
+        LiveEvent("task-withdrawn", dom=_LIST),  # to whoever may no longer see it (services._publish)
     ),
     periodic=(PeriodicJob("task-reminders", "workers.notifications.task_reminders", 3600),),
     notification_kinds=("task_assigned", "task_due_soon", "task_overdue", "task_blocked"),

@@ -373,13 +373,21 @@ def audience(task: Task) -> list[int]:
     return entitled({*team, *task.assignee_ids}, lambda user: can(user, "task.view", task))
 
 
-def _publish(name: str, task: Task, extra=()) -> None:
+def _publish(name: str, task: Task, extra=(), before=None) -> None:
+    """`name` for who may see the task now; with `before` (its audience before the
+    change), "task-withdrawn" — its id only — for whoever could see it and no longer
+    may (an assignee taken off, a designer when it stops being a design task), so their
+    My day and lists drop it live instead of keeping a task they can no longer open."""
+    people = audience(task)
     publish(
         name,
         {"id": task.id, "project_id": task.project_id, "status": task.status},
-        users=[*audience(task), *extra],
+        users=[*people, *extra],
         roles=[ADMIN],
     )
+    gone = sorted(set(before or ()) - set(people) - set(extra))
+    if gone:
+        publish("task-withdrawn", {"id": task.id, "project_id": task.project_id}, users=gone, roles=[])
 
 
 # --- project lifecycle ---------------------------------------------------------------
@@ -542,6 +550,9 @@ def update_task(
     dependencies = _dependencies(task.project, task, needs, errors) if needs is not None else None
     if errors:
         raise ValidationError(errors)
+    # who sees a task hangs on its assignees (O) and on is_design (D): who saw it before?
+    sight = assignees is not None or ("is_design" in incoming and values.get("is_design") != task.is_design)
+    before = audience(task) if sight else None
     changed = set(incoming) if partial else set(incoming) | set(fields)
     for key in changed:
         if key in values and getattr(task, key) != values[key]:
@@ -559,7 +570,7 @@ def update_task(
     if "progress_percent" in incoming and task.status == PENDING and values["progress_percent"] > 0:
         _start(actor, task, reason=None)
     db.session.flush()
-    _publish("task-updated", task)
+    _publish("task-updated", task, before=before)
     _project_changed(task)
     return task
 

@@ -205,6 +205,27 @@ def test_a_mention_rings_the_mentioned_persons_bell_live(signed_in, server):
     assert pm.locator("[data-testid=comment] .mention").first.inner_text() == "@employee"
 
 
+def test_a_task_taken_off_the_painter_leaves_their_open_my_day_live(signed_in, server):
+    """The painter may no longer see a task taken off them: their open My day drops it
+    (the "task-withdrawn" event), instead of keeping a card that would answer 404."""
+    token = uuid.uuid4().hex[:5]
+    today = date.today().isoformat()
+    task_id = make_task(
+        server, f"Mask windows {token}", people=[_user_id("employee")], start_date=today, due_date=today
+    )
+    painter = signed_in("employee", viewport=PHONE)
+    painter.goto("/tasks/my-day")
+    painter.wait_for_selector(f"#task-card-{task_id}")
+    wait_live(painter)
+    answer = requests.patch(
+        f"{server}/api/tasks/{task_id}/", json={"assigned_to_ids": []}, headers=_token(server, "pm"), timeout=10
+    )
+    assert answer.status_code == 200, answer.text
+    since = time.monotonic()
+    painter.wait_for_selector(f"#task-card-{task_id}", state="detached", timeout=LIVE_WAIT)
+    print(f"the withdrawn task left My day: {(time.monotonic() - since) * 1000:.0f} ms")
+
+
 def test_a_live_refresh_asked_while_another_is_in_flight_reaches_the_filtered_list(signed_in, server):
     """The list's wrapper stays (innerHTML): the refresh the second change queues while the
     first one's is in flight is kept, and asks with the list's filters. The first refresh's
