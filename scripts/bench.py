@@ -637,6 +637,7 @@ def main() -> int:
     started = time.perf_counter()
 
     if args.reuse and bc.database_seeded():
+        bc.run([str(bc.BIN / "flask"), "db", "upgrade"], bc.app_env())  # a migration added since the seed
         seeding = {"reused": True, "rows": bc.table_counts()}
     else:
         print(f"Seeding {bc.DATABASE_URL.rsplit('/', 1)[-1]} with flask seed-demo --scale {bc.SCALE} …")
