@@ -82,6 +82,29 @@ def test_the_project_list_filters_and_edits_in_place(client, db, login_as, job):
     assert db.session.get(Task, paint.id).status == "in_progress"
 
 
+def test_a_row_asks_for_the_reason_its_status_needs_and_says_what_it_will_do(client, db, login_as, job):
+    """Blocking needs a reason, and so does reopening: the row's box comes back with the
+    button for that status (not "Start anyway"), which sends that status."""
+    pm, pat, sam, project, (prime, paint, trim) = job
+    login_as(pm)
+    asked = client.post(
+        f"/tasks/{trim.id}/inline", data={"field": "status", "status": "blocked", "version": trim.version}
+    )
+    assert asked.status_code == 422 and "Mark blocked" in asked.text and "Start anyway" not in asked.text
+    assert '"status": "blocked"' in asked.text
+    blocked = client.post(
+        f"/tasks/{trim.id}/inline",
+        data={"field": "status", "status": "blocked", "reason": "No ladder", "version": trim.version},
+    )
+    assert blocked.status_code == 200 and db.session.get(Task, trim.id).blocked_reason == "No ladder"
+    services.complete_task(pm, prime, override=None)
+    db.session.commit()
+    reopen = client.post(
+        f"/tasks/{prime.id}/inline", data={"field": "status", "status": "pending", "version": prime.version}
+    )
+    assert reopen.status_code == 422 and ">Reopen</button>" in reopen.text
+
+
 def test_bulk_actions_are_all_or_nothing_and_name_each_refusal(client, db, login_as, job):
     pm, pat, sam, project, (prime, paint, trim) = job
     login_as(pm)

@@ -8,7 +8,7 @@ from app.core.roles import EMPLOYEE
 
 bp = Blueprint("tasks", __name__)
 
-from app.tasks import home_routes, list_routes, models, routes, walk, widgets  # noqa: E402,F401
+from app.tasks import form_routes, home_routes, list_routes, models, routes, walk, widgets  # noqa: E402,F401
 from app.tasks.api import bp as api_bp  # noqa: E402
 
 # Fragments listing tasks refresh on any of these (hx-trigger="kibray:tasks from:body").

@@ -119,6 +119,7 @@ def _context(project, endpoint: str, endpoint_args: dict, query=None) -> dict:
         "filter_status_options": FILTER_STATUS_OPTIONS,
         "bulk_action_options": list(bulk.ACTIONS.items()),
         "today": services.today(),
+        "may_add_task": project is not None and services.may_create(current_user, project),
     }
 
 
@@ -154,7 +155,11 @@ def people_options():
     reassign `value_search`; a suggestion's link (without JavaScript) filters the list."""
     project_id = to_int(request.args.get("project_id", ""))
     project = get_project(current_user, project_id) if project_id is not None else None
-    typed = _typed(request.args, "assignee_search") or _typed(request.args, "value_search")
+    typed = (
+        _typed(request.args, "assignee_search")
+        or _typed(request.args, "value_search")
+        or _typed(request.args, "assigned_to_ids_search")  # the task form's People
+    )
     endpoint, endpoint_args = _list_of(project)
     return render_template(
         "_picker_options.html",
@@ -164,11 +169,22 @@ def people_options():
     )
 
 
-def _row(task, errors=None, notice="", status: int = 200):
+# The button beside a row's reason box, by the status the reason is for.
+REASON_ACTIONS = {
+    "in_progress": "Start anyway",
+    "blocked": "Mark blocked",
+    "pending": "Reopen",
+    "completed": "Finish anyway",
+}
+
+
+def _row(task, errors=None, notice="", status: int = 200, wanted: str = ""):
     return make_response(
         render_template(
             "tasks/_row.html",
             task=TaskLine.of(task),
+            wanted=wanted if wanted in REASON_ACTIONS else "in_progress",
+            reason_actions=REASON_ACTIONS,
             task_conflicts=conflicts_for([task.id], current_user).get(task.id, []),
             errors=errors or {},
             notice=notice,
@@ -203,7 +219,8 @@ def inline(task_id):
             else:
                 services.update_task(current_user, task, {field: value}, partial=True, version=version)
     except ValidationError as exc:
-        return _row(task, exc.fields or {"form": exc.message}, status=422)
+        wanted = value if field == "status" else ""
+        return _row(task, exc.fields or {"form": exc.message}, status=422, wanted=wanted)
     except StaleObject as exc:
         return _row(current(exc.obj), {"form": "Changed meanwhile by someone else; this is it now."}, status=409)
     except (ConflictError, PermissionDenied) as exc:

@@ -434,6 +434,32 @@ def people_choices(user, project=None, chosen_id: int | None = None, limit: int 
     return Choices(None, chosen[0].name if chosen else "")
 
 
+def people_named(ids) -> list[Person]:
+    """The people of `ids` (a task form's chosen assignees), by name."""
+    from app.auth.models import User
+
+    if not ids:
+        return []
+    stmt = select(User.id, User.full_name, User.username, User.role).where(User.id.in_(sorted(ids)))
+    return _people(stmt.order_by(User.full_name, User.username, User.id))
+
+
+DEPENDENCY_CHOICES_LIMIT = 300  # a project's tasks a form offers as dependencies (as the board's cards)
+
+
+def dependency_choices(user, project, task=None) -> list[tuple[int, str]]:
+    """The tasks of `project` the user may see that a task may wait for: (id, title) by
+    title, the task itself left out (the service refuses loops, naming them)."""
+    from app.extensions import db
+
+    stmt = visible_tasks(user, stmt=select(Task.id, Task.title)).where(Task.project_id == project.id)
+    if task is not None:
+        stmt = stmt.where(Task.id != task.id)
+    return [
+        tuple(row) for row in db.session.execute(stmt.order_by(Task.title, Task.id).limit(DEPENDENCY_CHOICES_LIMIT))
+    ]
+
+
 def people_options(user, project, typed: str, limit: int | None = None) -> list[Person]:
     """The assignable people whose name or username contains `typed` (any case), at most
     `limit` (OPTIONS_LIMIT): the pickers' suggestions, and what a box sent without a click

@@ -445,9 +445,19 @@ def _ensure_editable(task: Task) -> None:
 # --- writing -----------------------------------------------------------------------
 
 
-def create_task(actor, project: Project, data: dict, assignee_ids=None, dependency_ids=None) -> Task:
-    if not can(actor, "task.create", _ProjectTask(project)):
+def may_create(actor, project: Project) -> bool:
+    """May `actor` add tasks to `project` (the matrix's task.create)?"""
+    return can(actor, "task.create", _ProjectTask(project))
+
+
+def require_create(actor, project: Project) -> None:
+    """Refuse (403) unless `actor` may add tasks to `project`."""
+    if not may_create(actor, project):
         raise PermissionDenied("You cannot add tasks to this project.")
+
+
+def create_task(actor, project: Project, data: dict, assignee_ids=None, dependency_ids=None) -> Task:
+    require_create(actor, project)
     _ensure_open_project(project)
     values, errors = clean(data)
     people = _ids(assignee_ids, "assigned_to_ids", errors, MAX_ASSIGNEES) or []

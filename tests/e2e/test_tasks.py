@@ -226,6 +226,25 @@ def test_a_task_taken_off_the_painter_leaves_their_open_my_day_live(signed_in, s
     print(f"the withdrawn task left My day: {(time.monotonic() - since) * 1000:.0f} ms")
 
 
+def test_a_pm_adds_a_task_from_the_project_on_a_phone(signed_in, server, screenshots_dir):
+    token = uuid.uuid4().hex[:5]
+    pm = signed_in("project_manager_full", viewport=PHONE)
+    pm.goto(f"/projects/{_project_id()}/tasks")
+    pm.locator("[data-testid=add-task]").click()
+    pm.wait_for_selector("[data-testid=task-form]")
+    pm.fill("#f-title", f"Stain the deck {token}")
+    pm.fill("#f-due_date", date.today().isoformat())
+    pm.fill("#f-checklist", "Sand\nTwo coats")
+    pm.screenshot(path=str(screenshots_dir / "task-form-phone.png"), full_page=True)
+    with pm.expect_response(lambda r: r.url.endswith("/tasks/new") and r.request.method == "POST") as answer:
+        pm.locator("[data-testid=save-task]").click()
+    assert answer.value.status == 200, answer.value.text()[:2000]  # htmx: HX-Location to the task
+    pm.wait_for_selector(f"h1:has-text('Stain the deck {token}')")
+    assert "/tasks/" in pm.url
+    rows = run_sql(E2E_DATABASE_URL, "SELECT checklist::text FROM tasks WHERE title = %s", f"Stain the deck {token}")
+    assert "Two coats" in rows[0][0]
+
+
 def test_a_live_refresh_asked_while_another_is_in_flight_reaches_the_filtered_list(signed_in, server):
     """The list's wrapper stays (innerHTML): the refresh the second change queues while the
     first one's is in flight is kept, and asks with the list's filters. The first refresh's
