@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.tasks import services
 from app.tasks.models import Task, TaskAttachment
@@ -141,3 +141,48 @@ def test_a_double_booking_shows_on_my_day(client, db, login_as, day):
     login_as(painter)
     html = client.get("/tasks/my-day").text
     assert "Pat Painter is also booked on “Fence”" in html
+
+
+def test_a_photo_from_the_site_is_added_from_the_card_and_shown_only_to_who_may_see_the_task(
+    client, db, login_as, day, app
+):
+    """The painter adds a photo from the card (kept by core.storage under a random key);
+    the task's page shows it through the authorising route — to the team, not to another
+    project's PM; a file that is not a photo is refused in place, nothing stored."""
+    import io
+    import os
+
+    from app.core import storage
+
+    pm, painter, project, tasks = day
+    task = tasks["today"]
+    db.session.commit()
+    login_as(painter)
+    card = client.get(f"/tasks/{task.id}/card").text
+    assert 'data-testid="add-photo"' in card and 'capture="environment"' in card
+    added = client.post(f"/tasks/{task.id}/photo", data={"photo": (io.BytesIO(PNG), "north wall.png")})
+    assert added.status_code == 200 and "Photo added." in added.text
+    photo = db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == task.id)).one()
+    assert photo.kind == "photo" and photo.filename == "north wall.png" and photo.uploaded_by_id == painter.id
+    assert "north wall" not in photo.storage_key and photo.storage_key.startswith(f"tasks/{task.id}/")
+    with app.app_context():
+        assert storage.read(photo.storage_key) == PNG
+    refused = client.post(f"/tasks/{task.id}/photo", data={"photo": (io.BytesIO(b"GIF89a..."), "x.gif")})
+    assert refused.status_code == 422 and "JPEG, PNG or WebP" in refused.text
+    empty = client.post(f"/tasks/{task.id}/photo", data={})
+    assert empty.status_code == 422 and "Choose a photo to add." in empty.text
+    assert db.session.scalar(select(func.count()).select_from(TaskAttachment)) == 1
+    url = f"/tasks/{task.id}/files/{photo.id}"
+    for who in (painter, pm):
+        login_as(who)
+        assert f'src="{url}"' in client.get(f"/tasks/{task.id}").text
+        shown = client.get(url)
+        assert shown.status_code == 200 and shown.data == PNG and shown.mimetype == "image/png"
+        assert shown.headers["Content-Disposition"].startswith("inline") and "private" in shown.headers["Cache-Control"]
+    login_as(make_user("project_manager_full"))  # not on this project's team
+    assert client.get(url).status_code == 404
+    login_as(pm)
+    other = services.create_task(pm, project, {"title": "Another"})
+    db.session.commit()
+    assert client.get(f"/tasks/{other.id}/files/{photo.id}").status_code == 404  # not that task's file
+    assert os.path.basename(photo.storage_key) != "north wall.png"

@@ -37,6 +37,15 @@ def save(key: str, data: bytes, content_type: str = "application/octet-stream") 
     return key
 
 
+def read(key: str) -> bytes:
+    """The object's bytes (for an authorising download route; never a public URL)."""
+    cfg = current_app.config
+    if cfg.get("AWS_STORAGE_BUCKET_NAME"):
+        return _s3().get_object(Bucket=cfg["AWS_STORAGE_BUCKET_NAME"], Key=key)["Body"].read()
+    with open(os.path.join(cfg["MEDIA_ROOT"], key), "rb") as handle:
+        return handle.read()
+
+
 def delete(key: str) -> None:
     cfg = current_app.config
     if cfg.get("AWS_STORAGE_BUCKET_NAME"):

@@ -24,6 +24,7 @@ def detail(task_id):
         task=task,
         conflicts=conflicts_for([task.id], current_user).get(task.id, []),
         waiting=services.unfinished_dependencies(task),
+        files=services.attachments_of(task),
         today=services.today(),
         status_labels=STATUS_LABELS,
         priority_labels=PRIORITY_LABELS,
@@ -167,6 +168,42 @@ def _photo(upload):
     if kind is None:
         raise ValidationError({"photo": "Choose a JPEG, PNG or WebP photo (this file is not one)."})
     return data, *kind
+
+
+@bp.post("/tasks/<int:task_id>/photo")
+@login_required
+def photo(task_id):
+    """A photo from the phone's camera on the task; the card comes back saying so."""
+    upload = request.files.get("photo")
+
+    def do(task, _version):
+        found = _photo(upload)
+        if found is None:
+            raise ValidationError({"photo": "Choose a photo to add."})
+        services.add_photo(current_user, task, *found, filename=upload.filename or "")
+
+    return _act(task_id, "task.modify", do, "Photo added.")
+
+
+@bp.get("/tasks/<int:task_id>/files/<int:attachment_id>")
+@login_required
+@permission_required("task.view")
+def file(task_id, attachment_id):
+    """A file of a task, to whoever may see the task (never a public URL): images shown
+    in the page, anything else downloaded."""
+    from flask import Response
+
+    from app.core import storage
+
+    task = services.get_task(current_user, task_id)
+    found = services.attachment_of(task, attachment_id)
+    response = Response(storage.read(found.storage_key), mimetype=found.content_type)
+    inline = found.content_type.startswith("image/")
+    name = (found.filename or f"file-{found.id}").replace('"', "")
+    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/tasks/<int:task_id>/card")

@@ -450,6 +450,36 @@ def may_create(actor, project: Project) -> bool:
     return can(actor, "task.create", _ProjectTask(project))
 
 
+def add_photo(actor, task: Task, data: bytes, content_type: str, extension: str, filename: str = ""):
+    """A photo from the site on the task (the crew's camera): whoever may work on the task,
+    while its project is open. Stored through core.storage under a random key."""
+    from app.tasks import attachments
+
+    require(actor, "task.modify", task)
+    _ensure_open_project(task.project)
+    return attachments.attach(actor, task, data, content_type, extension, kind="photo", filename=filename)
+
+
+def attachments_of(task: Task) -> list:
+    """The task's files, oldest first (its page lists them; each is read through
+    the authorising route)."""
+    from app.tasks.models import TaskAttachment
+
+    return db.session.scalars(
+        select(TaskAttachment).where(TaskAttachment.task_id == task.id).order_by(TaskAttachment.id)
+    ).all()
+
+
+def attachment_of(task: Task, attachment_id) -> object:
+    """One of the task's files (404 when it is not one of them)."""
+    from app.tasks.models import TaskAttachment
+
+    found = db.session.get(TaskAttachment, to_int(attachment_id)) if to_int(attachment_id) is not None else None
+    if found is None or found.task_id != task.id:
+        raise ObjectNotFound("That file does not exist.")
+    return found
+
+
 def require_create(actor, project: Project) -> None:
     """Refuse (403) unless `actor` may add tasks to `project`."""
     if not may_create(actor, project):

@@ -16,6 +16,13 @@ def _their_new_task(world):
     return {"project_id": world.theirs.id, "title": "Mask the windows"}
 
 
+def _photo(_world):
+    """A small PNG, as a phone's camera would send it (a fresh stream for each request)."""
+    import io
+
+    return {"photo": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), "site.png")}
+
+
 ROUTES = (
     R("GET", "/tasks", "200 200 200 200 200 200 403"),
     R("GET", "/projects/{mine}/tasks", "200 200 200 200 200 404 403"),
@@ -47,6 +54,8 @@ ROUTES = (
     R("POST", "/tasks/{task}/note", "200 200 200 404 200 200 403", {"note": "North side masked"}),
     R("POST", "/tasks/{task}/block", "200 200 200 404 200 200 403", {"reason": "Rain"}),
     R("POST", "/tasks/{task}/complete", "200 200 200 404 200 200 403", {"completion_notes": "Done"}),
+    R("POST", "/tasks/{task}/photo", "200 200 200 404 200 200 403", _photo),
+    R("GET", "/tasks/{task}/files/999999", "404 404 404 404 404 404 403"),
     R("POST", "/tasks/{their_task}/progress", "200 404 404 404 404 404 403", {"progress_percent": "40"}),
     R("GET", "/tasks/{design_task}", "200 200 200 200 200 404 403"),
     # the task's own form (tasks/form_routes.py): add, edit, delete

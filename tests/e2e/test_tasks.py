@@ -226,6 +226,30 @@ def test_a_task_taken_off_the_painter_leaves_their_open_my_day_live(signed_in, s
     print(f"the withdrawn task left My day: {(time.monotonic() - since) * 1000:.0f} ms")
 
 
+def test_a_painter_adds_a_photo_from_the_card_and_the_pm_sees_it(signed_in, server):
+    token = uuid.uuid4().hex[:5]
+    today = date.today().isoformat()
+    task_id = make_task(server, f"Patch ceiling {token}", people=[_user_id("employee")], start_date=today, due_date=today)
+    painter = signed_in("employee", viewport=PHONE)
+    painter.goto("/tasks/my-day")
+    card = painter.locator(f"#task-card-{task_id}")
+    card.locator("[data-testid=open-photo]").click()
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    card.locator("[data-testid=photo-input]").set_input_files(
+        files=[{"name": "ceiling.png", "mimeType": "image/png", "buffer": png}]
+    )
+    with painter.expect_response(lambda r: r.url.endswith(f"/tasks/{task_id}/photo")) as answer:
+        card.locator("[data-testid=add-photo]").click()
+    assert answer.value.status == 200, answer.value.text()[:2000]
+    painter.wait_for_selector("[data-testid=day-notice]:has-text('Photo added.')")
+    pm = signed_in("project_manager_full", viewport=DESKTOP)
+    pm.goto(f"/tasks/{task_id}")
+    image = pm.locator("[data-testid=task-files] img")
+    assert image.count() == 1
+    shown = pm.request.get(server + image.get_attribute("src"))
+    assert shown.status == 200 and shown.body() == png
+
+
 def test_a_pm_adds_a_task_from_the_project_on_a_phone(signed_in, server, screenshots_dir):
     token = uuid.uuid4().hex[:5]
     pm = signed_in("project_manager_full", viewport=PHONE)
