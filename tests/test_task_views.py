@@ -5,6 +5,7 @@ the company-wide list, and the time analysis with its CSV."""
 from __future__ import annotations
 
 import csv
+import re
 import io
 from datetime import timedelta
 from decimal import Decimal
@@ -204,3 +205,36 @@ def test_closing_shows_what_is_open_and_a_project_without_a_pm_says_it_cannot_st
     detail = client.get(f"/projects/{orphan.id}").text
     assert "No PM assigned — it cannot start." in detail
     assert "No PM assigned — this project cannot start." in client.get(f"/projects/{orphan.id}/tasks").text
+
+
+def test_a_row_changes_who_does_the_task_in_place(client, db, login_as, job):
+    """People change in the row: "Change" opens a box per person (they are few here),
+    Save sends the ticked ones and the row comes back with the names; an employee is not
+    offered it and may not open it."""
+    pm, pat, sam, project, (prime, paint, trim) = job
+    db.session.commit()
+    login_as(pm)
+    listing = client.get(f"/projects/{project.id}/tasks").text
+    assert f'hx-get="/tasks/{prime.id}/people-editor"' in listing
+    editor = client.get(f"/tasks/{prime.id}/people-editor?show_project=0", headers={"HX-Request": "true"}).text
+    assert 'data-testid="row-people-editor"' in editor
+    assert re.search(rf'value="{pat.id}" checked', editor) and re.search(rf'value="{sam.id}">', editor)
+    saved = client.post(
+        f"/tasks/{prime.id}/inline",
+        data={"field": "assignees", "assigned_to_ids": [str(pat.id), str(sam.id)], "version": prime.version},
+    )
+    assert saved.status_code == 200 and "Pat Painter, Sam Sander" in saved.text and "Saved." in saved.text
+    db.session.expire_all()
+    assert db.session.get(Task, prime.id).assignee_ids == {pat.id, sam.id}
+    stranger = make_user("client")
+    bad = client.post(
+        f"/tasks/{prime.id}/inline",
+        data={"field": "assignees", "assigned_to_ids": [str(stranger.id)], "version": prime.version},
+    )
+    assert bad.status_code == 422 and 'data-testid="row-people-editor"' in bad.text
+    back = client.get(f"/tasks/{prime.id}/row?show_project=0")
+    assert back.status_code == 200 and 'data-testid="row-people-editor"' not in back.text
+    login_as(pat)
+    mine = client.get("/tasks").text
+    assert "people-editor" not in mine
+    assert client.get(f"/tasks/{prime.id}/people-editor").status_code == 403

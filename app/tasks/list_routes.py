@@ -120,6 +120,7 @@ def _context(project, endpoint: str, endpoint_args: dict, query=None) -> dict:
         "bulk_action_options": list(bulk.ACTIONS.items()),
         "today": services.today(),
         "may_add_task": project is not None and services.may_create(current_user, project),
+        "may_reassign": _may_reassign(),
     }
 
 
@@ -178,17 +179,27 @@ REASON_ACTIONS = {
 }
 
 
-def _row(task, errors=None, notice="", status: int = 200, wanted: str = ""):
+def _row(task, errors=None, notice="", status: int = 200, wanted: str = "", editing_people: bool = False):
+    editor = {}
+    if editing_people or (errors and "assigned_to_ids" in errors):
+        editor = {
+            "editing_people": True,
+            "people_choices": queries.people_choices(current_user, task.project),
+            "chosen_people": queries.people_named(task.assignee_ids),
+            "people_source": url_for("tasks.people_options", project_id=task.project_id),
+        }
     return make_response(
         render_template(
             "tasks/_row.html",
             task=TaskLine.of(task),
+            may_reassign=_may_reassign(),
+            **editor,
             wanted=wanted if wanted in REASON_ACTIONS else "in_progress",
             reason_actions=REASON_ACTIONS,
             task_conflicts=conflicts_for([task.id], current_user).get(task.id, []),
             errors=errors or {},
             notice=notice,
-            show_project=request.form.get("show_project") == "1",
+            show_project=(request.form.get("show_project") or request.args.get("show_project")) == "1",
             status_labels=STATUS_LABELS,
             status_options=STATUS_OPTIONS,
             today=services.today(),
@@ -197,13 +208,40 @@ def _row(task, errors=None, notice="", status: int = 200, wanted: str = ""):
     )
 
 
-INLINE = ("status", "start_date", "due_date", "progress_percent")
+INLINE = ("status", "start_date", "due_date", "progress_percent", "assignees")
+
+
+def _may_reassign() -> bool:
+    """Does the user's role change who does tasks at all (the matrix's task.reassign)? The
+    rows offer "Change" then; the service still judges each task."""
+    from app.core.permissions import NONE, scope_of
+
+    return scope_of(current_user, "task.reassign") != NONE
+
+
+@bp.get("/tasks/<int:task_id>/row")
+@login_required
+@permission_required("task.view")
+def row(task_id):
+    """One row of the task list as it is now (an editor cancelled)."""
+    return _row(services.get_task(current_user, task_id))
+
+
+@bp.get("/tasks/<int:task_id>/people-editor")
+@login_required
+@permission_required("task.reassign")
+def people_editor(task_id):
+    """The row with its People cell as an editor: a box per person while they are few,
+    else the search picker; Save sends them (inline, field "assignees")."""
+    task = services.get_task(current_user, task_id, "task.reassign")
+    return _row(task, editing_people=True)
 
 
 @bp.post("/tasks/<int:task_id>/inline")
 @login_required
 def inline(task_id):
-    """One field of a row changed in place (status, dates, progress): the row comes back."""
+    """One field of a row changed in place (status, dates, progress, people): the row
+    comes back."""
     task = services.get_task(current_user, task_id, "task.modify")
     field = request.form.get("field", "")
     if field not in INLINE:
@@ -212,7 +250,10 @@ def inline(task_id):
     version = request.form.get("version")
     try:
         with attempt():
-            if field == "status":
+            if field == "assignees":
+                people = request.form.getlist("assigned_to_ids")
+                services.update_task(current_user, task, {}, assignee_ids=people, partial=True, version=version)
+            elif field == "status":
                 services.set_status(
                     current_user, task, services.Move(value, request.form.get("reason")), version=version
                 )

@@ -41,6 +41,8 @@ ROUTES = (
         "200 200 200 404 200 200 403",
         {"field": "progress_percent", "progress_percent": "30"},
     ),
+    R("GET", "/tasks/{task}/row", "200 200 200 404 200 200 403"),
+    R("GET", "/tasks/{task}/people-editor", "200 200 200 403 200 403 403"),
     R("POST", "/tasks/{task}/move", "200 200 200 404 200 200 403", {"status": "in_progress"}),
     R("GET", "/tasks/my-day", "200 200 200 200 200 200 403"),
     # the home page's cards (tasks/home_routes.py): only the roles whose home carries each

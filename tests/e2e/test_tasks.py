@@ -250,6 +250,29 @@ def test_a_painter_adds_a_photo_from_the_card_and_the_pm_sees_it(signed_in, serv
     assert shown.status == 200 and shown.body() == png
 
 
+def test_a_pm_changes_who_does_a_task_in_its_row(signed_in, server):
+    token = uuid.uuid4().hex[:5]
+    task_id = make_task(server, f"Fill nail holes {token}", people=[_user_id("employee")])
+    pm = signed_in("project_manager_full", viewport=DESKTOP)
+    pm.goto(f"/projects/{_project_id()}/tasks?q={token}")
+    row = pm.locator(f"#task-row-{task_id}")
+    row.locator("[data-testid=row-people-edit]").click()
+    editor = row.locator("[data-testid=row-people-editor]")
+    editor.wait_for()
+    editor.locator(f"input[value='{_user_id('employee')}']").uncheck()
+    editor.locator(f"input[value='{_user_id('super')}']").check()
+    with pm.expect_response(lambda r: r.url.endswith(f"/tasks/{task_id}/inline")) as answer:
+        editor.locator("[data-testid=row-people-save]").click()
+    assert answer.value.status == 200, answer.value.text()[:2000]
+    pm.wait_for_selector(f"#task-row-{task_id}:has-text('Saved.')")
+    people = run_sql(
+        E2E_DATABASE_URL,
+        "SELECT u.username FROM task_assignees a JOIN users u ON u.id = a.user_id WHERE a.task_id = %s",
+        task_id,
+    )
+    assert [p[0] for p in people] == ["super"]
+
+
 def test_a_pm_adds_a_task_from_the_project_on_a_phone(signed_in, server, screenshots_dir):
     token = uuid.uuid4().hex[:5]
     pm = signed_in("project_manager_full", viewport=PHONE)
