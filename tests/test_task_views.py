@@ -5,8 +5,8 @@ the company-wide list, and the time analysis with its CSV."""
 from __future__ import annotations
 
 import csv
-import re
 import io
+import re
 from datetime import timedelta
 from decimal import Decimal
 

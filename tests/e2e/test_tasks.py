@@ -229,7 +229,9 @@ def test_a_task_taken_off_the_painter_leaves_their_open_my_day_live(signed_in, s
 def test_a_painter_adds_a_photo_from_the_card_and_the_pm_sees_it(signed_in, server):
     token = uuid.uuid4().hex[:5]
     today = date.today().isoformat()
-    task_id = make_task(server, f"Patch ceiling {token}", people=[_user_id("employee")], start_date=today, due_date=today)
+    task_id = make_task(
+        server, f"Patch ceiling {token}", people=[_user_id("employee")], start_date=today, due_date=today
+    )
     painter = signed_in("employee", viewport=PHONE)
     painter.goto("/tasks/my-day")
     card = painter.locator(f"#task-card-{task_id}")
