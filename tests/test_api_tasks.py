@@ -183,3 +183,22 @@ def test_api_users_lists_the_people_a_caller_works_with(client, db, setup):
     assert "Stranger Danger" in names(admin)
     assert client.get("/api/users/", headers=bearer(client, painter)).status_code == 403
     assert client.get("/api/users/?role=boss", headers=bearer(client, admin)).status_code == 400
+
+
+def test_the_list_reads_a_page_in_the_same_statements_whatever_it_holds(client, db, setup, count_queries):
+    """Completed tasks name who completed them: read for the page at once, not per task."""
+    pm, painter, project, late, later = setup
+    headers = bearer(client, pm)
+
+    def statements(n_done: int) -> int:
+        for i in range(n_done):  # each finished by someone not on it (an admin each)
+            task = services.create_task(pm, project, {"title": f"Done {n_done}-{i}"}, [painter.id])
+            services.complete_task(make_user("admin"), task)
+        db.session.commit()
+        with count_queries() as counted:
+            answer = client.get("/api/tasks/?status=completed&page_size=50", headers=headers)
+        assert answer.status_code == 200
+        assert all(t["completed_by"]["id"] != pm.id for t in answer.json["data"]["results"])
+        return counted.n
+
+    assert statements(1) == statements(6)
