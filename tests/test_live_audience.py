@@ -192,7 +192,20 @@ def test_a_task_leaving_the_designs_is_no_longer_heard_by_the_designer(db, open_
     assert got == DESIGN_TASK - {"designer"}
 
 
-def test_an_employee_taken_off_a_task_hears_it_is_withdrawn_and_nothing_more(db, open_stream, world):  # noqa: F811
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        ("task-updated", ORDINARY_TASK - {"assigned_employee"} | {"unassigned_employee"}),
+        ("task-withdrawn", {"assigned_employee"}),
+    ],
+)
+def test_an_employee_taken_off_a_task_hears_it_is_withdrawn_and_nothing_more(
+    db,
+    open_stream,  # noqa: F811
+    world,
+    event,
+    expected,
+):
     """Taken off the task, the painter may no longer see it: the update goes to who may
     see it now, and "task-withdrawn" (its id only) to the painter alone, so their My day
     drops it live."""
@@ -201,18 +214,7 @@ def test_an_employee_taken_off_a_task_hears_it_is_withdrawn_and_nothing_more(db,
     def act():
         tasks.update_task(pm, task, {}, assignee_ids=[people["unassigned_employee"].id], partial=True)
 
-    updated = receivers(db, open_stream, people, act, "task-updated", _task(task))
-    assert updated == ORDINARY_TASK - {"assigned_employee"} | {"unassigned_employee"}
-
-
-def test_withdrawn_goes_only_to_who_lost_sight_of_the_task(db, open_stream, world):  # noqa: F811
-    task, pm, people = world["ordinary"], world["people"]["pm"], world["people"]
-
-    def act():
-        tasks.update_task(pm, task, {}, assignee_ids=[people["unassigned_employee"].id], partial=True)
-
-    got = receivers(db, open_stream, people, act, "task-withdrawn", _task(task))
-    assert got == {"assigned_employee"}
+    assert receivers(db, open_stream, people, act, event, _task(task)) == expected
 
 
 def test_a_design_task_made_ordinary_is_withdrawn_from_the_designer(db, open_stream, world):  # noqa: F811

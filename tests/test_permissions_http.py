@@ -79,6 +79,12 @@ def world(db):
     db.session.flush()
     db.session.add(TaskAssignment(task_id=task.id, user_id=users["employee"].id))
     db.session.flush()
+    from app.tasks import attachments
+
+    # a photo on the task, stored as an upload would be (its file route is walked)
+    task_file = attachments.attach(
+        users["admin"], task, b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, "image/png", "png", "photo"
+    )
     from app.project_templates.models import ProjectTemplate
 
     return SimpleNamespace(
@@ -86,6 +92,7 @@ def world(db):
         task=task,
         design_task=design_task,
         their_task=their_task,
+        task_file=task_file,
         users=users,
         mine=mine,
         theirs=theirs,
@@ -145,6 +152,7 @@ class Route:
             task=world.task.id,
             design_task=world.design_task.id,
             their_task=world.their_task.id,
+            photo=world.task_file.id,
             template=world.template.id,
         )
 

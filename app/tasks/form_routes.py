@@ -104,21 +104,25 @@ def _may_use_form(task: Task) -> None:
         raise PermissionDenied("You report progress on your tasks from My day.")
 
 
+def _project_for_new(project_id):
+    """The project a task is added to: one the user sees (404) and may add tasks to (403)."""
+    project = get_project(current_user, project_id)
+    services.require_create(current_user, project)
+    return project
+
+
 @bp.get("/projects/<int:project_id>/tasks/new")
 @login_required
 @permission_required("task.create")
 def new(project_id):
-    project = get_project(current_user, project_id)
-    services.require_create(current_user, project)
-    return _render(project, None, _shown(None), {}, [], [])
+    return _render(_project_for_new(project_id), None, _shown(None), {}, [], [])
 
 
 @bp.post("/projects/<int:project_id>/tasks/new")
 @login_required
 @permission_required("task.create")
 def create(project_id):
-    project = get_project(current_user, project_id)
-    services.require_create(current_user, project)
+    project = _project_for_new(project_id)
     data, people, needs = _submitted(project)
     try:
         with attempt():

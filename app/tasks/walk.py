@@ -57,7 +57,8 @@ ROUTES = (
     R("POST", "/tasks/{task}/block", "200 200 200 404 200 200 403", {"reason": "Rain"}),
     R("POST", "/tasks/{task}/complete", "200 200 200 404 200 200 403", {"completion_notes": "Done"}),
     R("POST", "/tasks/{task}/photo", "200 200 200 404 200 200 403", _photo),
-    R("GET", "/tasks/{task}/files/999999", "404 404 404 404 404 404 403"),
+    R("GET", "/tasks/{task}/files/{photo}", "200 200 200 404 200 200 403"),
+    R("GET", "/tasks/{design_task}/files/{photo}", "404 404 404 404 404 404 403"),  # not its file
     R("POST", "/tasks/{their_task}/progress", "200 404 404 404 404 404 403", {"progress_percent": "40"}),
     R("GET", "/tasks/{design_task}", "200 200 200 200 200 404 403"),
     # the task's own form (tasks/form_routes.py): add, edit, delete
