@@ -179,6 +179,9 @@ def test_a_mention_rings_the_mentioned_persons_bell_live(signed_in, server):
     painter = signed_in("employee", viewport=PHONE)
     painter.goto("/tasks/my-day")
     wait_live(painter)
+    # the bell is a fragment loaded after the page: read the count once it is there (read
+    # before, it was 0 whatever the painter had unread, and the +1 never matched)
+    painter.wait_for_selector("[data-testid=bell]", state="attached")
     count = painter.locator("[data-testid=bell-count]")
     before = int(count.inner_text()) if count.count() else 0
     pm = signed_in("project_manager_full", viewport=DESKTOP)
