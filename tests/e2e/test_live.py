@@ -106,6 +106,7 @@ def test_project_rows_arrive_live_for_those_who_may_see_them(signed_in):
 def test_notification_bell_rings_live(signed_in):
     project = "Hughes deck stain"  # the demo designer is not on its team
     designer = signed_in("designer")
+    designer.wait_for_selector("[data-testid=bell]", state="attached")  # the bell fragment, loaded after the page
     count = designer.locator("[data-testid=bell-count]")
     before = int(count.inner_text()) if count.count() else 0
 
