@@ -130,6 +130,8 @@ def base_settings() -> dict:
         "AWS_S3_REGION_NAME": env("AWS_S3_REGION_NAME", "us-east-1"),
         "AWS_S3_ENDPOINT_URL": env("AWS_S3_ENDPOINT_URL"),
         "MEDIA_ROOT": env("MEDIA_ROOT", os.path.join(ROOT, "instance", "media")),
+        # how long a download's presigned S3 URL is valid, issued after a permission check
+        "MEDIA_URL_SECONDS": env_int("MEDIA_URL_SECONDS", 300),
         # No EMAIL_HOST: nothing is emailed (notifications reach the bell only).
         "EMAIL_HOST": env("EMAIL_HOST", "") or "",
         "EMAIL_PORT": env_int("EMAIL_PORT", 25),

@@ -1,11 +1,21 @@
-"""Media storage: S3 (or an S3-compatible server) when AWS_STORAGE_BUCKET_NAME is set,
-else a folder on local disk (embedded mode only — production requires S3)."""
+"""Media storage: S3 (or an S3-compatible server, `AWS_S3_ENDPOINT_URL`) when
+AWS_STORAGE_BUCKET_NAME is set, else a folder on local disk (embedded mode only —
+production requires S3).
+
+Objects are private. Nobody gets a lasting or guessable address: a download goes through
+a route that checks the reader's permission first and then either streams the object
+(local disk) or answers a redirect to a presigned URL valid for MEDIA_URL_SECONDS (S3), so
+a large file never holds a web worker. Keys are random (`new_key`), never the uploader's
+file name, which is kept only for the download's Content-Disposition (`disposition`)."""
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import unicodedata
 import uuid
+from urllib.parse import quote
 
 from flask import current_app
 
@@ -14,6 +24,7 @@ log = logging.getLogger(__name__)
 
 def _s3():
     import boto3
+    from botocore.config import Config
 
     cfg = current_app.config
     return boto3.client(
@@ -22,15 +33,35 @@ def _s3():
         aws_secret_access_key=cfg["AWS_SECRET_ACCESS_KEY"],
         region_name=cfg["AWS_S3_REGION_NAME"],
         endpoint_url=cfg.get("AWS_S3_ENDPOINT_URL"),
+        config=Config(signature_version="s3v4"),  # presigned URLs as S3 requires them now
     )
 
 
+def on_s3() -> bool:
+    return bool(current_app.config.get("AWS_STORAGE_BUCKET_NAME"))
+
+
+def new_key(prefix: str, extension: str) -> str:
+    """A random key under `prefix` ("tasks/12"), with the type's extension."""
+    extension = re.sub(r"[^a-z0-9]", "", extension.lower())[:8] or "bin"
+    return f"{prefix.strip('/')}/{uuid.uuid4().hex}.{extension}"
+
+
+def _path(key: str) -> str:
+    root = os.path.realpath(current_app.config["MEDIA_ROOT"])
+    path = os.path.realpath(os.path.join(root, key))
+    if not path.startswith(root + os.sep):  # a key is ours (new_key), but never trust a path
+        raise ValueError("A storage key must stay inside the media folder.")
+    return path
+
+
 def save(key: str, data: bytes, content_type: str = "application/octet-stream") -> str:
-    cfg = current_app.config
-    if cfg.get("AWS_STORAGE_BUCKET_NAME"):
-        _s3().put_object(Bucket=cfg["AWS_STORAGE_BUCKET_NAME"], Key=key, Body=data, ContentType=content_type)
+    if on_s3():
+        _s3().put_object(
+            Bucket=current_app.config["AWS_STORAGE_BUCKET_NAME"], Key=key, Body=data, ContentType=content_type
+        )
     else:
-        path = os.path.join(cfg["MEDIA_ROOT"], key)
+        path = _path(key)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as handle:
             handle.write(data)
@@ -38,23 +69,69 @@ def save(key: str, data: bytes, content_type: str = "application/octet-stream") 
 
 
 def read(key: str) -> bytes:
-    """The object's bytes (for an authorising download route; never a public URL)."""
-    cfg = current_app.config
-    if cfg.get("AWS_STORAGE_BUCKET_NAME"):
-        return _s3().get_object(Bucket=cfg["AWS_STORAGE_BUCKET_NAME"], Key=key)["Body"].read()
-    with open(os.path.join(cfg["MEDIA_ROOT"], key), "rb") as handle:
+    """The object's bytes (local disk; on S3 a download is a presigned URL, `download_url`)."""
+    if on_s3():
+        return _s3().get_object(Bucket=current_app.config["AWS_STORAGE_BUCKET_NAME"], Key=key)["Body"].read()
+    with open(_path(key), "rb") as handle:
         return handle.read()
 
 
+def exists(key: str) -> bool:
+    if on_s3():
+        from botocore.exceptions import ClientError
+
+        try:
+            _s3().head_object(Bucket=current_app.config["AWS_STORAGE_BUCKET_NAME"], Key=key)
+            return True
+        except ClientError:
+            return False
+    return os.path.exists(_path(key))
+
+
 def delete(key: str) -> None:
-    cfg = current_app.config
-    if cfg.get("AWS_STORAGE_BUCKET_NAME"):
-        _s3().delete_object(Bucket=cfg["AWS_STORAGE_BUCKET_NAME"], Key=key)
+    if on_s3():
+        _s3().delete_object(Bucket=current_app.config["AWS_STORAGE_BUCKET_NAME"], Key=key)
     else:
         try:
-            os.remove(os.path.join(cfg["MEDIA_ROOT"], key))
+            os.remove(_path(key))
         except FileNotFoundError:
             pass
+
+
+def safe_filename(name: str, fallback: str = "file") -> str:
+    """The last part of an uploaded file's name, without directories (`../`, `C:\\`),
+    control characters or quotes, at most 120 characters: fit for a Content-Disposition."""
+    name = unicodedata.normalize("NFC", str(name or "")).replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in '"<>|*?:')
+    name = name.strip(" .")
+    return name[:120] or fallback
+
+
+def disposition(filename: str, inline: bool) -> str:
+    """Content-Disposition for `filename`: an ASCII fallback and the exact name (RFC 6266)."""
+    name = safe_filename(filename)
+    ascii_name = name.encode("ascii", "ignore").decode() or "file"
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+
+
+def download_url(key: str, filename: str, content_type: str, inline: bool) -> str | None:
+    """On S3: a presigned GET of the object, valid for MEDIA_URL_SECONDS, answering with
+    this type and file name. None on local disk (the route streams the object). Call it
+    only after the reader's permission was checked."""
+    if not on_s3():
+        return None
+    cfg = current_app.config
+    return _s3().generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": cfg["AWS_STORAGE_BUCKET_NAME"],
+            "Key": key,
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition(filename, inline),
+        },
+        ExpiresIn=int(cfg.get("MEDIA_URL_SECONDS", 300)),
+    )
 
 
 def writable() -> bool:

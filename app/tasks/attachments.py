@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
 
 from app.core import storage
 from app.core.errors import ValidationError
@@ -57,13 +56,13 @@ def decode_photo(encoded: str, field: str = "completion_photo") -> tuple[bytes, 
 def attach(
     actor, task, data: bytes, content_type: str, extension: str, kind: str, filename: str = ""
 ) -> TaskAttachment:
-    key = f"tasks/{task.id}/{uuid.uuid4().hex}.{extension}"
+    key = storage.new_key(f"tasks/{task.id}", extension)
     storage.save(key, data, content_type)
     after_rollback(lambda: storage.delete(key))  # the row is not kept: neither is the object
     attachment = TaskAttachment(
         task_id=task.id,
         storage_key=key,
-        filename=filename[:255],
+        filename=storage.safe_filename(filename, "")[:255],
         content_type=content_type,
         size=len(data),
         kind=kind,

@@ -191,16 +191,22 @@ def photo(task_id):
 def file(task_id, attachment_id):
     """A file of a task, to whoever may see the task (never a public URL): images shown
     in the page, anything else downloaded."""
-    from flask import Response
+    from flask import Response, redirect
 
     from app.core import storage
 
     task = services.get_task(current_user, task_id)
     found = services.attachment_of(task, attachment_id)
-    response = Response(storage.read(found.storage_key), mimetype=found.content_type)
     inline = found.content_type.startswith("image/")
-    name = (found.filename or f"file-{found.id}").replace('"', "")
-    response.headers["Content-Disposition"] = f'{"inline" if inline else "attachment"}; filename="{name}"'
+    name = found.filename or f"file-{found.id}"
+    # S3: a short-lived presigned URL, issued now that the reader may see the task
+    url = storage.download_url(found.storage_key, name, found.content_type, inline)
+    if url is not None:
+        response = redirect(url, 302)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    response = Response(storage.read(found.storage_key), mimetype=found.content_type)
+    response.headers["Content-Disposition"] = storage.disposition(name, inline)
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
