@@ -130,6 +130,10 @@ def base_settings() -> dict:
         "AWS_S3_REGION_NAME": env("AWS_S3_REGION_NAME", "us-east-1"),
         "AWS_S3_ENDPOINT_URL": env("AWS_S3_ENDPOINT_URL"),
         "MEDIA_ROOT": env("MEDIA_ROOT", os.path.join(ROOT, "instance", "media")),
+        # uploads (core/uploads.py): size limits per kind, and whether photos keep their GPS
+        "UPLOAD_MAX_PHOTO_MB": env_int("UPLOAD_MAX_PHOTO_MB", 20),
+        "UPLOAD_MAX_PDF_MB": env_int("UPLOAD_MAX_PDF_MB", 25),
+        "PHOTOS_KEEP_LOCATION": env_bool("PHOTOS_KEEP_LOCATION", False),
         # how long a download's presigned S3 URL is valid, issued after a permission check
         "MEDIA_URL_SECONDS": env_int("MEDIA_URL_SECONDS", 300),
         # No EMAIL_HOST: nothing is emailed (notifications reach the bell only).

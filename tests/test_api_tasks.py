@@ -13,8 +13,9 @@ from app.tasks import services
 from app.tasks.models import Task, TaskAttachment
 from tests.conftest import bearer
 from tests.factories import make_project, make_user
+from tests.images import png
 
-PNG = base64.b64encode(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64).decode()
+PNG = base64.b64encode(png()).decode()
 
 
 @pytest.fixture()
@@ -119,7 +120,7 @@ def test_progress_and_completion_with_a_photo(client, db, setup, app, tmp_path):
     )
     assert (
         not_a_photo.status_code == 400
-        and "JPEG, PNG or WebP" in not_a_photo.json["error"]["details"]["completion_photo"]
+        and "JPEG, PNG, WebP or HEIC" in not_a_photo.json["error"]["details"]["completion_photo"]
     )
     assert db.session.get(Task, late.id).status == "in_progress"
     done = client.post(

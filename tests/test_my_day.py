@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from app.tasks import services
 from app.tasks.models import Task, TaskAttachment
 from tests.factories import make_project, make_user
+from tests.images import png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()
 
 
 @pytest.fixture()
@@ -119,7 +120,7 @@ def test_refusals_come_back_in_the_card_and_save_nothing(client, db, login_as, d
         data={"version": task.version, "photo": (__import__("io").BytesIO(b"GIF89a"), "x.gif")},
         content_type="multipart/form-data",
     )
-    assert not_a_photo.status_code == 422 and "JPEG, PNG or WebP" in not_a_photo.text
+    assert not_a_photo.status_code == 422 and "JPEG, PNG, WebP or HEIC" in not_a_photo.text
     stale = client.post(f"/tasks/{task.id}/progress", data={"progress_percent": "10", "version": "99"})
     assert stale.status_code == 409 and "changed meanwhile" in stale.text
     db.session.expire_all()
@@ -166,9 +167,12 @@ def test_a_photo_from_the_site_is_added_from_the_card_and_shown_only_to_who_may_
     assert photo.kind == "photo" and photo.filename == "north wall.png" and photo.uploaded_by_id == painter.id
     assert "north wall" not in photo.storage_key and photo.storage_key.startswith(f"tasks/{task.id}/")
     with app.app_context():
-        assert storage.read(photo.storage_key) == PNG
+        stored = storage.read(photo.storage_key)  # written again by Pillow: a real PNG, same size
+    from PIL import Image
+
+    assert Image.open(__import__("io").BytesIO(stored)).size == (4, 3)
     refused = client.post(f"/tasks/{task.id}/photo", data={"photo": (io.BytesIO(b"GIF89a..."), "x.gif")})
-    assert refused.status_code == 422 and "JPEG, PNG or WebP" in refused.text
+    assert refused.status_code == 422 and "JPEG, PNG, WebP or HEIC" in refused.text
     empty = client.post(f"/tasks/{task.id}/photo", data={})
     assert empty.status_code == 422 and "Choose a photo to add." in empty.text
     assert db.session.scalar(select(func.count()).select_from(TaskAttachment)) == 1
@@ -177,7 +181,7 @@ def test_a_photo_from_the_site_is_added_from_the_card_and_shown_only_to_who_may_
         login_as(who)
         assert f'src="{url}"' in client.get(f"/tasks/{task.id}").text
         shown = client.get(url)
-        assert shown.status_code == 200 and shown.data == PNG and shown.mimetype == "image/png"
+        assert shown.status_code == 200 and shown.data == stored and shown.mimetype == "image/png"
         assert shown.headers["Content-Disposition"].startswith("inline") and "private" in shown.headers["Cache-Control"]
     login_as(make_user("project_manager_full"))  # not on this project's team
     assert client.get(url).status_code == 404

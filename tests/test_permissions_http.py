@@ -80,11 +80,10 @@ def world(db):
     db.session.add(TaskAssignment(task_id=task.id, user_id=users["employee"].id))
     db.session.flush()
     from app.tasks import attachments
+    from tests.images import png
 
     # a photo on the task, stored as an upload would be (its file route is walked)
-    task_file = attachments.attach(
-        users["admin"], task, b"\x89PNG\r\n\x1a\n" + b"\x00" * 16, "image/png", "png", "photo"
-    )
+    task_file = attachments.attach(users["admin"], task, png(), "image/png", "png", "photo")
     from app.project_templates.models import ProjectTemplate
 
     return SimpleNamespace(

@@ -17,8 +17,9 @@ from app.core import storage
 from app.tasks import services
 from app.tasks.models import TaskAttachment
 from tests.factories import make_project, make_user
+from tests.images import png
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+PNG = png()
 BUCKET = "kibray-test-media"
 
 
@@ -108,7 +109,8 @@ def test_a_task_photo_on_s3_is_handed_out_only_after_the_permission_check(client
     login_as(pm)
     answer = client.get(url)
     assert answer.status_code == 302 and "X-Amz-Signature=" in answer.headers["Location"]
-    assert requests.get(answer.headers["Location"], timeout=5).content == PNG
+    stored = on_s3.get_object(Bucket=BUCKET, Key=photo.storage_key)["Body"].read()
+    assert requests.get(answer.headers["Location"], timeout=5).content == stored
     login_as(make_user("project_manager_full"))  # another project's PM: no URL is issued
     refused = client.get(url)
     assert refused.status_code == 404 and "Location" not in refused.headers

@@ -33,8 +33,6 @@ def detail(task_id):
 
 # --- "My day": the crew's phone page, and its one-thumb actions ---------------------
 
-MAX_UPLOAD = attachments.MAX_PHOTO_BYTES
-
 
 @bp.get("/tasks/my-day")
 @login_required
@@ -158,16 +156,16 @@ def complete(task_id):
 
 
 def _photo(upload):
-    """An uploaded photo's bytes and type, judged by its content; None when none was sent."""
+    """An uploaded photo as it will be stored (core.uploads: judged by content, written
+    again without its location), as (bytes, content type, extension); None when none
+    was sent."""
+    from app.core import uploads
+
     if upload is None or not upload.filename:
         return None
-    data = upload.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise ValidationError({"photo": f"The photo is larger than {MAX_UPLOAD // (1024 * 1024)} MB."})
-    kind = attachments.image_type(data)
-    if kind is None:
-        raise ValidationError({"photo": "Choose a JPEG, PNG or WebP photo (this file is not one)."})
-    return data, *kind
+    limit = uploads._limit("photo")
+    found = uploads.inspect(upload.read(limit + 1), "photo", accept=("photo",))
+    return found.data, found.content_type, found.extension
 
 
 @bp.post("/tasks/<int:task_id>/photo")

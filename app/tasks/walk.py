@@ -20,7 +20,11 @@ def _photo(_world):
     """A small PNG, as a phone's camera would send it (a fresh stream for each request)."""
     import io
 
-    return {"photo": (io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), "site.png")}
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (4, 3), (200, 120, 40)).save(out, "PNG")
+    return {"photo": (io.BytesIO(out.getvalue()), "site.png")}
 
 
 ROUTES = (

@@ -1,0 +1,117 @@
+"""Uploaded files judged by their content, never by their name or the browser's word:
+photos (JPEG, PNG, WebP, and HEIC from iPhones) and PDF documents, each under its size
+limit (settings). A photo is decoded and written again with Pillow — which is what
+makes an image safe to show: nothing but pixels survive, a file that only claims to be
+one is refused, a decompression bomb (huge dimensions in a tiny file) is refused before
+it is decoded, and the EXIF location is removed unless the company keeps it
+(PHOTOS_KEEP_LOCATION). The orientation the camera recorded is applied first, so the
+photo still stands the right way up. HEIC becomes JPEG. PDFs are kept as they are.
+
+Everything else (SVG with its scripts, an executable renamed `invoice.pdf`, a GIF, an
+empty file) is a field error naming what is accepted."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from flask import current_app
+
+from app.core.errors import ValidationError
+
+MAX_PIXELS = 40_000_000  # a 48-megapixel phone photo is ~48M: decoded, ~150 MB of memory
+PHOTO_TYPES = "JPEG, PNG, WebP or HEIC"
+_SAVE = {  # Pillow format → (format to write, content type, extension)
+    "JPEG": ("JPEG", "image/jpeg", "jpg"),
+    "PNG": ("PNG", "image/png", "png"),
+    "WEBP": ("WEBP", "image/webp", "webp"),
+    "HEIF": ("JPEG", "image/jpeg", "jpg"),
+}
+_GPS_IFD = 0x8825
+
+
+@dataclass(frozen=True)
+class Upload:
+    data: bytes
+    content_type: str
+    extension: str
+    kind: str  # "photo" or "pdf"
+    width: int | None = None
+    height: int | None = None
+
+
+def sniff(data: bytes) -> str | None:
+    """What the content is — "JPEG", "PNG", "WEBP", "HEIF", "PDF" — or None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if len(data) >= 12 and data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "WEBP"
+    if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"hevc"):
+        return "HEIF"
+    if data.startswith(b"%PDF-"):
+        return "PDF"
+    return None
+
+
+def _limit(kind: str) -> int:
+    megabytes = current_app.config.get("UPLOAD_MAX_PHOTO_MB" if kind == "photo" else "UPLOAD_MAX_PDF_MB", 20)
+    return int(megabytes) * 1024 * 1024
+
+
+def inspect(data: bytes, field: str = "file", accept: tuple[str, ...] = ("photo", "pdf")) -> Upload:
+    """`data` as it will be stored, or a ValidationError on `field` saying why not."""
+    wanted = " or ".join({"photo": f"a photo ({PHOTO_TYPES})", "pdf": "a PDF document"}[kind] for kind in accept)
+    if not data:
+        raise ValidationError({field: "The file is empty."})
+    found = sniff(data)
+    kind = "pdf" if found == "PDF" else "photo" if found else None
+    if kind is None or kind not in accept:
+        raise ValidationError({field: f"Choose {wanted}: this file is not one (its content decides, not its name)."})
+    if len(data) > _limit(kind):
+        raise ValidationError({field: f"The file is larger than {_limit(kind) // (1024 * 1024)} MB."})
+    if kind == "pdf":
+        return Upload(data, "application/pdf", "pdf", "pdf")
+    return _photo(data, found, field)
+
+
+def _photo(data: bytes, found: str, field: str) -> Upload:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    if found == "HEIF":
+        try:
+            from pillow_heif import register_heif_opener
+        except ImportError:  # pragma: no cover - installed with the app (requirements.txt)
+            raise ValidationError({field: "HEIC photos cannot be read here: send a JPEG."}) from None
+        register_heif_opener()
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ValidationError(
+                    {
+                        field: f"The photo is {width:,} × {height:,} pixels: more than {MAX_PIXELS // 1_000_000} megapixels."
+                    }
+                )
+            image.load()
+            exif = image.getexif()
+            upright = ImageOps.exif_transpose(image)
+    except ValidationError:
+        raise
+    except Image.DecompressionBombError:  # Pillow's own guard, far past ours, at open
+        raise ValidationError({field: f"The photo has more than {MAX_PIXELS // 1_000_000} megapixels."}) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
+        raise ValidationError({field: "The photo cannot be read: it is damaged or not really a photo."}) from None
+    target, content_type, extension = _SAVE[found]
+    keep = bool(current_app.config.get("PHOTOS_KEEP_LOCATION"))
+    for tag in (0x0112,) + (() if keep else (_GPS_IFD,)):  # orientation applied; location gone
+        exif.pop(tag, None)
+    if target == "JPEG" and upright.mode not in ("RGB", "L"):
+        upright = upright.convert("RGB")
+    out = io.BytesIO()
+    options = {"exif": exif.tobytes()} if len(exif) else {}
+    if target == "JPEG":
+        options |= {"quality": 88, "optimize": True}
+    upright.save(out, target, **options)
+    return Upload(out.getvalue(), content_type, extension, "photo", upright.width, upright.height)
