@@ -179,7 +179,7 @@ def test_a_photo_from_the_site_is_added_from_the_card_and_shown_only_to_who_may_
     url = f"/tasks/{task.id}/files/{photo.id}"
     for who in (painter, pm):
         login_as(who)
-        assert f'src="{url}"' in client.get(f"/tasks/{task.id}").text
+        assert f'src="{url}?size=thumb"' in client.get(f"/tasks/{task.id}").text
         shown = client.get(url)
         assert shown.status_code == 200 and shown.data == stored and shown.mimetype == "image/png"
         assert shown.headers["Content-Disposition"].startswith("inline") and "private" in shown.headers["Cache-Control"]
@@ -190,3 +190,38 @@ def test_a_photo_from_the_site_is_added_from_the_card_and_shown_only_to_who_may_
     db.session.commit()
     assert client.get(f"/tasks/{other.id}/files/{photo.id}").status_code == 404  # not that task's file
     assert os.path.basename(photo.storage_key) != "north wall.png"
+
+
+def test_a_photo_gets_its_thumbnail_and_web_copy_from_the_job(client, db, login_as, day, app):
+    """The upload answers at once; the job (workers/media.py) then writes a thumbnail
+    and a web-sized copy, and the task's page shows the thumbnail, links the web copy."""
+    import io
+
+    from PIL import Image
+
+    from app.core import storage
+    from tests.images import png
+    from workers.media import make_sizes
+
+    pm, painter, project, tasks = day
+    task = tasks["today"]
+    db.session.commit()
+    login_as(painter)
+    big = png(2000, 1000)
+    assert client.post(f"/tasks/{task.id}/photo", data={"photo": (io.BytesIO(big), "wall.png")}).status_code == 200
+    photo = db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == task.id)).one()
+    url = f"/tasks/{task.id}/files/{photo.id}"
+    assert client.get(f"{url}?size=thumb").mimetype == "image/png"  # not made yet: the original
+    assert make_sizes(photo.id) is True and make_sizes(photo.id) is False  # once
+    db.session.expire_all()
+    photo = db.session.get(TaskAttachment, photo.id)
+    with app.app_context():
+        thumb = Image.open(io.BytesIO(storage.read(photo.thumb_key)))
+        web = Image.open(io.BytesIO(storage.read(photo.web_key)))
+    assert thumb.size == (320, 160) and web.size == (1600, 800) and thumb.format == "JPEG"
+    shown = client.get(f"{url}?size=thumb")
+    assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
+    assert Image.open(io.BytesIO(shown.data)).size == (320, 160)
+    login_as(pm)
+    page = client.get(f"/tasks/{task.id}").text
+    assert f'src="{url}?size=thumb"' in page and f'href="{url}?size=web"' in page

@@ -76,6 +76,22 @@ def inspect(data: bytes, field: str = "file", accept: tuple[str, ...] = ("photo"
     return _photo(data, found, field)
 
 
+THUMB_SIDE = 320  # a gallery's or a task page's tile
+WEB_SIDE = 1600  # a phone's or a laptop's full view
+
+
+def resized(data: bytes, longest: int) -> bytes:
+    """A JPEG copy of an (already inspected) photo, its longest side at most `longest`."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as image:
+        image.thumbnail((longest, longest))
+        copy = image.convert("RGB") if image.mode not in ("RGB", "L") else image
+        out = io.BytesIO()
+        copy.save(out, "JPEG", quality=82, optimize=True)
+    return out.getvalue()
+
+
 def _photo(data: bytes, found: str, field: str) -> Upload:
     from PIL import Image, ImageOps, UnidentifiedImageError
 

@@ -50,4 +50,9 @@ def attach(
     )
     db.session.add(attachment)
     db.session.flush()
+    if content_type.startswith("image/"):
+        from app.core.jobs import enqueue
+        from workers.media import make_sizes
+
+        enqueue(make_sizes, attachment.id)  # after the commit: the thumbnail and web copy
     return attachment

@@ -285,6 +285,10 @@ class TaskAttachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20), default="attachment")  # or "completion_photo"
+    # a photo's smaller copies, made by a job after the upload (workers/media.py); until
+    # then (and for other files) the original is served
+    thumb_key: Mapped[str | None] = mapped_column(String(300))
+    web_key: Mapped[str | None] = mapped_column(String(300))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

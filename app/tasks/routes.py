@@ -197,13 +197,18 @@ def file(task_id, attachment_id):
     found = services.attachment_of(task, attachment_id)
     inline = found.content_type.startswith("image/")
     name = found.filename or f"file-{found.id}"
+    # ?size=thumb|web: the photo's smaller copy once the job has made it, else the original
+    key, content_type = found.storage_key, found.content_type
+    smaller = {"thumb": found.thumb_key, "web": found.web_key}.get(request.args.get("size", ""))
+    if smaller:
+        key, content_type = smaller, "image/jpeg"
     # S3: a short-lived presigned URL, issued now that the reader may see the task
-    url = storage.download_url(found.storage_key, name, found.content_type, inline)
+    url = storage.download_url(key, name, content_type, inline)
     if url is not None:
         response = redirect(url, 302)
         response.headers["Cache-Control"] = "private, no-store"
         return response
-    response = Response(storage.read(found.storage_key), mimetype=found.content_type)
+    response = Response(storage.read(key), mimetype=content_type)
     response.headers["Content-Disposition"] = storage.disposition(name, inline)
     response.headers["Cache-Control"] = "private, max-age=3600"
     response.headers["X-Content-Type-Options"] = "nosniff"
