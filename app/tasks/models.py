@@ -269,6 +269,8 @@ class TaskAttachment(db.Model):
         "id": None,
         "task_id": "task",
         "storage_key": None,
+        "thumb_key": None,
+        "web_key": None,
         "filename": "file",
         "content_type": None,
         "size": None,
