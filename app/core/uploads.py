@@ -55,7 +55,8 @@ def sniff(data: bytes) -> str | None:
     return None
 
 
-def _limit(kind: str) -> int:
+def limit_for(kind: str) -> int:
+    """The largest upload of `kind` ("photo" or "pdf") accepted, in bytes (settings)."""
     megabytes = current_app.config.get("UPLOAD_MAX_PHOTO_MB" if kind == "photo" else "UPLOAD_MAX_PDF_MB", 20)
     return int(megabytes) * 1024 * 1024
 
@@ -69,8 +70,8 @@ def inspect(data: bytes, field: str = "file", accept: tuple[str, ...] = ("photo"
     kind = "pdf" if found == "PDF" else "photo" if found else None
     if kind is None or kind not in accept:
         raise ValidationError({field: f"Choose {wanted}: this file is not one (its content decides, not its name)."})
-    if len(data) > _limit(kind):
-        raise ValidationError({field: f"The file is larger than {_limit(kind) // (1024 * 1024)} MB."})
+    if len(data) > limit_for(kind):
+        raise ValidationError({field: f"The file is larger than {limit_for(kind) // (1024 * 1024)} MB."})
     if kind == "pdf":
         return Upload(data, "application/pdf", "pdf", "pdf")
     return _photo(data, found, field)

@@ -22,7 +22,7 @@ def decode_photo(encoded: str, field: str = "completion_photo") -> tuple[bytes, 
     text = encoded.strip()
     if text.startswith("data:") and "," in text:
         text = text.split(",", 1)[1]
-    limit = uploads._limit("photo")
+    limit = uploads.limit_for("photo")
     if len(text) > (limit * 4) // 3 + 8:
         raise ValidationError({field: f"The photo is larger than {limit // (1024 * 1024)} MB."})
     try:

@@ -14,8 +14,7 @@ from flask_login import current_user, login_required
 
 from app.core.errors import ConflictError, ValidationError
 from app.core.htmx import redirect_to, render_for
-from app.core.permissions import PermissionDenied, can, permission_required
-from app.core.roles import EMPLOYEE
+from app.core.permissions import can, permission_required
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, meanwhile
 from app.projects.queries import OPTIONS_LIMIT, typed_choice
@@ -98,12 +97,6 @@ def _render(project, task, data, errors, people, needs, status=200, changed=None
     )
 
 
-def _may_use_form(task: Task) -> None:
-    """Employees change progress only (SPEC.md §2), from My day."""
-    if current_user.role == EMPLOYEE:
-        raise PermissionDenied("You report progress on your tasks from My day.")
-
-
 def _project_for_new(project_id):
     """The project a task is added to: one the user sees (404) and may add tasks to (403)."""
     project = get_project(current_user, project_id)
@@ -139,7 +132,7 @@ def create(project_id):
 @login_required
 def edit(task_id):
     task = services.get_task(current_user, task_id, "task.modify")
-    _may_use_form(task)
+    services.require_edit(current_user, task)
     return _render(task.project, task, _shown(task), {}, [str(i) for i in task.assignee_ids], task.dependency_ids)
 
 
@@ -147,7 +140,7 @@ def edit(task_id):
 @login_required
 def update(task_id):
     task = services.get_task(current_user, task_id, "task.modify")
-    _may_use_form(task)
+    services.require_edit(current_user, task)
     data, people, needs = _submitted(task.project)
     version = request.form.get("version")
     may_reassign = can(current_user, "task.reassign", task)

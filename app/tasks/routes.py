@@ -25,6 +25,7 @@ def detail(task_id):
         conflicts=conflicts_for([task.id], current_user).get(task.id, []),
         waiting=services.unfinished_dependencies(task),
         files=services.attachments_of(task),
+        may_edit=services.may_edit(current_user, task),
         today=services.today(),
         status_labels=STATUS_LABELS,
         priority_labels=PRIORITY_LABELS,
@@ -163,7 +164,7 @@ def _photo(upload):
 
     if upload is None or not upload.filename:
         return None
-    limit = uploads._limit("photo")
+    limit = uploads.limit_for("photo")
     found = uploads.inspect(upload.read(limit + 1), "photo", accept=("photo",))
     return found.data, found.content_type, found.extension
 

@@ -445,6 +445,18 @@ def _ensure_editable(task: Task) -> None:
 # --- writing -----------------------------------------------------------------------
 
 
+def may_edit(actor, task: Task) -> bool:
+    """May `actor` change more of `task` than progress (its form)? The matrix's task.modify,
+    less employees, who report progress only (SPEC.md §2), from My day."""
+    return actor.role != EMPLOYEE and can(actor, "task.modify", task)
+
+
+def require_edit(actor, task: Task) -> None:
+    if actor.role == EMPLOYEE:
+        raise PermissionDenied("You report progress on your tasks from My day.")
+    require(actor, "task.modify", task)
+
+
 def may_create(actor, project: Project) -> bool:
     """May `actor` add tasks to `project` (the matrix's task.create)?"""
     return can(actor, "task.create", _ProjectTask(project))
