@@ -100,6 +100,27 @@ client_content.delete         Y - - - - - -
 api.reference                 Y Y Y Y Y Y -
 # not a row of SPEC.md §2: issue 8 — admins and PMs manage project templates
 template.manage               Y Y - - - - -
+# issue 9: SPEC.md names the modules, not their actions (docs/architecture.md, "Field and client rows")
+# photos: "upload photos" row; clients see admin-approved photos of their own projects,
+# employees the photos of their own tasks; approving for the client is the admin's or a PM's
+photo.view                    Y A A A A O O
+photo.approve                 Y A - - - - -
+# documents: clients see those shared with them and may upload ("may comment and upload")
+file.view                     Y A A A A - O
+file.upload                   Y A A A A - O
+file.share                    Y A A - - - -
+# the time clock: every staff role punches ("clocks in/out", "check-in/out")
+timeclock.punch               Y Y Y Y Y Y -
+# employees their own timesheets; superintendents and PMs approve their projects'
+timesheet.view                Y A A - A O -
+timesheet.approve             Y A - - A - -
+# payroll's CSV: hours, never wages
+timesheet.export              Y Y - - - - -
+# daily logs: by the superintendent or a PM; clients only those marked client-visible
+daily_log.view                Y A A - A - O
+daily_log.edit                Y A A - A - -
+daily_log.unlock              Y A - - - - -
+client.invite                 Y Y Y - - - -
 """
 
 

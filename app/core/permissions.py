@@ -26,7 +26,9 @@ ALL, ASSIGNED, OWN, DESIGN, LIMITED, NONE = "✓", "A", "O", "D", "L", "—"
 # One line per row of SPEC.md §2; a row with a qualifier is split into the actions it
 # names (e.g. inventory.add vs inventory.transfer for the superintendent's "A (transfer)").
 # template.manage is issue 8's: admins and full PMs manage project templates (everyone
-# who may create a project starts one from them).
+# who may create a project starts one from them). Issue 9's rows (photos, files, the time
+# clock, timesheets, daily logs, client invitations) are docs/architecture.md's
+# "Field and client rows": the matrix names the modules but not their actions.
 MATRIX_TABLE = """
 project.view_all              ✓ — — — — — —
 project.view                  ✓ A A A A — O
@@ -83,6 +85,19 @@ client.edit                   ✓ ✓ ✓ — — — —
 client_content.delete         ✓ — — — — — —
 api.reference                 ✓ ✓ ✓ ✓ ✓ ✓ —
 template.manage               ✓ ✓ — — — — —
+photo.view                    ✓ A A A A O O
+photo.approve                 ✓ A — — — — —
+file.view                     ✓ A A A A — O
+file.upload                   ✓ A A A A — O
+file.share                    ✓ A A — — — —
+timeclock.punch               ✓ ✓ ✓ ✓ ✓ ✓ —
+timesheet.view                ✓ A A — A O —
+timesheet.approve             ✓ A — — A — —
+timesheet.export              ✓ ✓ — — — — —
+daily_log.view                ✓ A A — A — O
+daily_log.edit                ✓ A A — A — —
+daily_log.unlock              ✓ A — — — — —
+client.invite                 ✓ ✓ ✓ — — — —
 """
 
 

@@ -1,0 +1,9 @@
+"""files (issue 9): being built; see docs/architecture.md."""
+
+from flask import Blueprint
+
+from app.core.features import Feature
+
+bp = Blueprint("files", __name__)
+
+feature = Feature(name="files", blueprints=(bp,))
