@@ -143,7 +143,9 @@ def operations_by_tag(doc: dict) -> list[tuple[str, list[Op]]]:
                 op.parameters.append(Row(f"{param['name']} ({param['in']})", text, param["required"], notes))
             body = entry.get("requestBody")
             if body:
-                op.body = rows(doc, body["content"]["application/json"]["schema"])
+                # JSON, or an upload's multipart/form-data (its `file` part and fields)
+                (media,) = body["content"].values()
+                op.body = rows(doc, media["schema"])
             content = entry["responses"][success].get("content")
             if content:
                 op.answer = _data_rows(doc, content["application/json"]["schema"])

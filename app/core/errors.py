@@ -51,9 +51,14 @@ READS = ("GET", "HEAD", "OPTIONS")
 
 def too_large_message() -> str:
     """What a 413 says (pages and API): the limit, from MAX_REQUEST_BYTES."""
-    from flask import current_app
+    from flask import current_app, has_request_context
 
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    # an upload route raises the limit for its own requests (request.max_content_length)
+    limit = (
+        (request.max_content_length if has_request_context() else None)
+        or current_app.config.get("MAX_CONTENT_LENGTH")
+        or 0
+    )
     return f"The request is too large: at most {limit:,} bytes are accepted."
 
 

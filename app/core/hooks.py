@@ -41,6 +41,9 @@ def init_app(app: Flask) -> None:
 
             reads_in_autocommit()
 
+    from app.core.uploads import raise_upload_limit
+
+    app.url_value_preprocessor(raise_upload_limit)  # before any hook parses an upload's body
     app.before_request_funcs.setdefault(None, []).insert(0, _sessions_unavailable)
     app.before_request_funcs[None].insert(1, _reads_in_autocommit)
 

@@ -121,6 +121,7 @@ class Operation:
     patch: type[BaseModel] | None = None  # PATCH's body, when PUT and PATCH share a route
     body_optional: bool = False  # the body may be left out altogether
     if_match: bool = False  # reads If-Match: write only the version the client saw
+    multipart: bool = False  # the body is multipart/form-data (an upload: `file` + fields), not JSON
 
     def body_for(self, method: str) -> type[BaseModel] | None:
         return self.patch if method == "PATCH" and self.patch is not None else self.body
@@ -266,9 +267,10 @@ def build_document(app: Flask) -> dict:
                 entry["parameters"] = params
             body = op.body_for(method)
             if body is not None and method in ("POST", "PUT", "PATCH"):
+                media = "multipart/form-data" if op.multipart else "application/json"
                 entry["requestBody"] = {
                     "required": not op.body_optional,
-                    "content": {"application/json": {"schema": ref(body, "validation")}},
+                    "content": {media: {"schema": ref(body, "validation")}},
                 }
             if getattr(view, "public_endpoint", False):
                 entry["security"] = []

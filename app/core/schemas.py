@@ -191,6 +191,39 @@ class ListQuery(Query):
     )
 
 
+class Form(Query):
+    """A multipart upload's fields (`@operation(multipart=True)`, read by `request_form`):
+    text like a query string's, parsed by their types; `file` is the uploaded part. A
+    form has no null: an optional field is one left out, so the document says so."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for prop in target.get("properties", {}).values():
+            if "anyOf" in prop:
+                options = [o for o in prop.pop("anyOf") if o.get("type") != "null"]
+                prop.update(options[0] if len(options) == 1 else {"anyOf": options})
+            if prop.get("default", "") is None:
+                prop.pop("default")
+        return schema
+
+
+# The uploaded file of a multipart body, as the document shows it.
+FilePart = Annotated[str, WithJsonSchema({"type": "string", "format": "binary", "description": "The file."})]
+
+
+def _form_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "1", "false", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise PydanticCustomError("form_bool", "Must be true or false.")
+
+
+FormBool = Annotated[bool, BeforeValidator(_form_bool), WithJsonSchema({"type": "boolean"})]
+
+
 # --- parsing -------------------------------------------------------------------------
 
 _MESSAGES = {
@@ -257,6 +290,28 @@ def request_body() -> BaseModel:
     from app.core.openapi import current_operation
 
     return parse(current_operation().body_for(request.method), json_body())
+
+
+def request_form() -> tuple[BaseModel, object]:
+    """A multipart upload's fields parsed by the model its endpoint declares (`multipart=True`),
+    and its `file` (a FileStorage; a VALIDATION_ERROR when none was sent). The model's `file`
+    field documents the part; its value here is left out of the parse."""
+    from flask import request
+
+    from app.core.errors import ValidationError
+    from app.core.openapi import current_operation
+
+    if not (request.mimetype or "").startswith("multipart/form-data"):
+        raise ValidationError({"file": "Send the file as multipart/form-data."}, "Invalid request body.")
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise ValidationError({"file": "This field is required."})
+    repeated = [k for k in request.form if len(request.form.getlist(k)) > 1]
+    if repeated:
+        raise ValidationError(dict.fromkeys(repeated, "Send one value."))
+    fields = {k: v for k, v in request.form.to_dict().items() if k != "file"}
+    fields["file"] = "sent"
+    return parse(current_operation().body_for(request.method), fields), upload
 
 
 def request_query() -> BaseModel:

@@ -134,6 +134,67 @@ def download_url(key: str, filename: str, content_type: str, inline: bool) -> st
     )
 
 
+INCOMING = "incoming"  # where browsers put direct uploads until the server has judged them
+
+
+def presigned_post(prefix: str, max_bytes: int) -> dict:
+    """On S3: a presigned POST letting a browser put one object of at most `max_bytes`
+    straight into the bucket under a fresh random key below `incoming/<prefix>/`, valid
+    for MEDIA_URL_SECONDS — so a 20 MB photo never holds a web worker. The object is
+    not trusted: the server reads it back, judges it (core.uploads) and deletes it
+    (`take_incoming`). Returns {"url", "fields", "key"}; call only after the permission
+    check. (A bucket lifecycle rule on `incoming/` removes what browsers abandon.)"""
+    cfg = current_app.config
+    key = new_key(f"{INCOMING}/{prefix}", "bin")
+    post = _s3().generate_presigned_post(
+        Bucket=cfg["AWS_STORAGE_BUCKET_NAME"],
+        Key=key,
+        Conditions=[["content-length-range", 1, int(max_bytes)]],
+        ExpiresIn=int(cfg.get("MEDIA_URL_SECONDS", 300)),
+    )
+    return {"url": post["url"], "fields": post["fields"], "key": key}
+
+
+def is_incoming(key: str, prefix: str) -> bool:
+    """Is `key` one `presigned_post(prefix, …)` could have issued? (A browser names the
+    key it used; it must not be able to name any other object.)"""
+    return bool(re.fullmatch(rf"{INCOMING}/{re.escape(prefix.strip('/'))}/[0-9a-f]{{32}}\.bin", key or ""))
+
+
+def take_incoming(key: str, max_bytes: int) -> bytes | None:
+    """The bytes a browser uploaded under `key`, and the object deleted; None if there is
+    none or it is larger than `max_bytes` (then it is deleted too)."""
+    cfg = current_app.config
+    s3 = _s3()
+    try:
+        head = s3.head_object(Bucket=cfg["AWS_STORAGE_BUCKET_NAME"], Key=key)
+    except Exception:  # noqa: BLE001 - missing or unreadable: nothing was uploaded
+        return None
+    try:
+        if int(head.get("ContentLength", 0)) > max_bytes:
+            return None
+        return s3.get_object(Bucket=cfg["AWS_STORAGE_BUCKET_NAME"], Key=key)["Body"].read()
+    finally:
+        delete(key)
+
+
+def send(key: str, filename: str, content_type: str, inline: bool):
+    """The response handing out an object to a reader whose permission was checked: a
+    redirect to a short-lived presigned URL on S3, the bytes themselves on local disk."""
+    from flask import Response, redirect
+
+    url = download_url(key, filename, content_type, inline)
+    if url is not None:
+        response = redirect(url, 302)
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    response = Response(read(key), mimetype=content_type)
+    response.headers["Content-Disposition"] = disposition(filename, inline)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 def writable() -> bool:
     """Write, then delete, a small probe object: the health check's 'storage'."""
     key = f"health/{uuid.uuid4().hex}.txt"

@@ -35,7 +35,7 @@ class Upload:
     data: bytes
     content_type: str
     extension: str
-    kind: str  # "photo" or "pdf"
+    kind: str  # "photo", "pdf" or "office"
     width: int | None = None
     height: int | None = None
 
@@ -52,29 +52,97 @@ def sniff(data: bytes) -> str | None:
         return "HEIF"
     if data.startswith(b"%PDF-"):
         return "PDF"
+    if data.startswith(b"PK\x03\x04"):
+        return "ZIP"  # perhaps an Office document (`office`): its parts decide
     return None
 
 
 def limit_for(kind: str) -> int:
-    """The largest upload of `kind` ("photo" or "pdf") accepted, in bytes (settings)."""
+    """The largest upload of `kind` ("photo", "pdf" or "office") accepted, in bytes
+    (settings; Office documents share the PDF limit: both are documents)."""
     megabytes = current_app.config.get("UPLOAD_MAX_PHOTO_MB" if kind == "photo" else "UPLOAD_MAX_PDF_MB", 20)
     return int(megabytes) * 1024 * 1024
 
 
 def inspect(data: bytes, field: str = "file", accept: tuple[str, ...] = ("photo", "pdf")) -> Upload:
     """`data` as it will be stored, or a ValidationError on `field` saying why not."""
-    wanted = " or ".join({"photo": f"a photo ({PHOTO_TYPES})", "pdf": "a PDF document"}[kind] for kind in accept)
+    wanted = " or ".join(_WANTED[kind] for kind in accept)
     if not data:
         raise ValidationError({field: "The file is empty."})
     found = sniff(data)
-    kind = "pdf" if found == "PDF" else "photo" if found else None
+    kind = "pdf" if found == "PDF" else "office" if found == "ZIP" else "photo" if found else None
     if kind is None or kind not in accept:
         raise ValidationError({field: f"Choose {wanted}: this file is not one (its content decides, not its name)."})
     if len(data) > limit_for(kind):
         raise ValidationError({field: f"The file is larger than {limit_for(kind) // (1024 * 1024)} MB."})
     if kind == "pdf":
         return Upload(data, "application/pdf", "pdf", "pdf")
+    if kind == "office":
+        return _office(data, field, wanted)
     return _photo(data, found, field)
+
+
+_WANTED = {
+    "photo": f"a photo ({PHOTO_TYPES})",
+    "pdf": "a PDF document",
+    "office": "a Word, Excel or PowerPoint document (.docx, .xlsx, .pptx)",
+}
+# An Office Open XML document is a ZIP whose parts name it: [Content_Types].xml and the
+# folder of its application. Kept as it is (like a PDF); macro-enabled ones (a
+# vbaProject.bin part: .docm, .xlsm) and any other ZIP are refused.
+_OFFICE = {
+    "word/": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
+    "xl/": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+    "ppt/": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "pptx"),
+}
+MAX_OFFICE_PARTS = 5000
+
+
+def _office(data: bytes, field: str, wanted: str) -> Upload:
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:  # only its directory is read
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ValidationError({field: "The document cannot be read: it is damaged."}) from None
+    if "[Content_Types].xml" not in names or len(names) > MAX_OFFICE_PARTS:
+        raise ValidationError({field: f"Choose {wanted}: this file is not one (its content decides, not its name)."})
+    if any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise ValidationError({field: "Documents with macros are not accepted: save it without them (.docx, .xlsx)."})
+    for folder, (content_type, extension) in _OFFICE.items():
+        if any(name.startswith(folder) for name in names):
+            return Upload(data, content_type, extension, "office")
+    raise ValidationError({field: f"Choose {wanted}: this file is not one (its content decides, not its name)."})
+
+
+def largest_upload() -> int:
+    """The largest file any upload accepts (the biggest of the per-kind limits)."""
+    return max(limit_for("photo"), limit_for("pdf"))
+
+
+def accepts_uploads(files: int = 1):
+    """Route decorator: this endpoint's requests may carry `files` files of up to the
+    largest limit each (not just the MAX_REQUEST_BYTES every other request gets). The
+    limit is raised before any hook reads the body (`raise_upload_limit`)."""
+
+    def mark(view):
+        view.upload_files = files
+        return view
+
+    return mark
+
+
+def raise_upload_limit(endpoint, _values) -> None:
+    """url_value_preprocessor (core/hooks.py): runs before the before_request hooks — CSRF
+    protection among them, which parses the form — so the raised limit applies."""
+    from flask import request
+
+    view = current_app.view_functions.get(endpoint) if endpoint else None
+    files = getattr(view, "upload_files", 0)
+    if files:
+        request.max_content_length = largest_upload() * files + 1024 * 1024
+        request.max_form_memory_size = request.max_content_length
 
 
 THUMB_SIDE = 320  # a gallery's or a task page's tile
