@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.photos.models import Photo
 from app.tasks import services
-from app.tasks.models import Task, TaskAttachment
+from app.tasks.models import Task
 from tests.conftest import bearer
 from tests.factories import make_project, make_user
 from tests.images import png
@@ -132,9 +133,9 @@ def test_progress_and_completion_with_a_photo(client, db, setup, app, tmp_path):
     data = done.json["data"]
     assert data["status"] == "completed" and data["progress_percent"] == 100
     assert data["completed_by"] == {"id": painter.id, "name": "Pat Painter"}
-    photo = db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == late.id)).one()
-    assert photo.content_type == "image/png" and photo.kind == "completion_photo"
-    assert photo.storage_key.startswith(f"tasks/{late.id}/") and photo.storage_key.endswith(".png")
+    photo = db.session.scalars(select(Photo).where(Photo.task_id == late.id)).one()
+    assert photo.content_type == "image/png" and photo.caption == "Completion photo"
+    assert photo.storage_key.startswith(f"photos/{late.project_id}/") and photo.storage_key.endswith(".png")
 
 
 def test_delete_is_refused_while_others_depend_on_it(client, db, setup):

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from app.photos.models import Photo
 from app.tasks import services
-from app.tasks.models import Task, TaskAttachment
+from app.tasks.models import Task
 from tests.factories import make_project, make_user
 from tests.images import png
 
@@ -103,8 +104,9 @@ def test_the_card_actions_confirm_in_place(client, db, login_as, day, app):
     db.session.expire_all()
     task = db.session.get(Task, task.id)
     assert task.status == "completed" and task.progress_percent == 100
-    photo = db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == task.id)).one()
-    assert photo.filename == "after.png" and photo.content_type == "image/png"
+    photo = db.session.scalars(select(Photo).where(Photo.task_id == task.id)).one()
+    assert photo.caption == "Completion photo" and photo.content_type == "image/png"
+    assert photo.project_id == project.id and not photo.is_client_visible  # in the gallery, internal
 
 
 def test_refusals_come_back_in_the_card_and_save_nothing(client, db, login_as, day):
@@ -126,7 +128,7 @@ def test_refusals_come_back_in_the_card_and_save_nothing(client, db, login_as, d
     db.session.expire_all()
     task = db.session.get(Task, task.id)
     assert (task.status, task.progress_percent, task.blocked_reason) == ("pending", 0, "")
-    assert db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == task.id)).all() == []
+    assert db.session.scalars(select(Photo).where(Photo.task_id == task.id)).all() == []
 
 
 def test_a_double_booking_shows_on_my_day(client, db, login_as, day):
@@ -163,9 +165,9 @@ def test_a_photo_from_the_site_is_added_from_the_card_and_shown_only_to_who_may_
     assert 'data-testid="add-photo"' in card and 'capture="environment"' in card
     added = client.post(f"/tasks/{task.id}/photo", data={"photo": (io.BytesIO(PNG), "north wall.png")})
     assert added.status_code == 200 and "Photo added." in added.text
-    photo = db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == task.id)).one()
-    assert photo.kind == "photo" and photo.filename == "north wall.png" and photo.uploaded_by_id == painter.id
-    assert "north wall" not in photo.storage_key and photo.storage_key.startswith(f"tasks/{task.id}/")
+    photo = db.session.scalars(select(Photo).where(Photo.task_id == task.id)).one()
+    assert photo.project_id == project.id and photo.uploaded_by_id == painter.id
+    assert "north wall" not in photo.storage_key and photo.storage_key.startswith(f"photos/{project.id}/")
     with app.app_context():
         stored = storage.read(photo.storage_key)  # written again by Pillow: a real PNG, same size
     from PIL import Image
@@ -175,8 +177,8 @@ def test_a_photo_from_the_site_is_added_from_the_card_and_shown_only_to_who_may_
     assert refused.status_code == 422 and "JPEG, PNG, WebP or HEIC" in refused.text
     empty = client.post(f"/tasks/{task.id}/photo", data={})
     assert empty.status_code == 422 and "Choose a photo to add." in empty.text
-    assert db.session.scalar(select(func.count()).select_from(TaskAttachment)) == 1
-    url = f"/tasks/{task.id}/files/{photo.id}"
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 1
+    url = f"/photos/{photo.id}/image"
     for who in (painter, pm):
         login_as(who)
         assert f'src="{url}?size=thumb"' in client.get(f"/tasks/{task.id}").text
@@ -185,10 +187,6 @@ def test_a_photo_from_the_site_is_added_from_the_card_and_shown_only_to_who_may_
         assert shown.headers["Content-Disposition"].startswith("inline") and "private" in shown.headers["Cache-Control"]
     login_as(make_user("project_manager_full"))  # not on this project's team
     assert client.get(url).status_code == 404
-    login_as(pm)
-    other = services.create_task(pm, project, {"title": "Another"})
-    db.session.commit()
-    assert client.get(f"/tasks/{other.id}/files/{photo.id}").status_code == 404  # not that task's file
     assert os.path.basename(photo.storage_key) != "north wall.png"
 
 
@@ -201,7 +199,7 @@ def test_a_photo_gets_its_thumbnail_and_web_copy_from_the_job(client, db, login_
 
     from app.core import storage
     from tests.images import png
-    from workers.media import make_sizes
+    from workers.media import make_photo_sizes
 
     pm, painter, project, tasks = day
     task = tasks["today"]
@@ -209,12 +207,12 @@ def test_a_photo_gets_its_thumbnail_and_web_copy_from_the_job(client, db, login_
     login_as(painter)
     big = png(2000, 1000)
     assert client.post(f"/tasks/{task.id}/photo", data={"photo": (io.BytesIO(big), "wall.png")}).status_code == 200
-    photo = db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == task.id)).one()
-    url = f"/tasks/{task.id}/files/{photo.id}"
+    photo = db.session.scalars(select(Photo).where(Photo.task_id == task.id)).one()
+    url = f"/photos/{photo.id}/image"
     assert client.get(f"{url}?size=thumb").mimetype == "image/png"  # not made yet: the original
-    assert make_sizes(photo.id) is True and make_sizes(photo.id) is False  # once
+    assert make_photo_sizes(photo.id) is True and make_photo_sizes(photo.id) is False  # once
     db.session.expire_all()
-    photo = db.session.get(TaskAttachment, photo.id)
+    photo = db.session.get(Photo, photo.id)
     with app.app_context():
         thumb = Image.open(io.BytesIO(storage.read(photo.thumb_key)))
         web = Image.open(io.BytesIO(storage.read(photo.web_key)))
@@ -224,4 +222,4 @@ def test_a_photo_gets_its_thumbnail_and_web_copy_from_the_job(client, db, login_
     assert Image.open(io.BytesIO(shown.data)).size == (320, 160)
     login_as(pm)
     page = client.get(f"/tasks/{task.id}").text
-    assert f'src="{url}?size=thumb"' in page and f'href="{url}?size=web"' in page
+    assert f'src="{url}?size=thumb"' in page and f'href="/photos/{photo.id}"' in page

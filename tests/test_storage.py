@@ -14,8 +14,8 @@ import requests
 from sqlalchemy import func, select
 
 from app.core import storage
+from app.photos.models import Photo
 from app.tasks import services
-from app.tasks.models import TaskAttachment
 from tests.factories import make_project, make_user
 from tests.images import png
 
@@ -102,12 +102,12 @@ def test_a_task_photo_on_s3_is_handed_out_only_after_the_permission_check(client
     login_as(painter)
     added = client.post(f"/tasks/{task.id}/photo", data={"photo": (io.BytesIO(PNG), "../../etc/passwd.png")})
     assert added.status_code == 200
-    photo = db.session.scalars(select(TaskAttachment).where(TaskAttachment.task_id == task.id)).one()
+    photo = db.session.scalars(select(Photo).where(Photo.task_id == task.id)).one()
     assert _keys(on_s3) == [photo.storage_key] and "passwd" not in photo.storage_key
-    assert photo.filename == "passwd.png"  # the name without its directories
-    url = f"/tasks/{task.id}/files/{photo.id}"
+    url = f"/photos/{photo.id}/image?size=original"
     login_as(pm)
     answer = client.get(url)
+    assert "passwd" not in answer.headers["Location"]  # the saved copy is named after the project
     assert answer.status_code == 302 and "X-Amz-Signature=" in answer.headers["Location"]
     stored = on_s3.get_object(Bucket=BUCKET, Key=photo.storage_key)["Body"].read()
     assert requests.get(answer.headers["Location"], timeout=5).content == stored
@@ -116,7 +116,7 @@ def test_a_task_photo_on_s3_is_handed_out_only_after_the_permission_check(client
     assert refused.status_code == 404 and "Location" not in refused.headers
 
 
-def test_a_failed_upload_leaves_no_object_behind(client, db, login_as, app, on_s3):
+def test_a_failed_upload_leaves_no_object_behind(client, db, login_as, app, on_s3, monkeypatch):
     """The object is written before the row; when the request then fails (here the
     task turned read-only by its project's closing after the object was stored), the
     rollback deletes the object: no orphan, no row."""
@@ -124,23 +124,17 @@ def test_a_failed_upload_leaves_no_object_behind(client, db, login_as, app, on_s
     project = make_project(members=[pm], name="Harbor lofts")
     task = services.create_task(pm, project, {"title": "Prime walls"}, [painter.id])
     db.session.commit()
-    from app.tasks import attachments
+    from app.photos import services as photos
 
-    real_attach = attachments.attach
-
-    def attach_then_fail(*args, **kwargs):
-        real_attach(*args, **kwargs)
+    def fail(*args, **kwargs):  # after the object and the row were written
         raise RuntimeError("the disk under the database filled up")
 
     login_as(painter)
-    attachments.attach = attach_then_fail
-    try:
-        failed = client.post(f"/tasks/{task.id}/photo", data={"photo": (io.BytesIO(PNG), "wall.png")})
-    finally:
-        attachments.attach = real_attach
+    monkeypatch.setattr(photos, "_publish", fail)
+    failed = client.post(f"/tasks/{task.id}/photo", data={"photo": (io.BytesIO(PNG), "wall.png")})
     assert failed.status_code == 500
     assert _keys(on_s3) == []
-    assert db.session.scalar(select(func.count()).select_from(TaskAttachment)) == 0
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
 
 
 def test_file_names_never_become_paths_and_keys_stay_in_the_media_folder(app):

@@ -12,6 +12,7 @@ from app.core.errors import ValidationError
 from app.core.openapi import operation
 from app.core.permissions import require
 from app.core.schemas import given, request_body, request_query
+from app.core.uploads import accepts_uploads
 from app.tasks import attachments, queries, services
 from app.tasks.conflicts import conflicts_for
 from app.tasks.models import Task
@@ -133,6 +134,7 @@ def api_progress(task_id):
 
 
 @bp.post("/tasks/<int:task_id>/complete/")
+@accepts_uploads(2)
 @operation("Complete a task", body=CompleteInput, returns=TaskOut, if_match=True)
 def api_complete(task_id):
     task = services.get_task(current_user, task_id, "task.complete")
@@ -143,7 +145,7 @@ def api_complete(task_id):
             current_user, task, notes=body.completion_notes, override=body.reason, version=sent_version(body.version)
         )
         if photo is not None:
-            attachments.attach(current_user, task, *photo, kind="completion_photo", filename="completion photo")
+            services.add_photo(current_user, task, photo[0], caption="Completion photo")
     return with_etag(api_ok(_one(task)), task)
 
 

@@ -8,8 +8,10 @@ from flask_login import current_user, login_required
 from app.core.errors import ConflictError, ValidationError
 from app.core.permissions import PermissionDenied, permission_required
 from app.core.transaction import attempt
+from app.core.uploads import accepts_uploads
 from app.core.versioning import StaleObject, current
-from app.tasks import attachments, bp, queries, services
+from app.photos import queries as photo_queries
+from app.tasks import bp, queries, services
 from app.tasks.conflicts import conflicts_for
 from app.tasks.models import BLOCKED, IN_PROGRESS, PRIORITY_LABELS, STATUS_LABELS
 
@@ -25,6 +27,7 @@ def detail(task_id):
         conflicts=conflicts_for([task.id], current_user).get(task.id, []),
         waiting=services.unfinished_dependencies(task),
         files=services.attachments_of(task),
+        photos=photo_queries.task_photos(current_user, task),
         may_edit=services.may_edit(current_user, task),
         today=services.today(),
         status_labels=STATUS_LABELS,
@@ -142,6 +145,7 @@ def block(task_id):
 
 
 @bp.post("/tasks/<int:task_id>/complete")
+@accepts_uploads(1)
 @login_required
 def complete(task_id):
     notes = request.form.get("completion_notes", "")
@@ -151,25 +155,23 @@ def complete(task_id):
         photo = _photo(upload)
         services.complete_task(current_user, task, notes=notes, override=request.form.get("reason"), version=version)
         if photo is not None:
-            attachments.attach(current_user, task, *photo, kind="completion_photo", filename=upload.filename or "")
+            services.add_photo(current_user, task, photo, caption="Completion photo")
 
     return _act(task_id, "task.complete", do, "Done — nice work.")
 
 
-def _photo(upload):
-    """An uploaded photo as it will be stored (core.uploads: judged by content, written
-    again without its location), as (bytes, content type, extension); None when none
-    was sent."""
-    from app.core import uploads
+def _photo(upload) -> bytes | None:
+    """An uploaded photo's bytes (at most one past the limit, so an oversize one is told
+    so without reading it all); None when none was sent. app/photos judges the content."""
+    from app.photos.services import read_upload
 
     if upload is None or not upload.filename:
         return None
-    limit = uploads.limit_for("photo")
-    found = uploads.inspect(upload.read(limit + 1), "photo", accept=("photo",))
-    return found.data, found.content_type, found.extension
+    return read_upload(upload)
 
 
 @bp.post("/tasks/<int:task_id>/photo")
+@accepts_uploads(1)
 @login_required
 def photo(task_id):
     """A photo from the phone's camera on the task; the card comes back saying so."""
@@ -179,7 +181,7 @@ def photo(task_id):
         found = _photo(upload)
         if found is None:
             raise ValidationError({"photo": "Choose a photo to add."})
-        services.add_photo(current_user, task, *found, filename=upload.filename or "")
+        services.add_photo(current_user, task, found)
 
     return _act(task_id, "task.modify", do, "Photo added.")
 
@@ -190,8 +192,6 @@ def photo(task_id):
 def file(task_id, attachment_id):
     """A file of a task, to whoever may see the task (never a public URL): images shown
     in the page, anything else downloaded."""
-    from flask import Response, redirect
-
     from app.core import storage
 
     task = services.get_task(current_user, task_id)
@@ -203,17 +203,7 @@ def file(task_id, attachment_id):
     smaller = {"thumb": found.thumb_key, "web": found.web_key}.get(request.args.get("size", ""))
     if smaller:
         key, content_type = smaller, "image/jpeg"
-    # S3: a short-lived presigned URL, issued now that the reader may see the task
-    url = storage.download_url(key, name, content_type, inline)
-    if url is not None:
-        response = redirect(url, 302)
-        response.headers["Cache-Control"] = "private, no-store"
-        return response
-    response = Response(storage.read(key), mimetype=content_type)
-    response.headers["Content-Disposition"] = storage.disposition(name, inline)
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return storage.send(key, name, content_type, inline)
 
 
 @bp.get("/tasks/<int:task_id>/card")

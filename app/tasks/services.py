@@ -462,14 +462,20 @@ def may_create(actor, project: Project) -> bool:
     return can(actor, "task.create", _ProjectTask(project))
 
 
-def add_photo(actor, task: Task, data: bytes, content_type: str, extension: str, filename: str = ""):
-    """A photo from the site on the task (the crew's camera): whoever may work on the task,
-    while its project is open. Stored through core.storage under a random key."""
-    from app.tasks import attachments
+def add_photo(actor, task: Task, data: bytes, caption: str = ""):
+    """A photo from the site on the task (the crew's camera, a completion photo): whoever
+    may work on the task, while its project is open. It joins the project's gallery
+    (app/photos), internal until approved for the client."""
+    from app.photos import services as photos
 
     require(actor, "task.modify", task)
     _ensure_open_project(task.project)
-    return attachments.attach(actor, task, data, content_type, extension, kind="photo", filename=filename)
+    try:
+        return photos.add(actor, task.project, data, task=task, caption=caption)
+    except ValidationError as exc:  # the task's forms call the field "photo"
+        if exc.fields and "file" in exc.fields:
+            raise ValidationError({"photo": exc.fields["file"]}) from None
+        raise
 
 
 def attachments_of(task: Task) -> list:

@@ -251,7 +251,7 @@ def test_a_painter_adds_a_photo_from_the_card_and_the_pm_sees_it(signed_in, serv
     painter.wait_for_selector("[data-testid=day-notice]:has-text('Photo added.')")
     pm = signed_in("project_manager_full", viewport=DESKTOP)
     pm.goto(f"/tasks/{task_id}")
-    image = pm.locator("[data-testid=task-files] img")
+    image = pm.locator("[data-testid=task-photos] img")
     assert image.count() == 1
     shown = pm.request.get(server + image.get_attribute("src"))
     # the thumbnail once the media job has run, else the original (written again by Pillow)
