@@ -113,9 +113,10 @@ def test_client_reads_check_the_acting_user_themselves(role, db):
     assert [c.name for c in services.client_page(allowed, "Private", 1).items] == ["Private Co"]
 
 
-def test_client_page_shows_contacts_billing_and_tax_id_state_in_three_statements(client, login_as, db, count_queries):
-    """The client with its contacts is one statement (an outer join), the projects one
-    more; the encrypted tax ID is only tested for presence, never read."""
+def test_client_page_shows_contacts_billing_and_masked_tax_id_in_few_statements(client, login_as, db, count_queries):
+    """The client with its contacts is one statement (an outer join), then the projects,
+    the log, the client's users and open invitations, one each. The tax ID is shown
+    masked (last four) to client.edit roles, never whole."""
     login_as("admin")
     company = make_client(name="Juniper Dental", billing_city="Austin", tax_id="74-7654321")
     company.contacts.append(ClientContact(name="Ana Ruiz", title="Office manager", is_primary=True))
@@ -129,11 +130,11 @@ def test_client_page_shows_contacts_billing_and_tax_id_state_in_three_statements
     text_ = page.get_data(as_text=True)
     assert text_.index("Ana Ruiz") < text_.index("Bo Lee")  # in the order they were added
     assert "Primary" in text_ and "Office manager" in text_ and "mailto:bo@juniper.example" in text_
-    assert "Front desk remodel" in text_ and "Austin" in text_ and "on file (encrypted)" in text_
+    assert "Front desk remodel" in text_ and "Austin" in text_ and "•••• 4321" in text_
+    assert "7654321" not in text_.replace("•••• 4321", "")
     selects = [s for s in counted.statements if s.startswith("SELECT")]
-    assert len(selects) == 3, selects  # the signed-in user, the client, the projects
-    read = selects[1].replace("clients.tax_id IS NOT NULL AS has_tax_id", "")
-    assert "tax_id" not in read, selects[1]
+    # the signed-in user, the client, the projects, the log, the users, the invitations
+    assert len(selects) == 6, selects
     empty = client.get(f"/clients/{bare.id}").get_data(as_text=True)
     assert "No contacts yet." in empty and "not on file" in empty and "No projects you can see." in empty
     assert client.get("/clients/999999").status_code == 404
