@@ -1,4 +1,6 @@
-"""files (issue 9): being built; see docs/architecture.md."""
+"""files (issue 9): project and client documents — versions, sharing with the client,
+uploads judged by content, downloads only through an authorising route. See
+docs/architecture.md "Documents"."""
 
 from flask import Blueprint
 
@@ -6,4 +8,24 @@ from app.core.features import Feature
 
 bp = Blueprint("files", __name__)
 
-feature = Feature(name="files", blueprints=(bp,))
+from app.files import routes, services, walk  # noqa: E402,F401 - the routes register on bp
+from app.files.api import bp as api_bp  # noqa: E402
+
+feature = Feature(
+    name="files",
+    blueprints=(bp,),
+    api=(api_bp,),
+    audit_refusals={
+        "files.project_upload": "upload a document",
+        "files.client_upload": "upload a client document",
+        "files.share": "share a document with the client",
+        "files.unshare": "stop sharing a document with the client",
+        "files.delete": "delete a document",
+        "api.files.api_upload": "upload a document",
+        "api.files.api_share": "share a document with the client",
+        "api.files.api_unshare": "stop sharing a document with the client",
+        "api.files.api_delete": "delete a document",
+    },
+    walk=walk.ROUTES,
+    init_app=services.install_cleanup,
+)
