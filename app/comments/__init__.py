@@ -18,6 +18,7 @@ feature = Feature(
         LiveEvent("comment-updated", dom=_LIST),
         LiveEvent("comment-deleted", dom=_LIST),
     ),
+    notification_kinds=("client_comment",),  # a client wrote on their project's thread
     walk=walk.ROUTES,
     walk_skip=(
         "/comments/<int:comment_id>/edit",  # own comments, 15 minutes (tests/test_comments.py)

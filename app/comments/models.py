@@ -1,4 +1,5 @@
-"""Comments on tasks and projects (internal: a client never reads them). Versioned: an
+"""Comments on tasks and projects — internal (a client never reads them) — and each
+project's thread with its client (`for_client`: the portal's conversation). Versioned: an
 edit or delete from a thread opened before another change is refused, never a silent
 overwrite (core/versioning.py)."""
 
@@ -6,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, Text
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import utcnow
@@ -19,8 +20,8 @@ class Comment(Versioned, db.Model):
     __tablename__ = "comments"
     __audited__ = True
     # The project's team (A) sees them; an employee the comments of their own tasks
-    # (tasks.services decides per task); never a client — the portal brings its own.
-    __scope__ = Scope(project="project_id", client_visible=False, owner="author_id")
+    # (tasks.services decides per task); a client only the project's thread with them.
+    __scope__ = Scope(project="project_id", client_visible="for_client", owner="author_id")
     __audit_noun__ = "comment"
     __audit_labels__ = {
         "id": None,
@@ -30,6 +31,7 @@ class Comment(Versioned, db.Model):
         "body": "text",
         "created_at": None,
         "edited_at": None,
+        "for_client": "with the client",
         "version": None,
     }
     __table_args__ = (
@@ -45,6 +47,8 @@ class Comment(Versioned, db.Model):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     edited_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the project's conversation with its client (never on a task): the client reads it
+    for_client: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     author = relationship("User", lazy="joined")
 

@@ -39,6 +39,8 @@ def _thread(target, kind: str, errors=None, typed: str = "", status: int = 200, 
 def _target(kind: str, object_id: int):
     if kind == "task":
         return get_task(current_user, object_id)
+    if kind == "client":
+        return services.ClientThread(get_project(current_user, object_id))
     return get_project(current_user, object_id)
 
 
@@ -73,6 +75,25 @@ def project_thread(project_id):
     return _show("project", project_id)
 
 
+@bp.get("/projects/<int:project_id>/client-comments")
+@login_required
+def client_thread(project_id):
+    """The project's conversation with its client (both sides read and write it)."""
+    return _show("client", project_id)
+
+
+@bp.post("/projects/<int:project_id>/client-comments")
+@login_required
+def client_post(project_id):
+    return _post("client", project_id)
+
+
+@bp.get("/projects/<int:project_id>/client-mention-options")
+@login_required
+def client_mentions(project_id):
+    return _mentions("client", project_id)
+
+
 @bp.post("/tasks/<int:task_id>/comments")
 @login_required
 def task_post(task_id):
@@ -91,7 +112,7 @@ def _change(comment_id: int, do):
     changed, 409 and the thread as saved now with "changed meanwhile" (what was typed
     beside it), its forms carrying the current version."""
     comment, target = services.get_comment(current_user, comment_id)
-    kind = "task" if comment.task_id else "project"
+    kind = "client" if comment.for_client else "task" if comment.task_id else "project"
     body = request.form.get("body", "")
     version = request.form.get("version")
     try:

@@ -26,8 +26,30 @@ EDIT_WINDOW = timedelta(minutes=15)
 MAX_MENTIONS = 20
 
 
+class ClientThread:
+    """A project's conversation with its client (the portal's comments): read and written
+    by the client's users and by the staff who may see the project."""
+
+    def __init__(self, project):
+        self.project = project
+        self.id = project.id
+        self.project_id = project.id
+        self.name = project.name
+
+    def __eq__(self, other):
+        return isinstance(other, ClientThread) and other.id == self.id
+
+    def __hash__(self):
+        return hash(("client-thread", self.id))
+
+
 def _target(comment_or_args):
-    """The task or project a comment is on."""
+    """The task, project or client thread a comment is on."""
+    if getattr(comment_or_args, "for_client", False):
+        from app.projects.models import Project
+
+        project = db.session.get(Project, comment_or_args.project_id)
+        return ClientThread(project) if project is not None else None
     if getattr(comment_or_args, "task_id", None):
         from app.tasks.models import Task
 
@@ -38,7 +60,12 @@ def _target(comment_or_args):
 
 
 def may_read(user, target) -> bool:
-    """Staff who may see the task (or the project) read its comments; never a client."""
+    """Staff who may see the task (or the project) read its comments; a client only the
+    client thread of their own company's projects."""
+    if isinstance(target, ClientThread):
+        if user.role == CLIENT:
+            return user.client_id is not None and user.client_id == target.project.client_id
+        return can(user, "project.view", target.project)
     if user.role == CLIENT:
         return False
     from app.tasks.models import Task
@@ -61,13 +88,19 @@ def comments_on(user, target) -> list[Comment]:
     if isinstance(target, Task):
         stmt = stmt.where(Comment.task_id == target.id)
     else:
-        stmt = stmt.where(Comment.project_id == target.id, Comment.task_id.is_(None))
+        for_client = isinstance(target, ClientThread)
+        stmt = stmt.where(
+            Comment.project_id == target.id, Comment.task_id.is_(None), Comment.for_client.is_(for_client)
+        )
     return db.session.scalars(stmt.limit(500)).all()
 
 
 def mentionable(user, target, text: str = "", limit: int = 8) -> list[User]:
-    """People who may see `target`, by username or name (the @ autocomplete)."""
+    """People who may see `target`, by username or name (the @ autocomplete); none for a
+    client (the staff's names and usernames are not theirs to browse)."""
     _check_read(user, target)
+    if user.role == CLIENT:
+        return []
     from app.core.search import contains
 
     candidates = db.session.scalars(
@@ -119,6 +152,10 @@ def _audience(target) -> list[int]:
         from app.tasks.services import audience
 
         candidates = audience(target)
+    elif isinstance(target, ClientThread):
+        from app.core.events import project_audience
+
+        candidates = project_audience(target.project)  # the team and the client's users
     else:
         from app.projects.models import ProjectMembership
 
@@ -161,7 +198,7 @@ def _tell(actor, comment: Comment, target, people: list[User], before: set[str])
 def add_comment(actor, target, body) -> Comment:
     _check_read(actor, target)
     text = _clean(body)
-    people = _mentioned_people(target, text)
+    people = [] if actor.role == CLIENT else _mentioned_people(target, text)
     from app.tasks.models import Task
 
     comment = Comment(
@@ -169,12 +206,31 @@ def add_comment(actor, target, body) -> Comment:
         task_id=target.id if isinstance(target, Task) else None,
         author_id=actor.id,
         body=text,
+        for_client=isinstance(target, ClientThread),
     )
     db.session.add(comment)
     db.session.flush()
     _tell(actor, comment, target, people, set())
+    if isinstance(target, ClientThread) and actor.role == CLIENT:
+        _tell_the_team(actor, comment, target)
     _publish("comment-created", comment, target)
     return comment
+
+
+def _tell_the_team(actor, comment: Comment, thread: ClientThread) -> None:
+    """A client wrote: the project's PMs hear of it (notification kind client_comment)."""
+    for pm in thread.project.pms:
+        if pm.is_active:
+            notify(
+                pm,
+                "client_comment",
+                f"{actor.name} wrote on {thread.name}"[:200],
+                "projects.detail",
+                {"project_id": thread.id},
+                body=comment.body[:500],
+                project_id=thread.id,
+                actor=actor,
+            )
 
 
 def get_comment(user, comment_id: int) -> tuple[Comment, object]:
@@ -199,7 +255,7 @@ def edit_comment(actor, comment: Comment, target, body, version=None) -> Comment
     _own_and_recent(actor, comment)
     expect_version(comment, version)
     text = _clean(body)
-    people = _mentioned_people(target, text)
+    people = [] if actor.role == CLIENT else _mentioned_people(target, text)
     before = set(mentions_in(comment.body))
     comment.body = text
     comment.edited_at = utcnow()
@@ -224,4 +280,8 @@ def can_change(user, comment: Comment) -> bool:
 
 
 def require_read(user, target) -> None:
+    if isinstance(target, ClientThread):
+        if not may_read(user, target):
+            raise PermissionDenied("You cannot see this conversation.")
+        return
     require(user, "task.view" if hasattr(target, "title") else "project.view", target)

@@ -1,0 +1,67 @@
+"""What the portal shows a client: their projects, the newest photos approved for them and
+the latest messages of their projects' threads — a fixed handful of statements whatever
+the number of projects (bench: "client portal home")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from app.core.permissions import require, scope_query
+from app.core.roles import CLIENT
+from app.extensions import db
+from app.projects.models import Project
+
+PHOTOS_PER_PROJECT = 6
+MESSAGES = 5
+
+
+@dataclass
+class PortalProject:
+    project: Project
+    photos: list = field(default_factory=list)
+    messages: list = field(default_factory=list)
+
+
+def portal_home(user) -> dict:
+    """The client's projects (open first, newest first) with their newest approved photos
+    and latest messages from the thread with the team."""
+    from app.comments.models import Comment
+    from app.photos.models import Photo
+    from app.photos.queries import visible
+
+    require(user, "project.view")
+    if user.role != CLIENT:
+        return {"projects": []}
+    projects = db.session.scalars(
+        scope_query(select(Project), user, "project.view", Project)
+        .order_by((Project.status == "closed").asc(), Project.created_at.desc())
+        .limit(50)
+    ).all()
+    cards = {p.id: PortalProject(p) for p in projects}
+    if not cards:
+        return {"projects": []}
+    ids = list(cards)
+    ranked = (
+        visible(user, select(Photo.id))
+        .where(Photo.project_id.in_(ids))
+        .add_columns(
+            db.func.row_number().over(partition_by=Photo.project_id, order_by=Photo.created_at.desc()).label("n")
+        )
+        .subquery()
+    )
+    newest = select(ranked.c.id).where(ranked.c.n <= PHOTOS_PER_PROJECT)
+    for photo in db.session.scalars(select(Photo).where(Photo.id.in_(newest)).order_by(Photo.created_at.desc())):
+        cards[photo.project_id].photos.append(photo)
+    talk = (
+        select(Comment)
+        .where(Comment.project_id.in_(ids), Comment.for_client.is_(True))
+        .options(selectinload(Comment.author))
+        .order_by(Comment.created_at.desc())
+        .limit(MESSAGES)
+    )
+    for comment in db.session.scalars(talk):
+        cards[comment.project_id].messages.append(comment)
+    return {"projects": list(cards.values())}
