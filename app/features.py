@@ -15,6 +15,7 @@ FEATURES = (
     "app.files",
     "app.timeclock",
     "app.daily_logs",
+    "app.portal",
     "app.notifications",
     "app.live",
     "app.health",

@@ -237,6 +237,8 @@ def seed_bulk(scale: int, password: str) -> dict:
     employees = [u.id for u in users if u.role == EMPLOYEE]
     demo_employee = db.session.scalar(select(User.id).where(User.username == "employee"))
     task_count, assignment_count = _bulk_tasks(rng, project_rows, project_ids, employees, demo_employee)
+    photo_count = _bulk_photos(rng, project_ids, members)
+    punch_count = _bulk_punches(rng, employees)
     return {
         "clients": len(client_ids),
         "users": len(users),
@@ -244,6 +246,8 @@ def seed_bulk(scale: int, password: str) -> dict:
         "memberships": len(membership_rows),
         "tasks": task_count,
         "task_assignees": assignment_count,
+        "photos": photo_count,
+        "punches": punch_count,
     }
 
 
@@ -330,3 +334,103 @@ def _bulk_tasks(rng, project_rows, project_ids, employees, demo_employee) -> tup
 
     conflicts.rebuild()  # the Core inserts above bypassed the ORM flush that keeps the pairs
     return len(task_ids), len(assignment_rows)
+
+
+PHOTOS_PER_PROJECT = 10  # 20,000 at scale 100
+DEMO_GALLERY = 1200  # the demo PM's busiest gallery: many pages of 48
+PHOTO_TAGS = ("walls", "ceilings", "trim", "doors", "cabinets", "siding", "deck", "kitchen", "hallway", "porch")
+
+
+def _bulk_photos(rng, project_ids, uploaders) -> int:
+    """Photo records (issue 9's gallery volume): ten a project and a large gallery on the
+    first demo project, half of them approved for the client. Rows only — their keys name
+    no stored object (a gallery page reads rows and links to the image route, which the
+    benchmark does not fetch)."""
+    from app.photos.models import Photo
+
+    demo = db.session.scalar(select(Project.id).where(Project.name == JOBS[0][0]))
+    now = datetime.now(UTC)
+    plan = [(pid, PHOTOS_PER_PROJECT) for pid in project_ids] + ([(demo, DEMO_GALLERY)] if demo else [])
+    rows = []
+    for project_id, count in plan:
+        for n in range(count):
+            taken = now - timedelta(days=rng.randint(0, 120), minutes=rng.randint(0, 600))
+            shared = rng.random() < 0.5
+            rows.append(
+                {
+                    "project_id": project_id,
+                    "storage_key": f"bench/{uuid.uuid4().hex}.jpg",
+                    "thumb_key": f"bench/{uuid.uuid4().hex}.jpg",
+                    "web_key": f"bench/{uuid.uuid4().hex}.jpg",
+                    "content_type": "image/jpeg",
+                    "size": rng.randint(300_000, 4_000_000),
+                    "width": 4032,
+                    "height": 3024,
+                    "caption": f"{rng.choice(PHOTO_TAGS).title()} {n + 1}",
+                    "tags": rng.sample(PHOTO_TAGS, k=2),
+                    "taken_on": taken.date(),
+                    "uploaded_by_id": rng.choice(uploaders) if uploaders else None,
+                    "client_provided": False,
+                    "is_client_visible": shared,
+                    "approved_at": taken if shared else None,
+                    "version": 1,
+                    "created_at": taken,
+                    "updated_at": taken,
+                }
+            )
+    for chunk in range(0, len(rows), 5000):
+        db.session.execute(insert(Photo), rows[chunk : chunk + 5000])
+    return len(rows)
+
+
+CREW_SIZE = 30  # the superintendent's review page in the benchmark: 30 people's week
+
+
+def _bulk_punches(rng, employees) -> int:
+    """This week's punches of 30 employees on the demo superintendent's active projects,
+    a day each from Monday to today (7:00 to 15:30 company time, 8.5 hours): the weekly
+    timesheet review a superintendent opens on Monday morning, at a real crew's size."""
+    from datetime import time as clock
+
+    from app.core.timezones import company_zone
+    from app.projects.models import ACTIVE as ACTIVE_PROJECT
+    from app.timeclock.models import Punch
+
+    sup = db.session.scalar(select(User.id).where(User.username == "super"))
+    projects = db.session.scalars(
+        select(Project.id)
+        .join(ProjectMembership, ProjectMembership.project_id == Project.id)
+        .where(ProjectMembership.user_id == sup, Project.status == ACTIVE_PROJECT)
+    ).all()
+    crew = employees[:CREW_SIZE]
+    if not projects or not crew:
+        return 0
+    zone = company_zone()
+    today = datetime.now(zone).date()
+    monday = today - timedelta(days=today.weekday())
+    now = datetime.now(UTC)
+    rows = []
+    for person in crew:
+        project_id = rng.choice(projects)
+        day = monday
+        while day <= today:
+            start = datetime.combine(day, clock(7, 0), zone)
+            rows.append(
+                {
+                    "user_id": person,
+                    "project_id": project_id,
+                    "clock_in": start,
+                    "clock_out": start + timedelta(hours=8, minutes=30),
+                    "hours": Decimal("8.50"),
+                    "note": "",
+                    "auto_closed": False,
+                    "needs_review": rng.random() < 0.05,
+                    "correction_reason": "",
+                    "version": 1,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            day += timedelta(days=1)
+    db.session.execute(insert(Punch), rows)
+    return len(rows)

@@ -142,6 +142,35 @@ def targets(base: str) -> list[Target]:
         Target("/api/openapi.json (anonymous)", None, "none", ["/api/openapi.json"]),
         Target("/health/", None, "none", ["/health/"], server_p50_limit_ms=HEALTH_P50_MS),
         *task_targets(pm_id),
+        *field_targets(),
+    ]
+
+
+def field_targets() -> list[Target]:
+    """Issue 9's pages (bench seed: 20,000 photo records, 1,200 on the first demo
+    project; this week's punches of 30 people on the demo superintendent's projects): a
+    gallery page of 48 thumbnails, a later page as a fragment, the client's portal home,
+    the superintendent's weekly timesheet review; judged on p95 < 30 ms."""
+    gallery = _ids("SELECT id FROM projects WHERE name = %s", "Hughes interior repaint")
+    if not gallery:
+        return []
+    limit = {"ratio_limit": None, "p95_limit_ms": TASKS_P95_MS}
+    grid = {"HX-Request": "true", "HX-Target": "photo-results"}
+    return [
+        Target(
+            "project gallery, 48 of 1,200 photos (pm)", "pm", "session", [f"/projects/{gallery[0]}/photos"], **limit
+        ),
+        Target(
+            "project gallery, page 3 fragment (pm)",
+            "pm",
+            "session",
+            [f"/projects/{gallery[0]}/photos?page=3"],
+            grid,
+            **limit,
+        ),
+        Target("client portal home (client)", "client", "session", ["/portal/home"], **limit),
+        Target("weekly timesheet review, 30 people (super)", "super", "session", ["/timesheets/review"], **limit),
+        Target("/api/photos/ by project (pm)", "pm", "token", [f"/api/photos/?project_id={gallery[0]}"], **limit),
     ]
 
 

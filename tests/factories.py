@@ -72,3 +72,95 @@ def make_project(client: Client | None = None, members=(), **kwargs) -> Project:
     db.session.flush()
     db.session.refresh(project)
     return project
+
+
+def make_punch(user: User, project: Project, *, task=None, clock_in=None, hours: float | None = 8, **kwargs):
+    """A punch (app/timeclock): closed after `hours` (None: still open), from Monday
+    2026-03-02 8:00 AM Denver unless `clock_in` (aware) is given."""
+    from datetime import UTC, datetime
+
+    from app.timeclock.models import Punch
+
+    start = clock_in or datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
+    end = start + timedelta(hours=hours) if hours is not None else None
+    punch = Punch(
+        user_id=user.id,
+        project_id=project.id,
+        task_id=task.id if task is not None else None,
+        clock_in=start,
+        clock_out=end,
+        **kwargs,
+    )
+    if end is not None:
+        punch.hours = punch.worked_hours()
+    db.session.add(punch)
+    db.session.flush()
+    return punch
+
+
+def make_client_records(client: Client, author: User):
+    """Client records for `client` (issue 9): a primary and a second contact, a log entry
+    by `author` with a follow-up, and an open invitation. Answers (second contact, entry,
+    invitation)."""
+    from datetime import UTC, datetime
+
+    from app.clients.invitations import token_hash
+    from app.clients.models import ClientCommunication, ClientContact, ClientInvitation
+
+    first = ClientContact(client_id=client.id, name="Pat Harbor", is_primary=True, roles="decision_maker")
+    second = ClientContact(client_id=client.id, name="Sam Quay", email="sam@harbor.example", roles="billing")
+    db.session.add_all([first, second])
+    db.session.flush()
+    entry = ClientCommunication(
+        client_id=client.id,
+        kind="call",
+        occurred_at=datetime(2026, 3, 1, 15, tzinfo=UTC),
+        author_id=author.id,
+        summary="Asked about the colour schedule.",
+        follow_up_on=date(2026, 3, 4),
+    )
+    now = datetime.now(UTC)
+    invitation = ClientInvitation(
+        client_id=client.id,
+        email=f"invited{next(_seq)}@harbor.example",
+        token_hash=token_hash(f"walk-token-{next(_seq)}"),
+        invited_by_id=author.id,
+        created_at=now,
+        expires_at=now + timedelta(days=7),
+    )
+    db.session.add_all([entry, invitation])
+    db.session.flush()
+    return second, entry, invitation
+
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def make_document(actor, *, project=None, client=None, name="Scope.pdf", data=PDF, **kwargs):
+    """A document uploaded by `actor` to a project or a client record (files.services,
+    the object stored as an upload would be); kwargs: category, is_client_visible."""
+    from app.files import services
+
+    place = services.Place(project=project, client=client)
+    return services.upload(actor, place, [(name, data)], **kwargs)[0].document
+
+
+def make_documents(admin, mine, theirs, company):
+    """The permission walk's documents (app/files/walk.py): an internal and a shared one
+    of `mine`, a shared one of `theirs`, a shared one of the client record `company`."""
+    return (
+        make_document(admin, project=mine, name="Scope.pdf"),
+        make_document(admin, project=mine, name="Colours.pdf", is_client_visible=True),
+        make_document(admin, project=theirs, name="Birch permit.pdf", is_client_visible=True),
+        make_document(admin, client=company, name="Master agreement.pdf", is_client_visible=True),
+    )
+
+
+def make_daily_log(project: Project, day, author: User | None = None, **kwargs):
+    """A daily log (app/daily_logs) of `project` for `day`, written straight (no rules)."""
+    from app.daily_logs.models import DailyLog
+
+    log = DailyLog(project_id=project.id, date=day, created_by_id=author.id if author else None, **kwargs)
+    db.session.add(log)
+    db.session.flush()
+    return log

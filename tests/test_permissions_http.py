@@ -79,19 +79,55 @@ def world(db):
     db.session.flush()
     db.session.add(TaskAssignment(task_id=task.id, user_id=users["employee"].id))
     db.session.flush()
+    from tests.factories import make_punch
+
+    # the employee's closed punch on the task, Monday 2026-03-02 (app/timeclock/walk.py)
+    punch = make_punch(users["employee"], mine, task=task)
     from app.tasks import attachments
     from tests.images import png
 
     # a photo on the task, stored as an upload would be (its file route is walked)
     task_file = attachments.attach(users["admin"], task, png(), "image/png", "png", "photo")
-    from app.project_templates.models import ProjectTemplate
+    from app.photos import services as photos
 
-    return SimpleNamespace(
+    # gallery photos ({pic} internal, {sharedpic} approved for the client, {theirpic} another company's)
+    pic = photos.add(users["superintendent"], mine, png(), caption="Primer on the north wall")
+    sharedpic = photos.add(users["superintendent"], mine, png(), caption="Finished hallway")
+    photos.set_client_visible(users["admin"], [sharedpic], True)
+    theirpic = photos.add(users["admin"], theirs, png())
+    from app.daily_logs.models import DailyLog, DailyLogCrew
+    from app.daily_logs.services import today as log_today
+
+    # {dailylog}: today's log of mine, shared with the client; {oldlog}: a past, locked, internal one
+    dailylog = DailyLog(project_id=mine.id, date=log_today(), work_done="Masked", is_client_visible=True)
+    oldlog = DailyLog(project_id=mine.id, date=date(2026, 3, 2), work_done="Scraped")
+    db.session.add_all([dailylog, oldlog])
+    db.session.flush()
+    db.session.add(DailyLogCrew(daily_log_id=dailylog.id, user_id=users["employee"].id))
+    from tests.factories import make_documents
+
+    # {document} internal, {shareddoc} shared (mine); {theirdoc} of theirs; {companydoc} of the client record
+    document, shareddoc, theirdoc, companydoc = make_documents(users["admin"], mine, theirs, company)
+    from app.project_templates.models import ProjectTemplate
+    from tests.factories import make_client_records
+
+    contact, entry, invitation = make_client_records(company, users["admin"])  # app/clients/walk.py
+
+    world = SimpleNamespace(
+        contact=contact,
+        entry=entry,
+        invitation=invitation,
+        dailylog=dailylog,
+        oldlog=oldlog,
         template=db.session.scalars(select(ProjectTemplate).limit(1)).one(),  # the defaults (migration 0011)
+        punch=punch,
         task=task,
         design_task=design_task,
         their_task=their_task,
         task_file=task_file,
+        pic=pic,
+        sharedpic=sharedpic,
+        theirpic=theirpic,
         users=users,
         mine=mine,
         theirs=theirs,
@@ -100,7 +136,45 @@ def world(db):
         newcomer=newcomer,
         company=company,
         other=other,
+        document=document,
+        shareddoc=shareddoc,
+        theirdoc=theirdoc,
+        companydoc=companydoc,
     )
+    world.ids = world_ids(world)
+    return world
+
+
+def world_ids(world) -> dict[str, int]:
+    """The walk paths' placeholders ({mine}, {task} …), read once when the world is built:
+    each role's check expires the session, and reading `world.mine.id` again would cost
+    a SELECT per object per role."""
+    return {
+        "mine": world.mine.id,
+        "theirs": world.theirs.id,
+        "closed": world.closed.id,
+        "target": world.target.id,
+        "company": world.company.id,
+        "other": world.other.id,
+        "document": world.document.id,
+        "shareddoc": world.shareddoc.id,
+        "theirdoc": world.theirdoc.id,
+        "companydoc": world.companydoc.id,
+        "task": world.task.id,
+        "design_task": world.design_task.id,
+        "their_task": world.their_task.id,
+        "photo": world.task_file.id,
+        "pic": world.pic.id,
+        "sharedpic": world.sharedpic.id,
+        "theirpic": world.theirpic.id,
+        "template": world.template.id,
+        "dailylog": world.dailylog.id,
+        "oldlog": world.oldlog.id,
+        "punch": world.punch.id,
+        "contact": world.contact.id,
+        "entry": world.entry.id,
+        "invitation": world.invitation.id,
+    }
 
 
 def watched_tables() -> list:
@@ -112,14 +186,26 @@ def watched_tables() -> list:
 
 
 def snapshot(db) -> dict:
-    """Every row of the tables a request could change (the audit log aside)."""
-    from sqlalchemy import select
+    """Every row of the tables a request could change (the audit log aside): on PostgreSQL
+    one statement answering a digest of each table's rows (a role's check reads it twice,
+    ~300 routes × 8 roles), elsewhere the rows themselves. A difference names the table."""
+    from sqlalchemy import select, text
 
     db.session.expire_all()
-    return {
-        table.name: db.session.execute(select(table).order_by(*table.primary_key.columns)).all()
-        for table in watched_tables()
-    }
+    tables = watched_tables()
+    if db.session.get_bind().dialect.name != "postgresql":
+        return {
+            table.name: db.session.execute(select(table).order_by(*table.primary_key.columns)).all() for table in tables
+        }
+    parts = [
+        f"SELECT '{t.name}', md5(coalesce(string_agg(r::text, ',' ORDER BY r::text), '')) FROM \"{t.name}\" r"
+        for t in tables
+    ]
+    return dict(db.session.execute(text(" UNION ALL ".join(parts))).all())
+
+
+def changed(before: dict, after: dict) -> str:
+    return "the tables " + ", ".join(sorted(name for name in before if before[name] != after.get(name)))
 
 
 @dataclass(frozen=True)
@@ -142,18 +228,7 @@ class Route:
         return f"{self.method} {self.path}"
 
     def url(self, world) -> str:
-        return self.path.format(
-            mine=world.mine.id,
-            theirs=world.theirs.id,
-            closed=world.closed.id,
-            target=world.target.id,
-            company=world.company.id,
-            task=world.task.id,
-            design_task=world.design_task.id,
-            their_task=world.their_task.id,
-            photo=world.task_file.id,
-            template=world.template.id,
-        )
+        return self.path.format(**world.ids)
 
     def data(self, world):
         return self.body(world) if callable(self.body) else self.body
@@ -202,13 +277,13 @@ def _check(route: Route, who: str, world, client, login_as, db) -> None:
         else:
             assert response.status_code == 302, response.status_code
             assert "/login" in response.headers["Location"]
-        assert after == before, "an anonymous request changed the database"
+        assert after == before, f"an anonymous request changed {changed(before, after)}"
         return
 
     expected = route.expected[who]
     assert response.status_code == expected, f"status {response.status_code}, expected {expected}"
     if expected in (400, 403, 404):
-        assert after == before, "a refused request changed the database"
+        assert after == before, f"a refused request changed {changed(before, after)}"
         if route.is_api:
             assert response.json["success"] is False
             codes = {400: "VALIDATION_ERROR", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
@@ -219,7 +294,7 @@ def _check(route: Route, who: str, world, client, login_as, db) -> None:
     elif route.method != "GET":
         assert after != before, "an allowed write changed nothing"
     else:
-        assert after == before, "a GET changed the database"
+        assert after == before, f"a GET changed {changed(before, after)}"
 
 
 @pytest.mark.parametrize("route", ALL_ROUTES, ids=[r.id for r in ALL_ROUTES])

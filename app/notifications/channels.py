@@ -42,6 +42,9 @@ KIND_LABELS = {
     "task_blocked": "A blocker is reported on my project",
     "mention": "Someone mentions me",
     "project_assigned": "I am added to a project",
+    "client_follow_up": "A follow-up I logged on a client is due",
+    "client_comment": "A client writes on my project",
+    "punch_auto_closed": "A forgotten punch of mine or my crew was closed for review",
     "system": "System announcements",
 }
 

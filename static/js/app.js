@@ -391,4 +391,162 @@
     area.setSelectionRange(before.length, before.length);
     box.querySelector('[data-mention-list]').hidden = true;
   });
+  // --- Photos: several files, one request each, a progress bar each (data-upload) -----
+  // The form works without script (every file in one post). With it, each file goes on
+  // its own: straight into S3 with a presigned POST when the server hands one out
+  // (data-direct answers 200 with {url, fields, key}; 204 on local disk), else to the
+  // form's own action with X-Kibray-Upload, which answers JSON per file.
+  function send(url, body, bar, headers) {
+    return new Promise(function (resolve) {
+      var xhr = new XMLHttpRequest();
+      xhr.open('POST', url);
+      Object.keys(headers || {}).forEach(function (name) { xhr.setRequestHeader(name, headers[name]); });
+      xhr.upload.addEventListener('progress', function (evt) {
+        if (evt.lengthComputable) { bar.max = evt.total; bar.value = evt.loaded; }
+      });
+      xhr.addEventListener('load', function () { resolve(xhr); });
+      xhr.addEventListener('error', function () { resolve(null); });
+      xhr.send(body);
+    });
+  }
+  function fieldsOf(form, file) {
+    var data = new FormData();
+    Array.prototype.forEach.call(form.elements, function (el) {
+      if (el.name && el.type !== 'file' && el.type !== 'submit' && !el.disabled) { data.append(el.name, el.value); }
+    });
+    if (file) { data.append('file', file, file.name); }
+    return data;
+  }
+  function direct(form, file, bar) {
+    var url = form.getAttribute('data-direct');
+    if (!url) { return Promise.resolve(null); }
+    var token = form.querySelector('input[name=csrf_token]');
+    return fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'X-CSRFToken': token ? token.value : '' } })
+      .then(function (r) { return r.status === 200 ? r.json() : null; })
+      .then(function (post) {
+        if (!post) { return null; }
+        var body = new FormData();
+        Object.keys(post.fields).forEach(function (name) { body.append(name, post.fields[name]); });
+        body.append('file', file);
+        return send(post.url, body, bar).then(function (xhr) {
+          if (!xhr || xhr.status >= 300) { return { failed: 'The upload to storage failed; try again.' }; }
+          var done = fieldsOf(form, null);
+          done.append('key', post.key);
+          return send(form.action, done, bar, { 'X-Kibray-Upload': '1' });
+        });
+      })
+      .catch(function () { return null; });
+  }
+  function uploadOne(form, file, list) {
+    var item = document.createElement('li');
+    var name = document.createElement('span');
+    var state = document.createElement('span');
+    var bar = document.createElement('progress');
+    name.textContent = file.name;
+    state.textContent = 'Uploading…';
+    bar.max = file.size || 1; bar.value = 0;
+    item.setAttribute('data-testid', 'upload-item');
+    item.append(name, state, bar);
+    list.appendChild(item);
+    return direct(form, file, bar).then(function (answer) {
+      return answer || send(form.action, fieldsOf(form, file), bar, { 'X-Kibray-Upload': '1' });
+    }).then(function (xhr) {
+      var message = 'The upload failed; check the connection and try again.';
+      var ok = false;
+      if (xhr && xhr.failed) { message = xhr.failed; } else if (xhr) {
+        try {
+          var json = JSON.parse(xhr.responseText);
+          ok = xhr.status < 300 && json.ok;
+          if (!ok && json.error) { message = json.error; }
+        } catch (e) { if (xhr.status === 413) { message = 'The file is too large.'; } }
+      }
+      bar.value = bar.max;
+      state.textContent = ok ? 'Added' : message;
+      state.className = ok ? 'upload-done' : 'upload-failed';
+      item.setAttribute('data-state', ok ? 'done' : 'failed');
+      return ok;
+    });
+  }
+  document.addEventListener('submit', function (evt) {
+    var form = evt.target;
+    if (!form || !form.matches || !form.matches('form[data-upload]') || !window.FormData || !window.Promise) { return; }
+    var input = form.querySelector('input[type=file]');
+    var list = form.querySelector('[data-upload-list]');
+    if (!input || !list || !input.files.length) { return; }
+    evt.preventDefault();
+    evt.stopPropagation(); // capture phase: htmx (hx-post, hx-boost) never sends the whole form too
+    var files = Array.prototype.slice.call(input.files);
+    var chain = Promise.resolve();
+    files.forEach(function (file) { chain = chain.then(function () { return uploadOne(form, file, list); }); });
+    chain.then(function () {
+      input.value = '';
+      // the lists showing what was added redraw (data-upload-done names their event)
+      document.body.dispatchEvent(new CustomEvent(form.getAttribute('data-upload-done') || 'kibray:photos', { bubbles: true }));
+    });
+  }, true);
+  // Choosing photos starts their upload at once (data-upload-auto: a phone's camera hands
+  // back one photo, and the form's other fields are optional).
+  document.addEventListener('change', function (evt) {
+    var input = evt.target;
+    if (!input || !input.matches || !input.matches('form[data-upload-auto] input[type=file]') || !input.files.length) { return; }
+    if (input.form.requestSubmit) { input.form.requestSubmit(); }
+  });
+
+  // --- The photo viewer: a horizontal swipe (or an arrow key) shows the next photo -----
+  var swipeStart = null;
+  document.addEventListener('touchstart', function (evt) {
+    var viewer = evt.target.closest && evt.target.closest('[data-swipe]');
+    swipeStart = viewer && evt.touches.length === 1 ? { x: evt.touches[0].clientX, y: evt.touches[0].clientY, viewer: viewer } : null;
+  }, { passive: true });
+  document.addEventListener('touchend', function (evt) {
+    if (!swipeStart || !evt.changedTouches.length) { return; }
+    var dx = evt.changedTouches[0].clientX - swipeStart.x, dy = evt.changedTouches[0].clientY - swipeStart.y;
+    var viewer = swipeStart.viewer;
+    swipeStart = null;
+    if (Math.abs(dx) < 50 || Math.abs(dx) < Math.abs(dy) * 1.5) { return; }
+    var link = viewer.querySelector(dx < 0 ? '[data-swipe-next]' : '[data-swipe-prev]');
+    if (link) { link.click(); }
+  }, { passive: true });
+  document.addEventListener('keydown', function (evt) {
+    if (evt.target.closest && evt.target.closest('input, textarea, select')) { return; }
+    var viewer = document.querySelector('[data-swipe]');
+    if (!viewer || (evt.key !== 'ArrowLeft' && evt.key !== 'ArrowRight')) { return; }
+    var link = viewer.querySelector(evt.key === 'ArrowRight' ? '[data-swipe-next]' : '[data-swipe-prev]');
+    if (link) { link.click(); }
+  });
+})();
+
+// --- The time clock (app/timeclock): a form with data-geolocate asks the browser for the
+// position (5 s at most), fills its latitude/longitude/accuracy inputs, then submits;
+// refused, failed or unavailable: it submits without a location.
+(function () {
+  'use strict';
+  document.addEventListener('submit', function (evt) {
+    var form = evt.target;
+    if (!form || !form.matches || !form.matches('form[data-geolocate]') || form.dataset.located) { return; }
+    if (!navigator.geolocation) { return; }
+    evt.preventDefault();
+    evt.stopImmediatePropagation();
+    var sent = false;
+    function send() {
+      if (sent) { return; }
+      sent = true;
+      form.dataset.located = '1';
+      if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+      setTimeout(function () { delete form.dataset.located; }, 0);
+    }
+    function put(name, value) {
+      var input = form.querySelector('input[name="' + name + '"]');
+      if (input) { input.value = value; }
+    }
+    try {
+      navigator.geolocation.getCurrentPosition(function (pos) {
+        put('latitude', pos.coords.latitude.toFixed(6));
+        put('longitude', pos.coords.longitude.toFixed(6));
+        put('accuracy', Math.round(pos.coords.accuracy || 0));
+        send();
+      }, send, { enableHighAccuracy: true, timeout: 5000, maximumAge: 60000 });
+    } catch (e) { send(); }
+    setTimeout(send, 6000); // a browser that never answers (a permission prompt left open)
+  }, true);
 })();

@@ -77,3 +77,46 @@ def test_screenshots(browser_page, problems, screenshots_dir, size):
     login_page.goto("/admin/users")
     page = login_page
     shot("error-403")
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_field_and_client_screenshots(browser_page, screenshots_dir, size):
+    """Issue 9's pages: the time clock, timesheets, a project's gallery, daily logs,
+    a client record with its documents and log, and the client's portal."""
+    from tests.e2e.helpers import E2E_DATABASE_URL, run_sql
+
+    project_id = run_sql(E2E_DATABASE_URL, "SELECT id FROM projects WHERE name = 'Hughes interior repaint'")[0][0]
+    client_id = run_sql(E2E_DATABASE_URL, "SELECT id FROM clients ORDER BY id LIMIT 1")[0][0]
+
+    def tour(username, pages):
+        page = browser_page(viewport=SIZES[size], label=f"{size}-{username}")
+        login(page, username, live=False)
+        for name, path in pages:
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {size} screen"
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(screenshots_dir / f"{name}-{size}.png"), full_page=True, caret="initial")
+
+    tour("employee", [("timeclock", "/timeclock"), ("my-timesheet", "/timesheets")])
+    tour(
+        "super",
+        [
+            ("timesheet-review", "/timesheets/review"),
+            ("crew-board", "/timeclock/crew"),
+            ("daily-logs", f"/projects/{project_id}/daily-logs"),
+            ("daily-log-new", f"/projects/{project_id}/daily-logs/new"),
+        ],
+    )
+    tour(
+        "pm",
+        [
+            ("gallery", f"/projects/{project_id}/photos"),
+            ("project-detail-pm", f"/projects/{project_id}"),
+            ("client-record", f"/clients/{client_id}"),
+        ],
+    )
+    tour("client", [("portal", "/"), ("project-detail-client", f"/projects/{project_id}")])
