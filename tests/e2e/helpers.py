@@ -60,3 +60,13 @@ def run_sql(url: str, sql: str, *params):
 
     with connect(url) as conn:
         return conn.execute(sql, params).fetchall()
+
+
+def company_today():
+    """Today where the company works (COMPANY_TIMEZONE, as the server decides "today"),
+    not on this machine's clock: from midnight UTC until the company's midnight the two
+    differ, and a task "due today" would be tomorrow's."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(os.environ.get("COMPANY_TIMEZONE", "America/Denver"))).date()

@@ -5,12 +5,11 @@ never the other."""
 
 import re
 import uuid
-from datetime import date
 
 import pytest
 import requests
 
-from tests.e2e.helpers import DESKTOP, E2E_DATABASE_URL, PASSWORD, PHONE, run_sql, wait_live
+from tests.e2e.helpers import DESKTOP, E2E_DATABASE_URL, PASSWORD, PHONE, company_today, run_sql, wait_live
 from tests.images import png
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +33,7 @@ def test_a_painter_clocks_in_sends_two_photos_and_the_client_sees_the_approved_o
     token = uuid.uuid4().hex[:5]
     project_id = _project_id()
     employee_id = run_sql(E2E_DATABASE_URL, "SELECT id FROM users WHERE username = 'employee'")[0][0]
-    today = date.today().isoformat()
+    today = company_today().isoformat()
     task = requests.post(
         f"{server}/api/tasks/",
         json={

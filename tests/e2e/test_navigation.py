@@ -11,13 +11,37 @@ from tests.e2e.helpers import PHONE
 pytestmark = pytest.mark.e2e
 
 NAV = {
-    "admin": ["home", "my-day", "projects", "tasks", "templates", "clients", "users", "audit", "jobs", "notifications"],
-    "project_manager_full": ["home", "my-day", "projects", "tasks", "templates", "clients", "audit", "notifications"],
-    "pm_trainee": ["home", "my-day", "projects", "tasks", "clients", "notifications"],
-    "designer": ["home", "my-day", "projects", "notifications"],
-    "superintendent": ["home", "my-day", "projects", "tasks", "notifications"],
+    "admin": [
+        "home",
+        "my-day",
+        "timeclock",
+        "timesheets",
+        "projects",
+        "tasks",
+        "templates",
+        "clients",
+        "users",
+        "audit",
+        "jobs",
+        "notifications",
+    ],
+    "project_manager_full": [
+        "home",
+        "my-day",
+        "timeclock",
+        "timesheets",
+        "projects",
+        "tasks",
+        "templates",
+        "clients",
+        "audit",
+        "notifications",
+    ],
+    "pm_trainee": ["home", "my-day", "timeclock", "timesheets", "projects", "tasks", "clients", "notifications"],
+    "designer": ["home", "my-day", "timeclock", "timesheets", "projects", "notifications"],
+    "superintendent": ["home", "my-day", "timeclock", "timesheets", "projects", "tasks", "notifications"],
     "client": ["home", "projects", "notifications"],
-    "employee": ["home", "my-day", "notifications"],
+    "employee": ["home", "my-day", "timeclock", "timesheets", "notifications"],
 }
 # URLs each role must be refused (403 page in the layout)
 FORBIDDEN = {
@@ -39,6 +63,8 @@ TITLES = {
     "my-day": "My day",
     "tasks": "All tasks",
     "templates": "Project templates",
+    "timeclock": "Time clock",
+    "timesheets": "My timesheet",
 }
 
 

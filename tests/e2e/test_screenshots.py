@@ -60,7 +60,7 @@ def test_screenshots(browser_page, problems, screenshots_dir, size):
 
     page.click("[data-testid=api-reference-link]")
     page.wait_for_selector("[data-testid=api-op]")
-    shot("api-reference")
+    # the whole reference is too tall to capture in one screenshot since issue 9's endpoints
     shot("api-reference-top", full_page=False)
     page.locator("#projects-api_create-post").scroll_into_view_if_needed()
     shot("api-reference-operation", full_page=False)

@@ -9,12 +9,12 @@ the JSON API, as an integration would."""
 import re
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import requests
 
-from tests.e2e.helpers import DESKTOP, E2E_DATABASE_URL, PASSWORD, PHONE, run_sql, wait_live
+from tests.e2e.helpers import DESKTOP, E2E_DATABASE_URL, PASSWORD, PHONE, company_today, run_sql, wait_live
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +62,7 @@ def drag(page, source, target):
 
 def test_a_painter_works_a_task_on_the_phone_while_the_pms_board_follows(signed_in, server, screenshots_dir):
     token = uuid.uuid4().hex[:5]
-    today = date.today()
+    today = company_today()
     task_id = make_task(
         server,
         f"Stain porch {token}",
@@ -212,7 +212,7 @@ def test_a_task_taken_off_the_painter_leaves_their_open_my_day_live(signed_in, s
     """The painter may no longer see a task taken off them: their open My day drops it
     (the "task-withdrawn" event), instead of keeping a card that would answer 404."""
     token = uuid.uuid4().hex[:5]
-    today = date.today().isoformat()
+    today = company_today().isoformat()
     task_id = make_task(
         server, f"Mask windows {token}", people=[_user_id("employee")], start_date=today, due_date=today
     )
@@ -231,7 +231,7 @@ def test_a_task_taken_off_the_painter_leaves_their_open_my_day_live(signed_in, s
 
 def test_a_painter_adds_a_photo_from_the_card_and_the_pm_sees_it(signed_in, server):
     token = uuid.uuid4().hex[:5]
-    today = date.today().isoformat()
+    today = company_today().isoformat()
     task_id = make_task(
         server, f"Patch ceiling {token}", people=[_user_id("employee")], start_date=today, due_date=today
     )
@@ -288,7 +288,7 @@ def test_a_pm_adds_a_task_from_the_project_on_a_phone(signed_in, server, screens
     pm.locator("[data-testid=add-task]").click()
     pm.wait_for_selector("[data-testid=task-form]")
     pm.fill("#f-title", f"Stain the deck {token}")
-    pm.fill("#f-due_date", date.today().isoformat())
+    pm.fill("#f-due_date", company_today().isoformat())
     pm.fill("#f-checklist", "Sand\nTwo coats")
     pm.screenshot(path=str(screenshots_dir / "task-form-phone.png"), full_page=True)
     with pm.expect_response(lambda r: r.url.endswith("/tasks/new") and r.request.method == "POST") as answer:
@@ -374,7 +374,7 @@ def test_past_fifty_people_the_task_lists_people_controls_are_pickers(many_peopl
     click chooses whom the selected tasks go to, and another action sends nothing of it."""
     token = uuid.uuid4().hex[:5]
     eli = _user_id("employee")
-    due = str(date.today() + timedelta(days=10))
+    due = str(company_today() + timedelta(days=10))
     ids = [make_task(server, f"Tape trim {token} {n}", people=[eli] if n == 0 else [], due_date=due) for n in range(3)]
     pm = signed_in("project_manager_full", viewport=DESKTOP)
     pm.goto(f"/projects/{_project_id()}/tasks?q={token}")
