@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.models import BOOKKEEPING_LABELS, TimestampMixin
@@ -59,6 +59,13 @@ class Photo(Versioned, TimestampMixin, db.Model):
         # the gallery's page: a project's photos, newest first (queries.gallery)
         Index("ix_photos_project_created", "project_id", "created_at"),
         Index("ix_photos_task", "task_id"),
+        # the gallery's before/after section: a project's paired photos (few of its many)
+        Index(
+            "ix_photos_pairs",
+            "project_id",
+            postgresql_where=text("pair_id IS NOT NULL"),
+            sqlite_where=text("pair_id IS NOT NULL"),
+        ),
         CheckConstraint("phase IS NULL OR phase IN ('before', 'after')", name="phase_known"),
     )
 

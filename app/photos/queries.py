@@ -68,16 +68,32 @@ def _filtered(stmt, filters: GalleryFilters):
     return stmt
 
 
+# What a tile shows, read as plain rows (not ORM objects): 48 of them a page.
+TILE_COLUMNS = (
+    Photo.id,
+    Photo.project_id,
+    Photo.caption,
+    Photo.tags,
+    Photo.phase,
+    Photo.is_client_visible,
+    Photo.client_provided,
+    Photo.taken_on,
+    Photo.created_at,
+)
+
+
 def gallery(actor, project, filters: GalleryFilters, page: int) -> Page:
-    """A page of the project's photos (newest first), with who took each (one more read)."""
+    """A page of the project's photos (newest first) as tile rows, with who took each."""
+    from app.auth.models import User
+
     require(actor, "photo.view")
     stmt = (
-        visible(actor)
+        visible(actor, select(*TILE_COLUMNS, User.full_name.label("uploader")))
+        .outerjoin(User, User.id == Photo.uploaded_by_id)
         .where(Photo.project_id == project.id)
-        .options(selectinload(Photo.uploaded_by))
         .order_by(Photo.created_at.desc(), Photo.id.desc())
     )
-    return paginate(_filtered(stmt, filters), page, PER_PAGE)
+    return paginate(_filtered(stmt, filters), page, PER_PAGE, rows=True)
 
 
 def pairs(actor, project) -> list[tuple[Photo, Photo]]:
@@ -91,13 +107,6 @@ def pairs(actor, project) -> list[tuple[Photo, Photo]]:
         p.id: p for p in db.session.scalars(visible(actor).where(Photo.id.in_([f.pair_id for f in firsts]))).all()
     }
     return [(f, seconds[f.pair_id]) for f in firsts if f.pair_id in seconds]
-
-
-def tags_of(actor, project) -> list[str]:
-    """The tags used on the project's photos the viewer sees (the gallery's filter)."""
-    rows = db.session.scalars(visible(actor, select(Photo.tags)).where(Photo.project_id == project.id).limit(2000))
-    found = sorted({tag for tags in rows for tag in (tags or [])})
-    return found[:60]
 
 
 def task_photos(actor, task) -> list[Photo]:
@@ -122,7 +131,7 @@ def neighbours(actor, photo: Photo) -> tuple[int | None, int | None]:
 def list_statement(actor, project_id: int | None = None, task_id: int | None = None):
     """/api/photos/: the photos the viewer sees, by project and task."""
     require(actor, "photo.view")
-    stmt = visible(actor)
+    stmt = visible(actor).options(selectinload(Photo.uploaded_by), selectinload(Photo.project))
     if project_id is not None:
         stmt = stmt.where(Photo.project_id == project_id)
     if task_id is not None:

@@ -12,6 +12,7 @@ from app.core.errors import ValidationError
 from app.core.htmx import redirect_to, wants_fragment
 from app.core.numbers import page_number, to_int
 from app.core.permissions import PermissionDenied, permission_required
+from app.core.roles import CLIENT
 from app.core.transaction import attempt
 from app.core.uploads import accepts_uploads
 from app.core.versioning import StaleObject
@@ -49,6 +50,7 @@ def gallery(project_id):
         "filters": filters,
         "may_upload": services.may_upload(current_user, project),
         "may_approve": services.may_approve(current_user, project),
+        "staff": current_user.role != CLIENT,
     }
     embed = request.args.get("embed", "")
     if embed in ("1", "strip"):  # a daily log's photos of the day, the project page's strip
@@ -58,7 +60,6 @@ def gallery(project_id):
     return render_template(
         "photos/gallery.html",
         pairs=queries.pairs(current_user, project),
-        tag_options=[(t, t) for t in queries.tags_of(current_user, project)],
         surfaces=SURFACES,
         tasks=services.tasks_for_upload(current_user, project),
         **context,
@@ -79,6 +80,8 @@ def task_gallery(task_id):
         "project": task.project,
         "photos": queries.task_photos(current_user, task),
         "may_upload": services.may_upload(current_user, task.project, task),
+        "may_approve": services.may_approve(current_user, task.project),
+        "staff": current_user.role != CLIENT,
         "surfaces": SURFACES,
     }
     if wants_fragment():

@@ -70,6 +70,14 @@ def upgrade():
     )
     op.create_index("ix_photos_project_created", "photos", ["project_id", "created_at"], unique=False)
     op.create_index("ix_photos_task", "photos", ["task_id"], unique=False)
+    op.create_index(
+        "ix_photos_pairs",
+        "photos",
+        ["project_id"],
+        unique=False,
+        postgresql_where=sa.text("pair_id IS NOT NULL"),
+        sqlite_where=sa.text("pair_id IS NOT NULL"),
+    )
     # issue 8's task photos join the galleries (approved for nobody: they were internal)
     op.execute(
         "INSERT INTO photos (project_id, task_id, storage_key, thumb_key, web_key, content_type, size, caption,"
@@ -89,6 +97,7 @@ def downgrade():
         " SELECT task_id, storage_key, thumb_key, web_key, '', content_type, size, 'photo', uploaded_by_id, created_at"
         " FROM photos WHERE task_id IS NOT NULL AND deleted_at IS NULL"
     )
+    op.drop_index("ix_photos_pairs", table_name="photos")
     op.drop_index("ix_photos_task", table_name="photos")
     op.drop_index("ix_photos_project_created", table_name="photos")
     op.drop_table("photos")
