@@ -89,6 +89,16 @@ def test_superintendent_writes_todays_log_prefilled_from_punches(site):
     assert not log.is_locked(DAY) and log.version == 1
 
 
+def test_someone_deactivated_since_is_left_off_the_crew_and_the_rest_stay(site):
+    """The day's punches fill the crew; a person deactivated since is left out, the others
+    kept (not the whole prefilled crew dropped for one)."""
+    site.worker.is_active_flag = False
+    _db.session.flush()
+    log = services.create_log(site.superintendent, site.project, {"date": DAY.isoformat()})
+    assert [u.name for u in log.crew] == ["Sam Super"]
+    assert services.prefill(site.pm, site.project, DAY)["crew_ids"] == [site.superintendent.id]
+
+
 @pytest.mark.parametrize("role", ["admin", "pm", "trainee", "superintendent"])
 def test_who_may_write_a_log(site, role):
     actor = getattr(site, role)

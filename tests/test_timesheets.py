@@ -17,11 +17,11 @@ from sqlalchemy import select
 from app.core.audit import AuditLog
 from app.core.errors import ConflictError, ValidationError
 from app.core.permissions import PermissionDenied
+from app.core.text import csv_cell as safe_cell
 from app.extensions import db
 from app.tasks.models import Task, TaskAssignment
 from app.timeclock import services
 from app.timeclock.models import Punch, TimesheetApproval
-from app.timeclock.routes import safe_cell
 from tests.factories import make_project, make_punch, make_user
 from tests.test_timeclock import MONDAY_7_02, clock, site  # noqa: F401 - fixtures, used by name
 

@@ -94,7 +94,7 @@ def get_entry(actor, client_id: int, entry_id: int) -> ClientCommunication:
 def mark_done(actor, entry: ClientCommunication) -> ClientCommunication:
     """The author marks their follow-up done (no reminder is sent after that)."""
     require(actor, "client.view")
-    if entry.author_id != actor.id:
+    if not may_mark_done(actor, entry):
         raise PermissionDenied("Only the author of the entry marks its follow-up done.")
     if entry.follow_up_on is None:
         raise ValidationError({"follow_up_on": "This entry has no follow-up."})
@@ -102,6 +102,16 @@ def mark_done(actor, entry: ClientCommunication) -> ClientCommunication:
         entry.follow_up_done_at = utcnow()
         db.session.flush()
     return entry
+
+
+def may_mark_done(actor, entry) -> bool:
+    """The entry's author, while its follow-up is open (the log's "Mark done")."""
+    return entry.author_id == actor.id and entry.follow_up_on is not None and entry.follow_up_done_at is None
+
+
+def is_due(entry, today) -> bool:
+    """An open follow-up whose day has come (company time)."""
+    return entry.follow_up_on is not None and entry.follow_up_done_at is None and entry.follow_up_on <= today
 
 
 def remind_follow_ups() -> int:

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from app.auth import throttle
 from app.auth.models import User
@@ -64,6 +65,7 @@ def open_invitations(actor, client_id: int) -> list[ClientInvitation]:
             ClientInvitation.revoked_at.is_(None),
             ClientInvitation.expires_at > utcnow(),
         )
+        .options(joinedload(ClientInvitation.invited_by))  # the list names who invited
         .order_by(ClientInvitation.created_at.desc())
     ).all()
 
@@ -204,7 +206,7 @@ def accept(token: str, data: dict) -> User:
     """Make the invited person a client user of the invitation's client (username and
     password of their choosing, every problem at once), and close the invitation."""
     from app.auth.passwords import policy_problem
-    from app.users.services import create_user, validate_user_fields
+    from app.users.services import _full_name_problem, create_user, validate_user_fields
 
     invitation = from_token(token, lock=True)  # two accepts at once: the second waits, then finds it used
     username = normalise(str(data.get("username") or ""))
@@ -213,8 +215,8 @@ def accept(token: str, data: dict) -> User:
     if not full_name and invitation.contact is not None:
         full_name = invitation.contact.name
     errors = validate_user_fields(username, invitation.email, CLIENT)
-    if len(full_name) > 160:
-        errors["full_name"] = "Keep the name under 160 characters."
+    if problem := _full_name_problem(full_name):
+        errors["full_name"] = problem
     if problem := policy_problem(password):
         errors["password"] = problem
     elif password != str(data.get("confirm_password") or ""):

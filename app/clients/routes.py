@@ -68,8 +68,18 @@ def _detail(client_id: int, status: int = 200, **forms):
     context = {"errors": {}, "data": {}, "log_errors": {}, "log_data": {}, "invite_errors": {}, "invite_data": {}}
     context.update(forms)
     return render_template(
-        "clients/detail.html", page=page, client=page.client, labels_=LABELS, today=communications.today(), **context
+        "clients/detail.html", page=page, client=page.client, labels_=LABELS, **_log_rules(), **context
     ), status
+
+
+def _log_rules() -> dict:
+    """What the log's template asks of each entry, answered by the service's rules."""
+    today = communications.today()
+    return {
+        "today": today,
+        "may_mark_done": lambda entry: communications.may_mark_done(current_user, entry),
+        "is_due": lambda entry: communications.is_due(entry, today),
+    }
 
 
 @bp.get("/clients/<int:client_id>")
@@ -209,7 +219,7 @@ def _log(client_id: int, status: int = 200, errors=None, data=None):
             page=page,
             client=page.client,
             labels_=LABELS,
-            today=communications.today(),
+            **_log_rules(),
             log_errors=errors or {},
             log_data=data or {},
         ), status

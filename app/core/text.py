@@ -69,3 +69,12 @@ def key_of(column: str):
         return name_key(context.get_current_parameters().get(column))
 
     return default
+
+
+SPREADSHEET_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (quoted as text); "" for None."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(SPREADSHEET_FORMULA) else text

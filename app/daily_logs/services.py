@@ -21,6 +21,7 @@ import datetime as dt
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.auth.models import User
 from app.core.audit import AuditLog, note_reason
@@ -113,7 +114,8 @@ def log_list(user, project_id: int | None = None, date_from=None, date_to=None):
         stmt = stmt.where(DailyLog.date >= date_from)
     if date_to is not None:
         stmt = stmt.where(DailyLog.date <= date_to)
-    return stmt.order_by(DailyLog.date.desc(), DailyLog.id.desc())
+    # the API shows each log's author: read them for the page at once, not a log at a time
+    return stmt.options(selectinload(DailyLog.created_by)).order_by(DailyLog.date.desc(), DailyLog.id.desc())
 
 
 def project_logs(user, project: Project, page: int):
@@ -194,13 +196,21 @@ def tasks_progressed(project_id: int, day: dt.date) -> str:
 
 def prefill(user, project: Project, day: dt.date) -> dict:
     """What a new log of `day` starts with: the day's crew (punches) and work done (tasks)."""
-    from app.timeclock.queries import crew_on
-
     require(user, "daily_log.edit")
     return {
-        "crew_ids": [uid for uid, _, _ in crew_on(project.id, day)],
+        "crew_ids": [person.id for person in _day_crew(project.id, day)],
         "work_done": tasks_progressed(project.id, day),
     }
+
+
+def _day_crew(project_id: int, day: dt.date) -> list[User]:
+    """Who punched on the project that day (timeclock.queries.crew_on, by name), of them
+    the active staff: someone deactivated since is not on a new log's crew."""
+    from app.timeclock.queries import crew_on
+
+    ids = [uid for uid, _, _ in crew_on(project_id, day)]
+    people = {p.id: p for p in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    return [people[i] for i in ids if i in people and people[i].is_active and people[i].role != CLIENT]
 
 
 # --- who may do what ----------------------------------------------------------------
@@ -385,7 +395,7 @@ def create_log(actor, project: Project, data: dict, crew_ids=None) -> DailyLog:
     if errors:
         raise ValidationError(errors)
     if crew is None:
-        crew = _crew(prefill(actor, project, day)["crew_ids"], {}) or []
+        crew = _day_crew(project.id, day)
     log = DailyLog(project=project, date=day, created_by_id=actor.id, **values)
     if day < now:
         log.unlocked_until = now  # a late log stays open until the end of today

@@ -330,9 +330,7 @@ def time_csv(analysis: TimeAnalysis) -> str:
     import csv
     import io
 
-    def cell(value) -> str:
-        text = "" if value is None else str(value)
-        return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    from app.core.text import csv_cell as cell
 
     def number(value) -> str:
         return "" if value is None else f"{value:.2f}"

@@ -3,15 +3,12 @@ problem inline, nothing saved) or redirect (303)."""
 
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import flash, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.core.errors import ConflictError, ValidationError
 from app.core.htmx import redirect_to
-from app.core.permissions import PermissionDenied, can, permission_required
+from app.core.permissions import can, permission_required
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject
 from app.timeclock import bp, services
@@ -52,6 +49,7 @@ def _clock_page(errors: dict | None = None, problem: str = "", form=None, status
             problem=problem,
             punches=services.my_punches(user, monday),
             monday=monday,
+            may_review=services.may_review(user),
             **_helpers(),
         ),
         status,
@@ -252,10 +250,7 @@ def _correction_form(punch, form=None, errors=None, problem="", status=200):
 @login_required
 @permission_required("timesheet.approve")
 def correct(punch_id):
-    punch = services.get_punch(current_user, punch_id)
-    if not services.may_approve_on(current_user, punch.project_id):
-        raise PermissionDenied()
-    return _correction_form(punch)
+    return _correction_form(services.punch_to_correct(current_user, punch_id))
 
 
 @bp.post("/timesheets/punches/<int:punch_id>/correct")
@@ -322,27 +317,13 @@ def missed_save():
 
 # --- export --------------------------------------------------------------------------
 
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value) -> str:
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = str(value)
-    return "'" + text if text.startswith(_FORMULA) else text
-
 
 @bp.get("/timesheets/export.csv")
 @login_required
 @permission_required("timesheet.export")
 def export_csv():
     monday = services.parse_week(request.args.get("week"))
-    rows = services.export_rows(current_user, monday)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["person", "username", "week", "project", "task", "hours"])
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    response = make_response(out.getvalue())
+    response = make_response(services.timesheet_csv(current_user, monday))
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="approved-hours-{monday.isoformat()}.csv"'
     return response

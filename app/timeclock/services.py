@@ -572,11 +572,23 @@ def my_week(actor, monday: datetime.date) -> Week:
     )
 
 
+def may_review(actor) -> bool:
+    """Does `actor` review others' timesheets (the review page, the crew board)?"""
+    return scope_of(actor, "timesheet.view") in (ALL, ASSIGNED)
+
+
 def reviewer_scope(actor) -> str:
-    scope = scope_of(actor, "timesheet.view")
-    if scope not in (ALL, ASSIGNED):
+    if not may_review(actor):
         raise PermissionDenied()
-    return scope
+    return scope_of(actor, "timesheet.view")
+
+
+def punch_to_correct(actor, punch_id) -> Punch:
+    """A punch `actor` may correct (the correction form): an approver of its project, and
+    not their own hours unless they are an admin (`_require_approver`)."""
+    punch = get_punch(actor, punch_id)
+    _require_approver(actor, punch.project_id, punch.user_id)
+    return punch
 
 
 def _reviewed_projects(actor):
@@ -980,6 +992,22 @@ def close_forgotten(now: datetime.datetime | None = None) -> int:
 
 
 # --- export ------------------------------------------------------------------------------
+
+
+def timesheet_csv(actor, monday: datetime.date) -> str:
+    """The week's approved hours as CSV for payroll (cells a spreadsheet would run as a
+    formula are quoted as text)."""
+    import csv
+    import io
+
+    from app.core.text import csv_cell
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["person", "username", "week", "project", "task", "hours"])
+    for row in export_rows(actor, monday):
+        writer.writerow([csv_cell(cell) for cell in row])
+    return out.getvalue()
 
 
 def export_rows(actor, monday: datetime.date) -> list[tuple[str, str, str, str, str, Decimal]]:
