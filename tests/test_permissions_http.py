@@ -171,6 +171,7 @@ def world_ids(world) -> dict[str, int]:
         "dailylog": world.dailylog.id,
         "oldlog": world.oldlog.id,
         "punch": world.punch.id,
+        "employee": world.users["employee"].id,
         "contact": world.contact.id,
         "entry": world.entry.id,
         "invitation": world.invitation.id,

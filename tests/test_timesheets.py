@@ -325,6 +325,43 @@ def test_needs_review_is_highlighted(site, clock, week, client, login_as):
     assert 'data-testid="needs-review"' in html and "Closed automatically" in html
 
 
+def test_a_rows_punches_open_on_demand_for_its_reviewers(site, clock, week, client, login_as):
+    week["mate"].auto_closed = True
+    db.session.flush()
+    login_as(site.superintendent)
+    html = client.get(f"/timesheets/review?week={WEEK}").text
+    assert f'data-testid="punch-{week["monday"].id}"' not in html  # not drawn until opened
+    assert "2 punches" in html and "Closed automatically" in html  # the mate's row says so
+    url = f"/timesheets/review/punches?week={WEEK}&user_id={site.worker.id}&project_id={site.project.id}"
+    fragment = client.get(url, headers={"HX-Request": "true", "HX-Target": "row-punches-x"}).text
+    assert "<html" not in fragment and f'data-testid="punch-{week["monday"].id}"' in fragment
+    assert f'data-testid="punch-{week["wednesday"].id}"' in fragment and site.task.title in fragment
+    assert f'data-testid="correct-{week["monday"].id}"' in fragment and week["mate"].id != week["monday"].id
+    page = client.get(url).text  # without JavaScript: a page of its own
+    assert "<html" in page and "Walt Worker" in page and "Back to the review" in page
+    services.approve(site.superintendent, site.worker.id, site.project.id, WEEK)
+    assert "correct-" not in client.get(url).text  # an approved week is locked
+    login_as(site.trainee)  # sees, corrects nothing
+    assert "Walt Worker" in client.get(url).text and "correct-" not in client.get(url).text
+    other = f"/timesheets/review/punches?week={WEEK}&user_id={site.loner.id}&project_id={site.other.id}"
+    login_as(site.superintendent)  # not their project: not found, nothing said
+    assert client.get(other).status_code == 404
+    assert client.get(f"/timesheets/review/punches?week={WEEK}&user_id=x&project_id=").status_code == 404
+    login_as(site.admin)
+    assert "Lou Loner" in client.get(other).text
+    login_as(site.worker)
+    assert client.get(url).status_code == 403
+
+
+def test_the_review_sums_open_punches_until_now(site, clock, week, client, login_as):
+    clock.now = _at(4, 3)  # Friday, three hours after the open punch began
+    make_punch(site.mate, site.project, clock_in=_at(4), hours=None)
+    review = services.review_week(site.superintendent, WEEK)
+    mate = next(r for r in review.rows if r.user.id == site.mate.id)
+    assert mate.has_open and mate.days[4] == Decimal("3.00") and mate.total == Decimal("9.00")
+    assert mate.punch_count == 2 and mate.may_approve
+
+
 def test_the_review_page_shows_the_projects_approved_labour_hours(site, clock, week, client, login_as):
     services.approve(site.pm, site.worker.id, site.project.id, WEEK)
     login_as(site.superintendent)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import selectinload
 from app.core.errors import ValidationError
 from app.core.pagination import Page, paginate
 from app.core.permissions import require, scope_query
+from app.core.statements import inline
 from app.extensions import db
 from app.photos.models import Photo
 
@@ -90,7 +91,7 @@ def gallery(actor, project, filters: GalleryFilters, page: int) -> Page:
     stmt = (
         visible(actor, select(*TILE_COLUMNS, User.full_name.label("uploader")))
         .outerjoin(User, User.id == Photo.uploaded_by_id)
-        .where(Photo.project_id == project.id)
+        .where(Photo.project_id == inline(project.id))  # planned per project: see core/statements.py
         .order_by(Photo.created_at.desc(), Photo.id.desc())
     )
     return paginate(_filtered(stmt, filters), page, PER_PAGE, rows=True)
@@ -133,7 +134,7 @@ def list_statement(actor, project_id: int | None = None, task_id: int | None = N
     require(actor, "photo.view")
     stmt = visible(actor).options(selectinload(Photo.uploaded_by), selectinload(Photo.project))
     if project_id is not None:
-        stmt = stmt.where(Photo.project_id == project_id)
+        stmt = stmt.where(Photo.project_id == inline(project_id))
     if task_id is not None:
         stmt = stmt.where(Photo.task_id == task_id)
     return stmt

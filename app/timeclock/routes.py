@@ -7,7 +7,7 @@ from flask import flash, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.core.errors import ConflictError, ValidationError
-from app.core.htmx import redirect_to
+from app.core.htmx import redirect_to, wants_fragment
 from app.core.permissions import can, permission_required
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject
@@ -172,6 +172,23 @@ def _review_page(monday, problem: str = "", status: int = 200):
 @permission_required("timesheet.view")
 def review():
     return _review_page(services.parse_week(request.args.get("week")))
+
+
+@bp.get("/timesheets/review/punches")
+@login_required
+@permission_required("timesheet.view")
+def review_punches():
+    """The punches behind one row of the review: a fragment when the row is opened, a
+    page of its own without JavaScript."""
+    args = request.args
+    row = services.row_punches(
+        current_user._get_current_object(),
+        services.parse_week(args.get("week")),
+        args.get("user_id"),
+        args.get("project_id"),
+    )
+    template = "timeclock/_review_punches.html" if wants_fragment() else "timeclock/review_punches.html"
+    return render_template(template, row=row, **_helpers())
 
 
 def _review_action(do, done: str):

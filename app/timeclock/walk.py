@@ -1,6 +1,6 @@
 """The time clock's rows of the HTTP permission walk (tests/test_permissions_http.py).
 Statuses in ROLES order: admin pm trainee designer super employee client.
-{punch}: the employee's closed punch on `mine`, Monday 2026-03-02 (on the task {task}).
+{employee}: the employee's user id. {punch}: the employee's closed punch on `mine`, Monday 2026-03-02 (on the task {task}).
 Clocking out and breaks need the caller's own open punch: tests/test_timeclock.py walks
 them for every role (walk_skip below)."""
 
@@ -61,6 +61,16 @@ ROUTES = (
     R("GET", "/timesheets", "200 200 200 200 200 200 403"),
     R("GET", f"/timesheets?week={WEEK}", "200 200 200 200 200 200 403"),
     R("GET", f"/timesheets/review?week={WEEK}", "200 200 200 403 200 403 403"),
+    R(
+        "GET",
+        f"/timesheets/review/punches?week={WEEK}&user_id={{employee}}&project_id={{mine}}",
+        "200 200 200 403 200 403 403",
+    ),
+    R(
+        "GET",
+        f"/timesheets/review/punches?week={WEEK}&user_id={{employee}}&project_id={{theirs}}",
+        "200 404 404 403 404 403 403",
+    ),
     R("POST", "/timesheets/approve", "303 303 403 403 303 403 403", _approve),
     R("POST", "/timesheets/approve-all", "303 303 403 403 303 403 403", _approve_all),
     R("GET", "/timesheets/punches/{punch}/correct", "200 200 403 403 200 403 403"),

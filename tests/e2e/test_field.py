@@ -1,6 +1,7 @@
 """In the field and for the client, in the browser (issue 9): a painter at 375 px clocks
 in (with the phone's location), uploads two photos at once — a progress bar each — and
-clocks out; the PM approves one of them; the client's open portal shows it live, and
+clocks out; the PM opens the painter's row of the timesheet review (its punches load on
+demand) and approves one of the photos; the client's open portal shows it live, and
 never the other."""
 
 import re
@@ -97,6 +98,20 @@ def test_a_painter_clocks_in_sends_two_photos_and_the_client_sees_the_approved_o
     assert portal.locator(f"img[src*='/photos/{shown}/']").count() == 0
 
     pm = signed_in("pm", viewport=DESKTOP)
+    pm.goto("/timesheets/review")  # the week's rows are sums; a row's punches load when opened
+    row = pm.locator(f"[data-testid=punches-{employee_id}-{project_id}]")
+    assert row.locator("[data-testid=row-punches]").count() == 0
+    row.locator("summary").click()
+    row.locator("[data-testid=row-punches] li").first.wait_for()
+    opened = row.inner_text()  # the punch with its map link (the phone gave its location)
+    assert "map" in opened and "Correct" in opened and pm.url.endswith("/timesheets/review")
+    pm.screenshot(path=str(screenshots_dir / "timesheet-review-opened-desktop.png"), full_page=True)
+    approve = pm.locator(f"[data-testid=approve-{employee_id}-{project_id}]")
+    if approve.count():  # an earlier run on this database may have approved the week
+        approve.click()
+        pm.locator(f"[data-testid=review-row-{employee_id}-{project_id}] [data-testid=approved]").wait_for()
+    assert pm.locator("header nav, nav").first.is_visible() and pm.locator("[data-testid=review-table]").count() == 1
+
     pm.goto(f"/projects/{project_id}/photos")
     assert pm.locator(f"[data-photo-id='{shown}']").count() == 1
     pm.screenshot(path=str(screenshots_dir / "gallery-desktop.png"))
