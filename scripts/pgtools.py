@@ -4,10 +4,12 @@ create or re-create a scratch database (never one of the server's own)."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
 
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations" / "versions"
 PROTECTED = {"postgres", "template0", "template1"}
 
 
@@ -46,6 +48,30 @@ def ensure_database(url: str) -> None:
     with connect(url, "postgres", autocommit=True) as admin:
         if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             admin.execute(f'CREATE DATABASE "{name}"')
+
+
+def known_revisions(versions_dir: Path = MIGRATIONS) -> set[str]:
+    """The revision ids this checkout's migrations declare."""
+    found = set()
+    for path in versions_dir.glob("*.py"):
+        match = re.search(r'^revision\s*=\s*["\']([^"\']+)["\']', path.read_text(), re.M)
+        if match:
+            found.add(match.group(1))
+    return found
+
+
+def ensure_scratch_database(url: str) -> bool:
+    """Create the URL's database if missing; re-create it if it records a migration this
+    checkout does not know (left by another branch's run on this machine: upgrading it
+    would fail with "Can't locate revision"). True when it was re-created."""
+    ensure_database(url)
+    with connect(url, autocommit=True) as conn:
+        has_table = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()[0]
+        recorded = {row[0] for row in conn.execute("SELECT version_num FROM alembic_version")} if has_table else set()
+    if recorded - known_revisions():
+        recreate_database(url)
+        return True
+    return False
 
 
 def recreate_database(url: str) -> None:

@@ -20,10 +20,10 @@ TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 def _services_up() -> tuple[bool, str]:
     import redis
 
-    from scripts.pgtools import ensure_database
+    from scripts.pgtools import ensure_scratch_database
 
     try:
-        ensure_database(TEST_DATABASE_URL)
+        ensure_scratch_database(TEST_DATABASE_URL)
     except Exception as exc:  # noqa: BLE001 - reported below
         return False, f"PostgreSQL unreachable: {exc}"
     try:

@@ -316,3 +316,18 @@ def test_the_web_app_does_not_import_alembic():
         cwd=str(Path(__file__).resolve().parent.parent),
     )
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_a_test_database_left_at_another_branchs_revision_is_recreated(scratch_database):
+    """A machine's test database may record a migration this checkout does not have (a
+    run of another branch); the suite re-creates it instead of failing to upgrade it."""
+    from scripts.pgtools import connect, ensure_scratch_database
+
+    with connect(scratch_database, autocommit=True) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num varchar(64) PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('9999_from_another_branch')")
+    assert ensure_scratch_database(scratch_database) is True
+    with connect(scratch_database, autocommit=True) as conn:
+        assert conn.execute("SELECT to_regclass('public.alembic_version')").fetchone()[0] is None
+    # a known revision (or none) is kept as it is
+    assert ensure_scratch_database(scratch_database) is False
