@@ -1,0 +1,7 @@
+"""Rows of the HTTP permission walk (tests/test_permissions_http.py)."""
+
+from __future__ import annotations
+
+from app.core.features import WalkRoute as R
+
+ROUTES: tuple[R, ...] = ()
