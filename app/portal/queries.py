@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import select, true
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import lazyload, selectinload
 
 from app.core.permissions import require, scope_query
@@ -30,7 +30,6 @@ def portal_home(user) -> dict:
     and latest messages from the thread with the team."""
     from app.comments.models import Comment
     from app.photos.models import Photo
-    from app.photos.queries import visible
 
     require(user, "project.view")
     if user.role != CLIENT:
@@ -47,15 +46,7 @@ def portal_home(user) -> dict:
     ids = list(cards)
     # the newest few of each project: a LATERAL per project walks ix_photos_project_created
     # backwards and stops, instead of ranking every photo of the company
-    each = select(Project.id.label("pid")).where(Project.id.in_(ids)).subquery()
-    newest = (
-        visible(user, select(Photo.id))
-        .where(Photo.project_id == each.c.pid)
-        .order_by(Photo.created_at.desc())
-        .limit(PHOTOS_PER_PROJECT)
-        .lateral()
-    )
-    chosen = select(newest.c.id).select_from(each).join(newest, true())
+    chosen = _newest_photos(user, ids)
     for photo in db.session.scalars(select(Photo).where(Photo.id.in_(chosen)).order_by(Photo.created_at.desc())):
         cards[photo.project_id].photos.append(photo)
     talk = (
@@ -68,3 +59,37 @@ def portal_home(user) -> dict:
     for comment in db.session.scalars(talk):
         cards[comment.project_id].messages.append(comment)
     return {"projects": list(cards.values())}
+
+
+def _newest_photos(user, ids: list[int]):
+    """select Photo.id of the newest PHOTOS_PER_PROJECT photos of each project `user`
+    may see. PostgreSQL: a LATERAL per project walks ix_photos_project_created backwards
+    and stops, instead of ranking every photo of the company. SQLite (the embedded
+    `make run`) has no LATERAL: a window ranks each project's photos there."""
+    from app.photos.models import Photo
+    from app.photos.queries import visible
+
+    if db.engine.dialect.name != "postgresql":
+        ranked = (
+            visible(
+                user,
+                select(
+                    Photo.id,
+                    func.row_number()
+                    .over(partition_by=Photo.project_id, order_by=Photo.created_at.desc())
+                    .label("rank"),
+                ),
+            )
+            .where(Photo.project_id.in_(ids))
+            .subquery()
+        )
+        return select(ranked.c.id).where(ranked.c.rank <= PHOTOS_PER_PROJECT)
+    each = select(Project.id.label("pid")).where(Project.id.in_(ids)).subquery()
+    newest = (
+        visible(user, select(Photo.id))
+        .where(Photo.project_id == each.c.pid)
+        .order_by(Photo.created_at.desc())
+        .limit(PHOTOS_PER_PROJECT)
+        .lateral()
+    )
+    return select(newest.c.id).select_from(each).join(newest, true())

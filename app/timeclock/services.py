@@ -575,6 +575,44 @@ def _sums_statement(every_project: bool):
     return statement
 
 
+def _week_sums(monday: datetime.date, values: dict, every_project: bool):
+    """The rows of _sums_statement. SQLite (the embedded `make run`) has no timezone():
+    there each punch's row comes back and Python sums it by its company-time day."""
+    if db.engine.dialect.name == "postgresql":
+        return db.session.execute(_sums_statement(every_project), values).all()
+    statement = (
+        select(
+            Punch.user_id,
+            Punch.project_id,
+            Punch.clock_in,
+            func.coalesce(func.nullif(User.full_name, ""), User.username),
+            Project.name,
+            Punch.needs_review,
+            Punch.auto_closed,
+            Punch.clock_out.is_(None),
+            Punch.hours,
+        )
+        .join(User, User.id == Punch.user_id)
+        .join(Project, Project.id == Punch.project_id)
+        .where(Punch.clock_in >= values["start"], Punch.clock_in < values["end"])
+    )
+    if not every_project:
+        statement = statement.where(Punch.project_id.in_(values["projects"]))
+    sums: dict[tuple, list] = {}
+    for user_id, project_id, clock_in, person, project, review, auto, open_, hours in db.session.execute(statement):
+        if clock_in.tzinfo is None:  # SQLite hands back naive UTC
+            clock_in = clock_in.replace(tzinfo=datetime.UTC)
+        key = (user_id, project_id, (local_day(clock_in) - monday).days)
+        row = sums.setdefault(key, [person, project, 0, False, False, False, None])
+        row[2] += 1
+        row[3] |= bool(review)
+        row[4] |= bool(auto)
+        row[5] |= bool(open_)
+        if hours is not None:
+            row[6] = (row[6] or 0) + hours
+    return [(*key, *row) for key, row in sums.items()]
+
+
 def _summed_grid(monday: datetime.date, project_ids: set[int] | None, approvals, may_approve) -> Week:
     """Everyone's week on `project_ids` (None: every project), summed by PostgreSQL per
     person, project and day: a crew's 200 punches come as sums, and no punch object is
@@ -584,8 +622,8 @@ def _summed_grid(monday: datetime.date, project_ids: set[int] | None, approvals,
     if project_ids is not None:
         values["projects"] = sorted(project_ids) or [0]
     rows: dict[tuple[int, int], Row] = {}
-    for user_id, project_id, day, person, project, count, review, auto, open_, hours in db.session.execute(
-        _sums_statement(project_ids is None), values
+    for user_id, project_id, day, person, project, count, review, auto, open_, hours in _week_sums(
+        monday, values, project_ids is None
     ):
         row = rows.get((user_id, project_id))
         if row is None:
