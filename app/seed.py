@@ -76,6 +76,7 @@ def seed_demo(password: str) -> bool:
         users[role] = user
     db.session.flush()
     today = date.today()
+    projects = {}
     for index, (name, client_index, street, status, budget) in enumerate(JOBS):
         start = today - timedelta(days=60 - index * 12)
         project = Project(
@@ -101,7 +102,11 @@ def seed_demo(password: str) -> bool:
             db.session.add(ProjectMembership(project_id=project.id, user_id=users[role].id))
         if status == ACTIVE:
             _demo_tasks(project, users[EMPLOYEE], today)
+        projects[name] = project
     db.session.flush()
+    from app.calendar.seed import demo_events
+
+    demo_events(projects, users, today)
     return True
 
 
@@ -113,6 +118,10 @@ DEMO_STEPS = (
     ("Two finish coats", 1, 3, 16, 0),
     ("Touch-up and walkthrough", 4, 4, 3, 0),
 )
+
+
+def _demo(username: str) -> int | None:
+    return db.session.scalar(select(User.id).where(User.username == username))
 
 
 def _demo_tasks(project: Project, painter: User, today: date) -> None:
@@ -239,6 +248,11 @@ def seed_bulk(scale: int, password: str) -> dict:
     task_count, assignment_count = _bulk_tasks(rng, project_rows, project_ids, employees, demo_employee)
     photo_count = _bulk_photos(rng, project_ids, members)
     punch_count = _bulk_punches(rng, employees)
+    from app.calendar import seed as schedule
+
+    event_count, event_people = schedule.bulk_events(rng, project_rows, project_ids, employees, datetime.now(UTC))
+    schedule.big_schedule(rng, client_ids[0], [u for u in (demo_pm, _demo("super")) if u], employees[:8], today)
+    schedule.rebuild_schedule()  # the Core inserts bypassed the ORM flush that keeps conflicts
     return {
         "clients": len(client_ids),
         "users": len(users),
@@ -248,6 +262,9 @@ def seed_bulk(scale: int, password: str) -> dict:
         "task_assignees": assignment_count,
         "photos": photo_count,
         "punches": punch_count,
+        "events": event_count,
+        "event_assignees": event_people,
+        "big_schedule_tasks": schedule.BIG_TASKS,
     }
 
 
@@ -330,10 +347,7 @@ def _bulk_tasks(rng, project_rows, project_ids, employees, demo_employee) -> tup
     ]
     for chunk in range(0, len(assignment_rows), 10000):
         db.session.execute(insert(TaskAssignment), assignment_rows[chunk : chunk + 10000])
-    from app.tasks import conflicts
-
-    conflicts.rebuild()  # the Core inserts above bypassed the ORM flush that keeps the pairs
-    return len(task_ids), len(assignment_rows)
+    return len(task_ids), len(assignment_rows)  # seed_bulk rebuilds the conflicts once, at the end
 
 
 PHOTOS_PER_PROJECT = 10  # 20,000 at scale 100

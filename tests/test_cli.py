@@ -95,7 +95,11 @@ def test_seed_demo_and_scale(app, db):
         assert username in result.output
     statuses = set(db.session.scalars(select(Project.status)))
     assert statuses == {"created", "active", "closed"}
-    assert db.session.scalar(select(func.count()).select_from(Project)) == 6 + 40
+    # six demo jobs, 20 a scale step, and the 300-task tower repaint the Gantt is timed on
+    assert db.session.scalar(select(func.count()).select_from(Project)) == 6 + 40 + 1
+    from app.calendar.models import CalendarEvent
+
+    assert db.session.scalar(select(func.count()).select_from(CalendarEvent)) == 5 + 400
     assert db.session.scalar(select(func.count()).select_from(Client)) == 3 + 4
     again = run(app, "seed-demo")
     assert again.exit_code == 0 and "already present" in again.output
