@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads setup services chromium check-migrations clean compile
+.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves setup services chromium check-migrations clean compile
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -75,6 +75,10 @@ bench-baseline: setup services compile
 
 bench-sse: setup services
 	$(BIN)/python scripts/bench_sse.py
+
+## bench-moves: moving events and tasks with their conflict check (p50/p95)
+bench-moves: setup services compile
+	$(BIN)/python scripts/bench_moves.py $(BENCH_ARGS)
 
 ## bench-uploads: the photo upload path's MB/s and the thumbnail job's photos per minute
 bench-uploads: setup services compile
