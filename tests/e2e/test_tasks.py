@@ -47,15 +47,23 @@ def column_of(page, task_id):
 
 
 def drag(page, source, target):
-    """Press, move in steps (SortableJS's fallback follows the pointer), release."""
+    """Press, move in steps (SortableJS's fallback follows the pointer), release. The
+    window is made as tall as the page first: a long column (other tests' cards on the
+    same job) puts the card below the fold, and a mouse outside the viewport drags
+    nothing. The card is dropped at its own height in the target column when the column
+    reaches there."""
+    width = page.viewport_size["width"]
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": width, "height": max(page.viewport_size["height"], height + 40)})
+    page.evaluate("() => window.scrollTo(0, 0)")
     box, goal = source.bounding_box(), target.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    x0, y0 = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    x1 = goal["x"] + goal["width"] / 2
+    y1 = min(max(y0, goal["y"] + 40), goal["y"] + goal["height"] - 20)
+    page.mouse.move(x0, y0)
     page.mouse.down()
     for step in range(1, 16):
-        page.mouse.move(
-            box["x"] + box["width"] / 2 + (goal["x"] + goal["width"] / 2 - box["x"] - box["width"] / 2) * step / 15,
-            box["y"] + box["height"] / 2 + (goal["y"] + 40 - box["y"] - box["height"] / 2) * step / 15,
-        )
+        page.mouse.move(x0 + (x1 - x0) * step / 15, y0 + (y1 - y0) * step / 15)
         page.wait_for_timeout(20)
     page.mouse.up()
 
