@@ -34,7 +34,9 @@ UNCONFIGURED = {
     "push": "Not configured: this installation has no push service.",
 }
 # Kinds that email by default (the rest reach the bell only, until the person says otherwise).
-EMAIL_BY_DEFAULT = frozenset({"task_assigned", "task_blocked", "task_overdue", "mention", "project_assigned"})
+EMAIL_BY_DEFAULT = frozenset(
+    {"task_assigned", "task_blocked", "task_overdue", "mention", "project_assigned", "schedule_conflict"}
+)
 KIND_LABELS = {
     "task_assigned": "A task is assigned to me",
     "task_due_soon": "A task of mine is due within a day",
@@ -45,6 +47,8 @@ KIND_LABELS = {
     "client_follow_up": "A follow-up I logged on a client is due",
     "client_comment": "A client writes on my project",
     "punch_auto_closed": "A forgotten punch of mine or my crew was closed for review",
+    "event_assigned": "I am put on a calendar event",
+    "schedule_conflict": "A schedule change double-books me or my crew, or breaks a rule",
     "system": "System announcements",
 }
 
