@@ -112,8 +112,35 @@ def world(db):
     from tests.factories import make_client_records
 
     contact, entry, invitation = make_client_records(company, users["admin"])  # app/clients/walk.py
+    # --- calendar events (issue 10, app/calendar/api_walk.py) ---------------------------
+    # {event}: of mine, project team, the employee on it; {shared_event}: of mine, visible
+    # to the client, nobody on it; {their_event}: of theirs; {series}: a weekly series of
+    # mine (4 Mondays from 2026-03-02 14:00 UTC), the employee on it.
+    from datetime import UTC, datetime, timedelta
+
+    from app.calendar.models import CalendarEvent, EventAssignee
+
+    def _event(project, title, **extra):
+        start = datetime(2026, 3, 2, 14, 0, tzinfo=UTC)
+        return CalendarEvent(
+            project_id=project.id, title=title, start_at=start, end_at=start + timedelta(hours=1), **extra
+        )
+
+    event = _event(mine, "Site walk", visibility="project_team")
+    shared_event = _event(mine, "Colour review with the owner", visibility="client_visible")
+    their_event = _event(theirs, "Fence inspection", visibility="project_team")
+    series = _event(mine, "Weekly site meeting", visibility="project_team", rrule="FREQ=WEEKLY;COUNT=4")
+    db.session.add_all([event, shared_event, their_event, series])
+    db.session.flush()
+    db.session.add_all([EventAssignee(event_id=e.id, user_id=users["employee"].id) for e in (event, series)])
+    db.session.flush()
+    # --- end of calendar events ---------------------------------------------------------
 
     world = SimpleNamespace(
+        event=event,  # calendar (issue 10)
+        shared_event=shared_event,
+        their_event=their_event,
+        series=series,
         contact=contact,
         entry=entry,
         invitation=invitation,
@@ -175,6 +202,10 @@ def world_ids(world) -> dict[str, int]:
         "contact": world.contact.id,
         "entry": world.entry.id,
         "invitation": world.invitation.id,
+        "event": world.event.id,  # calendar (issue 10)
+        "shared_event": world.shared_event.id,
+        "their_event": world.their_event.id,
+        "series": world.series.id,
     }
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, String, Text, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from app.core.crypto import EncryptedString
@@ -37,6 +38,7 @@ class User(UserMixin, Versioned, TimestampMixin, db.Model):
         "full_name": "full name",
         "role": "role",
         "client_id": "client company",
+        "daily_capacity_hours": "daily capacity (hours)",
     }
     __audit_values__ = {"role": ROLE_LABELS}
     __audit_phrases__ = {
@@ -69,6 +71,8 @@ class User(UserMixin, Versioned, TimestampMixin, db.Model):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id", ondelete="RESTRICT"), index=True)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Hours a day the schedule may book this person before "over capacity" (app/schedule)
+    daily_capacity_hours: Mapped[Decimal] = mapped_column(Numeric(4, 2), default=Decimal("8"), server_default="8")
 
     client = relationship("Client", back_populates="users", lazy="joined")
 

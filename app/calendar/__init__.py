@@ -12,7 +12,7 @@ from app.core.features import Feature, LiveEvent, NavEntry
 
 bp = Blueprint("calendar", __name__)
 
-from app.calendar import api_walk, models, views, views_walk  # noqa: E402,F401
+from app.calendar import api_walk, models, moves, views, views_walk  # noqa: E402,F401
 from app.calendar.api import bp as api_bp  # noqa: E402
 
 _DOM = ("kibray:calendar",)  # every calendar, crew and Gantt fragment refreshes on it

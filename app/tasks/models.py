@@ -92,6 +92,7 @@ class Task(Versioned, TimestampMixin, db.Model):
         "completion_notes": "completion notes",
         "created_by_id": None,
         "reason": "reason",  # a PM's override or reopening (tasks.services)
+        "risk_level": None,  # kept by the schedule's conflict engine (app/schedule/engine.py)
     }
     __audit_values__ = {"status": STATUS_LABELS, "priority": PRIORITY_LABELS}
     __versioned_with__ = ("TaskAssignment", "TaskDependency")
@@ -142,6 +143,8 @@ class Task(Versioned, TimestampMixin, db.Model):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     completion_notes: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # the highest severity among its schedule conflicts (app/schedule/engine.py keeps it)
+    risk_level: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
 
     project = relationship("Project", lazy="joined", innerjoin=True)
     completed_by = relationship("User", foreign_keys=[completed_by_id], lazy="select")

@@ -1,0 +1,623 @@
+"""The calendar's reads: what a viewer sees of a period (month, week, day, crew) — events
+(series expanded, exceptions applied) and dated tasks, as plain CalendarItems.
+
+Cost (a PM with 20,000 events and 50,000 tasks across 500 projects): one statement for
+the events, one for the tasks, one for the people of the items drawn. A view that
+shows a few items per day (the month grid) asks for `per_day`: on PostgreSQL the
+statements rank each day's rows and return only the first few of each day plus the
+count of the rest (window functions), so a busy month moves ~30 rows a day at most, not
+thousands; SQLite (embedded mode) reads the rows and cuts them in Python.
+
+Visibility is the one rule of app/calendar/visibility.py (events) and
+tasks.services.visible_tasks (tasks); a client never gets assignees (nor notes, which
+these items do not carry at all).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Date, and_, case, cast, false, func, literal, or_, select, true, union_all
+
+from app.calendar.models import CANCELLED, EVENT_TYPES, STATUSES, CalendarEvent, EventAssignee
+from app.calendar.visibility import visible_events
+from app.core.errors import ValidationError
+from app.core.permissions import NONE, can_each, scope_of
+from app.core.roles import ADMIN, CLIENT, PM_ROLES
+from app.core.search import contains
+from app.core.statements import inline, one_of
+from app.core.timezones import company_zone
+from app.projects.models import Project, ProjectMembership
+
+TASK = "task"  # the `type` filter's value for tasks (events' types are EVENT_TYPES)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The calendar's filters (query string `project`, `pm`, `employee`, `status`,
+    `type`, `q`). Ids are ints or None; `status` and `type` are validated codes or ""."""
+
+    project_id: int | None = None
+    pm: int | None = None  # a PM's user id: the projects they manage
+    employee: int | None = None  # an assignee's user id
+    status: str = ""
+    type: str = ""  # an event type, "task", or "" (all)
+    q: str = ""
+    people: tuple[int, ...] = ()  # internal (the crew view): items of these people only
+
+    @property
+    def active(self) -> bool:
+        return any((self.project_id, self.pm, self.employee, self.status, self.type, self.q))
+
+
+@dataclass
+class CalendarItem:
+    kind: str  # "event" | "task"
+    id: int
+    title: str
+    start: datetime | date  # events: aware UTC datetimes; tasks: dates
+    end: datetime | date  # events: exclusive end; tasks: the due date (inclusive)
+    all_day: bool
+    project_id: int | None
+    project_name: str
+    status: str
+    event_type: str | None  # None for tasks
+    risk_level: str
+    version: int
+    assignee_ids: tuple[int, ...] = ()
+    occurrence_start: datetime | None = None  # a series' occurrence: its original start
+    movable: bool = False
+    series_id: int | None = None  # the series of an occurrence or of an exception row
+    assignee_names: tuple[str, ...] = ()
+    visibility: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.kind, self.id)
+
+    @property
+    def is_series(self) -> bool:
+        return self.series_id is not None
+
+    def days(self, zone=None) -> tuple[date, date]:
+        """The company-local days the item covers (first, last), inclusive."""
+        if self.kind == TASK:
+            return self.start, self.end
+        zone = zone or company_zone()  # events always have both
+        first = _aware(self.start).astimezone(zone)
+        last = _aware(self.end).astimezone(zone)
+        last_day = last.date()
+        if last > first and last.time() == time(0):
+            last_day -= timedelta(days=1)  # an exclusive midnight end is the day before
+        return first.date(), max(first.date(), last_day)
+
+    def local_start(self, zone=None) -> datetime | None:
+        return None if self.kind == TASK else _aware(self.start).astimezone(zone or company_zone())
+
+    def local_end(self, zone=None) -> datetime | None:
+        return None if self.kind == TASK else _aware(self.end).astimezone(zone or company_zone())
+
+    def sort_key(self):
+        first = self.start if self.kind == TASK else _aware(self.start)
+        stamp = datetime.combine(first, time(0), UTC) if self.kind == TASK else first
+        return (not self.all_day, stamp, self.kind, self.id)
+
+
+class Period(list):
+    """period()'s answer: a list of CalendarItems, and `hidden` — per company-local day,
+    how many more items start that day than were read (`per_day`)."""
+
+    hidden: dict
+
+    def __init__(self, items=(), hidden=None):
+        super().__init__(items)
+        self.hidden = hidden or {}
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)  # SQLite: naive UTC
+
+
+def day_bounds(start: date, end: date, zone=None) -> tuple[datetime, datetime]:
+    """[start's local midnight, the local midnight after `end`) in UTC."""
+    zone = zone or company_zone()
+    lo = datetime.combine(start, time(0), zone).astimezone(UTC)
+    hi = datetime.combine(end + timedelta(days=1), time(0), zone).astimezone(UTC)
+    return lo, hi
+
+
+def _dialect() -> str:
+    from app.extensions import db
+
+    return db.engine.dialect.name
+
+
+def _managed_projects(pm_id: int):
+    members = select(ProjectMembership.project_id).where(ProjectMembership.user_id == pm_id)
+    from app.auth.models import User
+
+    is_pm = select(User.id).where(User.id == pm_id, User.role.in_(inline(PM_ROLES))).exists()
+    return and_(Project.id.in_(members), is_pm)
+
+
+def _event_match(filters: Filters):
+    """The filters as one condition on calendar_events (true() when none applies)."""
+    conditions = []
+    if filters.project_id is not None:
+        conditions.append(CalendarEvent.project_id == filters.project_id)
+    if filters.pm is not None:
+        conditions.append(CalendarEvent.project_id.in_(select(Project.id).where(_managed_projects(filters.pm))))
+    if filters.employee is not None:
+        conditions.append(CalendarEvent.owned_by(filters.employee))
+    if filters.people:
+        conditions.append(
+            select(EventAssignee.id)
+            .where(EventAssignee.event_id == CalendarEvent.id, EventAssignee.user_id.in_(filters.people))
+            .exists()
+        )
+    if filters.status:
+        conditions.append(CalendarEvent.status == filters.status if filters.status in STATUSES else false())
+    if filters.type:
+        conditions.append(CalendarEvent.event_type == filters.type if filters.type in EVENT_TYPES else false())
+    if filters.q:
+        conditions.append(contains((CalendarEvent.title, CalendarEvent.description), filters.q))
+    return and_(*conditions) if conditions else true()
+
+
+def _task_match(filters: Filters):
+    from app.tasks.models import STATUSES as TASK_STATUSES
+    from app.tasks.models import Task, TaskAssignment
+
+    conditions = []
+    if filters.type and filters.type != TASK:
+        return false()
+    if filters.project_id is not None:
+        conditions.append(Task.project_id == filters.project_id)
+    if filters.pm is not None:
+        conditions.append(Task.project_id.in_(select(Project.id).where(_managed_projects(filters.pm))))
+    for person_ids in ((filters.employee,) if filters.employee is not None else (), filters.people):
+        if person_ids:
+            conditions.append(
+                select(TaskAssignment.id)
+                .where(TaskAssignment.task_id == Task.id, TaskAssignment.user_id.in_(person_ids))
+                .exists()
+            )
+    if filters.status:
+        conditions.append(Task.status == filters.status if filters.status in TASK_STATUSES else false())
+    if filters.q:
+        conditions.append(contains((Task.title, Task.description), filters.q))
+    return and_(*conditions) if conditions else true()
+
+
+def _local_day(column, zone_name: str):
+    """PostgreSQL: the company-local day of a timestamptz."""
+    return cast(func.timezone(literal(zone_name), column), Date)
+
+
+def _events(user, lo: datetime, hi: datetime, filters: Filters, per_day: int | None, zone_name: str):
+    """Rows of the events of [lo, hi): plain events (capped per start day), the series
+    that may have occurrences in it, the exception rows of its occurrences."""
+    # type "task" is the tasks, and the events whose type is "task" (_event_match)
+    plain = and_(CalendarEvent.rrule.is_(None), CalendarEvent.start_at < hi, CalendarEvent.end_at >= lo)
+    series = and_(CalendarEvent.rrule.is_not(None), CalendarEvent.start_at < hi)
+    exception_of_window = and_(
+        CalendarEvent.series_id.is_not(None),
+        CalendarEvent.recurrence_start >= lo - timedelta(days=1),
+        CalendarEvent.recurrence_start < hi,
+    )
+    match = _event_match(filters)
+    columns = (
+        CalendarEvent.id,
+        CalendarEvent.title,
+        CalendarEvent.start_at,
+        CalendarEvent.end_at,
+        CalendarEvent.all_day,
+        CalendarEvent.project_id,
+        Project.name.label("project_name"),
+        CalendarEvent.status,
+        CalendarEvent.event_type,
+        CalendarEvent.risk_level,
+        CalendarEvent.version,
+        CalendarEvent.rrule,
+        CalendarEvent.series_id,
+        CalendarEvent.recurrence_start,
+        CalendarEvent.visibility,
+    )
+    stmt = select(*columns).select_from(CalendarEvent).outerjoin(Project, Project.id == CalendarEvent.project_id)
+    stmt = visible_events(user, stmt=stmt)
+    from app.core.transaction import read_connection
+    from app.extensions import db
+
+    connection = read_connection(db.session)
+    if per_day is None or _dialect() != "postgresql":
+        stmt = stmt.add_columns(case((match, True), else_=False).label("matches"))
+        stmt = stmt.where(or_(and_(plain, match), and_(series, match), exception_of_window))
+        return list(connection.execute(stmt)), {}
+    # PostgreSQL with a cap: the plain events ranked per local start day; the series and
+    # exception rows (few) come whole.
+    day = _local_day(func.greatest(CalendarEvent.start_at, lo), zone_name)
+    ranked = (
+        stmt.add_columns(
+            literal(True).label("matches"),
+            func.row_number()
+            .over(partition_by=day, order_by=(CalendarEvent.all_day.desc(), CalendarEvent.start_at, CalendarEvent.id))
+            .label("rank"),
+            func.count().over(partition_by=day).label("of_day"),
+            day.label("day"),
+        )
+        .where(CalendarEvent.series_id.is_(None), plain, match)
+        .subquery()
+    )
+    capped = select(ranked).where(ranked.c.rank <= per_day)
+    rows = list(connection.execute(capped))
+    hidden: dict[date, int] = {}
+    for row in rows:
+        if row.of_day > per_day:
+            hidden[row.day] = row.of_day - per_day
+    rest = stmt.add_columns(case((match, True), else_=False).label("matches")).where(
+        or_(and_(series, match), exception_of_window, and_(CalendarEvent.series_id.is_not(None), plain, match))
+    )
+    rows.extend(connection.execute(rest))
+    return rows, hidden
+
+
+def _tasks(user, start: date, end: date, filters: Filters, per_day: int | None):
+    from app.core.transaction import read_connection
+    from app.extensions import db
+    from app.tasks.models import Task
+    from app.tasks.services import visible_tasks
+
+    if filters.type and filters.type != TASK:
+        return [], {}
+    if scope_of(user, "task.view") == NONE:
+        return [], {}
+    first = func.coalesce(Task.start_date, Task.due_date)
+    last = func.coalesce(Task.due_date, Task.start_date)
+    risk = getattr(Task, "risk_level", None)
+    columns = [
+        Task.id,
+        Task.title,
+        Task.start_date,
+        Task.due_date,
+        Task.project_id,
+        Project.name.label("project_name"),
+        Task.status,
+        Task.version,
+        (risk if risk is not None else literal("none")).label("risk_level"),
+    ]
+    stmt = select(*columns).select_from(Task).join(Project, Project.id == Task.project_id)
+    stmt = visible_tasks(user, stmt=stmt).where(first.is_not(None), first <= end, last >= start, _task_match(filters))
+    connection = read_connection(db.session)
+    if per_day is None or _dialect() != "postgresql":
+        return list(connection.execute(stmt.order_by(first, Task.id))), {}
+    day = func.greatest(first, literal(start, Date))
+    ranked = stmt.add_columns(
+        func.row_number().over(partition_by=day, order_by=(first, Task.id)).label("rank"),
+        func.count().over(partition_by=day).label("of_day"),
+        day.label("day"),
+    ).subquery()
+    rows = list(connection.execute(select(ranked).where(ranked.c.rank <= per_day)))
+    hidden: dict[date, int] = {}
+    for row in rows:
+        if row.of_day > per_day:
+            hidden[row.day] = row.of_day - per_day
+    return rows, hidden
+
+
+def _expand(rows, lo: datetime, hi: datetime) -> list[CalendarItem]:
+    """Events as items: series expanded, exception rows replacing their occurrence,
+    cancelled occurrences hidden."""
+    from app.calendar.recurrence import occurrences
+
+    replaced: dict[int, set[datetime]] = defaultdict(set)
+    for row in rows:
+        if row.series_id is not None and row.recurrence_start is not None:
+            replaced[row.series_id].add(_aware(row.recurrence_start))
+    items = []
+    for row in rows:
+        if not row.matches:
+            continue
+        common = {
+            "kind": "event",
+            "title": row.title,
+            "all_day": row.all_day,
+            "project_id": row.project_id,
+            "project_name": row.project_name or "",
+            "status": row.status,
+            "event_type": row.event_type,
+            "risk_level": row.risk_level or "none",
+            "version": row.version,
+            "visibility": row.visibility,
+        }
+        if row.rrule:
+            try:
+                found = occurrences(row, lo, hi)
+            except (ValueError, ValidationError):  # a rule stored before today's checks: its first occurrence
+                found = [(_aware(row.start_at), _aware(row.end_at))]
+            for start, end in found:
+                if start in replaced.get(row.id, ()):
+                    continue
+                items.append(
+                    CalendarItem(id=row.id, start=start, end=end, occurrence_start=start, series_id=row.id, **common)
+                )
+            continue
+        start, end = _aware(row.start_at), _aware(row.end_at)
+        if not (start < hi and (end > lo or (end == start and start >= lo))):
+            continue  # an exception row read for its occurrence only
+        if row.series_id is not None and row.status == CANCELLED:
+            continue  # a cancelled occurrence
+        items.append(CalendarItem(id=row.id, start=start, end=end, series_id=row.series_id, **common))
+    return items
+
+
+def _people_statement(dialect: str):
+    from app.auth.models import User
+    from app.tasks.models import TaskAssignment
+
+    events = (
+        select(literal("event").label("kind"), EventAssignee.event_id, User.id, User.full_name, User.username)
+        .join(User, User.id == EventAssignee.user_id)
+        .where(one_of(EventAssignee.event_id, "event_ids", dialect))
+    )
+    tasks = (
+        select(literal("task").label("kind"), TaskAssignment.task_id, User.id, User.full_name, User.username)
+        .join(User, User.id == TaskAssignment.user_id)
+        .where(one_of(TaskAssignment.task_id, "task_ids", dialect))
+    )
+    return union_all(events, tasks)
+
+
+_PEOPLE: dict = {}
+
+
+def _attach_people(items: list[CalendarItem]) -> None:
+    from app.core.transaction import read_connection
+    from app.extensions import db
+
+    event_ids = sorted({i.id for i in items if i.kind == "event"})
+    task_ids = sorted({i.id for i in items if i.kind == TASK})
+    if not event_ids and not task_ids:
+        return
+    connection = read_connection(db.session)
+    dialect = connection.dialect.name
+    if dialect not in _PEOPLE:
+        _PEOPLE[dialect] = _people_statement(dialect)
+    people: dict[tuple[str, int], list[tuple[int, str]]] = defaultdict(list)
+    rows = connection.execute(_PEOPLE[dialect], {"event_ids": event_ids or [0], "task_ids": task_ids or [0]})
+    for kind, item_id, user_id, full_name, username in rows:
+        people[(kind, item_id)].append((user_id, full_name or username))
+    for item in items:
+        found = sorted(people.get(item.key, ()), key=lambda p: (p[1].lower(), p[0]))
+        item.assignee_ids = tuple(p[0] for p in found)
+        item.assignee_names = tuple(p[1] for p in found)
+
+
+def period(user, start: date, end: date, filters: Filters | None = None, per_day: int | None = None) -> Period:
+    """What `user` sees of the company-local days start..end (inclusive): events (series
+    expanded, exception rows applied, cancelled occurrences hidden) and tasks with dates,
+    as CalendarItems in drawing order. `per_day`: read at most that many items starting
+    on each day (per kind) and count the rest in the answer's `hidden`."""
+    from app.core.permissions import require
+
+    require(user, "calendar.view")
+    filters = filters or Filters()
+    zone = company_zone()
+    lo, hi = day_bounds(start, end, zone)
+    event_rows, hidden_events = _events(user, lo, hi, filters, per_day, zone.key)
+    items = _expand(event_rows, lo, hi)
+    if per_day is not None and _dialect() != "postgresql":
+        items, hidden_events = _cut(items, per_day, start, zone)
+    task_rows, hidden_tasks = _tasks(user, start, end, filters, per_day)
+    tasks = []
+    for row in task_rows:
+        first = row.start_date or row.due_date
+        last = row.due_date or row.start_date
+        tasks.append(
+            CalendarItem(
+                kind=TASK,
+                id=row.id,
+                title=row.title,
+                start=first,
+                end=max(first, last),
+                all_day=True,
+                project_id=row.project_id,
+                project_name=row.project_name,
+                status=row.status,
+                event_type=None,
+                risk_level=row.risk_level or "none",
+                version=row.version,
+            )
+        )
+    if per_day is not None and _dialect() != "postgresql":
+        tasks, hidden_tasks = _cut(tasks, per_day, start, zone)
+    items.extend(tasks)
+    hidden = dict(hidden_events)
+    for day, count in hidden_tasks.items():
+        hidden[day] = hidden.get(day, 0) + count
+    if user.role != CLIENT:
+        _attach_people(items)
+    _mark_movable(user, items)
+    items.sort(key=CalendarItem.sort_key)
+    return Period(items, hidden)
+
+
+def _cut(items: list[CalendarItem], per_day: int, start: date, zone) -> tuple[list[CalendarItem], dict]:
+    """The per-day cap done in Python (SQLite): the first `per_day` of each start day."""
+    by_day: dict[date, list[CalendarItem]] = defaultdict(list)
+    for item in sorted(items, key=CalendarItem.sort_key):
+        by_day[max(item.days(zone)[0], start)].append(item)
+    kept, hidden = [], {}
+    for day, found in by_day.items():
+        # series occurrences are few and always kept, as PostgreSQL's statement keeps them
+        plain = [i for i in found if i.series_id is None]
+        kept.extend(i for i in found if i.series_id is not None)
+        kept.extend(plain[:per_day])
+        if len(plain) > per_day:
+            hidden[day] = len(plain) - per_day
+    return kept, hidden
+
+
+def _mark_movable(user, items: list[CalendarItem]) -> None:
+    """Drag and drop: admin and the PMs of the item's project (calendar.move_event;
+    app.calendar.services.may_move decides each move again on the server)."""
+    if scope_of(user, "calendar.move_event") == NONE:
+        return
+    may = can_each(user, "calendar.move_event", CalendarEvent)
+    for item in items:
+        if item.kind == TASK and user.role != ADMIN and user.role not in PM_ROLES:
+            continue
+        if item.kind == "event" and item.project_id is None and user.role != ADMIN:
+            continue
+        item.movable = may(item)
+
+
+# --- the filters' choices ------------------------------------------------------------
+
+
+def project_choices(user) -> list[tuple[int, str]]:
+    """The projects the filter offers: those the user may see (at most 500, by name)."""
+    from app.extensions import db
+    from app.projects.queries import visible_projects
+
+    stmt = visible_projects(user, (Project.id, Project.name)).order_by(Project.name, Project.id).limit(500)
+    return [(row.id, row.name) for row in db.session.execute(stmt)]
+
+
+def crew_people(user, filters: Filters, limit: int = 60) -> list[tuple[int, str, str]]:
+    """The crew view's rows: (id, name, role label) — an employee only themself; staff
+    the people they may assign (tasks.queries), narrowed by the employee filter."""
+    from app.auth.models import User
+    from app.core.roles import EMPLOYEE, ROLE_LABELS
+    from app.extensions import db
+    from app.tasks.queries import _assignable
+
+    if user.role == EMPLOYEE:
+        return [(user.id, user.name, ROLE_LABELS[EMPLOYEE])]
+    stmt = _assignable(user)
+    if filters.employee is not None:
+        stmt = stmt.where(User.id == filters.employee)
+    if filters.project_id is not None:
+        team = select(ProjectMembership.user_id).where(ProjectMembership.project_id == filters.project_id)
+        from app.tasks.models import Task, TaskAssignment
+
+        crew = (
+            select(TaskAssignment.user_id)
+            .join(Task, Task.id == TaskAssignment.task_id)
+            .where(Task.project_id == filters.project_id)
+        )
+        on_events = (
+            select(EventAssignee.user_id)
+            .join(CalendarEvent, CalendarEvent.id == EventAssignee.event_id)
+            .where(CalendarEvent.project_id == filters.project_id)
+        )
+        stmt = stmt.where(or_(User.id.in_(team), User.id.in_(crew), User.id.in_(on_events)))
+    rows = db.session.execute(stmt.limit(limit))
+    return [(row[0], row[1] or row[2], ROLE_LABELS.get(row[3], "")) for row in rows]
+
+
+def risk_reasons(user, items: list[CalendarItem]) -> dict:
+    """The conflicts behind the risk badges, for the PMs and admins (the schedule's
+    conflict service when it is there; {} otherwise)."""
+    if user.role != ADMIN and user.role not in PM_ROLES:
+        return {}
+    keys = sorted({i.key for i in items if i.risk_level not in ("none", "", None)})
+    if not keys:
+        return {}
+    try:
+        from app.schedule.conflicts import for_items
+    except ImportError:
+        return {}
+    try:
+        return for_items(user, keys) or {}
+    except Exception:  # pragma: no cover - a badge's reasons never break the calendar
+        import logging
+
+        logging.getLogger(__name__).exception("conflict reasons unavailable")
+        return {}
+
+
+def item_of(user, event: CalendarEvent, occurrence_start: datetime | None = None) -> CalendarItem:
+    """The CalendarItem of one event already loaded (a block redrawn after its edit); an
+    occurrence of a series when `occurrence_start` is given."""
+    start, end = _aware(event.start_at), _aware(event.end_at)
+    if occurrence_start is not None and event.rrule:
+        occurrence_start = _aware(occurrence_start)
+        start, end = occurrence_start, occurrence_start + (end - start)
+    else:
+        occurrence_start = None
+    people = (
+        []
+        if user.role == CLIENT
+        else sorted(((a.user_id, a.user.name) for a in event.assignments), key=lambda p: (p[1].lower(), p[0]))
+    )
+    item = CalendarItem(
+        kind="event",
+        id=event.id,
+        title=event.title,
+        start=start,
+        end=end,
+        all_day=event.all_day,
+        project_id=event.project_id,
+        project_name=event.project.name if event.project is not None else "",
+        status=event.status,
+        event_type=event.event_type,
+        risk_level=event.risk_level or "none",
+        version=event.version,
+        assignee_ids=tuple(p[0] for p in people),
+        assignee_names=tuple(p[1] for p in people),
+        occurrence_start=occurrence_start,
+        series_id=event.id if event.rrule else event.series_id,
+        visibility=event.visibility,
+    )
+    _mark_movable(user, [item])
+    return item
+
+
+def task_item(user, task) -> CalendarItem:
+    """The CalendarItem of one task already loaded."""
+    first = task.start_date or task.due_date
+    last = task.due_date or task.start_date
+    if first is None:  # a task without dates (reached by its id): shown on no day
+        first = last = None
+    item = CalendarItem(
+        kind=TASK,
+        id=task.id,
+        title=task.title,
+        start=first,
+        end=max(first, last) if first is not None else None,
+        all_day=True,
+        project_id=task.project_id,
+        project_name=task.project.name,
+        status=task.status,
+        event_type=None,
+        risk_level=getattr(task, "risk_level", None) or "none",
+        version=task.version,
+        assignee_ids=() if user.role == CLIENT else tuple(a.user_id for a in task.assignments),
+        assignee_names=() if user.role == CLIENT else tuple(a.user.name for a in task.assignments),
+    )
+    _mark_movable(user, [item])
+    return item
+
+
+def series_of(user, event: CalendarEvent) -> CalendarEvent | None:
+    """The series an exception row belongs to, if the user may see it."""
+    from app.calendar.visibility import can_see
+    from app.extensions import db
+
+    if event.series_id is None:
+        return None
+    series = db.session.get(CalendarEvent, event.series_id)
+    return series if series is not None and can_see(user, series) else None
+
+
+def event_project_choices(user) -> list[tuple[int, str]]:
+    """The projects the user may create events in (not closed), by name."""
+    from app.core.permissions import scope_query
+    from app.extensions import db
+    from app.projects.models import CLOSED
+
+    stmt = scope_query(select(Project.id, Project.name), user, "calendar.create_event", Project)
+    stmt = stmt.where(Project.status != CLOSED).order_by(Project.name, Project.id).limit(1000)
+    return [(row.id, row.name) for row in db.session.execute(stmt)]

@@ -1,0 +1,930 @@
+"""The conflict engine: keeps `schedule_conflicts` and the items' `risk_level` current,
+in the same flush as the change (SQLAlchemy's after_flush, like tasks/conflicts.py).
+
+Kinds (severity):
+- double_booking (high): one person on two overlapping items in any project — event ×
+  event by their times, tasks as all-day blocks over [start_date, due_date] in
+  company-local days; closed/cancelled items book nobody;
+- over_capacity (medium): a person's booked hours on one company-local day exceed their
+  `daily_capacity_hours`. A task counts its estimated hours spread evenly over its
+  working days (Monday–Friday but company holidays; all its days if it has none), or a
+  full 8 h day on each working day when it has no estimate; a timed event counts its
+  duration that day, an all-day event 8 h a day;
+- dependency (critical): an open task starting on or before the due date of an open
+  task it depends on, or in progress while that one is not finished;
+- dates (high): ends before it starts, work after the project's end date, open work on
+  a closed project;
+- holiday (low): a client-visible milestone or deadline on a weekend or company holiday.
+
+What a change touches is recomputed, not the world: for each person whose bookings it
+changed, the days of the change (old and new place) give a window; every item of theirs
+in that window is "touched" and its pairs and day loads are worked out again against
+everything of theirs over the touched items' whole span (so the other side of an overlap,
+before and after, is rewritten too). Item kinds are recomputed for the changed items,
+the dependants of a changed task and the items of a changed project. Rows are diffed
+(only what changed is written); a new row is a new conflict, told to its person (or the
+item's assignees) once per transaction in one notification (see `_send_pending`).
+Two transactions recomputing one person take turns (PostgreSQL advisory lock per person).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import delete, event, func, insert, inspect, literal, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.auth.models import User
+from app.calendar.models import CLIENT_VISIBLE, CalendarEvent, EventAssignee
+from app.calendar.models import CLOSED_STATUSES as EVENT_CLOSED
+from app.core.timezones import company_zone
+from app.projects.models import CLOSED as PROJECT_CLOSED
+from app.projects.models import Project
+from app.schedule.models import (
+    ITEM_KINDS,
+    PERSON_KINDS,
+    SEVERITY_OF,
+    SEVERITY_RANK,
+    CompanyHoliday,
+    ScheduleConflict,
+)
+from app.tasks.models import COMPLETED, IN_PROGRESS, OPEN_STATUSES, Task, TaskAssignment, TaskDependency
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TASK_HOURS = 8.0  # a task without an estimate: a full day on each working day
+ALL_DAY_EVENT_HOURS = 8.0
+DEFAULT_CAPACITY = 8.0
+MILESTONE_TYPES = ("milestone", "deadline")
+SERIES_HORIZON = timedelta(days=366)  # a changed series is re-checked over its first year
+MAX_OCCURRENCES = 1000
+PADDING = timedelta(days=14)  # extra days read around a change's window
+ITEM_CHUNK = 5000  # ids per statement (PostgreSQL takes at most 65,535 parameters)
+_LOCK_SPACE = 8_000_202  # pg_advisory_xact_lock(space, user id): one person's conflict rows
+FAR_PAST, FAR_FUTURE = date(1900, 1, 1), date(9000, 1, 1)
+_TASK_BOOKING = ("status", "start_date", "due_date", "estimated_hours", "project_id")
+_TASK_ITEM = ("status", "start_date", "due_date", "project_id")
+_EVENT_BOOKING = ("status", "start_at", "end_at", "all_day", "rrule", "project_id")
+_EVENT_ITEM = ("status", "start_at", "end_at", "all_day", "project_id", "event_type", "visibility", "rrule")
+
+Key = tuple[str, int]
+
+
+# --- days and bookings ------------------------------------------------------------------
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def midnight(day: date, zone) -> datetime:
+    """The start of company-local `day`, in UTC."""
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
+
+
+def local_days(start: datetime, end: datetime, zone) -> tuple[date, date]:
+    """The first and last company-local day an event from `start` to `end` covers (an end
+    at midnight ends the day before)."""
+    start, end = _aware(start), _aware(end)
+    first = start.astimezone(zone).date()
+    last = (end - timedelta(microseconds=1)).astimezone(zone).date() if end > start else first
+    return first, max(first, last)
+
+
+def _days(first: date, last: date):
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def working_days(first: date, last: date, holidays) -> list[date]:
+    days = list(_days(first, last))
+    working = [d for d in days if d.weekday() < 5 and d not in holidays]
+    return working or days
+
+
+@dataclass
+class Booking:
+    key: Key
+    project_id: int | None
+    start: datetime  # aware, UTC
+    end: datetime  # exclusive; at least a minute after start, so a point in time still books
+    first: date
+    last: date
+    hours: dict  # company-local day -> hours booked that day
+
+
+def task_booking(task_id, project_id, start_date, due_date, estimate, zone, holidays) -> Booking:
+    working = working_days(start_date, due_date, holidays)
+    per_day = float(estimate) / len(working) if estimate is not None else DEFAULT_TASK_HOURS
+    return Booking(
+        ("task", task_id),
+        project_id,
+        midnight(start_date, zone),
+        midnight(due_date + timedelta(days=1), zone),
+        start_date,
+        due_date,
+        dict.fromkeys(working, per_day),
+    )
+
+
+def event_booking(event_id, project_id, start, end, all_day, zone) -> Booking:
+    start, end = _aware(start), _aware(end)
+    first, last = local_days(start, end, zone)
+    hours = {}
+    for day in _days(first, last):
+        if all_day:
+            hours[day] = ALL_DAY_EVENT_HOURS
+        else:
+            lo, hi = max(start, midnight(day, zone)), min(end, midnight(day + timedelta(days=1), zone))
+            hours[day] = max(0.0, (hi - lo).total_seconds() / 3600)
+    if all_day:
+        start, end = midnight(first, zone), midnight(last + timedelta(days=1), zone)
+    return Booking(("event", event_id), project_id, start, max(end, start + timedelta(minutes=1)), first, last, hours)
+
+
+def series_occurrences(start: datetime, end: datetime, rule: str, window_start: datetime, window_end: datetime, zone):
+    """(start, end) of each occurrence of the RRULE series overlapping the window, in the
+    company's zone (a weekly 9 AM meeting stays at 9 AM across daylight saving)."""
+    from dateutil.rrule import rrulestr
+
+    start, end = _aware(start), _aware(end)
+    duration = end - start
+    text = rule[6:] if rule.upper().startswith("RRULE:") else rule
+    found = []
+    try:
+        rule_set = rrulestr(text, dtstart=start.astimezone(zone))
+        for occurrence in rule_set.xafter(window_start - duration - timedelta(seconds=1), inc=True):
+            if occurrence >= window_end or len(found) >= MAX_OCCURRENCES:
+                break
+            found.append(occurrence)
+    except (ValueError, TypeError):
+        found = [start] if start < window_end and end > window_start else []
+    out = []
+    for occurrence in found:
+        occurrence = occurrence.astimezone(UTC)
+        if occurrence + duration > window_start or (duration.total_seconds() == 0 and occurrence >= window_start):
+            out.append((occurrence, occurrence + duration))
+    return out
+
+
+def holidays_of(connection) -> dict[date, str]:
+    return dict(connection.execute(select(CompanyHoliday.day, CompanyHoliday.name)).all())
+
+
+def load_bookings(connection, user_id: int, lo: date, hi: date, zone, holidays) -> list[Booking]:
+    """Every booking of `user_id` overlapping company-local days lo..hi."""
+    tasks = connection.execute(
+        select(Task.id, Task.project_id, Task.start_date, Task.due_date, Task.estimated_hours)
+        .join(TaskAssignment, TaskAssignment.task_id == Task.id)
+        .where(
+            TaskAssignment.user_id == user_id,
+            Task.status.in_(OPEN_STATUSES),
+            Task.start_date.is_not(None),
+            Task.due_date.is_not(None),
+            Task.start_date <= hi,
+            Task.due_date >= lo,
+        )
+    ).all()
+    found = [task_booking(*row, zone, holidays) for row in tasks]
+    window_start, window_end = midnight(lo, zone), midnight(hi + timedelta(days=1), zone)
+    booked = (
+        select(
+            CalendarEvent.id,
+            CalendarEvent.project_id,
+            CalendarEvent.start_at,
+            CalendarEvent.end_at,
+            CalendarEvent.all_day,
+            CalendarEvent.rrule,
+        )
+        .join(EventAssignee, EventAssignee.event_id == CalendarEvent.id)
+        .where(
+            EventAssignee.user_id == user_id,
+            CalendarEvent.status.not_in(EVENT_CLOSED),
+            CalendarEvent.start_at < window_end,
+        )
+    )
+    single = booked.where(CalendarEvent.rrule.is_(None), CalendarEvent.end_at >= window_start)
+    for event_id, project_id, start, end, all_day, _rule in connection.execute(single):
+        found.append(event_booking(event_id, project_id, start, end, all_day, zone))
+    series = connection.execute(booked.where(CalendarEvent.rrule.is_not(None))).all()
+    if series:
+        moved = defaultdict(set)  # occurrences replaced by an exception row
+        for series_id, original in connection.execute(
+            select(CalendarEvent.series_id, CalendarEvent.recurrence_start).where(
+                CalendarEvent.series_id.in_([row[0] for row in series])
+            )
+        ):
+            moved[series_id].add(_aware(original))
+        for event_id, project_id, start, end, all_day, rule in series:
+            for occ_start, occ_end in series_occurrences(start, end, rule, window_start, window_end, zone):
+                if occ_start not in moved[event_id]:
+                    found.append(event_booking(event_id, project_id, occ_start, occ_end, all_day, zone))
+    return found
+
+
+# --- what a change touches ----------------------------------------------------------------
+
+
+_PENDING = "kibray.schedule.pending"
+_NOTIFY = "kibray.schedule.notify"
+
+
+@dataclass
+class Pending:
+    people: dict  # user id -> [lo, hi] window of days
+    changed: dict  # user id -> set of item keys whose booking of them changed
+    tasks: set  # task ids whose own conflicts (dependency, dates) to recompute
+    events: set  # event ids whose own conflicts (dates, holiday) to recompute
+    task_windows: dict  # task id -> [lo, hi]: its people are found at flush time
+    event_windows: dict  # event id -> [lo, hi]
+    projects: set  # projects whose end date or status changed
+    holidays: set  # days a holiday was added, renamed or removed
+    full: set  # people whose every booking is re-checked (capacity changed)
+    assigned: dict  # item key -> people put on or taken off it in this flush
+
+
+def _pending(session) -> Pending:
+    found = session.info.get(_PENDING)
+    if found is None:
+        found = session.info[_PENDING] = Pending({}, defaultdict(set), set(), set(), {}, {}, set(), set(), set(), {})
+    return found
+
+
+def _widen(windows: dict, key, lo: date | None, hi: date | None) -> None:
+    if lo is None or hi is None:
+        return
+    lo, hi = min(lo, hi), max(lo, hi)
+    if key in windows:
+        old = windows[key]
+        windows[key] = [min(old[0], lo), max(old[1], hi)]
+    else:
+        windows[key] = [lo, hi]
+
+
+def _history(obj, key):
+    """(old value, new value) of attribute `key` in this flush."""
+    hist = inspect(obj).attrs[key].history
+    new = hist.added[0] if hist.added else (hist.unchanged[0] if hist.unchanged else None)
+    old = hist.deleted[0] if hist.deleted else new
+    return old, new
+
+
+def _changed(obj, keys) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[key].history.has_changes() for key in keys)
+
+
+def _task_span(start, due):
+    if start is None and due is None:
+        return None, None
+    return start or due, due or start
+
+
+def _event_span(start, end, rule=None):
+    if start is None or end is None:
+        return None, None
+    first, last = local_days(start, end, company_zone())
+    if rule:
+        last = max(last, first + SERIES_HORIZON)
+    return first - timedelta(days=1), last + timedelta(days=1)
+
+
+def _task_written(task, inserted: bool) -> None:
+    session = inspect(task).session
+    if session is None:
+        return
+    pending = _pending(session)
+    if inserted or _changed(task, _TASK_ITEM):
+        pending.tasks.add(task.id)
+    if not inserted and not _changed(task, _TASK_BOOKING):
+        return
+    (old_start, new_start), (old_due, new_due) = _history(task, "start_date"), _history(task, "due_date")
+    _widen(pending.task_windows, task.id, *_task_span(old_start, old_due))
+    _widen(pending.task_windows, task.id, *_task_span(new_start, new_due))
+    if task.id not in pending.task_windows:  # no dates at all: nobody's days change
+        pending.task_windows[task.id] = None
+
+
+@event.listens_for(Task, "after_insert")
+def _task_inserted(_mapper, _connection, task) -> None:
+    _task_written(task, True)
+
+
+@event.listens_for(Task, "after_update")
+def _task_updated(_mapper, _connection, task) -> None:
+    _task_written(task, False)
+
+
+@event.listens_for(Task, "after_delete")
+def _task_deleted(_mapper, _connection, task) -> None:
+    session = inspect(task).session
+    if session is None:
+        return
+    pending = _pending(session)
+    lo, hi = _task_span(task.start_date, task.due_date)
+    for user_id in pending.assigned.pop(("task", task.id), set()) | {a.user_id for a in task.assignments or ()}:
+        _widen(pending.people, user_id, lo, hi)
+        pending.changed[user_id].add(("task", task.id))
+    pending.tasks.discard(task.id)
+    pending.task_windows.pop(task.id, None)
+
+
+@event.listens_for(TaskAssignment, "after_insert")
+@event.listens_for(TaskAssignment, "after_delete")
+def _task_assignment(_mapper, _connection, assignment) -> None:
+    session = inspect(assignment).session
+    if session is not None:
+        pending = _pending(session)
+        pending.assigned.setdefault(("task", assignment.task_id), set()).add(assignment.user_id)
+
+
+@event.listens_for(TaskDependency, "after_insert")
+@event.listens_for(TaskDependency, "after_delete")
+def _dependency(_mapper, _connection, link) -> None:
+    session = inspect(link).session
+    if session is not None:
+        _pending(session).tasks.add(link.task_id)
+
+
+def _event_written(ev, inserted: bool) -> None:
+    session = inspect(ev).session
+    if session is None:
+        return
+    pending = _pending(session)
+    if inserted or _changed(ev, _EVENT_ITEM):
+        pending.events.add(ev.id)
+    if not inserted and not _changed(ev, _EVENT_BOOKING):
+        return
+    (old_start, new_start), (old_end, new_end) = _history(ev, "start_at"), _history(ev, "end_at")
+    rule = ev.rrule or _history(ev, "rrule")[0]
+    _widen(pending.event_windows, ev.id, *_event_span(old_start, old_end, rule))
+    _widen(pending.event_windows, ev.id, *_event_span(new_start, new_end, rule))
+    if ev.series_id is not None:  # an exception row frees or books its series' occurrence
+        _widen(pending.event_windows, ev.series_id, *_event_span(old_start, old_end))
+        _widen(pending.event_windows, ev.series_id, *_event_span(new_start, new_end))
+
+
+@event.listens_for(CalendarEvent, "after_insert")
+def _event_inserted(_mapper, _connection, ev) -> None:
+    _event_written(ev, True)
+
+
+@event.listens_for(CalendarEvent, "after_update")
+def _event_updated(_mapper, _connection, ev) -> None:
+    _event_written(ev, False)
+
+
+@event.listens_for(CalendarEvent, "after_delete")
+def _event_deleted(_mapper, _connection, ev) -> None:
+    session = inspect(ev).session
+    if session is None:
+        return
+    pending = _pending(session)
+    lo, hi = _event_span(ev.start_at, ev.end_at, ev.rrule)
+    for user_id in pending.assigned.pop(("event", ev.id), set()) | {a.user_id for a in ev.assignments or ()}:
+        _widen(pending.people, user_id, lo, hi)
+        pending.changed[user_id].add(("event", ev.id))
+    pending.events.discard(ev.id)
+    pending.event_windows.pop(ev.id, None)
+
+
+@event.listens_for(EventAssignee, "after_insert")
+@event.listens_for(EventAssignee, "after_delete")
+def _event_assignment(_mapper, _connection, assignment) -> None:
+    session = inspect(assignment).session
+    if session is not None:
+        pending = _pending(session)
+        pending.assigned.setdefault(("event", assignment.event_id), set()).add(assignment.user_id)
+
+
+@event.listens_for(Project, "after_update")
+def _project_written(_mapper, _connection, project) -> None:
+    if _changed(project, ("end_date", "status")):
+        session = inspect(project).session
+        if session is not None:
+            _pending(session).projects.add(project.id)
+
+
+@event.listens_for(User, "after_update")
+def _user_written(_mapper, _connection, user) -> None:
+    if _changed(user, ("daily_capacity_hours",)):
+        session = inspect(user).session
+        if session is not None:
+            _pending(session).full.add(user.id)
+
+
+@event.listens_for(CompanyHoliday, "after_insert")
+@event.listens_for(CompanyHoliday, "after_update")
+@event.listens_for(CompanyHoliday, "after_delete")
+def _holiday_written(_mapper, _connection, holiday) -> None:
+    session = inspect(holiday).session
+    if session is not None:
+        pending = _pending(session)
+        pending.holidays.update(d for d in _history(holiday, "day") if d is not None)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session, _context) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if pending is None:
+        return
+    if not any(
+        (pending.people, pending.tasks, pending.events, pending.task_windows, pending.event_windows)
+        + (pending.projects, pending.holidays, pending.full, pending.assigned)
+    ):
+        return
+    new = apply(session.connection(), pending, session)
+    if new:
+        queue = session.info.setdefault(_NOTIFY, [])
+        nested = session.get_nested_transaction()
+        queue.extend((id(nested) if nested is not None else None, user_id, keys) for user_id, keys in new.items())
+
+
+# --- recomputing ------------------------------------------------------------------------
+
+
+def _people_of(connection, pending: Pending) -> None:
+    """Add to `pending.people` the people of each changed item, with its window."""
+    zone = company_zone()
+    tasks_on = [k[1] for k in pending.assigned if k[0] == "task"]
+    if tasks_on:  # someone put on or taken off a task: their days over its span
+        for task_id, start, due in connection.execute(
+            select(Task.id, Task.start_date, Task.due_date).where(Task.id.in_(tasks_on))
+        ):
+            for user_id in pending.assigned[("task", task_id)]:
+                _widen(pending.people, user_id, *_task_span(start, due))
+                pending.changed[user_id].add(("task", task_id))
+            pending.tasks.add(task_id)
+    events_on = [k[1] for k in pending.assigned if k[0] == "event"]
+    if events_on:
+        for event_id, start, end, rule in connection.execute(
+            select(CalendarEvent.id, CalendarEvent.start_at, CalendarEvent.end_at, CalendarEvent.rrule).where(
+                CalendarEvent.id.in_(events_on)
+            )
+        ):
+            for user_id in pending.assigned[("event", event_id)]:
+                _widen(pending.people, user_id, *_event_span(start, end, rule))
+                pending.changed[user_id].add(("event", event_id))
+            pending.events.add(event_id)
+    windows = {k: v for k, v in pending.task_windows.items() if v is not None}
+    if windows:
+        for task_id, user_id in connection.execute(
+            select(TaskAssignment.task_id, TaskAssignment.user_id).where(TaskAssignment.task_id.in_(list(windows)))
+        ):
+            _widen(pending.people, user_id, *windows[task_id])
+            pending.changed[user_id].add(("task", task_id))
+    if pending.event_windows:
+        for event_id, user_id in connection.execute(
+            select(EventAssignee.event_id, EventAssignee.user_id).where(
+                EventAssignee.event_id.in_(list(pending.event_windows))
+            )
+        ):
+            _widen(pending.people, user_id, *pending.event_windows[event_id])
+            pending.changed[user_id].add(("event", event_id))
+    if windows:  # a task's dependants: its dates or status may hold them up
+        pending.tasks.update(
+            connection.execute(
+                select(TaskDependency.task_id).where(TaskDependency.depends_on_id.in_(list(windows)))
+            ).scalars()
+        )
+    if pending.projects:
+        pending.tasks.update(
+            connection.execute(select(Task.id).where(Task.project_id.in_(list(pending.projects)))).scalars()
+        )
+        pending.events.update(
+            connection.execute(
+                select(CalendarEvent.id).where(CalendarEvent.project_id.in_(list(pending.projects)))
+            ).scalars()
+        )
+    for day in pending.holidays:
+        lo, hi = midnight(day, zone), midnight(day + timedelta(days=1), zone)
+        for (user_id,) in connection.execute(
+            select(TaskAssignment.user_id)
+            .join(Task, Task.id == TaskAssignment.task_id)
+            .where(Task.start_date <= day, Task.due_date >= day, Task.status.in_(OPEN_STATUSES))
+            .union(
+                select(EventAssignee.user_id)
+                .join(CalendarEvent, CalendarEvent.id == EventAssignee.event_id)
+                .where(CalendarEvent.start_at < hi, CalendarEvent.end_at >= lo)
+            )
+        ):
+            _widen(pending.people, user_id, day, day)
+        pending.events.update(
+            connection.execute(
+                select(CalendarEvent.id).where(
+                    CalendarEvent.start_at < hi + timedelta(days=1),
+                    CalendarEvent.start_at >= lo - timedelta(days=1),
+                    CalendarEvent.event_type.in_(MILESTONE_TYPES),
+                )
+            ).scalars()
+        )
+    for user_id in pending.full:
+        pending.people[user_id] = [FAR_PAST, FAR_FUTURE]
+
+
+def apply(connection, pending: Pending, session=None, tell_people: bool = True) -> dict[int, set]:
+    """Recompute what `pending` touches; answer the NEW conflicts by person to tell:
+    {user id: {(item key, kind, other key or None, day)}}."""
+    _people_of(connection, pending)
+    zone = company_zone()
+    holidays = holidays_of(connection)
+    tell: dict[int, set] = defaultdict(set)
+    risky: set[Key] = set()
+    people = sorted(pending.people)
+    if people and connection.dialect.name == "postgresql":
+        for user_id in people:  # in id order: two transactions never wait for each other in a ring
+            connection.execute(select(func.pg_advisory_xact_lock(literal(_LOCK_SPACE), literal(user_id))))
+    capacities = _capacities(connection, people)
+    for user_id in people:
+        lo, hi = pending.people[user_id]
+        touched, fresh = _refresh_person(
+            connection, user_id, lo, hi, pending.changed.get(user_id, set()), zone, holidays, capacities
+        )
+        risky |= touched
+        if tell_people:
+            tell[user_id].update(fresh)
+    task_ids, event_ids = sorted(pending.tasks), sorted(pending.events)
+    for chunk in range(0, max(len(task_ids), len(event_ids)), ITEM_CHUNK):
+        keys, fresh = _refresh_items(
+            connection, task_ids[chunk : chunk + ITEM_CHUNK], event_ids[chunk : chunk + ITEM_CHUNK], zone, holidays
+        )
+        risky |= keys
+        if fresh and tell_people:
+            for person, rows in _recipients(connection, fresh).items():
+                tell[person] |= rows
+    _update_risk(connection, risky, session)
+    return {user_id: rows for user_id, rows in tell.items() if rows}
+
+
+def _capacities(connection, people) -> dict[int, float]:
+    if not people:
+        return {}
+    return {
+        user_id: float(hours) if hours is not None else DEFAULT_CAPACITY
+        for user_id, hours in connection.execute(select(User.id, User.daily_capacity_hours).where(User.id.in_(people)))
+    }
+
+
+def _row_key(row) -> tuple:
+    return (row["item_kind"], row["item_id"], row["kind"], row["other_kind"], row["other_id"], row["user_id"])
+
+
+def _row(item: Key, kind: str, project_id, day, *, other: Key | None = None, user_id=None, detail="") -> dict:
+    return {
+        "item_kind": item[0],
+        "item_id": item[1],
+        "kind": kind,
+        "severity": SEVERITY_OF[kind],
+        "other_kind": other[0] if other else None,
+        "other_id": other[1] if other else None,
+        "user_id": user_id,
+        "project_id": project_id,
+        "day": day,
+        "detail": detail,
+        "task_id": item[1] if item[0] == "task" else None,
+        "event_id": item[1] if item[0] == "event" else None,
+        "other_task_id": other[1] if other and other[0] == "task" else None,
+        "other_event_id": other[1] if other and other[0] == "event" else None,
+    }
+
+
+_COLUMNS = ScheduleConflict.__table__.c
+_READ = (
+    _COLUMNS.id,
+    _COLUMNS.item_kind,
+    _COLUMNS.item_id,
+    _COLUMNS.kind,
+    _COLUMNS.other_kind,
+    _COLUMNS.other_id,
+    _COLUMNS.user_id,
+    _COLUMNS.day,
+    _COLUMNS.detail,
+)
+
+
+def _write(connection, old_rows, new_rows: list[dict]) -> list[dict]:
+    """Make the stored rows `old_rows` (read with _READ) into `new_rows`, writing only the
+    difference; answer the rows that are new conflicts (their key was not there)."""
+    old = {}
+    for row in old_rows:
+        m = row._mapping
+        old[_row_key(m)] = (m["id"], m["day"], m["detail"])
+    new = {}
+    for row in new_rows:
+        new.setdefault(_row_key(row), row)
+    gone = [
+        ident
+        for key, (ident, day, detail) in old.items()
+        if key not in new or (new[key]["day"], new[key]["detail"]) != (day, detail)
+    ]
+    if gone:
+        connection.execute(delete(ScheduleConflict).where(ScheduleConflict.id.in_(gone)))
+    added = [row for key, row in new.items() if key not in old or (row["day"], row["detail"]) != old[key][1:]]
+    if added:
+        connection.execute(insert(ScheduleConflict), added)
+    return [row for key, row in new.items() if key not in old]
+
+
+def _refresh_person(connection, user_id, lo, hi, changed, zone, holidays, capacities):
+    # one read over the window with a margin serves most changes; a touched item running
+    # past the margin makes a second read over the touched items' whole span
+    pad_lo = max(FAR_PAST, lo - PADDING) if lo > FAR_PAST + PADDING else lo
+    pad_hi = hi + PADDING if hi < FAR_FUTURE - PADDING else hi
+    first = load_bookings(connection, user_id, pad_lo, pad_hi, zone, holidays)
+    inside = [b for b in first if b.first <= hi and b.last >= lo]
+    touched = {b.key for b in inside} | set(changed)
+    span_lo = min([lo, *(b.first for b in inside)])
+    span_hi = max([hi, *(b.last for b in inside)])
+    if span_lo >= pad_lo and span_hi <= pad_hi:
+        bookings = [b for b in first if b.first <= span_hi and b.last >= span_lo]
+    else:
+        bookings = load_bookings(connection, user_id, span_lo, span_hi, zone, holidays)
+    rows: list[dict] = []
+    # double bookings: a sweep over the bookings in start order
+    bookings.sort(key=lambda b: (b.start, b.key))
+    pairs: dict[tuple[Key, Key], tuple] = {}
+    for i, one in enumerate(bookings):
+        for two in bookings[i + 1 :]:
+            if two.start >= one.end:
+                break
+            if one.key == two.key or (one.key not in touched and two.key not in touched):
+                continue
+            day = max(one.start, two.start).astimezone(zone).date()
+            for a, b in ((one, two), (two, one)):
+                found = pairs.get((a.key, b.key))
+                if found is None or day < found[0]:
+                    pairs[(a.key, b.key)] = (day, a.project_id)
+    for (a, b), (day, project_id) in pairs.items():
+        rows.append(_row(a, "double_booking", project_id, day, other=b, user_id=user_id))
+    # over capacity: each touched item on a day whose load is above the person's hours
+    load: dict[date, float] = defaultdict(float)
+    for booking in bookings:
+        for day, hours in booking.hours.items():
+            load[day] += hours
+    capacity = capacities.get(user_id, DEFAULT_CAPACITY)
+    over = {day for day, hours in load.items() if hours > capacity + 1e-9}
+    if over:
+        first_over: dict[Key, tuple] = {}
+        for booking in bookings:
+            if booking.key not in touched:
+                continue
+            days = [d for d, h in booking.hours.items() if h > 0 and d in over]
+            if days:
+                day = min(days)
+                found = first_over.get(booking.key)
+                if found is None or day < found[0]:
+                    first_over[booking.key] = (day, booking.project_id)
+        for key, (day, project_id) in first_over.items():
+            detail = f"{_num(load[day])}/{_num(capacity)}"
+            rows.append(_row(key, "over_capacity", project_id, day, user_id=user_id, detail=detail))
+    old = [
+        row
+        for row in connection.execute(
+            select(*_READ).where(ScheduleConflict.user_id == user_id, ScheduleConflict.kind.in_(PERSON_KINDS))
+        )
+        if (row.item_kind, row.item_id) in touched
+        or (row.kind == "double_booking" and (row.other_kind, row.other_id) in touched)
+    ]
+    fresh = _write(connection, old, rows)
+    affected = touched | {(r.item_kind, r.item_id) for r in old} | {(r["item_kind"], r["item_id"]) for r in rows}
+    return affected, [_tell_key(row) for row in fresh]
+
+
+def _num(value: float) -> str:
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _tell_key(row: dict) -> tuple:
+    other = (row["other_kind"], row["other_id"]) if row["other_kind"] else None
+    return ((row["item_kind"], row["item_id"]), row["kind"], other, row["day"])
+
+
+def _refresh_items(connection, task_ids, event_ids, zone, holidays):
+    """The item kinds (dependency, dates, holiday) of these tasks and events."""
+    rows: list[dict] = []
+    keys: set[Key] = set()
+    task_ids, event_ids = sorted(task_ids), sorted(event_ids)
+    if task_ids:
+        keys |= {("task", t) for t in task_ids}
+        tasks = connection.execute(
+            select(
+                Task.id, Task.project_id, Task.status, Task.start_date, Task.due_date, Project.end_date, Project.status
+            )
+            .join(Project, Project.id == Task.project_id)
+            .where(Task.id.in_(task_ids))
+        ).all()
+        needs = defaultdict(list)
+        depends_on = Task.__table__.alias("depends_on")
+        for task_id, dep_id, dep_status, dep_due in connection.execute(
+            select(TaskDependency.task_id, depends_on.c.id, depends_on.c.status, depends_on.c.due_date)
+            .join(depends_on, depends_on.c.id == TaskDependency.depends_on_id)
+            .where(TaskDependency.task_id.in_(task_ids))
+        ):
+            needs[task_id].append((dep_id, dep_status, dep_due))
+        for task_id, project_id, status, start, due, end_date, project_status in tasks:
+            if status not in OPEN_STATUSES:
+                continue
+            key = ("task", task_id)
+            for dep_id, dep_status, dep_due in needs.get(task_id, ()):
+                if dep_status in (COMPLETED, "cancelled"):
+                    continue
+                if start is not None and dep_due is not None and start <= dep_due:
+                    rows.append(
+                        _row(key, "dependency", project_id, start, other=("task", dep_id), detail=dep_due.isoformat())
+                    )
+                elif status == IN_PROGRESS:
+                    rows.append(
+                        _row(key, "dependency", project_id, start or due, other=("task", dep_id), detail="started")
+                    )
+            detail, day = _dates_problem(start or due, due or start, end_date, project_status)
+            if detail:
+                rows.append(_row(key, "dates", project_id, day, detail=detail))
+    if event_ids:
+        keys |= {("event", e) for e in event_ids}
+        events = connection.execute(
+            select(
+                CalendarEvent.id,
+                CalendarEvent.project_id,
+                CalendarEvent.status,
+                CalendarEvent.start_at,
+                CalendarEvent.end_at,
+                CalendarEvent.event_type,
+                CalendarEvent.visibility,
+                Project.end_date,
+                Project.status,
+            )
+            .outerjoin(Project, Project.id == CalendarEvent.project_id)
+            .where(CalendarEvent.id.in_(event_ids))
+        ).all()
+        for event_id, project_id, status, start, end, event_type, visibility, end_date, project_status in events:
+            if status in EVENT_CLOSED:
+                continue
+            key = ("event", event_id)
+            first, last = local_days(start, end, zone)
+            if _aware(end) < _aware(start):
+                last = first - timedelta(days=1)
+            detail, day = _dates_problem(first, last, end_date, project_status)
+            if detail:
+                rows.append(_row(key, "dates", project_id, day, detail=detail))
+            if visibility == CLIENT_VISIBLE and event_type in MILESTONE_TYPES:
+                if first in holidays:
+                    rows.append(_row(key, "holiday", project_id, first, detail=f"holiday:{holidays[first]}"[:200]))
+                elif first.weekday() >= 5:
+                    rows.append(_row(key, "holiday", project_id, first, detail="weekend"))
+    old = []
+    for kind, ids in (("task", task_ids), ("event", event_ids)):
+        for chunk in _chunks(ids):
+            old += connection.execute(
+                select(*_READ).where(
+                    ScheduleConflict.item_kind == kind,
+                    ScheduleConflict.item_id.in_(chunk),
+                    ScheduleConflict.kind.in_(ITEM_KINDS),
+                )
+            ).all()
+    fresh = _write(connection, old, rows)
+    return keys, [_tell_key(row) for row in fresh]
+
+
+def _chunks(ids, size=5000):
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _dates_problem(first: date | None, last: date | None, end_date, project_status):
+    """(detail, day) of an item's illogical dates, or ("", None)."""
+    if project_status == PROJECT_CLOSED:
+        return "closed", first
+    if first is not None and last is not None and last < first:
+        return "order", first
+    if end_date is not None and last is not None and last > end_date:
+        return f"after_end:{end_date.isoformat()}", max(first or last, end_date + timedelta(days=1))
+    return "", None
+
+
+def _recipients(connection, fresh) -> dict[int, set]:
+    """Item kinds tell the item's assignees."""
+    by_item = defaultdict(list)
+    for row in fresh:
+        by_item[row[0]].append(row)
+    out: dict[int, set] = defaultdict(set)
+    task_ids = [k[1] for k in by_item if k[0] == "task"]
+    event_ids = [k[1] for k in by_item if k[0] == "event"]
+    if task_ids:
+        for task_id, user_id in connection.execute(
+            select(TaskAssignment.task_id, TaskAssignment.user_id).where(TaskAssignment.task_id.in_(task_ids))
+        ):
+            out[user_id].update(by_item[("task", task_id)])
+    if event_ids:
+        for event_id, user_id in connection.execute(
+            select(EventAssignee.event_id, EventAssignee.user_id).where(EventAssignee.event_id.in_(event_ids))
+        ):
+            out[user_id].update(by_item[("event", event_id)])
+    return out
+
+
+def risk_of(severities) -> str:
+    """The highest severity among `severities`, or "none"."""
+    best = "none"
+    for severity in severities:
+        if SEVERITY_RANK[severity] > SEVERITY_RANK[best]:
+            best = severity
+    return best
+
+
+def _update_risk(connection, keys: set[Key], session=None) -> None:
+    """Set the risk level of each of `keys` from its stored rows (and on the loaded
+    objects of `session`)."""
+
+    for kind, model in (("task", Task), ("event", CalendarEvent)):
+        ids = sorted(k[1] for k in keys if k[0] == kind)
+        if not ids:
+            continue
+        for chunk in _chunks(ids):
+            found = defaultdict(list)
+            for item_id, severity in connection.execute(
+                select(ScheduleConflict.item_id, ScheduleConflict.severity).where(
+                    ScheduleConflict.item_kind == kind, ScheduleConflict.item_id.in_(chunk)
+                )
+            ):
+                found[item_id].append(severity)
+            current = dict(connection.execute(select(model.id, model.risk_level).where(model.id.in_(chunk))).all())
+            by_level = defaultdict(list)
+            for item_id, level in current.items():
+                wanted = risk_of(found.get(item_id, ()))
+                if wanted != level:
+                    by_level[wanted].append(item_id)
+            for level, level_ids in by_level.items():
+                connection.execute(update(model).where(model.id.in_(level_ids)).values(risk_level=level))
+            if session is None:
+                continue
+            mapper = inspect(model)
+            for item_id in chunk:  # loaded objects read the new level without a refresh
+                obj = session.identity_map.get(mapper.identity_key_from_primary_key((item_id,)))
+                if obj is not None and "risk_level" not in inspect(obj).unloaded:
+                    set_committed_value(obj, "risk_level", risk_of(found.get(item_id, ())))
+
+
+# --- rebuilding -----------------------------------------------------------------------------
+
+
+def rebuild(connection=None) -> int:
+    """Every conflict from scratch (after a bulk insert that bypassed the ORM: the seed);
+    how many rows it made. Nobody is notified."""
+    from app.extensions import db
+
+    connection = connection if connection is not None else db.session.connection()
+    connection.execute(delete(ScheduleConflict))
+    people = set(connection.execute(select(TaskAssignment.user_id).distinct()).scalars())
+    people |= set(connection.execute(select(EventAssignee.user_id).distinct()).scalars())
+    pending = Pending(
+        {user_id: [FAR_PAST, FAR_FUTURE] for user_id in people},
+        defaultdict(set),
+        set(connection.execute(select(Task.id)).scalars()),
+        set(connection.execute(select(CalendarEvent.id)).scalars()),
+        {},
+        {},
+        set(),
+        set(),
+        set(),
+        {},
+    )
+    apply(connection, pending, db.session(), tell_people=False)
+    return connection.execute(select(func.count()).select_from(ScheduleConflict)).scalar_one()
+
+
+# --- telling people -----------------------------------------------------------------------
+
+
+@event.listens_for(Session, "before_commit")
+def _send_pending(session) -> None:
+    """One notification per person per transaction for the conflicts it created for
+    them (queued by the flushes; sent here, where the session may flush again)."""
+    queue = session.info.pop(_NOTIFY, None)
+    if not queue:
+        return
+    by_person: dict[int, set] = defaultdict(set)
+    for _savepoint, user_id, rows in queue:
+        by_person[user_id] |= rows
+    from app.schedule.notify import tell
+
+    try:
+        tell(session, by_person)
+    except Exception:  # a failed notification must not undo the schedule change
+        log.exception("could not notify schedule conflicts")
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session, previous_transaction) -> None:
+    queue = session.info.get(_NOTIFY)
+    if not queue:
+        return
+    if previous_transaction.parent is None:
+        session.info.pop(_NOTIFY, None)
+    elif previous_transaction.nested:
+        session.info[_NOTIFY] = [entry for entry in queue if entry[0] != id(previous_transaction)]
