@@ -394,11 +394,15 @@ def _attach_people(items: list[CalendarItem]) -> None:
         item.assignee_names = tuple(p[1] for p in found)
 
 
-def period(user, start: date, end: date, filters: Filters | None = None, per_day: int | None = None) -> Period:
+def period(
+    user, start: date, end: date, filters: Filters | None = None, per_day: int | None = None, people: bool = True
+) -> Period:
     """What `user` sees of the company-local days start..end (inclusive): events (series
     expanded, exception rows applied, cancelled occurrences hidden) and tasks with dates,
     as CalendarItems in drawing order. `per_day`: read at most that many items starting
-    on each day (per kind) and count the rest in the answer's `hidden`."""
+    on each day (per kind) and count the rest in the answer's `hidden`. `people`: fill
+    each item's assignees (the crew view's rows need them; the grids do not draw them —
+    an opened block reads its own)."""
     from app.core.permissions import require
 
     require(user, "calendar.view")
@@ -436,7 +440,7 @@ def period(user, start: date, end: date, filters: Filters | None = None, per_day
     hidden = dict(hidden_events)
     for day, count in hidden_tasks.items():
         hidden[day] = hidden.get(day, 0) + count
-    if user.role != CLIENT:
+    if people and user.role != CLIENT:
         _attach_people(items)
     _mark_movable(user, items)
     items.sort(key=CalendarItem.sort_key)

@@ -340,8 +340,9 @@ def columns(
     result, day = [], first
     while day <= last:
         found = days.get(day, [])
-        all_day = [i for i in found if i.all_day or i.kind == TASK or i.days(zone)[0] != i.days(zone)[1]]
-        timed = [i for i in found if i not in all_day]
+        all_day, timed = [], []
+        for i in found:  # by identity: `i not in all_day` compared dataclasses field by field, n² times
+            (all_day if i.all_day or i.kind == TASK or i.days(zone)[0] != i.days(zone)[1] else timed).append(i)
         shown_all_day = all_day[:WEEK_ALL_DAY_SHOWN] if lanes == WEEK_LANES else all_day
         blocks_all_day = [block_of(i, zone, reasons.get(i.key)) for i in shown_all_day]
         entries, early, late = [], 0, 0

@@ -16,9 +16,9 @@ from datetime import date, timedelta
 from sqlalchemy import and_, case, false, or_, select
 
 from app.auth.models import User
-from app.calendar.models import CalendarEvent
+from app.calendar.models import ADMIN_ONLY, CalendarEvent
 from app.calendar.visibility import visible_events
-from app.core.permissions import ALL, NONE, scope_of
+from app.core.permissions import ALL, ASSIGNED, NONE, scope_of
 from app.core.roles import ADMIN, CLIENT
 from app.core.transaction import read_connection
 from app.extensions import db
@@ -78,6 +78,19 @@ def _visible(user, kind_column, id_column):
         return false()
     if user.role == ADMIN:
         return None
+    if scope_of(user, "task.view") == ASSIGNED and scope_of(user, "calendar.view") == ASSIGNED:
+        # the team of the item's project sees it (both matrix rows say so): the row's own
+        # project_id, through ix_schedule_conflicts_project_day, instead of two IN lists
+        # of every task and event of the user's projects; less admins-only events
+        from app.core.statements import inline
+        from app.projects.models import ProjectMembership
+
+        members = select(ProjectMembership.project_id).where(ProjectMembership.user_id == inline(user.id))
+        hidden = select(CalendarEvent.id).where(CalendarEvent.visibility == inline(ADMIN_ONLY))
+        return and_(
+            ScheduleConflict.project_id.in_(members),
+            or_(kind_column != "event", id_column.not_in(hidden)),
+        )
     parts = []
     if scope_of(user, "task.view") == ALL:
         parts.append(kind_column == "task")
