@@ -270,7 +270,9 @@ def test_period_reads_few_statements(db, cal, count_queries):
     queries.period(pm, date(2026, 11, 30), date(2027, 1, 3), per_day=5)  # warm the caches
     with count_queries() as counted:
         found = queries.period(pm, date(2026, 11, 30), date(2027, 1, 3), per_day=5)
-    assert counted.n <= 4, counted.n
+    # events; the exception rows of the series drawn (all of them, seen or not); tasks;
+    # the people of the items drawn; the permission read of who may move
+    assert counted.n <= 5, counted.n
     assert {i.title for i in found} >= {"Site walk", "Paint hallway"}
 
 

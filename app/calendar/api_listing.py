@@ -14,6 +14,7 @@ from app.calendar import recurrence, services
 from app.calendar.models import CalendarEvent
 from app.calendar.visibility import visible_events
 from app.core.errors import ValidationError
+from app.core.roles import CLIENT
 from app.core.search import contains
 from app.extensions import db
 
@@ -32,7 +33,7 @@ def _filtered(user, query):
         stmt = stmt.where(CalendarEvent.event_type == query.event_type)
     if query.status:
         stmt = stmt.where(CalendarEvent.status == query.status)
-    if query.assigned_to is not None:
+    if query.assigned_to is not None and user.role != CLIENT:  # a client never reads who is booked
         stmt = stmt.where(CalendarEvent.owned_by(query.assigned_to))
     if query.search and query.search.strip():
         stmt = stmt.where(contains((CalendarEvent.title, CalendarEvent.description), query.search.strip()))

@@ -306,12 +306,31 @@ def _tasks(user, start: date, end: date, filters: Filters, per_day: int | None):
     return rows, hidden
 
 
-def _expand(rows, lo: datetime, hi: datetime) -> list[CalendarItem]:
-    """Events as items: series expanded, exception rows replacing their occurrence,
-    cancelled occurrences hidden."""
+def _exceptions_of(series_ids: list[int]) -> dict[int, set[datetime]]:
+    """The occurrences of these series that have an exception row, whether or not the
+    reader may see that row: an occurrence edited out of someone's sight (made internal,
+    admins-only) must not be drawn again from its series."""
+    from app.core.transaction import read_connection
+    from app.extensions import db
+
+    found: dict[int, set[datetime]] = defaultdict(set)
+    if series_ids:
+        rows = read_connection(db.session).execute(
+            select(CalendarEvent.series_id, CalendarEvent.recurrence_start).where(
+                CalendarEvent.series_id.in_(series_ids)
+            )
+        )
+        for series_id, start in rows:
+            found[series_id].add(_aware(start))
+    return found
+
+
+def _expand(rows, lo: datetime, hi: datetime, taken: dict | None = None) -> list[CalendarItem]:
+    """Events as items: series expanded, exception rows replacing their occurrence (the
+    ones in `rows` and those of `taken`), cancelled occurrences hidden."""
     from app.calendar.recurrence import occurrences
 
-    replaced: dict[int, set[datetime]] = defaultdict(set)
+    replaced: dict[int, set[datetime]] = defaultdict(set, {k: set(v) for k, v in (taken or {}).items()})
     for row in rows:
         if row.series_id is not None and row.recurrence_start is not None:
             replaced[row.series_id].add(_aware(row.recurrence_start))
@@ -410,7 +429,7 @@ def period(
     zone = company_zone()
     lo, hi = day_bounds(start, end, zone)
     event_rows, hidden_events = _events(user, lo, hi, filters, per_day, zone.key)
-    items = _expand(event_rows, lo, hi)
+    items = _expand(event_rows, lo, hi, _exceptions_of([r.id for r in event_rows if r.rrule]))
     if per_day is not None and _dialect() != "postgresql":
         items, hidden_events = _cut(items, per_day, start, zone)
     task_rows, hidden_tasks = _tasks(user, start, end, filters, per_day)
@@ -442,6 +461,9 @@ def period(
         hidden[day] = hidden.get(day, 0) + count
     if people and user.role != CLIENT:
         _attach_people(items)
+    if user.role == CLIENT:  # the level comes from the crew's bookings, which are not theirs to read
+        for item in items:
+            item.risk_level = "none"
     _mark_movable(user, items)
     items.sort(key=CalendarItem.sort_key)
     return Period(items, hidden)
@@ -503,6 +525,11 @@ def crew_people(user, filters: Filters, limit: int = 60) -> list[tuple[int, str,
     if filters.employee is not None:
         stmt = stmt.where(User.id == filters.employee)
     if filters.project_id is not None:
+        from app.core.permissions import scope_query
+
+        seen = scope_query(select(Project.id).where(Project.id == filters.project_id), user, "project.view", Project)
+        if db.session.scalar(seen) is None:
+            return []  # a project they cannot see: no one (not its crew, not whether it exists)
         team = select(ProjectMembership.user_id).where(ProjectMembership.project_id == filters.project_id)
         from app.tasks.models import Task, TaskAssignment
 
@@ -567,7 +594,7 @@ def item_of(user, event: CalendarEvent, occurrence_start: datetime | None = None
         project_name=event.project.name if event.project is not None else "",
         status=event.status,
         event_type=event.event_type,
-        risk_level=event.risk_level or "none",
+        risk_level="none" if user.role == CLIENT else (event.risk_level or "none"),
         version=event.version,
         assignee_ids=tuple(p[0] for p in people),
         assignee_names=tuple(p[1] for p in people),

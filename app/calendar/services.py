@@ -425,6 +425,19 @@ def _require_edit(actor, event: CalendarEvent) -> None:
     require(actor, "calendar.create_event", event)
 
 
+def _require_delete(actor, event: CalendarEvent) -> None:
+    """Deleting an event or cancelling one occurrence is the matrix's "move events /
+    delete events" row (calendar.move_event: admin and the project's PMs), not editing."""
+    if not can_see(actor, event):
+        raise ObjectNotFound("That event does not exist or you cannot see it.")
+    if not can(actor, "calendar.move_event", event):
+        raise PermissionDenied("Only admins and the project's PMs delete or cancel events.")
+
+
+def may_delete(actor, event: CalendarEvent) -> bool:
+    return can_see(actor, event) and can(actor, "calendar.move_event", event)
+
+
 def _require_move(actor, event: CalendarEvent) -> None:
     if not can_see(actor, event):
         raise ObjectNotFound("That event does not exist or you cannot see it.")
@@ -435,6 +448,8 @@ def _require_move(actor, event: CalendarEvent) -> None:
 def _notify_assigned(actor, event: CalendarEvent, users: Iterable[User]) -> None:
     where = f" ({event.project.name})" if event.project is not None else ""
     for user in users:
+        if not can_see(user, event):  # an admins-only event names nothing to its other people
+            continue
         notify(
             user,
             "event_assigned",
@@ -498,6 +513,9 @@ def update_event(actor, event: CalendarEvent, data: dict, version=None, occurren
     )
     if times_change and not can(actor, "calendar.move_event", event):
         errors.setdefault("start_datetime", "Only admins and the project's PMs change an event's time.")
+    if "rrule" in values and values["rrule"] != event.rrule and not can(actor, "calendar.move_event", event):
+        # a new rule moves (or drops) occurrences: a change of times
+        errors.setdefault("rrule", "Only admins and the project's PMs change when a series repeats.")
     people = _ids(data.get("assigned_to_ids"), "assigned_to_ids", errors, MAX_ASSIGNEES)
     project = values.get("project", event.project)
     users = None
@@ -521,9 +539,33 @@ def update_event(actor, event: CalendarEvent, data: dict, version=None, occurren
     db.session.flush()
     if event.rrule and (event.rrule != old_rule or _aware(event.start_at) != old_start):
         _realign_exceptions(event, old_start, event.rrule == old_rule)
+    if event.rrule:
+        _exceptions_follow(actor, event, values, users)
     db.session.refresh(event, ["is_client_visible"])
     _publish("calendar-event-updated", event, before=before)
     return event
+
+
+def _exceptions_follow(actor, series: CalendarEvent, values: dict, users) -> None:
+    """Who sees a series decides who sees its edited occurrences: a change of the series'
+    visibility, project or people is made on its exception rows too (an occurrence hidden
+    from the client stays reachable otherwise, and one made visible alone would outlive a
+    series taken off the client's calendar)."""
+    rows = db.session.scalars(select(CalendarEvent).where(CalendarEvent.series_id == series.id)).all()
+    for row in rows:
+        before = audience(row)
+        changed = False
+        if "visibility" in values and row.visibility != series.visibility:
+            row.visibility, changed = series.visibility, True
+        if "project" in values and row.project_id != series.project_id:
+            row.project, row.project_id, changed = series.project, series.project_id, True
+        if users is not None and row.assignee_ids != series.assignee_ids:
+            row.assignments = [EventAssignee(user_id=u.id) for u in users]
+            changed = True
+        if changed:
+            db.session.flush()
+            db.session.refresh(row, ["is_client_visible"])
+            _publish("calendar-event-updated", row, before=before)
 
 
 def _realign_exceptions(series: CalendarEvent, old_start: datetime, same_rule: bool) -> None:
@@ -648,7 +690,7 @@ def move_event(actor, event: CalendarEvent, start_at, end_at, version=None, occu
 @checks_version("event")
 def cancel_occurrence(actor, event: CalendarEvent, occurrence_start, version=None) -> CalendarEvent:
     """Cancel one occurrence of the series `event`: its exception row, status cancelled."""
-    _require_edit(actor, event)
+    _require_delete(actor, event)
     _ensure_open(event)
     row, new = _occurrence_target(actor, event, occurrence_start, version)
     if row.status != CANCELLED:
@@ -665,7 +707,7 @@ def delete_event(actor, event: CalendarEvent, version=None, occurrence_start=Non
     if occurrence_start is not None:
         cancel_occurrence(actor, event, occurrence_start, version=version)
         return
-    _require_edit(actor, event)
+    _require_delete(actor, event)
     _ensure_open(event)
     expect_version(event, version)
     if event.series_id is not None:

@@ -102,6 +102,7 @@ def _event_context(user, event: CalendarEvent, item) -> dict:
         "series": queries.series_of(user, event),
         "repeat_text": describe_rrule(event.rrule, event.start_at) if event.rrule else "",
         "may_edit": _may_edit(user, event),
+        "may_delete": services.may_delete(user, event),
         "shows_notes": user.role != CLIENT,
         "visibility_label": VISIBILITY_LABELS.get(event.visibility, ""),
         "type_label": TYPE_LABELS.get(event.event_type, ""),

@@ -76,7 +76,8 @@ ROUTES: tuple[R, ...] = (
     R("GET", "/calendar/events/{event}/inline", "200 200 200 403 200 403 403"),
     R("POST", "/calendar/events/{event}/inline", "200 200 200 403 200 403 403", _inline),
     R("POST", "/calendar/events/{their_event}/inline", "200 404 404 403 404 403 403", _inline),
-    R("POST", "/calendar/events/{event}/delete", "303 303 303 403 303 403 403"),
+    # deleting is the matrix's "move events / delete events": not the superintendent
+    R("POST", "/calendar/events/{event}/delete", "303 303 303 403 403 403 403"),
     R("POST", "/calendar/events/{their_event}/delete", "303 404 404 403 404 403 403"),
     # --- drag and drop, "Move…", bulk (app/calendar/moves.py) ------------------------
     # admin and the project's PMs and trainees move; a plain (no htmx) post answers a
