@@ -31,7 +31,8 @@ def _pm_items(limit: int) -> tuple[list[int], list[int]]:
             row[0]
             for row in c.execute(
                 "SELECT e.id FROM calendar_events e JOIN project_memberships m ON m.project_id = e.project_id "
-                "WHERE m.user_id = %s AND e.rrule IS NULL AND e.series_id IS NULL AND e.status = 'scheduled' "
+                "JOIN projects p ON p.id = e.project_id "
+                "WHERE m.user_id = %s AND p.status = 'active' AND e.rrule IS NULL AND e.series_id IS NULL AND e.status = 'scheduled' "
                 "AND EXISTS (SELECT 1 FROM calendar_event_assignees a WHERE a.event_id = e.id) "
                 "ORDER BY abs(extract(epoch FROM e.start_at - now())) LIMIT %s",
                 (pm, limit),
