@@ -51,20 +51,6 @@ from app.core.schemas import given, request_body, request_query
 bp = Blueprint("calendar", __name__)
 
 MAX_RANGE_DAYS = 400
-_FIELDS = (
-    "title",
-    "description",
-    "notes",
-    "start_datetime",
-    "end_datetime",
-    "all_day",
-    "event_type",
-    "status",
-    "visibility",
-    "project_id",
-    "rrule",
-    "assigned_to_ids",
-)
 
 
 def _one(event: CalendarEvent) -> dict:

@@ -72,7 +72,7 @@ from app.calendar.models import (
 from app.calendar.visibility import can_see, get_event
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import entitled, publish
-from app.core.numbers import to_int
+from app.core.numbers import id_list, to_int
 from app.core.permissions import PermissionDenied, can, require
 from app.core.roles import ADMIN, CLIENT
 from app.core.text import LONG_TEXT, check_lengths, declare_limits, normalise
@@ -199,28 +199,7 @@ def _bool(value, field: str, errors: dict) -> bool | None:
     return None
 
 
-def _ids(raw, field: str, errors: dict, limit: int) -> list[int] | None:
-    if raw is None:
-        return None
-    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
-        raw = [raw]
-    if not isinstance(raw, (list, tuple)):
-        errors[field] = "Send a list of ids."
-        return None
-    ids: list[int] = []
-    for item in raw:
-        if item in ("", None):
-            continue
-        value = None if isinstance(item, bool) else to_int(item)
-        if value is None:
-            errors[field] = f"Not an id: {str(item)[:20]!r}."
-            return None
-        if value not in ids:
-            ids.append(value)
-    if len(ids) > limit:
-        errors[field] = f"At most {limit} at once."
-        return None
-    return ids
+_ids = id_list  # the ids of a form or JSON list (app/core/numbers.py)
 
 
 def _assignees(project: Project | None, ids: list[int], errors: dict) -> list[User]:

@@ -28,7 +28,7 @@ from app.core.dates import parse_date
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import publish
 from app.core.models import utcnow
-from app.core.numbers import to_int
+from app.core.numbers import id_list, to_int
 from app.core.permissions import PermissionDenied, can, require, scope_query
 from app.core.roles import ADMIN, CLIENT, EMPLOYEE, PM_ROLES
 from app.core.text import LONG_TEXT, check_lengths, declare_limits, normalise
@@ -249,29 +249,7 @@ def clean(data: dict, base: dict | None = None) -> tuple[dict, dict]:
     return values, errors
 
 
-def _ids(raw, field: str, errors: dict, limit: int) -> list[int] | None:
-    """A list of ids from a form (strings) or JSON (ints); None when not sent."""
-    if raw is None:
-        return None
-    if isinstance(raw, (str, int)) and not isinstance(raw, bool):
-        raw = [raw]
-    if not isinstance(raw, (list, tuple)):
-        errors[field] = "Send a list of ids."
-        return None
-    ids = []
-    for item in raw:
-        if item in ("", None):
-            continue
-        value = None if isinstance(item, bool) else to_int(item)
-        if value is None:
-            errors[field] = f"Not an id: {str(item)[:20]!r}."
-            return None
-        if value not in ids:
-            ids.append(value)
-    if len(ids) > limit:
-        errors[field] = f"At most {limit} at once."
-        return None
-    return ids
+_ids = id_list  # the ids of a form or JSON list (app/core/numbers.py)
 
 
 def _assignees(project: Project, ids: list[int], errors: dict) -> list[User]:
