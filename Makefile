@@ -27,12 +27,17 @@ chromium:
 run: setup
 	bash scripts/run_embedded.sh
 
-## test: the whole suite on real PostgreSQL + Redis, browser tests included
+## test: the whole suite on real PostgreSQL + Redis, browser tests included. The unit
+## tests run on TEST_WORKERS pytest-xdist workers (each file on one worker; each worker
+## its own database and Redis db, tests/conftest.py), then the browser tests on one
+## (they share a gunicorn server and a Chromium per run)
+TEST_WORKERS ?= 2
 test: setup services chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not e2e"
+	$(BIN)/python -m pytest -m e2e
 
 test-fast: setup services
-	$(BIN)/python -m pytest -m "not e2e"
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not e2e"
 
 e2e: setup services chromium
 	$(BIN)/python -m pytest -m e2e

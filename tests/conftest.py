@@ -13,8 +13,29 @@ import warnings
 import pytest
 from flask.testing import FlaskClient
 
-TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kibray_test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+def _per_worker(database_url: str, redis_url: str) -> tuple[str, str]:
+    """Under pytest-xdist (`make test` runs the unit tests on two workers) each worker has
+    its own database (`kibray_test_gw1`) and Redis db (15, 14, …): a test's rollback, a
+    flushed db and RQ's keys stay the worker's own. Without xdist, the URLs as given."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return database_url, redis_url
+    from sqlalchemy.engine import make_url
+
+    index = int(worker[2:])
+    url = make_url(database_url)
+    database_url = url.set(database=f"{url.database}_{worker}").render_as_string(hide_password=False)
+    base, _, number = redis_url.rpartition("/")
+    if number.isdigit():
+        redis_url = f"{base}/{int(number) - index}"
+    return database_url, redis_url
+
+
+TEST_DATABASE_URL, TEST_REDIS_URL = _per_worker(
+    os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/kibray_test"),
+    os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+)
 
 
 def _services_up() -> tuple[bool, str]:
@@ -69,6 +90,18 @@ class IsolatedClient(FlaskClient):
 
             _db.session.expire_all()
         return response
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _schema_at_head(request):
+    """The worker's database migrated before its first test, whichever file that is: tests
+    that build an app of their own (outages, health) need the tables, and under xdist a
+    worker may start with one of them on a brand-new database. Browser tests use their
+    own database (tests/e2e/conftest.py) and skip this."""
+    if request.node.get_closest_marker("e2e") is None and not all(
+        item.get_closest_marker("e2e") for item in request.session.items
+    ):
+        request.getfixturevalue("app")
 
 
 @pytest.fixture(scope="session")
