@@ -3,6 +3,7 @@ and names each problem; the embedded default; database URL normalisation."""
 
 from __future__ import annotations
 
+import base64
 import os
 
 import pytest
@@ -89,7 +90,9 @@ def test_production_requires_database_and_redis(production_env, missing):
     assert f"{missing} is required" in message
 
 
-@pytest.mark.parametrize("key", ["not-a-fernet-key", "c2hvcnQ=", Fernet.generate_key().decode()[:-2] + "!!"])
+@pytest.mark.parametrize(
+    "key", ["not-a-fernet-key", "c2hvcnQ=", base64.urlsafe_b64encode(b"k" * 32).decode()[:-2] + "!!"]
+)
 def test_production_refuses_an_invalid_field_encryption_key(production_env, key):
     production_env.setenv("FIELD_ENCRYPTION_KEY", key)
     message = refusal()
