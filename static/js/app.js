@@ -341,11 +341,20 @@
       board.querySelectorAll('.board-cards').forEach(function (list) {
         window.Sortable.create(list, {
           group: 'tasks', animation: 120, delay: 180, delayOnTouchOnly: true, forceFallback: true, fallbackTolerance: 3, draggable: '[data-task-id]',
-          onEnd: function (evt) { dropped(board, evt); }
+          onStart: function () { board.setAttribute('data-dragging', ''); },
+          onEnd: function (evt) { board.removeAttribute('data-dragging'); dropped(board, evt); }
         });
       });
     });
   }
+  // A live redraw of the board while a card is being dragged would replace the card under
+  // the pointer and lose the drop: wait; the move's own answer and the next event redraw it.
+  document.addEventListener('htmx:beforeRequest', function (evt) {
+    var elt = evt.detail && evt.detail.elt;
+    if (elt && elt.classList && elt.classList.contains('board-live') && elt.querySelector('[data-board][data-dragging]')) {
+      evt.preventDefault();
+    }
+  });
   document.addEventListener('DOMContentLoaded', function () {
     wireBoards(document);
     var bulk = document.getElementById('bulk-form');
