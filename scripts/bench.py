@@ -160,7 +160,7 @@ def schedule_targets() -> list[Target]:
         return []
     today = date.today().isoformat()
     limit = {"ratio_limit": None, "p95_limit_ms": SCHEDULE_P95_MS}
-    grid = {"HX-Request": "true", "HX-Target": "calendar-view"}
+    grid = {"HX-Request": "true", "HX-Target": "calendar-body"}
     month_end = date.today().replace(day=28).isoformat()
     return [
         Target("calendar month (pm)", "pm", "session", [f"/calendar/?view=month&date={today}"], **limit),

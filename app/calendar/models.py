@@ -153,6 +153,15 @@ class CalendarEvent(Versioned, TimestampMixin, db.Model):
             dialect="postgresql"
         ),
         Index("ix_calendar_events_external_uid", "external_uid"),
+        # A period's plain events: those whose span meets it (`tstzrange(start, end, '[]') &&
+        # period`, app/calendar/queries.py). A btree on start_at serves only "starts before
+        # the period's end", which is every past event (migration 0024).
+        Index(
+            "ix_calendar_events_span",
+            text("tstzrange(start_at, end_at, '[]')"),
+            postgresql_using="gist",
+            postgresql_where=text("rrule IS NULL AND series_id IS NULL"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

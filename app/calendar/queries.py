@@ -16,15 +16,32 @@ these items do not carry at all).
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Date, and_, case, cast, false, func, literal, or_, select, true, union_all
+from sqlalchemy import (
+    Date,
+    DateTime,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
 
 from app.calendar.models import CANCELLED, EVENT_TYPES, STATUSES, CalendarEvent, EventAssignee
 from app.calendar.visibility import visible_events
 from app.core.errors import ValidationError
-from app.core.permissions import NONE, can_each, scope_of
+from app.core.permissions import NONE, Viewer, can_each, scope_of
 from app.core.roles import ADMIN, CLIENT, PM_ROLES
 from app.core.search import contains
 from app.core.statements import inline, one_of
@@ -191,21 +208,49 @@ def _task_match(filters: Filters):
     return and_(*conditions) if conditions else true()
 
 
-def _local_day(column, zone_name: str):
-    """PostgreSQL: the company-local day of a timestamptz."""
-    return cast(func.timezone(literal(zone_name), column), Date)
+def _local_day(column, zone):
+    """PostgreSQL: the company-local day of a timestamptz (`zone`: a zone name's parameter)."""
+    return cast(func.timezone(zone, column), Date)
 
 
-def _events(user, lo: datetime, hi: datetime, filters: Filters, per_day: int | None, zone_name: str):
-    """Rows of the events of [lo, hi): plain events (capped per start day), the series
-    that may have occurrences in it, the exception rows of its occurrences."""
+# The period's bounds are parameters of statements built once per viewer, filters and
+# shape and then remembered (as projects.queries.project_list does): building the
+# events' select with its window functions cost ~4 ms a view, more than running it.
+_LO = bindparam("lo", type_=DateTime(timezone=True))
+_HI = bindparam("hi", type_=DateTime(timezone=True))
+_LO_DAY_BEFORE = bindparam("lo_day_before", type_=DateTime(timezone=True))
+_ZONE = bindparam("zone", type_=String())
+_PER_DAY = bindparam("per_day", type_=Integer())
+_FIRST_DAY = bindparam("first_day", type_=Date())
+_LAST_DAY = bindparam("last_day", type_=Date())
+
+
+def _span_meets():
+    """PostgreSQL: `[start_at, end_at] && [lo, hi)` — start_at < hi and end_at >= lo,
+    written as the GiST index ix_calendar_events_span is (plain events: no rrule, no
+    series)."""
+    from sqlalchemy import literal_column
+
+    span = literal_column("tstzrange(calendar_events.start_at, calendar_events.end_at, '[]')")
+    return span.op("&&")(func.tstzrange(_LO, _HI, literal("[)")))
+
+
+@lru_cache(maxsize=256)
+def _event_statements(viewer: Viewer, filters: Filters, capped: bool, dialect: str) -> tuple:
+    """The events' statements of a period (parameters: lo, hi, lo_day_before, and with
+    `capped` zone and per_day): uncapped, one statement of every row; capped (PostgreSQL
+    only), the plain events ranked per local start day and kept up to per_day, then the
+    series and exception rows (few) whole."""
     # type "task" is the tasks, and the events whose type is "task" (_event_match)
-    plain = and_(CalendarEvent.rrule.is_(None), CalendarEvent.start_at < hi, CalendarEvent.end_at >= lo)
-    series = and_(CalendarEvent.rrule.is_not(None), CalendarEvent.start_at < hi)
+    if dialect == "postgresql":  # the same condition, as ix_calendar_events_span can serve it
+        plain = and_(CalendarEvent.rrule.is_(None), _span_meets())
+    else:
+        plain = and_(CalendarEvent.rrule.is_(None), CalendarEvent.start_at < _HI, CalendarEvent.end_at >= _LO)
+    series = and_(CalendarEvent.rrule.is_not(None), CalendarEvent.start_at < _HI)
     exception_of_window = and_(
         CalendarEvent.series_id.is_not(None),
-        CalendarEvent.recurrence_start >= lo - timedelta(days=1),
-        CalendarEvent.recurrence_start < hi,
+        CalendarEvent.recurrence_start >= _LO_DAY_BEFORE,
+        CalendarEvent.recurrence_start < _HI,
     )
     match = _event_match(filters)
     columns = (
@@ -226,18 +271,11 @@ def _events(user, lo: datetime, hi: datetime, filters: Filters, per_day: int | N
         CalendarEvent.visibility,
     )
     stmt = select(*columns).select_from(CalendarEvent).outerjoin(Project, Project.id == CalendarEvent.project_id)
-    stmt = visible_events(user, stmt=stmt)
-    from app.core.transaction import read_connection
-    from app.extensions import db
-
-    connection = read_connection(db.session)
-    if per_day is None or _dialect() != "postgresql":
+    stmt = visible_events(viewer, stmt=stmt)
+    if not capped:
         stmt = stmt.add_columns(case((match, True), else_=False).label("matches"))
-        stmt = stmt.where(or_(and_(plain, match), and_(series, match), exception_of_window))
-        return list(connection.execute(stmt)), {}
-    # PostgreSQL with a cap: the plain events ranked per local start day; the series and
-    # exception rows (few) come whole.
-    day = _local_day(func.greatest(CalendarEvent.start_at, lo), zone_name)
+        return (stmt.where(or_(and_(plain, match), and_(series, match), exception_of_window)),)
+    day = _local_day(func.greatest(CalendarEvent.start_at, _LO), _ZONE)
     ranked = (
         stmt.add_columns(
             literal(True).label("matches"),
@@ -250,32 +288,45 @@ def _events(user, lo: datetime, hi: datetime, filters: Filters, per_day: int | N
         .where(CalendarEvent.series_id.is_(None), plain, match)
         .subquery()
     )
-    capped = select(ranked).where(ranked.c.rank <= per_day)
-    rows = list(connection.execute(capped))
+    capped_rows = select(ranked).where(ranked.c.rank <= _PER_DAY)
+    rest = stmt.add_columns(case((match, True), else_=False).label("matches")).where(
+        or_(and_(series, match), exception_of_window, and_(CalendarEvent.series_id.is_not(None), plain, match))
+    )
+    return capped_rows, rest
+
+
+def _events(user, lo: datetime, hi: datetime, filters: Filters, per_day: int | None, zone_name: str):
+    """Rows of the events of [lo, hi): plain events (capped per start day), the series
+    that may have occurrences in it, the exception rows of its occurrences."""
+    from app.core.transaction import read_connection
+    from app.extensions import db
+
+    connection = read_connection(db.session)
+    dialect = connection.dialect.name
+    capped = per_day is not None and dialect == "postgresql"
+    statements = _event_statements(Viewer.of(user), filters, capped, dialect)
+    params = {"lo": lo, "hi": hi, "lo_day_before": lo - timedelta(days=1)}
+    if not capped:
+        return list(connection.execute(statements[0], params)), {}
+    rows = list(connection.execute(statements[0], {**params, "zone": zone_name, "per_day": per_day}))
     hidden: dict[date, int] = {}
     for row in rows:
         if row.of_day > per_day:
             hidden[row.day] = row.of_day - per_day
-    rest = stmt.add_columns(case((match, True), else_=False).label("matches")).where(
-        or_(and_(series, match), exception_of_window, and_(CalendarEvent.series_id.is_not(None), plain, match))
-    )
-    rows.extend(connection.execute(rest))
+    rows.extend(connection.execute(statements[1], params))
     return rows, hidden
 
 
-def _tasks(user, start: date, end: date, filters: Filters, per_day: int | None):
-    from app.core.transaction import read_connection
-    from app.extensions import db
+@lru_cache(maxsize=256)
+def _task_statement(viewer: Viewer, filters: Filters, capped: bool, dialect: str):
+    """The dated tasks of a period (parameters: first_day, last_day; with `capped`,
+    PostgreSQL only, per_day: each start day's first per_day rows, with its count).
+    `dialect`: part of the key — the scope and the search are written per dialect."""
     from app.tasks.models import Task
     from app.tasks.services import visible_tasks
 
-    if filters.type and filters.type != TASK:
-        return [], {}
-    if scope_of(user, "task.view") == NONE:
-        return [], {}
     first = func.coalesce(Task.start_date, Task.due_date)
-    last = func.coalesce(Task.due_date, Task.start_date)
-    risk = getattr(Task, "risk_level", None)
+    last = func.coalesce(Task.due_date, Task.start_date)  # ix_tasks_project_last
     columns = [
         Task.id,
         Task.title,
@@ -285,20 +336,38 @@ def _tasks(user, start: date, end: date, filters: Filters, per_day: int | None):
         Project.name.label("project_name"),
         Task.status,
         Task.version,
-        (risk if risk is not None else literal("none")).label("risk_level"),
+        Task.risk_level,
     ]
     stmt = select(*columns).select_from(Task).join(Project, Project.id == Task.project_id)
-    stmt = visible_tasks(user, stmt=stmt).where(first.is_not(None), first <= end, last >= start, _task_match(filters))
-    connection = read_connection(db.session)
-    if per_day is None or _dialect() != "postgresql":
-        return list(connection.execute(stmt.order_by(first, Task.id))), {}
-    day = func.greatest(first, literal(start, Date))
+    stmt = visible_tasks(viewer, stmt=stmt).where(
+        first.is_not(None), first <= _LAST_DAY, last >= _FIRST_DAY, _task_match(filters)
+    )
+    if not capped:
+        return stmt.order_by(first, Task.id)
+    day = func.greatest(first, _FIRST_DAY)
     ranked = stmt.add_columns(
         func.row_number().over(partition_by=day, order_by=(first, Task.id)).label("rank"),
         func.count().over(partition_by=day).label("of_day"),
         day.label("day"),
     ).subquery()
-    rows = list(connection.execute(select(ranked).where(ranked.c.rank <= per_day)))
+    return select(ranked).where(ranked.c.rank <= _PER_DAY)
+
+
+def _tasks(user, start: date, end: date, filters: Filters, per_day: int | None):
+    from app.core.transaction import read_connection
+    from app.extensions import db
+
+    if filters.type and filters.type != TASK:
+        return [], {}
+    if scope_of(user, "task.view") == NONE:
+        return [], {}
+    connection = read_connection(db.session)
+    capped = per_day is not None and connection.dialect.name == "postgresql"
+    stmt = _task_statement(Viewer.of(user), filters, capped, connection.dialect.name)
+    params = {"first_day": start, "last_day": end}
+    if not capped:
+        return list(connection.execute(stmt, params)), {}
+    rows = list(connection.execute(stmt, {**params, "per_day": per_day}))
     hidden: dict[date, int] = {}
     for row in rows:
         if row.of_day > per_day:
@@ -503,12 +572,15 @@ def _mark_movable(user, items: list[CalendarItem]) -> None:
 
 
 def project_choices(user) -> list[tuple[int, str]]:
-    """The projects the filter offers: those the user may see (at most 500, by name)."""
+    """The projects the filter offers: those the user may see (at most 500, by name),
+    cached until a table the statement reads is written (core.cached_reads)."""
     from app.extensions import db
     from app.projects.queries import visible_projects
 
+    from app.core.cached_reads import rows_of
+
     stmt = visible_projects(user, (Project.id, Project.name)).order_by(Project.name, Project.id).limit(500)
-    return [(row.id, row.name) for row in db.session.execute(stmt)]
+    return [(row[0], row[1]) for row in rows_of(stmt, db.session)]  # cached until projects are written
 
 
 def crew_people(user, filters: Filters, limit: int = 60) -> list[tuple[int, str, str]]:
@@ -544,7 +616,10 @@ def crew_people(user, filters: Filters, limit: int = 60) -> list[tuple[int, str,
             .where(CalendarEvent.project_id == filters.project_id)
         )
         stmt = stmt.where(or_(User.id.in_(team), User.id.in_(crew), User.id.in_(on_events)))
-    rows = db.session.execute(stmt.limit(limit))
+    from app.core.cached_reads import rows_of
+
+    # cached until users, memberships, tasks' or events' assignees are written
+    rows = rows_of(stmt.limit(limit), db.session)
     return [(row[0], row[1] or row[2], ROLE_LABELS.get(row[3], "")) for row in rows]
 
 

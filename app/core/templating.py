@@ -10,7 +10,7 @@ import logging
 
 from flask import Flask, url_for
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from app.core import features, labels, text, timezones
 from app.core.money import to_money
@@ -47,6 +47,18 @@ def options(items, value: str = "id", label: str = "name") -> list[tuple]:
         text = label.format_map(Attributes(item)) if "{" in label else getattr(item, label)
         pairs.append((getattr(item, value), text))
     return pairs
+
+
+def option_tags(pairs, chosen) -> Markup:
+    """The <option>s of the `select` form macro: what its Jinja loop printed, in one
+    Python pass (a 500-project filter drawn by the loop cost ~2 ms a page). `chosen`:
+    the selected values as strings."""
+    chosen = set(chosen)
+    html = "".join(
+        f'<option value="{escape(value)}"{" selected" if str(value) in chosen else ""}>{escape(label)}</option>'
+        for value, label in pairs
+    )
+    return Markup(html)  # noqa: S704 - every value and label through escape()
 
 
 def plain_options(values) -> list[tuple]:
@@ -169,6 +181,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         PROJECT_STATUS_FILTERS=labels.PROJECT_STATUS_FILTERS,
         options=options,
+        option_tags=option_tags,
         plain_options=plain_options,
         role_options=role_options,
     )

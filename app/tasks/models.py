@@ -108,6 +108,10 @@ class Task(Versioned, TimestampMixin, db.Model):
         CheckConstraint("actual_hours >= 0", name="actual_positive"),
         Index("ix_tasks_project_status", "project_id", "status"),
         Index("ix_tasks_due_date", "due_date"),
+        # A project's tasks that end on or after a day (the calendar's period, the Gantt): the
+        # calendar reads `coalesce(due_date, start_date) >= first day` per project, and
+        # this skips the project's finished past (migration 0024).
+        Index("ix_tasks_project_last", "project_id", text("coalesce(due_date, start_date)")),
         # The open tasks by due date (every list's default order, most of them filtered to
         # the open ones): a tenth of the table, where walking ix_tasks_due_date first
         # steps over years of finished tasks. Used when the query says `is_open(...)`.
