@@ -156,6 +156,10 @@ class CalendarEvent(Versioned, TimestampMixin, db.Model):
         # A period's plain events: those whose span meets it (`tstzrange(start, end, '[]') &&
         # period`, app/calendar/queries.py). A btree on start_at serves only "starts before
         # the period's end", which is every past event (migration 0024).
+        # the few admins-only events, which every other reader's lists leave out
+        Index("ix_calendar_events_admin_only", "id", postgresql_where=text("visibility = 'admin_only'")).ddl_if(
+            dialect="postgresql"
+        ),
         Index(
             "ix_calendar_events_span",
             text("tstzrange(start_at, end_at, '[]')"),

@@ -16,9 +16,9 @@ these items do not carry at all).
 from __future__ import annotations
 
 from collections import defaultdict
-from functools import lru_cache
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
 from sqlalchemy import (
     Date,
@@ -574,10 +574,9 @@ def _mark_movable(user, items: list[CalendarItem]) -> None:
 def project_choices(user) -> list[tuple[int, str]]:
     """The projects the filter offers: those the user may see (at most 500, by name),
     cached until a table the statement reads is written (core.cached_reads)."""
+    from app.core.cached_reads import rows_of
     from app.extensions import db
     from app.projects.queries import visible_projects
-
-    from app.core.cached_reads import rows_of
 
     stmt = visible_projects(user, (Project.id, Project.name)).order_by(Project.name, Project.id).limit(500)
     return [(row[0], row[1]) for row in rows_of(stmt, db.session)]  # cached until projects are written

@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, case, false, or_, select
+from sqlalchemy import and_, false, or_, select
 
 from app.auth.models import User
 from app.calendar.models import ADMIN_ONLY, CalendarEvent
@@ -23,7 +23,7 @@ from app.core.roles import ADMIN, CLIENT
 from app.core.transaction import read_connection
 from app.extensions import db
 from app.schedule import engine
-from app.schedule.models import SEVERITY_RANK, ScheduleConflict
+from app.schedule.models import ScheduleConflict
 from app.tasks.models import Task
 
 Key = tuple[str, int]
@@ -116,7 +116,7 @@ class Filters:
 
 
 def severity_order():
-    return case(SEVERITY_RANK, value=ScheduleConflict.severity, else_=0).desc()
+    return ScheduleConflict.severity_rank.desc()  # ix_schedule_conflicts_order
 
 
 def conflict_list(user, filters: Filters = Filters()):  # noqa: B008 - a frozen dataclass

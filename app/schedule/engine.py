@@ -581,6 +581,7 @@ def _row(item: Key, kind: str, project_id, day, *, other: Key | None = None, use
         "item_id": item[1],
         "kind": kind,
         "severity": SEVERITY_OF[kind],
+        "severity_rank": SEVERITY_RANK[SEVERITY_OF[kind]],
         "other_kind": other[0] if other else None,
         "other_id": other[1] if other else None,
         "user_id": user_id,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, SmallInteger, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.cached_reads import writes_also
@@ -46,6 +46,16 @@ def _in(column: str, values) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+# severity_rank is SEVERITY_RANK[severity], stored so the lists' order ("most severe
+# first, then by day") is an index's order (ix_schedule_conflicts_order): a page of the
+# list walks the index and stops after its rows instead of sorting every visible row.
+RANK_MATCHES = (
+    "severity_rank = CASE severity "
+    + " ".join(f"WHEN '{level}' THEN {SEVERITY_RANK[level]}" for level in SEVERITIES)
+    + " END"
+)
+
+
 class ScheduleConflict(db.Model):
     __tablename__ = "schedule_conflicts"
     # the item's project (None: a company event); never a client's (it names the crew)
@@ -54,6 +64,7 @@ class ScheduleConflict(db.Model):
         CheckConstraint(_in("item_kind", ("event", "task")), name="item_kind_valid"),
         CheckConstraint(_in("kind", KINDS), name="kind_valid"),
         CheckConstraint(_in("severity", SEVERITIES), name="severity_valid"),
+        CheckConstraint(RANK_MATCHES, name="severity_rank_matches"),
         Index("ix_schedule_conflicts_item", "item_kind", "item_id"),
         Index("ix_schedule_conflicts_other", "other_kind", "other_id"),
         Index("ix_schedule_conflicts_user_day", "user_id", "day"),
@@ -62,6 +73,7 @@ class ScheduleConflict(db.Model):
         Index("ix_schedule_conflicts_event", "event_id"),
         Index("ix_schedule_conflicts_other_task", "other_task_id"),
         Index("ix_schedule_conflicts_other_event", "other_event_id"),
+        Index("ix_schedule_conflicts_order", text("severity_rank DESC"), "day", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -69,6 +81,7 @@ class ScheduleConflict(db.Model):
     item_id: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(16))
     severity: Mapped[str] = mapped_column(String(8))
+    severity_rank: Mapped[int] = mapped_column(SmallInteger)  # SEVERITY_RANK[severity]
     other_kind: Mapped[str | None] = mapped_column(String(8))
     other_id: Mapped[int | None] = mapped_column(Integer)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
