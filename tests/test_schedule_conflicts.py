@@ -12,7 +12,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
@@ -423,6 +423,16 @@ _ops = st.lists(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(ops=_ops)
+# a task moved after expire_all(): its old dates must still be recomputed around
+@example(
+    ops=[
+        ("task", 0, 0, 0, "milestone"),
+        ("task", 1, 0, 0, "milestone"),
+        ("task", 0, 0, 0, "milestone"),
+        ("capacity", 0, 0, 0, "milestone"),
+        ("move", 1, 0, 0, "milestone"),
+    ]
+)
 def test_property_risk_level_is_always_the_highest_severity_and_equals_a_rebuild(db, ops):
     savepoint = db.session.begin_nested()
     try:

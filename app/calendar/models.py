@@ -172,8 +172,10 @@ class CalendarEvent(Versioned, TimestampMixin, db.Model):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")  # internal: never shown to a client
-    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # active_history: a change made to an expired event still knows the old times, which
+    # the conflict engine recomputes around (app/schedule/engine.py)
+    start_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), active_history=True)
+    end_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), active_history=True)
     all_day: Mapped[bool] = mapped_column(Boolean, default=False)
     project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
     event_type: Mapped[str] = mapped_column(String(16), default="meeting")

@@ -173,7 +173,11 @@ def describe(user, rows) -> list[Reason]:
     titles, seen = _titles(user, items)
     people = _names({r["user_id"] for r in rows if r["user_id"]})
     free = _free_days(rows)
-    holidays = engine.holidays_of(read_connection(db.session)) if any(r["kind"] == "holiday" for r in rows) else {}
+    holidays = (
+        engine.holidays_in(db.session(), read_connection(db.session))
+        if any(r["kind"] == "holiday" for r in rows)
+        else {}
+    )
     out = []
     for r in rows:
         item = (r["item_kind"], r["item_id"])
@@ -266,13 +270,14 @@ def _free_days(rows) -> dict[tuple[int, date], date | None]:
     if not wanted:
         return {}
     connection = read_connection(db.session)
+    session = db.session()
     zone = company_zone()
-    holidays = engine.holidays_of(connection)
+    holidays = engine.holidays_in(session, connection)
     out = {}
     for user_id, days in wanted.items():
         lo, hi = min(days) + timedelta(days=1), max(days) + timedelta(days=FREE_DAY_SEARCH)
         busy = set()
-        for booking in engine.load_bookings(connection, user_id, lo, hi, zone, holidays):
+        for booking in engine.bookings_in(session, connection, user_id, lo, hi, zone, holidays):
             day = booking.first
             while day <= booking.last:
                 busy.add(day)

@@ -30,11 +30,27 @@ Two transactions recomputing one person take turns (PostgreSQL advisory lock per
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 
-from sqlalchemy import delete, event, func, insert, inspect, literal, select, update
+from sqlalchemy import (
+    Date,
+    DateTime,
+    and_,
+    bindparam,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -63,6 +79,7 @@ MILESTONE_TYPES = ("milestone", "deadline")
 SERIES_HORIZON = timedelta(days=366)  # a changed series is re-checked over its first year
 MAX_OCCURRENCES = 1000
 PADDING = timedelta(days=14)  # extra days read around a change's window
+FORWARD_PADDING = timedelta(days=31)  # …and after it
 ITEM_CHUNK = 5000  # ids per statement (PostgreSQL takes at most 65,535 parameters)
 _LOCK_SPACE = 8_000_202  # pg_advisory_xact_lock(space, user id): one person's conflict rows
 FAR_PAST, FAR_FUTURE = date(1900, 1, 1), date(9000, 1, 1)
@@ -177,23 +194,24 @@ def holidays_of(connection) -> dict[date, str]:
     return dict(connection.execute(select(CompanyHoliday.day, CompanyHoliday.name)).all())
 
 
-def load_bookings(connection, user_id: int, lo: date, hi: date, zone, holidays) -> list[Booking]:
-    """Every booking of `user_id` overlapping company-local days lo..hi."""
-    tasks = connection.execute(
+@lru_cache(maxsize=1)
+def _booking_statements():
+    """load_bookings' two statements (parameters user_id, lo, hi, window_start, window_end),
+    built once: the tasks, and the events — the plain ones meeting the window and every
+    series started by its end, in one statement."""
+    tasks = (
         select(Task.id, Task.project_id, Task.start_date, Task.due_date, Task.estimated_hours)
         .join(TaskAssignment, TaskAssignment.task_id == Task.id)
         .where(
-            TaskAssignment.user_id == user_id,
+            TaskAssignment.user_id == bindparam("user_id"),
             Task.status.in_(OPEN_STATUSES),
             Task.start_date.is_not(None),
             Task.due_date.is_not(None),
-            Task.start_date <= hi,
-            Task.due_date >= lo,
+            Task.start_date <= bindparam("hi", type_=Date()),
+            Task.due_date >= bindparam("lo", type_=Date()),
         )
-    ).all()
-    found = [task_booking(*row, zone, holidays) for row in tasks]
-    window_start, window_end = midnight(lo, zone), midnight(hi + timedelta(days=1), zone)
-    booked = (
+    )
+    events = (
         select(
             CalendarEvent.id,
             CalendarEvent.project_id,
@@ -204,15 +222,30 @@ def load_bookings(connection, user_id: int, lo: date, hi: date, zone, holidays) 
         )
         .join(EventAssignee, EventAssignee.event_id == CalendarEvent.id)
         .where(
-            EventAssignee.user_id == user_id,
+            EventAssignee.user_id == bindparam("user_id"),
             CalendarEvent.status.not_in(EVENT_CLOSED),
-            CalendarEvent.start_at < window_end,
+            CalendarEvent.start_at < bindparam("window_end", type_=DateTime(timezone=True)),
+            or_(
+                CalendarEvent.rrule.is_not(None),
+                CalendarEvent.end_at >= bindparam("window_start", type_=DateTime(timezone=True)),
+            ),
         )
     )
-    single = booked.where(CalendarEvent.rrule.is_(None), CalendarEvent.end_at >= window_start)
-    for event_id, project_id, start, end, all_day, _rule in connection.execute(single):
-        found.append(event_booking(event_id, project_id, start, end, all_day, zone))
-    series = connection.execute(booked.where(CalendarEvent.rrule.is_not(None))).all()
+    return tasks, events
+
+
+def load_bookings(connection, user_id: int, lo: date, hi: date, zone, holidays) -> list[Booking]:
+    """Every booking of `user_id` overlapping company-local days lo..hi."""
+    tasks_statement, events_statement = _booking_statements()
+    window_start, window_end = midnight(lo, zone), midnight(hi + timedelta(days=1), zone)
+    params = {"user_id": user_id, "lo": lo, "hi": hi, "window_start": window_start, "window_end": window_end}
+    found = [task_booking(*row, zone, holidays) for row in connection.execute(tasks_statement, params)]
+    series = []
+    for row in connection.execute(events_statement, params):
+        if row[5]:
+            series.append(row)
+        else:
+            found.append(event_booking(row[0], row[1], row[2], row[3], row[4], zone))
     if series:
         moved = defaultdict(set)  # occurrences replaced by an exception row
         for series_id, original in connection.execute(
@@ -226,6 +259,68 @@ def load_bookings(connection, user_id: int, lo: date, hi: date, zone, holidays) 
                 if occ_start not in moved[event_id]:
                     found.append(event_booking(event_id, project_id, occ_start, occ_end, all_day, zone))
     return found
+
+
+# --- a transaction's reads, kept while nothing they depend on is written -----------------
+
+_READS = "kibray.schedule.reads"  # session.info: (its transaction, {"bookings": …, "holidays": …})
+
+
+def _reads(session) -> dict | None:
+    """This transaction's remembered reads: {"bookings": {user id: (lo, hi, [Booking])},
+    "holidays": {day: name}}. Tied to the session's outermost transaction, so a new
+    transaction (another request, another test) never sees the last one's; forgotten
+    too by every flush that changes a booking (_after_flush) and by a rollback. None
+    when there is no session or no transaction (then nothing is remembered)."""
+    if session is None:
+        return None
+    root = session.get_transaction()
+    if root is None:
+        return None
+    found = session.info.get(_READS)
+    if found is None or found[0]() is not root:
+        found = session.info[_READS] = (weakref.ref(root), {})
+    return found[1]
+
+
+def holidays_in(session, connection) -> dict[date, str]:
+    """holidays_of, read once per transaction (see _reads)."""
+    reads = _reads(session)
+    if reads is None:
+        return holidays_of(connection)
+    if "holidays" not in reads:
+        reads["holidays"] = holidays_of(connection)
+    return reads["holidays"]
+
+
+def bookings_in(session, connection, user_id: int, lo: date, hi: date, zone, holidays) -> list[Booking]:
+    """load_bookings, remembered for the rest of the transaction (see _reads): a move's
+    recomputation, the reasons its answer gives (their free days) and the notification
+    it sends read the same person's bookings over overlapping days. A window next to
+    or overlapping the one remembered reads only the days it lacks."""
+    reads = _reads(session)
+    if reads is None:
+        return load_bookings(connection, user_id, lo, hi, zone, holidays)
+    cache = reads.setdefault("bookings", {})
+    found = cache.get(user_id)
+    one_day = timedelta(days=1)
+    if found is None or hi < found[0] - one_day or lo > found[1] + one_day:
+        cache[user_id] = (lo, hi, load_bookings(connection, user_id, lo, hi, zone, holidays))
+    else:
+        have_lo, have_hi, have = found
+        merged = {(b.key, b.start): b for b in have}
+        if lo < have_lo:
+            extra = load_bookings(connection, user_id, lo, have_lo - one_day, zone, holidays)
+            merged.update(((b.key, b.start), b) for b in extra)
+        if hi > have_hi:
+            extra = load_bookings(connection, user_id, have_hi + one_day, hi, zone, holidays)
+            merged.update(((b.key, b.start), b) for b in extra)
+        cache[user_id] = (min(lo, have_lo), max(hi, have_hi), list(merged.values()))
+    return [b for b in cache[user_id][2] if b.first <= hi and b.last >= lo]
+
+
+def forget_reads(session) -> None:
+    session.info.pop(_READS, None)
 
 
 # --- what a change touches ----------------------------------------------------------------
@@ -439,6 +534,7 @@ def _after_flush(session, _context) -> None:
         + (pending.projects, pending.holidays, pending.full, pending.assigned)
     ):
         return
+    forget_reads(session)  # bookings or holidays changed: what was read before is stale
     new = apply(session.connection(), pending, session)
     if new:
         queue = session.info.setdefault(_NOTIFY, [])
@@ -533,7 +629,7 @@ def apply(connection, pending: Pending, session=None, tell_people: bool = True) 
     {user id: {(item key, kind, other key or None, day)}}."""
     _people_of(connection, pending)
     zone = company_zone()
-    holidays = holidays_of(connection)
+    holidays = holidays_in(session, connection)
     tell: dict[int, set] = defaultdict(set)
     risky: set[Key] = set()
     people = sorted(pending.people)
@@ -544,7 +640,7 @@ def apply(connection, pending: Pending, session=None, tell_people: bool = True) 
     for user_id in people:
         lo, hi = pending.people[user_id]
         touched, fresh = _refresh_person(
-            connection, user_id, lo, hi, pending.changed.get(user_id, set()), zone, holidays, capacities
+            connection, user_id, lo, hi, pending.changed.get(user_id, set()), zone, holidays, capacities, session
         )
         risky |= touched
         if tell_people:
@@ -632,12 +728,14 @@ def _write(connection, old_rows, new_rows: list[dict]) -> list[dict]:
     return [row for key, row in new.items() if key not in old]
 
 
-def _refresh_person(connection, user_id, lo, hi, changed, zone, holidays, capacities):
+def _refresh_person(connection, user_id, lo, hi, changed, zone, holidays, capacities, session=None):
     # one read over the window with a margin serves most changes; a touched item running
     # past the margin makes a second read over the touched items' whole span
     pad_lo = max(FAR_PAST, lo - PADDING) if lo > FAR_PAST + PADDING else lo
-    pad_hi = hi + PADDING if hi < FAR_FUTURE - PADDING else hi
-    first = load_bookings(connection, user_id, pad_lo, pad_hi, zone, holidays)
+    # forward, as far as the reasons' free-day search looks (conflicts.FREE_DAY_SEARCH): the
+    # answer and the notification of this change then read no bookings of their own
+    pad_hi = hi + FORWARD_PADDING if hi < FAR_FUTURE - FORWARD_PADDING else hi
+    first = bookings_in(session, connection, user_id, pad_lo, pad_hi, zone, holidays)
     inside = [b for b in first if b.first <= hi and b.last >= lo]
     touched = {b.key for b in inside} | set(changed)
     span_lo = min([lo, *(b.first for b in inside)])
@@ -645,7 +743,7 @@ def _refresh_person(connection, user_id, lo, hi, changed, zone, holidays, capaci
     if span_lo >= pad_lo and span_hi <= pad_hi:
         bookings = [b for b in first if b.first <= span_hi and b.last >= span_lo]
     else:
-        bookings = load_bookings(connection, user_id, span_lo, span_hi, zone, holidays)
+        bookings = bookings_in(session, connection, user_id, span_lo, span_hi, zone, holidays)
     rows: list[dict] = []
     # double bookings: a sweep over the bookings in start order
     bookings.sort(key=lambda b: (b.start, b.key))
@@ -684,17 +782,46 @@ def _refresh_person(connection, user_id, lo, hi, changed, zone, holidays, capaci
         for key, (day, project_id) in first_over.items():
             detail = f"{_num(load[day])}/{_num(capacity)}"
             rows.append(_row(key, "over_capacity", project_id, day, user_id=user_id, detail=detail))
+    # The stored rows this recomputation replaces: a touched item's rows, and the other
+    # side's rows of its double bookings, on the days recomputed — a row's day lies within
+    # its item's days when it was made, and a touched item's days then (its old place, if
+    # it moved) and now are within span_lo..span_hi (ix_schedule_conflicts_user_day) — and
+    # every row of a changed item or naming one, whatever its day. A series' rows on its
+    # other occurrences' days stay as they are. By position (_READ): item_kind 1,
+    # item_id 2, kind 3, other_kind 4, other_id 5.
+    changed_ids = sorted({key[1] for key in changed}) or [0]
     old = [
         row
         for row in connection.execute(
-            select(*_READ).where(ScheduleConflict.user_id == user_id, ScheduleConflict.kind.in_(PERSON_KINDS))
+            _old_rows_statement(connection.dialect.name),
+            {
+                "user_id": user_id,
+                "first_day": span_lo,
+                "last_day": span_hi,
+                "items": changed_ids,
+                "others": changed_ids,
+            },
         )
-        if (row.item_kind, row.item_id) in touched
-        or (row.kind == "double_booking" and (row.other_kind, row.other_id) in touched)
+        if (row[1], row[2]) in touched or (row[3] == "double_booking" and (row[4], row[5]) in touched)
     ]
     fresh = _write(connection, old, rows)
     affected = touched | {(r.item_kind, r.item_id) for r in old} | {(r["item_kind"], r["item_id"]) for r in rows}
     return affected, [_tell_key(row) for row in fresh]
+
+
+@lru_cache(maxsize=4)
+def _old_rows_statement(dialect: str):
+    from app.core.statements import one_of
+
+    return select(*_READ).where(
+        ScheduleConflict.user_id == bindparam("user_id"),
+        ScheduleConflict.kind.in_(PERSON_KINDS),
+        or_(
+            and_(ScheduleConflict.day >= bindparam("first_day"), ScheduleConflict.day <= bindparam("last_day")),
+            one_of(ScheduleConflict.item_id, "items", dialect),
+            one_of(ScheduleConflict.other_id, "others", dialect),
+        ),
+    )
 
 
 def _num(value: float) -> str:
@@ -895,6 +1022,7 @@ def rebuild(connection=None) -> int:
         set(),
         {},
     )
+    forget_reads(db.session())  # from scratch: nothing read before counts
     apply(connection, pending, db.session(), tell_people=False)
     return connection.execute(select(func.count()).select_from(ScheduleConflict)).scalar_one()
 
@@ -922,6 +1050,7 @@ def _send_pending(session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session, previous_transaction) -> None:
+    forget_reads(session)  # a rolled back flush may have filled them
     queue = session.info.get(_NOTIFY)
     if not queue:
         return

@@ -130,8 +130,10 @@ class Task(Versioned, TimestampMixin, db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     priority: Mapped[str] = mapped_column(String(8), default=NORMAL)
-    start_date: Mapped[date | None] = mapped_column(Date)
-    due_date: Mapped[date | None] = mapped_column(Date)
+    # active_history: a change made to an expired task still knows the old dates, which
+    # the conflict engine recomputes around (app/schedule/engine.py)
+    start_date: Mapped[date | None] = mapped_column(Date, active_history=True)
+    due_date: Mapped[date | None] = mapped_column(Date, active_history=True)
     estimated_hours: Mapped[Decimal | None] = mapped_column(Numeric(7, 2))
     actual_hours: Mapped[Decimal] = mapped_column(Numeric(7, 2), default=Decimal("0.00"))
     progress_percent: Mapped[int] = mapped_column(Integer, default=0)
