@@ -382,8 +382,11 @@ def _payload(event: CalendarEvent) -> dict:
     return {"id": event.id, "project_id": event.project_id, "series_id": event.series_id}
 
 
-def _publish(name: str, event: CalendarEvent, before: Iterable[int] | None = None) -> None:
-    people = audience(event)
+def _publish(
+    name: str, event: CalendarEvent, before: Iterable[int] | None = None, people: list[int] | None = None
+) -> None:
+    """`people`: the audience when the caller knows it has not changed (else computed)."""
+    people = audience(event) if people is None else people
     publish(name, _payload(event), users=people, roles=[ADMIN])
     gone = sorted(set(before or ()) - set(people))
     if gone:
@@ -520,8 +523,11 @@ def update_event(actor, event: CalendarEvent, data: dict, version=None, occurren
         _realign_exceptions(event, old_start, event.rrule == old_rule)
     if event.rrule:
         _exceptions_follow(actor, event, values, users)
-    db.session.refresh(event, ["is_client_visible"])
-    _publish("calendar-event-updated", event, before=before)
+    # who may see it depends on its project, visibility and people only: a move keeps them
+    seen_by_others = users is not None or any(key in values for key in ("project", "visibility"))
+    if seen_by_others:
+        db.session.refresh(event, ["is_client_visible"])  # the generated column, after its visibility
+    _publish("calendar-event-updated", event, before=before, people=None if seen_by_others else before)
     return event
 
 

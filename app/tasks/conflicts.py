@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 
-from sqlalchemy import and_, delete, event, exists, func, insert, inspect, literal, select
+from sqlalchemy import and_, delete, event, exists, func, insert, inspect, literal, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from app.auth.models import User
@@ -70,9 +70,10 @@ def _booked(task):
 # --- keeping the pairs -----------------------------------------------------------------
 
 
-def _pairs_of(user_ids: list[int] | None):
+def _pairs_of(user_ids: list[int] | None, task_ids: list[int] | None = None):
     """select (task_id, other_id, user_id) of every double booking of `user_ids` (None:
-    everyone) — the rows TaskConflict holds."""
+    everyone) — the rows TaskConflict holds; with `task_ids`, only the pairs one of whose
+    two tasks is one of them."""
     booking = (
         select(TaskAssignment.user_id, TaskAssignment.task_id, Task.start_date, Task.due_date)
         .join(Task, Task.id == TaskAssignment.task_id)
@@ -82,7 +83,7 @@ def _pairs_of(user_ids: list[int] | None):
         booking = booking.where(TaskAssignment.user_id.in_(user_ids))
     booking = booking.cte("booking")
     mine, theirs = booking.alias("mine"), booking.alias("theirs")
-    return select(mine.c.task_id, theirs.c.task_id, mine.c.user_id).join(
+    pairs = select(mine.c.task_id, theirs.c.task_id, mine.c.user_id).join(
         theirs,
         and_(
             theirs.c.user_id == mine.c.user_id,
@@ -91,18 +92,30 @@ def _pairs_of(user_ids: list[int] | None):
             theirs.c.due_date >= mine.c.start_date,
         ),
     )
+    if task_ids is not None:
+        pairs = pairs.where(or_(mine.c.task_id.in_(task_ids), theirs.c.task_id.in_(task_ids)))
+    return pairs
 
 
-def refresh(connection, user_ids: Iterable[int]) -> None:
-    """Recompute the pairs of `user_ids` from the rows as they are now."""
+def refresh(connection, user_ids: Iterable[int], task_ids: Iterable[int] | None = None) -> None:
+    """Recompute the pairs of `user_ids` from the rows as they are now: all of them, or
+    with `task_ids` only those involving one of these tasks — the pairs a change to
+    those tasks (their dates, status or people) can make or undo; the person's other
+    pairs stay as they are (a person booked on 200 tasks: ~12 ms for all of them)."""
     user_ids = sorted({u for u in user_ids if u is not None})
     if not user_ids:
         return
     if connection.dialect.name == "postgresql":
         for user_id in user_ids:  # in id order: two refreshes never wait for each other in a ring
             connection.execute(select(func.pg_advisory_xact_lock(literal(_LOCK_SPACE), literal(user_id))))
-    connection.execute(delete(TaskConflict).where(TaskConflict.user_id.in_(user_ids)))
-    connection.execute(insert(TaskConflict).from_select(("task_id", "other_id", "user_id"), _pairs_of(user_ids)))
+    gone = delete(TaskConflict).where(TaskConflict.user_id.in_(user_ids))
+    if task_ids is not None:
+        task_ids = sorted(set(task_ids))
+        gone = gone.where(or_(TaskConflict.task_id.in_(task_ids), TaskConflict.other_id.in_(task_ids)))
+    connection.execute(gone)
+    connection.execute(
+        insert(TaskConflict).from_select(("task_id", "other_id", "user_id"), _pairs_of(user_ids, task_ids))
+    )
 
 
 def rebuild(connection=None) -> int:
@@ -123,11 +136,13 @@ _REBOOK = "kibray.rebook"  # session.info: (people, tasks) whose bookings this f
 
 
 def _rebook(target, users=(), tasks=()) -> None:
+    """`users` (their pairs involving `tasks`) and `tasks` (all their people's pairs
+    involving them) are to be recomputed at the end of the flush."""
     session = object_session(target)
     if session is not None:
         people, changed = session.info.setdefault(_REBOOK, (set(), set()))
         people.update(u for u in users if u is not None)
-        changed.update(tasks)
+        changed.update(t for t in tasks if t is not None)
 
 
 # The mapper's own events see every row the flush writes — an assignee taken off by
@@ -135,13 +150,18 @@ def _rebook(target, users=(), tasks=()) -> None:
 @event.listens_for(TaskAssignment, "after_insert")
 @event.listens_for(TaskAssignment, "after_delete")
 def _assignment_written(_mapper, _connection, assignment) -> None:
-    _rebook(assignment, users=[assignment.user_id])
+    _rebook(assignment, users=[assignment.user_id], tasks=[assignment.task_id])
 
 
 @event.listens_for(TaskAssignment, "after_update")
 def _assignment_moved(_mapper, _connection, assignment) -> None:
     if _changed(assignment, ("user_id", "task_id")):
-        _rebook(assignment, users=[assignment.user_id, *(inspect(assignment).attrs.user_id.history.deleted or ())])
+        attrs = inspect(assignment).attrs
+        _rebook(
+            assignment,
+            users=[assignment.user_id, *(attrs.user_id.history.deleted or ())],
+            tasks=[assignment.task_id, *(attrs.task_id.history.deleted or ())],
+        )
 
 
 @event.listens_for(Task, "after_update")
@@ -164,7 +184,9 @@ def _after_flush(session, _context) -> None:
         users |= set(
             connection.execute(select(TaskAssignment.user_id).where(TaskAssignment.task_id.in_(tasks))).scalars()
         )
-    refresh(connection, users)
+    # Every change here is to a task's dates or status or to one person's assignment on a
+    # task: only pairs involving those tasks can change (a deleted task's go by cascade).
+    refresh(connection, users, tasks)
 
 
 # --- reading them ----------------------------------------------------------------------
