@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache, lru_cache
 
-from sqlalchemy import and_, delete, event, exists, func, insert, inspect, literal, or_, select
+from sqlalchemy import and_, delete, event, exists, func, insert, inspect, literal, or_, select, union
 from sqlalchemy.orm import Session, object_session
 
 from app.auth.models import User
@@ -81,9 +81,26 @@ def _pairs_of(user_ids: list[int] | None, task_ids: list[int] | None = None):
     )
     if user_ids is not None:
         booking = booking.where(TaskAssignment.user_id.in_(user_ids))
+    if task_ids is not None:
+        # the changed tasks' bookings (a few rows) against each of their people's bookings,
+        # both ways round; UNION drops the pair found from both ends (two changed tasks)
+        # (the people's bookings read once, through their assignments: planned as a join,
+        # PostgreSQL walked every open task by due date instead)
+        theirs = booking.cte("booking")
+        changed = select(theirs).where(theirs.c.task_id.in_(task_ids)).subquery("changed")
+        meets = and_(
+            theirs.c.user_id == changed.c.user_id,
+            theirs.c.task_id != changed.c.task_id,
+            theirs.c.start_date <= changed.c.due_date,
+            theirs.c.due_date >= changed.c.start_date,
+        )
+        return union(
+            select(changed.c.task_id, theirs.c.task_id, changed.c.user_id).join(theirs, meets),
+            select(theirs.c.task_id, changed.c.task_id, changed.c.user_id).join(theirs, meets),
+        )
     booking = booking.cte("booking")
     mine, theirs = booking.alias("mine"), booking.alias("theirs")
-    pairs = select(mine.c.task_id, theirs.c.task_id, mine.c.user_id).join(
+    return select(mine.c.task_id, theirs.c.task_id, mine.c.user_id).join(
         theirs,
         and_(
             theirs.c.user_id == mine.c.user_id,
@@ -92,9 +109,6 @@ def _pairs_of(user_ids: list[int] | None, task_ids: list[int] | None = None):
             theirs.c.due_date >= mine.c.start_date,
         ),
     )
-    if task_ids is not None:
-        pairs = pairs.where(or_(mine.c.task_id.in_(task_ids), theirs.c.task_id.in_(task_ids)))
-    return pairs
 
 
 def refresh(connection, user_ids: Iterable[int], task_ids: Iterable[int] | None = None) -> None:
