@@ -5,7 +5,8 @@ include, three url_for and an escape per attribute each) they cost ~0.5 ms apiec
 than the whole rest of the page. The URLs are made once per page from url_for with a
 stand-in id (`Urls`), not per block. `_block.html` stays the one markup for an open
 block (inline edits, a block redrawn alone); tests/test_calendar_views.py checks both
-print the same closed block."""
+print the same closed block. `crew_cells` prints the crew view's day cells the same way
+(the template only loops over the people)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,25 @@ def draw(block, urls: Urls) -> Markup:
         f"</div>\n  </details>\n</div>"
     )
     return Markup("".join(parts))  # noqa: S704 - every text through escape()
+
+
+def crew_cells(row, draw_block, day_url) -> Markup:
+    """A crew row's day cells (templates/calendar/_crew.html's row): 7 cells a person, up
+    to 60 people a week — through Jinja's loop they cost more than the blocks in them."""
+    parts = []
+    for cell in row.cells:
+        today = " today" if cell.today else ""
+        load = "Free" if cell.load == "free" else f"{cell.hours} h"
+        parts.append(
+            f'<td class="cal-crew-cell load-{escape(cell.load)}{today}" data-date="{escape(cell.iso)}" '
+            f'data-user="{row.id}">\n      <span class="cal-load small">{load}</span>\n      '
+        )
+        parts.extend(str(draw_block(block)) for block in cell.blocks)
+        if cell.more:
+            url = escape(day_url(cell.iso))
+            parts.append(
+                f'\n      <a class="cal-more" href="{url}" hx-get="{url}" hx-target="#calendar-body" '
+                f'hx-swap="innerHTML" hx-push-url="true">+{cell.more} more</a>'
+            )
+        parts.append("\n    </td>\n    ")
+    return Markup("".join(parts))  # noqa: S704 - every text through escape(), blocks are Markup

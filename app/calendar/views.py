@@ -162,6 +162,10 @@ def calendar_context(state: State) -> dict:
         "shows_people": user.role != CLIENT,
         "draw_block": functools.partial(block_html.draw, urls=block_html.Urls()),
     }
+    # the crew's day cells, printed by Python (block_html.crew_cells)
+    context["crew_cells"] = functools.partial(
+        block_html.crew_cells, draw_block=context["draw_block"], day_url=context["day_url"]
+    )
     if state.view == "crew":
         if user.role == CLIENT:
             context["crew_refused"] = (
