@@ -108,6 +108,7 @@ def api_list():
         return paginate(listing.statement, serialize_page=_serialize_rows)
 
     def serialize_page(chunk):
+        chunk = api_listing.page(chunk)
         found = conflicts_for(current_user, [e for e, _ in chunk])
         return [event_json(e, current_user, found.get(e.id, []), occurrence=o) for e, o in chunk]
 

@@ -22,7 +22,7 @@ from app.extensions import db
 @dataclass
 class Listing:
     statement: object = None  # without both dates: a select to paginate in SQL
-    items: list | None = None  # with both: (event, occurrence or None) in start order
+    items: list | None = None  # with both: (event id, occurrence or None) in start order (page())
 
 
 def _filtered(user, query):
@@ -59,8 +59,13 @@ def events(user, query, max_range_days: int) -> Listing:
         CalendarEvent.start_at < hi,
         or_(CalendarEvent.end_at >= lo, CalendarEvent.rrule.is_not(None)),
     )
-    rows = db.session.scalars(stmt).unique().all()
-    series_ids = [e.id for e in rows if e.rrule]
+    # The range's events as light rows (a PM's month is a thousand events; the page shows
+    # 25): ordered and expanded here, and only a page of them loaded as objects (page()).
+    light = stmt.with_only_columns(
+        CalendarEvent.id, CalendarEvent.start_at, CalendarEvent.end_at, CalendarEvent.all_day, CalendarEvent.rrule
+    )
+    rows = db.session.execute(light).all()
+    series_ids = [row.id for row in rows if row.rrule]
     taken: set = set()
     if series_ids:  # occurrences replaced by an exception row (edited or cancelled)
         taken = {
@@ -71,14 +76,23 @@ def events(user, query, max_range_days: int) -> Listing:
                 )
             )
         }
-    items: list[tuple[CalendarEvent, tuple | None]] = []
-    for event in rows:
-        if event.rrule:
-            for occurrence in recurrence.occurrences(event, lo, hi):
-                if (event.id, occurrence[0]) not in taken:
-                    items.append((event, occurrence))
+    items: list[tuple[int, tuple | None]] = []
+    starts: dict[int, object] = {}
+    for row in rows:
+        if row.rrule:
+            for occurrence in recurrence.occurrences(row, lo, hi):
+                if (row.id, occurrence[0]) not in taken:
+                    items.append((row.id, occurrence))
         else:
-            items.append((event, None))
-    items.sort(key=lambda item: (services._aware(item[1][0] if item[1] else item[0].start_at), item[0].id))
-
+            items.append((row.id, None))
+        starts[row.id] = services._aware(row.start_at)
+    items.sort(key=lambda item: (item[1][0] if item[1] else starts[item[0]], item[0]))
     return Listing(items=items)
+
+
+def page(chunk: list[tuple[int, tuple | None]]) -> list[tuple[CalendarEvent, tuple | None]]:
+    """A page of Listing.items as (event, occurrence or None), the events loaded."""
+    ids = sorted({event_id for event_id, _ in chunk})
+    loaded = db.session.scalars(select(CalendarEvent).where(CalendarEvent.id.in_(ids))).unique()
+    found = {event.id: event for event in loaded}
+    return [(found[event_id], occurrence) for event_id, occurrence in chunk if event_id in found]
