@@ -183,3 +183,56 @@ def test_the_panel_groups_by_severity_and_filters(client, login_as, world):
     fragment = client.get("/calendar/conflicts?page=1", headers={"HX-Request": "true", "HX-Target": "conflict-results"})
     assert "<html" not in fragment.get_data(as_text=True) and 'id="conflict-results"' in fragment.get_data(as_text=True)
     assert client.get("/calendar/conflicts?severity=bogus").status_code == 422
+
+
+def test_an_employee_reads_their_own_conflicts_on_a_shared_item_not_a_co_workers(client, db, world):
+    """A shared event books Eve and Ana; Ana alone is double-booked and over her hours on
+    it. Eve, an employee, sees the event but not Ana's other work or her load: neither in
+    the list nor in the event's own reasons (the API detail); the PM sees both."""
+    users, mine, _theirs, _ours, _other, _handover = world
+    from sqlalchemy import select
+
+    from app.calendar.models import EventAssignee
+    from app.schedule.models import ScheduleConflict
+
+    ana = make_user("employee", full_name="Ana Alvarez")
+    shared = CalendarEvent(
+        project_id=mine.id,
+        title="Site walk",
+        start_at=datetime.combine(date(2026, 3, 10), time(8), tzinfo=DENVER),
+        end_at=datetime.combine(date(2026, 3, 10), time(12), tzinfo=DENVER),
+    )
+    shared.assignments = [EventAssignee(user_id=users["employee"].id), EventAssignee(user_id=ana.id)]
+    busy = CalendarEvent(
+        project_id=mine.id,
+        title="Ana's other job",
+        start_at=datetime.combine(date(2026, 3, 10), time(9), tzinfo=DENVER),
+        end_at=datetime.combine(date(2026, 3, 10), time(17), tzinfo=DENVER),
+    )
+    busy.assignments = [EventAssignee(user_id=ana.id)]
+    db.session.add_all([shared, busy])
+    db.session.flush()
+    anas = db.session.scalars(
+        select(ScheduleConflict.kind).where(
+            ScheduleConflict.item_kind == "event",
+            ScheduleConflict.item_id == shared.id,
+            ScheduleConflict.user_id == ana.id,
+        )
+    ).all()
+    assert set(anas) == {"double_booking", "over_capacity"}  # the rows exist
+
+    listed = _get(client, users["employee"]).get_data(as_text=True)
+    detail = client.get(f"/api/calendar/events/{shared.id}/", headers=bearer(client, users["employee"]))
+    assert detail.status_code == 200
+    assert "Alvarez" not in listed and "capacity" not in listed  # (Ana is on the event: its detail names her)
+    assert "capacity" not in detail.get_data(as_text=True) and "other job" not in detail.get_data(as_text=True)
+    assert detail.json["data"]["ai_conflicts"] == []
+    assert detail.json["data"]["ai_risk_level"] == "none"  # the stored level is Ana's double booking
+    from app.calendar import queries
+
+    with client.application.test_request_context():
+        month = queries.period(users["employee"], date(2026, 3, 9), date(2026, 3, 15))
+    assert [(i.title, i.risk_level) for i in month if i.title == "Site walk"] == [("Site walk", "none")]
+
+    pm_detail = client.get(f"/api/calendar/events/{shared.id}/", headers=bearer(client, users["pm"])).json["data"]
+    assert {c["type"] for c in pm_detail["ai_conflicts"]} == {"double_booking", "over_capacity"}

@@ -557,9 +557,28 @@ def period(
     if user.role == CLIENT:  # the level comes from the crew's bookings, which are not theirs to read
         for item in items:
             item.risk_level = "none"
+    else:
+        _own_levels(user, items)
     _mark_movable(user, items)
     items.sort(key=CalendarItem.sort_key)
     return Period(items, hidden)
+
+
+def _own_levels(user, items: list[CalendarItem]) -> None:
+    """An employee's badges: the levels of the conflicts they may read (their own and the
+    items'), not a co-worker's on a shared item (schedule.conflicts.own_levels)."""
+    risky = [i for i in items if i.risk_level not in ("none", "", None)]
+    if not risky:
+        return
+    try:
+        from app.schedule.conflicts import own_levels
+    except ImportError:  # pragma: no cover - the schedule feature is not installed
+        return
+    levels = own_levels(user, [i.key for i in risky])
+    if levels is None:
+        return
+    for item in risky:
+        item.risk_level = levels.get(item.key, "none")
 
 
 def _cut(items: list[CalendarItem], per_day: int, start: date, zone) -> tuple[list[CalendarItem], dict]:
@@ -702,6 +721,8 @@ def item_of(user, event: CalendarEvent, occurrence_start: datetime | None = None
         series_id=event.id if event.rrule else event.series_id,
         visibility=event.visibility,
     )
+    if user.role != CLIENT:
+        _own_levels(user, [item])
     _mark_movable(user, [item])
     return item
 
@@ -728,6 +749,8 @@ def task_item(user, task) -> CalendarItem:
         assignee_ids=() if user.role == CLIENT else tuple(a.user_id for a in task.assignments),
         assignee_names=() if user.role == CLIENT else tuple(a.user.name for a in task.assignments),
     )
+    if user.role != CLIENT:
+        _own_levels(user, [item])
     _mark_movable(user, [item])
     return item
 

@@ -43,6 +43,18 @@ def conflicts_for(user, events) -> dict[int, list[dict]]:
     }
 
 
+def _level(event: CalendarEvent, user, conflicts: list[dict] | None) -> str:
+    """The stored risk level; for a reader who sees only their own items (an employee),
+    the highest among the conflicts they may read (`conflicts`, already narrowed to
+    theirs): a co-worker's double booking on a shared event is not theirs to see."""
+    from app.core.permissions import OWN, scope_of
+
+    if scope_of(user, "calendar.view") != OWN or conflicts is None:
+        return event.risk_level or "none"
+    ranks = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+    return max((c.get("severity", "none") for c in conflicts), key=lambda s: ranks.get(s, 0), default="none")
+
+
 def event_json(event: CalendarEvent, user, conflicts: list[dict] | None = None, occurrence=None) -> dict:
     """`occurrence`: (start, end) of one occurrence of the series `event` (the expanded
     list) — the item then carries its own times and occurrence_start."""
@@ -62,7 +74,7 @@ def event_json(event: CalendarEvent, user, conflicts: list[dict] | None = None, 
         "assigned_to": [] if client else [{"id": a.user_id, "name": a.user.name} for a in event.assignments],
         "is_visible_to_client": bool(event.is_client_visible),
         # a client sees no conflicts: the level comes from the crew's bookings
-        "ai_risk_level": "none" if client else (event.risk_level or "none"),
+        "ai_risk_level": "none" if client else _level(event, user, conflicts),
         "ai_conflicts": list(conflicts or []),
         "series_id": event.series_id,
         "occurrence_start": occurrence_start,

@@ -23,7 +23,7 @@ from app.core.roles import ADMIN, CLIENT
 from app.core.transaction import read_connection
 from app.extensions import db
 from app.schedule import engine
-from app.schedule.models import ScheduleConflict
+from app.schedule.models import SEVERITY_RANK, ScheduleConflict
 from app.tasks.models import Task
 
 Key = tuple[str, int]
@@ -72,10 +72,58 @@ class Reason:
 # --- which rows a reader may see ---------------------------------------------------------
 
 
+def _own_only(user) -> bool:
+    """Does `user` see only their own items (the matrix's O scope on calendar.view: an
+    employee)? Then of a shared item's conflicts only their own person-rows (and the
+    item's own: dates, dependency, holiday) are theirs to read — a co-worker's double
+    booking or load is about that co-worker's other work."""
+    from app.core.permissions import OWN
+
+    return scope_of(user, "calendar.view") == OWN
+
+
+def own_levels(user, keys) -> dict[Key, str] | None:
+    """For a reader who sees only their own items (_own_only): each item's risk level from
+    the conflicts they may read — their own bookings' and the item's own — not the
+    stored level, which a co-worker's double booking on a shared item raises. None for
+    every other reader (the stored level is theirs)."""
+    if not _own_only(user):
+        return None
+    from sqlalchemy import func
+
+    keys = {(k, int(i)) for k, i in keys}
+    levels: dict[Key, str] = {}
+    ranks = {rank: level for level, rank in SEVERITY_RANK.items()}
+    connection = read_connection(db.session)
+    for kind in ("task", "event"):
+        ids = sorted(i for k, i in keys if k == kind)
+        if not ids:
+            continue
+        for item_id, rank in connection.execute(
+            select(ScheduleConflict.item_id, func.max(ScheduleConflict.severity_rank))
+            .where(
+                ScheduleConflict.item_kind == kind,
+                ScheduleConflict.item_id.in_(ids),
+                or_(ScheduleConflict.user_id.is_(None), ScheduleConflict.user_id == user.id),
+            )
+            .group_by(ScheduleConflict.item_id)
+        ):
+            levels[(kind, item_id)] = ranks.get(rank, "none")
+    return levels
+
+
 def _visible(user, kind_column, id_column):
-    """SQL: the row's item (kind_column, id_column) is one `user` may see."""
+    """SQL: the row's item (kind_column, id_column) is one `user` may see (and, for an
+    employee, the row is about them or about the item: _own_only)."""
     if user.role == CLIENT:
         return false()
+    if _own_only(user):
+        mine = or_(ScheduleConflict.user_id.is_(None), ScheduleConflict.user_id == user.id)
+        return and_(mine, _items_visible(user, kind_column, id_column))
+    return _items_visible(user, kind_column, id_column)
+
+
+def _items_visible(user, kind_column, id_column):
     if user.role == ADMIN:
         return None
     if scope_of(user, "task.view") == ASSIGNED and scope_of(user, "calendar.view") == ASSIGNED:
@@ -168,6 +216,8 @@ def describe(user, rows) -> list[Reason]:
     rows = [_as_mapping(r) if isinstance(r, ScheduleConflict) else dict(r._mapping) for r in rows]
     if not rows or user.role == CLIENT:
         return []
+    if _own_only(user):  # an employee reads their own bookings' conflicts, not a co-worker's load
+        rows = [r for r in rows if r["user_id"] in (None, user.id)]
     items = {(r["item_kind"], r["item_id"]) for r in rows}
     items |= {(r["other_kind"], r["other_id"]) for r in rows if r["other_kind"]}
     titles, seen = _titles(user, items)
