@@ -153,6 +153,21 @@ def test_moving_an_event_rechecks_both_old_and_new_neighbours(db, ana, site):
     assert risk(one) == "none" and risk(three) == "high" and risk(two) == "high"
 
 
+def test_deleting_a_project_rechecks_its_peoples_other_work(db, ana, site):
+    """A project's tasks and events go with it (by cascade, no ORM event of their own): the
+    double bookings and the load they made on the people's other work go too."""
+    from app.projects.services import delete_project
+
+    elsewhere = make_project(name="Birch Row")
+    stays = task(elsewhere, "Prime hallway", day(1), day(1), [ana])
+    task(site, "Paint walls", day(0), day(2), [ana])
+    event(site, "Walkthrough", at(day(1), 13), at(day(1), 15), [ana])
+    assert kinds(stays) == {"double_booking", "over_capacity"} and risk(stays) == "high"
+    delete_project(make_user("admin"), site)
+    db.session.expire_all()
+    assert kinds(stays) == set() and risk(stays) == "none"
+
+
 def test_people_put_on_or_taken_off(db, ana, site):
     bo = make_user("employee", full_name="Bo Brandt")
     a = task(site, "Paint walls", day(0), day(2), [ana])

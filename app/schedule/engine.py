@@ -506,6 +506,31 @@ def _project_written(_mapper, _connection, project) -> None:
             _pending(session).projects.add(project.id)
 
 
+@event.listens_for(Project, "before_delete")
+def _project_deleted(_mapper, connection, project) -> None:
+    """A deleted project's tasks and events go by the database's cascade (no ORM event of
+    their own), and their conflict rows with them; the people on them are rechecked over
+    those items' days, where their other work may no longer be double-booked or over
+    their hours. Read before the DELETE, while the items are there."""
+    session = inspect(project).session
+    if session is None:
+        return
+    pending = _pending(session)
+    for user_id, first, last in connection.execute(
+        select(TaskAssignment.user_id, func.min(Task.start_date), func.max(Task.due_date))
+        .join(Task, Task.id == TaskAssignment.task_id)
+        .where(Task.project_id == project.id, Task.start_date.is_not(None), Task.due_date.is_not(None))
+        .group_by(TaskAssignment.user_id)
+    ):
+        _widen(pending.people, user_id, first, last)
+    for user_id, start, end, rule in connection.execute(
+        select(EventAssignee.user_id, CalendarEvent.start_at, CalendarEvent.end_at, CalendarEvent.rrule)
+        .join(CalendarEvent, CalendarEvent.id == EventAssignee.event_id)
+        .where(CalendarEvent.project_id == project.id)
+    ):
+        _widen(pending.people, user_id, *_event_span(start, end, rule))
+
+
 @event.listens_for(User, "after_update")
 def _user_written(_mapper, _connection, user) -> None:
     if _changed(user, ("daily_capacity_hours",)):
