@@ -376,6 +376,27 @@ def test_bulk(world, client):
     assert bad.status_code == 400
 
 
+def test_bulk_with_versions_refuses_a_stale_item(world, client):
+    p = world["people"]
+    team, internal = world["events"]["team"], world["events"]["internal"]
+    items = [
+        {"kind": "event", "id": team.id, "version": team.version},
+        {"kind": "event", "id": internal.id, "version": internal.version + 5},  # not the current one
+    ]
+    response = client.post(URL + "bulk/", headers=token(p["pm"]), json={"items": items, "action": "move", "days": 1})
+    assert response.status_code == 200, response.json
+    data = response.json["data"]
+    assert [d["id"] for d in data["done"]] == [team.id]
+    assert [r["id"] for r in data["refused"]] == [internal.id]
+    assert "changed by someone else" in data["refused"][0]["reason"]
+    bad = client.post(
+        URL + "bulk/",
+        headers=token(p["pm"]),
+        json={"items": [{"kind": "event", "id": team.id, "version": 0}], "action": "move", "days": 1},
+    )
+    assert bad.status_code == 400
+
+
 def test_conflicts_field_is_a_list(world, client):
     response = client.get(f"{URL}{world['events']['team'].id}/", headers=token(world["people"]["admin"]))
     assert isinstance(response.json["data"]["ai_conflicts"], list)

@@ -567,6 +567,31 @@ def test_bulk_reassign_and_status(world, client, login_as):
     assert answer.headers["X-Kibray-Kept"] == f"task:{world.task.id}"
 
 
+def test_bulk_refuses_an_item_changed_since_it_was_selected(world, client, login_as):
+    """The bar sends the version each item was selected on (static/js/calendar.js): one
+    edited by someone else meanwhile is refused as stale and stays ticked, not
+    overwritten; the other is done."""
+    login_as(world.users["project_manager_full"])
+    event_version, task_version = world.event.version, world.task.version
+    world.task.title = "Prime walls (renamed meanwhile)"
+    _db.session.flush()  # someone else's edit: the task's version moved on
+    assert world.task.version == task_version + 1
+    answer = client.post(
+        "/calendar/bulk",
+        data={
+            "items": [f"event:{world.event.id}", f"task:{world.task.id}"],
+            "versions": [f"event:{world.event.id}:{event_version}", f"task:{world.task.id}:{task_version}"],
+            "action": "status",
+            "new_status": "cancelled",
+        },
+        headers=HX,
+    )
+    assert answer.status_code == 200, answer.text
+    assert "1 done, 1 refused:" in answer.text and "changed by someone else" in answer.text
+    assert answer.headers["X-Kibray-Kept"] == f"task:{world.task.id}"
+    assert reread(world.event).status == "cancelled" and reread(world.task).status != "cancelled"
+
+
 def test_bulk_without_a_selection_or_with_nonsense(world, client, login_as):
     login_as(world.users["admin"])
     answer = client.post("/calendar/bulk", data={"action": "move", "days": "1"}, headers=HX)

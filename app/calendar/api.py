@@ -227,8 +227,8 @@ def api_delete(event_id):
     body=BulkInput,
     returns=BulkOut,
     description="action move (days), reassign (user_ids), status (status) or delete, on items "
-    '[{"kind": "event"|"task", "id"}]. Each item is checked on its own: refused ones are listed with the reason '
-    "and do not stop the others.",
+    '[{"kind": "event"|"task", "id", "version"}] (version optional: with it, an item changed since is refused '
+    "as stale). Each item is checked on its own: refused ones are listed with the reason and do not stop the others.",
 )
 def api_bulk():
     require(current_user, "calendar.create_event")  # roles that may change nothing here are refused outright
@@ -238,5 +238,5 @@ def api_bulk():
     if body.action is None:
         raise ValidationError({"action": "This field is required."})
     params = given(body, exclude=("items", "action"))
-    result = services.bulk(current_user, [(i.kind, i.id) for i in body.items], body.action, **params)
+    result = services.bulk(current_user, [(i.kind, i.id, i.version) for i in body.items], body.action, **params)
     return api_ok(result)

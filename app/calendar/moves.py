@@ -547,15 +547,23 @@ def move_form():
 # --- POST /calendar/bulk ---------------------------------------------------------------
 
 
-def _items(raw: list[str]) -> list[tuple[str, int]]:
+def _items(raw: list[str], versions: list[str] = ()) -> list[tuple[str, int, int | None]]:
+    """The selected "kind:id"s, each with the version it was selected on ("kind:id:version"
+    in `versions`, sent by static/js/calendar.js; None when not known)."""
+    seen: dict[tuple[str, int], int | None] = {}
+    for value in versions:
+        kind, _, rest = str(value).partition(":")
+        number, _, version = rest.partition(":")
+        if kind in KINDS and to_int(number) is not None:
+            seen[(kind, to_int(number))] = to_int(version)
     items = []
     for value in raw:
         kind, _, number = str(value).partition(":")
         item_id = to_int(number)
         if kind not in KINDS or item_id is None:
             raise ValidationError({"items": "Select events or tasks of the calendar."})
-        if (kind, item_id) not in items:
-            items.append((kind, item_id))
+        if all((kind, item_id) != (k, i) for k, i, _v in items):
+            items.append((kind, item_id, seen.get((kind, item_id))))
     return items
 
 
@@ -578,11 +586,11 @@ def bulk():
     form = request.form
     action = form.get("action", "")
     try:
-        items = _items(form.getlist("items"))
+        items = _items(form.getlist("items"), form.getlist("versions"))
         if not items:
             raise ValidationError({"items": "Select at least one event or task (Select, then tick them)."})
         if action == "delete" and form.get("confirm") != "yes":
-            keys = [f"{k}:{i}" for k, i in items]
+            keys = [f"{k}:{i}" for k, i, _v in items]
             return _answer(
                 Result(
                     "warning",

@@ -87,6 +87,9 @@ class OccurrenceInput(Input):
 class BulkItem(Input):
     kind: Literal["event", "task"]
     id: Id
+    version: Annotated[int, Field(ge=1)] | None = Field(
+        None, description="The version the selection was made on: an item changed since is refused (stale)."
+    )
 
 
 class BulkInput(Input):

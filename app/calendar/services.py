@@ -825,8 +825,9 @@ def _bulk_params(action: str, params: dict) -> dict:
     return {}
 
 
-def _bulk_event(actor, event_id: int, action: str, p: dict) -> None:
+def _bulk_event(actor, event_id: int, action: str, p: dict, version=None) -> None:
     event = get_event(actor, event_id)
+    expect_version(event, version)  # the selection was made on this version: a later edit wins
     if action == "move":
         delta = timedelta(days=p["days"])
         if event.all_day:
@@ -844,10 +845,11 @@ def _bulk_event(actor, event_id: int, action: str, p: dict) -> None:
         delete_event(actor, event)
 
 
-def _bulk_task(actor, task_id: int, action: str, p: dict) -> None:
+def _bulk_task(actor, task_id: int, action: str, p: dict, version=None) -> None:
     from app.tasks import services as tasks
 
     task = tasks.get_task(actor, task_id)
+    expect_version(task, version)
     if action == "move":
         if task.start_date is None and task.due_date is None:
             raise ValidationError({"days": "This task has no dates to move."})
@@ -877,10 +879,11 @@ def _reason(exc: Exception) -> str:
 
 
 def bulk(actor, items, action: str, **params) -> dict:
-    """`action` on each of `items` (("event", id) or ("task", id)), each on its own in a
-    savepoint: a refused item (not found, not allowed, invalid, stale, closed) is listed
-    in "refused" with its reason and does not stop the others. Returns {"done":
-    [{kind, id}], "refused": [{kind, id, reason}]}."""
+    """`action` on each of `items` (("event", id) or ("task", id), or with the version the
+    selection was made on: ("event", id, version) — an item changed since is refused as
+    stale, not overwritten), each on its own in a savepoint: a refused item (not found,
+    not allowed, invalid, stale, closed) is listed in "refused" with its reason and does
+    not stop the others. Returns {"done": [{kind, id}], "refused": [{kind, id, reason}]}."""
     p = _bulk_params(action, params)
     if not isinstance(items, (list, tuple)) or not items:
         raise ValidationError({"items": "Choose at least one item."})
@@ -891,10 +894,11 @@ def bulk(actor, items, action: str, **params) -> dict:
     seen: set = set()
     for entry in items:
         try:
-            kind, raw_id = entry
+            kind, raw_id, *rest = entry
         except (TypeError, ValueError):
             refused.append({"kind": None, "id": None, "reason": "Not an item."})
             continue
+        version = rest[0] if len(rest) == 1 else None
         item_id = None if isinstance(raw_id, bool) else to_int(raw_id)
         if kind not in ("event", "task") or item_id is None:
             refused.append({"kind": kind if isinstance(kind, str) else None, "id": None, "reason": "Not an item."})
@@ -904,7 +908,7 @@ def bulk(actor, items, action: str, **params) -> dict:
         seen.add((kind, item_id))
         try:
             with attempt():
-                (_bulk_event if kind == "event" else _bulk_task)(actor, item_id, action, p)
+                (_bulk_event if kind == "event" else _bulk_task)(actor, item_id, action, p, version)
         except (ValidationError, PermissionDenied, ObjectNotFound, ConflictError) as exc:
             refused.append({"kind": kind, "id": item_id, "reason": _reason(exc)})
         else:

@@ -370,6 +370,13 @@
     STATE_KEYS.forEach(function (key) {
       if (shown.get(key) && detail.parameters[key] === undefined) { detail.parameters[key] = shown.get(key); }
     });
+    if (/^\/calendar\/bulk/.test(detail.path)) {
+      var versions = [];
+      Object.keys(selected).forEach(function (key) {
+        if (selected[key] !== true) { versions.push(key + ':' + selected[key]); }
+      });
+      if (versions.length) { detail.parameters.versions = versions; }
+    }
   });
 
   // --- resize handles: one at the bottom of every movable block ---------------------------
@@ -388,7 +395,11 @@
 
   // --- multi-select: a box on each block while "Select" is on; the bulk bar acts on them --
   var selecting = false;
-  var selected = {}; // "kind:id" → true; survives the live redraws of the calendar
+  // "kind:id" → the version it was selected on (its block's data-version; a redraw showing
+  // a newer one updates it: what is acted on is what the page shows), or true when not
+  // known; survives the live redraws of the calendar. The bulk bar sends the versions, and
+  // an item changed since by someone else is refused as stale, not overwritten.
+  var selected = {};
 
   function selectable(block) { return block.dataset.kind && block.dataset.id && !block.dataset.occurrence; }
   function keyOf(block) { return block.dataset.kind + ':' + block.dataset.id; }
@@ -417,6 +428,7 @@
         }
       }
       box.checked = !!selected[box.value];
+      if (box.checked && block.dataset.version) { selected[box.value] = block.dataset.version; }
       block.classList.toggle('cal-selected', box.checked);
     });
     bar();
@@ -484,7 +496,12 @@
   document.addEventListener('change', function (evt) {
     var box = evt.target;
     if (box && box.matches && box.matches('.cal-select')) {
-      if (box.checked) { selected[box.value] = true; } else { delete selected[box.value]; }
+      if (box.checked) {
+        var shown = box.nextElementSibling && box.nextElementSibling.matches('.cal-item') ? box.nextElementSibling : box.closest('.cal-item');
+        selected[box.value] = (shown && shown.dataset.version) || true;
+      } else {
+        delete selected[box.value];
+      }
       // the same item drawn twice (a bar over two weeks, a task in two people's rows)
       document.querySelectorAll('.cal-select[value="' + CSS.escape(box.value) + '"]').forEach(function (other) {
         other.checked = box.checked;
