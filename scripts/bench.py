@@ -215,9 +215,12 @@ def field_targets() -> list[Target]:
 def task_targets(pm_id: int) -> list[Target]:
     """Issue 8's pages at ~25 tasks per project (bench seed: 50,000 at scale 100): judged
     on p95 < 30 ms (their ratio to the floor is reported, not judged)."""
+    # (not the 300-task "Riverside tower repaint" of issue 10's seed: the Gantt's target,
+    # not a ~25-task project's; its board is reported in docs/performance.md)
     busy = _ids(
         "SELECT t.project_id FROM tasks t JOIN project_memberships m ON m.project_id = t.project_id "
-        "WHERE m.user_id = %s GROUP BY t.project_id ORDER BY count(*) DESC, t.project_id LIMIT 20",
+        "JOIN projects p ON p.id = t.project_id WHERE m.user_id = %s AND p.name <> 'Riverside tower repaint' "
+        "GROUP BY t.project_id ORDER BY count(*) DESC, t.project_id LIMIT 20",
         pm_id,
     )
     if not busy:
