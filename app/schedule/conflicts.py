@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from sqlalchemy import and_, false, or_, select
 
@@ -266,35 +267,41 @@ def _as_mapping(obj: ScheduleConflict) -> dict:
 
 
 def _titles(user, keys) -> tuple[dict[Key, str], set[Key]]:
-    """The titles of the items, and which of them `user` may see."""
+    """The titles of the items, and which of them `user` may see (statements built once
+    per viewer: a move's answer and its notification each ask)."""
+    from app.core.permissions import Viewer
+
     connection = read_connection(db.session)
     titles: dict[Key, str] = {}
     seen: set[Key] = set()
-    task_ids = sorted(i for k, i in keys if k == "task")
-    event_ids = sorted(i for k, i in keys if k == "event")
-    if task_ids:
-        titles.update(
-            (("task", i), t) for i, t in connection.execute(select(Task.id, Task.title).where(Task.id.in_(task_ids)))
-        )
-        if user.role == ADMIN or scope_of(user, "task.view") == ALL:
-            seen |= {("task", i) for i in task_ids}
-        elif scope_of(user, "task.view") != NONE:
-            seen |= {("task", i) for i in connection.execute(_task_ids(user).where(Task.id.in_(task_ids))).scalars()}
-    if event_ids:
-        titles.update(
-            (("event", i), t)
-            for i, t in connection.execute(
-                select(CalendarEvent.id, CalendarEvent.title).where(CalendarEvent.id.in_(event_ids))
-            )
-        )
-        if scope_of(user, "calendar.view") != NONE:
-            seen |= {
-                ("event", i)
-                for i in connection.execute(
-                    visible_events(user, stmt=select(CalendarEvent.id)).where(CalendarEvent.id.in_(event_ids))
-                ).scalars()
-            }
+    viewer = Viewer.of(user)
+    for kind in ("task", "event"):
+        ids = sorted(i for k, i in keys if k == kind)
+        if not ids:
+            continue
+        named, visible = _titles_statements(viewer, kind, connection.dialect.name)
+        titles.update(((kind, i), t) for i, t in connection.execute(named, {"ids": ids}))
+        if visible is True:
+            seen |= {(kind, i) for i in ids}
+        elif visible is not None:
+            seen |= {(kind, i) for (i,) in connection.execute(visible, {"ids": ids})}
     return titles, seen
+
+
+@lru_cache(maxsize=256)
+def _titles_statements(viewer, kind: str, dialect: str):
+    """(titles of ids, which of ids `viewer` may see — True: all, None: none)."""
+    from app.core.statements import one_of
+
+    model = Task if kind == "task" else CalendarEvent
+    action = "task.view" if kind == "task" else "calendar.view"
+    named = select(model.id, model.title).where(one_of(model.id, "ids", dialect))
+    if viewer.role == ADMIN and kind == "task" or (kind == "task" and scope_of(viewer, action) == ALL):
+        return named, True
+    if scope_of(viewer, action) == NONE:
+        return named, None
+    shown = _task_ids(viewer) if kind == "task" else visible_events(viewer, stmt=select(CalendarEvent.id))
+    return named, shown.where(one_of(model.id, "ids", dialect))
 
 
 def _names(user_ids) -> dict[int, str]:
