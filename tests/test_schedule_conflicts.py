@@ -350,6 +350,14 @@ def test_dependency_recommendation(db, site):
 
 
 def _notes(user) -> list[Notification]:
+    """The person's conflict notifications, once the queued job has run (they are worded
+    and sent by the `schedule_conflicts` job after the commit)."""
+    from rq import SimpleWorker
+
+    from app.core.jobs import get_queue
+
+    queue = get_queue("notifications")
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
     return list(
         db.session.scalars(
             select(Notification).where(Notification.user_id == user.id, Notification.kind == "schedule_conflict")

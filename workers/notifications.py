@@ -23,6 +23,16 @@ def deliver(delivery_id: int) -> str:
 
 
 @job
+def schedule_conflicts(by_person: dict, actor_id: int | None = None) -> int:
+    """Tell each person of the conflicts a committed change created for them (queued by
+    app/schedule/engine.py at the commit; app/schedule/notify.py words them)."""
+    from app.extensions import db
+    from app.schedule.notify import tell
+
+    return tell(db.session(), {int(k): set(v) for k, v in by_person.items()}, actor_id=actor_id)
+
+
+@job
 def send_held() -> int:
     """Queue the emails whose quiet hours have ended (every few minutes)."""
     from app.core.jobs import enqueue

@@ -1065,12 +1065,19 @@ def _send_pending(session) -> None:
     by_person: dict[int, set] = defaultdict(set)
     for _savepoint, user_id, rows in queue:
         by_person[user_id] |= rows
-    from app.schedule.notify import tell
+    from app.core.jobs import enqueue
+    from app.schedule.notify import _actor
+    from workers.notifications import schedule_conflicts
 
-    try:
-        tell(session, by_person)
-    except Exception:  # a failed notification must not undo the schedule change
-        log.exception("could not notify schedule conflicts")
+    actor = _actor()
+    # worded and sent by a job once the change is committed (a dropped transaction tells
+    # nobody): the move's request does not wait for it (~10 ms a person)
+    enqueue(
+        schedule_conflicts,
+        {user_id: sorted(rows, key=repr) for user_id, rows in by_person.items()},
+        actor.id if actor is not None else None,
+        queue="notifications",
+    )
 
 
 @event.listens_for(Session, "after_soft_rollback")

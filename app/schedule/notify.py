@@ -23,11 +23,15 @@ def _actor():
     return None
 
 
-def tell(session, by_person: dict[int, set]) -> None:
-    """`by_person`: {user id: {(item key, kind, other key or None, day)}} — the new rows."""
+def tell(session, by_person: dict[int, set], actor_id: int | None = None) -> int:
+    """`by_person`: {user id: {(item key, kind, other key or None, day)}} — the new rows;
+    `actor_id`: who made the change (not told of their own doing; the request's user when
+    None). Run by the `schedule_conflicts` job after the change's commit (workers/
+    notifications.py). Returns how many people were told."""
     from app.notifications.services import notify
 
-    actor = _actor()
+    actor = session.get(User, actor_id) if actor_id is not None else _actor()
+    told = 0
     for user_id in sorted(by_person):
         user = session.get(User, user_id)
         if user is None or not user.is_active or (actor is not None and actor.id == user_id):
@@ -81,3 +85,5 @@ def tell(session, by_person: dict[int, set]) -> None:
         else:
             endpoint, args = "", {}
         notify(user, KIND, title, endpoint, args, body=body, project_id=project_id, actor=actor)
+        told += 1
+    return told
