@@ -44,15 +44,16 @@ def conflicts_for(user, events) -> dict[int, list[dict]]:
 
 
 def _level(event: CalendarEvent, user, conflicts: list[dict] | None) -> str:
-    """The stored risk level; for a reader who sees only their own items (an employee),
-    the highest among the conflicts they may read (`conflicts`, already narrowed to
-    theirs): a co-worker's double booking on a shared event is not theirs to see."""
-    from app.core.permissions import OWN, scope_of
-
-    if scope_of(user, "calendar.view") != OWN or conflicts is None:
-        return event.risk_level or "none"
-    ranks = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
-    return max((c.get("severity", "none") for c in conflicts), key=lambda s: ranks.get(s, 0), default="none")
+    """The risk level `user` is shown (app.schedule.conflicts.visible_level: an employee's
+    comes from the conflicts they may read); the stored one before that module exists."""
+    stored = event.risk_level or "none"
+    try:
+        from app.schedule.conflicts import visible_level
+    except ImportError:
+        return stored
+    if conflicts is None:
+        return stored
+    return visible_level(user, stored, [c.get("severity") for c in conflicts if c.get("severity")])
 
 
 def event_json(event: CalendarEvent, user, conflicts: list[dict] | None = None, occurrence=None) -> dict:

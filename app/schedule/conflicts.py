@@ -83,6 +83,15 @@ def _own_only(user) -> bool:
     return scope_of(user, "calendar.view") == OWN
 
 
+def visible_level(user, stored: str, severities) -> str:
+    """The risk level `user` is shown of an item: the stored one, or for a reader who sees
+    only their own items (_own_only) the highest of `severities` — those of the reasons
+    they may read."""
+    if not _own_only(user):
+        return stored or "none"
+    return engine.risk_of(severities)
+
+
 def own_levels(user, keys) -> dict[Key, str] | None:
     """For a reader who sees only their own items (_own_only): each item's risk level from
     the conflicts they may read — their own bookings' and the item's own — not the
@@ -296,7 +305,7 @@ def _titles_statements(viewer, kind: str, dialect: str):
     model = Task if kind == "task" else CalendarEvent
     action = "task.view" if kind == "task" else "calendar.view"
     named = select(model.id, model.title).where(one_of(model.id, "ids", dialect))
-    if viewer.role == ADMIN and kind == "task" or (kind == "task" and scope_of(viewer, action) == ALL):
+    if kind == "task" and (viewer.role == ADMIN or scope_of(viewer, action) == ALL):
         return named, True
     if scope_of(viewer, action) == NONE:
         return named, None
