@@ -37,18 +37,26 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 
 from sqlalchemy import (
+    ARRAY,
+    Boolean,
     Date,
     DateTime,
+    Integer,
+    String,
     and_,
     bindparam,
+    cast,
     delete,
     event,
     func,
     insert,
     inspect,
     literal,
+    null,
     or_,
     select,
+    true,
+    union_all,
     update,
 )
 from sqlalchemy.orm import Session
@@ -194,70 +202,110 @@ def holidays_of(connection) -> dict[date, str]:
     return dict(connection.execute(select(CompanyHoliday.day, CompanyHoliday.name)).all())
 
 
-@lru_cache(maxsize=1)
-def _booking_statements():
-    """load_bookings' two statements (parameters user_id, lo, hi, window_start, window_end),
-    built once: the tasks, and the events — the plain ones meeting the window and every
-    series started by its end, in one statement."""
-    tasks = (
-        select(Task.id, Task.project_id, Task.start_date, Task.due_date, Task.estimated_hours)
-        .join(TaskAssignment, TaskAssignment.task_id == Task.id)
+@lru_cache(maxsize=4)
+def _bookings_statement(dialect: str):
+    """load_bookings' statement (parameters users, lo, hi, window_start, window_end), built
+    once per dialect: the people's tasks and events in one read — the tasks meeting the
+    days, the plain events meeting the window and every series started by its end. By
+    position: 0 task (0) or event (1), 1 user, 2 id, 3 project, 4–6 a task's start, due
+    and estimate, 7–10 an event's start, end, all-day and rule."""
+    from app.core.statements import one_of
+
+    no_date, no_time = cast(null(), Date()), cast(null(), DateTime(timezone=True))
+    people = func.unnest(bindparam("users", type_=ARRAY(Integer()))).table_valued("id").render_derived(name="person")
+
+    def of_people(stmt, assignment, name):
+        # PostgreSQL: each person of the array joined LATERAL to their bookings, which
+        # are then planned as one person's (their assignments by the user index, the
+        # items by primary key: ~1 ms a person); as `user_id = ANY(:users)` the generic
+        # plan walked every past event by its start (~18 ms). Elsewhere an expanding IN.
+        if dialect != "postgresql":
+            return stmt.where(one_of(assignment.user_id, "users", dialect))
+        # (OFFSET 0 keeps the subquery from being flattened into one join of everyone)
+        booked = stmt.where(assignment.user_id == people.c.id).offset(0).lateral(name)
+        return select(*booked.c).select_from(people).join(booked, true())
+
+    tasks = of_people(
+        select(
+            literal(0).label("kind"),
+            TaskAssignment.user_id,
+            Task.id,
+            Task.project_id,
+            Task.start_date,
+            Task.due_date,
+            Task.estimated_hours,
+            no_time.label("start_at"),
+            no_time.label("end_at"),
+            cast(null(), Boolean()).label("all_day"),
+            cast(null(), String()).label("rrule"),
+        )
+        .join(Task, Task.id == TaskAssignment.task_id)
         .where(
-            TaskAssignment.user_id == bindparam("user_id"),
             Task.status.in_(OPEN_STATUSES),
             Task.start_date.is_not(None),
             Task.due_date.is_not(None),
             Task.start_date <= bindparam("hi", type_=Date()),
             Task.due_date >= bindparam("lo", type_=Date()),
-        )
+        ),
+        TaskAssignment,
+        "booked_tasks",
     )
-    events = (
+    events = of_people(
         select(
+            literal(1).label("kind"),
+            EventAssignee.user_id,
             CalendarEvent.id,
             CalendarEvent.project_id,
+            no_date.label("start_date"),
+            no_date.label("due_date"),
+            cast(null(), Task.estimated_hours.type).label("estimated_hours"),
             CalendarEvent.start_at,
             CalendarEvent.end_at,
             CalendarEvent.all_day,
             CalendarEvent.rrule,
         )
-        .join(EventAssignee, EventAssignee.event_id == CalendarEvent.id)
+        .join(CalendarEvent, CalendarEvent.id == EventAssignee.event_id)
         .where(
-            EventAssignee.user_id == bindparam("user_id"),
             CalendarEvent.status.not_in(EVENT_CLOSED),
             CalendarEvent.start_at < bindparam("window_end", type_=DateTime(timezone=True)),
             or_(
                 CalendarEvent.rrule.is_not(None),
                 CalendarEvent.end_at >= bindparam("window_start", type_=DateTime(timezone=True)),
             ),
-        )
+        ),
+        EventAssignee,
+        "booked_events",
     )
-    return tasks, events
+    return union_all(tasks, events)
 
 
-def load_bookings(connection, user_id: int, lo: date, hi: date, zone, holidays) -> list[Booking]:
-    """Every booking of `user_id` overlapping company-local days lo..hi."""
-    tasks_statement, events_statement = _booking_statements()
+def load_bookings(connection, users, lo: date, hi: date, zone, holidays) -> dict[int, list[Booking]]:
+    """Every booking of each of `users` overlapping company-local days lo..hi, by person
+    (one statement, whatever the number of people)."""
     window_start, window_end = midnight(lo, zone), midnight(hi + timedelta(days=1), zone)
-    params = {"user_id": user_id, "lo": lo, "hi": hi, "window_start": window_start, "window_end": window_end}
-    found = [task_booking(*row, zone, holidays) for row in connection.execute(tasks_statement, params)]
+    params = {"users": sorted(users), "lo": lo, "hi": hi, "window_start": window_start, "window_end": window_end}
+    found: dict[int, list[Booking]] = {user_id: [] for user_id in users}
     series = []
-    for row in connection.execute(events_statement, params):
-        if row[5]:
+    for row in connection.execute(_bookings_statement(connection.dialect.name), params):
+        if row[0] == 0:
+            found[row[1]].append(task_booking(row[2], row[3], row[4], row[5], row[6], zone, holidays))
+        elif row[10]:
             series.append(row)
         else:
-            found.append(event_booking(row[0], row[1], row[2], row[3], row[4], zone))
+            found[row[1]].append(event_booking(row[2], row[3], row[7], row[8], row[9], zone))
     if series:
         moved = defaultdict(set)  # occurrences replaced by an exception row
         for series_id, original in connection.execute(
             select(CalendarEvent.series_id, CalendarEvent.recurrence_start).where(
-                CalendarEvent.series_id.in_([row[0] for row in series])
+                CalendarEvent.series_id.in_(sorted({row[2] for row in series}))
             )
         ):
             moved[series_id].add(_aware(original))
-        for event_id, project_id, start, end, all_day, rule in series:
-            for occ_start, occ_end in series_occurrences(start, end, rule, window_start, window_end, zone):
+        for row in series:
+            event_id, start, end, all_day = row[2], row[7], row[8], row[9]
+            for occ_start, occ_end in series_occurrences(start, end, row[10], window_start, window_end, zone):
                 if occ_start not in moved[event_id]:
-                    found.append(event_booking(event_id, project_id, occ_start, occ_end, all_day, zone))
+                    found[row[1]].append(event_booking(event_id, row[3], occ_start, occ_end, all_day, zone))
     return found
 
 
@@ -293,30 +341,46 @@ def holidays_in(session, connection) -> dict[date, str]:
     return reads["holidays"]
 
 
-def bookings_in(session, connection, user_id: int, lo: date, hi: date, zone, holidays) -> list[Booking]:
-    """load_bookings, remembered for the rest of the transaction (see _reads): a move's
-    recomputation, the reasons its answer gives (their free days) and the notification
-    it sends read the same person's bookings over overlapping days. A window next to
-    or overlapping the one remembered reads only the days it lacks."""
+def bookings_for(session, connection, wanted: dict, zone, holidays) -> dict[int, list[Booking]]:
+    """load_bookings of each person over their days {user id: (lo, hi)}, remembered for
+    the rest of the transaction (see _reads): a move's recomputation, the reasons its
+    answer gives (their free days) and the notification it sends read the same people's
+    bookings over overlapping days. A window next to or overlapping the one remembered
+    reads only the days it lacks; the people needing the same days are read together."""
     reads = _reads(session)
-    if reads is None:
-        return load_bookings(connection, user_id, lo, hi, zone, holidays)
-    cache = reads.setdefault("bookings", {})
-    found = cache.get(user_id)
+    cache = {} if reads is None else reads.setdefault("bookings", {})
     one_day = timedelta(days=1)
-    if found is None or hi < found[0] - one_day or lo > found[1] + one_day:
-        cache[user_id] = (lo, hi, load_bookings(connection, user_id, lo, hi, zone, holidays))
-    else:
-        have_lo, have_hi, have = found
-        merged = {(b.key, b.start): b for b in have}
+    missing: dict[tuple[date, date], list[int]] = defaultdict(list)
+    for user_id, (lo, hi) in wanted.items():
+        found = cache.get(user_id)
+        if found is None or hi < found[0] - one_day or lo > found[1] + one_day:
+            cache.pop(user_id, None)
+            missing[(lo, hi)].append(user_id)
+            continue
+        have_lo, have_hi, _ = found
         if lo < have_lo:
-            extra = load_bookings(connection, user_id, lo, have_lo - one_day, zone, holidays)
-            merged.update(((b.key, b.start), b) for b in extra)
+            missing[(lo, have_lo - one_day)].append(user_id)
         if hi > have_hi:
-            extra = load_bookings(connection, user_id, have_hi + one_day, hi, zone, holidays)
-            merged.update(((b.key, b.start), b) for b in extra)
-        cache[user_id] = (min(lo, have_lo), max(hi, have_hi), list(merged.values()))
-    return [b for b in cache[user_id][2] if b.first <= hi and b.last >= lo]
+            missing[(have_hi + one_day, hi)].append(user_id)
+    for (lo, hi), users in missing.items():
+        read = load_bookings(connection, users, lo, hi, zone, holidays)
+        for user_id in users:
+            found = cache.get(user_id)
+            if found is None:
+                cache[user_id] = (lo, hi, read[user_id])
+                continue
+            merged = {(b.key, b.start): b for b in found[2]}
+            merged.update(((b.key, b.start), b) for b in read[user_id])
+            cache[user_id] = (min(lo, found[0]), max(hi, found[1]), list(merged.values()))
+    return {
+        user_id: [b for b in cache[user_id][2] if b.first <= hi and b.last >= lo]
+        for user_id, (lo, hi) in wanted.items()
+    }
+
+
+def bookings_in(session, connection, user_id: int, lo: date, hi: date, zone, holidays) -> list[Booking]:
+    """One person's bookings_for."""
+    return bookings_for(session, connection, {user_id: (lo, hi)}, zone, holidays)[user_id]
 
 
 def forget_reads(session) -> None:
@@ -649,46 +713,81 @@ def _people_of(connection, pending: Pending) -> None:
         pending.people[user_id] = [FAR_PAST, FAR_FUTURE]
 
 
+PEOPLE_CHUNK = 50  # people recomputed together (one read of their bookings, one of their rows)
+
+
 def apply(connection, pending: Pending, session=None, tell_people: bool = True) -> dict[int, set]:
     """Recompute what `pending` touches; answer the NEW conflicts by person to tell:
-    {user id: {(item key, kind, other key or None, day)}}."""
+    {user id: {(item key, kind, other key or None, day)}}. Whatever the number of people
+    and items, a fixed number of statements: the people locked (with their capacities),
+    their bookings, their stored rows, the items and theirs, one delete and one insert of
+    the difference, the risk levels."""
     _people_of(connection, pending)
     zone = company_zone()
     holidays = holidays_in(session, connection)
-    tell: dict[int, set] = defaultdict(set)
-    risky: set[Key] = set()
     people = sorted(pending.people)
-    if people and connection.dialect.name == "postgresql":
-        for user_id in people:  # in id order: two transactions never wait for each other in a ring
-            connection.execute(select(func.pg_advisory_xact_lock(literal(_LOCK_SPACE), literal(user_id))))
-    capacities = _capacities(connection, people)
-    for user_id in people:
-        lo, hi = pending.people[user_id]
-        touched, fresh = _refresh_person(
-            connection, user_id, lo, hi, pending.changed.get(user_id, set()), zone, holidays, capacities, session
+    capacities = _lock_people(connection, people)
+    old: list = []
+    new: list[dict] = []
+    risky: set[Key] = set()
+    for chunk in _chunks(people, PEOPLE_CHUNK):
+        found_old, found_new, touched = _refresh_people(
+            connection,
+            {user_id: pending.people[user_id] for user_id in chunk},
+            pending.changed,
+            zone,
+            holidays,
+            capacities,
+            session,
         )
+        old += found_old
+        new += found_new
         risky |= touched
-        if tell_people:
-            tell[user_id].update(fresh)
     task_ids, event_ids = sorted(pending.tasks), sorted(pending.events)
     for chunk in range(0, max(len(task_ids), len(event_ids)), ITEM_CHUNK):
-        keys, fresh = _refresh_items(
+        keys, found_old, found_new = _refresh_items(
             connection, task_ids[chunk : chunk + ITEM_CHUNK], event_ids[chunk : chunk + ITEM_CHUNK], zone, holidays
         )
+        old += found_old
+        new += found_new
         risky |= keys
-        if fresh and tell_people:
-            for person, rows in _recipients(connection, fresh).items():
-                tell[person] |= rows
+    fresh = _write(connection, old, new)
     _update_risk(connection, risky, session)
+    if not tell_people:
+        return {}
+    tell: dict[int, set] = defaultdict(set)
+    about_items = []
+    for row in fresh:
+        if row["user_id"] is not None:  # a person's kind: told to that person
+            tell[row["user_id"]].add(_tell_key(row))
+        else:
+            about_items.append(_tell_key(row))
+    if about_items:  # an item's kind: told to its assignees
+        for person, rows in _recipients(connection, about_items).items():
+            tell[person] |= rows
     return {user_id: rows for user_id, rows in tell.items() if rows}
 
 
-def _capacities(connection, people) -> dict[int, float]:
+@lru_cache(maxsize=4)
+def _lock_statement(dialect: str):
+    """The people's capacities; on PostgreSQL each person's advisory lock taken in the
+    same statement, in id order (volatile output is evaluated after the sort), so two
+    transactions never wait for each other in a ring."""
+    from app.core.statements import one_of
+
+    columns = [User.id, User.daily_capacity_hours]
+    if dialect == "postgresql":
+        columns.append(func.pg_advisory_xact_lock(literal(_LOCK_SPACE), User.id))
+    return select(*columns).where(one_of(User.id, "users", dialect)).order_by(User.id)
+
+
+def _lock_people(connection, people) -> dict[int, float]:
+    """Take the people's turn (see _lock_statement); answer their daily capacities."""
     if not people:
         return {}
     return {
-        user_id: float(hours) if hours is not None else DEFAULT_CAPACITY
-        for user_id, hours in connection.execute(select(User.id, User.daily_capacity_hours).where(User.id.in_(people)))
+        row[0]: float(row[1]) if row[1] is not None else DEFAULT_CAPACITY
+        for row in connection.execute(_lock_statement(connection.dialect.name), {"users": list(people)})
     }
 
 
@@ -732,11 +831,11 @@ _READ = (
 
 def _write(connection, old_rows, new_rows: list[dict]) -> list[dict]:
     """Make the stored rows `old_rows` (read with _READ) into `new_rows`, writing only the
-    difference; answer the rows that are new conflicts (their key was not there)."""
+    difference (one delete, one insert); answer the rows that are new conflicts (their
+    key was not there)."""
     old = {}
-    for row in old_rows:
-        m = row._mapping
-        old[_row_key(m)] = (m["id"], m["day"], m["detail"])
+    for row in old_rows:  # by position (_READ): id 0, day 7, detail 8
+        old[(row[1], row[2], row[3], row[4], row[5], row[6])] = (row[0], row[7], row[8])
     new = {}
     for row in new_rows:
         new.setdefault(_row_key(row), row)
@@ -753,22 +852,88 @@ def _write(connection, old_rows, new_rows: list[dict]) -> list[dict]:
     return [row for key, row in new.items() if key not in old]
 
 
-def _refresh_person(connection, user_id, lo, hi, changed, zone, holidays, capacities, session=None):
+def _padded(lo: date, hi: date) -> tuple[date, date]:
     # one read over the window with a margin serves most changes; a touched item running
-    # past the margin makes a second read over the touched items' whole span
+    # past the margin makes a second read over the touched items' whole span. Forward, as
+    # far as the reasons' free-day search looks (conflicts.FREE_DAY_SEARCH): the answer
+    # and the notification of this change then read no bookings of their own.
     pad_lo = max(FAR_PAST, lo - PADDING) if lo > FAR_PAST + PADDING else lo
-    # forward, as far as the reasons' free-day search looks (conflicts.FREE_DAY_SEARCH): the
-    # answer and the notification of this change then read no bookings of their own
     pad_hi = hi + FORWARD_PADDING if hi < FAR_FUTURE - FORWARD_PADDING else hi
-    first = bookings_in(session, connection, user_id, pad_lo, pad_hi, zone, holidays)
-    inside = [b for b in first if b.first <= hi and b.last >= lo]
-    touched = {b.key for b in inside} | set(changed)
-    span_lo = min([lo, *(b.first for b in inside)])
-    span_hi = max([hi, *(b.last for b in inside)])
-    if span_lo >= pad_lo and span_hi <= pad_hi:
-        bookings = [b for b in first if b.first <= span_hi and b.last >= span_lo]
-    else:
-        bookings = bookings_in(session, connection, user_id, span_lo, span_hi, zone, holidays)
+    return pad_lo, pad_hi
+
+
+@dataclass
+class _Plan:
+    """One person's recomputation: their window, the items touched and the days read."""
+
+    lo: date
+    hi: date
+    changed: set  # keys of the changed items they are (or were) on
+    touched: set
+    span_lo: date
+    span_hi: date
+    bookings: list | None
+
+
+def _refresh_people(connection, windows: dict, changed: dict, zone, holidays, capacities, session=None):
+    """The person kinds of each of `windows` {user id: [lo, hi]}: answer (the stored rows
+    they replace, the rows as they should be, the items whose risk may have changed)."""
+    padded = {user_id: _padded(*window) for user_id, window in windows.items()}
+    first = bookings_for(session, connection, padded, zone, holidays)
+    plans: dict[int, _Plan] = {}
+    wider = {}
+    for user_id, (lo, hi) in windows.items():
+        inside = [b for b in first[user_id] if b.first <= hi and b.last >= lo]
+        span_lo = min([lo, *(b.first for b in inside)])
+        span_hi = max([hi, *(b.last for b in inside)])
+        mine = changed.get(user_id, set())
+        plan = _Plan(lo, hi, mine, {b.key for b in inside} | set(mine), span_lo, span_hi, None)
+        pad_lo, pad_hi = padded[user_id]
+        if span_lo >= pad_lo and span_hi <= pad_hi:
+            plan.bookings = [b for b in first[user_id] if b.first <= span_hi and b.last >= span_lo]
+        else:
+            wider[user_id] = (span_lo, span_hi)
+        plans[user_id] = plan
+    if wider:
+        for user_id, bookings in bookings_for(session, connection, wider, zone, holidays).items():
+            plans[user_id].bookings = bookings
+    rows: list[dict] = []
+    for user_id, plan in plans.items():
+        rows += _person_rows(user_id, plan.bookings, plan.touched, zone, capacities.get(user_id, DEFAULT_CAPACITY))
+    # The stored rows this recomputation replaces: a touched item's rows, and the other
+    # side's rows of its double bookings, on the days recomputed — a row's day lies within
+    # its item's days when it was made, and a touched item's days then (its old place, if
+    # it moved) and now are within span_lo..span_hi (ix_schedule_conflicts_user_day) — and
+    # every row of a changed item or naming one, whatever its day. A series' rows on its
+    # other occurrences' days stay as they are. Read for everyone at once over the widest
+    # days, then kept per person. By position (_READ): item_kind 1, item_id 2, kind 3,
+    # other_kind 4, other_id 5, user_id 6, day 7.
+    changed_ids = {user_id: {key[1] for key in plan.changed} for user_id, plan in plans.items()}
+    every_changed = sorted(set().union(*changed_ids.values())) or [0]
+    old = []
+    for row in connection.execute(
+        _old_rows_statement(connection.dialect.name),
+        {
+            "users": sorted(plans),
+            "first_day": min(plan.span_lo for plan in plans.values()),
+            "last_day": max(plan.span_hi for plan in plans.values()),
+            "items": every_changed,
+            "others": every_changed,
+        },
+    ):
+        plan, ids = plans[row[6]], changed_ids[row[6]]
+        if not (plan.span_lo <= row[7] <= plan.span_hi or row[2] in ids or row[5] in ids):
+            continue
+        if (row[1], row[2]) in plan.touched or (row[3] == "double_booking" and (row[4], row[5]) in plan.touched):
+            old.append(row)
+    affected = set().union(*(plan.touched for plan in plans.values()))
+    affected |= {(row[1], row[2]) for row in old} | {(row["item_kind"], row["item_id"]) for row in rows}
+    return old, rows, affected
+
+
+def _person_rows(user_id, bookings, touched, zone, capacity) -> list[dict]:
+    """A person's double bookings and over-capacity days among `bookings`, for the items
+    of `touched` (and the other side of their overlaps)."""
     rows: list[dict] = []
     # double bookings: a sweep over the bookings in start order
     bookings.sort(key=lambda b: (b.start, b.key))
@@ -791,7 +956,6 @@ def _refresh_person(connection, user_id, lo, hi, changed, zone, holidays, capaci
     for booking in bookings:
         for day, hours in booking.hours.items():
             load[day] += hours
-    capacity = capacities.get(user_id, DEFAULT_CAPACITY)
     over = {day for day, hours in load.items() if hours > capacity + 1e-9}
     if over:
         first_over: dict[Key, tuple] = {}
@@ -807,31 +971,7 @@ def _refresh_person(connection, user_id, lo, hi, changed, zone, holidays, capaci
         for key, (day, project_id) in first_over.items():
             detail = f"{_num(load[day])}/{_num(capacity)}"
             rows.append(_row(key, "over_capacity", project_id, day, user_id=user_id, detail=detail))
-    # The stored rows this recomputation replaces: a touched item's rows, and the other
-    # side's rows of its double bookings, on the days recomputed — a row's day lies within
-    # its item's days when it was made, and a touched item's days then (its old place, if
-    # it moved) and now are within span_lo..span_hi (ix_schedule_conflicts_user_day) — and
-    # every row of a changed item or naming one, whatever its day. A series' rows on its
-    # other occurrences' days stay as they are. By position (_READ): item_kind 1,
-    # item_id 2, kind 3, other_kind 4, other_id 5.
-    changed_ids = sorted({key[1] for key in changed}) or [0]
-    old = [
-        row
-        for row in connection.execute(
-            _old_rows_statement(connection.dialect.name),
-            {
-                "user_id": user_id,
-                "first_day": span_lo,
-                "last_day": span_hi,
-                "items": changed_ids,
-                "others": changed_ids,
-            },
-        )
-        if (row[1], row[2]) in touched or (row[3] == "double_booking" and (row[4], row[5]) in touched)
-    ]
-    fresh = _write(connection, old, rows)
-    affected = touched | {(r.item_kind, r.item_id) for r in old} | {(r["item_kind"], r["item_id"]) for r in rows}
-    return affected, [_tell_key(row) for row in fresh]
+    return rows
 
 
 @lru_cache(maxsize=4)
@@ -839,7 +979,7 @@ def _old_rows_statement(dialect: str):
     from app.core.statements import one_of
 
     return select(*_READ).where(
-        ScheduleConflict.user_id == bindparam("user_id"),
+        one_of(ScheduleConflict.user_id, "users", dialect),
         ScheduleConflict.kind.in_(PERSON_KINDS),
         or_(
             and_(ScheduleConflict.day >= bindparam("first_day"), ScheduleConflict.day <= bindparam("last_day")),
@@ -859,7 +999,8 @@ def _tell_key(row: dict) -> tuple:
 
 
 def _refresh_items(connection, task_ids, event_ids, zone, holidays):
-    """The item kinds (dependency, dates, holiday) of these tasks and events."""
+    """The item kinds (dependency, dates, holiday) of these tasks and events: answer (the
+    items, their stored rows of these kinds, the rows as they should be)."""
     rows: list[dict] = []
     keys: set[Key] = set()
     task_ids, event_ids = sorted(task_ids), sorted(event_ids)
@@ -940,8 +1081,7 @@ def _refresh_items(connection, task_ids, event_ids, zone, holidays):
                     ScheduleConflict.kind.in_(ITEM_KINDS),
                 )
             ).all()
-    fresh = _write(connection, old, rows)
-    return keys, [_tell_key(row) for row in fresh]
+    return keys, old, rows
 
 
 def _chunks(ids, size=5000):
@@ -990,37 +1130,70 @@ def risk_of(severities) -> str:
     return best
 
 
+@lru_cache(maxsize=2)
+def _risk_statement(kind: str):
+    """PostgreSQL: set the risk level of the items `ids` of `kind` to the highest severity
+    among their stored rows, writing only those that differ; answers (id, new level)."""
+    model, item = (Task, ScheduleConflict.task_id) if kind == "task" else (CalendarEvent, ScheduleConflict.event_id)
+    ids = func.unnest(bindparam("ids", type_=ARRAY(Integer()))).table_valued("id").render_derived(name="item")
+    worst = (
+        select(ScheduleConflict.severity)
+        .where(item == ids.c.id)
+        .order_by(ScheduleConflict.severity_rank.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    wanted = select(ids.c.id, func.coalesce(worst, "none").label("level")).subquery("wanted")
+    return (
+        update(model)
+        .where(model.id == wanted.c.id, model.risk_level.is_distinct_from(wanted.c.level))
+        .values(risk_level=wanted.c.level)
+        .returning(model.id, model.risk_level)
+    )
+
+
 def _update_risk(connection, keys: set[Key], session=None) -> None:
     """Set the risk level of each of `keys` from its stored rows (and on the loaded
     objects of `session`)."""
-
     for kind, model in (("task", Task), ("event", CalendarEvent)):
         ids = sorted(k[1] for k in keys if k[0] == kind)
         if not ids:
             continue
-        for chunk in _chunks(ids):
-            found = defaultdict(list)
-            for item_id, severity in connection.execute(
-                select(ScheduleConflict.item_id, ScheduleConflict.severity).where(
-                    ScheduleConflict.item_kind == kind, ScheduleConflict.item_id.in_(chunk)
-                )
-            ):
-                found[item_id].append(severity)
-            current = dict(connection.execute(select(model.id, model.risk_level).where(model.id.in_(chunk))).all())
-            by_level = defaultdict(list)
-            for item_id, level in current.items():
-                wanted = risk_of(found.get(item_id, ()))
-                if wanted != level:
-                    by_level[wanted].append(item_id)
-            for level, level_ids in by_level.items():
-                connection.execute(update(model).where(model.id.in_(level_ids)).values(risk_level=level))
-            if session is None:
-                continue
-            mapper = inspect(model)
-            for item_id in chunk:  # loaded objects read the new level without a refresh
-                obj = session.identity_map.get(mapper.identity_key_from_primary_key((item_id,)))
-                if obj is not None and "risk_level" not in inspect(obj).unloaded:
-                    set_committed_value(obj, "risk_level", risk_of(found.get(item_id, ())))
+        if connection.dialect.name == "postgresql":
+            levels = dict(connection.execute(_risk_statement(kind), {"ids": ids}).all())
+        else:
+            levels = _risk_by_reading(connection, kind, model, ids)
+        if session is None or not levels:
+            continue
+        mapper = inspect(model)
+        for item_id, level in levels.items():  # loaded objects read the new level without a refresh
+            obj = session.identity_map.get(mapper.identity_key_from_primary_key((item_id,)))
+            if obj is not None and "risk_level" not in inspect(obj).unloaded:
+                set_committed_value(obj, "risk_level", level)
+
+
+def _risk_by_reading(connection, kind, model, ids) -> dict[int, str]:
+    """_risk_statement elsewhere (SQLite): read the severities and levels, write the
+    changed ones; answers {id: new level} of those."""
+    changed = {}
+    for chunk in _chunks(ids):
+        found = defaultdict(list)
+        for item_id, severity in connection.execute(
+            select(ScheduleConflict.item_id, ScheduleConflict.severity).where(
+                ScheduleConflict.item_kind == kind, ScheduleConflict.item_id.in_(chunk)
+            )
+        ):
+            found[item_id].append(severity)
+        current = dict(connection.execute(select(model.id, model.risk_level).where(model.id.in_(chunk))).all())
+        by_level = defaultdict(list)
+        for item_id, level in current.items():
+            wanted = risk_of(found.get(item_id, ()))
+            if wanted != level:
+                by_level[wanted].append(item_id)
+                changed[item_id] = wanted
+        for level, level_ids in by_level.items():
+            connection.execute(update(model).where(model.id.in_(level_ids)).values(risk_level=level))
+    return changed
 
 
 # --- rebuilding -----------------------------------------------------------------------------
