@@ -265,13 +265,18 @@ def _computed_pairs() -> set[tuple[int, int, int]]:
 
 
 def _kept_pairs() -> set[tuple[int, int, int]]:
-    from app.tasks.models import TaskConflict
+    from app.schedule.models import ScheduleConflict
 
-    return set(db.session.execute(select(TaskConflict.task_id, TaskConflict.other_id, TaskConflict.user_id)).all())
+    rows = select(ScheduleConflict.task_id, ScheduleConflict.other_task_id, ScheduleConflict.user_id).where(
+        ScheduleConflict.kind == "double_booking",
+        ScheduleConflict.task_id.is_not(None),
+        ScheduleConflict.other_task_id.is_not(None),
+    )
+    return set(db.session.execute(rows).all())
 
 
 def test_kept_double_bookings_follow_every_kind_of_change(db, crew):
-    """The pairs are rows kept up to date by the flush (tasks/conflicts.py): after each
+    """The pairs are rows kept up to date by the flush (the schedule's engine): after each
     change that can alter them they equal the pairs computed from scratch."""
     import random
 

@@ -230,10 +230,7 @@ def big_schedule(rng, client_id: int, team: list[int], crew: list[int], today: d
 
 
 def rebuild_schedule() -> None:
-    """After Core inserts: the conflict engines' stored rows and risk levels."""
-    from app.tasks import conflicts
-
-    conflicts.rebuild()
+    """After Core inserts: the conflict engine's stored rows and risk levels."""
     try:
         from app.schedule import conflicts as schedule
     except ImportError:  # pragma: no cover - the schedule package declares it

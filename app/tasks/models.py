@@ -308,22 +308,3 @@ class TaskAttachment(db.Model):
     @property
     def project_id(self) -> int:
         return self.task.project_id
-
-
-class TaskConflict(db.Model):
-    """A double booking, kept as data: `user_id` is on `task_id` and on `other_id`, both
-    open and dated, over overlapping days. One row each way (the pair is seen from both
-    tasks). Never written by hand: tasks.conflicts recomputes a person's rows in the same
-    flush as any change that can alter them (a task's status or dates, an assignee on or
-    off), so it is as current as the tasks themselves; deleting a task deletes its rows
-    (both foreign keys cascade)."""
-
-    __tablename__ = "task_conflicts"
-    __table_args__ = (
-        Index("ix_task_conflicts_other", "other_id"),
-        Index("ix_task_conflicts_user", "user_id"),
-    )
-
-    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
-    other_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
