@@ -484,9 +484,15 @@ def update_event(actor, event: CalendarEvent, data: dict, version=None, occurren
     `occurrence_start`, only that occurrence of the series `event` (an exception row)."""
     if occurrence_start is not None:
         return edit_occurrence(actor, event, occurrence_start, data, version=version)
+    expect_version(event, version)
+    return _update(actor, event, data)
+
+
+def _update(actor, event: CalendarEvent, data: dict) -> CalendarEvent:
+    """update_event's work, inside the caller's savepoint (update_event's, or move_event's:
+    one savepoint a move, not two nested)."""
     _require_edit(actor, event)
     _ensure_open(event)
-    expect_version(event, version)
     if not isinstance(data, dict):
         raise ValidationError({"": "Send an object."})
     values, errors = clean(actor, data, event)
@@ -650,7 +656,7 @@ def edit_occurrence(actor, series: CalendarEvent, occurrence_start, data: dict, 
             {k: "Change this on the series, not one occurrence." for k in ("rrule", "project_id") if k in data}
         )
     row, new = _occurrence_target(actor, series, occurrence_start, version)
-    updated = update_event(actor, row, data)
+    updated = _update(actor, row, data)
     if new:
         _publish("calendar-event-created", updated)
     return updated
@@ -669,7 +675,7 @@ def move_event(actor, event: CalendarEvent, start_at, end_at, version=None, occu
             _publish("calendar-event-created", moved)
         return moved
     expect_version(event, version)
-    return update_event(actor, event, {"start_datetime": start_at, "end_datetime": end_at})
+    return _update(actor, event, {"start_datetime": start_at, "end_datetime": end_at})
 
 
 @checks_version("event")

@@ -47,7 +47,9 @@ class Versioned:
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict:
-        return {"version_id_col": cls.version}
+        # eager_defaults: a generated column (calendar_events.is_client_visible) comes back
+        # in the UPDATE's RETURNING, not by a SELECT when it is next read
+        return {"version_id_col": cls.version, "eager_defaults": True}
 
 
 class StaleObject(ConflictError):

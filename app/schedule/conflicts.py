@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 
-from sqlalchemy import and_, false, or_, select
+from sqlalchemy import and_, exists, false, literal, or_, select
+from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.calendar.models import ADMIN_ONLY, CalendarEvent
@@ -276,8 +277,8 @@ def _as_mapping(obj: ScheduleConflict) -> dict:
 
 
 def _titles(user, keys) -> tuple[dict[Key, str], set[Key]]:
-    """The titles of the items, and which of them `user` may see (statements built once
-    per viewer: a move's answer and its notification each ask)."""
+    """The titles of the items, and which of them `user` may see (one statement a kind,
+    built once per viewer: a move's answer and its notification each ask)."""
     from app.core.permissions import Viewer
 
     connection = read_connection(db.session)
@@ -288,29 +289,33 @@ def _titles(user, keys) -> tuple[dict[Key, str], set[Key]]:
         ids = sorted(i for k, i in keys if k == kind)
         if not ids:
             continue
-        named, visible = _titles_statements(viewer, kind, connection.dialect.name)
-        titles.update(((kind, i), t) for i, t in connection.execute(named, {"ids": ids}))
-        if visible is True:
-            seen |= {(kind, i) for i in ids}
-        elif visible is not None:
-            seen |= {(kind, i) for (i,) in connection.execute(visible, {"ids": ids})}
+        for item_id, title, shown in connection.execute(
+            _titles_statement(viewer, kind, connection.dialect.name), {"ids": ids}
+        ):
+            titles[(kind, item_id)] = title
+            if shown:
+                seen.add((kind, item_id))
     return titles, seen
 
 
 @lru_cache(maxsize=256)
-def _titles_statements(viewer, kind: str, dialect: str):
-    """(titles of ids, which of ids `viewer` may see — True: all, None: none)."""
+def _titles_statement(viewer, kind: str, dialect: str):
+    """(id, title, may `viewer` see it) of the items `ids` of `kind`: the one visibility
+    rule of each (tasks.services.visible_tasks, calendar.visibility.visible_events),
+    asked of each row in the same statement."""
     from app.core.statements import one_of
 
     model = Task if kind == "task" else CalendarEvent
     action = "task.view" if kind == "task" else "calendar.view"
-    named = select(model.id, model.title).where(one_of(model.id, "ids", dialect))
+    item = aliased(model, name="item")
     if kind == "task" and (viewer.role == ADMIN or scope_of(viewer, action) == ALL):
-        return named, True
-    if scope_of(viewer, action) == NONE:
-        return named, None
-    shown = _task_ids(viewer) if kind == "task" else visible_events(viewer, stmt=select(CalendarEvent.id))
-    return named, shown.where(one_of(model.id, "ids", dialect))
+        shown = literal(True)
+    elif scope_of(viewer, action) == NONE:
+        shown = literal(False)
+    else:
+        visible = _task_ids(viewer) if kind == "task" else visible_events(viewer, stmt=select(CalendarEvent.id))
+        shown = exists(visible.where(model.id == item.id))
+    return select(item.id, item.title, shown.label("shown")).where(one_of(item.id, "ids", dialect))
 
 
 def _names(user_ids) -> dict[int, str]:
