@@ -415,6 +415,7 @@ def _stored() -> set[tuple]:
                 ScheduleConflict.user_id,
                 ScheduleConflict.day,
                 ScheduleConflict.detail,
+                ScheduleConflict.project_id,
             )
         ).all()
     )
@@ -433,7 +434,7 @@ def _risks_are_highest() -> None:
 
 _ops = st.lists(
     st.tuples(
-        st.sampled_from(["task", "event", "move", "status", "unassign", "delete", "depend", "capacity"]),
+        st.sampled_from(["task", "event", "move", "status", "unassign", "delete", "depend", "capacity", "project"]),
         st.integers(0, 12),
         st.integers(0, 3),
         st.integers(0, 3),
@@ -454,6 +455,14 @@ _ops = st.lists(
         ("task", 0, 0, 0, "milestone"),
         ("capacity", 0, 0, 0, "milestone"),
         ("move", 1, 0, 0, "milestone"),
+    ]
+)
+# a double-booked task moved to another project: its rows name the new project
+@example(
+    ops=[
+        ("task", 0, 2, 0, "milestone"),
+        ("task", 1, 2, 0, "milestone"),
+        ("project", 0, 1, 0, "milestone"),
     ]
 )
 def test_property_risk_level_is_always_the_highest_severity_and_equals_a_rebuild(db, ops):
@@ -523,6 +532,8 @@ def test_property_risk_level_is_always_the_highest_severity_and_equals_a_rebuild
                             db.session.add(TaskDependency(task_id=item.id, depends_on_id=other.id))
                 elif op == "capacity":
                     people[b % 2].daily_capacity_hours = Decimal(4 + c * 3)
+                elif op == "project":  # its rows, the people's included, follow it to the other project
+                    item.project_id = projects[b % 2].id
             db.session.flush()
             db.session.expire_all()
             _risks_are_highest()

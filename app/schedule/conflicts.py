@@ -113,8 +113,7 @@ def own_levels(user, keys) -> dict[Key, str] | None:
         for item_id, rank in connection.execute(
             select(ScheduleConflict.item_id, func.max(ScheduleConflict.severity_rank))
             .where(
-                ScheduleConflict.item_kind == kind,
-                ScheduleConflict.item_id.in_(ids),
+                ScheduleConflict.of_items(kind, ids),
                 or_(ScheduleConflict.user_id.is_(None), ScheduleConflict.user_id == user.id),
             )
             .group_by(ScheduleConflict.item_id)
@@ -212,9 +211,7 @@ def for_items(user, keys) -> dict[Key, list[Reason]]:
     for kind in ("task", "event"):
         ids = sorted(i for k, i in keys if k == kind)
         if ids:
-            rows += connection.execute(
-                select(ScheduleConflict).where(ScheduleConflict.item_kind == kind, ScheduleConflict.item_id.in_(ids))
-            ).all()
+            rows += connection.execute(select(ScheduleConflict).where(ScheduleConflict.of_items(kind, ids))).all()
     found: dict[Key, list[Reason]] = {}
     for reason in describe(user, rows):
         found.setdefault(reason.item, []).append(reason)

@@ -826,30 +826,54 @@ _READ = (
     _COLUMNS.user_id,
     _COLUMNS.day,
     _COLUMNS.detail,
+    _COLUMNS.project_id,
 )
 
 
 def _write(connection, old_rows, new_rows: list[dict]) -> list[dict]:
     """Make the stored rows `old_rows` (read with _READ) into `new_rows`, writing only the
-    difference (one delete, one insert); answer the rows that are new conflicts (their
-    key was not there)."""
+    difference: the rows gone deleted, a row whose day, detail or project changed updated
+    in place (an UPDATE that leaves the foreign keys alone skips their checks and row
+    locks, where a delete and an insert paid four of them a row), the new ones inserted
+    — one statement each. Answers the rows that are new conflicts (their key was not
+    there)."""
     old = {}
-    for row in old_rows:  # by position (_READ): id 0, day 7, detail 8
-        old[(row[1], row[2], row[3], row[4], row[5], row[6])] = (row[0], row[7], row[8])
+    for row in old_rows:  # by position (_READ): id 0, day 7, detail 8, project_id 9
+        old[(row[1], row[2], row[3], row[4], row[5], row[6])] = (row[0], row[7], row[8], row[9])
     new = {}
     for row in new_rows:
         new.setdefault(_row_key(row), row)
-    gone = [
-        ident
-        for key, (ident, day, detail) in old.items()
-        if key not in new or (new[key]["day"], new[key]["detail"]) != (day, detail)
-    ]
+    gone, changed = [], []
+    for key, (ident, day, detail, project_id) in old.items():
+        wanted = new.get(key)
+        if wanted is None:
+            gone.append(ident)
+        elif (wanted["day"], wanted["detail"], wanted["project_id"]) != (day, detail, project_id):
+            changed.append(
+                {
+                    "row_id": ident,
+                    "new_day": wanted["day"],
+                    "new_detail": wanted["detail"],
+                    "new_project": wanted["project_id"],
+                }
+            )
     if gone:
         connection.execute(delete(ScheduleConflict).where(ScheduleConflict.id.in_(gone)))
-    added = [row for key, row in new.items() if key not in old or (row["day"], row["detail"]) != old[key][1:]]
-    if added:
-        connection.execute(insert(ScheduleConflict), added)
-    return [row for key, row in new.items() if key not in old]
+    if changed:
+        connection.execute(_changed_rows_statement(), changed)
+    fresh = [row for key, row in new.items() if key not in old]
+    if fresh:
+        connection.execute(insert(ScheduleConflict), fresh)
+    return fresh
+
+
+@lru_cache(maxsize=1)
+def _changed_rows_statement():
+    return (
+        update(ScheduleConflict)
+        .where(ScheduleConflict.id == bindparam("row_id"))
+        .values(day=bindparam("new_day"), detail=bindparam("new_detail"), project_id=bindparam("new_project"))
+    )
 
 
 def _padded(lo: date, hi: date) -> tuple[date, date]:
@@ -983,8 +1007,12 @@ def _old_rows_statement(dialect: str):
         ScheduleConflict.kind.in_(PERSON_KINDS),
         or_(
             and_(ScheduleConflict.day >= bindparam("first_day"), ScheduleConflict.day <= bindparam("last_day")),
-            one_of(ScheduleConflict.item_id, "items", dialect),
-            one_of(ScheduleConflict.other_id, "others", dialect),
+            # item_id / other_id, through the foreign keys' indexes (either kind: the
+            # caller keeps the rows of its changed items)
+            one_of(ScheduleConflict.task_id, "items", dialect),
+            one_of(ScheduleConflict.event_id, "items", dialect),
+            one_of(ScheduleConflict.other_task_id, "others", dialect),
+            one_of(ScheduleConflict.other_event_id, "others", dialect),
         ),
     )
 
@@ -1075,11 +1103,7 @@ def _refresh_items(connection, task_ids, event_ids, zone, holidays):
     for kind, ids in (("task", task_ids), ("event", event_ids)):
         for chunk in _chunks(ids):
             old += connection.execute(
-                select(*_READ).where(
-                    ScheduleConflict.item_kind == kind,
-                    ScheduleConflict.item_id.in_(chunk),
-                    ScheduleConflict.kind.in_(ITEM_KINDS),
-                )
+                select(*_READ).where(ScheduleConflict.of_items(kind, chunk), ScheduleConflict.kind.in_(ITEM_KINDS))
             ).all()
     return keys, old, rows
 
@@ -1179,9 +1203,7 @@ def _risk_by_reading(connection, kind, model, ids) -> dict[int, str]:
     for chunk in _chunks(ids):
         found = defaultdict(list)
         for item_id, severity in connection.execute(
-            select(ScheduleConflict.item_id, ScheduleConflict.severity).where(
-                ScheduleConflict.item_kind == kind, ScheduleConflict.item_id.in_(chunk)
-            )
+            select(ScheduleConflict.item_id, ScheduleConflict.severity).where(ScheduleConflict.of_items(kind, chunk))
         ):
             found[item_id].append(severity)
         current = dict(connection.execute(select(model.id, model.risk_level).where(model.id.in_(chunk))).all())

@@ -65,8 +65,6 @@ class ScheduleConflict(db.Model):
         CheckConstraint(_in("kind", KINDS), name="kind_valid"),
         CheckConstraint(_in("severity", SEVERITIES), name="severity_valid"),
         CheckConstraint(RANK_MATCHES, name="severity_rank_matches"),
-        Index("ix_schedule_conflicts_item", "item_kind", "item_id"),
-        Index("ix_schedule_conflicts_other", "other_kind", "other_id"),
         Index("ix_schedule_conflicts_user_day", "user_id", "day"),
         Index("ix_schedule_conflicts_project_day", "project_id", "day"),
         Index("ix_schedule_conflicts_task", "task_id"),
@@ -92,6 +90,13 @@ class ScheduleConflict(db.Model):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("calendar_events.id", ondelete="CASCADE"))
     other_task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
     other_event_id: Mapped[int | None] = mapped_column(ForeignKey("calendar_events.id", ondelete="CASCADE"))
+
+    @classmethod
+    def of_items(cls, kind: str, ids):
+        """SQL: the row is about one of the items `ids` of `kind` ("task", "event") —
+        through its foreign key column and that column's index (the cascades' own; no
+        second index on item_kind/item_id to keep up on every write)."""
+        return (cls.task_id if kind == "task" else cls.event_id).in_(ids)
 
 
 class CompanyHoliday(db.Model):

@@ -42,11 +42,7 @@ def tell(session, by_person: dict[int, set], actor_id: int | None = None) -> int
         for kind in ("task", "event"):
             ids = sorted(i for k, i in items if k == kind)
             if ids:
-                rows += session.execute(
-                    select(ScheduleConflict).where(
-                        ScheduleConflict.item_kind == kind, ScheduleConflict.item_id.in_(ids)
-                    )
-                ).scalars()
+                rows += session.execute(select(ScheduleConflict).where(ScheduleConflict.of_items(kind, ids))).scalars()
         rows = [
             r
             for r in rows
