@@ -15,6 +15,7 @@ An event without a project is the company's: admins, and the people on it.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm import defaultload
 
 from app.calendar.models import ADMIN_ONLY, CalendarEvent
 from app.core.errors import ObjectNotFound
@@ -23,6 +24,7 @@ from app.core.permissions import can, require, scope_query
 from app.core.roles import ADMIN
 from app.core.statements import inline
 from app.extensions import db
+from app.projects.models import Project
 
 
 def visible_events(user, action: str = "calendar.view", stmt=None):
@@ -39,12 +41,18 @@ def can_see(user, event: CalendarEvent, action: str = "calendar.view") -> bool:
     return can(user, action, event)
 
 
+# the event's project without its team (Project.memberships is selectin, each member's
+# user and company joined): no check of an event reads the team; a caller that does
+# loads it then
+_NO_TEAM = (defaultload(CalendarEvent.project).lazyload(Project.memberships),)
+
+
 def get_event(user, event_id, action: str = "calendar.view") -> CalendarEvent:
     """The event if `user` may see it (404 otherwise, its existence not told) and may do
     `action` on it (403)."""
     require(user, "calendar.view")
     event_id = to_int(event_id)
-    event = db.session.get(CalendarEvent, event_id) if event_id is not None else None
+    event = db.session.get(CalendarEvent, event_id, options=_NO_TEAM) if event_id is not None else None
     if event is None or not can_see(user, event):
         raise ObjectNotFound("That event does not exist or you cannot see it.")
     if action != "calendar.view":

@@ -89,14 +89,19 @@ def entitled(user_ids, may) -> list[int]:
     task's assignees), those who may see the object now — `may(user)` asks the matrix,
     e.g. `lambda user: can(user, "task.view", task)`: a designer on the team hears of
     design tasks only, an employee of their own tasks, a deactivated account of nothing.
-    One read of the users; asked when the event is queued, so streams compare ids only."""
+    One read of the users — as permissions.Viewer values (what a permission check reads
+    of a user: id, role, company, active), not User objects with their company joined;
+    asked when the event is queued, so streams compare ids only."""
     from app.auth.models import User
+    from app.core.permissions import Viewer
 
     ids = sorted({int(i) for i in user_ids})
     if not ids:
         return []
-    people = db.session.scalars(select(User).where(User.id.in_(ids))).all()
-    return sorted(person.id for person in people if may(person))
+    people = db.session.execute(
+        select(User.id, User.role, User.client_id, User.is_active_flag).where(User.id.in_(ids))
+    ).all()
+    return sorted(row[0] for row in people if may(Viewer(row[0], row[1], row[2], row[3])))
 
 
 def publish_project(name: str, project, extra_users=()) -> None:

@@ -21,6 +21,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import defaultload
 
 from app.auth.models import User
 from app.core.audit import note_reason
@@ -102,12 +103,17 @@ def visible_tasks(user, action: str = "task.view", stmt=None):
     return scope_query(stmt if stmt is not None else select(Task), user, action, Task)
 
 
+# the task's project without its team (Project.memberships is selectin, each member's
+# user and company joined): the checks read no team; a caller that does loads it then
+_NO_TEAM = (defaultload(Task.project).lazyload(Project.memberships),)
+
+
 def get_task(user, task_id, action: str = "task.view") -> Task:
     """The task if `user` may see it (404 otherwise, so its existence is not told) and
     may do `action` on it (403)."""
     require(user, "task.view")  # a role that sees no task at all is refused, not told "no such task"
     task_id = to_int(task_id)
-    task = db.session.get(Task, task_id) if task_id is not None else None
+    task = db.session.get(Task, task_id, options=_NO_TEAM) if task_id is not None else None
     if task is None or not can(user, "task.view", task):
         raise ObjectNotFound("That task does not exist or you cannot see it.")
     require(user, action, task)
@@ -401,10 +407,16 @@ def refresh_project_progress(project_id: int) -> int:
     return progress
 
 
-def _project_changed(task: Task) -> None:
+PROGRESS_INPUTS = ("progress_percent", "schedule_weight", "status")  # what refresh_project_progress reads
+
+
+def _project_changed(task: Task, progress: bool = True) -> None:
+    """A task changed: its project's progress (when `progress`: one of PROGRESS_INPUTS
+    may have changed) and its page (planned end, counts) told to who sees it."""
     from app.core.events import publish_project
 
-    refresh_project_progress(task.project_id)
+    if progress:
+        refresh_project_progress(task.project_id)
     publish_project("project-updated", task.project)
 
 
@@ -590,9 +602,13 @@ def update_task(
     sight = assignees is not None or ("is_design" in incoming and values.get("is_design") != task.is_design)
     before = audience(task) if sight else None
     changed = set(incoming) if partial else set(incoming) | set(fields)
+    # the project's progress follows its tasks' progress, weights and statuses only (a
+    # move of dates leaves it as it is: not recomputed)
+    progress_moves = False
     for key in changed:
         if key in values and getattr(task, key) != values[key]:
             setattr(task, key, values[key])
+            progress_moves = progress_moves or key in PROGRESS_INPUTS
     if assignees is not None and {u.id for u in assignees} != task.assignee_ids:
         _set_assignees(actor, task, assignees)
     if dependencies is not None and {d.id for d in dependencies} != set(task.dependency_ids):
@@ -605,9 +621,10 @@ def update_task(
                 task.dependency_links.append(TaskDependency(depends_on_id=dependency.id))
     if "progress_percent" in incoming and task.status == PENDING and values["progress_percent"] > 0:
         _start(actor, task, reason=None)
+        progress_moves = True
     db.session.flush()
     _publish("task-updated", task, before=before)
-    _project_changed(task)
+    _project_changed(task, progress=progress_moves)
     return task
 
 
