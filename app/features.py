@@ -17,6 +17,7 @@ FEATURES = (
     "app.daily_logs",
     "app.calendar",
     "app.schedule",
+    "app.calendar_sync",
     "app.gantt",
     "app.portal",
     "app.notifications",

@@ -135,6 +135,18 @@ def world(db):
     db.session.add_all([EventAssignee(event_id=e.id, user_id=users["employee"].id) for e in (event, series)])
     db.session.flush()
     # --- end of calendar events ---------------------------------------------------------
+    # every user's subscription feeds exist (issue 11): GET /api/calendar/feed/ makes one on
+    # first ask, which the walk's "a GET changes nothing" would read as a write
+    from app.calendar_sync.feeds import hash_token
+    from app.calendar_sync.models import CalendarFeed
+
+    for person in users.values():
+        for project_id in (None, mine.id, theirs.id):
+            token = f"walk-{person.id}-{project_id}"
+            db.session.add(
+                CalendarFeed(user_id=person.id, project_id=project_id, token=token, token_hash=hash_token(token))
+            )
+    db.session.flush()
 
     world = SimpleNamespace(
         event=event,  # calendar (issue 10)

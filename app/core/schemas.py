@@ -292,6 +292,19 @@ def request_body() -> BaseModel:
     return parse(current_operation().body_for(request.method), json_body())
 
 
+def request_body_or_empty() -> BaseModel:
+    """request_body() of an endpoint whose body may be left out (`body_optional=True`):
+    no body at all is the model with its defaults; one that is sent must be the
+    documented object."""
+    from flask import request
+
+    from app.core.openapi import current_operation
+
+    if not request.get_data(cache=True):
+        return current_operation().body_for(request.method)()
+    return request_body()
+
+
 def request_form() -> tuple[BaseModel, object]:
     """A multipart upload's fields parsed by the model its endpoint declares (`multipart=True`),
     and its `file` (a FileStorage; a VALIDATION_ERROR when none was sent). The model's `file`

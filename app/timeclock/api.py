@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import datetime
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_login import current_user
 
-from app.core.api import api_ok, paginate, request_json
+from app.core.api import api_ok, paginate
 from app.core.openapi import operation
-from app.core.schemas import parse, request_body, request_query
+from app.core.schemas import request_body, request_body_or_empty, request_query
 from app.timeclock import services
 from app.timeclock.models import Punch
 from app.timeclock.schemas import ClockInInput, ClockOutInput, PunchOut, PunchQuery
@@ -67,7 +67,7 @@ def api_clock_in():
 
 def _optional_body() -> ClockOutInput:
     """No body is fine; one that is sent must be the documented object."""
-    return parse(ClockOutInput, request_json()) if request.get_data(cache=True) else ClockOutInput()
+    return request_body_or_empty()
 
 
 @bp.post("/timeclock/clock-out/")

@@ -1,0 +1,33 @@
+"""The subscription feeds' rows of the HTTP permission walk (tests/test_permissions_http.py).
+Statuses in ROLES order: admin pm trainee designer super employee client. calendar.view
+decides who has feeds (the designer has no calendar); a project's feed needs the
+project in sight (404 otherwise, as its page)."""
+
+from __future__ import annotations
+
+from app.core.features import WalkRoute as R
+
+VIEWERS = "200 200 200 403 200 200 200"
+MOVED = "303 303 303 403 303 303 303"
+
+
+def _on(project: str, action: str):
+    return lambda w: {"action": action, "project_id": str(getattr(w, project).id)}
+
+
+# (the walk's world gives every user a feed of their schedule, of {mine} and of {theirs})
+ROUTES = (
+    R("GET", "/account/calendar", VIEWERS),
+    R("POST", "/account/calendar", MOVED, {"action": "regenerate"}),
+    R("POST", "/account/calendar", MOVED, {"action": "revoke"}),
+    R("POST", "/account/calendar", "303 303 303 403 303 404 303", _on("mine", "regenerate")),
+    R("POST", "/account/calendar", "303 404 404 403 404 404 404", _on("theirs", "revoke")),
+    R("POST", "/account/calendar", "400 400 400 403 400 400 400", {"action": "explode"}),
+    R("GET", "/api/calendar/feed/", VIEWERS),
+    R("GET", "/api/projects/{mine}/feed/", "200 200 200 403 200 404 200"),
+    R("GET", "/api/projects/{theirs}/feed/", "200 404 404 404 404 404 404"),
+    R("POST", "/api/calendar/feed/regenerate/", VIEWERS, {}),
+    R("POST", "/api/calendar/feed/regenerate/", "200 200 200 403 200 404 200", lambda w: {"project_id": w.mine.id}),
+    R("DELETE", "/api/calendar/feed/", VIEWERS),
+    R("DELETE", "/api/calendar/feed/?project_id={mine}", "200 200 200 403 200 404 200"),
+)
