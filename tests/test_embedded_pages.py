@@ -71,6 +71,10 @@ with app.app_context():
     event_id = event.id
 answer = web.patch(f"/api/calendar/events/{event_id}/move/", json=body, headers={"Authorization": f"Bearer {token}"})
 results["pm move"] = answer.status_code
+# a subscription feed on SQLite (its crew names are group_concat there, string_agg on PostgreSQL)
+url = web.get("/api/calendar/feed/", headers={"Authorization": f"Bearer {token}"}).get_json()["data"]["url"]
+feed = web.get(url.replace("http://localhost", ""))
+results["pm feed"] = feed.status_code if b"BEGIN:VEVENT" in feed.data else -1
 if answer.status_code != 200:
     print(answer.get_data(as_text=True)[:500], file=sys.stderr)
 print(json.dumps(results))
@@ -92,5 +96,6 @@ def test_every_page_of_every_role_works_on_the_embedded_database(tmp_path):
     statuses = json.loads(done.stdout.strip().splitlines()[-1])
     assert len(statuses) > 20
     assert statuses["pm move"] == 200
+    assert statuses["pm feed"] == 200
     broken = {page: status for page, status in statuses.items() if status >= 500}
     assert broken == {}, f"pages failing on SQLite: {broken}"

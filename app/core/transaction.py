@@ -156,8 +156,12 @@ def _leave_autocommit(session) -> None:
         return
     session.info[_READS] = "writing"
     driver = session.connection().connection.driver_connection
-    if driver.autocommit:
-        driver.autocommit = False  # the pool resets the isolation level when it takes it back
+    # (the pool resets the isolation level when it takes the connection back)
+    if hasattr(driver, "autocommit"):  # psycopg
+        if driver.autocommit:
+            driver.autocommit = False
+    elif getattr(driver, "isolation_level", "") is None:  # sqlite3 before Python 3.12: None is autocommit
+        driver.isolation_level = ""  # …and "" its own transactions, begun before a write
 
 
 def install(session_class) -> None:
