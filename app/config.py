@@ -151,6 +151,10 @@ def base_settings() -> dict:
         "OPENAI_API_KEY": env("OPENAI_API_KEY"),
         "GOOGLE_CALENDAR_CLIENT_ID": env("GOOGLE_CALENDAR_CLIENT_ID"),
         "GOOGLE_CALENDAR_CLIENT_SECRET": env("GOOGLE_CALENDAR_CLIENT_SECRET"),
+        # CalDAV server URLs are user input the server calls: private, loopback and
+        # link-local addresses are refused unless this is on (development and tests: a
+        # CalDAV server on this machine)
+        "CALDAV_ALLOW_PRIVATE_HOSTS": env_bool("CALDAV_ALLOW_PRIVATE_HOSTS", False),
         "SENTRY_DSN": env("SENTRY_DSN"),
         "GUNICORN_WORKERS": env_int("GUNICORN_WORKERS", 2),
         "GUNICORN_THREADS": env_int("GUNICORN_THREADS", 1),
@@ -201,7 +205,11 @@ def base_settings() -> dict:
 
 def development_settings() -> dict:
     settings = base_settings()
-    settings.update(APP_ENV="development", DEBUG=env_bool("DEBUG", True))
+    settings.update(
+        APP_ENV="development",
+        DEBUG=env_bool("DEBUG", True),
+        CALDAV_ALLOW_PRIVATE_HOSTS=env_bool("CALDAV_ALLOW_PRIVATE_HOSTS", True),
+    )
     return settings
 
 
@@ -223,6 +231,7 @@ def test_settings() -> dict:
         # Every JSON answer is checked against what its endpoint declares (core/openapi.py).
         API_CHECK_RESPONSES=env_bool("API_CHECK_RESPONSES", True),
         HEALTH_CACHE_SECONDS=env_int("HEALTH_CACHE_SECONDS", 0),  # tests change what is checked
+        CALDAV_ALLOW_PRIVATE_HOSTS=env_bool("CALDAV_ALLOW_PRIVATE_HOSTS", True),  # Radicale on 127.0.0.1
     )
     if not settings["DATABASE_URL"]:
         settings["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(ROOT, "instance", "test.db")
