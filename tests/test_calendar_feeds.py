@@ -350,3 +350,71 @@ def test_an_unchanged_feed_answers_304_and_a_committed_change_a_new_etag(app):
             db.session.execute(delete(Client).where(Client.id == client_id))
             db.session.commit()
             db.session.remove()
+
+
+def test_an_all_day_series_ends_on_a_date_and_its_occurrences_match_its_value_type(client, job):
+    """RFC 5545: UNTIL, RECURRENCE-ID and EXDATE take the series' DTSTART's value type —
+    also for an occurrence made all-day on its own, and for exceptions beyond the window."""
+    pm, project = job["pm"], job["project"]
+    first = at(TODAY + timedelta(days=7), 0)
+    daily = calendar.create_event(
+        pm,
+        {
+            "title": "Scaffold up",
+            "project_id": project.id,
+            "start_datetime": first.isoformat(),
+            "end_datetime": (first + timedelta(days=1)).isoformat(),
+            "all_day": True,
+            "rrule": f"FREQ=DAILY;UNTIL={(first + timedelta(days=5)).astimezone(UTC):%Y%m%dT%H%M%SZ}",
+        },
+    )
+    events = [e for e in _events(_fetch(client, feeds.feed_for(pm))) if str(e["SUMMARY"]) == "Scaffold up"]
+    (master,) = events
+    assert master.decoded("DTSTART") == TODAY + timedelta(days=7)
+    assert master["RRULE"]["UNTIL"] == [TODAY + timedelta(days=12)]  # a DATE, not a UTC time
+    assert daily.id
+
+    weekly_start = at(TODAY + timedelta(days=1), 7)
+    weekly = calendar.create_event(
+        pm,
+        {
+            "title": "Crew huddle",
+            "project_id": project.id,
+            "start_datetime": weekly_start.isoformat(),
+            "end_datetime": (weekly_start + timedelta(hours=1)).isoformat(),
+            "rrule": "FREQ=WEEKLY;COUNT=80",  # past the feed's year ahead
+        },
+    )
+    second = weekly_start + timedelta(days=7)
+    calendar.edit_occurrence(pm, weekly, second, {"all_day": True})
+    far = weekly_start + timedelta(days=7 * 70)  # beyond the window: still an EXDATE
+    calendar.delete_event(pm, weekly, occurrence_start=far)
+    huddles = [e for e in _events(_fetch(client, feeds.feed_for(pm))) if str(e["SUMMARY"]) == "Crew huddle"]
+    master = next(e for e in huddles if "RRULE" in e)
+    (override,) = [e for e in huddles if "RECURRENCE-ID" in e]
+    assert override.decoded("RECURRENCE-ID") == second  # a date-time, as the series' DTSTART
+    assert isinstance(override.decoded("DTSTART"), date) and not isinstance(override.decoded("DTSTART"), datetime)
+    assert [d.dt for d in master["EXDATE"].dts] == [far]
+
+
+def test_control_characters_are_removed_from_text(client, job):
+    calendar.update_event(job["pm"], job["walk"], {"description": "Bring\x0b the\x1b ladder\ttoday"})
+    answer = _fetch(client, feeds.feed_for(job["pm"]))
+    assert b"\x0b" not in answer.data and b"\x1b" not in answer.data
+    walk = _by_summary(_events(answer))["Site walk"]
+    assert "Bring the ladder\ttoday" in str(walk["DESCRIPTION"])
+
+
+def test_two_first_asks_at_once_make_one_feed(job):
+    """The second insert of the same person's feed is skipped by the unique index."""
+    from sqlalchemy import func, select
+
+    params = {"user_id": job["pm"].id, "project_id": None, "token": "a", "token_hash": feeds.hash_token("a")}
+    statement = feeds._insert_once(db.session.get_bind().dialect.name)
+    db.session.execute(statement, params)
+    db.session.execute(statement, {**params, "token": "b", "token_hash": feeds.hash_token("b")})
+    count = db.session.scalar(
+        select(func.count()).select_from(CalendarFeed).where(CalendarFeed.user_id == job["pm"].id)
+    )
+    assert count == 1
+    assert feeds.feed_for(job["pm"]).token == "a"

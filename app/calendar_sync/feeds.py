@@ -16,8 +16,8 @@ A project's feed is the same, of that project only.
 UIDs are stable (`event-<id>@<host>`, `task-<id>@<host>`); SEQUENCE is the item's
 version (it grows with every change); LAST-MODIFIED its updated_at.
 
-Conditional GET: the ETag is worked out without reading the items — from the feed, the
-day, the company zone and the generations of the tables a feed reads
+Conditional GET: the ETag is worked out without reading the items — from the feed, its
+owner's role, the hour, the company zone and the generations of the tables a feed reads
 (core.cached_reads: raised after every committed write to them). Calendar servers poll
 every few minutes; an unchanged feed answers 304 after one indexed lookup.
 """
@@ -25,11 +25,13 @@ every few minutes; an unchanged feed answers 304 after one indexed lookup.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
 
 from app.auth.models import User
 from app.calendar.models import CANCELLED as EVENT_CANCELLED
@@ -49,7 +51,10 @@ from app.tasks.models import Task, TaskAssignment
 WINDOW_BACK = 60  # days of the past a feed keeps
 WINDOW_AHEAD = 366  # days ahead: a year
 FORMAT = "1"  # raise when the feed's text changes shape: every ETag changes with it
-# what a feed reads: a committed write to any of them changes every feed's ETag
+# What a feed's items read: a committed write to any of them changes every feed's ETag.
+# (Not users or clients: a login writes users, and a feed's owner's role and state are
+# checked on every request and the role is part of the tag; a renamed crew member shows
+# within the hour, the tag's backstop.)
 TABLES = (
     "calendar_events",
     "calendar_event_assignees",
@@ -57,9 +62,6 @@ TABLES = (
     "task_assignees",
     "projects",
     "project_memberships",
-    "users",
-    "clients",
-    "calendar_feeds",
 )
 
 
@@ -91,15 +93,34 @@ def _issue(feed: CalendarFeed) -> None:
 
 
 def feed_for(user, project: Project | None = None) -> CalendarFeed:
-    """The person's feed (of `project`, or their whole schedule), made on first ask."""
+    """The person's feed (of `project`, or their whole schedule), made on first ask —
+    two first asks at once (two devices) make one: the second insert is ignored by the
+    unique index and both read the one row."""
     _require_feed(user, project)
     feed = _find(user, project)
     if feed is None:
-        feed = CalendarFeed(user_id=user.id, project_id=project.id if project is not None else None)
-        _issue(feed)
-        db.session.add(feed)
-        db.session.flush()
+        token = secrets.token_urlsafe(32)
+        db.session.execute(
+            _insert_once(db.session.get_bind().dialect.name),
+            {
+                "user_id": user.id,
+                "project_id": project.id if project is not None else None,
+                "token": token,
+                "token_hash": hash_token(token),
+            },
+        )
+        feed = _find(user, project)
     return feed
+
+
+def _insert_once(dialect: str):
+    """INSERT … ON CONFLICT DO NOTHING (PostgreSQL, SQLite): a duplicate of a person's
+    feed, by either partial unique index, is skipped instead of failing the request."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(CalendarFeed).on_conflict_do_nothing()
 
 
 def existing_feed(user, project: Project | None = None) -> CalendarFeed | None:
@@ -183,8 +204,10 @@ def resolve(token: str) -> Subscription | None:
     return Subscription(row[0], row[1], viewer, row[2], name)
 
 
-def etag(subscription: Subscription, today: date) -> str:
-    """The feed's entity tag, without reading its items (see the module's notes)."""
+def etag(subscription: Subscription, now: datetime) -> str:
+    """The feed's entity tag, without reading its items (see the module's notes). Weak
+    (W/): two bodies under one tag differ in their DTSTAMP. The hour is part of it, a
+    backstop for a change the generations missed (a write made outside the app)."""
     zone = company_zone()
     parts = (
         FORMAT,
@@ -192,10 +215,10 @@ def etag(subscription: Subscription, today: date) -> str:
         subscription.token_hash[:16],
         subscription.viewer.role,
         zone.key,
-        today.isoformat(),
+        now.astimezone(zone).strftime("%Y-%m-%dT%H"),
         generations_of(TABLES).decode(),
     )
-    return '"' + hashlib.sha1("\0".join(parts).encode(), usedforsecurity=False).hexdigest() + '"'
+    return 'W/"' + hashlib.sha1("\0".join(parts).encode(), usedforsecurity=False).hexdigest() + '"'
 
 
 def render(subscription: Subscription, host: str, base_url: str, now: datetime | None = None) -> str:
@@ -218,6 +241,11 @@ def _location(address, city) -> str:
     if address and city:
         return f"{address}, {city}"
     return address or city or ""
+
+
+def _series_before(hi):
+    series = aliased(CalendarEvent, name="series")
+    return select(series.id).where(series.rrule.is_not(None), series.start_at < hi)
 
 
 def _event_rows(viewer, project_id, lo, hi):
@@ -245,11 +273,9 @@ def _event_rows(viewer, project_id, lo, hi):
         or_(
             and_(CalendarEvent.rrule.is_(None), CalendarEvent.start_at < hi, CalendarEvent.end_at >= lo),
             and_(CalendarEvent.rrule.is_not(None), CalendarEvent.start_at < hi),
-            and_(
-                CalendarEvent.series_id.is_not(None),
-                CalendarEvent.recurrence_start >= lo,
-                CalendarEvent.recurrence_start < hi,
-            ),
+            # every exception row of a series the feed has, whatever its date: the series
+            # goes out whole (its RRULE), so must its moved and cancelled occurrences
+            and_(CalendarEvent.series_id.is_not(None), CalendarEvent.series_id.in_(_series_before(hi))),
         )
     )
     if project_id is not None:
@@ -264,14 +290,14 @@ def _write_events(writer: ics.Writer, viewer, project_id, lo, hi, host, base_url
     rows = _event_rows(viewer, project_id, lo, hi)
     crew = _crew(EventAssignee, EventAssignee.event_id, [r[0] for r in rows]) if staff else {}
     zone = writer.zone
-    series_ids = {r[0] for r in rows if r[9]}
+    series_all_day = {r[0]: r[6] for r in rows if r[9]}  # the series in this feed
     exdates: dict[int, str] = {}  # a series' cancelled occurrences, as EXDATE lines
     for r in rows:
-        if r[10] in series_ids and r[8] == EVENT_CANCELLED:
-            exdates[r[10]] = exdates.get(r[10], "") + writer.when("EXDATE", r[11], r[6])
+        if r[10] in series_all_day and r[8] == EVENT_CANCELLED:
+            exdates[r[10]] = exdates.get(r[10], "") + writer.when("EXDATE", r[11], series_all_day[r[10]])
     for ident, title, description, notes, start, end, all_day, kind, status, rule, series_id, original, *rest in rows:
         version, updated, project_name, address, city = rest
-        if series_id is not None and series_id not in series_ids:
+        if series_id is not None and series_id not in series_all_day:
             series_id = None  # its series is not in this feed: the occurrence stands alone
         if series_id is not None and status == EVENT_CANCELLED:
             continue  # an EXDATE of its series
@@ -301,10 +327,30 @@ def _write_events(writer: ics.Writer, viewer, project_id, lo, hi, host, base_url
             category=TYPE_LABELS.get(kind, kind),
             url=f"{base_url}/calendar/events/{ident}",
             cancelled=status == EVENT_CANCELLED,
-            rrule=(rule[6:] if rule.upper().startswith("RRULE:") else rule) if rule else None,
+            rrule=_rule(rule, all_day, zone) if rule else None,
             recurrence_id=original if series_id is not None else None,
+            series_all_day=series_all_day.get(series_id) if series_id is not None else None,
             extra=exdates.get(ident, ""),
         )
+
+
+_UNTIL = re.compile(r"UNTIL=(\d{8}T\d{6}Z?)", re.IGNORECASE)
+
+
+def _rule(rule: str, all_day: bool, zone) -> str:
+    """The stored RRULE as the feed writes it: without an "RRULE:" prefix; an all-day
+    series' UNTIL as a DATE (RFC 5545: UNTIL takes DTSTART's value type)."""
+    rule = rule[6:] if rule.upper().startswith("RRULE:") else rule
+    if not all_day:
+        return rule
+
+    def as_day(found) -> str:
+        stamp = found.group(1).upper()
+        moment = datetime.strptime(stamp.rstrip("Z"), "%Y%m%dT%H%M%S")
+        moment = moment.replace(tzinfo=UTC).astimezone(zone) if stamp.endswith("Z") else moment
+        return f"UNTIL={moment.year:04d}{moment.month:02d}{moment.day:02d}"
+
+    return _UNTIL.sub(as_day, rule)
 
 
 def _write_tasks(writer: ics.Writer, viewer, project_id, lo: date, hi: date, host, base_url) -> None:

@@ -21,14 +21,18 @@ REFRESH = "PT15M"  # REFRESH-INTERVAL and X-PUBLISHED-TTL: how often apps should
 
 
 # TEXT escaping: backslash, semicolon, comma, newline (a CR is dropped: CRLF and LF both
-# become \n); most values have none of them and are returned as they are. (Chained
-# replace: str.translate with a mapping to strings was ~3 µs a value.)
-_SPECIAL = re.compile(r"[\\;,\n\r]")
+# become \n), and the other control characters removed (RFC 5545 allows none but tab; a
+# strict parser refuses the whole feed over one); most values have none of them and are
+# returned as they are. (Chained replace: str.translate with a mapping to strings was ~3
+# µs a value.)
+_SPECIAL = re.compile(r"[\\;,\x00-\x08\x0a-\x1f\x7f]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def escape(value: str) -> str:
     if not _SPECIAL.search(value):
         return value
+    value = _CONTROLS.sub("", value)
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r", "").replace("\n", "\\n")
 
 
@@ -124,10 +128,19 @@ class Writer:
         cancelled: bool = False,
         rrule: str | None = None,
         recurrence_id=None,
+        series_all_day: bool | None = None,
         extra: str = "",
     ) -> None:
         """One VEVENT. `start`/`end`: aware datetimes, or dates when `all_day` (end
-        exclusive). `extra`: more content lines (EXDATE), CRLF-terminated."""
+        exclusive). An occurrence of a series gives its `recurrence_id` and whether the
+        series is all-day (the RECURRENCE-ID takes the series' DTSTART's value type).
+        `extra`: more content lines (EXDATE), CRLF-terminated."""
+        if recurrence_id is not None:
+            recurrence = self.when(
+                "RECURRENCE-ID", recurrence_id, all_day if series_all_day is None else series_all_day
+            )
+        else:
+            recurrence = ""
         labels = self._categories.get(category)
         if labels is None:
             labels = self._categories[category] = fold("CATEGORIES:" + escape(category)) if category else ""
@@ -135,7 +148,7 @@ class Writer:
             "BEGIN:VEVENT\r\n"
             f"{fold('UID:' + uid)}{self.dtstamp}SEQUENCE:{sequence}\r\n"
             f"LAST-MODIFIED:{utc_stamp(modified)}\r\n"
-            f"{self.when('RECURRENCE-ID', recurrence_id, all_day) if recurrence_id is not None else ''}"
+            f"{recurrence}"
             f"{self.when('DTSTART', start, all_day)}{self.when('DTEND', end, all_day)}"
             f"{fold('RRULE:' + rrule) if rrule else ''}"
             f"{fold('SUMMARY:' + escape(summary))}"

@@ -18,11 +18,15 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.crypto import EncryptedString
 from app.core.models import utcnow
+from app.core.permissions import Scope
 from app.extensions import db
 
 
 class CalendarFeed(db.Model):
     __tablename__ = "calendar_feeds"
+    # a person's own (feeds.py reads and changes only the caller's rows); never a client
+    # company's as such
+    __scope__ = Scope(project="project_id", owner="user_id", client_visible=False)
     __table_args__ = (
         # one "my schedule" feed a person, and one feed a person a project
         Index(

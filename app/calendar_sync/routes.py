@@ -5,8 +5,9 @@ URL to copy, "New URL" (the old one stops working) and "Stop"."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, flash, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.calendar.queries import project_choices
@@ -15,7 +16,6 @@ from app.core.errors import ValidationError
 from app.core.htmx import redirect_to
 from app.core.numbers import to_int
 from app.core.permissions import permission_required
-from app.core.timezones import company_zone
 from app.projects.services import get_project
 
 bp = Blueprint("calendar_sync", __name__)
@@ -27,15 +27,23 @@ def feed(token):
     subscription = feeds.resolve(token)
     if subscription is None:
         abort(404)
-    today = datetime.now(UTC).astimezone(company_zone()).date()
-    tag = feeds.etag(subscription, today)
+    now = datetime.now(UTC)
+    tag = feeds.etag(subscription, now)
     headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
-    sent = {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}
-    if tag in sent or "*" in sent:  # ("*": any current version, RFC 9110 §13.1.2)
+    # weak comparison (RFC 9110 §8.8.3.2): W/"x" and "x" match; "*" matches any version
+    sent = {t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")}
+    if tag.removeprefix("W/") in sent or "*" in sent:
         return Response(status=304, headers=headers)
-    body = feeds.render(subscription, request.host.split(":")[0], request.host_url.rstrip("/"))
+    body = feeds.render(subscription, uid_domain(), request.host_url.rstrip("/"), now)
     headers["Content-Disposition"] = 'inline; filename="kibray.ics"'
     return Response(body, mimetype="text/calendar", headers=headers)
+
+
+def uid_domain() -> str:
+    """The right-hand side of the feeds' UIDs: the app's public host (PUBLIC_URL), the
+    same whatever name a calendar server fetched it under (else its events would come
+    twice)."""
+    return urlsplit(current_app.config.get("PUBLIC_URL") or "").hostname or request.host.split(":")[0]
 
 
 def feed_url(feed) -> str:

@@ -155,13 +155,16 @@ def _leave_autocommit(session) -> None:
     if session.info.get(_READS) != "on":
         return
     session.info[_READS] = "writing"
-    driver = session.connection().connection.driver_connection
+    connection = session.connection()
+    driver = connection.connection.driver_connection
     # (the pool resets the isolation level when it takes the connection back)
-    if hasattr(driver, "autocommit"):  # psycopg
-        if driver.autocommit:
-            driver.autocommit = False
-    elif getattr(driver, "isolation_level", "") is None:  # sqlite3 before Python 3.12: None is autocommit
-        driver.isolation_level = ""  # …and "" its own transactions, begun before a write
+    if connection.dialect.name == "sqlite":
+        # pysqlite's autocommit is isolation_level None (SQLAlchemy's AUTOCOMMIT); "" is
+        # its own transactions, begun before a write
+        if driver.isolation_level is None:
+            driver.isolation_level = ""
+    elif driver.autocommit:  # psycopg
+        driver.autocommit = False
 
 
 def install(session_class) -> None:

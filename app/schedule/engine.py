@@ -946,7 +946,7 @@ def _refresh_people(connection, windows: dict, changed: dict, zone, holidays, ca
         },
     ):
         plan, ids = plans[row[6]], changed_ids[row[6]]
-        if not (plan.span_lo <= row[7] <= plan.span_hi or row[2] in ids or row[5] in ids):
+        if not ((row[7] is not None and plan.span_lo <= row[7] <= plan.span_hi) or row[2] in ids or row[5] in ids):
             continue
         if (row[1], row[2]) in plan.touched or (row[3] == "double_booking" and (row[4], row[5]) in plan.touched):
             old.append(row)

@@ -2,7 +2,8 @@
 (schedule_conflicts, kind double_booking, the other item a task), kept by the one
 conflict engine (app/schedule/engine.py); app/tasks/conflicts.py reads them there.
 Upgrade first carries over any pair the schedule's rows lack (a database upgraded past
-0023 without `flask schedule rebuild`), on the first day both tasks book the person,
+0023 without `flask schedule rebuild`) that still holds (both tasks open and dated, the
+person on both), on the first day both tasks book the person,
 and raises those tasks' risk to at least high; downgrade recreates task_conflicts and
 fills it from the tasks as 0013 did.
 
@@ -30,7 +31,13 @@ def upgrade():
         FROM task_conflicts tc
         JOIN tasks mine ON mine.id = tc.task_id
         JOIN tasks other ON other.id = tc.other_id
-        WHERE NOT EXISTS (
+        WHERE mine.status IN ('pending', 'in_progress', 'blocked')
+          AND other.status IN ('pending', 'in_progress', 'blocked')
+          AND mine.start_date IS NOT NULL AND mine.due_date IS NOT NULL
+          AND other.start_date IS NOT NULL AND other.due_date IS NOT NULL
+          AND EXISTS (SELECT 1 FROM task_assignees a WHERE a.task_id = mine.id AND a.user_id = tc.user_id)
+          AND EXISTS (SELECT 1 FROM task_assignees a WHERE a.task_id = other.id AND a.user_id = tc.user_id)
+          AND NOT EXISTS (
             SELECT 1 FROM schedule_conflicts s
             WHERE s.task_id = tc.task_id AND s.other_task_id = tc.other_id AND s.user_id = tc.user_id
               AND s.kind = 'double_booking'
