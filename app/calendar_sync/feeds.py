@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, lazyload
 
 from app.auth.models import User
 from app.calendar.models import CANCELLED as EVENT_CANCELLED
@@ -197,7 +197,7 @@ def resolve(token: str) -> Subscription | None:
         return None
     name = None
     if row[2] is not None:
-        project = db.session.get(Project, row[2])
+        project = db.session.get(Project, row[2], options=(lazyload(Project.memberships),))  # (no team needed)
         if project is None or not can(viewer, "project.view", project):
             return None
         name = project.name
