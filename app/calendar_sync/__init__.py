@@ -1,7 +1,7 @@
 """External calendars (issue 11): RFC 5545 subscription feeds — a person's schedule, or
 one project's as they may see it, at a secret URL calendar apps poll.
 
-Files: models.py (CalendarFeed), cli.py (`flask calendar feed-url`), ics.py (the RFC 5545 text), feeds.py (issuing,
+Files: models.py (CalendarFeed; CalendarAccount and SyncedItem for CalDAV), sync.py (pushing to a CalDAV calendar), caldav_client.py, hosts.py (the server-URL guard), cli.py (`flask calendar feed-url`), ics.py (the RFC 5545 text), feeds.py (issuing,
 regenerating, revoking; resolving a token; the feed's items and ETag), routes.py (the
 feed itself and the person's subscriptions page), api.py, schemas.py, walk.py."""
 
@@ -15,7 +15,7 @@ feature = Feature(
     blueprints=(bp,),
     api=(api_bp,),
     commands=(cli.calendar,),
-    encrypted_columns=(("calendar_feeds", "token"),),
+    encrypted_columns=(("calendar_feeds", "token"), ("calendar_accounts", "password")),
     walk=walk.ROUTES,
     walk_skip=("/calendar/feed/<token>.ics",),  # no login: the token is the key (tests/test_calendar_feeds.py)
     audit_refusals={

@@ -224,17 +224,22 @@ def etag(subscription: Subscription, now: datetime) -> str:
 def render(subscription: Subscription, host: str, base_url: str, now: datetime | None = None) -> str:
     """The feed's text."""
     now = now or datetime.now(UTC)
+    name = f"Kibray · {subscription.project_name}" if subscription.project_name else "Kibray · My schedule"
+    return build(subscription.viewer, subscription.project_id, name, host, base_url, now).text()
+
+
+def build(viewer, project_id, name: str, host: str, base_url: str, now: datetime) -> ics.Writer:
+    """What `viewer` may see (of `project_id`, or everything), written: the feed's text
+    (`.text()`) or, for CalDAV, one object a UID (`.objects()`)."""
     zone = company_zone()
     today = now.astimezone(zone).date()
     lo = datetime.combine(today - timedelta(days=WINDOW_BACK), datetime.min.time(), tzinfo=zone)
     hi = datetime.combine(today + timedelta(days=WINDOW_AHEAD), datetime.min.time(), tzinfo=zone)
-    viewer = subscription.viewer
-    name = f"Kibray · {subscription.project_name}" if subscription.project_name else "Kibray · My schedule"
     writer = ics.Writer(name, zone, now, description="Kept by Kibray ERP; changes there appear here.")
-    _write_events(writer, viewer, subscription.project_id, lo, hi, host, base_url, viewer.role != CLIENT)
+    _write_events(writer, viewer, project_id, lo, hi, host, base_url, viewer.role != CLIENT)
     if can(viewer, "task.view"):
-        _write_tasks(writer, viewer, subscription.project_id, lo.date(), hi.date(), host, base_url)
-    return writer.text()
+        _write_tasks(writer, viewer, project_id, lo.date(), hi.date(), host, base_url)
+    return writer
 
 
 def _location(address, city) -> str:

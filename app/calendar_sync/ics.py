@@ -81,6 +81,7 @@ class Writer:
         self.dtstamp = f"DTSTAMP:{utc_stamp(stamp)}\r\n"
         self._days: dict[date, str] = {}
         self._categories: dict[str, str] = {}
+        self.by_uid: dict[str, list[str]] = {}  # each UID's VEVENTs (a series with its overrides)
         self.out = [
             "BEGIN:VCALENDAR\r\n",
             "VERSION:2.0\r\n",
@@ -144,7 +145,7 @@ class Writer:
         labels = self._categories.get(category)
         if labels is None:
             labels = self._categories[category] = fold("CATEGORIES:" + escape(category)) if category else ""
-        self.out.append(
+        text = (
             "BEGIN:VEVENT\r\n"
             f"{fold('UID:' + uid)}{self.dtstamp}SEQUENCE:{sequence}\r\n"
             f"LAST-MODIFIED:{utc_stamp(modified)}\r\n"
@@ -159,6 +160,14 @@ class Writer:
             f"{'TRANSP:TRANSPARENT' if cancelled else 'TRANSP:OPAQUE'}\r\n"
             f"{extra}END:VEVENT\r\n"
         )
+        self.out.append(text)
+        self.by_uid.setdefault(uid, []).append(text)
 
     def text(self) -> str:
         return "".join(self.out) + "END:VCALENDAR\r\n"
+
+    def objects(self) -> dict[str, str]:
+        """Each UID as a calendar object resource of its own (CalDAV: one object a UID,
+        a series with its overrides together), with the zone's VTIMEZONE."""
+        head = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\n{vtimezone(self.tzid)}"
+        return {uid: head + "".join(events) + "END:VCALENDAR\r\n" for uid, events in self.by_uid.items()}

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, String, text
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.crypto import EncryptedString
@@ -52,3 +52,47 @@ class CalendarFeed(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     token: Mapped[str] = mapped_column(EncryptedString(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+ACCOUNT_STATUSES = ("ok", "syncing", "failing")
+
+
+class CalendarAccount(db.Model):
+    """A person's CalDAV calendar that Kibray keeps in step with what they may see (issue
+    11). The app password is encrypted with the field-encryption key."""
+
+    __tablename__ = "calendar_accounts"
+    __table_args__ = (
+        CheckConstraint("status IN ('ok', 'syncing', 'failing')", name="status_valid"),
+        Index("ix_calendar_accounts_user", "user_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    server_url: Mapped[str] = mapped_column(String(500))
+    username: Mapped[str] = mapped_column(String(200))
+    password: Mapped[str] = mapped_column(EncryptedString(1000))
+    calendar_url: Mapped[str] = mapped_column(String(1000))
+    calendar_name: Mapped[str] = mapped_column(String(200), default="")
+    status: Mapped[str] = mapped_column(String(8), default="ok", server_default="ok")
+    last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sync_token: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SyncedItem(db.Model):
+    """What Kibray last put on an account's calendar for one UID (an event with its
+    overrides, or a task): where (`href`), the server's version of it (`etag`), and a
+    digest of the text sent (without DTSTAMP), so an unchanged item is not sent again."""
+
+    __tablename__ = "calendar_synced_items"
+    __table_args__ = (UniqueConstraint("account_id", "uid", name="uq_calendar_synced_items_uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("calendar_accounts.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(255))
+    href: Mapped[str] = mapped_column(String(1000))
+    etag: Mapped[str | None] = mapped_column(String(255))
+    digest: Mapped[str] = mapped_column(String(40))
+    pushed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
