@@ -108,3 +108,27 @@ def test_a_wrong_password_fails_the_push(app, setup):
     account.password = "wrong"
     with pytest.raises(AuthFailed):
         sync.push(account, client=Client(account.server_url, account.username, "wrong"))
+
+
+def test_the_sync_job_pushes_marks_failures_and_runs_once_at_a_time(app, setup):
+    from app.extensions import redis_store
+    from workers.calendar_sync import push_account
+
+    pm, events, account, remote = setup
+    assert push_account(account.id).startswith("pushed 3 new")
+    assert account.status == "ok" and account.last_error == ""
+    assert len(_remote_summaries(remote)) == 3
+
+    lock = redis_store.client.lock(redis_store.key(f"calendar-sync:{account.id}"), timeout=60)
+    assert lock.acquire(blocking=False)
+    try:
+        assert push_account(account.id) == "busy"  # another run holds the account
+    finally:
+        lock.release()
+
+    account.password = "wrong"
+    assert push_account(account.id).startswith("pushed 0 new")  # nothing to send: no request made
+    calendar.move_event(pm, events[0], at(6, 8), at(6, 9))
+    assert push_account(account.id) == "failing"  # not raised: no retry storm
+    refreshed = app.extensions["sqlalchemy"].session.get(CalendarAccount, account.id)
+    assert refreshed.status == "failing" and "password" in refreshed.last_error
