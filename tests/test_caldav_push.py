@@ -132,3 +132,14 @@ def test_the_sync_job_pushes_marks_failures_and_runs_once_at_a_time(app, setup):
     assert push_account(account.id) == "failing"  # not raised: no retry storm
     refreshed = app.extensions["sqlalchemy"].session.get(CalendarAccount, account.id)
     assert refreshed.status == "failing" and "password" in refreshed.last_error
+
+
+def test_an_owner_no_longer_allowed_to_sync_fails_the_account_and_nothing_is_taken_off(app, setup):
+    from workers.calendar_sync import push_account
+
+    pm, _, account, remote = setup
+    assert push_account(account.id).startswith("pushed 3 new")
+    pm.role = "employee"  # the matrix's calendar.sync_external: admins, PMs and trainees only
+    assert push_account(account.id) == "failing"
+    assert account.status == "failing" and account.last_error
+    assert len(_remote_summaries(remote)) == 3  # not a push that takes everything off

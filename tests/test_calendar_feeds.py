@@ -418,3 +418,12 @@ def test_two_first_asks_at_once_make_one_feed(job):
     )
     assert count == 1
     assert feeds.feed_for(job["pm"]).token == "a"
+
+
+def test_the_cli_prints_a_persons_subscription_url(app, job):
+    runner = app.test_cli_runner()
+    done = runner.invoke(args=["calendar", "feed-url", job["pm"].username.upper()])
+    assert done.exit_code == 0, done.output
+    assert done.output.strip() == f"http://localhost/calendar/feed/{feeds.existing_feed(job['pm']).token}.ics"
+    missing = runner.invoke(args=["calendar", "feed-url", "nobody-here"])
+    assert missing.exit_code != 0 and "No user" in missing.output

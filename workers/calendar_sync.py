@@ -3,7 +3,8 @@
 One run at a time per account (a Redis lock: a second run while one holds it does
 nothing); the account says `syncing` meanwhile. A wrong user name or password, or a
 calendar that is gone, marks the account `failing` with the reason for its owner and
-the admin, and is not retried (nothing will change until someone fixes it); a server
+the admin, and is not retried; so does an owner deactivated or no longer allowed to sync
+(`calendar.sync_external`) (nothing will change until someone fixes it); a server
 that cannot be reached raises, so RQ retries with backoff (core.jobs)."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ def push_account(account_id: int) -> str:
     from app.calendar_sync.caldav_client import AuthFailed, CalDAVError
     from app.calendar_sync.models import CalendarAccount
     from app.calendar_sync.sync import push
+    from app.core.errors import PermissionDenied
     from app.extensions import db, redis_store
 
     account = db.session.get(CalendarAccount, account_id)
@@ -35,7 +37,7 @@ def push_account(account_id: int) -> str:
         db.session.commit()
         try:
             done = push(account)
-        except AuthFailed as exc:
+        except (AuthFailed, PermissionDenied) as exc:  # a wrong password; a role that no longer syncs
             db.session.rollback()
             account = db.session.get(CalendarAccount, account_id)
             account.status, account.last_error = "failing", str(exc)

@@ -16,14 +16,12 @@ calendar = AppGroup("calendar", help="Calendar subscriptions.")
 @click.option("--base-url", default="http://localhost", show_default=True, help="Where the app is served.")
 def feed_url_command(username, project_id, base_url):
     """Print USERNAME's subscription URL."""
-    from sqlalchemy import func, select
-
     from app.auth.models import User
     from app.calendar_sync import feeds
     from app.extensions import db
     from app.projects.services import get_project
 
-    user = db.session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    user = User.by_login(username)
     if user is None:
         raise click.ClickException(f"No user {username!r}.")
     project = get_project(user, project_id) if project_id is not None else None

@@ -65,6 +65,17 @@ TABLES = (
 )
 
 
+def uid_domain(fallback: str = "localhost") -> str:
+    """The right-hand side of every UID Kibray writes (feeds and CalDAV): the app's public
+    host (PUBLIC_URL), the same whatever name a calendar server reached it under (else
+    its events would come twice); `fallback` when PUBLIC_URL names none."""
+    from urllib.parse import urlsplit
+
+    from flask import current_app
+
+    return urlsplit(current_app.config.get("PUBLIC_URL") or "").hostname or fallback
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 

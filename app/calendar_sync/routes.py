@@ -5,9 +5,8 @@ URL to copy, "New URL" (the old one stops working) and "Stop"."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, flash, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.calendar.queries import project_choices
@@ -34,16 +33,9 @@ def feed(token):
     sent = {t.strip().removeprefix("W/") for t in request.headers.get("If-None-Match", "").split(",")}
     if tag.removeprefix("W/") in sent or "*" in sent:
         return Response(status=304, headers=headers)
-    body = feeds.render(subscription, uid_domain(), request.host_url.rstrip("/"), now)
+    body = feeds.render(subscription, feeds.uid_domain(request.host.split(":")[0]), request.host_url.rstrip("/"), now)
     headers["Content-Disposition"] = 'inline; filename="kibray.ics"'
     return Response(body, mimetype="text/calendar", headers=headers)
-
-
-def uid_domain() -> str:
-    """The right-hand side of the feeds' UIDs: the app's public host (PUBLIC_URL), the
-    same whatever name a calendar server fetched it under (else its events would come
-    twice)."""
-    return urlsplit(current_app.config.get("PUBLIC_URL") or "").hostname or request.host.split(":")[0]
 
 
 def feed_url(feed) -> str:

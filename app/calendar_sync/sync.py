@@ -17,7 +17,6 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select
@@ -26,7 +25,7 @@ from app.auth.models import User
 from app.calendar_sync import feeds
 from app.calendar_sync.caldav_client import Changed, Client
 from app.calendar_sync.models import CalendarAccount, SyncedItem
-from app.core.permissions import Viewer
+from app.core.permissions import Viewer, require
 from app.extensions import db
 
 _DTSTAMP = re.compile(r"^DTSTAMP:.*\r\n", re.MULTILINE)
@@ -56,8 +55,11 @@ def push(account: CalendarAccount, client: Client | None = None, now: datetime |
     client = client or client_for(account)
     user = db.session.get(User, account.user_id)
     viewer = Viewer.of(user)
-    public = current_app.config.get("PUBLIC_URL") or "http://localhost"
-    writer = feeds.build(viewer, None, "Kibray", urlsplit(public).hostname or "localhost", public.rstrip("/"), now)
+    # a deactivated owner, or one whose role no longer syncs, stops here (PermissionDenied:
+    # the job marks the account failing) — not by a push that takes everything off
+    require(viewer, "calendar.sync_external")
+    public = (current_app.config.get("PUBLIC_URL") or "http://localhost").rstrip("/")
+    writer = feeds.build(viewer, None, "Kibray", feeds.uid_domain(), public, now)
     wanted = writer.objects()
     known = {row.uid: row for row in db.session.scalars(select(SyncedItem).where(SyncedItem.account_id == account.id))}
     done = Pushed()
