@@ -110,36 +110,36 @@ def test_a_wrong_password_fails_the_push(app, setup):
         sync.push(account, client=Client(account.server_url, account.username, "wrong"))
 
 
-def test_the_sync_job_pushes_marks_failures_and_runs_once_at_a_time(app, setup):
+def test_the_sync_job_syncs_marks_failures_and_runs_once_at_a_time(app, setup):
     from app.extensions import redis_store
-    from workers.calendar_sync import push_account
+    from workers.calendar_sync import sync_account
 
     pm, events, account, remote = setup
-    assert push_account(account.id).startswith("pushed 3 new")
+    assert sync_account(account.id) == "3 items in the calendar; 3 added, 0 changed, 0 removed there."
     assert account.status == "ok" and account.last_error == ""
     assert len(_remote_summaries(remote)) == 3
 
     lock = redis_store.client.lock(redis_store.key(f"calendar-sync:{account.id}"), timeout=60)
     assert lock.acquire(blocking=False)
     try:
-        assert push_account(account.id) == "busy"  # another run holds the account
+        assert sync_account(account.id) == "busy"  # another run holds the account
     finally:
         lock.release()
 
+    assert sync_account(account.id) == "3 items in the calendar."  # run twice: nothing more
+
     account.password = "wrong"
-    assert push_account(account.id).startswith("pushed 0 new")  # nothing to send: no request made
-    calendar.move_event(pm, events[0], at(6, 8), at(6, 9))
-    assert push_account(account.id) == "failing"  # not raised: no retry storm
+    assert sync_account(account.id) == "failing"  # not raised: no retry storm
     refreshed = app.extensions["sqlalchemy"].session.get(CalendarAccount, account.id)
     assert refreshed.status == "failing" and "password" in refreshed.last_error
 
 
 def test_an_owner_no_longer_allowed_to_sync_fails_the_account_and_nothing_is_taken_off(app, setup):
-    from workers.calendar_sync import push_account
+    from workers.calendar_sync import sync_account
 
     pm, _, account, remote = setup
-    assert push_account(account.id).startswith("pushed 3 new")
+    assert "3 added" in sync_account(account.id)
     pm.role = "employee"  # the matrix's calendar.sync_external: admins, PMs and trainees only
-    assert push_account(account.id) == "failing"
+    assert sync_account(account.id) == "failing"
     assert account.status == "failing" and account.last_error
     assert len(_remote_summaries(remote)) == 3  # not a push that takes everything off

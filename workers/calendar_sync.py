@@ -1,11 +1,14 @@
-"""Calendar sync jobs (queue `sync`, issue 11): push one CalDAV account.
+"""Calendar sync jobs (queue `sync`, issue 11; when they run: app/calendar_sync/runs.py).
 
-One run at a time per account (a Redis lock: a second run while one holds it does
-nothing); the account says `syncing` meanwhile. A wrong user name or password, or a
-calendar that is gone, marks the account `failing` with the reason for its owner and
-the admin, and is not retried; so does an owner deactivated or no longer allowed to sync
-(`calendar.sync_external`) (nothing will change until someone fixes it); a server
-that cannot be reached raises, so RQ retries with backoff (core.jobs)."""
+`sync_account`: one run (the calendar's changes in, Kibray's out: app/calendar_sync/
+sync.py). One run at a time per account (a Redis lock: a second run while one holds it
+does nothing); the account says `syncing` meanwhile, and the run reports its progress
+for the page's bar. A wrong user name or password, or a calendar that is gone, marks the
+account `failing` with the reason for its owner and the admin, and is not retried (nor
+scheduled) until its owner fixes it; so does an owner deactivated or no longer allowed
+to sync (`calendar.sync_external`). A server that cannot be reached raises, so RQ
+retries with backoff (core.jobs.RETRY). Running it twice changes nothing the second
+time. `sync_changed` and `sync_all` queue the accounts due."""
 
 from __future__ import annotations
 
@@ -19,11 +22,12 @@ LOCK_SECONDS = 600  # longest a run may hold the account (then another may start
 
 
 @job
-def push_account(account_id: int) -> str:
+def sync_account(account_id: int) -> str:
+    from app.calendar_sync import runs
     from app.calendar_sync.caldav_client import AuthFailed, CalDAVError
     from app.calendar_sync.models import CalendarAccount
-    from app.calendar_sync.sync import push
-    from app.core.errors import PermissionDenied
+    from app.calendar_sync.sync import run
+    from app.core.permissions import PermissionDenied
     from app.extensions import db, redis_store
 
     account = db.session.get(CalendarAccount, account_id)
@@ -35,29 +39,52 @@ def push_account(account_id: int) -> str:
     try:
         account.status = "syncing"
         db.session.commit()
+        runs.report(account_id, 0, 0)
         try:
-            done = push(account)
+            done = run(account, progress=lambda n, total: runs.report(account_id, n, total))
         except (AuthFailed, PermissionDenied) as exc:  # a wrong password; a role that no longer syncs
-            db.session.rollback()
-            account = db.session.get(CalendarAccount, account_id)
-            account.status, account.last_error = "failing", str(exc)
-            return "failing"
+            return _failed(account_id, str(exc))
         except CalDAVError as exc:
-            if exc.status == 404:  # the calendar was deleted
-                db.session.rollback()
-                account = db.session.get(CalendarAccount, account_id)
-                account.status, account.last_error = "failing", "The calendar is no longer on the server."
-                return "failing"
+            if exc.status in (404, 410):  # the calendar was deleted
+                return _failed(account_id, "The calendar is no longer on the server.")
             db.session.rollback()
             account = db.session.get(CalendarAccount, account_id)
             account.status, account.last_error = "ok", str(exc)  # (a retry follows)
             db.session.commit()
             raise
-        return f"pushed {done.created} new, {done.updated} changed, {done.deleted} removed"
+        account.last_error = ""
+        return done.in_words()
     finally:
         from redis.exceptions import LockError
 
+        runs.finished(account_id)
         try:
             lock.release()
         except LockError:  # expired meanwhile: another run may hold it now
             log.warning("calendar sync of account %s outlived its lock", account_id)
+
+
+def _failed(account_id: int, reason: str) -> str:
+    from app.calendar_sync.models import CalendarAccount
+    from app.extensions import db
+
+    db.session.rollback()
+    account = db.session.get(CalendarAccount, account_id)
+    account.status, account.last_error = "failing", reason
+    return "failing"
+
+
+@job
+def sync_changed() -> int:
+    """The accounts of the people whose items changed in the last few seconds."""
+    from app.calendar_sync import runs
+
+    return runs.send_sync(runs.changed_accounts())
+
+
+@job
+def sync_all() -> int:
+    """Every account not failing (the scheduler, every few minutes)."""
+    from app.calendar_sync import runs
+
+    return runs.send_sync(runs.due_accounts())

@@ -55,6 +55,7 @@ class CalendarFeed(db.Model):
 
 
 ACCOUNT_STATUSES = ("ok", "syncing", "failing")
+PROVIDERS = ("caldav", "icloud", "google")  # how it was connected (the page's presets)
 
 
 class CalendarAccount(db.Model):
@@ -65,6 +66,7 @@ class CalendarAccount(db.Model):
     __table_args__ = (
         CheckConstraint("status IN ('ok', 'syncing', 'failing')", name="status_valid"),
         Index("ix_calendar_accounts_user", "user_id"),
+        UniqueConstraint("user_id", "calendar_url", name="uq_calendar_accounts_calendar"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -78,7 +80,15 @@ class CalendarAccount(db.Model):
     last_synced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
     sync_token: Mapped[str | None] = mapped_column(Text)
+    provider: Mapped[str] = mapped_column(String(16), default="caldav", server_default="caldav")
+    # events created in the calendar app come into this project (None: they stay there)
+    import_project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __audit_exclude__ = {"sync_token", "last_synced_at", "status", "last_error"}  # the job's bookkeeping
+
+    def audit_name(self) -> str:
+        return f"{self.username} at {self.server_url}"
 
 
 class SyncedItem(db.Model):
@@ -95,4 +105,32 @@ class SyncedItem(db.Model):
     href: Mapped[str] = mapped_column(String(1000))
     etag: Mapped[str | None] = mapped_column(String(255))
     digest: Mapped[str] = mapped_column(String(40))
+    # the text last agreed with the server: what the pull compares an edit made in the
+    # calendar app against, field by field
+    sent: Mapped[str] = mapped_column(Text, default="", server_default="")
     pushed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+CONFLICT_SIDES = ("kibray", "calendar")
+
+
+class SyncConflict(db.Model):
+    """An item changed on both sides between two syncs: the later change won (`kept`),
+    the other version is kept here for its owner to read (the account page's "sync
+    conflicts" list) until they dismiss it."""
+
+    __tablename__ = "calendar_sync_conflicts"
+    __table_args__ = (
+        CheckConstraint("kept IN ('kibray', 'calendar')", name="kept_valid"),
+        Index("ix_calendar_sync_conflicts_account", "account_id", "dismissed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("calendar_accounts.id", ondelete="CASCADE"))
+    uid: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str] = mapped_column(String(300))  # the item's, as it now stands
+    kept: Mapped[str] = mapped_column(String(8))  # whose version won
+    lost_summary: Mapped[str] = mapped_column(Text)  # the losing version, in words
+    lost_ics: Mapped[str] = mapped_column(Text, default="", server_default="")  # and as text
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    dismissed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

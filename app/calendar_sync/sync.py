@@ -1,5 +1,6 @@
-"""Two-way CalDAV sync, the Kibray → calendar direction (issue 11; the way back —
-changes made in the calendar app coming in through the services — is the next step).
+"""Two-way CalDAV sync (issue 11): `run(account)` is one run — the way back first
+(pull.py: what changed in the calendar app since the last run comes in through the
+services), then the Kibray → calendar direction (`push`).
 
 `push(account)` puts on the account's calendar what its owner may see (the same items,
 role layers and text as their subscription feed: feeds.build), one calendar object a UID
@@ -8,7 +9,8 @@ what no longer exists. What was last sent is kept per UID (models.SyncedItem: hr
 server's ETag, a digest of the text without DTSTAMP), so a second run with nothing
 changed sends nothing, and a replacement is sent only if the server still has the
 version Kibray put there (If-Match; a 412 means it was changed in the calendar app: left
-for the pull, which resolves it).
+for the pull, which resolves it). A row whose digest is empty (a refused change, a
+conflict Kibray won) is sent again over whatever the server has (If-Match its ETag).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from app.auth.models import User
 from app.calendar_sync import feeds
 from app.calendar_sync.caldav_client import Changed, Client
 from app.calendar_sync.models import CalendarAccount, SyncedItem
+from app.calendar_sync.pull import Pulled, pull
 from app.core.permissions import Viewer, require
 from app.extensions import db
 
@@ -39,6 +42,30 @@ class Pushed:
     unchanged: int = 0
     changed_there: list[str] = field(default_factory=list)  # UIDs edited in the calendar app meanwhile
     requests: int = 0
+    total: int = 0  # items the person may see (on the calendar after the run)
+
+
+@dataclass
+class Result:
+    pulled: Pulled
+    pushed: Pushed
+
+    @property
+    def requests(self) -> int:
+        return self.pulled.requests + self.pushed.requests
+
+    def in_words(self) -> str:
+        p, q = self.pushed, self.pulled
+        parts = [f"{p.total} items in the calendar"]
+        if p.created or p.updated or p.deleted:
+            parts.append(f"{p.created} added, {p.updated} changed, {p.deleted} removed there")
+        if q.applied or q.imported:
+            parts.append(f"{q.applied + q.imported} changes brought in")
+        if q.refused:
+            parts.append(f"{len(q.refused)} refused and put back")
+        if q.conflicts:
+            parts.append(f"{q.conflicts} conflicts")
+        return "; ".join(parts) + "."
 
 
 def digest(text: str) -> str:
@@ -50,21 +77,49 @@ def client_for(account: CalendarAccount) -> Client:
     return Client(account.server_url, account.username, account.password)
 
 
-def push(account: CalendarAccount, client: Client | None = None, now: datetime | None = None) -> Pushed:
+def run(account: CalendarAccount, client: Client | None = None, now: datetime | None = None, progress=None) -> Result:
+    """One sync of `account`: the calendar's changes in, then Kibray's out. The sync
+    token kept is the one read before Kibray's own writes: the next run sees them come
+    back with the ETags already recorded, and fetches none of them."""
     now = now or datetime.now(UTC)
     client = client or client_for(account)
-    user = db.session.get(User, account.user_id)
-    viewer = Viewer.of(user)
+    viewer = _owner(account)
+    pulled = pull(account, client, wanted=lambda: wanted_objects(viewer, now))
+    pushed = push(account, client, now, progress=progress, viewer=viewer)
+    account.sync_token = pulled.token
+    return Result(pulled, pushed)
+
+
+def _owner(account: CalendarAccount) -> Viewer:
+    viewer = Viewer.of(db.session.get(User, account.user_id))
     # a deactivated owner, or one whose role no longer syncs, stops here (PermissionDenied:
     # the job marks the account failing) — not by a push that takes everything off
     require(viewer, "calendar.sync_external")
+    return viewer
+
+
+def wanted_objects(viewer, now: datetime) -> dict[str, str]:
+    """UID → the calendar object's text, of everything `viewer` may see."""
     public = (current_app.config.get("PUBLIC_URL") or "http://localhost").rstrip("/")
-    writer = feeds.build(viewer, None, "Kibray", feeds.uid_domain(), public, now)
-    wanted = writer.objects()
+    return feeds.build(viewer, None, "Kibray", feeds.uid_domain(), public, now).objects()
+
+
+PROGRESS_EVERY = 25  # items between two progress reports
+
+
+def push(
+    account: CalendarAccount, client: Client | None = None, now: datetime | None = None, progress=None, viewer=None
+) -> Pushed:
+    now = now or datetime.now(UTC)
+    client = client or client_for(account)
+    viewer = viewer or _owner(account)
+    wanted = wanted_objects(viewer, now)
     known = {row.uid: row for row in db.session.scalars(select(SyncedItem).where(SyncedItem.account_id == account.id))}
-    done = Pushed()
+    done = Pushed(total=len(wanted))
     before = client.requests
-    for uid, text in wanted.items():
+    for position, (uid, text) in enumerate(wanted.items(), 1):
+        if progress is not None and position % PROGRESS_EVERY == 0:
+            progress(position, done.total)
         version = digest(text)
         row = known.pop(uid, None)
         if row is not None and row.digest == version:
@@ -76,12 +131,15 @@ def push(account: CalendarAccount, client: Client | None = None, now: datetime |
             done.changed_there.append(uid)
             continue
         if row is None:
-            db.session.add(SyncedItem(account_id=account.id, uid=uid, href=href, etag=etag, digest=version))
+            db.session.add(SyncedItem(account_id=account.id, uid=uid, href=href, etag=etag, digest=version, sent=text))
             done.created += 1
         else:
-            row.href, row.etag, row.digest, row.pushed_at = href, etag, version, now
+            row.href, row.etag, row.digest, row.sent, row.pushed_at = href, etag, version, text, now
             done.updated += 1
     for uid, row in known.items():  # no longer there, or no longer theirs to see
+        if not row.href:  # never made it back there
+            db.session.delete(row)
+            continue
         try:
             client.delete(row.href, etag=row.etag)
         except Changed:
@@ -92,4 +150,6 @@ def push(account: CalendarAccount, client: Client | None = None, now: datetime |
     account.last_synced_at, account.status, account.last_error = now, "ok", ""
     db.session.flush()
     done.requests = client.requests - before
+    if progress is not None:
+        progress(done.total, done.total)
     return done

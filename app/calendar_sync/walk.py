@@ -12,6 +12,8 @@ MOVED = "303 303 303 403 303 303 303"
 
 
 def _on(project: str, action: str):
+    if action == "import":
+        return lambda w: {"import_project_id": str(getattr(w, project).id)}
     return lambda w: {"action": action, "project_id": str(getattr(w, project).id)}
 
 
@@ -30,4 +32,25 @@ ROUTES = (
     R("POST", "/api/calendar/feed/regenerate/", "200 200 200 403 200 404 200", lambda w: {"project_id": w.mine.id}),
     R("DELETE", "/api/calendar/feed/", VIEWERS),
     R("DELETE", "/api/calendar/feed/?project_id={mine}", "200 200 200 403 200 404 200"),
+    # CalDAV accounts: calendar.sync_external (admin, PMs, trainees); each person's own
+    # ({account} is the PM's; the walk's world gives admin, PM and trainee one each)
+    R("POST", "/account/calendar/accounts", "422 422 422 403 403 403 403", {}),
+    R("GET", "/account/calendar/accounts/{account}/state", "404 200 404 404 404 404 404"),
+    R("POST", "/account/calendar/accounts/{account}", "404 303 404 403 403 403 403", _on("mine", "import")),
+    R("POST", "/account/calendar/accounts/{account}/sync", "404 303 404 403 403 403 403", {}, queues_only=True),
+    R("POST", "/account/calendar/conflicts/{clash}/dismiss", "404 303 404 404 404 404 404", {}),
+    R("POST", "/account/calendar/accounts/{account}/disconnect", "404 303 404 404 404 404 404", {}),
+    R("GET", "/admin/calendar-sync", "200 403 403 403 403 403 403"),
+    R("GET", "/api/calendar/accounts/", "200 200 200 403 403 403 403"),
+    R("POST", "/api/calendar/accounts/", "400 400 400 403 403 403 403", {}),
+    R("GET", "/api/calendar/accounts/{account}/", "404 200 404 403 403 403 403"),
+    R(
+        "PATCH",
+        "/api/calendar/accounts/{account}/",
+        "404 200 404 403 403 403 403",
+        lambda w: {"import_project_id": w.mine.id},
+    ),
+    R("POST", "/api/calendar/accounts/{account}/sync/", "404 202 404 403 403 403 403", {}, queues_only=True),
+    R("DELETE", "/api/calendar/accounts/{account}/", "404 200 404 404 404 404 404"),
+    R("POST", "/api/calendar/events/{event}/sync/", "202 202 202 403 403 403 404", {}, queues_only=True),
 )

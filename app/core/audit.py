@@ -57,8 +57,12 @@ trigram_index("ix_audit_log_username_trgm", AuditLog.username)
 class acting_as:
     """Context manager naming the actor outside a request (e.g. `flask create-user`)."""
 
-    def __init__(self, username: str = "system", role: str = "system", user_id: int | None = None):
+    def __init__(self, username: str = "system", role: str = "system", user_id: int | None = None, via: str = ""):
+        # `via`: the channel a person's change came through outside a request (e.g. their
+        # calendar app, "CalDAV"); each entry's changes then carry it
         self.actor = {"user_id": user_id, "username": username, "role": role, "ip": "", "request_id": uuid.uuid4().hex}
+        if via:
+            self.actor["via"] = via
 
     def __enter__(self):
         self.token = _actor.set(self.actor)
@@ -153,6 +157,8 @@ def _entry(obj, action: str, changes: dict, actor: dict) -> dict:
     # key attributes are already set.
     identity = state.identity or tuple(state.mapper.primary_key_from_instance(obj))
     label = instance_name(obj)
+    if actor.get("via"):
+        changes = {**changes, "via": [None, actor["via"]]}
     return {
         "created_at": utcnow(),
         "user_id": actor["user_id"],

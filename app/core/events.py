@@ -16,7 +16,7 @@ import re
 from flask import current_app
 from sqlalchemy import select
 
-from app.core.features import live_events
+from app.core.features import live_events, live_listeners
 from app.core.roles import ADMIN, CLIENT
 from app.core.transaction import after_commit
 from app.extensions import db, redis_store
@@ -38,6 +38,8 @@ def publish(name: str, data: dict | None = None, *, users=(), roles=()) -> None:
     if origin:
         data["origin"] = origin  # the page that made the change ignores its own echo (app.js)
     message = {"event": name, "data": data, "users": sorted(set(users)), "roles": sorted(set(roles))}
+    for listener in live_listeners():
+        listener(message)
     app = current_app._get_current_object()
     after_commit(lambda: send_now(app, message))
 

@@ -77,6 +77,7 @@ class WalkRoute:
     path: str
     statuses: str
     body: object = None
+    queues_only: bool = False  # an allowed request queues a job (Redis) and writes no row
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,9 @@ class Feature:
     commands: tuple = ()  # click commands or groups, added to `flask …`
     periodic: tuple[PeriodicJob, ...] = ()
     live_events: tuple[LiveEvent, ...] = ()
+    # called with every live event published (name, users, roles), in the transaction
+    # that made the change: e.g. calendar sync queues the calendars it touches
+    live_listeners: tuple[Callable[[dict], None], ...] = ()
     notification_kinds: tuple[str, ...] = ()
     encrypted_columns: tuple[tuple[str, str], ...] = ()  # (table, column) for key rotation
     widgets: tuple[Widget, ...] = ()
@@ -138,6 +142,10 @@ def notification_kinds(app: Flask | None = None) -> tuple[str, ...]:
 
 def encrypted_columns(app: Flask | None = None) -> list[tuple[str, str]]:
     return [column for f in installed(app) for column in f.encrypted_columns]
+
+
+def live_listeners(app: Flask | None = None) -> list[Callable[[dict], None]]:
+    return [listener for f in installed(app) for listener in f.live_listeners]
 
 
 def periodic_jobs(app: Flask | None = None) -> dict[str, PeriodicJob]:

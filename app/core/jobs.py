@@ -24,8 +24,16 @@ def get_queue(name: str = "default") -> Queue:
     return Queue(name, connection=redis_store.client)
 
 
-def enqueue(func, *args, queue: str = "default", job_id: str | None = None, **kwargs) -> None:
-    """Queue `func(*args, **kwargs)` to run once the current transaction commits."""
+RETRY = Retry(max=3, interval=[10, 60, 300])  # transient failures: backoff of 10 s, 1 min, 5 min
+WAITING = ("queued", "scheduled", "deferred")
+
+
+def enqueue(
+    func, *args, queue: str = "default", job_id: str | None = None, delay: int = 0, once: bool = False, **kwargs
+) -> None:
+    """Queue `func(*args, **kwargs)` to run once the current transaction commits (after
+    `delay` seconds). With `once` and a `job_id`, nothing is queued while a job of that
+    id is still waiting to run: a burst of changes makes one run (a debounce)."""
     app = current_app._get_current_object()
 
     def _send():
@@ -33,11 +41,28 @@ def enqueue(func, *args, queue: str = "default", job_id: str | None = None, **kw
             threading.Thread(target=_run_inline, args=(app, func, args, kwargs), daemon=True).start()
         else:
             with app.app_context():
-                get_queue(queue).enqueue(
-                    func, *args, job_id=job_id, retry=Retry(max=3, interval=[10, 60, 300]), **kwargs
-                )
+                send(func, *args, queue=queue, job_id=job_id, delay=delay, once=once, **kwargs)
 
     after_commit(_send)
+
+
+def send(func, *args, queue: str = "default", job_id: str | None = None, delay: int = 0, once: bool = False, **kwargs):
+    """Queue now (no transaction to wait for: in a job, the CLI)."""
+    from datetime import timedelta
+
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    target = get_queue(queue)
+    if once and job_id:
+        try:
+            if Job.fetch(job_id, connection=target.connection).get_status() in WAITING:
+                return None
+        except NoSuchJobError:
+            pass
+    if delay:
+        return target.enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id, retry=RETRY, **kwargs)
+    return target.enqueue(func, *args, job_id=job_id, retry=RETRY, **kwargs)
 
 
 def _run_inline(app, func, args, kwargs):
