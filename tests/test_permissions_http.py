@@ -165,7 +165,11 @@ def world(db):
     db.session.add_all(sync_accounts.values())
     db.session.flush()
     sync_conflict = SyncConflict(
-        account_id=sync_accounts["project_manager_full"].id, uid="event-1@x", title="Walk", kept="kibray", lost_summary="x"
+        account_id=sync_accounts["project_manager_full"].id,
+        uid="event-1@x",
+        title="Walk",
+        kept="kibray",
+        lost_summary="x",
     )
     db.session.add(sync_conflict)
     db.session.flush()

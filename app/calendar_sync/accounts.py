@@ -170,6 +170,41 @@ def connect(user, data: dict) -> CalendarAccount:
     return account
 
 
+def connect_google(user, code: str, redirect_uri: str) -> CalendarAccount:
+    """The person's primary Google calendar, from the OAuth callback's code."""
+    from app.calendar_sync import google_oauth
+
+    _require_sync(user)
+    if not google_oauth.configured():
+        raise ConflictError("Google Calendar is not configured on this server.")
+    if len(accounts_of(user)) >= MAX_ACCOUNTS:
+        raise ConflictError(f"You already keep {MAX_ACCOUNTS} calendars in step; disconnect one first.")
+    try:
+        email, refresh = google_oauth.exchange(code, redirect_uri)
+    except CalDAVError as exc:
+        raise ConflictError(str(exc)) from None
+    url = google_oauth.calendar_url(email)
+    existing = next((a for a in accounts_of(user) if a.calendar_url == url), None)
+    if existing is not None:  # connected again: the new grant replaces the old one
+        existing.password, existing.status, existing.last_error = refresh, "ok", ""
+        db.session.flush()
+        runs.queue_sync([existing.id])
+        return existing
+    account = CalendarAccount(
+        user_id=user.id,
+        server_url=google_oauth.CALDAV_URL,
+        username=email,
+        password=refresh,
+        calendar_url=url,
+        calendar_name=f"Google Calendar ({email})"[:200],
+        provider="google",
+    )
+    db.session.add(account)
+    db.session.flush()
+    runs.queue_sync([account.id])
+    return account
+
+
 def _choose(calendars: list[Calendar], wanted) -> Calendar:
     if wanted:
         if not isinstance(wanted, str):
@@ -189,7 +224,9 @@ def update(user, account: CalendarAccount, data: dict) -> CalendarAccount:
     none). A failing account is fixed by it: back to ok, synced at once."""
     _require_sync(user)
     errors: dict = {}
-    if "password" in data and data["password"]:
+    if "password" in data and data["password"] and account.provider == "google":
+        errors["password"] = "A Google calendar has no app password: connect it again with Google instead."  # noqa: S105 - a message
+    elif "password" in data and data["password"]:
         if not isinstance(data["password"], str) or len(data["password"]) > 500:
             errors["password"] = "Give the app password (at most 500 characters)."  # noqa: S105 - a message, not a password
         else:

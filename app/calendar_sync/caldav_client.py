@@ -69,10 +69,17 @@ def _tag(ns: str, name: str) -> str:
 
 
 class Client:
-    def __init__(self, url: str, username: str, password: str, pool: urllib3.PoolManager | None = None):
+    def __init__(
+        self, url: str, username: str, password: str, pool: urllib3.PoolManager | None = None, bearer: str | None = None
+    ):
+        """Basic authentication with `username` and `password`, or OAuth 2.0 with a
+        `bearer` access token (Google)."""
         self.base = check_url(url)
-        token = base64.b64encode(f"{username}:{password}".encode()).decode()
-        self.headers = {"Authorization": f"Basic {token}", "User-Agent": "Kibray-ERP-CalDAV/1"}
+        if bearer:
+            authorization = f"Bearer {bearer}"
+        else:
+            authorization = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+        self.headers = {"Authorization": authorization, "User-Agent": "Kibray-ERP-CalDAV/1"}
         self.pool = pool or urllib3.PoolManager(timeout=TIMEOUT, retries=False)
         self.requests = 0  # how many HTTP requests this client made
 

@@ -7,9 +7,10 @@ The admin's operations view of every account is /admin/calendar-sync."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, abort, flash, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required
 
 from app.calendar.queries import project_choices
@@ -183,6 +184,40 @@ def account_state(account_id):
 def dismiss_conflict(conflict_id):
     accounts.dismiss(current_user, conflict_id)
     return redirect_to(url_for("calendar_sync.settings"))
+
+
+@bp.get("/account/calendar/google")
+@login_required
+@permission_required("calendar.sync_external")
+def google_start():
+    """Off to Google's consent screen (404 when Google is not configured here)."""
+    if not google_oauth.configured():
+        abort(404)
+    state = secrets.token_urlsafe(24)
+    session["google_calendar_state"] = state
+    return redirect(google_oauth.authorize_url(state, url_for("calendar_sync.google_callback", _external=True)))
+
+
+@bp.get("/account/calendar/google/callback")
+@login_required
+@permission_required("calendar.sync_external")
+def google_callback():
+    """Back from Google: the code becomes the account (the state must be the one this
+    person's session was sent with)."""
+    if not google_oauth.configured():
+        abort(404)
+    expected = session.pop("google_calendar_state", None)
+    state = request.args.get("state", "")
+    if not expected or not secrets.compare_digest(expected, state):
+        raise ValidationError({"state": "That sign-in with Google was not started here, or has expired. Try again."})
+    if request.args.get("error") or not request.args.get("code"):
+        flash("Google Calendar was not connected: the permission was not given.", "error")
+        return redirect(url_for("calendar_sync.settings"))
+    account = accounts.connect_google(
+        current_user, request.args["code"], url_for("calendar_sync.google_callback", _external=True)
+    )
+    flash(f"Connected {account.calendar_name}: the first sync has started.", "success")
+    return redirect(url_for("calendar_sync.settings"))
 
 
 @bp.get("/admin/calendar-sync")

@@ -74,6 +74,10 @@ def digest(text: str) -> str:
 
 
 def client_for(account: CalendarAccount) -> Client:
+    if account.provider == "google":  # OAuth 2.0: the stored refresh token gives an access token
+        from app.calendar_sync import google_oauth
+
+        return Client(account.server_url, account.username, "", bearer=google_oauth.access_token(account.password))
     return Client(account.server_url, account.username, account.password)
 
 

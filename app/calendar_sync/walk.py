@@ -41,6 +41,9 @@ ROUTES = (
     R("POST", "/account/calendar/conflicts/{clash}/dismiss", "404 303 404 404 404 404 404", {}),
     R("POST", "/account/calendar/accounts/{account}/disconnect", "404 303 404 404 404 404 404", {}),
     R("GET", "/admin/calendar-sync", "200 403 403 403 403 403 403"),
+    # Google: not configured in the walk (404); the flow itself: tests/test_caldav_accounts.py
+    R("GET", "/account/calendar/google", "404 404 404 403 403 403 403"),
+    R("GET", "/account/calendar/google/callback?state=x&code=y", "404 404 404 403 403 403 403"),
     R("GET", "/api/calendar/accounts/", "200 200 200 403 403 403 403"),
     R("POST", "/api/calendar/accounts/", "400 400 400 403 403 403 403", {}),
     R("GET", "/api/calendar/accounts/{account}/", "404 200 404 403 403 403 403"),
