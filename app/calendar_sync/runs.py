@@ -43,10 +43,19 @@ def job_id(account_id: int) -> str:
 
 def queue_sync(account_ids, delay: int = 0) -> None:
     """Queue a sync of each account once the transaction commits (skipped for one
-    whose sync is already waiting)."""
+    whose sync is already waiting); its page shows it as starting from then on."""
     from app.core.jobs import enqueue
 
-    for account_id in account_ids:
+    ids = list(account_ids)
+    app = current_app._get_current_object()
+
+    def _starting():
+        with app.app_context():
+            for account_id in ids:
+                report(account_id, 0, 0)
+
+    after_commit(_starting)  # (before the jobs are sent: a quick run clears it when done)
+    for account_id in ids:
         enqueue(JOB, account_id, queue="sync", job_id=job_id(account_id), delay=delay, once=True)
 
 
@@ -74,10 +83,13 @@ def report(account_id: int, done: int, total: int) -> None:
     pipe.execute()
 
 
+STALE = 600  # seconds without a report after which a run is taken for dead (or never started)
+
+
 def progress(account_id: int) -> tuple[int, int] | None:
-    """(items done, items in all) of the run going on, if one is."""
+    """(items done, items in all) of the run queued or going on, if one is."""
     found = redis_store.client.hgetall(_progress_key(account_id))
-    if not found:
+    if not found or int(found.get(b"at", 0)) < time.time() - STALE:
         return None
     return int(found.get(b"done", 0)), int(found.get(b"total", 0))
 
