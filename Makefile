@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves setup services chromium check-migrations clean compile
+.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav setup services chromium check-migrations clean compile
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -65,9 +65,11 @@ compile: setup
 
 ## bench: seed volume into PostgreSQL (BENCH_SCALE, default 100; 500 gets its own
 ## database) and report every page and endpoint against a floor page timed in the same
-## run, requests/s, worker RSS, cold start, SQL statements. BENCH_ARGS passes options.
+## run, requests/s, worker RSS, cold start, SQL statements (BENCH_ARGS passes options);
+## then the CalDAV sync to Radicale (bench-caldav, one run).
 bench: setup services compile
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_caldav.py --runs 1
 
 ## bench-check: fail if a page's p50 ratio to the floor or its SQL statement count
 ## regressed from docs/bench-baseline.json. By hand and before a release, never in CI.
@@ -84,6 +86,10 @@ bench-sse: setup services
 ## bench-moves: moving events and tasks with their conflict check (p50/p95)
 bench-moves: setup services compile
 	$(BIN)/python scripts/bench_moves.py $(BENCH_ARGS)
+
+## bench-caldav: two-way calendar sync to a real CalDAV server (full first sync, incremental), times and HTTP requests
+bench-caldav: setup services compile
+	$(BIN)/python scripts/bench_caldav.py $(BENCH_ARGS)
 
 ## bench-uploads: the photo upload path's MB/s and the thumbnail job's photos per minute
 bench-uploads: setup services compile

@@ -1,76 +1,35 @@
-"""A real CalDAV server for the sync tests: Radicale (a pip package), started on
-127.0.0.1 on a free port with one user, its data in a temporary folder, stopped when the
-session ends. Each xdist worker starts its own."""
+"""A real CalDAV server for the sync tests: Radicale (scripts/radicale_server.py),
+started once per session — each xdist worker its own — with one user, its data in a
+temporary folder."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from dataclasses import dataclass
-from pathlib import Path
-
 import pytest
 
-USER, PASSWORD = "kibray", "calendar-secret"
+from scripts.radicale_server import Server, running
 
-
-@dataclass(frozen=True)
-class Server:
-    url: str  # http://127.0.0.1:<port>/
-    username: str
-    password: str
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+__all__ = ["Server", "radicale"]
 
 
 @pytest.fixture(scope="session")
 def radicale(tmp_path_factory) -> Server:
-    folder: Path = tmp_path_factory.mktemp("radicale")
-    (folder / "users").write_text(f"{USER}:{PASSWORD}\n")
-    port = _free_port()
-    (folder / "config").write_text(
-        "\n".join(
-            [
-                "[server]",
-                f"hosts = 127.0.0.1:{port}",
-                "[auth]",
-                "type = htpasswd",
-                f"htpasswd_filename = {folder / 'users'}",
-                "htpasswd_encryption = plain",
-                "[storage]",
-                f"filesystem_folder = {folder / 'collections'}",
-                "[logging]",
-                "level = warning",
-                "",
-            ]
-        )
+    with running(tmp_path_factory.mktemp("radicale")) as server:
+        yield server
+
+
+def account_on(user, server: Server, remote):
+    """`user`'s CalDAV account for the calendar `remote` (a `caldav` collection) on `server`."""
+    from app.calendar_sync.models import CalendarAccount
+    from app.extensions import db
+
+    account = CalendarAccount(
+        user_id=user.id,
+        server_url=server.url,
+        username=server.username,
+        password=server.password,
+        calendar_url=str(remote.url),
+        calendar_name=remote.name,
     )
-    log = folder / "radicale.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "radicale", "--config", str(folder / "config")],
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError("Radicale did not start: " + log.read_text()[-2000:]) from None
-            time.sleep(0.05)
-    yield Server(f"http://127.0.0.1:{port}/", USER, PASSWORD)
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    db.session.add(account)
+    db.session.flush()
+    return account

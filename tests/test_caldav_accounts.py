@@ -25,6 +25,7 @@ from app.calendar.models import CalendarEvent, EventAssignee
 from app.calendar_sync import google_oauth, runs
 from app.calendar_sync.models import CalendarAccount, SyncConflict
 from app.core.jobs import get_queue
+from app.extensions import db as _db
 from app.extensions import redis_store
 from tests.conftest import bearer
 from tests.factories import make_project, make_user
@@ -45,6 +46,21 @@ def calendars(radicale):  # noqa: F811
 
 def _body(server, **extra):
     return {"server_url": server.url, "username": server.username, "password": server.password, **extra}
+
+
+def _offline(user, n: int = 1, **extra) -> CalendarAccount:
+    """An account on a server nobody answers at (the runs are queued, never run here)."""
+    account = CalendarAccount(
+        user_id=user.id,
+        server_url="http://127.0.0.1:9/",
+        username="someone",
+        password="app-password",
+        calendar_url=f"http://127.0.0.1:9/{n}/",
+        **extra,
+    )
+    _db.session.add(account)
+    _db.session.flush()
+    return account
 
 
 def _queued(account_id: int) -> bool:
@@ -139,24 +155,11 @@ def test_a_change_queues_the_accounts_of_who_may_see_it_once_per_burst(app, clie
     pm = login_as("project_manager_full")
     other = make_user("project_manager_full")
     project = make_project(members=[pm])
-    mine = CalendarAccount(
-        user_id=pm.id,
-        server_url="http://127.0.0.1:9/",
-        username="a",
-        password="b",
-        calendar_url="http://127.0.0.1:9/a/",
-    )
-    theirs = CalendarAccount(
-        user_id=other.id,
-        server_url="http://127.0.0.1:9/",
-        username="c",
-        password="d",
-        calendar_url="http://127.0.0.1:9/c/",
-    )
+    mine, _ = _offline(pm), _offline(other)
     start = datetime.combine(datetime.now(UTC).date() + timedelta(days=3), time(9), tzinfo=DENVER)
     event = CalendarEvent(project_id=project.id, title="Walk", start_at=start, end_at=start + timedelta(hours=1))
     event.assignments = [EventAssignee(user_id=pm.id)]
-    db.session.add_all([mine, theirs, event])
+    db.session.add(event)
     db.session.commit()
     headers = bearer(client, pm)
     fanout = get_queue("sync")
@@ -183,23 +186,7 @@ def test_the_scheduler_syncs_every_account_that_is_not_failing(app, db):
 
     assert periodic_jobs(app)["calendar-sync"].every == runs.PERIOD
     pm = make_user("project_manager_full")
-    ok = CalendarAccount(
-        user_id=pm.id,
-        server_url="http://127.0.0.1:9/",
-        username="a",
-        password="b",
-        calendar_url="http://127.0.0.1:9/1/",
-    )
-    failing = CalendarAccount(
-        user_id=pm.id,
-        server_url="http://127.0.0.1:9/",
-        username="a",
-        password="b",
-        calendar_url="http://127.0.0.1:9/2/",
-        status="failing",
-    )
-    db.session.add_all([ok, failing])
-    db.session.flush()
+    ok, failing = _offline(pm, 1), _offline(pm, 2, status="failing")
     assert sync_all() == 1 and _queued(ok.id) and not _queued(failing.id)
     assert sync_all() == 0  # still waiting: not queued twice
     assert runs.next_run(ok) is not None and runs.next_run(failing) is None
@@ -215,15 +202,7 @@ def test_an_event_sync_queues_the_callers_calendars(app, client, db):
     headers = bearer(client, pm)
     none_yet = client.post(f"/api/calendar/events/{event.id}/sync/", headers=headers)
     assert none_yet.status_code == 409 and none_yet.json["error"]["code"] == "CONFLICT"
-    account = CalendarAccount(
-        user_id=pm.id,
-        server_url="http://127.0.0.1:9/",
-        username="a",
-        password="b",
-        calendar_url="http://127.0.0.1:9/a/",
-    )
-    db.session.add(account)
-    db.session.flush()
+    account = _offline(pm)
     queued = client.post(f"/api/calendar/events/{event.id}/sync/", headers=headers)
     assert queued.status_code == 202 and queued.json["data"] == {"queued": [account.id]}
 
@@ -231,18 +210,9 @@ def test_an_event_sync_queues_the_callers_calendars(app, client, db):
 def test_the_admin_sees_every_account_with_its_last_error_and_items(app, client, db, login_as):
     admin = login_as("admin")
     pm = make_user("project_manager_full", full_name="Pat Manager")
-    account = CalendarAccount(
-        user_id=pm.id,
-        server_url="https://caldav.icloud.com/",
-        username="pat@example.com",
-        password="x",
-        calendar_url="https://caldav.icloud.com/1/calendars/work/",
-        calendar_name="Work",
-        status="failing",
-        last_error="The calendar server refused the user name or password.",
+    account = _offline(
+        pm, calendar_name="Work", status="failing", last_error="The calendar server refused the user name or password."
     )
-    db.session.add(account)
-    db.session.flush()
     db.session.add(SyncConflict(account_id=account.id, uid="u", title="t", kept="kibray", lost_summary="s"))
     page = client.get("/admin/calendar-sync").text
     assert "Pat Manager" in page and "refused the user name or password" in page and "stopped until fixed" in page

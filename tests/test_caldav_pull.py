@@ -19,13 +19,13 @@ from sqlalchemy import select
 from app.calendar import services as calendar
 from app.calendar.models import CalendarEvent, EventAssignee
 from app.calendar_sync import sync
-from app.calendar_sync.models import CalendarAccount, SyncConflict
+from app.calendar_sync.models import SyncConflict
 from app.calendar_sync.pull import fields_of, own_description
 from app.core.audit import AuditLog
 from app.notifications.models import Notification
 from app.tasks.models import Task, TaskAssignment
 from tests.factories import make_project, make_user
-from tests.radicale import radicale  # noqa: F401 - the fixture
+from tests.radicale import account_on, radicale  # noqa: F401 - the fixture
 
 DENVER = ZoneInfo("America/Denver")
 TODAY = datetime.now(UTC).astimezone(DENVER).date()
@@ -55,16 +55,7 @@ def world(db, radicale):  # noqa: F811
     db.session.flush()
     phone = caldav.DAVClient(url=radicale.url, username=radicale.username, password=radicale.password)
     remote = phone.principal().make_calendar(name=f"Kibray {uuid.uuid4().hex[:6]}")
-    account = CalendarAccount(
-        user_id=pm.id,
-        server_url=radicale.url,
-        username=radicale.username,
-        password=radicale.password,
-        calendar_url=str(remote.url),
-        calendar_name=remote.name,
-    )
-    db.session.add(account)
-    db.session.flush()
+    account = account_on(pm, radicale, remote)
     first = sync.run(account)
     assert (first.pushed.created, first.pulled.fetched) == (2, 0)
     yield pm, project, walk, task, account, remote

@@ -20,7 +20,7 @@ from app.calendar_sync import sync
 from app.calendar_sync.caldav_client import Client
 from app.calendar_sync.models import CalendarAccount
 from tests.factories import make_project, make_user
-from tests.radicale import radicale  # noqa: F401 - the fixture
+from tests.radicale import account_on, radicale  # noqa: F401 - the fixture
 
 DENVER = ZoneInfo("America/Denver")
 TODAY = datetime.now(UTC).astimezone(DENVER).date()
@@ -43,16 +43,7 @@ def setup(db, radicale):  # noqa: F811
     db.session.flush()
     phone = caldav.DAVClient(url=radicale.url, username=radicale.username, password=radicale.password)
     remote = phone.principal().make_calendar(name=f"Kibray {uuid.uuid4().hex[:6]}")
-    account = CalendarAccount(
-        user_id=pm.id,
-        server_url=radicale.url,
-        username=radicale.username,
-        password=radicale.password,
-        calendar_url=str(remote.url),
-        calendar_name=remote.name,
-    )
-    db.session.add(account)
-    db.session.flush()
+    account = account_on(pm, radicale, remote)
     yield pm, events, account, remote
     remote.delete()
 
