@@ -141,8 +141,11 @@ def test_a_time_and_title_changed_in_the_calendar_come_in_through_the_services(a
 def test_a_description_edited_in_the_calendar_keeps_only_what_the_person_wrote():
     sent = "Project: Harbor kitchen\nCrew: Casey Crew\n\nBring the samples\n\nNotes: gate code 1234"
     edited = "Project: Harbor kitchen\nCrew: Casey Crew\n\nBring the samples and the ladder\n\nNotes: gate code 1234"
-    assert own_description(edited, sent) == "Bring the samples and the ladder"
-    assert own_description("Just this", sent) == "Just this"
+    assert own_description(edited, sent, notes="gate code 1234") == "Bring the samples and the ladder"
+    assert own_description("Just this", sent, notes="gate code 1234") == "Just this"
+    # a description whose last paragraph starts "Notes: " is the person's, when the item has no notes
+    mine = "Project: Harbor kitchen\n\nBring samples\n\nNotes: mine"
+    assert own_description(mine, "Project: Harbor kitchen\n\nBring samples") == "Bring samples\n\nNotes: mine"
 
 
 def test_a_task_moved_in_the_calendar_moves_in_kibray(app, world):
@@ -264,3 +267,56 @@ def test_the_fields_of_an_object_read_all_day_and_floating_times():
     )
     assert fields_of(floating).start == datetime(2026, 12, 3, 9, tzinfo=DENVER)  # the company's zone
     assert fields_of("not a calendar") is None
+
+
+def test_a_sync_token_the_server_no_longer_knows_means_a_full_listing_deletions_included(app, world):
+    pm, project, walk, task, account, remote = world
+    walk_id = walk.id
+    _remote(remote, f"event-{walk_id}@localhost").delete()
+    account.sync_token = "http://radicale.org/ns/sync/" + "0" * 64  # forgotten by the server
+    result = sync.run(account)
+    assert account.status == "ok" and result.pulled.applied == 1  # not "wrong password"
+    assert app.extensions["sqlalchemy"].session.get(CalendarEvent, walk_id) is None
+
+
+def test_writes_a_failed_run_did_not_record_are_taken_over_not_duplicated(app, world):
+    from app.calendar_sync.models import SyncedItem
+
+    pm, project, walk, task, account, remote = world
+    session = app.extensions["sqlalchemy"].session
+    forget = SyncedItem.__table__.delete().where(SyncedItem.account_id == account.id)
+    sync.run(account)  # (the sync token now postdates the PUTs)
+    session.execute(forget)  # as if the run had died after its PUTs, before recording them
+    result = sync.run(account)  # (the listing since the token does not name them: the PUT finds them)
+    assert (result.pushed.created, result.pushed.changed_there) == (2, []) and len(remote.events()) == 2
+    session.execute(forget)
+    account.sync_token = None  # the first run died: a full listing finds them and takes them over
+    result = sync.run(account)
+    assert (result.pushed.updated, result.pushed.created) == (2, 0) and len(remote.events()) == 2
+    again = sync.run(account)
+    assert (again.pushed.updated, again.pushed.created, again.pulled.fetched) == (0, 0, 0)
+
+
+def test_an_old_event_of_the_persons_edited_after_the_import_is_switched_on_stays_theirs(app, client, world):
+    from app.calendar_sync import accounts
+
+    pm, project, walk, task, account, remote = world
+    session = app.extensions["sqlalchemy"].session
+    _new(remote, "Dentist", at(8, 12), at(8, 13))
+    sync.run(account)
+    accounts.update(pm, account, {"import_project_id": project.id})
+    (dentist,) = [i for i in remote.events() if "Dentist" in i.data]
+    cal = Calendar.from_ical(dentist.data)
+    (event,) = cal.walk("VEVENT")
+    event["SUMMARY"] = "Dentist (moved)"
+    dentist.data = cal.to_ical().decode()
+    dentist.save()
+    result = sync.run(account)
+    assert result.pulled.imported == 0
+    assert not session.scalars(select(CalendarEvent).where(CalendarEvent.title.like("Dentist%"))).all()
+
+
+def test_jobs_named_by_path_run_in_embedded_mode(app):
+    from app.core.jobs import _run_inline
+
+    _run_inline(app, "workers.calendar_sync.sync_all", (), {"job_timeout": 5})  # no TypeError

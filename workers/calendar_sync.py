@@ -18,7 +18,8 @@ from workers.base import job
 
 log = logging.getLogger(__name__)
 
-LOCK_SECONDS = 600  # longest a run may hold the account (then another may start)
+LOCK_SECONDS = 900  # longest a run may hold the account (runs.JOB_TIMEOUT: RQ stops it then)
+BUSY_RETRY = 30  # seconds before a run that found the account busy tries again
 
 
 @job
@@ -35,22 +36,26 @@ def sync_account(account_id: int) -> str:
         return "gone"
     lock = redis_store.client.lock(redis_store.key(f"calendar-sync:{account_id}"), timeout=LOCK_SECONDS)
     if not lock.acquire(blocking=False):
+        # another run holds it (a second worker): this one's changes wait for it to end
+        runs.send_sync([account_id], delay=BUSY_RETRY)
         return "busy"
     try:
         account.status = "syncing"
         db.session.commit()
         runs.report(account_id, 0, 0)
         try:
-            done = run(account, progress=lambda n, total: runs.report(account_id, n, total))
+            done = run(
+                account, progress=lambda n, total: runs.report(account_id, n, total), checkpoint=db.session.commit
+            )
         except (AuthFailed, PermissionDenied) as exc:  # a wrong password; a role that no longer syncs
             return _failed(account_id, str(exc))
         except CalDAVError as exc:
             if exc.status in (404, 410):  # the calendar was deleted
                 return _failed(account_id, "The calendar is no longer on the server.")
-            db.session.rollback()
-            account = db.session.get(CalendarAccount, account_id)
-            account.status, account.last_error = "ok", str(exc)  # (a retry follows)
-            db.session.commit()
+            _note(account_id, str(exc))  # (a retry follows)
+            raise
+        except Exception as exc:  # a bug or a timeout: said on the account, then RQ's retry
+            _note(account_id, f"The sync stopped on an error ({exc.__class__.__name__}); it will be tried again.")
             raise
         account.last_error = ""
         return done.in_words()
@@ -62,6 +67,18 @@ def sync_account(account_id: int) -> str:
             lock.release()
         except LockError:  # expired meanwhile: another run may hold it now
             log.warning("calendar sync of account %s outlived its lock", account_id)
+
+
+def _note(account_id: int, error: str) -> None:
+    """Back to `ok` with the error shown (what the run committed before it stays)."""
+    from app.calendar_sync.models import CalendarAccount
+    from app.extensions import db
+
+    db.session.rollback()
+    account = db.session.get(CalendarAccount, account_id)
+    if account is not None:
+        account.status, account.last_error = "ok", error[:1000]
+        db.session.commit()
 
 
 def _failed(account_id: int, reason: str) -> str:

@@ -155,6 +155,9 @@ def connect(user, data: dict) -> CalendarAccount:
     chosen = _choose(calendars, data.get("calendar_url"))
     if any(a.calendar_url == chosen.url for a in accounts_of(user)):
         raise ValidationError({"calendar_url": "That calendar is already connected."})
+    if db.session.scalar(select(CalendarAccount.id).where(CalendarAccount.calendar_url == chosen.url).limit(1)):
+        # (two people syncing one shared calendar would take each other's items off it)
+        raise ValidationError({"calendar_url": "Someone else in Kibray already keeps that calendar in step."})
     account = CalendarAccount(
         user_id=user.id,
         server_url=server_url,
@@ -233,7 +236,10 @@ def update(user, account: CalendarAccount, data: dict) -> CalendarAccount:
             _check_password(account, data["password"])
             account.password = data["password"]
     if "import_project_id" in data:
-        account.import_project_id = _import_project(user, data["import_project_id"], errors)
+        chosen = _import_project(user, data["import_project_id"], errors)
+        if chosen != account.import_project_id:
+            account.import_project_id = chosen
+            account.import_since = utcnow() if chosen is not None else None
     if errors:
         raise ValidationError(errors)
     account.status, account.last_error = "ok", ""
@@ -280,7 +286,6 @@ def sync_now(user, account: CalendarAccount) -> None:
     """Queue a run now (a failing account too: the person may have fixed it on the
     server's side)."""
     _require_sync(user)
-    runs.report(account.id, 0, 0)  # the bar shows "starting" at once
     runs.queue_sync([account.id])
 
 
@@ -294,8 +299,6 @@ def sync_event(user, event_id) -> list[int]:
     ids = [a.id for a in accounts_of(user)]
     if not ids:
         raise ConflictError("Connect a calendar first (Account → Calendar).")
-    for ident in ids:
-        runs.report(ident, 0, 0)
     runs.queue_sync(ids)
     return ids
 

@@ -105,9 +105,12 @@ class Client:
             if answer.status in (301, 302, 303, 307, 308) and answer.headers.get("Location"):
                 url = urljoin(url, answer.headers["Location"])
                 continue
-            if answer.status in (401, 403):
+            text = answer.data.decode("utf-8", "replace")
+            if answer.status == 401 or (answer.status == 403 and "valid-sync-token" not in text):
+                # (a 403 naming the sync token is RFC 6578's "token no longer valid": a full
+                # listing follows, not a failed account)
                 raise AuthFailed("The calendar server refused the user name or password.", answer.status)
-            return answer.status, answer.headers, answer.data.decode("utf-8", "replace")
+            return answer.status, answer.headers, text
         raise CalDAVError("The calendar server redirected too many times.")
 
     def _multistatus(self, method: str, url: str, body: str, depth: str):
@@ -116,7 +119,7 @@ class Client:
             method, url, body, {"Depth": depth, "Content-Type": "application/xml; charset=utf-8"}
         )
         if status != 207:
-            if status == 403 or "valid-sync-token" in text:
+            if "valid-sync-token" in text:
                 raise TokenExpired("The sync token is no longer valid.", status)
             raise CalDAVError(f"The calendar server answered {status} to {method}.", status)
         try:

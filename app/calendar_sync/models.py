@@ -83,6 +83,7 @@ class CalendarAccount(db.Model):
     provider: Mapped[str] = mapped_column(String(16), default="caldav", server_default="caldav")
     # events created in the calendar app come into this project (None: they stay there)
     import_project_id: Mapped[int | None] = mapped_column(ForeignKey("projects.id", ondelete="SET NULL"))
+    import_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # when it was switched on
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     __audit_exclude__ = {"sync_token", "last_synced_at", "status", "last_error"}  # the job's bookkeeping

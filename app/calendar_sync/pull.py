@@ -70,6 +70,7 @@ class Fields:
     cancelled: bool
     modified: datetime | None
     series: tuple = ()  # (RRULE, EXDATEs, overrides…) for a repeating item; () otherwise
+    created: datetime | None = None  # CREATED (else DTSTAMP): when the calendar app made it
 
     def same_as(self, other: Fields) -> bool:
         return self.values() == other.values()
@@ -92,6 +93,7 @@ class Pulled:
     refused: list[str] = field(default_factory=list)  # what was put back, in words
     conflicts: int = 0
     imported: int = 0
+    replaced: list[tuple[str, str]] = field(default_factory=list)  # (href, ETag) of imported originals
     requests: int = 0
 
 
@@ -139,6 +141,7 @@ def fields_of(text: str) -> Fields | None:
         )
     all_day = start is not None and not isinstance(start, datetime)
     modified = main.decoded("LAST-MODIFIED", None) or main.decoded("DTSTAMP", None)
+    created = main.decoded("CREATED", None) or main.decoded("DTSTAMP", None)
     series: tuple = ()
     if main.get("RRULE") is not None or len(events) > 1:
         series = tuple(
@@ -164,6 +167,7 @@ def fields_of(text: str) -> Fields | None:
         cancelled=str(main.get("STATUS", "")).upper() == "CANCELLED",
         modified=_moment(modified) if isinstance(modified, datetime) else None,
         series=series,
+        created=_moment(created) if isinstance(created, datetime) else None,
     )
 
 
@@ -175,17 +179,29 @@ def _exdates(component) -> str:
     return ",".join(sorted(v.to_ical().decode() for v in values))
 
 
-def own_description(text: str, sent: str) -> str:
+def own_description(text: str, sent: str, notes: str = "") -> str:
     """The description a calendar app's DESCRIPTION stands for: without the header
-    paragraph ("Project: …", "Crew: …") and the trailing "Notes: …" paragraph Kibray
-    sent, where they are still there as sent."""
+    paragraph ("Project: …", "Crew: …") and the trailing "Notes: <notes>" paragraph
+    Kibray sent, where they are still there as sent."""
     paragraphs = text.split("\n\n")
     before = sent.split("\n\n")
-    if paragraphs and before and before[0].startswith(("Project: ", "Crew: ")) and paragraphs[0] == before[0]:
+    if paragraphs and before and _header(before[0]) and paragraphs[0] == before[0]:
         paragraphs = paragraphs[1:]
-    if paragraphs and len(before) > 1 and before[-1].startswith("Notes: ") and paragraphs[-1] == before[-1]:
+    if notes and paragraphs and paragraphs[-1] == f"Notes: {notes}":
         paragraphs = paragraphs[:-1]
     return "\n\n".join(paragraphs).strip()
+
+
+def _header(paragraph: str) -> bool:
+    return paragraph.startswith(("Project: ", "Crew: "))
+
+
+def _what_counts(fields: Fields) -> tuple:
+    """What a change in Kibray is judged by: the fields, the description without its
+    header (a renamed project or a new crew member is not an edit of the item)."""
+    paragraphs = fields.description.split("\n\n")
+    body = "\n\n".join(paragraphs[1:] if paragraphs and _header(paragraphs[0]) else paragraphs)
+    return (fields.title, body, fields.start, fields.end, fields.all_day, fields.cancelled, fields.series)
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -196,14 +212,25 @@ def pull(account: CalendarAccount, client: Client, wanted=None) -> Pulled:
     Kibray's current text per UID (the push's builder), asked only when something came."""
     done = Pulled()
     before = client.requests
-    first = account.sync_token is None
+    full = account.sync_token is None
     try:
         done.token, changed, gone = client.changes(account.calendar_url, account.sync_token)
     except TokenExpired:
-        first = True
+        full = True
         done.token, changed, gone = client.changes(account.calendar_url, None)
     rows = {row.href: row for row in db.session.scalars(select(SyncedItem).where(SyncedItem.account_id == account.id))}
     by_uid = {row.uid: row for row in rows.values()}
+    if full and rows:  # a full listing names no deletions: what it lacks is gone
+        listed = {item.href for item in changed}
+        gone = [href for href in rows if href and href not in listed]
+    current: dict[str, str] | None = None
+
+    def kibray_now() -> dict[str, str]:
+        nonlocal current
+        if current is None:
+            current = wanted() if wanted else {}
+        return current
+
     to_fetch: list[Item] = []
     for item in changed:
         row = rows.get(item.href)
@@ -212,35 +239,37 @@ def pull(account: CalendarAccount, client: Client, wanted=None) -> Pulled:
                 to_fetch.append(item)
             continue
         uid = _uid_from_href(item.href)
-        if uid and OURS.match(uid) and uid in by_uid:
-            continue  # ours at another href: the push keeps its own
-        if first:
-            if uid and OURS.match(uid) and uid.endswith("@" + _domain()):
-                # put there by an earlier connection to this calendar: taken over (sent
-                # again over it, If-Match), not duplicated
-                db.session.add(SyncedItem(account_id=account.id, uid=uid, href=item.href, etag=item.etag, digest=""))
-            continue  # what was there before the first run stays the calendar's own
-        if account.import_project_id is not None:
-            to_fetch.append(item)
-    current: dict[str, str] | None = None
+        if uid in by_uid:
+            row = by_uid[uid]
+            if not row.href:  # put back as new, and it is there (again): that is where it lives
+                row.href, row.etag = item.href, item.etag
+            continue
+        if uid and OURS.match(uid) and uid.endswith("@" + _domain()):
+            if uid in kibray_now():
+                # this person's item, put there by an earlier connection to this calendar
+                # (or by a run that did not get to record it): taken over — sent again
+                # over it (If-Match) — not duplicated
+                row = SyncedItem(account_id=account.id, uid=uid, href=item.href, etag=item.etag, digest="")
+                db.session.add(row)
+                rows[item.href] = by_uid[uid] = row
+            continue  # another Kibray item (someone else's in a shared calendar): not ours to touch
+        if not full and account.import_project_id is not None:
+            to_fetch.append(item)  # perhaps new since the import was switched on
     owner = db.session.get(User, account.user_id)
     with acting_as(owner.username, owner.role, owner.id, via="CalDAV"):
         for fetched in client.fetch(account.calendar_url, [i.href for i in to_fetch]):
             done.fetched += 1
             row = rows.get(fetched.href)
             if row is None:
-                done.imported += _import(account, owner, fetched, client)
+                if _import(account, owner, fetched):
+                    done.imported += 1
+                    done.replaced.append((fetched.href, fetched.etag))
                 continue
-            if current is None:
-                current = wanted() if wanted else {}
-            _changed_there(account, owner, row, fetched, current.get(row.uid), done)
+            _changed_there(account, owner, row, fetched, kibray_now().get(row.uid), done)
         for href in gone:
             row = rows.get(href)
-            if row is None:
-                continue
-            if current is None:
-                current = wanted() if wanted else {}
-            _deleted_there(account, owner, row, current.get(row.uid), done)
+            if row is not None:
+                _deleted_there(account, owner, row, kibray_now().get(row.uid), done)
     db.session.flush()
     done.requests = client.requests - before
     return done
@@ -267,8 +296,11 @@ def _changed_there(account, owner, row: SyncedItem, fetched: Item, now_text: str
             row.digest = ""  # taken over from an earlier connection: Kibray's version goes out
         return
     ours = fields_of(now_text) if now_text else None
-    kibray_changed = now_text is not None and _digest(now_text) != row.digest
     row.etag = fetched.etag
+    if ours is not None and _what_counts(ours) == _what_counts(theirs):
+        row.sent = fetched.data or ""  # the calendar already has Kibray's version (a write not recorded)
+        return
+    kibray_changed = ours is not None and _what_counts(ours) != _what_counts(base)
     if kibray_changed and ours is not None:
         calendar_later = (theirs.modified or utcnow()) > (ours.modified or datetime.min.replace(tzinfo=UTC))
         done.conflicts += 1
@@ -279,7 +311,7 @@ def _changed_there(account, owner, row: SyncedItem, fetched: Item, now_text: str
         refusal = _apply(owner, row.uid, base, theirs)
         if refusal is None:
             _keep_conflict(account, row.uid, theirs.title, "calendar", ours, now_text or "")
-            row.sent = fetched.data or ""
+            row.sent, row.digest = fetched.data or "", ""  # Kibray's text of the result goes out
             done.applied += 1
         else:  # the later change may not be made: Kibray's stands
             _keep_conflict(account, row.uid, ours.title, "kibray", theirs, fetched.data or "")
@@ -287,7 +319,9 @@ def _changed_there(account, owner, row: SyncedItem, fetched: Item, now_text: str
         return
     refusal = _apply(owner, row.uid, base, theirs)
     if refusal is None:
-        row.sent = fetched.data or ""
+        # Kibray's text of the result goes out (a new SEQUENCE; and what Kibray does not
+        # keep of the edit — a task's time of day — is put right in the calendar)
+        row.sent, row.digest = fetched.data or "", ""
         done.applied += 1
     else:
         _refused(account, owner, row, base, refusal, done)
@@ -298,10 +332,10 @@ def _deleted_there(account, owner, row: SyncedItem, now_text: str | None, done: 
     if now_text is None or base is None:
         db.session.delete(row)  # gone from Kibray's side too (or never agreed): nothing to do
         return
-    if _digest(now_text) != row.digest:  # changed in Kibray since: the change wins
-        ours = fields_of(now_text)
+    ours = fields_of(now_text)
+    if ours is not None and _what_counts(ours) != _what_counts(base):  # changed in Kibray since: it wins
         done.conflicts += 1
-        _keep_conflict(account, row.uid, ours.title if ours else base.title, "kibray", None, "")
+        _keep_conflict(account, row.uid, ours.title, "kibray", None, "")
         _recreate(row)
         return
     refusal = _delete(owner, row.uid)
@@ -316,12 +350,6 @@ def _recreate(row: SyncedItem) -> None:
     """The server no longer has it: the push puts it back as new."""
     row.etag, row.digest, row.sent = None, "", ""
     row.href = ""  # (the push's PUT answers the new one)
-
-
-def _digest(text: str) -> str:
-    from app.calendar_sync.sync import digest
-
-    return digest(text)
 
 
 # --- applying through the services ---------------------------------------------------------
@@ -351,11 +379,11 @@ def _apply(owner, uid: str, base: Fields, theirs: Fields) -> str | None:
         return "It is no longer in Kibray."
     if base.series or theirs.series:
         return "A repeating series is changed in Kibray, not in a calendar app."
+    if kind == "task" and theirs.cancelled != base.cancelled:
+        return "A task is cancelled or reopened in Kibray, not in a calendar app."
     try:
         with attempt():
-            if theirs.cancelled and not base.cancelled:
-                _remove(owner, kind, obj)
-            elif kind == "event":
+            if kind == "event":
                 _apply_event(owner, obj, base, theirs)
             else:
                 _apply_task(owner, obj, base, theirs)
@@ -368,10 +396,12 @@ def _apply_event(owner, event, base: Fields, theirs: Fields) -> None:
     from app.calendar import services as calendar
 
     data: dict = {}
+    if theirs.cancelled != base.cancelled:  # STATUS:CANCELLED set or taken off there
+        data["status"] = "cancelled" if theirs.cancelled else "scheduled"
     if theirs.title != base.title:
         data["title"] = theirs.title
     if theirs.description != base.description:
-        data["description"] = own_description(theirs.description, base.description)
+        data["description"] = own_description(theirs.description, base.description, event.notes or "")
     if (theirs.start, theirs.end, theirs.all_day) != (base.start, base.end, base.all_day):
         data["all_day"] = theirs.all_day
         if theirs.all_day:  # the calendar's DTEND is exclusive; Kibray's all-day end is the last day
@@ -426,14 +456,18 @@ def _delete(owner, uid: str) -> str | None:
     return None
 
 
-def _import(account: CalendarAccount, owner, fetched: Item, client: Client) -> int:
+def _import(account: CalendarAccount, owner, fetched: Item) -> bool:
     """A new event of the calendar app's, into the account's import project: created in
-    Kibray, and the calendar's copy replaced by Kibray's (the push of this run)."""
+    Kibray (the push of this run sends Kibray's copy; the original is deleted once this
+    is committed: sync.run)."""
     from app.calendar import services as calendar
 
     theirs = fields_of(fetched.data or "")
     if theirs is None or theirs.series or theirs.cancelled or theirs.start is None:
-        return 0  # a series, a to-do or a cancelled item stays the calendar's own
+        return False  # a series, a to-do or a cancelled item stays the calendar's own
+    since = account.import_since
+    if since is not None and (theirs.created is None or theirs.created < since):
+        return False  # made before the import was switched on (an edit of the person's own)
     last = theirs.end
     if theirs.all_day:
         last = theirs.end - timedelta(days=1) if theirs.end and theirs.end > theirs.start else theirs.start
@@ -450,9 +484,8 @@ def _import(account: CalendarAccount, owner, fetched: Item, client: Client) -> i
             calendar.create_event(owner, data)
     except REFUSALS as exc:
         _deny(owner, "create", "CalendarEvent", "", _refusal_text(exc))
-        return 0
-    client.delete(fetched.href, etag=fetched.etag)  # Kibray's copy replaces it
-    return 1
+        return False
+    return True
 
 
 # --- what is left for the owner to read ----------------------------------------------------

@@ -105,12 +105,13 @@ def change():
 # --- CalDAV accounts ----------------------------------------------------------------------------
 
 
-def _state(account) -> dict:
-    """What the account's row shows: the account, its items, the run going on."""
+def _state(account, queued: bool = False) -> dict:
+    """What the account's row shows: the account, its items, the run going on (or just
+    queued by this request, not yet committed)."""
     return {
         "account": account,
         "items": accounts.items_synced([account.id]).get(account.id, 0),
-        "running": runs.progress(account.id),
+        "running": (0, 0) if queued else runs.progress(account.id),
     }
 
 
@@ -165,7 +166,7 @@ def sync_now(account_id):
     account = accounts.get_account(current_user, account_id)
     accounts.sync_now(current_user, account)
     if is_htmx():
-        return render_template("calendar_sync/_account_state.html", row=_state(account))
+        return render_template("calendar_sync/_account_state.html", row=_state(account, queued=True))
     flash("Sync started.", "success")
     return redirect_to(url_for("calendar_sync.settings"))
 

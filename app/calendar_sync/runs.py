@@ -31,6 +31,7 @@ from app.core.transaction import after_commit
 from app.extensions import db, redis_store
 
 JOB = "workers.calendar_sync.sync_account"
+JOB_TIMEOUT = 900  # seconds a run may take (RQ's default of 180 is short for a first sync)
 DEBOUNCE = 20  # seconds between a change and the syncs it starts
 PERIOD = 300  # seconds between two periodic runs
 WATCHED = ("calendar-event-", "task-")
@@ -56,16 +57,22 @@ def queue_sync(account_ids, delay: int = 0) -> None:
 
     after_commit(_starting)  # (before the jobs are sent: a quick run clears it when done)
     for account_id in ids:
-        enqueue(JOB, account_id, queue="sync", job_id=job_id(account_id), delay=delay, once=True)
+        enqueue(
+            JOB, account_id, queue="sync", job_id=job_id(account_id), delay=delay, once=True, job_timeout=JOB_TIMEOUT
+        )
 
 
-def send_sync(account_ids) -> int:
+def send_sync(account_ids, delay: int = 0) -> int:
     """Queue now (in a job): how many were queued."""
     from app.core.jobs import send
 
-    return sum(
-        1 for account_id in account_ids if send(JOB, account_id, queue="sync", job_id=job_id(account_id), once=True)
-    )
+    queued = 0
+    for account_id in account_ids:
+        if send(
+            JOB, account_id, queue="sync", job_id=job_id(account_id), once=True, delay=delay, job_timeout=JOB_TIMEOUT
+        ):
+            queued += 1
+    return queued
 
 
 # --- progress ---------------------------------------------------------------------------------
@@ -135,9 +142,9 @@ def _mark(app, people: list[str]) -> None:
 def changed_accounts() -> list[int]:
     """The accounts of everyone marked since the last call (the marks are taken)."""
     client = redis_store.client
-    pipe = client.pipeline()
+    pipe = client.pipeline()  # (MULTI: a change marked meanwhile starts the next wait)
     pipe.smembers(_changed_key())
-    pipe.delete(_changed_key())
+    pipe.delete(_changed_key(), redis_store.key("calendar-sync", "waiting"))
     members, _ = pipe.execute()
     people = {m.decode() for m in members}
     if not people:

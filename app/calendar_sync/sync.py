@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from app.auth.models import User
 from app.calendar_sync import feeds
-from app.calendar_sync.caldav_client import Changed, Client
+from app.calendar_sync.caldav_client import CalDAVError, Changed, Client
 from app.calendar_sync.models import CalendarAccount, SyncedItem
 from app.calendar_sync.pull import Pulled, pull
 from app.core.permissions import Viewer, require
@@ -81,16 +81,35 @@ def client_for(account: CalendarAccount) -> Client:
     return Client(account.server_url, account.username, account.password)
 
 
-def run(account: CalendarAccount, client: Client | None = None, now: datetime | None = None, progress=None) -> Result:
+def run(
+    account: CalendarAccount,
+    client: Client | None = None,
+    now: datetime | None = None,
+    progress=None,
+    checkpoint=None,
+) -> Result:
     """One sync of `account`: the calendar's changes in, then Kibray's out. The sync
     token kept is the one read before Kibray's own writes: the next run sees them come
-    back with the ETags already recorded, and fetches none of them."""
+    back with the ETags already recorded, and fetches none of them.
+
+    `checkpoint` (the job's commit) is called after the way back and every
+    CHECKPOINT_EVERY writes of the push, so a run that fails half-way keeps what it did
+    (a write the server took but Kibray did not record is taken over by the next run,
+    not duplicated); an imported event's original is deleted only once its Kibray copy
+    is committed."""
     now = now or datetime.now(UTC)
     client = client or client_for(account)
     viewer = _owner(account)
     pulled = pull(account, client, wanted=lambda: wanted_objects(viewer, now))
-    pushed = push(account, client, now, progress=progress, viewer=viewer)
     account.sync_token = pulled.token
+    if checkpoint is not None:
+        checkpoint()
+    for href, etag in pulled.replaced:  # Kibray's copy replaces the calendar's original
+        try:
+            client.delete(href, etag=etag)
+        except CalDAVError:
+            pass  # (changed again meanwhile: it stays in the calendar, the person's own)
+    pushed = push(account, client, now, progress=progress, viewer=viewer, checkpoint=checkpoint)
     return Result(pulled, pushed)
 
 
@@ -109,10 +128,16 @@ def wanted_objects(viewer, now: datetime) -> dict[str, str]:
 
 
 PROGRESS_EVERY = 25  # items between two progress reports
+CHECKPOINT_EVERY = 100  # writes between two commits of a long push
 
 
 def push(
-    account: CalendarAccount, client: Client | None = None, now: datetime | None = None, progress=None, viewer=None
+    account: CalendarAccount,
+    client: Client | None = None,
+    now: datetime | None = None,
+    progress=None,
+    viewer=None,
+    checkpoint=None,
 ) -> Pushed:
     now = now or datetime.now(UTC)
     client = client or client_for(account)
@@ -121,6 +146,7 @@ def push(
     known = {row.uid: row for row in db.session.scalars(select(SyncedItem).where(SyncedItem.account_id == account.id))}
     done = Pushed(total=len(wanted))
     before = client.requests
+    committed = 0  # writes up to the last checkpoint
     for position, (uid, text) in enumerate(wanted.items(), 1):
         if progress is not None and position % PROGRESS_EVERY == 0:
             progress(position, done.total)
@@ -129,11 +155,18 @@ def push(
         if row is not None and row.digest == version:
             done.unchanged += 1
             continue
+        if checkpoint is not None and done.created + done.updated >= committed + CHECKPOINT_EVERY:
+            checkpoint()
+            committed = done.created + done.updated
         try:
             href, etag = client.put(account.calendar_url, f"{uid}.ics", text, etag=row.etag if row else None)
         except Changed:
-            done.changed_there.append(uid)
-            continue
+            if row is not None and row.etag:
+                done.changed_there.append(uid)  # edited in the calendar app meanwhile: the next pull's
+                continue
+            # already there without a record of it (a run that failed before recording
+            # it): this person's item under Kibray's UID, replaced
+            href, etag = client.put(account.calendar_url, f"{uid}.ics", text, etag="*")
         if row is None:
             db.session.add(SyncedItem(account_id=account.id, uid=uid, href=href, etag=etag, digest=version, sent=text))
             done.created += 1

@@ -31,9 +31,11 @@ WAITING = ("queued", "scheduled", "deferred")
 def enqueue(
     func, *args, queue: str = "default", job_id: str | None = None, delay: int = 0, once: bool = False, **kwargs
 ) -> None:
-    """Queue `func(*args, **kwargs)` to run once the current transaction commits (after
-    `delay` seconds). With `once` and a `job_id`, nothing is queued while a job of that
-    id is still waiting to run: a burst of changes makes one run (a debounce)."""
+    """Queue `func(*args, **kwargs)` (a function or its dotted path) to run once the
+    current transaction commits (after `delay` seconds). With `once` and a `job_id`,
+    nothing is queued while a job of that id is still waiting to run: a burst of changes
+    makes one run (a debounce); while one of that id is running, the next is queued
+    under `<job_id>:next` (a running job's record is never replaced)."""
     app = current_app._get_current_object()
 
     def _send():
@@ -50,21 +52,39 @@ def send(func, *args, queue: str = "default", job_id: str | None = None, delay: 
     """Queue now (no transaction to wait for: in a job, the CLI)."""
     from datetime import timedelta
 
-    from rq.exceptions import NoSuchJobError
-    from rq.job import Job
-
     target = get_queue(queue)
     if once and job_id:
-        try:
-            if Job.fetch(job_id, connection=target.connection).get_status() in WAITING:
-                return None
-        except NoSuchJobError:
-            pass
+        job_id = _free_id(target, job_id)
+        if job_id is None:
+            return None
     if delay:
         return target.enqueue_in(timedelta(seconds=delay), func, *args, job_id=job_id, retry=RETRY, **kwargs)
     return target.enqueue(func, *args, job_id=job_id, retry=RETRY, **kwargs)
 
 
+def _free_id(target, job_id: str) -> str | None:
+    """The id to queue under for `once`: None while one is waiting; `<job_id>:next` while
+    `job_id` is running (its record is not replaced)."""
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job
+
+    for ident in (job_id, f"{job_id}:next"):
+        try:
+            status = Job.fetch(ident, connection=target.connection).get_status()
+        except NoSuchJobError:
+            return ident
+        if status in WAITING:
+            return None
+        if status != "started":
+            return ident
+    return f"{job_id}:next"
+
+
 def _run_inline(app, func, args, kwargs):
+    if isinstance(func, str):
+        from werkzeug.utils import import_string
+
+        func = import_string(func)
+    kwargs = {k: v for k, v in kwargs.items() if k != "job_timeout"}  # (RQ's own option)
     with app.app_context():
         func(*args, **kwargs)

@@ -1,7 +1,7 @@
 """The way back of the CalDAV sync (issue 11): calendar_synced_items.sent (the text last
 agreed with the server, which an edit made in the calendar app is compared against);
-calendar_accounts.provider (caldav, icloud, google) and import_project_id (events created
-in the calendar app come into that project); calendar_sync_conflicts (the losing version
+calendar_accounts.provider (caldav, icloud, google), import_project_id and import_since
+(events created in the calendar app from then on come into that project); calendar_sync_conflicts (the losing version
 of an item changed on both sides); one account a person a calendar. Downgrade drops them.
 
 Revision ID: 0029_calendar_sync_pull
@@ -24,6 +24,7 @@ def upgrade():
     with op.batch_alter_table("calendar_accounts") as batch:
         batch.add_column(sa.Column("provider", sa.String(length=16), server_default="caldav", nullable=False))
         batch.add_column(sa.Column("import_project_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("import_since", sa.DateTime(timezone=True), nullable=True))
         batch.create_foreign_key(
             op.f("fk_calendar_accounts_import_project_id_projects"),
             "projects",
@@ -63,6 +64,7 @@ def downgrade():
     with op.batch_alter_table("calendar_accounts") as batch:
         batch.drop_constraint("uq_calendar_accounts_calendar", type_="unique")
         batch.drop_constraint(op.f("fk_calendar_accounts_import_project_id_projects"), type_="foreignkey")
+        batch.drop_column("import_since")
         batch.drop_column("import_project_id")
         batch.drop_column("provider")
     with op.batch_alter_table("calendar_synced_items") as batch:
