@@ -129,6 +129,10 @@ def test_a_time_and_title_changed_in_the_calendar_come_in_through_the_services(a
     )
     assert entry.username == pm.username and entry.changes["via"] == [None, "CalDAV"]
     assert entry.changes["title"] == ["Walkthrough", "Walkthrough with the owner"]
+    from app.core.audit_text import describe
+
+    (line,) = describe([entry])
+    assert line.sentence.endswith("(via CalDAV)") and "Walkthrough with the owner" in line.sentence
     # Kibray's own version (a new SEQUENCE) went back out: the calendar and Kibray agree
     assert _summary(remote, uid) == ("Walkthrough with the owner", at(3, 13))
 
@@ -195,6 +199,11 @@ def test_a_refused_change_is_put_back_on_the_server_and_its_owner_told(app, worl
     assert "closed" in note.body and "put back" in note.body
     denied = session.scalars(select(AuditLog).where(AuditLog.result == "denied", AuditLog.user_id == pm.id)).one()
     assert denied.changes["via"] == [None, "CalDAV"] and denied.object_id == str(walk.id)
+    from app.core.audit_text import describe
+
+    (line,) = describe([denied])
+    assert "was refused: update the event" in line.sentence and "closed" in line.sentence
+    assert line.sentence.endswith("(via CalDAV)")
     assert sync.run(account).pulled.fetched == 0  # settled: nothing comes back again
 
 

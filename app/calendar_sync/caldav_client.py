@@ -14,6 +14,7 @@ CalDAV server is user input too).
 from __future__ import annotations
 
 import base64
+import time
 from dataclasses import dataclass
 from urllib.parse import quote, urljoin, urlsplit
 
@@ -82,6 +83,7 @@ class Client:
         self.headers = {"Authorization": authorization, "User-Agent": "Kibray-ERP-CalDAV/1"}
         self.pool = pool or urllib3.PoolManager(timeout=TIMEOUT, retries=False)
         self.requests = 0  # how many HTTP requests this client made
+        self.waited = 0.0  # seconds spent waiting for their answers
 
     # --- HTTP ----------------------------------------------------------------------------
 
@@ -92,6 +94,7 @@ class Client:
         for _ in range(MAX_REDIRECTS + 1):
             check_url(url)
             self.requests += 1
+            started = time.perf_counter()
             try:
                 answer = self.pool.request(
                     method,
@@ -102,6 +105,8 @@ class Client:
                 )
             except urllib3.exceptions.HTTPError as exc:
                 raise CalDAVError(f"The calendar server could not be reached ({exc.__class__.__name__}).") from None
+            finally:
+                self.waited += time.perf_counter() - started
             if answer.status in (301, 302, 303, 307, 308) and answer.headers.get("Location"):
                 url = urljoin(url, answer.headers["Location"])
                 continue

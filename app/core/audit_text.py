@@ -333,6 +333,9 @@ class _Context(dict):
         return ""
 
 
+VIA_KEYS = frozenset({"via", "refused"})  # bookkeeping of an entry, not columns (core.audit)
+
+
 def _template(spec, context: dict) -> str:
     return spec(context) if callable(spec) else spec.format_map(_Context(context))
 
@@ -369,6 +372,8 @@ def _update_sentence(entry, info: _Model, names: _Names) -> str:
     context = {"name": name, "their": "their" if mine else f"{name}'s"}
     acts, changed = [], []
     for key, (before, after) in (entry.changes or {}).items():
+        if key in VIA_KEYS:
+            continue  # said after the sentence (describe)
         if key in info.phrases:
             phrase = info.phrases[key]
             phrase = phrase.get(bool(after)) if isinstance(phrase, dict) else phrase
@@ -486,6 +491,10 @@ def _describe(entries, known, reader) -> list[Line]:
                 if entry.result == "denied"
                 else "failed to sign in (wrong password or code)"
             ) + (f" from {entry.ip}" if entry.ip else "")
+        elif entry.result != "success" and "refused" in (entry.changes or {}):
+            # a change refused outside a request (e.g. one made in a calendar app): why
+            info = _Model(models.get(entry.object_type), entry.object_type)
+            text = f"was refused: {entry.action} the {info.noun} #{entry.object_id}: {entry.changes['refused'][1]}"
         elif entry.result != "success":
             text = _denied_sentence(entry, names, refusals)
         else:
@@ -496,6 +505,9 @@ def _describe(entries, known, reader) -> list[Line]:
                 text = _update_sentence(entry, info, names)
             else:
                 text = _row_sentence(entry, info, names)
+        via = (entry.changes or {}).get("via")
+        if via:
+            text += f" (via {via[1]})"  # the channel: e.g. their calendar app, "CalDAV"
         lines.append(Line(entry, f"{actor} {text}", reader))
     return lines
 
