@@ -107,8 +107,9 @@ class SyncedItem(db.Model):
     etag: Mapped[str | None] = mapped_column(String(255))
     digest: Mapped[str] = mapped_column(String(40))
     # the text last agreed with the server: what the pull compares an edit made in the
-    # calendar app against, field by field
-    sent: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # calendar app against, field by field (deferred: a push reads thousands of rows and
+    # needs none of it; the pull reads it for the few items that changed)
+    sent: Mapped[str] = mapped_column(Text, default="", server_default="", deferred=True)
     pushed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

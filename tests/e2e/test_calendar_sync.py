@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import BIN, _free_port, _server_env
-from tests.e2e.helpers import DESKTOP, PHONE, ROOT, login
+from tests.e2e.helpers import DESKTOP, PASSWORD, PHONE, ROOT, login
 from tests.radicale import radicale  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.e2e
@@ -84,3 +84,26 @@ def test_a_pm_connects_a_calendar_and_syncs_it_now(browser_page, screenshots_dir
     assert overflow <= 0, f"the page is {overflow}px wider than the {size} screen"
     page.evaluate("window.scrollTo(0, 0)")
     page.screenshot(path=str(screenshots_dir / f"calendar-sync-{size}.png"), full_page=True, caret="initial")
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_admin_sees_every_calendar_account(browser_page, screenshots_dir, remote, size):
+    server, calendar = remote
+    page = browser_page(viewport=PHONE if size == "phone" else DESKTOP, label=f"caldav-ops-{size}")
+    signed_in = page.request.post("/api/auth/login/", data={"username": "pm", "password": PASSWORD})
+    token = signed_in.json()["data"]["access_token"]
+    connected = page.request.post(
+        "/api/calendar/accounts/",
+        data={"server_url": server.url, "username": server.username, "password": server.password},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert connected.status == 201, connected.text()
+    login(page, "admin", live=False)
+    page.goto("/admin/calendar-sync")
+    rows = page.locator("[data-testid=sync-operations-row]")
+    row = rows.filter(has_text=calendar.name)
+    expect(row).to_contain_text("Paula Martinez")
+    expect(row).to_contain_text(server.url)
+    overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the page is {overflow}px wider than the {size} screen"
+    page.screenshot(path=str(screenshots_dir / f"calendar-sync-operations-{size}.png"), full_page=True, caret="initial")
