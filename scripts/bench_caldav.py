@@ -37,7 +37,7 @@ import bench_common as bc
 
 sys.path.insert(0, str(bc.ROOT))
 
-from scripts.radicale_server import running  # noqa: E402
+from scripts.radicale_server import account_on, running  # noqa: E402
 
 
 def _app():
@@ -77,15 +77,7 @@ def bench(runs: int) -> dict:
         pm = db.session.scalars(select(User).where(User.username == "pm")).one()
         for _ in range(runs):
             remote = phone.principal().make_calendar(name=f"Bench {uuid.uuid4().hex[:6]}")
-            account = CalendarAccount(
-                user_id=pm.id,
-                server_url=server.url,
-                username=server.username,
-                password=server.password,
-                calendar_url=str(remote.url),
-                calendar_name=remote.name,
-            )
-            db.session.add(account)
+            account = account_on(pm, server, remote)
             db.session.commit()
             moved: list[tuple[int, object, object]] = []
             client = Client(server.url, server.username, server.password)

@@ -73,3 +73,22 @@ def running(folder: Path):
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def account_on(user, server: Server, remote):
+    """`user`'s Kibray CalDAV account for the calendar `remote` (a `caldav` collection) on
+    `server` (inside an app context; added and flushed)."""
+    from app.calendar_sync.models import CalendarAccount
+    from app.extensions import db
+
+    account = CalendarAccount(
+        user_id=user.id,
+        server_url=server.url,
+        username=server.username,
+        password=server.password,
+        calendar_url=str(remote.url),
+        calendar_name=remote.name,
+    )
+    db.session.add(account)
+    db.session.flush()
+    return account
