@@ -49,6 +49,7 @@ KIND_LABELS = {
     "punch_auto_closed": "A forgotten punch of mine or my crew was closed for review",
     "event_assigned": "I am put on a calendar event",
     "schedule_conflict": "A schedule change double-books me or my crew, or breaks a rule",
+    "calendar_sync_refused": "A change I made in my synced calendar app was not applied",
     "system": "System announcements",
 }
 
