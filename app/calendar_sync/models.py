@@ -91,6 +91,16 @@ class CalendarAccount(db.Model):
     def audit_name(self) -> str:
         return f"{self.username} at {self.server_url}"
 
+    @property
+    def is_failing(self) -> bool:
+        """Stopped until its owner fixes it (not retried, not scheduled)."""
+        return self.status == "failing"
+
+    @property
+    def has_app_password(self) -> bool:
+        """False for Google, which takes OAuth sign-in only."""
+        return self.provider != "google"
+
 
 class SyncedItem(db.Model):
     """What Kibray last put on an account's calendar for one UID (an event with its

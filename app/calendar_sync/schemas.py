@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from app.core.schemas import Input, Output, Query, QueryId, Text
+from app.core.schemas import Id, Input, Output, Query, QueryId, Text
 
 
 class FeedOut(Output):
@@ -12,7 +12,7 @@ class FeedOut(Output):
 
 
 class RegenerateInput(Input):
-    project_id: int | None = Field(None, description="A project's feed; left out: your schedule's.")
+    project_id: Id | None = Field(None, description="A project's feed; left out: your schedule's.")
 
 
 class FeedQuery(Query):
@@ -55,7 +55,7 @@ class AccountInput(Input):
 
 class AccountUpdate(Input):
     password: Text(500) | None = Field(None, description="A new app password (checked with the server).")
-    import_project_id: int | None = Field(None, description="Import new calendar events into this project; null: none.")
+    import_project_id: Id | None = Field(None, description="Import new calendar events into this project; null: none.")
 
 
 class SyncQueued(Output):
