@@ -24,6 +24,7 @@ NAV = {
         "users",
         "audit",
         "jobs",
+        "calendar-sync",
         "notifications",
     ],
     "project_manager_full": [
@@ -71,6 +72,7 @@ TITLES = {
     "clients": "Clients",
     "users": "Users",
     "audit": "Audit log",
+    "calendar-sync": "Calendar sync",
     "notifications": "Notifications",
     "my-day": "My day",
     "tasks": "All tasks",
