@@ -15,6 +15,8 @@ FEATURES = (
     "app.files",
     "app.timeclock",
     "app.daily_logs",
+    "app.company",
+    "app.invoices",
     "app.calendar",
     "app.schedule",
     "app.calendar_sync",

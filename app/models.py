@@ -12,6 +12,7 @@ def import_all_models(feature_names=None) -> None:
     from app.features import FEATURES
 
     importlib.import_module("app.core.audit")  # AuditLog
+    importlib.import_module("app.core.numbering")  # DocumentCounter
     for name in feature_names or FEATURES:
         if not isinstance(name, str):
             name = name.__name__

@@ -164,3 +164,82 @@ def make_daily_log(project: Project, day, author: User | None = None, **kwargs):
     db.session.add(log)
     db.session.flush()
     return log
+
+
+def make_invoice(project: Project, *, lines=(("Walls, two coats", "1", "1000.00"),), status="DRAFT", number=None,
+                 author: User | None = None, tax_rate="0", retention="0.00", paid="0.00", invoice_type="standard",
+                 issue_date=None, due_date=None, for_review=False):  # fmt: skip
+    """An invoice written straight (no rules), its figures computed by core.money."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from app.core.money import Line, totals
+    from app.invoices.models import Invoice, InvoiceLine
+
+    issue = issue_date or dt.date(2026, 3, 2)
+    rate = Decimal(tax_rate)
+    figures = totals([Line(Decimal(q), Decimal(p), rate) for _d, q, p in lines])
+    invoice = Invoice(
+        project_id=project.id,
+        client_id=project.client_id,
+        number=number,
+        status=status,
+        invoice_type=invoice_type,
+        issue_date=issue,
+        due_date=due_date or issue + dt.timedelta(days=30),
+        tax_rate=rate,
+        subtotal=figures.subtotal,
+        tax_amount=figures.tax_amount,
+        total_amount=figures.total,
+        retention_amount=Decimal(retention),
+        amount_paid=Decimal(paid),
+        created_by_id=author.id if author else None,
+        is_draft_for_review=for_review,
+        payment_terms="net_30",
+        client_message="",
+        internal_notes="",
+        review_comment="",
+        cancel_reason="",
+    )
+    db.session.add(invoice)
+    db.session.flush()
+    for position, (description, quantity, price) in enumerate(lines):
+        line = Line(Decimal(quantity), Decimal(price), rate)
+        db.session.add(
+            InvoiceLine(
+                invoice_id=invoice.id,
+                position=position,
+                description=description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=rate,
+                line_total=line.total,
+            )  # fmt: skip
+        )
+    db.session.flush()
+    return invoice
+
+
+def make_walk_invoices(users: dict, mine: Project, theirs: Project) -> dict:
+    """The permission walk's invoices (app/invoices/walk.py): {draftinv} a PM's draft of
+    mine, {reviewinv} a trainee's draft for review, {sentinv} sent, {partinv} sent with
+    one {payment}, {theirinv} sent on theirs. The client company gets a billing email."""
+    from decimal import Decimal
+
+    from app.invoices.models import Payment
+
+    mine.client.email = "ap@harbor.example"
+    theirs.client.email = "ap@birch.example"
+    made = {
+        "draftinv": make_invoice(mine, author=users["project_manager_full"]),
+        "reviewinv": make_invoice(mine, author=users["pm_trainee"], for_review=True),
+        "sentinv": make_invoice(mine, status="SENT", number="INV-2026-9001"),
+        "partinv": make_invoice(mine, status="SENT", number="INV-2026-9002", paid="100.00"),
+        "theirinv": make_invoice(theirs, status="SENT", number="INV-2026-9003"),
+    }
+    payment = Payment(invoice_id=made["partinv"].id, amount=Decimal("100.00"), payment_date=made["partinv"].issue_date,
+                      method="check", reference="1001")  # fmt: skip
+    db.session.add(payment)
+    db.session.flush()
+    made["payment"] = payment
+    return made

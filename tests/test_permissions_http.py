@@ -174,7 +174,12 @@ def world(db):
     db.session.add(sync_conflict)
     db.session.flush()
 
+    from tests.factories import make_walk_invoices
+
+    invoices = make_walk_invoices(users, mine, theirs)  # app/invoices/walk.py (issue 12)
+
     world = SimpleNamespace(
+        invoices=invoices,
         account=sync_accounts["project_manager_full"],
         sync_conflict=sync_conflict,
         event=event,  # calendar (issue 10)
@@ -248,6 +253,7 @@ def world_ids(world) -> dict[str, int]:
         "shared_event": world.shared_event.id,
         "their_event": world.their_event.id,
         "series": world.series.id,
+        **{name: row.id for name, row in world.invoices.items()},
     }
 
 

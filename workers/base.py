@@ -23,6 +23,15 @@ def job_app():
     return _app
 
 
+def retries_left() -> int:
+    """How many retries RQ has left for the running job (0 outside a job): a job's last
+    failure is recorded as final."""
+    from rq import get_current_job
+
+    current = get_current_job()
+    return int(getattr(current, "retries_left", 0) or 0) if current is not None else 0
+
+
 def job(func):
     """Decorator for job functions: app context, commit on success, rollback on error."""
 

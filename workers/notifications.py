@@ -3,14 +3,7 @@ hours, the daily digest, and the hourly due-soon / overdue reminders of tasks.""
 
 from __future__ import annotations
 
-from workers.base import job
-
-
-def _retries_left() -> int:
-    from rq import get_current_job
-
-    current = get_current_job()
-    return int(getattr(current, "retries_left", 0) or 0) if current is not None else 0
+from workers.base import job, retries_left
 
 
 @job
@@ -19,7 +12,7 @@ def deliver(delivery_id: int) -> str:
     it with backoff (core.jobs); the last failure is recorded on the delivery."""
     from app.notifications.channels import deliver as send
 
-    return send(delivery_id, retries_left=_retries_left())
+    return send(delivery_id, retries_left=retries_left())
 
 
 @job

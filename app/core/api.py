@@ -6,6 +6,7 @@ import json
 import math
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from flask import jsonify, request, url_for
 
@@ -87,6 +88,10 @@ def _too_deep(raw: bytes, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+def _not_json(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def request_json():
     """The request's JSON body, parsed once, safely: nesting deeper than MAX_JSON_DEPTH is
     refused before parsing (no RecursionError), text must be valid UTF-8. None when the
@@ -101,7 +106,9 @@ def request_json():
                 {"body": f"JSON nested deeper than {MAX_JSON_DEPTH} levels is not accepted."}, "Invalid request body."
             )
         try:
-            data = json.loads(raw)
+            # numbers with a fraction or exponent stay exact (Decimal, never a float: money);
+            # NaN and Infinity are not JSON and make the body invalid
+            data = json.loads(raw, parse_float=Decimal, parse_constant=_not_json)
         except (ValueError, RecursionError):
             data = None
     request.environ["kibray.json"] = data

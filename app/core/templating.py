@@ -16,6 +16,13 @@ from app.core import features, labels, text, timezones
 from app.core.money import to_money
 
 
+def decimal_plain(value) -> str:
+    """A quantity or a rate as people write it: 12.5, 100, 8.25 (no trailing zeros, no exponent)."""
+    if value is None:
+        return ""
+    return format(value.normalize(), "f")
+
+
 def money(value) -> str:
     """$12,345.60 — formatted from the Decimal, never through a float."""
     if value is None:
@@ -172,6 +179,7 @@ def init_app(app: Flask) -> None:
         return {"current_user": current_user._get_current_object()}
 
     app.add_template_filter(money, "money")
+    app.add_template_filter(decimal_plain, "normalize")
     app.add_template_filter(labels.project_status_label, "status_label")
     app.add_template_filter(labels.user_status_label, "user_status_label")
     app.add_template_filter(role_label, "role_label")

@@ -52,6 +52,7 @@ class Project(Versioned, TimestampMixin, db.Model):
         "state": "state",
         "zip": "ZIP code",
         "budget": "budget",
+        "contract_value": "contract value",
         "start_date": "start date",
         "end_date": "end date",
         "progress_percent": "progress",
@@ -84,6 +85,9 @@ class Project(Versioned, TimestampMixin, db.Model):
     state: Mapped[str] = mapped_column(String(60), default="")
     zip: Mapped[str] = mapped_column(String(20), default="")
     budget: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # What the client agreed to pay: the approved estimate's total, changed by each
+    # approved change order (issue 12); None until it is known.
+    contract_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     start_date: Mapped[date | None] = mapped_column(Date, index=True)
     end_date: Mapped[date | None] = mapped_column(Date)
     progress_percent: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,843 @@
+"""Invoice rules (SPEC.md §2 matrix rows invoice.*, §3 "Money", §5 "Invoice"), the same
+for pages, the API and the jobs.
+
+- Seeing: project.view_financials — admins all, PMs and trainees their projects, the
+  project's client the invoices issued to them (never a draft; `Invoice.is_client_visible`)
+  and never the internal notes.
+- Writing: invoice.create. A PM trainee's invoice is always a draft for review
+  (`is_draft_for_review`) until an admin approves it (invoice.approve_draft) or sends
+  it back with a comment; only a draft is edited (a sent invoice is cancelled, never
+  changed or deleted); only an admin deletes, and only a draft (invoice.delete).
+- Sending and payments: invoice.send ("send invoice / mark paid"). Sending issues the
+  invoice: it takes the next INV-YYYY-NNNN of its issue year (core.numbering: gap-free
+  among issued invoices, never reused) and the PDF and email go by a worker.
+- Figures: core.money (one rounding a line; tax per rate on the subtotal; retention ≤
+  total). A deposit invoice's payments can be applied to later invoices of the project
+  as a credit line; a final invoice releases the retention held on earlier ones.
+- Payments: several, each > 0 and ≤ what is still owed, checked under the invoice's
+  row lock (two clerks at once cannot overpay); the status follows the balance; a
+  payment is voided with a reason, never edited.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from app.core.audit import note_reason
+from app.core.errors import ConflictError, ObjectNotFound, ValidationError
+from app.core.events import entitled, project_audience, publish
+from app.core.models import utcnow
+from app.core.money import (
+    ZERO,
+    Line,
+    parse_price,
+    parse_quantity,
+    parse_rate,
+    retention_problem,
+    totals,
+)
+from app.core.numbering import next_number
+from app.core.numbers import to_int
+from app.core.permissions import can, require, scope_query
+from app.core.roles import ADMIN, CLIENT
+from app.core.text import LONG_TEXT, check_lengths, declare_limits
+from app.core.versioning import bump, checks_version, expect_version
+from app.extensions import db
+from app.invoices.models import (
+    CANCELLED,
+    DEPOSIT,
+    DRAFT,
+    FINAL,
+    INVOICE_TYPES,
+    OVERDUE,
+    PAID,
+    PAYABLE,
+    PAYMENT_METHODS,
+    SENT,
+    STATUSES,
+    Invoice,
+    InvoiceLine,
+    Payment,
+)
+from app.projects.models import Project
+
+VIEW = "project.view_financials"
+LIMITS = declare_limits(
+    "invoice",
+    {"client_message": LONG_TEXT, "internal_notes": LONG_TEXT, "reason": 500, "comment": 2000, "reference": 120},
+)
+MAX_LINES = 200
+MAX_DESCRIPTION = 500
+EARLIEST = dt.date(2000, 1, 1)
+TERMS_DAYS = {"due_on_receipt": 0, "net_15": 15, "net_30": 30, "net_45": 45, "net_60": 60}
+EDITABLE = ("invoice_type", "issue_date", "due_date", "tax_rate", "retention_amount", "payment_terms",
+            "client_message", "internal_notes")  # fmt: skip
+
+
+def today() -> dt.date:
+    """Today in the company's time zone."""
+    from app.timeclock.queries import today as company_today
+
+    return company_today()
+
+
+def for_client(user) -> bool:
+    return getattr(user, "role", None) == CLIENT
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def visible_invoices(user, stmt=None):
+    """A select of the invoices `user` may see: the one visibility rule of pages, the
+    API, the portal, PDFs and live events."""
+    return scope_query(stmt if stmt is not None else select(Invoice), user, VIEW, Invoice)
+
+
+def get_invoice(user, invoice_id, action: str = VIEW) -> Invoice:
+    """The invoice if `user` may see it (404 otherwise) and may do `action` on it (403)."""
+    require(user, VIEW)
+    invoice_id = to_int(invoice_id)
+    invoice = db.session.get(Invoice, invoice_id) if invoice_id is not None else None
+    if invoice is None or not can(user, VIEW, invoice):
+        raise ObjectNotFound("That invoice does not exist or you cannot see it.")
+    require(user, action, invoice)
+    return invoice
+
+
+def invoice_list(user, project_id=None, status=None, invoice_type=None, is_overdue=None):
+    """The invoices `user` sees, newest first, optionally filtered (the API's filters)."""
+    require(user, VIEW)
+    stmt = visible_invoices(user)
+    if project_id is not None:
+        stmt = stmt.where(Invoice.project_id == project_id)
+    if status is not None:
+        stmt = stmt.where(Invoice.status == status)
+    if invoice_type is not None:
+        stmt = stmt.where(Invoice.invoice_type == invoice_type)
+    if is_overdue is not None:
+        stmt = stmt.where((Invoice.status == OVERDUE) if is_overdue else (Invoice.status != OVERDUE))
+    # a page's payments and creators read at once, not an invoice at a time
+    return stmt.options(selectinload(Invoice.payments)).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+
+
+def review_queue(user):
+    """Drafts waiting for an admin's review (PM trainees' invoices)."""
+    require(user, "invoice.approve_draft")
+    return (
+        select(Invoice)
+        .where(Invoice.status == DRAFT, Invoice.is_draft_for_review.is_(True))
+        .options(selectinload(Invoice.created_by))
+        .order_by(Invoice.updated_at)
+    )
+
+
+def payments_of(invoice: Invoice) -> list[Payment]:
+    return list(invoice.payments)
+
+
+def deposit_lines_of(invoice: Invoice) -> list[InvoiceLine]:
+    """The invoice's credit lines (deposits applied), for the print's summary."""
+    return [line for line in invoice.lines if line.source == "deposit"]
+
+
+def deposit_credit(deposit: Invoice, excluding: Invoice | None = None) -> Decimal:
+    """What is left of a deposit invoice's payments to apply to later invoices: its
+    payments less the credit lines already applied on invoices that are not cancelled."""
+    applied = db.session.scalar(
+        select(func.coalesce(func.sum(InvoiceLine.line_total), 0))
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(
+            InvoiceLine.source == "deposit",
+            InvoiceLine.source_id == deposit.id,
+            Invoice.status != CANCELLED,
+            *([Invoice.id != excluding.id] if excluding is not None and excluding.id else []),
+        )
+    )
+    return max(deposit.amount_paid + Decimal(applied), ZERO)  # applied lines are negative
+
+
+def open_deposits(project: Project, excluding: Invoice | None = None) -> list[tuple[Invoice, Decimal]]:
+    """The project's deposit invoices with credit left to apply, and how much."""
+    deposits = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.project_id == project.id, Invoice.invoice_type == DEPOSIT, Invoice.amount_paid > 0)
+        .order_by(Invoice.id)
+    ).all()
+    return [(d, credit) for d in deposits if (credit := deposit_credit(d, excluding)) > 0]
+
+
+def held_retention(project: Project, excluding: Invoice | None = None) -> list[Invoice]:
+    """The project's issued invoices holding retention that no final invoice (not
+    cancelled) has released yet."""
+    released = (
+        select(InvoiceLine.source_id)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(
+            InvoiceLine.source == "retention",
+            Invoice.status != CANCELLED,
+            *([Invoice.id != excluding.id] if excluding is not None and excluding.id else []),
+        )
+    )
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .where(
+                Invoice.project_id == project.id,
+                Invoice.retention_amount > 0,
+                Invoice.status.in_((SENT, OVERDUE, PAID)),
+                Invoice.id.not_in(released),
+            )
+            .order_by(Invoice.id)
+        )
+    )
+
+
+# --- may (the templates' and the API's questions) ------------------------------------
+
+
+def may_create_any(user) -> bool:
+    from app.core.permissions import NONE, scope_of
+
+    return scope_of(user, "invoice.create") != NONE
+
+
+def may_review_any(user) -> bool:
+    return can(user, "invoice.approve_draft")
+
+
+def may_void(user, invoice: Invoice) -> bool:
+    return not invoice.is_cancelled and can(user, "invoice.send", invoice)
+
+
+def may_edit(user, invoice: Invoice) -> bool:
+    return invoice.is_draft and can(user, "invoice.create", invoice)
+
+
+def may_delete(user, invoice: Invoice) -> bool:
+    return invoice.is_draft and can(user, "invoice.delete", invoice)
+
+
+def may_review(user, invoice: Invoice) -> bool:
+    return invoice.is_draft and invoice.is_draft_for_review and can(user, "invoice.approve_draft", invoice)
+
+
+def may_send(user, invoice: Invoice) -> bool:
+    if not can(user, "invoice.send", invoice):
+        return False
+    return (invoice.is_draft and not invoice.is_draft_for_review) or invoice.is_payable
+
+
+def may_record_payment(user, invoice: Invoice) -> bool:
+    return invoice.is_payable and invoice.net_payable > 0 and can(user, "invoice.send", invoice)
+
+
+def may_cancel(user, invoice: Invoice) -> bool:
+    return invoice.is_issued and not invoice.is_paid and can(user, "invoice.send", invoice)
+
+
+# --- the form's defaults and prefilled lines -------------------------------------------
+
+
+def new_defaults(project: Project, invoice_type: str = "standard") -> dict:
+    """A new invoice's fields: today, the client's terms, the company's tax rate."""
+    from app.company.services import company
+
+    issued = today()
+    terms = project.client.payment_terms if project.client else "net_30"
+    return {
+        "invoice_type": invoice_type if invoice_type in INVOICE_TYPES else "standard",
+        "issue_date": issued.isoformat(),
+        "due_date": (issued + dt.timedelta(days=TERMS_DAYS.get(terms, 30))).isoformat(),
+        "tax_rate": format(company().default_tax_rate.normalize(), "f"),
+        "retention_amount": "0.00",
+        "payment_terms": terms,
+        "client_message": "",
+        "internal_notes": "",
+    }
+
+
+def prefilled_lines(project: Project, invoice_type: str) -> list[dict]:
+    """Lines a new invoice of `invoice_type` starts with: the project's completed tasks
+    not billed yet (their price to fill in), the deposits' credit left to apply (not on a
+    deposit invoice), and on a final invoice the retention held on earlier ones."""
+    from app.tasks.models import COMPLETED, Task
+
+    rows: list[dict] = []
+    if invoice_type != DEPOSIT:
+        billed = (
+            select(InvoiceLine.source_id)
+            .join(Invoice)
+            .where(InvoiceLine.source == "task", Invoice.status != CANCELLED, Invoice.project_id == project.id)
+        )
+        tasks = db.session.scalars(
+            select(Task)
+            .where(Task.project_id == project.id, Task.status == COMPLETED, Task.id.not_in(billed))
+            .order_by(Task.completed_at, Task.id)
+            .limit(50)
+        ).all()
+        rows += [{"description": t.title, "quantity": "1", "unit_price": "", "source": "task", "source_id": t.id}
+                 for t in tasks]  # fmt: skip
+        for deposit, credit in open_deposits(project):
+            rows.append({"description": f"Deposit applied ({deposit.label})", "quantity": "1",
+                         "unit_price": str(-credit), "source": "deposit", "source_id": deposit.id})  # fmt: skip
+    if invoice_type == FINAL:
+        for held in held_retention(project):
+            rows.append({"description": f"Retention released ({held.label})", "quantity": "1",
+                         "unit_price": str(held.retention_amount), "source": "retention", "source_id": held.id})  # fmt: skip
+    return rows
+
+
+# --- input ---------------------------------------------------------------------------
+
+
+def project_to_invoice(actor, project_id) -> Project:
+    """The project of a new invoice's page: 404 unless `actor` sees it, 403 unless they
+    may invoice it."""
+    from app.projects.services import get_project
+
+    project = get_project(actor, project_id)
+    require(actor, "invoice.create", project)
+    return project
+
+
+def project_for_invoice(actor, project_id) -> Project:
+    """The project a new invoice is for: one `actor` may see (404) and invoice (403)."""
+    require(actor, "invoice.create")
+    project_id = to_int(project_id)
+    project = db.session.get(Project, project_id) if project_id is not None else None
+    if project is None or not can(actor, "project.view", project):
+        raise ValidationError({"project_id": "Choose a project you work on."})
+    require(actor, "invoice.create", project)
+    return project
+
+
+def _date(value, field: str, errors: dict) -> dt.date | None:
+    from app.core.dates import parse_date
+
+    return parse_date(value, field, errors, earliest=EARLIEST, latest=dt.date(2100, 12, 31))
+
+
+def clean(data: dict, base: dict) -> dict:
+    """The invoice's own fields from `data` over `base` (the current values): each
+    checked, a ValidationError naming every bad one. Money and rates never go through
+    a float (core.money)."""
+    merged = {**base, **{k: v for k, v in data.items() if k in EDITABLE}}
+    errors: dict[str, str] = {}
+    values: dict = {}
+    kind = merged.get("invoice_type") or "standard"
+    if kind not in INVOICE_TYPES:
+        errors["invoice_type"] = "Choose standard, deposit or final."
+    values["invoice_type"] = kind
+    for field in ("issue_date", "due_date"):
+        values[field] = _date(merged.get(field), field, errors)
+        if values[field] is None and field not in errors:
+            errors[field] = "Enter a date."
+    if values.get("issue_date") and values.get("due_date") and values["due_date"] < values["issue_date"]:
+        errors["due_date"] = "The due date cannot be before the issue date."
+    try:
+        values["tax_rate"] = parse_rate(merged.get("tax_rate") if merged.get("tax_rate") not in (None, "") else 0,
+                                        "tax rate")  # fmt: skip
+    except ValueError as exc:
+        errors["tax_rate"] = str(exc)
+    try:
+        raw = merged.get("retention_amount")
+        values["retention_amount"] = parse_price(raw if raw not in (None, "") else 0, "retention")
+    except ValueError as exc:
+        errors["retention_amount"] = str(exc)
+    terms = merged.get("payment_terms") or "net_30"
+    if terms not in TERMS_DAYS:
+        errors["payment_terms"] = "Choose the payment terms from the list."
+    values["payment_terms"] = terms
+    for field in ("client_message", "internal_notes"):
+        value = merged.get(field)
+        values[field] = "" if value is None else str(value).strip()
+    check_lengths(values, LIMITS, errors)
+    if errors:
+        raise ValidationError(errors)
+    return values
+
+
+@dataclass
+class LineIn:
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    tax_rate: Decimal
+    source: str | None = None
+    source_id: int | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return Line(self.quantity, self.unit_price, self.tax_rate).total
+
+
+def clean_lines(raw, tax_rate: Decimal, errors: dict) -> list[LineIn]:
+    """The lines from a form or JSON: a list of {description, quantity, unit_price,
+    tax_rate?, source?, source_id?}. A line's tax rate defaults to the invoice's.
+    Problems are reported per line ("Line 2: …") under `line_items`."""
+    if not isinstance(raw, list | tuple):
+        errors["line_items"] = "Send the lines as a list."
+        return []
+    if not raw:
+        errors["line_items"] = "Add at least one line."
+        return []
+    if len(raw) > MAX_LINES:
+        errors["line_items"] = f"At most {MAX_LINES} lines."
+        return []
+    lines: list[LineIn] = []
+    problems: list[str] = []
+    for number, item in enumerate(raw, start=1):
+        if not isinstance(item, dict):
+            problems.append(f"Line {number}: send an object.")
+            continue
+        description = str(item.get("description") or "").strip()
+        source = item.get("source") or None
+        source_id = to_int(item.get("source_id")) if item.get("source_id") not in (None, "") else None
+        try:
+            if not description:
+                raise ValueError("enter a description.")
+            if len(description) > MAX_DESCRIPTION:
+                raise ValueError(f"the description is too long (at most {MAX_DESCRIPTION} characters).")
+            quantity = parse_quantity(item.get("quantity", 1) if item.get("quantity") not in (None, "") else 1)
+            price = parse_price(item.get("unit_price"), "unit price", signed=source == "deposit")
+            raw_rate = item.get("tax_rate")
+            rate = tax_rate if raw_rate in (None, "") else parse_rate(raw_rate, "tax rate")
+            if source is not None and source not in ("task", "change_order", "deposit", "retention", "extra"):
+                raise ValueError("unknown source.")
+            if source in ("task", "change_order", "deposit", "retention") and source_id is None:
+                raise ValueError("say which item it comes from (source_id).")
+        except ValueError as exc:
+            message = str(exc)
+            problems.append(f"Line {number}: {message[0].lower() + message[1:]}")
+            continue
+        if source in ("deposit", "retention"):
+            rate = ZERO  # a credit or a release carries no new tax (it was taxed when billed)
+        lines.append(LineIn(description, quantity, price, rate, source, source_id))
+    if problems:
+        errors["line_items"] = " ".join(problems[:5]) + (" …" if len(problems) > 5 else "")
+    return lines
+
+
+def _check_sources(project: Project, invoice_type: str, lines: list[LineIn], invoice: Invoice | None, errors):
+    """Deposit credits and retention releases must be the project's and still open."""
+    problems = []
+    deposits = {d.id: credit for d, credit in open_deposits(project, invoice)}
+    asked: dict[int, Decimal] = {}
+    held = {i.id: i for i in held_retention(project, invoice)}
+    released: set[int] = set()
+    for number, line in enumerate(lines, start=1):
+        if line.source == "deposit":
+            if invoice_type == DEPOSIT:
+                problems.append(f"Line {number}: a deposit cannot be applied to a deposit invoice.")
+            elif line.source_id not in deposits:
+                problems.append(f"Line {number}: that deposit has no payment left to apply on this project.")
+            elif line.total >= 0:
+                problems.append(f"Line {number}: a deposit applied is a credit (a negative unit price).")
+            else:
+                asked[line.source_id] = asked.get(line.source_id, ZERO) - line.total
+                if asked[line.source_id] > deposits[line.source_id]:
+                    problems.append(f"Line {number}: only {deposits[line.source_id]} of that deposit is left to apply.")
+        elif line.source == "retention":
+            if invoice_type != FINAL:
+                problems.append(f"Line {number}: only a final invoice releases retention.")
+            elif line.source_id not in held or line.source_id in released:
+                problems.append(f"Line {number}: that invoice holds no retention to release.")
+            elif line.total != held[line.source_id].retention_amount:
+                problems.append(
+                    f"Line {number}: the retention held on {held[line.source_id].label} is "
+                    f"{held[line.source_id].retention_amount}."
+                )
+            else:
+                released.add(line.source_id)
+    if problems:
+        errors["line_items"] = " ".join(problems[:5])
+
+
+def _write_lines(invoice: Invoice, lines: list[LineIn]) -> None:
+    invoice.lines.clear()
+    db.session.flush()  # old lines gone before the new are numbered
+    for position, line in enumerate(lines):
+        invoice.lines.append(
+            InvoiceLine(
+                position=position,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                tax_rate=line.tax_rate,
+                line_total=line.total,
+                source=line.source,
+                source_id=line.source_id,
+            )
+        )
+
+
+def _apply_totals(invoice: Invoice, lines: list[LineIn], errors: dict) -> None:
+    """The invoice's figures from its lines (core.money), the retention checked against them."""
+    figures = totals([Line(li.quantity, li.unit_price, li.tax_rate) for li in lines], paid=invoice.amount_paid or ZERO)
+    if figures.total < 0:
+        errors["line_items"] = "The total cannot be below zero (credits are larger than the charges)."
+        return
+    problem = retention_problem(invoice.retention_amount, figures.total)
+    if problem:
+        errors["retention_amount"] = problem
+        return
+    invoice.subtotal = figures.subtotal
+    invoice.tax_amount = figures.tax_amount
+    invoice.total_amount = figures.total
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def create_invoice(actor, project: Project, data: dict, raw_lines) -> Invoice:
+    """A new draft for `project`. A trainee's is a draft for review."""
+    require(actor, "invoice.create", project)
+    if project.is_closed:
+        raise ValidationError({"project_id": "This project is closed: it can no longer be invoiced."})
+    base = {"issue_date": today(), "tax_rate": ZERO, "retention_amount": ZERO,
+            "payment_terms": project.client.payment_terms if project.client else "net_30"}  # fmt: skip
+    if data.get("due_date") in (None, ""):  # from the issue date and the terms
+        data = {k: v for k, v in data.items() if k != "due_date"}
+        issue = _date(data.get("issue_date") or base["issue_date"], "issue_date", {}) or base["issue_date"]
+        terms = data.get("payment_terms") or base["payment_terms"]
+        base["due_date"] = issue + dt.timedelta(days=TERMS_DAYS.get(terms, 30))
+    values = clean(data, base)
+    errors: dict[str, str] = {}
+    lines = clean_lines(raw_lines, values["tax_rate"], errors)
+    if not errors:
+        _check_sources(project, values["invoice_type"], lines, None, errors)
+    invoice = Invoice(
+        project=project,
+        client_id=project.client_id,
+        status=DRAFT,
+        created_by_id=actor.id,
+        is_draft_for_review=not can(actor, "invoice.send", project),
+        amount_paid=ZERO,
+        **values,
+    )
+    if not errors:
+        _apply_totals(invoice, lines, errors)
+    if errors:
+        raise ValidationError(errors)
+    db.session.add(invoice)
+    _write_lines(invoice, lines)
+    db.session.flush()
+    publish_invoice(invoice)
+    return invoice
+
+
+@checks_version("invoice")
+def update_invoice(actor, invoice: Invoice, data: dict, raw_lines=None, version=None) -> Invoice:
+    """Change a draft: its fields (those sent) and, when sent, all its lines."""
+    require(actor, "invoice.create", invoice)
+    if not invoice.is_draft:
+        raise ConflictError(f"{invoice.label} is {invoice.status_label.lower()}: only a draft is changed. "
+                            "Cancel it and issue a new one.")  # fmt: skip
+    expect_version(invoice, version)
+    base = {key: getattr(invoice, key) for key in EDITABLE}
+    values = clean(data, base)
+    errors: dict[str, str] = {}
+    if raw_lines is not None:
+        lines = clean_lines(raw_lines, values["tax_rate"], errors)
+    else:
+        rate_changed = values["tax_rate"] != invoice.tax_rate
+        lines = [
+            LineIn(
+                li.description,
+                li.quantity,
+                li.unit_price,
+                values["tax_rate"]
+                if rate_changed and li.tax_rate == invoice.tax_rate and li.source not in ("deposit", "retention")
+                else li.tax_rate,
+                li.source,
+                li.source_id,
+            )  # fmt: skip
+            for li in invoice.lines
+        ]
+    if not errors:
+        _check_sources(invoice.project, values["invoice_type"], lines, invoice, errors)
+    if errors:
+        raise ValidationError(errors)
+    for key, value in values.items():
+        setattr(invoice, key, value)
+    _apply_totals(invoice, lines, errors)
+    if errors:
+        raise ValidationError(errors)
+    if not can(actor, "invoice.send", invoice):
+        invoice.is_draft_for_review = True  # a trainee's change goes back to the queue
+    _write_lines(invoice, lines)
+    bump(invoice)  # the lines are part of what the editor saw
+    db.session.flush()
+    publish_invoice(invoice)
+    return invoice
+
+
+def delete_invoice(actor, invoice: Invoice) -> None:
+    require(actor, "invoice.delete", invoice)
+    if not invoice.is_draft:
+        raise ConflictError(f"{invoice.label} has been issued: cancel it instead (it is kept for the records).")
+    project_id, invoice_id, audience = invoice.project_id, invoice.id, _audience(invoice)
+    db.session.delete(invoice)
+    db.session.flush()
+    publish("invoice-changed", {"id": invoice_id, "project_id": project_id}, users=audience, roles=[ADMIN])
+
+
+@checks_version("invoice")
+def approve_draft(actor, invoice: Invoice, version=None) -> Invoice:
+    """An admin approves a trainee's draft: it may now be sent by a PM or admin."""
+    require(actor, "invoice.approve_draft", invoice)
+    if not (invoice.is_draft and invoice.is_draft_for_review):
+        raise ConflictError(f"{invoice.label} is not waiting for review.")
+    expect_version(invoice, version)
+    invoice.is_draft_for_review = False
+    invoice.review_comment = ""
+    db.session.flush()
+    publish_invoice(invoice)
+    return invoice
+
+
+@checks_version("invoice")
+def send_back(actor, invoice: Invoice, comment, version=None) -> Invoice:
+    """An admin returns a trainee's draft with what to change; its author is told."""
+    require(actor, "invoice.approve_draft", invoice)
+    if not (invoice.is_draft and invoice.is_draft_for_review):
+        raise ConflictError(f"{invoice.label} is not waiting for review.")
+    expect_version(invoice, version)
+    comment = str(comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": "Say what should change."})
+    errors: dict[str, str] = {}
+    check_lengths({"comment": comment}, LIMITS, errors)
+    if errors:
+        raise ValidationError(errors)
+    invoice.review_comment = comment
+    db.session.flush()
+    if invoice.created_by is not None and invoice.created_by.is_active:
+        from app.notifications.services import notify
+
+        notify(
+            invoice.created_by,
+            "invoice_review",
+            f"Your draft invoice for {invoice.project.name} was sent back: {comment[:120]}",
+            "invoices.detail",
+            {"invoice_id": invoice.id},
+            project_id=invoice.project_id,
+            actor=actor,
+        )
+    publish_invoice(invoice)
+    return invoice
+
+
+@checks_version("invoice")
+def send_invoice(actor, invoice: Invoice, version=None) -> Invoice:
+    """Issue a draft (number, SENT) or send an issued one again; the PDF is made and
+    emailed to the client's billing contact by a worker (invoices queue)."""
+    require(actor, "invoice.send", invoice)
+    if invoice.is_cancelled:
+        raise ConflictError(f"{invoice.label} is cancelled: it cannot be sent.")
+    if invoice.is_paid:
+        raise ConflictError(f"{invoice.label} is paid: there is nothing to send.")
+    if invoice.is_draft and invoice.is_draft_for_review:
+        raise ConflictError("This draft is waiting for an admin's review before it can be sent.")
+    expect_version(invoice, version)
+    if invoice.total_amount <= 0 and invoice.is_draft:
+        raise ValidationError({"line_items": "An invoice of 0.00 cannot be sent."})
+    if recipient(invoice) is None:
+        raise ValidationError(
+            {"client": f"{invoice.client.name} has no billing email: add a billing contact or the client's email."}
+        )
+    if invoice.is_draft:
+        invoice.number = next_number("invoice", invoice.issue_date)
+        invoice.status = SENT
+        if invoice.due_date < today():
+            invoice.status = OVERDUE
+    db.session.flush()
+    from app.invoices import delivery
+
+    delivery.queue_send(invoice, actor)
+    publish_invoice(invoice)
+    return invoice
+
+
+def recipient(invoice: Invoice) -> tuple[str, str] | None:
+    """(name, email) of whom the invoice goes to: the client's billing contact (the
+    primary one first), else the primary contact, else the client's own email."""
+    from app.clients.models import ClientContact
+
+    contacts = db.session.scalars(
+        select(ClientContact).where(ClientContact.client_id == invoice.client_id, ClientContact.email != "")
+    ).all()
+    billing = [c for c in contacts if "billing" in c.role_list or "accounts_payable" in c.role_list]
+    for group in (sorted(billing, key=lambda c: not c.is_primary), [c for c in contacts if c.is_primary]):
+        if group:
+            return group[0].name, group[0].email
+    if invoice.client.email:
+        return invoice.client.name, invoice.client.email
+    return None
+
+
+def _locked(invoice: Invoice) -> Invoice:
+    """The invoice row locked for this transaction and read afresh (FOR UPDATE)."""
+    return db.session.scalars(
+        select(Invoice)
+        .where(Invoice.id == invoice.id)
+        .with_for_update(of=Invoice)
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _status_from_balance(invoice: Invoice) -> None:
+    if invoice.net_payable == 0 and invoice.amount_paid > 0:
+        invoice.status = PAID
+    elif invoice.status == PAID or invoice.status in PAYABLE:
+        invoice.status = OVERDUE if invoice.due_date < today() else SENT
+
+
+def record_payment(actor, invoice: Invoice, amount, payment_date=None, method="check", reference="") -> Payment:
+    """A payment received: > 0 and at most what is still owed, checked under the row lock."""
+    require(actor, "invoice.send", invoice)
+    errors: dict[str, str] = {}
+    try:
+        amount = parse_price(amount, "amount")
+        if amount <= 0:
+            raise ValueError("The amount must be more than 0.00.")
+    except ValueError as exc:
+        errors["amount_paid"] = str(exc)
+    day = _date(payment_date, "payment_date", errors) if payment_date not in (None, "") else today()
+    if day is not None and day > today():
+        errors["payment_date"] = "A payment cannot be dated in the future."
+    if method not in PAYMENT_METHODS:
+        errors["payment_method"] = "Choose check, ACH, card or cash."
+    reference = str(reference or "").strip()
+    if len(reference) > LIMITS["reference"]:
+        errors["payment_reference"] = f"At most {LIMITS['reference']} characters."
+    if errors:
+        raise ValidationError(errors)
+    invoice = _locked(invoice)
+    if not invoice.is_payable:
+        raise ConflictError(
+            f"{invoice.label} is {invoice.status_label.lower()}: payments are recorded on sent or overdue invoices."
+        )
+    if amount > invoice.net_payable:
+        raise ValidationError(
+            {"amount_paid": f"That is more than is still owed on {invoice.label} ({invoice.net_payable})."}
+        )
+    payment = Payment(
+        invoice=invoice, amount=amount, payment_date=day, method=method, reference=reference, recorded_by_id=actor.id
+    )
+    db.session.add(payment)
+    invoice.amount_paid = invoice.amount_paid + amount
+    _status_from_balance(invoice)
+    db.session.flush()
+    publish_invoice(invoice)
+    return payment
+
+
+def get_payment(user, invoice: Invoice, payment_id) -> Payment:
+    payment_id = to_int(payment_id)
+    payment = db.session.get(Payment, payment_id) if payment_id is not None else None
+    if payment is None or payment.invoice_id != invoice.id:
+        raise ObjectNotFound("That payment does not exist.")
+    return payment
+
+
+def void_payment(actor, payment: Payment, reason) -> Payment:
+    """Void a mistaken payment with a reason (kept and audited); the balance reopens."""
+    invoice = payment.invoice
+    require(actor, "invoice.send", invoice)
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the payment is voided."})
+    errors: dict[str, str] = {}
+    check_lengths({"reason": reason}, LIMITS, errors)
+    if errors:
+        raise ValidationError(errors)
+    invoice = _locked(invoice)
+    db.session.refresh(payment)
+    if payment.is_void:
+        raise ConflictError("That payment is already void.")
+    if invoice.is_cancelled:
+        raise ConflictError(f"{invoice.label} is cancelled.")
+    if invoice.invoice_type == DEPOSIT and deposit_credit(invoice) < payment.amount:
+        raise ConflictError("This deposit has been applied to a later invoice: remove it there first.")
+    payment.voided_at = utcnow()
+    payment.voided_by_id = actor.id
+    payment.void_reason = reason
+    invoice.amount_paid = invoice.amount_paid - payment.amount
+    _status_from_balance(invoice)
+    db.session.flush()
+    publish_invoice(invoice)
+    return payment
+
+
+@checks_version("invoice")
+def cancel_invoice(actor, invoice: Invoice, reason, version=None) -> Invoice:
+    """Cancel an issued invoice (its number stays used); payments must be voided first."""
+    require(actor, "invoice.send", invoice)
+    if invoice.is_draft:
+        raise ConflictError("A draft is not cancelled: delete it, or leave it unsent.")
+    if invoice.is_cancelled:
+        raise ConflictError(f"{invoice.label} is already cancelled.")
+    expect_version(invoice, version)
+    if invoice.amount_paid > 0:
+        raise ConflictError(f"{invoice.label} has payments: void them before cancelling it.")
+    if invoice.invoice_type == DEPOSIT and deposit_credit(invoice) < invoice.amount_paid:
+        raise ConflictError("This deposit has been applied to a later invoice.")
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the invoice is cancelled."})
+    errors: dict[str, str] = {}
+    check_lengths({"reason": reason}, LIMITS, errors)
+    if errors:
+        raise ValidationError(errors)
+    note_reason(invoice, reason)
+    invoice.status = CANCELLED
+    invoice.cancelled_at = utcnow()
+    invoice.cancel_reason = reason
+    db.session.flush()
+    publish_invoice(invoice)
+    return invoice
+
+
+def mark_overdue(day: dt.date | None = None) -> list[int]:
+    """Sent invoices past their due date become OVERDUE (the daily job)."""
+    day = day or today()
+    invoices = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.status == SENT, Invoice.due_date < day)
+        .with_for_update(skip_locked=True, of=Invoice)
+    ).all()
+    for invoice in invoices:
+        invoice.status = OVERDUE
+    db.session.flush()
+    for invoice in invoices:
+        publish_invoice(invoice)
+    return [i.id for i in invoices]
+
+
+def status_label(code: str) -> str:
+    return STATUSES[code]
+
+
+# --- events --------------------------------------------------------------------------
+
+
+def _audience(invoice: Invoice) -> list[int]:
+    """Who hears of a change: the project's team and its client's users who may see the
+    invoice now (a client never a draft); admins by role."""
+    return entitled(project_audience(invoice.project), lambda user: can(user, VIEW, invoice))
+
+
+def publish_invoice(invoice: Invoice) -> None:
+    publish(
+        "invoice-changed",
+        {"id": invoice.id, "project_id": invoice.project_id},
+        users=_audience(invoice),
+        roles=[ADMIN],
+    )
