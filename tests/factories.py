@@ -223,7 +223,7 @@ def make_invoice(project: Project, *, lines=(("Walls, two coats", "1", "1000.00"
 def make_walk_invoices(users: dict, mine: Project, theirs: Project) -> dict:
     """The permission walk's invoices (app/invoices/walk.py): {draftinv} a PM's draft of
     mine, {reviewinv} a trainee's draft for review, {sentinv} sent, {partinv} sent with
-    one {payment}, {theirinv} sent on theirs. The client company gets a billing email."""
+    one {payment}, {theirinv} a draft of theirs. The client company gets a billing email."""
     from decimal import Decimal
 
     from app.invoices.models import Payment
@@ -235,7 +235,7 @@ def make_walk_invoices(users: dict, mine: Project, theirs: Project) -> dict:
         "reviewinv": make_invoice(mine, author=users["pm_trainee"], for_review=True),
         "sentinv": make_invoice(mine, status="SENT", number="INV-2026-9001"),
         "partinv": make_invoice(mine, status="SENT", number="INV-2026-9002", paid="100.00"),
-        "theirinv": make_invoice(theirs, status="SENT", number="INV-2026-9003"),
+        "theirinv": make_invoice(theirs),  # a draft: {theirs} stays deletable
     }
     payment = Payment(invoice_id=made["partinv"].id, amount=Decimal("100.00"), payment_date=made["partinv"].issue_date,
                       method="check", reference="1001")  # fmt: skip

@@ -16,7 +16,7 @@ from tests.factories import make_client, make_project, make_user
 LIST = "/api/projects/"
 PROJECT_FIELDS = {
     "id", "name", "description", "client", "status", "assigned_pms", "budget",
-    "start_date", "end_date", "progress_percent", "location", "version", "created_at", "updated_at",
+    "start_date", "end_date", "progress_percent", "location", "contract_value", "version", "created_at", "updated_at",
 }  # fmt: skip
 PROFITABILITY = {"total_invoiced", "total_paid", "total_expenses", "profit", "roi"}
 

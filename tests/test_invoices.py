@@ -374,7 +374,9 @@ def test_overdue_and_each_reminder_stage_once(site, monkeypatch):
     ).all()
     assert len(told) == 4 and any("30 days overdue" in t for t in told)
     # the trainee may not send or collect: not told; the client never by notification
-    assert not _db.session.scalars(select(Notification).where(Notification.user_id == site.trainee.id)).all()
+    assert not _db.session.scalars(
+        select(Notification).where(Notification.user_id == site.trainee.id, Notification.kind == "invoice_due")
+    ).all()
 
 
 def test_who_sees_what(site):
@@ -400,3 +402,32 @@ def test_the_live_event_reaches_the_client_only_once_issued(site):
     assert site.owner.id not in services._audience(draft) and site.pm.id in services._audience(draft)
     services.send_invoice(site.pm, draft)
     assert site.owner.id in services._audience(draft)
+
+
+def test_issuing_tells_the_team_and_the_client(site):
+    invoice = _draft(site)
+    services.send_invoice(site.pm, invoice)
+    rows = _db.session.execute(
+        select(Notification.user_id, Notification.title).where(Notification.kind == "invoice_sent")
+    )
+    told = {user_id: title for user_id, title in rows}
+    assert set(told) == {site.trainee.id, site.owner.id}  # the sender is not told of their own act
+    assert told[site.owner.id].startswith("New invoice INV-2026-0001 for Harbor lofts: $85.80 due 2026-04-01")
+    services.send_invoice(site.pm, invoice)  # emailed again: nobody is told twice
+    assert _db.session.scalar(select(func.count()).select_from(Notification)) == 2
+
+
+def test_a_project_with_issued_invoices_is_closed_not_deleted(site):
+    from app.projects.services import delete_project
+
+    draft = _draft(site)
+    sent = _draft(site)
+    services.send_invoice(site.pm, sent)
+    with pytest.raises(ConflictError, match="close the project instead"):
+        delete_project(site.admin, site.project)
+    other = make_project(members=[site.pm])
+    other_draft = services.create_invoice(site.pm, other, {}, LINES)
+    other_id, draft_id = other_draft.id, draft.id
+    delete_project(site.admin, other)
+    _db.session.expire_all()
+    assert _db.session.get(Invoice, other_id) is None and _db.session.get(Invoice, draft_id) is not None

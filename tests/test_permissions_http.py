@@ -363,11 +363,12 @@ def _check(route: Route, who: str, world, client, login_as, db) -> None:
 
     expected = route.expected[who]
     assert response.status_code == expected, f"status {response.status_code}, expected {expected}"
-    if expected in (400, 403, 404, 422):  # (422: a page's form shown again with its errors)
+    # (422: a page's form shown again with its errors; 409: refused by the state of things)
+    if expected in (400, 403, 404, 409, 422):
         assert after == before, f"a refused request changed {changed(before, after)}"
         if route.is_api:
             assert response.json["success"] is False
-            codes = {400: "VALIDATION_ERROR", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
+            codes = {400: "VALIDATION_ERROR", 403: "PERMISSION_DENIED", 404: "NOT_FOUND", 409: "CONFLICT"}
             assert response.json["error"]["code"] == codes[expected]
         else:
             assert "<html" in response.text, "the error page is not inside the layout"

@@ -14,7 +14,7 @@ from app.core.errors import ConflictError, ValidationError
 from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number, to_int
 from app.core.pagination import paginate
-from app.core.permissions import permission_required
+from app.core.permissions import can, permission_required
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, meanwhile
 from app.invoices import bp, delivery, services
@@ -58,6 +58,26 @@ def index():
         client_view=services.for_client(current_user),
         may_create=services.may_create_any(current_user),
         may_review=services.may_review_any(current_user),
+    )
+
+
+@bp.get("/projects/<int:project_id>/money")
+@login_required
+@permission_required(VIEW)
+def project_money(project_id):
+    """The project page's money card (loaded with the page, redrawn live): contract
+    value, invoiced, collected, still owed, retention held, and its latest invoices."""
+    from app.projects.services import get_project
+
+    project = get_project(current_user, project_id, VIEW)
+    return render_for(
+        {},
+        "invoices/_project_money.html",
+        project=project,
+        money=services.project_money(project.id),
+        invoices=services.recent_invoices(current_user, project.id),
+        client_view=services.for_client(current_user),
+        may_invoice=not project.is_closed and can(current_user, "invoice.create", project),
     )
 
 

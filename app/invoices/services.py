@@ -137,6 +137,58 @@ def review_queue(user):
     )
 
 
+@dataclass(frozen=True)
+class ProjectMoney:
+    """What a project has billed and collected (issued invoices, cancelled ones aside)."""
+
+    invoiced: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    retention_held: Decimal
+    overdue: Decimal
+
+
+def project_money(project_id: int) -> ProjectMoney:
+    """One statement: the project's invoiced total, collected, still owed, retention
+    held (not yet released) and overdue. Drafts and cancelled invoices count for nothing."""
+    issued = Invoice.status.in_((SENT, OVERDUE, PAID))
+    owed = Invoice.total_amount - Invoice.retention_amount - Invoice.amount_paid
+    row = db.session.execute(
+        select(
+            func.coalesce(func.sum(Invoice.total_amount), 0),
+            func.coalesce(func.sum(Invoice.amount_paid), 0),
+            func.coalesce(func.sum(owed), 0),
+            func.coalesce(func.sum(Invoice.retention_amount), 0),
+            func.coalesce(func.sum(owed).filter(Invoice.status == OVERDUE), 0),
+        ).where(Invoice.project_id == project_id, issued)
+    ).one()
+    released = db.session.scalar(
+        select(func.coalesce(func.sum(InvoiceLine.line_total), 0))
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(Invoice.project_id == project_id, issued, InvoiceLine.source == "retention")
+    )
+    invoiced, paid, outstanding, retention, overdue = (Decimal(v) for v in row)
+    return ProjectMoney(invoiced, paid, outstanding, max(retention - Decimal(released), ZERO), overdue)
+
+
+def issued_count(project_id: int) -> int:
+    """How many invoices of the project were issued (a project with any is never deleted)."""
+    return db.session.scalar(
+        select(func.count()).select_from(Invoice).where(Invoice.project_id == project_id, Invoice.status != DRAFT)
+    )
+
+
+def drop_drafts_of(project_id: int) -> None:
+    """A deleted project's draft invoices go with it (they were never issued)."""
+    for draft in db.session.scalars(select(Invoice).where(Invoice.project_id == project_id, Invoice.status == DRAFT)):
+        db.session.delete(draft)
+    db.session.flush()
+
+
+def recent_invoices(user, project_id: int, limit: int = 10) -> list[Invoice]:
+    return list(db.session.scalars(invoice_list(user, project_id=project_id).limit(limit)))
+
+
 def payments_of(invoice: Invoice) -> list[Payment]:
     return list(invoice.payments)
 
@@ -652,17 +704,39 @@ def send_invoice(actor, invoice: Invoice, version=None) -> Invoice:
         raise ValidationError(
             {"client": f"{invoice.client.name} has no billing email: add a billing contact or the client's email."}
         )
-    if invoice.is_draft:
+    first = invoice.is_draft
+    if first:
         invoice.number = next_number("invoice", invoice.issue_date)
         invoice.status = SENT
+        invoice.sent_at = utcnow()
         if invoice.due_date < today():
             invoice.status = OVERDUE
     db.session.flush()
     from app.invoices import delivery
 
     delivery.queue_send(invoice, actor)
+    if first:
+        _tell_sent(actor, invoice)
     publish_invoice(invoice)
     return invoice
+
+
+def _tell_sent(actor, invoice: Invoice) -> None:
+    """An issued invoice reaches the notification centre of the project's staff who see
+    the money and of the client's users (invoice_sent)."""
+    from app.auth.models import User
+    from app.notifications.services import notify
+
+    people = db.session.scalars(select(User).where(User.id.in_(_audience(invoice)), User.is_active_flag.is_(True))).all()
+    for person in people:
+        owed = f"{invoice.net_payable:,} due {invoice.due_date.isoformat()}"
+        title = (
+            f"New invoice {invoice.number} for {invoice.project.name}: ${owed}"
+            if person.role == CLIENT
+            else f"Invoice {invoice.number} for {invoice.project.name} was sent to the client (${owed})"
+        )
+        notify(person, "invoice_sent", title, "invoices.detail", {"invoice_id": invoice.id},
+               project_id=invoice.project_id, actor=actor)  # fmt: skip
 
 
 def recipient(invoice: Invoice) -> tuple[str, str] | None:

@@ -2,7 +2,7 @@
 Statuses in ROLES order: admin pm trainee designer super employee client.
 World (tests/factories.make_walk_invoices): {draftinv} a PM's draft of mine; {reviewinv}
 a trainee's draft for review; {sentinv} sent; {partinv} sent with one {payment};
-{theirinv} sent, of another company's project. The client never sees a draft (404)."""
+{theirinv} a draft of another company's project. The client never sees a draft (404)."""
 
 from __future__ import annotations
 
@@ -44,6 +44,8 @@ def _api_new(world):
 ROUTES = (
     R("GET", "/invoices", "200 200 200 403 403 403 200"),
     R("GET", "/invoices/review", "200 403 403 403 403 403 403"),
+    R("GET", "/projects/{mine}/money", "200 200 200 403 403 403 200"),
+    R("GET", "/projects/{theirs}/money", "200 404 404 403 403 403 404"),
     R("GET", "/invoices/{draftinv}", "200 200 200 403 403 403 404"),
     R("GET", "/invoices/{sentinv}", "200 200 200 403 403 403 200"),
     R("GET", "/invoices/{theirinv}", "200 404 404 403 403 403 404"),

@@ -73,6 +73,7 @@ def _shape(project, client, managers, hidden) -> dict:
         "status": project.status,
         "assigned_pms": managers,
         "budget": money_str(project.budget) if "budget" not in hidden else None,
+        "contract_value": money_str(project.contract_value) if "contract_value" not in hidden else None,
         "start_date": project.start_date.isoformat() if project.start_date else None,
         "end_date": project.end_date.isoformat() if project.end_date else None,
         "progress_percent": project.progress_percent,
@@ -85,13 +86,16 @@ def _shape(project, client, managers, hidden) -> dict:
 
 def _with_profitability(data: dict, hidden) -> dict:
     if "profitability" not in hidden:
-        # Invoices and expenses arrive in later issues; until then nothing is invoiced or spent.
-        zero = "0.00"
+        # Invoiced and collected from the project's issued invoices (issue 12); expenses
+        # arrive with issue 13, until then nothing is spent and ROI is undefined (null).
+        from app.invoices.services import project_money
+
+        money = project_money(data["id"])
         data["profitability"] = {
-            "total_invoiced": zero,
-            "total_paid": zero,
-            "total_expenses": zero,
-            "profit": zero,
+            "total_invoiced": money_str(money.invoiced),
+            "total_paid": money_str(money.paid),
+            "total_expenses": "0.00",
+            "profit": money_str(money.paid),
             "roi": None,
         }
     return data

@@ -185,6 +185,7 @@ API_COLUMNS = (
     Project.zip,
     Project.end_date,
     Project.progress_percent,
+    Project.contract_value,
     Project.version,
     Project.created_at,
     Project.updated_at,

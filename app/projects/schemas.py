@@ -108,6 +108,10 @@ class ProjectOut(Output):
     status: Status
     assigned_pms: list[Ref]
     budget: str | None = Field(description="Money; null for roles that may not see it, or none set.")
+    contract_value: str | None = Field(
+        description="Money: the approved estimate's total changed by approved change orders; null when none, "
+        "or for roles that may not see it."
+    )
     start_date: str | None = Field(json_schema_extra={"format": "date"})
     end_date: str | None = Field(json_schema_extra={"format": "date"})
     progress_percent: int

@@ -338,6 +338,13 @@ def reopen_project(actor, project: Project, reason, version=None) -> Project:
 def delete_project(actor, project: Project, version=None) -> None:
     require(actor, "project.delete", project)
     expect_version(project, version)
+    from app.invoices.services import drop_drafts_of, issued_count
+
+    if issued_count(project.id):
+        raise ConflictError(
+            "This project has issued invoices, which are kept for the accounts: close the project instead."
+        )
+    drop_drafts_of(project.id)
     audience = set()
     from app.core.events import project_audience
 

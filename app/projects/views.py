@@ -15,6 +15,7 @@ PROJECT_VIEW = FieldView(
     Project,
     {
         "budget": "costs.view",
+        "contract_value": "project.view_financials",  # what the client agreed to pay (issue 12)
         "profitability": "costs.view",
         "internal_notes": "costs.view",
         "team": "team.view",

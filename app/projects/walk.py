@@ -43,7 +43,9 @@ ROUTES = (
     R("GET", "/projects/{mine}/close", "200 200 403 403 403 404 403"),
     R("POST", "/projects/{mine}/close", "303 303 403 403 403 404 403"),
     R("POST", "/projects/{theirs}/close", "303 404 404 404 404 404 404"),
-    R("POST", "/projects/{mine}/delete", "303 403 403 403 403 404 403"),
+    # {mine} has issued invoices (app/invoices/walk.py): kept for the accounts, so the
+    # admin's delete is refused (409); {theirs} has only a draft, deleted with it
+    R("POST", "/projects/{mine}/delete", "409 403 403 403 403 404 403"),
     R("POST", "/projects/{closed}/reopen", "303 303 403 403 403 404 403", {"reason": "Touch-ups"}),
     R("GET", "/api/projects/", "200 200 200 200 200 403 200"),
     R("POST", "/api/projects/", "201 201 201 403 403 403 403", _api_project),
@@ -53,6 +55,6 @@ ROUTES = (
     R("PATCH", "/api/projects/{mine}/", "200 200 200 403 403 404 403", {"name": "Harbor lofts (phase 2)"}),
     R("PATCH", "/api/projects/{theirs}/", "200 404 404 404 404 404 404", {"name": "Birch Row (phase 2)"}),
     R("POST", "/api/projects/{closed}/reopen/", "200 200 403 403 403 404 403", {"reason": "Touch-ups"}),
-    R("DELETE", "/api/projects/{mine}/", "200 403 403 403 403 404 403"),
+    R("DELETE", "/api/projects/{mine}/", "409 403 403 403 403 404 403"),
     R("DELETE", "/api/projects/{theirs}/", "200 404 404 404 404 404 404"),
 )
