@@ -7,19 +7,24 @@ server, the fixtures of tests/test_storage.py)."""
 from __future__ import annotations
 
 import io
+import json
+import re
 import zipfile
 
 import pytest
 import requests
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.core import storage
 from app.core.audit import AuditLog
+from app.core.events import send_now
 from app.files import services
 from app.files.models import Document, DocumentVersion
 from tests.conftest import bearer
 from tests.factories import PDF, make_client, make_document, make_project, make_user
 from tests.images import png
+from tests.test_events import open_stream  # noqa: F401 - the fixture, used by name
 from tests.test_storage import BUCKET, on_s3, s3_server  # noqa: F401 - the S3 fixtures
 
 TEAM = ("project_manager_full", "pm_trainee", "designer", "superintendent")
@@ -706,3 +711,297 @@ def test_a_deleted_project_takes_its_documents_objects_along(site, client, login
     remaining = [k for k in keys if storage.exists(k)]
     assert remaining == [kept.versions[0].storage_key]
     assert count(Document) == 1
+
+
+# --- two uploads of one new name at once ------------------------------------------------
+
+
+@pytest.fixture()
+def committed_project(app):
+    """A project with a PM on its team and an admin, committed for real (the race needs
+    two connections); removed afterwards with its documents, their objects and the audit
+    entries written meanwhile."""
+    import uuid
+
+    from sqlalchemy import delete
+
+    from app.auth.models import User
+    from app.clients.models import Client
+    from app.extensions import db
+    from app.projects.models import Project
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("needs PostgreSQL")
+    tag = uuid.uuid4().hex[:8]
+    with app.app_context():
+        last_audit = db.session.scalar(select(func.max(AuditLog.id))) or 0
+        admin = make_user("admin", username=f"race-admin-{tag}", email=f"race-admin-{tag}@example.com")
+        pm = make_user("project_manager_full", username=f"race-pm-{tag}", email=f"race-pm-{tag}@example.com")
+        project = make_project(client=make_client(name=f"Race {tag}"), members=[pm], name=f"Race {tag}")
+        db.session.commit()
+        ids = {"admin": admin.id, "pm": pm.id, "project": project.id, "client": project.client_id}
+        db.session.remove()
+    yield ids
+    with app.app_context():
+        keys = db.session.scalars(
+            select(DocumentVersion.storage_key)
+            .join(Document, Document.id == DocumentVersion.document_id)
+            .where(Document.project_id == ids["project"])
+        ).all()
+        for key in keys:
+            storage.delete(key)
+        db.session.execute(delete(Project).where(Project.id == ids["project"]))  # its documents by cascade
+        db.session.execute(delete(Client).where(Client.id == ids["client"]))
+        db.session.execute(delete(User).where(User.id.in_([ids["admin"], ids["pm"]])))
+        db.session.execute(delete(AuditLog).where(AuditLog.id > last_audit))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_two_people_uploading_one_new_name_at_once_make_versions_1_and_2(app, committed_project):
+    """Two people upload "Permit.pdf" — a name the project does not have yet — to the
+    same project at the same moment, each on their own connection and transaction: one
+    makes the document (version 1), the other waits for it (the place's lock, taken
+    before the name is looked up) and adds version 2. No second "version 1", no unique
+    violation."""
+    import threading
+
+    from app.auth.models import User
+    from app.core.audit import acting_as
+    from app.extensions import db
+
+    ids = committed_project
+    people = [ids["admin"], ids["pm"]]
+    barrier = threading.Barrier(len(people))
+    results: list = [None] * len(people)
+
+    def run(i):
+        with app.app_context():
+            try:
+                with acting_as("race", "admin"):
+                    actor = db.session.get(User, people[i])
+                    place = services.project_place(actor, ids["project"])
+                    barrier.wait(timeout=10)
+                    (version,) = services.upload(actor, place, [("Permit.pdf", pdf(f"from {i}"))])
+                    db.session.commit()
+                results[i] = version.number
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion
+                db.session.rollback()
+                results[i] = repr(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(people))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(results, key=str) == [1, 2], results
+    with app.app_context():
+        documents = db.session.scalars(select(Document).where(Document.project_id == ids["project"])).all()
+        assert [(d.name, d.latest_number) for d in documents] == [("Permit.pdf", 2)]
+        versions = db.session.execute(
+            select(DocumentVersion.number, DocumentVersion.uploaded_by_id).where(
+                DocumentVersion.document_id == documents[0].id
+            )
+        ).all()
+        assert sorted(number for number, _ in versions) == [1, 2]
+        assert {who for _, who in versions} == set(people)  # one version each
+        db.session.remove()
+
+
+# --- live events ----------------------------------------------------------------------
+# Who hears of a document (files.services._audience): the people entitled to see it, and
+# nobody else; the event names it by id only (never by its file name).
+
+STAFF_OF_MINE = {"admin", *TEAM}  # the project's team, and admins
+RECORD_STAFF = {"admin", "project_manager_full", "pm_trainee", "off_team_pm"}  # client.view
+SECRET = "Bid for Birch Row.pdf"  # a name nobody but its audience may learn
+
+
+@pytest.fixture()
+def listeners(site, db):
+    """Everyone of `site`, and a PM of none of its projects; committed (its own events go
+    out before any stream opens)."""
+    people = dict(site.people)
+    people["off_team_pm"] = make_user("project_manager_full")
+    db.session.commit()
+    return people
+
+
+def heard(db, open_stream, people: dict, act) -> dict[str, list[tuple[str, dict, str]]]:  # noqa: F811
+    """Open each person's live stream, `act()`, commit, and answer the document events
+    each stream forwarded: (name, data, the data as sent). A marker sent to everyone
+    afterwards proves absence (tests/test_live_audience.py, `receivers`)."""
+    streams = {name: open_stream(user) for name, user in people.items()}
+    act()
+    db.session.commit()
+    everyone = [user.id for user in people.values()]
+    send_now(current_app._get_current_object(), {"event": "marker", "data": {}, "users": everyone, "roles": []})
+    got = {}
+    for name, stream in streams.items():
+        assert stream.wait_for("marker"), f"{name}'s stream never got the marker"
+        with stream.arrived:
+            events = list(stream.events)
+        got[name] = [
+            (e["event"], json.loads(e["data"]), e["data"]) for e in events if e.get("event", "").startswith("document-")
+        ]
+    return got
+
+
+def who(got, event: str, match: dict) -> set[str]:
+    return {
+        name for name, events in got.items() if any(e == event and match.items() <= d.items() for e, d, _ in events)
+    }
+
+
+def assert_ids_only(got) -> None:
+    """No event carries more than ids (so never a file name), to anyone."""
+    for events in got.values():
+        for _name, data, raw in events:
+            assert set(data) <= {"id", "project_id", "client_id", "origin"}, data
+            assert "Birch" not in raw and ".pdf" not in raw
+
+
+@pytest.mark.parametrize(("shared", "expected"), [(False, STAFF_OF_MINE), (True, STAFF_OF_MINE | {"client"})])
+def test_a_new_project_document_reaches_who_may_see_it(site, listeners, db, open_stream, shared, expected):  # noqa: F811
+    pm = site.people["project_manager_full"]
+    place = services.Place(project=site.mine)
+    got = heard(
+        db, open_stream, listeners, lambda: services.upload(pm, place, [(SECRET, pdf())], is_client_visible=shared)
+    )
+    document = db.session.scalars(select(Document)).one()
+    assert who(got, "document-added", {"id": document.id, "project_id": site.mine.id}) == expected
+    # the employee, the other company's client, a PM of other projects: nothing at all
+    assert {name for name, events in got.items() if events} == expected
+    assert_ids_only(got)
+
+
+def test_a_new_version_of_an_internal_document_never_reaches_the_client(site, listeners, db, open_stream):  # noqa: F811
+    admin = site.people["admin"]
+    document = make_document(admin, project=site.mine, name=SECRET)
+    db.session.commit()
+    place = services.Place(project=site.mine)
+    got = heard(db, open_stream, listeners, lambda: services.upload(admin, place, [(SECRET.upper(), pdf("2"))]))
+    assert document.latest_number == 2
+    assert who(got, "document-updated", {"id": document.id}) == STAFF_OF_MINE
+    assert {name for name, events in got.items() if events} == STAFF_OF_MINE
+    assert_ids_only(got)
+
+
+def test_a_clients_own_upload_reaches_them_and_the_team(site, listeners, db, open_stream):  # noqa: F811
+    place = services.Place(project=site.mine)
+    got = heard(db, open_stream, listeners, lambda: services.upload(site.people["client"], place, [(SECRET, pdf())]))
+    assert who(got, "document-added", {"project_id": site.mine.id}) == STAFF_OF_MINE | {"client"}
+    assert {name for name, events in got.items() if events} == STAFF_OF_MINE | {"client"}
+
+
+def test_sharing_tells_the_client_and_unsharing_tells_them_to_drop_it(site, listeners, db, open_stream):  # noqa: F811
+    pm = site.people["project_manager_full"]
+    document = make_document(pm, project=site.mine, name=SECRET)
+    db.session.commit()
+    shared = heard(db, open_stream, listeners, lambda: services.set_shared(pm, document, True))
+    assert who(shared, "document-updated", {"id": document.id}) == STAFF_OF_MINE | {"client"}
+    assert who(shared, "document-removed", {}) == set()
+
+    unshared = heard(db, open_stream, listeners, lambda: services.set_shared(pm, document, False))
+    assert who(unshared, "document-updated", {"id": document.id}) == STAFF_OF_MINE
+    assert who(unshared, "document-removed", {"id": document.id}) == {"client"}
+    assert {name for name, events in unshared.items() if events} == STAFF_OF_MINE | {"client"}
+    assert_ids_only(shared)
+    assert_ids_only(unshared)
+
+
+@pytest.mark.parametrize(("shared", "expected"), [(False, STAFF_OF_MINE), (True, STAFF_OF_MINE | {"client"})])
+def test_a_deletion_reaches_who_could_see_the_document(site, listeners, db, open_stream, shared, expected):  # noqa: F811
+    admin = site.people["admin"]
+    document = make_document(admin, project=site.mine, name=SECRET, is_client_visible=shared)
+    db.session.commit()
+    got = heard(db, open_stream, listeners, lambda: services.delete_document(admin, document))
+    assert who(got, "document-removed", {"id": document.id, "project_id": site.mine.id}) == expected
+    assert {name for name, events in got.items() if events} == expected
+    assert_ids_only(got)
+
+
+@pytest.mark.parametrize(("shared", "expected"), [(False, RECORD_STAFF), (True, RECORD_STAFF | {"client"})])
+def test_a_client_records_document_reaches_client_viewers_and_that_company(
+    site,
+    listeners,
+    client,
+    login_as,
+    db,
+    open_stream,  # noqa: F811
+    shared,
+    expected,
+):
+    """Through the client page's upload route: whoever sees client records (admins, every
+    PM and trainee: client.view), and the company's own users once it is shared — never
+    the designer, the superintendent, the employee or another company's client."""
+
+    def upload():
+        login_as(site.people["project_manager_full"])
+        fields = {"is_client_visible": "on"} if shared else {}
+        answer = send(client, f"/clients/{site.company.id}/files", (SECRET, pdf()), **fields)
+        assert answer.status_code == 200, answer.text
+
+    got = heard(db, open_stream, listeners, upload)
+    document = db.session.scalars(select(Document)).one()
+    assert (document.client_id, document.is_client_visible) == (site.company.id, shared)
+    assert who(got, "document-added", {"id": document.id, "client_id": site.company.id}) == expected
+    assert {name for name, events in got.items() if events} == expected
+    assert_ids_only(got)
+
+
+def test_the_page_that_made_the_change_is_named_as_its_origin(site, listeners, client, login_as, db, open_stream):  # noqa: F811
+    """The share button's page ignores its own echo (app.js): the event names it."""
+    document = make_document(site.people["admin"], project=site.mine, name=SECRET)
+    db.session.commit()
+
+    def share():
+        login_as(site.people["pm_trainee"])
+        headers = {
+            "HX-Request": "true",
+            "HX-Target": f"document-list-project-{site.mine.id}",
+            "X-Kibray-Page": "page0001",
+        }
+        assert client.post(f"/files/{document.id}/share", headers=headers).status_code == 200
+
+    got = heard(db, open_stream, {"client": listeners["client"], "pm": listeners["project_manager_full"]}, share)
+    assert [data for _e, data, _raw in got["client"]] == [
+        {"id": document.id, "project_id": site.mine.id, "origin": "page0001"}
+    ]
+
+
+# --- the live list --------------------------------------------------------------------
+
+
+def test_the_documents_list_redraws_inside_a_wrapper_that_stays(site, client, login_as, db):
+    """The list is the live region (a wrapper that stays, a refresh queued behind another):
+    what it asks again and what its buttons answer is the list alone; the upload form is
+    outside it, so a refresh never wipes an upload in progress."""
+    document = make_document(site.people["admin"], project=site.mine, name="Colours.pdf")
+    db.session.commit()
+    login_as(site.people["project_manager_full"])
+    list_id = f"document-list-project-{site.mine.id}"
+    whole = client.get(f"/projects/{site.mine.id}/files", headers={"HX-Request": "true"}).text
+    wrapper = re.findall(r'<div id="' + list_id + r'"[^>]*>', whole)
+    assert len(wrapper) == 1, wrapper
+    assert f'hx-get="/projects/{site.mine.id}/files"' in wrapper[0]
+    assert 'hx-trigger="kibray:documents from:body"' in wrapper[0]
+    assert 'hx-sync="this:queue last"' in wrapper[0] and 'hx-swap="innerHTML"' in wrapper[0]
+    assert whole.index(list_id) < whole.index("Colours.pdf") < whole.index('data-testid="document-upload"')
+    assert whole.count('data-testid="document-upload"') == 1 and "outerHTML" not in wrapper[0]
+
+    aimed = {"HX-Request": "true", "HX-Target": list_id}
+    refreshed = client.get(f"/projects/{site.mine.id}/files", headers=aimed)
+    assert refreshed.status_code == 200 and "HX-Target" in refreshed.headers.get("Vary", "")
+    assert "Colours.pdf" in refreshed.text and f'id="{list_id}"' not in refreshed.text
+    assert 'data-testid="document-upload"' not in refreshed.text  # the form is not redrawn
+    shared = client.post(f"/files/{document.id}/share", headers=aimed).text
+    assert "is shared with the client" in shared and 'data-testid="shared-badge"' in shared
+    assert f'id="{list_id}"' not in shared and f'hx-target="#{list_id}" hx-swap="innerHTML"' in shared
+
+    login_as(site.people["admin"])
+    client_list = client.get(f"/clients/{site.company.id}/files", headers={"HX-Request": "true"}).text
+    assert f'<div id="document-list-client-{site.company.id}"' in client_list

@@ -4,17 +4,24 @@ docs/architecture.md "Documents"."""
 
 from flask import Blueprint
 
-from app.core.features import Feature
+from app.core.features import Feature, LiveEvent
 
 bp = Blueprint("files", __name__)
 
 from app.files import routes, services, walk  # noqa: E402,F401 - the routes register on bp
 from app.files.api import bp as api_bp  # noqa: E402
 
+_LIST = ("kibray:documents",)
+
 feature = Feature(
     name="files",
     blueprints=(bp,),
     api=(api_bp,),
+    live_events=(
+        LiveEvent("document-added", dom=_LIST),  # a new name
+        LiveEvent("document-updated", dom=_LIST),  # a new version, shared or no longer
+        LiveEvent("document-removed", dom=_LIST),  # deleted, or no longer shown to this listener
+    ),
     audit_refusals={
         "files.project_upload": "upload a document",
         "files.client_upload": "upload a client document",

@@ -4,12 +4,12 @@ authorising download route. Rules and reads are files/services.py's."""
 
 from __future__ import annotations
 
-from flask import jsonify, make_response, render_template, request, url_for
+from flask import jsonify, make_response, request, url_for
 from flask_login import current_user, login_required
 
 from app.core import storage, uploads
 from app.core.errors import ObjectNotFound, ValidationError
-from app.core.htmx import is_htmx, redirect_to
+from app.core.htmx import is_htmx, redirect_to, render_for
 from app.core.numbers import to_int
 from app.core.roles import CLIENT
 from app.core.transaction import attempt
@@ -38,10 +38,17 @@ def place_url(place: services.Place) -> str:
 
 
 def _fragment(place, errors=None, notice: str = "", status: int = 200):
+    """The place's documents: the list alone for its live wrapper (a live refresh, the
+    share, unshare and delete buttons: HX-Target `document-list-<kind>-<id>`), else the
+    whole fragment with the upload form (the page's section loading it, an upload)."""
     viewer = current_user
-    return render_template(
+    list_id = f"document-list-{place.kind}-{place.id}"
+    return render_for(
+        {list_id: "files/_document_list.html"},
         "files/_documents.html",
+        status,
         place=place,
+        list_id=list_id,
         documents=services.documents_in(viewer, place),
         may_upload=services.may_upload(viewer, place),
         may_share=services.may_share_in(viewer, place),
@@ -53,7 +60,7 @@ def _fragment(place, errors=None, notice: str = "", status: int = 200):
         human_size=human_size,
         uploader=lambda version: getattr(services.uploader_shown(viewer, version), "name", None) or "the team",
         list_url=url_for(f"files.{place.kind}_documents", **{f"{place.kind}_id": place.id}),
-    ), status
+    )
 
 
 @bp.get("/projects/<int:project_id>/files")

@@ -11,7 +11,10 @@ Who (SPEC.md §2 rows file.view / file.upload / file.share / client_content.dele
 - uploads: file.upload where one may see (client records: client.edit too); a client's
   upload is "client provided" and shared with them at once; a closed project takes none;
 - sharing: file.share (client records: client.edit too); deleting: admins only
-  (client_content.delete) — the row stays, with who and when; the objects go."""
+  (client_content.delete) — the row stays, with who and when; the objects go.
+
+Each change is a live event (document-added, -updated, -removed: ids only) for exactly
+the people who may see the document ("live" below)."""
 
 from __future__ import annotations
 
@@ -23,9 +26,10 @@ from sqlalchemy.orm import joinedload, selectinload
 from app.clients.models import Client
 from app.core import storage, uploads
 from app.core.errors import ObjectNotFound, ValidationError
+from app.core.events import entitled, project_audience, publish
 from app.core.models import utcnow
-from app.core.permissions import ALL, NONE, PermissionDenied, can, scope_of
-from app.core.roles import CLIENT
+from app.core.permissions import ALL, MATRIX, NONE, PermissionDenied, can, scope_of
+from app.core.roles import ADMIN, CLIENT, ROLES
 from app.core.text import name_key
 from app.core.transaction import after_commit, after_rollback
 from app.extensions import db
@@ -332,6 +336,7 @@ def _add(actor, place, name, found, category, is_client_visible, from_client) ->
         # A client never adds to, nor sees, an internal document: theirs is a new one.
         name = _free_name(place, name)
         document = None
+    before = _audience(document) if document is not None else None
     if document is None:
         document = Document(
             project_id=place.project.id if place.project is not None else None,
@@ -366,6 +371,7 @@ def _add(actor, place, name, found, category, is_client_visible, from_client) ->
     )
     db.session.add(version)
     db.session.flush()
+    _publish("document-added" if before is None else "document-updated", document, before=before)
     return version
 
 
@@ -374,8 +380,10 @@ def set_shared(actor, document: Document, shared: bool) -> Document:
     if not may_share(actor, document):
         raise PermissionDenied("You cannot change who sees this document.")
     if document.is_client_visible != shared:
+        before = _audience(document)
         document.is_client_visible = shared
         db.session.flush()
+        _publish("document-updated", document, before=before)
     return document
 
 
@@ -384,16 +392,70 @@ def delete_document(actor, document: Document) -> None:
     and frees its name; every version's object leaves storage once this is committed."""
     if not may_delete(actor, document):
         raise PermissionDenied("Only an administrator deletes documents.")
+    before = _audience(document)
     document.deleted_at = utcnow()
     document.deleted_by_id = actor.id
     keys = [version.storage_key for version in document.versions]
     db.session.flush()
+    publish("document-removed", _payload(document), users=before.users, roles=before.roles)
 
     def remove():
         for key in keys:
             storage.delete(key)
 
     after_commit(remove)
+
+
+# --- live -------------------------------------------------------------------------------
+# Events carry ids only (never a file name): each open documents list refetches itself
+# with its viewer's own permissions (templates/files/_documents.html, kibray:documents).
+
+
+@dataclass(frozen=True)
+class Audience:
+    users: list[int]
+    roles: list[str]
+
+
+# Who sees every client company's documents by role (client.view and file.view: admins,
+# PMs, trainees; files.services.may_view), read from the matrix.
+_RECORD_ROLES = tuple(
+    role for role in ROLES if role != CLIENT and NONE not in (MATRIX["client.view"][role], MATRIX["file.view"][role])
+)
+
+
+def _audience(document: Document) -> Audience:
+    """Who hears of the document: of the people of its place, those who may see it now.
+    A project's: its team and its client's users (admins by role), each as the matrix
+    lets them see this document — a client only while it is shared. A client company's:
+    the roles that see client records, and that company's users while it is shared."""
+    if document.project_id is not None:
+        people = project_audience(db.session.get(Project, document.project_id))
+        roles = [ADMIN]
+    else:
+        from app.auth.models import User
+
+        people = db.session.scalars(
+            select(User.id).where(
+                User.client_id == document.client_id, User.role == CLIENT, User.is_active_flag.is_(True)
+            )
+        )
+        roles = list(_RECORD_ROLES)
+    return Audience(entitled(people, lambda user: may_view(user, document)), roles)
+
+
+def _payload(document: Document) -> dict:
+    if document.project_id is not None:
+        return {"id": document.id, "project_id": document.project_id}
+    return {"id": document.id, "client_id": document.client_id}
+
+
+def _publish(name: str, document: Document, before: Audience | None = None) -> None:
+    now = _audience(document)
+    publish(name, _payload(document), users=now.users, roles=now.roles)
+    gone = sorted(set(before.users if before else ()) - set(now.users))
+    if gone:  # no longer shared: the client's open list drops it
+        publish("document-removed", _payload(document), users=gone, roles=[])
 
 
 # --- a deleted project or client takes its documents' objects along -------------------
