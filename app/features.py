@@ -17,6 +17,7 @@ FEATURES = (
     "app.daily_logs",
     "app.company",
     "app.invoices",
+    "app.change_orders",
     "app.calendar",
     "app.schedule",
     "app.calendar_sync",

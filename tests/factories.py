@@ -243,3 +243,67 @@ def make_walk_invoices(users: dict, mine: Project, theirs: Project) -> dict:
     db.session.flush()
     made["payment"] = payment
     return made
+
+
+def make_change_order(project: Project, *, status="draft", author: User | None = None, number=None,
+                      lines=(("labor", "Third coat, living room", "6", "55.00", "20"),), impact=0):  # fmt: skip
+    """A change order written straight (no rules): lines (kind, description, quantity,
+    unit cost, markup %) priced by core.money."""
+    from decimal import Decimal
+
+    from app.change_orders.models import ChangeOrder, ChangeOrderLine
+    from app.core.money import line_total, percent_of
+
+    co = ChangeOrder(
+        project_id=project.id,
+        number=number or f"CO-2026-{9000 + next(_seq):04d}",
+        title="Extra coat",
+        description="",
+        reason="Owner asked",
+        status=status,
+        schedule_impact_days=impact,
+        created_by_id=author.id if author else None,
+        amount=Decimal("0.00"),
+        signature_name="",
+        signature_ip="",
+        signature_user_agent="",
+        on_behalf_reason="",
+        decision_comment="",
+        schedule_applied=False,
+    )
+    db.session.add(co)
+    db.session.flush()
+    total = Decimal("0.00")
+    for position, (kind, description, quantity, cost, markup) in enumerate(lines):
+        base = line_total(Decimal(quantity), Decimal(cost))
+        price = base + percent_of(base, Decimal(markup))
+        total += price
+        db.session.add(
+            ChangeOrderLine(
+                change_order_id=co.id,
+                position=position,
+                kind=kind,
+                description=description,
+                quantity=Decimal(quantity),
+                unit_cost=Decimal(cost),
+                markup_pct=Decimal(markup),
+                cost=base,
+                line_total=price,
+            )  # fmt: skip
+        )
+    co.amount = total
+    db.session.flush()
+    return co
+
+
+def make_walk_change_orders(users: dict, mine: Project, theirs: Project) -> dict:
+    """The walk's change orders (app/change_orders/walk.py): {draftco} a PM's draft,
+    {internalco} a trainee's waiting inside, {clientco} waiting for the client,
+    {approvedco} approved with 3 days of schedule impact (mine); {theirco} theirs."""
+    return {
+        "draftco": make_change_order(mine, author=users["project_manager_full"]),
+        "internalco": make_change_order(mine, status="pending_internal_approval", author=users["pm_trainee"]),
+        "clientco": make_change_order(mine, status="pending_client"),
+        "approvedco": make_change_order(mine, status="approved", impact=3),
+        "theirco": make_change_order(theirs, status="pending_client"),
+    }

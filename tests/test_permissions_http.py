@@ -177,6 +177,9 @@ def world(db):
     from tests.factories import make_walk_invoices
 
     invoices = make_walk_invoices(users, mine, theirs)  # app/invoices/walk.py (issue 12)
+    from tests.factories import make_walk_change_orders
+
+    invoices |= make_walk_change_orders(users, mine, theirs)  # app/change_orders/walk.py
 
     world = SimpleNamespace(
         invoices=invoices,

@@ -50,6 +50,7 @@ KIND_LABELS = {
     "event_assigned": "I am put on a calendar event",
     "schedule_conflict": "A schedule change double-books me or my crew, or breaks a rule",
     "calendar_sync_refused": "A change I made in my synced calendar app was not applied",
+    "change_order_approval": "A change order needs my approval, or one I wrote is decided",
     "invoice_sent": "An invoice of my project is sent to the client",
     "invoice_due": "An invoice of my project is due or overdue",
     "invoice_review": "A draft invoice of mine is sent back, or one waits for my review",

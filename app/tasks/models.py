@@ -141,9 +141,8 @@ class Task(Versioned, TimestampMixin, db.Model):
     # [{"item": "Mask windows", "checked": false}, …] — a short list, replaced whole
     checklist: Mapped[list] = mapped_column(JSON, default=list)
     is_design: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The change order that added this work; the column exists now, the money issue adds
-    # the table (and the foreign key) and fills it.
-    change_order_id: Mapped[int | None] = mapped_column(Integer)
+    # The change order that added this work (change_orders.services.create_tasks).
+    change_order_id: Mapped[int | None] = mapped_column(ForeignKey("change_orders.id", ondelete="SET NULL"))
     blocked_reason: Mapped[str] = mapped_column(Text, default="")
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,0 +1,289 @@
+"""Change order pages: a project's change orders (live), one change order (its lines,
+the client's signature form or the staff's decision form, submit, schedule impact,
+tasks from its lines), the draft form (lines as rows, problems inline, "changed
+meanwhile"). Thin: parse, call the service, render."""
+
+from __future__ import annotations
+
+from flask import flash, request, url_for
+from flask_login import current_user, login_required
+
+from app.change_orders import bp, services
+from app.change_orders.models import KINDS, ChangeOrder
+from app.core.errors import ConflictError, ValidationError
+from app.core.htmx import redirect_to, render_for
+from app.core.net import client_ip
+from app.core.numbers import page_number
+from app.core.pagination import paginate
+from app.core.permissions import can, permission_required
+from app.core.transaction import attempt
+from app.core.versioning import StaleObject, meanwhile
+from app.projects.services import get_project
+
+VIEW = services.VIEW
+LINE_FIELDS = ("kind", "description", "quantity", "unit_cost", "markup_pct")
+BLANK_ROWS = 3
+
+
+@bp.get("/projects/<int:project_id>/change-orders")
+@login_required
+@permission_required(VIEW)
+def project_list(project_id):
+    project = get_project(current_user, project_id, VIEW)
+    page = paginate(services.change_order_list(current_user, project.id), page_number(request.args.get("page")), 25)
+    return render_for(
+        {"change-order-list": "change_orders/_list.html"},
+        "change_orders/list.html",
+        project=project,
+        page=page,
+        client_view=services.for_client(current_user),
+        may_create=not project.is_closed and can(current_user, "change_order.edit", project),
+    )
+
+
+def _context(co: ChangeOrder) -> dict:
+    return {
+        "co": co,
+        "project": co.project,
+        "client_view": services.for_client(current_user),
+        "may_edit": services.may_edit(current_user, co),
+        "may_delete": services.may_delete(current_user, co),
+        "may_submit": services.may_submit(current_user, co),
+        "may_decide": services.may_decide(current_user, co),
+        "for_client": services.decides_for_client(current_user, co),
+        "may_override": co.is_internal and current_user.role == "admin",
+        "may_apply_schedule": services.may_apply_schedule(current_user, co),
+        "may_create_tasks": services.may_create_tasks(current_user, co),
+    }
+
+
+def _detail(co: ChangeOrder, status: int = 200, **extra):
+    context = _context(co) | {"problem": "", "decision": {}, "errors": {}} | extra
+    return render_for({"change-order": "change_orders/_detail.html"}, "change_orders/detail.html", status, **context)
+
+
+@bp.get("/change-orders/<int:change_order_id>")
+@login_required
+@permission_required(VIEW)
+def detail(change_order_id):
+    return _detail(services.get_change_order(current_user, change_order_id))
+
+
+# --- the draft form ------------------------------------------------------------------
+
+
+def _submitted() -> tuple[dict, list[dict]]:
+    form = request.form
+    data = {key: form.get(key, "") for key in services.EDITABLE}
+    columns = {key: form.getlist(f"line_{key}") for key in LINE_FIELDS}
+    rows = []
+    for index in range(max((len(v) for v in columns.values()), default=0)):
+        row = {key: (columns[key][index] if index < len(columns[key]) else "") for key in LINE_FIELDS}
+        if any(str(row[key]).strip() for key in ("description", "quantity", "unit_cost")):
+            rows.append(row)
+    return data, rows
+
+
+def _rows_of(co: ChangeOrder) -> list[dict]:
+    return [
+        {
+            "kind": line.kind,
+            "description": line.description,
+            "quantity": format(line.quantity.normalize(), "f"),
+            "unit_cost": str(line.unit_cost),
+            "markup_pct": format(line.markup_pct.normalize(), "f"),
+        }
+        for line in co.lines
+    ]
+
+
+def _render_form(project, co, data, rows, errors, status=200, changed=None):
+    return render_for(
+        {"change-order-form": "change_orders/_form.html"},
+        "change_orders/form.html",
+        status,
+        project=project,
+        co=co,
+        data=data,
+        rows=list(rows) + [{}] * BLANK_ROWS,
+        errors=errors,
+        meanwhile=changed,
+        kinds=list(KINDS.items()),
+    )
+
+
+@bp.get("/change-orders/new")
+@login_required
+@permission_required("change_order.edit")
+def new():
+    project = services.project_for_change_order(current_user, request.args.get("project_id") or 0)
+    return _render_form(project, None, {"schedule_impact_days": "0"}, [], {})
+
+
+@bp.post("/change-orders/new")
+@login_required
+@permission_required("change_order.edit")
+def create():
+    project = services.project_for_change_order(current_user, request.form.get("project_id") or 0)
+    data, rows = _submitted()
+    try:
+        with attempt():
+            co = services.create_change_order(current_user, project, data, rows)
+    except ValidationError as exc:
+        return _render_form(project, None, data, rows, exc.fields or {"form": exc.message}, 422)
+    except ConflictError as exc:
+        return _render_form(project, None, data, rows, {"form": exc.message}, 409)
+    flash(f"Change order {co.number} saved as a draft.", "success")
+    return redirect_to(url_for("change_orders.detail", change_order_id=co.id))
+
+
+@bp.get("/change-orders/<int:change_order_id>/edit")
+@login_required
+@permission_required("change_order.edit")
+def edit(change_order_id):
+    co = services.get_change_order(current_user, change_order_id, "change_order.edit")
+    if not co.is_draft:
+        raise ConflictError(f"{co.number} has been submitted: only a draft changes.")
+    data = {key: getattr(co, key) for key in services.EDITABLE} | {"version": co.version}
+    return _render_form(co.project, co, data, _rows_of(co), {})
+
+
+@bp.post("/change-orders/<int:change_order_id>/edit")
+@login_required
+@permission_required("change_order.edit")
+def update(change_order_id):
+    co = services.get_change_order(current_user, change_order_id, "change_order.edit")
+    data, rows = _submitted()
+    version = request.form.get("version")
+    try:
+        with attempt():
+            services.update_change_order(current_user, co, data, rows, version=version)
+    except StaleObject as exc:
+        changed = meanwhile(exc.obj, data, services.EDITABLE)
+        return _render_form(co.project, exc.obj, data | {"version": exc.obj.version}, rows, {}, 409, changed)
+    except ValidationError as exc:
+        return _render_form(co.project, co, data | {"version": version}, rows,
+                            exc.fields or {"form": exc.message}, 422)  # fmt: skip
+    except ConflictError as exc:
+        return _render_form(co.project, co, data | {"version": version}, rows, {"form": exc.message}, 409)
+    flash("Draft saved.", "success")
+    return redirect_to(url_for("change_orders.detail", change_order_id=co.id))
+
+
+# --- actions ---------------------------------------------------------------------------
+
+
+def _act(co: ChangeOrder, do, done: str, decision: dict | None = None):
+    try:
+        with attempt():
+            do()
+    except ValidationError as exc:
+        return _detail(co, 422, problem="Nothing was recorded. " + " ".join(exc.fields.values()),
+                       errors=exc.fields, decision=decision or {})  # fmt: skip
+    except ConflictError as exc:
+        shown = exc.obj if isinstance(exc, StaleObject) else co
+        return _detail(shown, 409, problem=exc.message)
+    flash(done, "success")
+    return redirect_to(url_for("change_orders.detail", change_order_id=co.id))
+
+
+@bp.post("/change-orders/<int:change_order_id>/submit")
+@login_required
+@permission_required("change_order.edit")
+def submit(change_order_id):
+    co = services.get_change_order(current_user, change_order_id, "change_order.edit")
+    return _act(
+        co,
+        lambda: services.submit(current_user, co, version=request.form.get("version")),
+        "Submitted: a project manager approves it first."
+        if current_user.role == "pm_trainee"
+        else "Submitted to the client for approval.",  # fmt: skip
+    )
+
+
+def _decision() -> tuple[dict, services.Signature]:
+    form = request.form
+    decision = {key: form.get(key, "") for key in ("signature_name", "comment", "on_behalf_reason")}
+    signature = services.Signature(decision["signature_name"], client_ip(), request.headers.get("User-Agent", "")[:300])
+    return decision, signature
+
+
+@bp.post("/change-orders/<int:change_order_id>/approve")
+@login_required
+@permission_required("change_order.approve")
+def approve(change_order_id):
+    co = services.get_change_order(current_user, change_order_id, "change_order.approve")
+    decision, signature = _decision()
+    return _act(
+        co,
+        lambda: services.approve(
+            current_user,
+            co,
+            signature,
+            decision["comment"],
+            decision["on_behalf_reason"],
+            version=request.form.get("version"),
+        ),  # fmt: skip
+        "Approved.",
+        decision,
+    )
+
+
+@bp.post("/change-orders/<int:change_order_id>/reject")
+@login_required
+@permission_required("change_order.approve")
+def reject(change_order_id):
+    co = services.get_change_order(current_user, change_order_id, "change_order.approve")
+    decision, signature = _decision()
+    return _act(
+        co,
+        lambda: services.reject(
+            current_user,
+            co,
+            signature,
+            decision["comment"],
+            decision["on_behalf_reason"],
+            version=request.form.get("version"),
+        ),  # fmt: skip
+        "Rejected.",
+        decision,
+    )
+
+
+@bp.post("/change-orders/<int:change_order_id>/delete")
+@login_required
+@permission_required("change_order.delete")
+def delete(change_order_id):
+    co = services.get_change_order(current_user, change_order_id, "change_order.delete")
+    project_id = co.project_id
+    try:
+        with attempt():
+            services.delete_change_order(current_user, co)
+    except ConflictError as exc:
+        return _detail(co, 409, problem=exc.message)
+    flash("Change order deleted.", "success")
+    return redirect_to(url_for("change_orders.project_list", project_id=project_id))
+
+
+@bp.post("/change-orders/<int:change_order_id>/schedule")
+@login_required
+@permission_required("project.edit")
+def apply_schedule(change_order_id):
+    co = services.get_change_order(current_user, change_order_id)
+    return _act(
+        co,
+        lambda: services.apply_schedule(current_user, co, version=request.form.get("version")),
+        "The project's end date moved by the schedule impact.",
+    )
+
+
+@bp.post("/change-orders/<int:change_order_id>/tasks")
+@login_required
+@permission_required("task.create")
+def create_tasks(change_order_id):
+    co = services.get_change_order(current_user, change_order_id)
+    made: list = []
+    response = _act(co, lambda: made.extend(services.create_tasks(current_user, co)), "Tasks created.")
+    if made:
+        flash(f"{len(made)} task(s) created from the lines, linked to {co.number}.", "info")
+    return response
