@@ -316,8 +316,9 @@ def new_defaults(project: Project, invoice_type: str = "standard") -> dict:
 
 def prefilled_lines(project: Project, invoice_type: str) -> list[dict]:
     """Lines a new invoice of `invoice_type` starts with: the project's completed tasks
-    not billed yet (their price to fill in), the deposits' credit left to apply (not on a
-    deposit invoice), and on a final invoice the retention held on earlier ones."""
+    not billed yet (their price to fill in), its approved change orders not billed yet,
+    the deposits' credit left to apply (not on a deposit invoice), and on a final invoice
+    the retention held on earlier ones."""
     from app.tasks.models import COMPLETED, Task
 
     rows: list[dict] = []
@@ -335,6 +336,11 @@ def prefilled_lines(project: Project, invoice_type: str) -> list[dict]:
         ).all()
         rows += [{"description": t.title, "quantity": "1", "unit_price": "", "source": "task", "source_id": t.id}
                  for t in tasks]  # fmt: skip
+        from app.change_orders.services import approved_unbilled
+
+        for co in approved_unbilled(project.id):
+            rows.append({"description": f"{co.number}: {co.title}", "quantity": "1", "unit_price": str(co.amount),
+                         "source": "change_order", "source_id": co.id})  # fmt: skip
         for deposit, credit in open_deposits(project):
             rows.append({"description": f"Deposit applied ({deposit.label})", "quantity": "1",
                          "unit_price": str(-credit), "source": "deposit", "source_id": deposit.id})  # fmt: skip
@@ -483,7 +489,21 @@ def _check_sources(project: Project, invoice_type: str, lines: list[LineIn], inv
     asked: dict[int, Decimal] = {}
     held = {i.id: i for i in held_retention(project, invoice)}
     released: set[int] = set()
+    from app.change_orders.services import approved_unbilled
+
+    unbilled = (
+        {co.id for co in approved_unbilled(project.id)} if any(li.source == "change_order" for li in lines) else set()
+    )
+    if invoice is not None and invoice.id:  # its own change orders count as not billed yet
+        unbilled |= {li.source_id for li in invoice.lines if li.source == "change_order"}
     for number, line in enumerate(lines, start=1):
+        if line.source == "change_order":
+            if line.source_id not in unbilled:
+                problems.append(
+                    f"Line {number}: that change order is not an approved one of this project left to bill."
+                )
+            else:
+                unbilled.discard(line.source_id)
         if line.source == "deposit":
             if invoice_type == DEPOSIT:
                 problems.append(f"Line {number}: a deposit cannot be applied to a deposit invoice.")
@@ -727,7 +747,9 @@ def _tell_sent(actor, invoice: Invoice) -> None:
     from app.auth.models import User
     from app.notifications.services import notify
 
-    people = db.session.scalars(select(User).where(User.id.in_(_audience(invoice)), User.is_active_flag.is_(True))).all()
+    people = db.session.scalars(
+        select(User).where(User.id.in_(_audience(invoice)), User.is_active_flag.is_(True))
+    ).all()
     for person in people:
         owed = f"{invoice.net_payable:,} due {invoice.due_date.isoformat()}"
         title = (

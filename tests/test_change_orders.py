@@ -1,0 +1,240 @@
+"""Change orders (app/change_orders/services.py, SPEC.md §3, §5): prices from cost lines
+with markups, the states and who moves them, the client's signature, a decision is
+final, the project's contract value and budget on approval, schedule impact, tasks from
+the lines, the next invoice's lines, who sees what, and the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from app.change_orders import services
+from app.change_orders.models import ChangeOrder, ChangeOrderLine
+from app.core.audit import AuditLog
+from app.core.errors import ConflictError, ObjectNotFound, ValidationError
+from app.core.permissions import PermissionDenied
+from app.extensions import db as _db
+from app.invoices import services as invoices
+from app.notifications.models import Notification
+from app.tasks.models import Task
+from tests.conftest import bearer
+from tests.factories import make_project, make_user
+
+LINES = [
+    {
+        "kind": "labor",
+        "description": "Third coat, living room",
+        "quantity": "6",
+        "unit_cost": "55.00",
+        "markup_pct": "20",
+    },
+    {"kind": "materials", "description": "Two gallons", "quantity": "2", "unit_cost": "41.33", "markup_pct": "12.5"},
+]
+SIGNED = services.Signature("Dana Owner", "203.0.113.9", "Mozilla/5.0 (iPhone)")
+
+
+@pytest.fixture()
+def site(db, monkeypatch):
+    monkeypatch.setattr(services, "today", lambda: dt.date(2026, 3, 2))
+    pm, trainee, admin = make_user("project_manager_full"), make_user("pm_trainee"), make_user("admin")
+    project = make_project(members=[pm, trainee], name="Harbor lofts", budget=Decimal("10000.00"))
+    project.contract_value = Decimal("12000.00")
+    owner = make_user("client", client=project.client)
+    return type("Site", (), {"pm": pm, "trainee": trainee, "admin": admin, "project": project, "owner": owner})
+
+
+def _co(site, author=None, lines=LINES, **data):
+    return services.create_change_order(author or site.pm, site.project, {"title": "Extra coat", **data}, lines)
+
+
+def test_prices_are_cost_plus_markup_each_rounded_once(site):
+    co = _co(site)
+    # 6 × 55.00 = 330.00 + 20 % = 396.00; 2 × 41.33 = 82.66 + 12.5 % = 10.3325 → 10.33 → 92.99
+    assert [(li.cost, li.line_total) for li in co.lines] == [
+        (Decimal("330.00"), Decimal("396.00")),
+        (Decimal("82.66"), Decimal("92.99")),
+    ]
+    assert co.amount == Decimal("488.99") and co.number == "CO-2026-0001" and co.is_draft
+
+
+def test_bad_input_is_refused_and_nothing_written(site):
+    for lines, says in (
+        ([{**LINES[0], "quantity": "1e9"}], "quantity"),
+        ([{**LINES[0], "unit_cost": "-3"}], "negative"),
+        ([{**LINES[0], "markup_pct": "150"}], "between 0 and 100"),
+        ([{**LINES[0], "kind": "magic"}], "materials, labor or other"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            _co(site, lines=lines)
+        assert says in caught.value.fields["line_items"]
+    with pytest.raises(ValidationError) as caught:
+        _co(site, title="", schedule_impact_days="400")
+    assert set(caught.value.fields) == {"title", "schedule_impact_days"}
+    assert _db.session.scalar(select(func.count()).select_from(ChangeOrder)) == 0
+    assert _db.session.scalar(select(func.count()).select_from(ChangeOrderLine)) == 0
+
+
+def test_a_trainees_change_order_is_approved_inside_before_the_client_sees_it(site):
+    co = _co(site, author=site.trainee)
+    services.submit(site.trainee, co)
+    assert co.status == "pending_internal_approval"
+    with pytest.raises(ObjectNotFound):
+        services.get_change_order(site.owner, co.id)
+    with pytest.raises(PermissionDenied):
+        services.approve(site.trainee, co)
+    told = _db.session.scalars(select(Notification.user_id).where(Notification.kind == "change_order_approval")).all()
+    assert site.pm.id in told and site.owner.id not in told
+    services.approve(site.pm, co, comment="Fine")
+    assert co.status == "pending_client" and co.internal_approved_by_id == site.pm.id
+    assert services.get_change_order(site.owner, co.id) is co
+    assert (
+        site.owner.id
+        in _db.session.scalars(select(Notification.user_id).where(Notification.kind == "change_order_approval")).all()
+    )
+
+
+def test_the_clients_signature_approves_it_and_moves_the_contract_value_and_budget(site):
+    co = _co(site)
+    services.submit(site.pm, co)
+    assert co.status == "pending_client"
+    with pytest.raises(ValidationError) as caught:
+        services.approve(site.owner, co, services.Signature(""))
+    assert "full name" in caught.value.fields["signature_name"]
+    services.approve(site.owner, co, SIGNED, comment="Go ahead")
+    assert co.is_approved and co.signature_name == "Dana Owner" and co.signature_ip == "203.0.113.9"
+    assert co.signature_user_agent.startswith("Mozilla") and co.decided_by_id == site.owner.id and co.decided_at
+    assert site.project.contract_value == Decimal("12488.99") and site.project.budget == Decimal("10488.99")
+    _db.session.flush()
+    entry = _db.session.scalars(
+        select(AuditLog)
+        .where(AuditLog.object_type == "Project", AuditLog.object_id == str(site.project.id))
+        .order_by(AuditLog.id.desc())
+    ).first()
+    assert entry.changes["reason"][1] == f"change order {co.number} approved (488.99)"
+    assert entry.changes["contract_value"] == ["12000.00", "12488.99"]
+    # a second approval is refused, and nothing moves again
+    with pytest.raises(ConflictError, match="final"):
+        services.approve(site.owner, co, SIGNED)
+    assert site.project.contract_value == Decimal("12488.99")
+
+
+def test_staff_record_the_clients_decision_with_a_reason_and_the_admin_overrides(site):
+    co = _co(site)
+    services.submit(site.pm, co)
+    with pytest.raises(ValidationError) as caught:
+        services.reject(site.pm, co, services.Signature("Dana Owner"))
+    assert "on_behalf_reason" in caught.value.fields
+    services.reject(site.pm, co, services.Signature("Dana Owner"), "Too dear", "Called me on the phone")
+    assert co.is_rejected and co.on_behalf_reason == "Called me on the phone"
+    assert site.project.contract_value == Decimal("12000.00")
+    inside = _co(site, author=site.trainee)
+    services.submit(site.trainee, inside)
+    services.approve(site.admin, inside, on_behalf_reason="Owner signed the paper copy")
+    assert inside.is_approved and site.project.contract_value == Decimal("12488.99")
+
+
+def test_only_a_draft_changes_and_only_a_draft_or_rejected_one_is_deleted(site):
+    co = _co(site)
+    services.update_change_order(site.pm, co, {"title": "Extra coat, hall"}, [LINES[0]])
+    assert co.amount == Decimal("396.00") and co.title == "Extra coat, hall"
+    services.submit(site.pm, co)
+    with pytest.raises(ConflictError, match="only a draft"):
+        services.update_change_order(site.pm, co, {"title": "x"})
+    with pytest.raises(ConflictError):
+        services.delete_change_order(site.pm, co)
+    with pytest.raises(PermissionDenied):
+        services.delete_change_order(site.trainee, _co(site))
+
+
+def test_schedule_impact_moves_the_project_end_once(site):
+    site.project.end_date = dt.date(2026, 4, 30)
+    co = _co(site, schedule_impact_days="5")
+    services.submit(site.pm, co)
+    services.approve(site.owner, co, SIGNED)
+    assert services.may_apply_schedule(site.pm, co) and not services.may_apply_schedule(site.owner, co)
+    services.apply_schedule(site.pm, co)
+    assert site.project.end_date == dt.date(2026, 5, 5) and co.schedule_applied
+    with pytest.raises(ConflictError):
+        services.apply_schedule(site.pm, co)
+
+
+def test_tasks_come_from_the_lines_once(site):
+    site.project.status = "active"
+    co = _co(site)
+    services.submit(site.pm, co)
+    services.approve(site.owner, co, SIGNED)
+    made = services.create_tasks(site.pm, co)
+    assert [(t.title, t.estimated_hours, t.change_order_id) for t in made] == [
+        (f"{co.number}: Third coat, living room", Decimal("6"), co.id),
+        (f"{co.number}: Two gallons", None, co.id),
+    ]
+    assert services.create_tasks(site.pm, co) == []
+    assert _db.session.scalar(select(func.count()).select_from(Task).where(Task.change_order_id == co.id)) == 2
+
+
+def test_an_approved_change_order_is_offered_to_the_next_invoice_once(site):
+    co = _co(site)
+    services.submit(site.pm, co)
+    services.approve(site.owner, co, SIGNED)
+    rows = [r for r in invoices.prefilled_lines(site.project, "standard") if r["source"] == "change_order"]
+    assert rows == [{"description": f"{co.number}: Extra coat", "quantity": "1", "unit_price": "488.99",
+                     "source": "change_order", "source_id": co.id}]  # fmt: skip
+    invoice = invoices.create_invoice(site.pm, site.project, {}, rows)
+    assert invoice.total_amount == Decimal("488.99")
+    assert not [r for r in invoices.prefilled_lines(site.project, "standard") if r["source"] == "change_order"]
+    with pytest.raises(ValidationError) as caught:
+        invoices.create_invoice(site.pm, site.project, {}, rows)
+    assert "not an approved one" in caught.value.fields["line_items"]
+
+
+def test_clients_see_prices_never_costs_and_never_another_companys(site, client):
+    co = _co(site)
+    services.submit(site.pm, co)
+    headers = bearer(client, site.owner)
+    data = client.get(f"/api/change-orders/{co.id}/", headers=headers).json["data"]
+    assert data["amount"] == "488.99" and data["line_items"][0] == {
+        "kind": "labor",
+        "description": "Third coat, living room",
+        "quantity": "6",
+        "line_total": "396.00",
+    }
+    assert "on_behalf_reason" not in data
+    page = client.get(f"/change-orders/{co.id}", headers=headers)
+    assert "330.00" not in page.text and "Unit cost" not in page.text
+    stranger = bearer(client, make_user("client"))
+    assert client.get(f"/api/change-orders/{co.id}/", headers=stranger).status_code == 404
+    assert (
+        client.post(f"/api/change-orders/{co.id}/approve/", json={"signature_name": "X"}, headers=stranger).status_code
+        == 404
+    )
+
+
+def test_the_api_flow(site, client):
+    pm = bearer(client, site.pm)
+    made = client.post(
+        "/api/change-orders/",
+        json={"project_id": site.project.id, "title": "Porch rot", "schedule_impact_days": 2, "line_items": LINES},
+        headers=pm,
+    )
+    assert made.status_code == 201, made.json
+    data = made.json["data"]
+    assert data["status"] == "draft" and data["amount"] == "488.99" and data["line_items"][1]["cost"] == "82.66"
+    url = f"/api/change-orders/{data['id']}/"
+    assert client.post(url + "approve/", headers=pm).status_code == 409  # a draft
+    submitted = client.post(url + "submit/", headers=pm)
+    assert submitted.status_code == 200 and submitted.json["data"]["status"] == "pending_client"
+    owner = bearer(client, site.owner)
+    unsigned = client.post(url + "approve/", json={}, headers=owner)
+    assert unsigned.status_code == 400 and "signature_name" in unsigned.json["error"]["details"]
+    approved = client.post(url + "approve/", json={"signature_name": "Dana Owner"}, headers=owner)
+    assert approved.status_code == 200, approved.json
+    assert approved.json["data"]["status"] == "approved" and approved.json["data"]["approved_by"]["id"] == site.owner.id
+    assert client.post(url + "approve/", json={"signature_name": "Dana Owner"}, headers=owner).status_code == 409
+    assert client.post(url + "reject/", json={"signature_name": "Dana Owner"}, headers=owner).status_code == 409
+    listed = client.get(f"/api/change-orders/?project_id={site.project.id}&status=approved", headers=pm).json["data"]
+    assert [r["id"] for r in listed["results"]] == [data["id"]]
+    project = client.get(f"/api/projects/{site.project.id}/", headers=pm).json["data"]
+    assert project["contract_value"] == "12488.99"
