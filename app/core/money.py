@@ -131,10 +131,10 @@ def parse_quantity(value) -> Decimal:
     amount = _decimal(value, "Enter a quantity such as 12 or 12.5")
     if amount <= 0:
         raise ValueError("The quantity must be more than zero.")
+    if amount >= MAX_QUANTITY:  # before quantize: 28+ digits would raise InvalidOperation
+        raise ValueError("That quantity is too large (under 1,000,000).")
     if amount != amount.quantize(QUANTITY_PLACES, rounding=ROUND_HALF_UP):
         raise ValueError("Use at most three decimal places for a quantity.")
-    if amount >= MAX_QUANTITY:
-        raise ValueError("That quantity is too large (under 1,000,000).")
     return amount.quantize(QUANTITY_PLACES)
 
 
@@ -154,12 +154,12 @@ def parse_price(value, what: str = "price", signed: bool = False) -> Decimal:
     if isinstance(value, str) and _THOUSANDS.fullmatch(value.strip().lstrip("$")):
         value = value.replace(",", "")  # "1,250.00" as typed in the US; "12,5" stays refused
     amount = _decimal(value, f"Enter the {what} such as 1250.00")
+    if abs(amount) >= MAX_AMOUNT:  # before quantize: 28+ digits would raise InvalidOperation
+        raise ValueError(f"That {what} is too large (under 10 billion).")
     if amount != round_money(amount):
         raise ValueError(f"Use at most two decimal places for the {what}.")
     if amount < 0 and not signed:
         raise ValueError(f"The {what} cannot be negative.")
-    if abs(amount) >= MAX_AMOUNT:
-        raise ValueError(f"That {what} is too large (under 10 billion).")
     return round_money(amount)
 
 

@@ -31,13 +31,13 @@ from app.invoices.models import Invoice, InvoiceDelivery, InvoicePdf
 PDF_TYPE = "application/pdf"
 
 
-def _no_fetch(url: str, *args, **kwargs):
-    """Printing fetches nothing from a URL: the logo comes inline (a data: URL)."""
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
+def _no_fetch():
+    """Printing fetches nothing from a URL: the logo comes inline (a data: URL). WeasyPrint
+    70 takes a `URLFetcher` (a bare function and `default_url_fetcher` are gone): one that
+    reads data: URLs only; any other address is refused (left out with a warning)."""
+    from weasyprint.urls import URLFetcher
 
-        return default_url_fetcher(url)
-    raise ValueError(f"an invoice's PDF fetches nothing ({url[:60]!r})")
+    return URLFetcher(allowed_protocols={"data"})
 
 
 def render_html(invoice: Invoice) -> str:
@@ -56,7 +56,7 @@ def render_html(invoice: Invoice) -> str:
 def render_pdf(invoice: Invoice) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=render_html(invoice), base_url=None, url_fetcher=_no_fetch).write_pdf()
+    return HTML(string=render_html(invoice), base_url=None, url_fetcher=_no_fetch()).write_pdf()
 
 
 def filename(invoice: Invoice) -> str:
