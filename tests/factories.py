@@ -240,6 +240,21 @@ def make_walk_invoices(users: dict, mine: Project, theirs: Project) -> dict:
     payment = Payment(invoice_id=made["partinv"].id, amount=Decimal("100.00"), payment_date=made["partinv"].issue_date,
                       method="check", reference="1001")  # fmt: skip
     db.session.add(payment)
+    from app.invoices.models import InvoiceDelivery
+
+    db.session.add(  # a batch of one, started by the PM (the batch page's walk row)
+        InvoiceDelivery(
+            invoice_id=made["sentinv"].id,
+            batch_id="walkbatch",
+            recipient_email="ap@harbor.example",
+            message_id="<walk@kibray.local>",
+            status="sent",
+            attempts=1,
+            last_error="",
+            recipient_name="AP",
+            requested_by_id=users["project_manager_full"].id,
+        )  # fmt: skip
+    )
     db.session.flush()
     made["payment"] = payment
     return made
@@ -306,4 +321,83 @@ def make_walk_change_orders(users: dict, mine: Project, theirs: Project) -> dict
         "clientco": make_change_order(mine, status="pending_client"),
         "approvedco": make_change_order(mine, status="approved", impact=3),
         "theirco": make_change_order(theirs, status="pending_client"),
+    }
+
+
+def make_estimate(client: Client, *, status="draft", author: User | None = None, sender: User | None = None,
+                  number=None, lines=None, markup="10", valid_until=None, token=None):  # fmt: skip
+    """An estimate written straight (no rules), its lines priced by the estimate
+    arithmetic (estimates.services.LineIn, core.money). `lines`: dicts as the service
+    takes them; `token`: a review link (its hash stored, valid 30 days)."""
+    import datetime as dt
+
+    from app.core.models import utcnow
+    from app.estimates.models import Estimate, EstimateLine
+    from app.estimates.services import clean_line, defaults, figures, token_hash
+
+    fallback = defaults()
+    items = [clean_line(item, fallback) for item in (lines or [
+        {"surface": "walls", "description": "Living room walls", "quantity": "400", "coats": 2},
+        {"surface": "trim", "description": "Baseboards", "quantity": "120", "coats": 2, "is_optional": True},
+    ])]  # fmt: skip
+    result = figures((i.amount for i in items if i.counts), Decimal(markup))
+    estimate = Estimate(
+        client_id=client.id,
+        number=number or f"EST-2026-{9000 + next(_seq):04d}",
+        title=f"Repaint {next(_seq)}",
+        status=status,
+        address="1 Harbor Way",
+        markup_pct=Decimal(markup),
+        terms="50 % deposit",
+        valid_until=valid_until or (date.today() + timedelta(days=60)),
+        subtotal=result.subtotal,
+        markup_amount=result.markup_amount,
+        total=result.total,
+        internal_notes="price sensitive, quote tight",
+        created_by_id=author.id if author else None,
+        sent_by_id=sender.id if sender else None,
+        sent_at=utcnow() if status != "draft" else None,
+        approved_at=utcnow() if status == "approved" else None,
+        signature_name="Dana Owner" if status == "approved" else "",
+        signature_ip="",
+        signature_user_agent="",
+        on_behalf_reason="",
+        decline_reason="",
+        review_token_hash=token_hash(token) if token else None,
+        review_expires_at=utcnow() + dt.timedelta(days=30) if token else None,
+    )
+    db.session.add(estimate)
+    db.session.flush()
+    for position, item in enumerate(items):
+        db.session.add(
+            EstimateLine(
+                estimate_id=estimate.id, position=position, surface=item.surface, description=item.description,
+                quantity=item.quantity, unit=item.unit, coats=item.coats, production_rate=item.production_rate,
+                labor_hours=item.labor_hours, labor_rate=item.labor_rate, labor_amount=item.labor_amount,
+                coverage=item.coverage, material_gallons=item.material_gallons,
+                price_per_gallon=item.price_per_gallon, material_amount=item.material_amount,
+                unit_price=item.unit_price, amount=item.amount, is_optional=item.is_optional,
+                is_selected=item.is_selected,
+            )  # fmt: skip
+        )
+    db.session.flush()
+    db.session.expire(estimate, ["lines"])
+    return estimate
+
+
+def make_walk_estimates(users: dict, mine: Project, theirs: Project) -> dict:
+    """The walk's estimates (app/estimates/walk.py): {draftest} a PM's draft for the
+    client company, {sentest} sent to it, {approvedest} approved with its project (an
+    earlier one of {mine}'s), {theirest} sent to another company. The client company
+    gets a billing email (sending needs one)."""
+    pm = users["project_manager_full"]
+    company, other = mine.client, theirs.client
+    company.email = company.email or "ap@harbor.example"
+    approved = make_estimate(company, status="approved", author=pm, sender=pm)
+    approved.project_id = mine.id
+    return {
+        "draftest": make_estimate(company, author=pm),
+        "sentest": make_estimate(company, status="sent", author=pm, sender=pm, token="walk-token-sent"),
+        "approvedest": approved,
+        "theirest": make_estimate(other, status="sent", author=pm, sender=pm),
     }

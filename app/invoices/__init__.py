@@ -10,7 +10,7 @@ from app.core.features import Feature, LiveEvent, NavEntry, PeriodicJob
 
 bp = Blueprint("invoices", __name__)
 
-from app.invoices import models, routes, walk  # noqa: E402,F401
+from app.invoices import batch, models, routes, walk, wizard  # noqa: E402,F401
 from app.invoices.api import bp as api_bp  # noqa: E402
 
 feature = Feature(
@@ -24,18 +24,32 @@ feature = Feature(
             "invoices.index",
             permission="project.view_financials",
             order=25,
-            active=("invoices.index", "invoices.detail", "invoices.new", "invoices.edit", "invoices.review"),
+            active=(
+                "invoices.index",
+                "invoices.detail",
+                "invoices.new",
+                "invoices.edit",
+                "invoices.review",
+                "invoices.wizard",
+                "invoices.wizard_step",
+                "invoices.batch",
+            ),
         ),
     ),
     # lists, an invoice's page and the project's page refresh on it (kibray:invoices)
-    live_events=(LiveEvent("invoice-changed", dom=("kibray:invoices",)),),
+    live_events=(
+        LiveEvent("invoice-changed", dom=("kibray:invoices",)),
+        LiveEvent("batch-progress"),  # a batch's progress bar (its starter only)
+    ),
     periodic=(PeriodicJob("invoice-reminders", "workers.invoices.reminders", 3600),),
     notification_kinds=("invoice_sent", "invoice_due", "invoice_review"),
     audit_refusals={
         "invoices.create": "create an invoice",
+        "invoices.wizard_step": "create an invoice",
         "invoices.update": "change an invoice",
         "invoices.delete": "delete an invoice",
         "invoices.send": "send an invoice",
+        "invoices.send_batch": "send invoices",
         "invoices.pay": "record a payment on an invoice",
         "invoices.void": "void a payment on an invoice",
         "invoices.cancel": "cancel an invoice",

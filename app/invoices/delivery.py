@@ -153,6 +153,7 @@ def deliver(delivery_id: int, retries_left: int = 0) -> str:
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
         if retries_left <= 0:
             delivery.status = "failed"
+            _announce(delivery)  # (published after the commit below)
         db.session.commit()  # the attempt is recorded even though the job fails
         raise
     delivery.attempts += 1
@@ -185,9 +186,11 @@ def _email(invoice: Invoice, delivery: InvoiceDelivery, pdf: bytes) -> None:
 
 def _announce(delivery: InvoiceDelivery) -> None:
     """The invoice's page and a batch's progress bar hear that a delivery ended."""
+    from app.invoices.batch import announce
     from app.invoices.services import publish_invoice
 
     publish_invoice(delivery.invoice)
+    announce(delivery)
 
 
 def deliveries_of(invoice: Invoice) -> list[InvoiceDelivery]:

@@ -58,6 +58,7 @@ def index():
         client_view=services.for_client(current_user),
         may_create=services.may_create_any(current_user),
         may_review=services.may_review_any(current_user),
+        may_send=services.may_send_any(current_user),
     )
 
 

@@ -59,6 +59,7 @@ from app.invoices.models import (
     PAYABLE,
     PAYMENT_METHODS,
     SENT,
+    STANDARD,
     STATUSES,
     Invoice,
     InvoiceLine,
@@ -259,6 +260,12 @@ def may_create_any(user) -> bool:
     return scope_of(user, "invoice.create") != NONE
 
 
+def may_send_any(user) -> bool:
+    from app.core.permissions import NONE, scope_of
+
+    return scope_of(user, "invoice.send") != NONE
+
+
 def may_review_any(user) -> bool:
     return can(user, "invoice.approve_draft")
 
@@ -349,6 +356,81 @@ def prefilled_lines(project: Project, invoice_type: str) -> list[dict]:
             rows.append({"description": f"Retention released ({held.label})", "quantity": "1",
                          "unit_price": str(held.retention_amount), "source": "retention", "source_id": held.id})  # fmt: skip
     return rows
+
+
+# --- the wizard's questions -------------------------------------------------------------
+
+
+def invoiceable_projects(user, limit: int = 500) -> list[tuple[int, str]]:
+    """(id, "name · client") of the open projects `user` may invoice, by name."""
+    from app.clients.models import Client
+    from app.projects.models import CLOSED
+
+    stmt = (
+        select(Project.id, Project.name, Client.name)
+        .join(Client, Client.id == Project.client_id)
+        .where(Project.status != CLOSED)
+        .order_by(Project.name, Project.id)
+        .limit(limit)
+    )
+    return [
+        (pid, f"{name} · {client}")
+        for pid, name, client in db.session.execute(scope_query(stmt, user, "invoice.create", Project))
+    ]
+
+
+def tasks_done_between(project: Project, start: dt.date | None, end: dt.date | None) -> list[dict]:
+    """prefilled_lines' task rows, kept to tasks completed in the period (company days)."""
+    from app.core.timezones import company_zone
+    from app.tasks.models import Task
+
+    rows = [r for r in prefilled_lines(project, STANDARD) if r["source"] == "task"]
+    if not rows or (start is None and end is None):
+        return rows
+    zone = company_zone()
+    # (.all(): a Result has keys() and dict() would index it by them)
+    done = dict(
+        db.session.execute(select(Task.id, Task.completed_at).where(Task.id.in_([r["source_id"] for r in rows]))).all()
+    )
+    kept = []
+    for row in rows:
+        day = done.get(row["source_id"])
+        day = day.astimezone(zone).date() if day is not None else None
+        if day is not None and (start is None or day >= start) and (end is None or day <= end):
+            kept.append(row)
+    return kept
+
+
+@dataclass(frozen=True)
+class Preview:
+    lines: list
+    subtotal: Decimal
+    tax_amount: Decimal
+    total: Decimal
+    retention: Decimal
+    net_payable: Decimal
+
+
+def preview(actor, project: Project, data: dict, raw_lines) -> Preview:
+    """What the invoice would be, checked like create_invoice but written nowhere: the
+    wizard's review step. A ValidationError names every problem."""
+    require(actor, "invoice.create", project)
+    base = new_defaults(project)
+    values = clean(data, base)
+    errors: dict[str, str] = {}
+    lines = clean_lines(raw_lines, values["tax_rate"], errors)
+    if not errors:
+        _check_sources(project, values["invoice_type"], lines, None, errors)
+    if errors:
+        raise ValidationError(errors)
+    figures = totals([Line(li.quantity, li.unit_price, li.tax_rate) for li in lines])
+    if figures.total < 0:
+        raise ValidationError({"line_items": "The total cannot be below zero (credits are larger than the charges)."})
+    problem = retention_problem(values["retention_amount"], figures.total)
+    if problem:
+        raise ValidationError({"retention_amount": problem})
+    return Preview(lines, figures.subtotal, figures.tax_amount, figures.total, values["retention_amount"],
+                   figures.total - values["retention_amount"])  # fmt: skip
 
 
 # --- input ---------------------------------------------------------------------------
@@ -707,7 +789,7 @@ def send_back(actor, invoice: Invoice, comment, version=None) -> Invoice:
 
 
 @checks_version("invoice")
-def send_invoice(actor, invoice: Invoice, version=None) -> Invoice:
+def send_invoice(actor, invoice: Invoice, version=None, batch_id: str | None = None) -> Invoice:
     """Issue a draft (number, SENT) or send an issued one again; the PDF is made and
     emailed to the client's billing contact by a worker (invoices queue)."""
     require(actor, "invoice.send", invoice)
@@ -734,7 +816,7 @@ def send_invoice(actor, invoice: Invoice, version=None) -> Invoice:
     db.session.flush()
     from app.invoices import delivery
 
-    delivery.queue_send(invoice, actor)
+    delivery.queue_send(invoice, actor, batch_id)
     if first:
         _tell_sent(actor, invoice)
     publish_invoice(invoice)

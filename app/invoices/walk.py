@@ -69,6 +69,21 @@ ROUTES = (
     R("POST", "/invoices/{draftinv}/delete", "303 403 403 403 403 403 403"),
     R("POST", "/invoices/{reviewinv}/approve", "303 403 403 403 403 403 403"),
     R("POST", "/invoices/{reviewinv}/send-back", "303 403 403 403 403 403 403", lambda _w: {"comment": "Fix line 1"}),
+    R("GET", "/invoices/wizard?project_id={mine}", "200 200 200 403 403 403 403"),
+    R(
+        "POST",
+        "/invoices/wizard",
+        "303 303 303 403 403 403 403",
+        lambda w: {**_form(w), "step": "review", "go": "save"},
+    ),
+    R(
+        "POST",
+        "/invoices/send-batch",
+        "303 303 403 403 403 403 403",
+        lambda w: {"invoice_ids": [str(w.invoices["sentinv"].id)]},
+    ),
+    # {walkbatch}: the PM's batch of one delivery (tests/factories.make_walk_invoices)
+    R("GET", "/invoices/batches/walkbatch", "200 200 403 403 403 403 403"),
     # the JSON API
     R("GET", BASE, "200 200 200 403 403 403 200"),
     R("POST", BASE, "201 201 201 403 403 403 403", _api_new),

@@ -5,6 +5,7 @@ the number of projects (bench: "client portal home")."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import func, select, true
 from sqlalchemy.orm import lazyload, selectinload
@@ -23,6 +24,9 @@ class PortalProject:
     project: Project
     photos: list = field(default_factory=list)
     messages: list = field(default_factory=list)
+    owed: Decimal = Decimal("0.00")  # still owed on their sent and overdue invoices
+    overdue: bool = False
+    to_decide: list = field(default_factory=list)  # change orders waiting for their signature
 
 
 def portal_home(user) -> dict:
@@ -58,7 +62,33 @@ def portal_home(user) -> dict:
     )
     for comment in db.session.scalars(talk):
         cards[comment.project_id].messages.append(comment)
+    _money(user, cards, ids)
     return {"projects": list(cards.values())}
+
+
+def _money(user, cards: dict, ids: list[int]) -> None:
+    """What the client owes per project (their issued invoices) and the change orders
+    waiting for their signature: one statement each, through the invoices' and change
+    orders' own visibility rules."""
+    from app.change_orders.models import ChangeOrder
+    from app.change_orders.services import visible_change_orders
+    from app.invoices.models import OVERDUE, PAYABLE, Invoice
+    from app.invoices.services import visible_invoices
+
+    owed = Invoice.total_amount - Invoice.retention_amount - Invoice.amount_paid
+    rows = db.session.execute(
+        visible_invoices(
+            user,
+            select(Invoice.project_id, func.sum(owed), func.count().filter(Invoice.status == OVERDUE)),
+        )
+        .where(Invoice.project_id.in_(ids), Invoice.status.in_(PAYABLE))
+        .group_by(Invoice.project_id)
+    )
+    for project_id, amount, overdue in rows:
+        cards[project_id].owed, cards[project_id].overdue = Decimal(amount), bool(overdue)
+    waiting = visible_change_orders(user).where(ChangeOrder.project_id.in_(ids), ChangeOrder.status == "pending_client")
+    for co in db.session.scalars(waiting.order_by(ChangeOrder.id)):
+        cards[co.project_id].to_decide.append(co)
 
 
 def _newest_photos(user, ids: list[int]):
