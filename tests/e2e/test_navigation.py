@@ -21,8 +21,10 @@ NAV = {
         "templates",
         "calendar",
         "clients",
+        "invoices",
         "users",
         "audit",
+        "company",
         "jobs",
         "calendar-sync",
         "notifications",
@@ -37,6 +39,7 @@ NAV = {
         "templates",
         "calendar",
         "clients",
+        "invoices",
         "audit",
         "notifications",
     ],
@@ -49,11 +52,12 @@ NAV = {
         "tasks",
         "calendar",
         "clients",
+        "invoices",
         "notifications",
     ],
     "designer": ["home", "my-day", "timeclock", "timesheets", "projects", "notifications"],
     "superintendent": ["home", "my-day", "timeclock", "timesheets", "projects", "tasks", "calendar", "notifications"],
-    "client": ["home", "projects", "calendar", "notifications"],
+    "client": ["home", "projects", "calendar", "invoices", "notifications"],
     "employee": ["home", "my-day", "timeclock", "timesheets", "calendar", "notifications"],
 }
 # URLs each role must be refused (403 page in the layout)
@@ -63,8 +67,8 @@ FORBIDDEN = {
     "pm_trainee": ["/admin/users", "/admin/audit"],
     "designer": ["/admin/users", "/admin/audit", "/projects/new"],
     "superintendent": ["/admin/audit", "/projects/new"],
-    "client": ["/admin/users", "/admin/audit", "/projects/new", "/tasks", "/tasks/my-day"],
-    "employee": ["/admin/users", "/admin/audit", "/projects"],
+    "client": ["/admin/users", "/admin/audit", "/projects/new", "/tasks", "/tasks/my-day", "/invoices/new?project_id=1"],
+    "employee": ["/admin/users", "/admin/audit", "/projects", "/invoices"],
 }
 TITLES = {
     "home": "Good to see you",
@@ -80,6 +84,8 @@ TITLES = {
     "timeclock": "Time clock",
     "timesheets": "My timesheet",
     "calendar": "Calendar",
+    "invoices": "Invoices",
+    "company": "Company details",
 }
 
 
