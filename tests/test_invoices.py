@@ -410,7 +410,7 @@ def test_issuing_tells_the_team_and_the_client(site):
     rows = _db.session.execute(
         select(Notification.user_id, Notification.title).where(Notification.kind == "invoice_sent")
     )
-    told = {user_id: title for user_id, title in rows}
+    told = dict(rows.all())
     assert set(told) == {site.trainee.id, site.owner.id}  # the sender is not told of their own act
     assert told[site.owner.id].startswith("New invoice INV-2026-0001 for Harbor lofts: $85.80 due 2026-04-01")
     services.send_invoice(site.pm, invoice)  # emailed again: nobody is told twice
@@ -431,3 +431,55 @@ def test_a_project_with_issued_invoices_is_closed_not_deleted(site):
     delete_project(site.admin, other)
     _db.session.expire_all()
     assert _db.session.get(Invoice, other_id) is None and _db.session.get(Invoice, draft_id) is not None
+
+
+# --- properties (hypothesis): whatever the amounts, payments never exceed what is owed,
+# retention never exceeds the total, and the row's figures are its lines' --------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+CENTS = st.integers(min_value=1, max_value=500_000).map(lambda c: Decimal(c) / 100)
+
+
+@settings(max_examples=40, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+@given(
+    prices=st.lists(CENTS, min_size=1, max_size=6),
+    quantities=st.lists(
+        st.integers(min_value=1, max_value=9999).map(lambda q: Decimal(q) / 10), min_size=6, max_size=6
+    ),
+    rate=st.sampled_from(["0", "4.81", "8.25", "10"]),
+    retention=st.integers(min_value=0, max_value=2_000_000).map(lambda c: Decimal(c) / 100),
+    payments=st.lists(st.integers(min_value=1, max_value=3_000_000).map(lambda c: Decimal(c) / 100), max_size=8),
+)
+def test_payments_never_exceed_what_is_owed_and_retention_never_the_total(
+    site, prices, quantities, rate, retention, payments
+):
+    savepoint = _db.session.begin_nested()
+    try:
+        lines = [{"description": f"Line {i}", "quantity": str(q), "unit_price": str(p)}
+                 for i, (p, q) in enumerate(zip(prices, quantities, strict=False))]  # fmt: skip
+        try:
+            invoice = _draft(site, lines=lines, tax_rate=rate, retention_amount=str(retention))
+        except ValidationError as exc:
+            assert set(exc.fields) == {"retention_amount"}  # the only way these lines can be refused
+            return
+        assert invoice.retention_amount <= invoice.total_amount
+        assert invoice.subtotal == sum((li.line_total for li in invoice.lines), Decimal("0.00"))
+        assert invoice.total_amount == invoice.subtotal + invoice.tax_amount
+        if invoice.total_amount == 0:  # (tiny lines can round to 0.00: nothing to send)
+            return
+        services.send_invoice(site.pm, invoice)
+        for amount in payments:
+            owed = invoice.net_payable
+            try:
+                services.record_payment(site.pm, invoice, str(amount))
+            except (ValidationError, ConflictError):
+                assert amount > owed or owed == 0
+            else:
+                assert amount <= owed
+            assert invoice.amount_paid <= invoice.total_amount - invoice.retention_amount
+        assert invoice.is_paid == (invoice.net_payable == 0 and invoice.amount_paid > 0)
+    finally:
+        savepoint.rollback()
