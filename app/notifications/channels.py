@@ -35,7 +35,17 @@ UNCONFIGURED = {
 }
 # Kinds that email by default (the rest reach the bell only, until the person says otherwise).
 EMAIL_BY_DEFAULT = frozenset(
-    {"task_assigned", "task_blocked", "task_overdue", "mention", "project_assigned", "schedule_conflict"}
+    {
+        "task_assigned",
+        "task_blocked",
+        "task_overdue",
+        "mention",
+        "project_assigned",
+        "schedule_conflict",
+        "change_order_approval",
+        "invoice_sent",
+        "invoice_due",
+    }
 )
 KIND_LABELS = {
     "task_assigned": "A task is assigned to me",
@@ -263,6 +273,20 @@ def _link_of(note: Notification) -> str | None:
         return _absolute(link_of(note))
 
 
+def email_body(note: Notification, user, link: str | None) -> str:
+    """The email of a notification: its kind's own template
+    (templates/notifications/email/<kind>.txt) or the general one."""
+    from flask import render_template
+    from jinja2 import TemplateNotFound
+
+    context = {"note": note, "user": user, "link": link}
+    with current_app.test_request_context("/"):
+        try:
+            return render_template(f"notifications/email/{note.kind}.txt", **context)
+        except TemplateNotFound:
+            return render_template("notifications/email/_default.txt", **context)
+
+
 def smtp_send(to: str, subject: str, body: str) -> None:
     """One message through the configured server (EMAIL_* settings)."""
     cfg = current_app.config
@@ -295,11 +319,8 @@ def deliver(delivery_id: int, retries_left: int = 0) -> str:
         delivery.last_error = "no active recipient with an email address"
         return "failed"
     link = _link_of(note)
-    body = "\n\n".join(part for part in (note.title, note.body, f"Open it: {link}" if link else "") if part)
     try:
-        smtp_send(
-            user.email, note.title, body + "\n\n— Kibray ERP (change what you receive in your notification settings)"
-        )
+        smtp_send(user.email, note.title, email_body(note, user, link))
     except (OSError, smtplib.SMTPException) as exc:
         delivery.attempts += 1
         delivery.last_error = f"{type(exc).__name__}: {exc}"[:2000]
