@@ -18,6 +18,7 @@ FEATURES = (
     "app.company",
     "app.invoices",
     "app.change_orders",
+    "app.estimates",
     "app.calendar",
     "app.schedule",
     "app.calendar_sync",

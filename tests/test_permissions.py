@@ -121,6 +121,14 @@ daily_log.view                Y A A - A - O
 daily_log.edit                Y A A - A - -
 daily_log.unlock              Y A - - - - -
 client.invite                 Y Y Y - - - -
+# issue 12: estimates belong to a client before any project exists (docs/architecture.md,
+# "Estimates"): staff all of them, a client their own company's once sent; trainees write
+# them, PMs and admins send, delete and record the client's decision
+estimate.view                 Y Y Y - - - O
+estimate.edit                 Y Y Y - - - -
+estimate.send                 Y Y - - - - -
+estimate.delete               Y Y - - - - -
+estimate.approve              Y Y - - - - O
 """
 
 

@@ -180,6 +180,9 @@ def world(db):
     from tests.factories import make_walk_change_orders
 
     invoices |= make_walk_change_orders(users, mine, theirs)  # app/change_orders/walk.py
+    from tests.factories import make_walk_estimates
+
+    invoices |= make_walk_estimates(users, mine, theirs)  # app/estimates/walk.py
 
     world = SimpleNamespace(
         invoices=invoices,

@@ -17,8 +17,18 @@ from app.core.versioning import StaleObject, meanwhile
 FIELDS = (*services.TEXTS, "default_tax_rate")
 
 
+def _rate_fields() -> tuple[str, ...]:
+    from app.estimates.models import PAINTED_SURFACES
+
+    return tuple(services.rate_field(s) for s in PAINTED_SURFACES)
+
+
 def _shown(settings) -> dict:
-    return {key: getattr(settings, key) for key in FIELDS} | {"version": settings.version or 1}
+    from app.estimates.services import production_rates
+
+    rates = {services.rate_field(s): str(r) for s, r in production_rates(settings).items()}
+    estimate = {key: getattr(settings, key) for key in services.ESTIMATE_FIELDS}
+    return {key: getattr(settings, key) for key in FIELDS} | estimate | rates | {"version": settings.version or 1}
 
 
 def _render(data: dict, errors: dict, status: int = 200, changed=None, logo_error: str = ""):
@@ -31,7 +41,15 @@ def _render(data: dict, errors: dict, status: int = 200, changed=None, logo_erro
         meanwhile=changed,
         logo=services.logo_data_url(),
         logo_error=logo_error,
+        surfaces=_surfaces(),
     )
+
+
+def _surfaces() -> list[tuple[str, str, str]]:
+    """(form field, surface label, unit) of each painted surface's production rate."""
+    from app.estimates.services import SURFACE_UNITS, surface_choices_painted
+
+    return [(services.rate_field(code), label, SURFACE_UNITS[code]) for code, label in surface_choices_painted()]
 
 
 @bp.get("/admin/company")
@@ -45,13 +63,15 @@ def settings():
 @login_required
 @permission_required("settings.manage")
 def save():
-    data = {key: request.form.get(key, "") for key in FIELDS}
+    names = (*FIELDS, *services.ESTIMATE_FIELDS, *_rate_fields())
+    data = {key: request.form[key] for key in names if key in request.form}
+    data |= {key: request.form.get(key, "") for key in FIELDS}
     version = request.form.get("version")
     try:
         with attempt():
             services.update_company(current_user, data, version)
     except StaleObject as exc:
-        changed = meanwhile(exc.obj, data, FIELDS)
+        changed = meanwhile(exc.obj, data, (*FIELDS, *services.ESTIMATE_FIELDS))
         return _render(data | {"version": exc.obj.version}, {}, 409, changed)
     except ValidationError as exc:
         return _render(data | {"version": version}, exc.fields or {"form": exc.message}, 422)

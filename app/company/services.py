@@ -5,11 +5,12 @@ the details are the defaults (an unsaved row)."""
 from __future__ import annotations
 
 import base64
+from decimal import Decimal
 
 from app.company.models import CompanySettings
 from app.core import storage
 from app.core.errors import ValidationError
-from app.core.money import parse_rate
+from app.core.money import parse_price, parse_rate
 from app.core.permissions import require
 from app.core.text import LONG_TEXT, check_lengths, declare_limits
 from app.core.transaction import after_commit
@@ -29,6 +30,7 @@ LIMITS = declare_limits(
         "email": 254,
         "website": 200,
         "payment_instructions": LONG_TEXT,
+        "estimate_terms": LONG_TEXT,
     },
 )
 TEXTS = ("name", "address", "city", "state", "zip", "phone", "email", "website", "payment_instructions")
@@ -85,9 +87,99 @@ def _save(actor, settings: CompanySettings, values: dict, version) -> CompanySet
     return settings
 
 
+# --- estimate defaults (the company form's "Estimates" section) ----------------------
+
+ESTIMATE_FIELDS = (
+    "estimate_labor_rate",
+    "estimate_price_per_gallon",
+    "estimate_coverage",
+    "estimate_markup_pct",
+    "estimate_valid_days",
+    "estimate_terms",
+)
+MAX_PRODUCTION_RATE = Decimal("100000")
+
+
+def rate_field(surface: str) -> str:
+    """The form's name of a surface's production rate."""
+    return f"rate_{surface}"
+
+
+def parse_production_rate(value, what: str = "production rate") -> Decimal:
+    """Units per hour: more than 0, at most two places, under 100,000."""
+    amount = parse_price(value, what)
+    if amount <= 0:
+        raise ValueError(f"The {what} must be more than zero (units per hour).")
+    if amount >= MAX_PRODUCTION_RATE:
+        raise ValueError(f"That {what} is too large (under 100,000 per hour).")
+    return amount
+
+
+def parse_coverage(value, what: str = "coverage") -> Decimal:
+    """Square feet per gallon: more than 0, at most two places, under 100,000."""
+    amount = parse_price(value, what)
+    if amount <= 0:
+        raise ValueError(f"The {what} must be more than zero (sq ft per gallon).")
+    if amount >= MAX_PRODUCTION_RATE:
+        raise ValueError(f"That {what} is too large (under 100,000 sq ft per gallon).")
+    return amount
+
+
+def estimate_values(data: dict, current: CompanySettings, errors: dict) -> dict:
+    """The estimate defaults sent (a field not sent keeps its value), validated."""
+    from app.estimates.models import PAINTED_SURFACES
+    from app.estimates.services import production_rates
+
+    values: dict = {}
+    parsers = {
+        "estimate_labor_rate": lambda v: parse_price(v, "labour rate"),
+        "estimate_price_per_gallon": lambda v: parse_price(v, "price per gallon"),
+        "estimate_coverage": parse_coverage,
+        "estimate_markup_pct": lambda v: parse_rate(v, "markup"),
+    }
+    for key, parse in parsers.items():
+        if key not in data:
+            continue
+        try:
+            values[key] = parse(str(data.get(key) or "").strip() or "0")
+        except ValueError as exc:
+            errors[key] = str(exc)
+    if "estimate_valid_days" in data:
+        raw = str(data.get("estimate_valid_days") or "").strip()
+        if not raw.isdigit() or not 1 <= int(raw) <= 365:
+            errors["estimate_valid_days"] = "Enter whole days from 1 to 365."
+        else:
+            values["estimate_valid_days"] = int(raw)
+    if "estimate_terms" in data:
+        values["estimate_terms"] = str(data.get("estimate_terms") or "").strip()
+    rates = {surface: str(rate) for surface, rate in production_rates(current).items()}
+    touched = False
+    for surface in PAINTED_SURFACES:
+        key = rate_field(surface)
+        if key not in data:
+            continue
+        touched = True
+        try:
+            rates[surface] = str(parse_production_rate(str(data.get(key) or "").strip(), "production rate"))
+        except ValueError as exc:
+            errors[key] = str(exc)
+    if touched:
+        values["production_rates"] = rates
+    return values
+
+
 def update_company(actor, data: dict, version=None) -> CompanySettings:
     require(actor, "settings.manage")
-    values = clean(data)
+    errors: dict[str, str] = {}
+    try:
+        values = clean(data)
+    except ValidationError as exc:
+        values, errors = {}, dict(exc.fields)
+    values |= estimate_values(data, company(), errors)
+    if "estimate_terms" in values:
+        check_lengths({"estimate_terms": values["estimate_terms"]}, LIMITS, errors)
+    if errors:
+        raise ValidationError(errors)
     return _save(actor, _row(), values, version)
 
 

@@ -29,6 +29,8 @@ ALL, ASSIGNED, OWN, DESIGN, LIMITED, NONE = "✓", "A", "O", "D", "L", "—"
 # who may create a project starts one from them). Issue 9's rows (photos, files, the time
 # clock, timesheets, daily logs, client invitations) are docs/architecture.md's
 # "Field and client rows": the matrix names the modules but not their actions.
+# The estimate rows (issue 12) are docs/architecture.md's "Estimates": an estimate is a
+# client's before any project exists, so staff rows are ✓ and the client's O.
 MATRIX_TABLE = """
 project.view_all              ✓ — — — — — —
 project.view                  ✓ A A A A — O
@@ -98,6 +100,11 @@ daily_log.view                ✓ A A — A — O
 daily_log.edit                ✓ A A — A — —
 daily_log.unlock              ✓ A — — — — —
 client.invite                 ✓ ✓ ✓ — — — —
+estimate.view                 ✓ ✓ ✓ — — — O
+estimate.edit                 ✓ ✓ ✓ — — — —
+estimate.send                 ✓ ✓ — — — — —
+estimate.delete               ✓ ✓ — — — — —
+estimate.approve              ✓ ✓ — — — — O
 """
 
 
@@ -155,6 +162,10 @@ class Scope:
     owner_query: when `owner` is not a column (a task's assignees, a set), the name of a
         classmethod of the model giving the SQL condition "owned by this user id", for
         scope_query; `owner` stays the attribute can() reads on an object.
+    client: the column naming the owning client company when the row belongs to a client
+        directly rather than through its project (an estimate, whose project exists only
+        once it is approved): a client user's O scope compares it (can() and, in SQL,
+        scope_query) instead of going through the project.
     """
 
     project: str
@@ -162,6 +173,7 @@ class Scope:
     owner: str | None = None
     team: str | None = None
     owner_query: str | None = None
+    client: str | None = None
 
 
 class PermissionConfigError(RuntimeError):
@@ -259,6 +271,9 @@ def _project_id(obj) -> int | None:
 
 
 def _client_id(obj) -> int | None:
+    declared = scope_declaration(obj)
+    if declared.client is not None:
+        return getattr(obj, declared.client, None)
     if getattr(obj, "client_id", None) is not None:
         return obj.client_id
     project = getattr(obj, "project", None)
@@ -368,7 +383,9 @@ def scope_query(stmt, user, action: str, model):
             if user.client_id is None or declared.client_visible is False:
                 return stmt.where(false())
             client_id = inline(user.client_id)
-            if model is Project:
+            if declared.client is not None:
+                stmt = stmt.where(getattr(model, declared.client) == client_id)
+            elif model is Project:
                 stmt = stmt.where(Project.client_id == client_id)
             else:
                 stmt = stmt.where(project_col.in_(select(Project.id).where(Project.client_id == client_id)))

@@ -64,6 +64,7 @@ KIND_LABELS = {
     "invoice_sent": "An invoice of my project is sent to the client",
     "invoice_due": "An invoice of my project is due or overdue",
     "invoice_review": "A draft invoice of mine is sent back, or one waits for my review",
+    "estimate_decided": "A client approves or declines an estimate I wrote or sent",
     "system": "System announcements",
 }
 
