@@ -1,8 +1,8 @@
 """Estimates (issue 12): painting lines priced from production rates and coverage (whole
 cans), prep and other lines, optional items, markup, terms and validity; the PDF, the
 emailed review link (a hashed one-use token) and the signed-in client's review page,
-the typed-name approval that converts the estimate into a project with its task list.
-Rules: services.py; the arithmetic: core/money.py."""
+the typed-name approval that converts the estimate into a project with its task list,
+and /api/estimates/. Rules: services.py; the arithmetic: core/money.py."""
 
 from flask import Blueprint
 
@@ -11,10 +11,12 @@ from app.core.features import Feature, LiveEvent, NavEntry
 bp = Blueprint("estimates", __name__)
 
 from app.estimates import models, routes, walk  # noqa: E402,F401
+from app.estimates.api import bp as api_bp  # noqa: E402
 
 feature = Feature(
     name="estimates",
     blueprints=(bp,),
+    api=(api_bp,),
     nav=(
         NavEntry(
             "estimates",
@@ -35,6 +37,13 @@ feature = Feature(
         "estimates.approve": "approve an estimate",
         "estimates.decline": "decline an estimate",
         "estimates.delete": "delete an estimate",
+        "api.estimates.api_create": "write an estimate",
+        "api.estimates.api_put": "change an estimate",
+        "api.estimates.api_patch": "change an estimate",
+        "api.estimates.api_delete": "delete an estimate",
+        "api.estimates.api_send": "send an estimate",
+        "api.estimates.api_approve": "approve an estimate",
+        "api.estimates.api_decline": "decline an estimate",
     },
     walk=walk.ROUTES,
     walk_skip=(

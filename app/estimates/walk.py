@@ -66,4 +66,18 @@ ROUTES = (
     R("POST", "/estimates/{sentest}/decline", "303 303 403 403 403 403 303", _decision),
     R("POST", "/estimates/{draftest}/delete", "303 303 403 403 403 403 403"),
     R("POST", "/estimates/{approvedest}/delete", "409 409 403 403 403 403 403"),
+    # the JSON API
+    R("GET", API, STAFF_READ),
+    R("POST", API, "201 201 201 403 403 403 403", _api_new),
+    R("GET", API + "{draftest}/", "200 200 200 403 403 403 404"),
+    R("GET", API + "{sentest}/", STAFF_READ),
+    R("GET", API + "{theirest}/", "200 200 200 403 403 403 404"),
+    R("PATCH", API + "{draftest}/", "200 200 200 403 403 403 404", lambda _w: {"title": "Harbor lofts, hall"}),
+    R("PUT", API + "{draftest}/", "200 200 200 403 403 403 404", lambda _w: {"markup_pct": "12.5"}),
+    R("PATCH", API + "{sentest}/", "409 409 409 403 403 403 403", lambda _w: {"title": "Too late"}),
+    R("DELETE", API + "{draftest}/", "200 200 403 403 403 403 404"),
+    R("POST", API + "{draftest}/send/", "200 200 403 403 403 403 404"),
+    R("POST", API + "{sentest}/approve/", "200 200 403 403 403 403 200", _decision),
+    R("POST", API + "{approvedest}/approve/", "409 409 403 403 403 403 409", _decision),
+    R("POST", API + "{sentest}/decline/", "200 200 403 403 403 403 200", _decision),
 )
