@@ -21,6 +21,7 @@ NAV = {
         "templates",
         "calendar",
         "clients",
+        "estimates",
         "invoices",
         "users",
         "audit",
@@ -39,6 +40,7 @@ NAV = {
         "templates",
         "calendar",
         "clients",
+        "estimates",
         "invoices",
         "audit",
         "notifications",
@@ -52,12 +54,13 @@ NAV = {
         "tasks",
         "calendar",
         "clients",
+        "estimates",
         "invoices",
         "notifications",
     ],
     "designer": ["home", "my-day", "timeclock", "timesheets", "projects", "notifications"],
     "superintendent": ["home", "my-day", "timeclock", "timesheets", "projects", "tasks", "calendar", "notifications"],
-    "client": ["home", "projects", "calendar", "invoices", "notifications"],
+    "client": ["home", "projects", "calendar", "estimates", "invoices", "notifications"],
     "employee": ["home", "my-day", "timeclock", "timesheets", "calendar", "notifications"],
 }
 # URLs each role must be refused (403 page in the layout)
@@ -67,8 +70,16 @@ FORBIDDEN = {
     "pm_trainee": ["/admin/users", "/admin/audit"],
     "designer": ["/admin/users", "/admin/audit", "/projects/new"],
     "superintendent": ["/admin/audit", "/projects/new"],
-    "client": ["/admin/users", "/admin/audit", "/projects/new", "/tasks", "/tasks/my-day", "/invoices/new?project_id=1"],
-    "employee": ["/admin/users", "/admin/audit", "/projects", "/invoices"],
+    "client": [
+        "/admin/users",
+        "/admin/audit",
+        "/projects/new",
+        "/tasks",
+        "/tasks/my-day",
+        "/invoices/new?project_id=1",
+        "/estimates/new",
+    ],
+    "employee": ["/admin/users", "/admin/audit", "/projects", "/invoices", "/estimates"],
 }
 TITLES = {
     "home": "Good to see you",
@@ -85,6 +96,7 @@ TITLES = {
     "timesheets": "My timesheet",
     "calendar": "Calendar",
     "invoices": "Invoices",
+    "estimates": "Estimates",
     "company": "Company details",
 }
 
