@@ -49,9 +49,15 @@ def _input(body) -> tuple[dict, list | None]:
 def api_list():
     query = request_query()
     overdue = None if query.is_overdue is None else query.is_overdue == "true"
-    stmt = services.invoice_list(current_user, query.project_id, query.status, query.invoice_type, overdue)
+    # plain rows, not Invoices: the page, its lines and its payments, one statement each
+    stmt = services.invoice_api_rows(current_user, query.project_id, query.status, query.invoice_type, overdue)
     client_view = services.for_client(current_user)
-    return paginate(stmt, lambda invoice: invoice_json(invoice, client_view))
+    return paginate(
+        stmt,
+        serialize_page=lambda rows: [invoice_json(i, client_view) for i in services.api_page(rows)],
+        columns=services.API_EXTRA,
+        rows=True,
+    )
 
 
 @bp.post(BASE)

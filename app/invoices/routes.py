@@ -41,13 +41,14 @@ def index():
     status = request.args.get("status") or None
     kind = request.args.get("type") or None
     project_id = to_int(request.args.get("project_id"))
-    stmt = services.invoice_list(
+    stmt = services.invoice_rows(
         current_user,
         project_id=project_id,
         status=status if status in STATUSES else None,
         invoice_type=kind if kind in INVOICE_TYPES else None,
     )
-    page = paginate(stmt, page_number(request.args.get("page")), PER_PAGE)
+    page = paginate(stmt, page_number(request.args.get("page")), PER_PAGE, rows=True, columns=services.LIST_EXTRA)
+    page.items = [services.ListedInvoice(*row) for row in page.items]
     return render_for(
         {"invoice-list": "invoices/_list.html"},
         "invoices/list.html",

@@ -22,12 +22,15 @@ for pages, the API and the jobs.
 from __future__ import annotations
 
 import datetime as dt
+from collections import namedtuple
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.clients.models import Client
 from app.core.audit import note_reason
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import entitled, project_audience, publish
@@ -43,8 +46,9 @@ from app.core.money import (
 )
 from app.core.numbering import next_number
 from app.core.numbers import to_int
-from app.core.permissions import can, require, scope_query
+from app.core.permissions import Viewer, can, require, scope_query
 from app.core.roles import ADMIN, CLIENT
+from app.core.statements import inline
 from app.core.text import LONG_TEXT, check_lengths, declare_limits
 from app.core.versioning import bump, checks_version, expect_version
 from app.extensions import db
@@ -125,6 +129,198 @@ def invoice_list(user, project_id=None, status=None, invoice_type=None, is_overd
         stmt = stmt.where((Invoice.status == OVERDUE) if is_overdue else (Invoice.status != OVERDUE))
     # a page's payments and creators read at once, not an invoice at a time
     return stmt.options(selectinload(Invoice.payments)).order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+
+
+# What a row of the invoice list shows (and its checkboxes decide on): these columns only,
+# read as plain rows — not 25 Invoices with their projects, clients, teams, lines and
+# payments (the list shows none of those). The project's name is a correlated subquery
+# added to the page's select only (PostgreSQL evaluates it for the 25 rows after the sort).
+LIST_COLUMNS = (
+    Invoice.id,
+    Invoice.number,
+    Invoice.project_id,
+    Invoice.invoice_type,
+    Invoice.status,
+    Invoice.issue_date,
+    Invoice.due_date,
+    Invoice.total_amount,
+    Invoice.retention_amount,
+    Invoice.amount_paid,
+    Invoice.is_draft_for_review,
+)
+PROJECT_NAME = (
+    select(Project.name)
+    .where(Project.id == Invoice.project_id)
+    .correlate(Invoice)
+    .scalar_subquery()
+    .label("project_name")
+)
+LIST_EXTRA = (PROJECT_NAME,)
+
+
+class ListedInvoice(namedtuple("ListedInvoice", [c.key for c in LIST_COLUMNS] + ["project_name"])):
+    """A row of the invoice list with what its template asks of an Invoice (label,
+    status and type labels, still owed, the project's name as `project.name`)."""
+
+    __slots__ = ()
+
+    @property
+    def label(self) -> str:
+        return self.number or f"Draft invoice #{self.id}"
+
+    @property
+    def project(self) -> ListedProject:
+        return ListedProject(self.project_id, self.project_name)
+
+    @property
+    def net_payable(self) -> Decimal:
+        return max(self.total_amount - self.retention_amount - self.amount_paid, ZERO)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == DRAFT
+
+    @property
+    def is_payable(self) -> bool:
+        return self.status in PAYABLE
+
+    @property
+    def status_label(self) -> str:
+        return STATUSES[self.status]
+
+    @property
+    def type_label(self) -> str:
+        return INVOICE_TYPES[self.invoice_type]
+
+
+ListedProject = namedtuple("ListedProject", "id name")
+
+
+def invoice_rows(user, project_id=None, status=None, invoice_type=None):
+    """`invoice_list` for the list page: a select of LIST_COLUMNS (page it with
+    `paginate(…, rows=True, columns=LIST_EXTRA)` and wrap the rows in ListedInvoice),
+    built once per viewer and filters and remembered (core.statements pages it for free)."""
+    require(user, VIEW)
+    return _invoice_rows(Viewer.of(user), project_id, status, invoice_type)
+
+
+@lru_cache(maxsize=128)
+def _invoice_rows(viewer: Viewer, project_id, status, invoice_type, is_overdue=None, columns=LIST_COLUMNS):
+    stmt = visible_invoices(viewer, select(*columns))
+    if project_id is not None:
+        stmt = stmt.where(Invoice.project_id == inline(project_id))
+    if status is not None:
+        stmt = stmt.where(Invoice.status == inline(status))
+    if invoice_type is not None:
+        stmt = stmt.where(Invoice.invoice_type == inline(invoice_type))
+    if is_overdue is not None:
+        stmt = stmt.where((Invoice.status == inline(OVERDUE)) if is_overdue else (Invoice.status != inline(OVERDUE)))
+    return stmt.order_by(Invoice.issue_date.desc(), Invoice.id.desc())
+
+
+# …and what /api/financials/invoices/ answers (serialize.invoice_json), read as plain rows
+# too: the page, then its lines and its payments in one statement each.
+API_COLUMNS = (
+    *LIST_COLUMNS,
+    Invoice.client_id,
+    Invoice.subtotal,
+    Invoice.tax_rate,
+    Invoice.tax_amount,
+    Invoice.payment_terms,
+    Invoice.client_message,
+    Invoice.sent_at,
+    Invoice.version,
+    Invoice.internal_notes,
+    Invoice.review_comment,
+)
+CLIENT_NAME = (
+    select(Client.name).where(Client.id == Invoice.client_id).correlate(Invoice).scalar_subquery().label("client_name")
+)
+API_EXTRA = (PROJECT_NAME, CLIENT_NAME)
+_LINE_COLUMNS = (InvoiceLine.invoice_id, InvoiceLine.description, InvoiceLine.quantity, InvoiceLine.unit_price,
+                 InvoiceLine.tax_rate, InvoiceLine.line_total, InvoiceLine.source, InvoiceLine.source_id)  # fmt: skip
+_PAYMENT_COLUMNS = (Payment.invoice_id, Payment.id, Payment.amount, Payment.payment_date, Payment.method,
+                    Payment.reference, Payment.voided_at, Payment.void_reason)  # fmt: skip
+
+
+class ListedPayment(namedtuple("ListedPayment", [c.key for c in _PAYMENT_COLUMNS])):
+    __slots__ = ()
+
+    @property
+    def is_void(self) -> bool:
+        return self.voided_at is not None
+
+
+class ApiInvoice:
+    """A row of the API's page with what serialize.invoice_json reads of an Invoice."""
+
+    __slots__ = ("row", "lines", "payments")
+
+    def __init__(self, row, lines, payments):
+        self.row, self.lines, self.payments = row, lines, payments
+
+    def __getattr__(self, name):
+        return getattr(self.row, name)
+
+    @property
+    def project(self) -> ListedProject:
+        return ListedProject(self.row.project_id, self.row.project_name)
+
+    @property
+    def client(self) -> ListedProject:
+        return ListedProject(self.row.client_id, self.row.client_name)
+
+    @property
+    def net_payable(self) -> Decimal:
+        row = self.row
+        return max(row.total_amount - row.retention_amount - row.amount_paid, ZERO)
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.row.status == OVERDUE
+
+
+def invoice_api_rows(user, project_id=None, status=None, invoice_type=None, is_overdue=None):
+    """`invoice_list` for the API: a select of API_COLUMNS (page it with `rows=True,
+    columns=API_EXTRA`, then `api_page`), built once per viewer and filters."""
+    require(user, VIEW)
+    return _invoice_rows(Viewer.of(user), project_id, status, invoice_type, is_overdue, API_COLUMNS)
+
+
+def api_page(rows) -> list[ApiInvoice]:
+    """The page's invoices with their lines (in order) and payments: two statements."""
+    from app.core.transaction import read_connection
+
+    ids = [row.id for row in rows]
+    lines: dict[int, list] = {i: [] for i in ids}
+    payments: dict[int, list] = {i: [] for i in ids}
+    if ids:
+        connection = read_connection(db.session)
+        for line in connection.execute(_page_lines(), {"ids": ids}):
+            lines[line.invoice_id].append(line)
+        for payment in connection.execute(_page_payments(), {"ids": ids}):
+            payments[payment.invoice_id].append(ListedPayment(*payment))
+    return [ApiInvoice(row, lines[row.id], payments[row.id]) for row in rows]
+
+
+@lru_cache(maxsize=1)
+def _page_lines():
+    from sqlalchemy import bindparam
+
+    return (
+        select(*_LINE_COLUMNS)
+        .where(InvoiceLine.invoice_id.in_(bindparam("ids", expanding=True)))
+        .order_by(InvoiceLine.invoice_id, InvoiceLine.position, InvoiceLine.id)
+    )
+
+
+@lru_cache(maxsize=1)
+def _page_payments():
+    from sqlalchemy import bindparam
+
+    return (
+        select(*_PAYMENT_COLUMNS).where(Payment.invoice_id.in_(bindparam("ids", expanding=True))).order_by(Payment.id)
+    )
 
 
 def review_queue(user):
