@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav setup services chromium check-migrations clean compile
+.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav bench-invoices setup services chromium check-migrations clean compile
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -66,10 +66,12 @@ compile: setup
 ## bench: seed volume into PostgreSQL (BENCH_SCALE, default 100; 500 gets its own
 ## database) and report every page and endpoint against a floor page timed in the same
 ## run, requests/s, worker RSS, cold start, SQL statements (BENCH_ARGS passes options);
-## then the CalDAV sync to Radicale (bench-caldav, one run).
+## then the CalDAV sync to Radicale (bench-caldav, one run) and the invoices' PDF and
+## batch send (bench-invoices).
 bench: setup services compile
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 	$(BIN)/python scripts/bench_caldav.py --runs 1
+	$(BIN)/python scripts/bench_invoices.py
 
 ## bench-check: fail if a page's p50 ratio to the floor or its SQL statement count
 ## regressed from docs/bench-baseline.json. By hand and before a release, never in CI.
@@ -90,6 +92,11 @@ bench-moves: setup services compile
 ## bench-caldav: two-way calendar sync to a real CalDAV server (full first sync, incremental), times and HTTP requests
 bench-caldav: setup services compile
 	$(BIN)/python scripts/bench_caldav.py $(BENCH_ARGS)
+
+## bench-invoices: an invoice's PDF in the worker (p50/p95 ms) and invoices per minute for
+## a batch of 50 issued and emailed by a real RQ worker through a local SMTP server
+bench-invoices: setup services compile
+	$(BIN)/python scripts/bench_invoices.py
 
 ## bench-uploads: the photo upload path's MB/s and the thumbnail job's photos per minute
 bench-uploads: setup services compile
