@@ -43,8 +43,8 @@ from app.core.models import utcnow
 from app.core.money import ZERO, line_total, parse_price, parse_quantity, parse_rate, percent_of
 from app.core.numbering import next_number
 from app.core.numbers import to_int
-from app.core.permissions import PermissionDenied, can, require, scope_query
-from app.core.roles import ADMIN, PM_ROLES, PROJECT_MANAGER
+from app.core.permissions import can, require, scope_query
+from app.core.roles import ADMIN, PM_ROLES
 from app.core.roles import CLIENT as CLIENT_ROLE
 from app.core.text import LONG_TEXT, check_lengths, declare_limits
 from app.core.versioning import bump, checks_version, expect_version
@@ -236,10 +236,6 @@ def may_decide(user, estimate: Estimate) -> bool:
     if estimate.is_decided or not can(user, "estimate.approve", estimate):
         return False
     return estimate.is_sent or (estimate.is_draft and not for_client(user) and bool(estimate.lines))
-
-
-def decides_for_client(user, estimate: Estimate) -> bool:
-    return not for_client(user)
 
 
 # --- input ---------------------------------------------------------------------------
@@ -888,15 +884,6 @@ def _tell_decided(actor, estimate: Estimate) -> None:
         seen.add(person.id)
         notify(person, "estimate_decided", title, "estimates.detail", {"estimate_id": estimate.id},
                project_id=estimate.project_id, actor=actor)  # fmt: skip
-
-
-def is_full_pm(user) -> bool:
-    return getattr(user, "role", None) in (ADMIN, PROJECT_MANAGER)
-
-
-def ensure_staff(user) -> None:
-    if for_client(user):
-        raise PermissionDenied()
 
 
 def email_configured() -> bool:
