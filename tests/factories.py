@@ -315,13 +315,29 @@ def make_walk_change_orders(users: dict, mine: Project, theirs: Project) -> dict
     """The walk's change orders (app/change_orders/walk.py): {draftco} a PM's draft,
     {internalco} a trainee's waiting inside, {clientco} waiting for the client,
     {approvedco} approved with 3 days of schedule impact (mine); {theirco} theirs."""
-    return {
+    from sqlalchemy import select
+
+    from app.change_orders.models import ChangeOrderPhoto
+    from app.core import storage
+    from app.photos.models import Photo
+    from tests.images import png
+
+    made = {
         "draftco": make_change_order(mine, author=users["project_manager_full"]),
         "internalco": make_change_order(mine, status="pending_internal_approval", author=users["pm_trainee"]),
         "clientco": make_change_order(mine, status="pending_client"),
         "approvedco": make_change_order(mine, status="approved", impact=3),
         "theirco": make_change_order(theirs, status="pending_client"),
     }
+    # {cophoto}: an internal photo of mine on the draft; {clientphoto}: the same photo, with
+    # a drawing, on the one put to the client (who sees it through the change order)
+    pic = db.session.scalars(select(Photo).where(Photo.project_id == mine.id).order_by(Photo.id)).first()
+    drawing = storage.save(storage.new_key("change-orders/walk", "png"), png(), "image/png")
+    made["cophoto"] = ChangeOrderPhoto(change_order_id=made["draftco"].id, photo_id=pic.id)
+    made["clientphoto"] = ChangeOrderPhoto(change_order_id=made["clientco"].id, photo_id=pic.id, annotation_key=drawing)
+    db.session.add_all([made["cophoto"], made["clientphoto"]])
+    db.session.flush()
+    return made
 
 
 def make_estimate(client: Client, *, status="draft", author: User | None = None, sender: User | None = None,

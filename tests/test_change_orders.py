@@ -238,3 +238,40 @@ def test_the_api_flow(site, client):
     assert [r["id"] for r in listed["results"]] == [data["id"]]
     project = client.get(f"/api/projects/{site.project.id}/", headers=pm).json["data"]
     assert project["contract_value"] == "12488.99"
+
+
+def test_photos_of_the_project_only_while_a_draft_and_the_drawing_is_a_png_layer(site):
+    from app.change_orders import photos
+    from app.photos import services as gallery
+    from tests.images import jpeg_with_location, png
+
+    co = _co(site)
+    mine = gallery.add(site.pm, site.project, png(40, 30))
+    other = gallery.add(site.admin, make_project(), png())
+    with pytest.raises(ValidationError):
+        photos.attach(site.pm, co, [other.id])
+    (link,) = photos.attach(site.pm, co, [mine.id])
+    assert photos.attach(site.pm, co, [mine.id]) == []  # once each
+    with pytest.raises(ValidationError) as caught:
+        photos.save_drawing(site.pm, co, link, jpeg_with_location())
+    assert "PNG" in caught.value.fields["layer"]
+    photos.save_drawing(site.pm, co, link, png(40, 30))
+    assert link.annotation_key and link.annotated_by_id == site.pm.id
+    services.submit(site.pm, co)
+    with pytest.raises(PermissionDenied):
+        photos.save_drawing(site.pm, co, link, png(40, 30))
+    with pytest.raises(PermissionDenied):
+        photos.attach(site.pm, co, [mine.id])
+
+
+def test_the_money_notifications_have_their_own_emails(site, app):
+    from app.notifications.channels import default, email_body
+
+    co = _co(site)
+    services.submit(site.pm, co)
+    note = _db.session.scalars(
+        select(Notification).where(Notification.user_id == site.owner.id, Notification.kind == "change_order_approval")
+    ).one()
+    body = email_body(note, site.owner, "https://erp.example/change-orders/1")
+    assert "approve or reject it here: https://erp.example/change-orders/1" in body and "type your full name" in body
+    assert all(default(kind, "email") for kind in ("change_order_approval", "invoice_sent", "invoice_due"))

@@ -244,6 +244,23 @@ def test_a_stale_stored_pdf_is_drawn_again(app, db, firm, project):
     assert not storage.exists(first_key)  # the stale copy is deleted once the new one is committed
 
 
+def test_a_change_of_the_companys_details_makes_the_stored_pdf_stale_too(app, db, firm, project):
+    """Not only the invoice: new payment instructions must never be left off a PDF sent
+    again (the stored one's fingerprint is of everything it shows)."""
+    from app.company.services import company
+
+    invoice = an_invoice(project, status="SENT", number="INV-2026-0046")
+    with app.test_request_context():
+        first = delivery.current_pdf(invoice).storage_key
+        db.session.commit()
+        company().payment_instructions = "ACH to Mountain Bank, routing 102000021"
+        db.session.commit()
+        again = delivery.current_pdf(invoice).storage_key
+        db.session.commit()
+        assert again != first and invoice.version == db.session.get(InvoicePdf, invoice.id).invoice_version
+        assert "routing 102000021" in pdf_text(storage.read(again))
+
+
 def test_printing_fetches_nothing_but_inline_data():
     fetcher = delivery._no_fetch()
     assert fetcher("data:text/plain;base64,aGk=").read() == b"hi"

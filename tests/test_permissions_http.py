@@ -260,6 +260,7 @@ def world_ids(world) -> dict[str, int]:
         "their_event": world.their_event.id,
         "series": world.series.id,
         **{name: row.id for name, row in world.invoices.items()},
+        "batch": "walkbatch",  # the PM's batch of one delivery (tests/factories.make_walk_invoices)
     }
 
 

@@ -187,7 +187,8 @@ def test_the_project_view_decides_budget_notes_and_team_for_pages_and_json(clien
     pm, designer = make_user("project_manager_full"), make_user("designer")
     project = make_project(members=[pm, designer], budget=12345, internal_notes="margin 40%")
     assert PROJECT_VIEW.hidden(pm, project) == set()
-    assert PROJECT_VIEW.hidden(designer, project) == {"budget", "profitability", "internal_notes", "team"}
+    hidden = {"budget", "contract_value", "profitability", "internal_notes", "team"}
+    assert PROJECT_VIEW.hidden(designer, project) == hidden
     for user in (pm, designer):
         hidden = PROJECT_VIEW.hidden(user, project)
         login_as(user)
@@ -195,6 +196,7 @@ def test_the_project_view_decides_budget_notes_and_team_for_pages_and_json(clien
         data = client.get(f"/api/projects/{project.id}/", headers=bearer(client, user)).json["data"]
         assert ("$12,345.00" in html) is ("budget" not in hidden)
         assert (data["budget"] is not None) is ("budget" not in hidden)
+        assert ("contract_value" in hidden) is (user is designer)  # what the client agreed: money
         assert ("profitability" in data) is ("profitability" not in hidden)
         assert ("margin 40%" in html) is ("internal_notes" not in hidden)
         assert ('data-testid="team-roster"' in html) is ("team" not in hidden)

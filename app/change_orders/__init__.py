@@ -10,7 +10,7 @@ from app.core.features import Feature, LiveEvent
 
 bp = Blueprint("change_orders", __name__)
 
-from app.change_orders import models, routes, walk  # noqa: E402,F401
+from app.change_orders import models, photos, routes, walk  # noqa: E402,F401
 from app.change_orders.api import bp as api_bp  # noqa: E402
 
 feature = Feature(

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -27,6 +28,7 @@ from app.core.money import ZERO
 from app.core.permissions import Scope
 from app.core.versioning import Versioned
 from app.extensions import db
+from app.photos import models as _photos  # noqa: F401 - ChangeOrderPhoto.photo's model, mapped first
 
 DRAFT, INTERNAL, CLIENT, APPROVED, REJECTED = (
     "draft",
@@ -120,6 +122,13 @@ class ChangeOrder(Versioned, TimestampMixin, db.Model):
         order_by="ChangeOrderLine.position",
         lazy="selectin",
     )
+    photos = relationship(
+        "ChangeOrderPhoto",
+        back_populates="change_order",
+        cascade="all, delete-orphan",
+        order_by="ChangeOrderPhoto.position",
+        lazy="select",
+    )
 
     def audit_name(self) -> str:
         return f"{self.number} {self.title}"
@@ -203,3 +212,39 @@ class ChangeOrderLine(db.Model):
     @property
     def kind_label(self) -> str:
         return KINDS[self.kind]
+
+
+class ChangeOrderPhoto(db.Model):
+    """A project photo shown with a change order, with the drawing made over it in the
+    browser kept as a separate transparent layer (PNG, same size as the photo's web
+    copy): the photo itself is never changed, and the client sees both, stacked, once
+    the change order is put to them (through the change order's own image route)."""
+
+    __tablename__ = "change_order_photos"
+    __audited__ = True
+    __audit_noun__ = "change order photo"
+    __audit_labels__ = {
+        "id": None,
+        "change_order_id": "change order",
+        "photo_id": "photo",
+        "position": None,
+        "annotation_key": "drawing",
+        "annotated_by_id": "drawn by",
+        "annotated_at": "drawn at",
+    }
+    __table_args__ = (UniqueConstraint("change_order_id", "photo_id"),)  # once each
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    change_order_id: Mapped[int] = mapped_column(ForeignKey("change_orders.id", ondelete="CASCADE"), index=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    annotation_key: Mapped[str | None] = mapped_column(String(300))
+    annotated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    annotated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    change_order = relationship("ChangeOrder", back_populates="photos")
+    photo = relationship("Photo", lazy="joined")
+
+    @property
+    def project_id(self) -> int:
+        return self.change_order.project_id

@@ -42,7 +42,13 @@ def project_list(project_id):
 
 
 def _context(co: ChangeOrder) -> dict:
+    from app.change_orders import photos
+
+    editable = photos.may_edit_photos(current_user, co)
     return {
+        "photos": list(co.photos),
+        "may_edit_photos": editable,
+        "photo_choices": photos.photo_choices(current_user, co) if editable else [],
         "co": co,
         "project": co.project,
         "client_view": services.for_client(current_user),

@@ -526,6 +526,10 @@ def _audience(co: ChangeOrder) -> list[int]:
     return entitled(project_audience(co.project), lambda user: can(user, VIEW, co))
 
 
+def publish_change(co: ChangeOrder) -> None:
+    _publish(co)
+
+
 def _publish(co: ChangeOrder) -> None:
     publish("change-order-changed", {"id": co.id, "project_id": co.project_id}, users=_audience(co), roles=[ADMIN])
 

@@ -31,6 +31,17 @@ def _decision(_world):
     return {"signature_name": "Dana Owner", "on_behalf_reason": "Signed on paper on site", "comment": ""}
 
 
+def _layer(_world):
+    """A drawing as the browser sends it: a transparent PNG (a fresh stream each time)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA", (4, 3), (224, 36, 36, 0)).save(out, "PNG")
+    return {"layer": (io.BytesIO(out.getvalue()), "drawing.png")}
+
+
 def _api_new(world):
     return {
         "project_id": world.mine.id,
@@ -58,6 +69,15 @@ ROUTES = (
     R("POST", "/change-orders/{draftco}/delete", "303 303 403 403 403 403 403"),
     R("POST", "/change-orders/{approvedco}/schedule", "303 303 303 403 403 403 403"),
     R("POST", "/change-orders/{approvedco}/tasks", "303 303 303 403 403 403 403"),
+    # photos and drawings ({cophoto} on the draft, {clientphoto} with a drawing on {clientco})
+    R("POST", "/change-orders/{draftco}/photos", "303 303 303 403 403 403 403",
+      lambda w: {"photo_ids": [str(w.sharedpic.id)]}),  # fmt: skip
+    R("GET", "/change-orders/{draftco}/photos/{cophoto}/draw", "200 200 200 403 403 403 403"),
+    R("POST", "/change-orders/{draftco}/photos/{cophoto}/drawing", "200 200 200 403 403 403 403", _layer),
+    R("POST", "/change-orders/{draftco}/photos/{cophoto}/remove", "303 303 303 403 403 403 403"),
+    R("GET", "/change-orders/{draftco}/photos/{cophoto}/image", "200 200 200 403 403 403 404"),
+    R("GET", "/change-orders/{clientco}/photos/{clientphoto}/image", "200 200 200 403 403 403 200"),
+    R("GET", "/change-orders/{clientco}/photos/{clientphoto}/image?layer=drawing", "200 200 200 403 403 403 200"),
     # the JSON API
     R("GET", API, "200 200 200 403 403 403 200"),
     R("POST", API, "201 201 201 403 403 403 403", _api_new),

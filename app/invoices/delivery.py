@@ -14,6 +14,7 @@ in an RQ worker").
 
 from __future__ import annotations
 
+import hashlib
 import smtplib
 import time
 from email.message import EmailMessage
@@ -54,34 +55,47 @@ def render_html(invoice: Invoice) -> str:
 
 
 def render_pdf(invoice: Invoice) -> bytes:
+    return _pdf_of(render_html(invoice))
+
+
+def _pdf_of(html: str) -> bytes:
     from weasyprint import HTML
 
-    return HTML(string=render_html(invoice), base_url=None, url_fetcher=_no_fetch()).write_pdf()
+    return HTML(string=html, base_url=None, url_fetcher=_no_fetch()).write_pdf()
 
 
 def filename(invoice: Invoice) -> str:
     return storage.safe_filename(f"{invoice.label}.pdf", "invoice.pdf")
 
 
+def fingerprint(html: str) -> str:
+    """What a PDF shows, as a SHA-256 of the HTML it is drawn from: the invoice and also
+    the company's details and logo, the client's billing address, the project's name."""
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+
+
+def _draw(invoice: Invoice) -> tuple[str, str]:
+    with current_app.test_request_context("/"):  # url_for and the filters work in a job too
+        html = render_html(invoice)
+    return html, fingerprint(html)
+
+
 def current_pdf(invoice: Invoice) -> InvoicePdf:
     """The stored PDF of the invoice as it is now, drawn and stored first when missing or
-    stale. The old object is deleted once the new one is stored."""
+    stale — when anything it shows changed (the fingerprint of its HTML differs), not only
+    the invoice. The old object is deleted once the new one is stored."""
     stored = db.session.get(InvoicePdf, invoice.id)
-    if stored is not None and stored.invoice_version == invoice.version:
+    html, mark = _draw(invoice)
+    if stored is not None and stored.fingerprint == mark:
         return stored
-    with current_app.test_request_context("/"):  # url_for and the filters work in a job too
-        data = render_pdf(invoice)
+    data = _pdf_of(html)
     key = storage.save(storage.new_key(f"invoices/{invoice.project_id}", "pdf"), data, PDF_TYPE)
     old_key = stored.storage_key if stored is not None else None
     if stored is None:
         stored = InvoicePdf(invoice_id=invoice.id)
         db.session.add(stored)
-    stored.invoice_version, stored.storage_key, stored.size, stored.created_at = (
-        invoice.version,
-        key,
-        len(data),
-        utcnow(),
-    )
+    stored.invoice_version, stored.fingerprint, stored.storage_key = invoice.version, mark, key
+    stored.size, stored.created_at = len(data), utcnow()
     db.session.flush()
     if old_key:
         from app.core.transaction import after_commit
@@ -93,9 +107,10 @@ def current_pdf(invoice: Invoice) -> InvoicePdf:
 def pdf_bytes(invoice: Invoice) -> bytes:
     """The PDF of the invoice as it is now: the stored copy when current, else drawn."""
     stored = db.session.get(InvoicePdf, invoice.id)
-    if stored is not None and stored.invoice_version == invoice.version:
+    html, mark = _draw(invoice)
+    if stored is not None and stored.fingerprint == mark:
         return storage.read(stored.storage_key)
-    return render_pdf(invoice)
+    return _pdf_of(html)
 
 
 def queue_send(invoice: Invoice, actor=None, batch_id: str | None = None) -> InvoiceDelivery:

@@ -291,8 +291,9 @@ class Payment(db.Model):
 
 
 class InvoicePdf(db.Model):
-    """The stored PDF of an invoice and the invoice version it was drawn from: a PDF of
-    another version is stale and is drawn again before it is sent or downloaded. Kept
+    """The stored PDF of an invoice and the fingerprint of what it shows: a PDF whose
+    invoice, company details, client address or project name changed since is stale and is
+    drawn again before it is sent or downloaded. Kept
     beside the invoice (not on it) so that storing a PDF does not change the invoice's
     version under someone's open form."""
 
@@ -300,6 +301,9 @@ class InvoicePdf(db.Model):
 
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True)
     invoice_version: Mapped[int] = mapped_column(Integer)
+    # SHA-256 of the HTML it was drawn from (delivery.fingerprint): also stale when the
+    # company's details, the client's address or the project's name changed
+    fingerprint: Mapped[str] = mapped_column(String(64), default="", server_default=text("''"))
     storage_key: Mapped[str] = mapped_column(String(255))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -83,7 +83,7 @@ ROUTES = (
         lambda w: {"invoice_ids": [str(w.invoices["sentinv"].id)]},
     ),
     # {walkbatch}: the PM's batch of one delivery (tests/factories.make_walk_invoices)
-    R("GET", "/invoices/batches/walkbatch", "200 200 403 403 403 403 403"),
+    R("GET", "/invoices/batches/{batch}", "200 200 403 403 403 403 403"),
     # the JSON API
     R("GET", BASE, "200 200 200 403 403 403 200"),
     R("POST", BASE, "201 201 201 403 403 403 403", _api_new),

@@ -558,4 +558,70 @@
     } catch (e) { send(); }
     setTimeout(send, 6000); // a browser that never answers (a permission prompt left open)
   }, true);
+  // --- Drawing over a change order's photo (templates/change_orders/draw.html) --------
+  // A canvas the size of the photo (its natural pixels) laid over it; pointer events draw
+  // red strokes (mouse, pen, finger); Save sends the canvas as a transparent PNG layer.
+  function setUpDrawing(box) {
+    if (box.dataset.drawReady) { return; }
+    var photo = box.querySelector('[data-draw-photo]');
+    var canvas = box.querySelector('[data-draw-canvas]');
+    var state = box.querySelector('[data-draw-state]');
+    if (!photo || !canvas || !canvas.getContext) { return; }
+    box.dataset.drawReady = '1';
+    var pen = canvas.getContext('2d');
+    var drawing = false, marked = false;
+    function size() {
+      if (!photo.naturalWidth) { return; }
+      canvas.width = photo.naturalWidth; canvas.height = photo.naturalHeight;
+      pen.lineWidth = Math.max(4, Math.round(photo.naturalWidth / 150));
+      pen.lineCap = 'round'; pen.lineJoin = 'round'; pen.strokeStyle = '#e02424';
+      box.dataset.drawSized = '1';
+    }
+    if (photo.complete) { size(); } else { photo.addEventListener('load', size); }
+    function at(evt) {
+      var rect = canvas.getBoundingClientRect();
+      return { x: (evt.clientX - rect.left) * canvas.width / rect.width, y: (evt.clientY - rect.top) * canvas.height / rect.height };
+    }
+    canvas.addEventListener('pointerdown', function (evt) {
+      drawing = true; marked = true; state.textContent = '';
+      canvas.setPointerCapture(evt.pointerId);
+      var p = at(evt); pen.beginPath(); pen.moveTo(p.x, p.y); pen.lineTo(p.x + 0.1, p.y + 0.1); pen.stroke();
+      evt.preventDefault();
+    });
+    canvas.addEventListener('pointermove', function (evt) {
+      if (!drawing) { return; }
+      var p = at(evt); pen.lineTo(p.x, p.y); pen.stroke();
+    });
+    ['pointerup', 'pointercancel', 'pointerleave'].forEach(function (name) {
+      canvas.addEventListener(name, function () { drawing = false; });
+    });
+    box.querySelector('[data-draw-clear]').addEventListener('click', function () {
+      pen.clearRect(0, 0, canvas.width, canvas.height); marked = false; state.textContent = '';
+    });
+    box.querySelector('[data-draw-save]').addEventListener('click', function () {
+      if (!marked) { state.textContent = 'Draw something first.'; return; }
+      state.textContent = 'Saving…';
+      canvas.toBlob(function (blob) {
+        var body = new FormData();
+        var token = box.querySelector('input[name=csrf_token]');
+        body.append('csrf_token', token ? token.value : '');
+        body.append('layer', blob, 'drawing.png');
+        fetch(box.getAttribute('data-save-url'), { method: 'POST', body: body, credentials: 'same-origin' })
+          .then(function (r) { return r.json().catch(function () { return { ok: false }; }); })
+          .then(function (answer) {
+            if (answer.ok) {
+              state.textContent = 'Saved.';
+              box.dataset.drawSaved = '1';
+              window.location.assign(box.getAttribute('data-done-url'));
+            } else { state.textContent = answer.error || 'The drawing could not be saved; try again.'; }
+          })
+          .catch(function () { state.textContent = 'The drawing could not be saved; check the connection.'; });
+      }, 'image/png');
+    });
+  }
+  function setUpDrawings(root) {
+    Array.prototype.forEach.call((root || document).querySelectorAll('[data-draw]'), setUpDrawing);
+  }
+  document.addEventListener('DOMContentLoaded', function () { setUpDrawings(document); });
+  document.addEventListener('htmx:load', function (evt) { setUpDrawings(evt.target); });
 })();

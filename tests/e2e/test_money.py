@@ -228,3 +228,60 @@ def test_sending_a_batch_of_invoices_shows_its_progress_to_100_percent(signed_in
     assert sum(to == ["board@lakeviewhoa.example"] for to in mail_and_worker.messages) == 6
     numbers = run_sql(E2E_DATABASE_URL, "SELECT number FROM invoices WHERE id = ANY(%s) ORDER BY number", ids)
     assert all(n and n.startswith("INV-") for (n,) in numbers) and len({n for (n,) in numbers}) == 6
+
+
+def test_a_pm_draws_over_a_photo_of_a_change_order_and_the_client_sees_it(signed_in, server, screenshots_dir):
+    project_id = _project_id()
+    pm_headers = _token(server, "pm")
+    made = requests.post(
+        f"{server}/api/change-orders/",
+        json={"project_id": project_id, "title": f"Rot at the sill {uuid.uuid4().hex[:4]}",
+              "line_items": [{"kind": "labor", "description": "Carpentry", "quantity": "2", "unit_cost": "60.00"}]},
+        headers=pm_headers,
+        timeout=10,
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    co_id = made.json()["data"]["id"]
+    from tests.images import png
+
+    photo = requests.post(
+        f"{server}/api/photos/",
+        data={"project_id": str(project_id), "caption": "Sill, north window"},
+        files={"file": ("sill.png", png(120, 90), "image/png")},
+        headers=pm_headers,
+        timeout=20,
+    )
+    assert photo.status_code == 201, photo.text
+    page = signed_in("pm", viewport=PHONE)
+    page.goto(f"/change-orders/{co_id}")
+    page.locator("[data-testid=attach-photos] input[name=photo_ids]").first.check()
+    page.locator("[data-testid=attach-photos] button[type=submit]").click()
+    page.wait_for_selector("[data-testid=co-photo]")
+    page.get_by_test_id("draw-photo").first.click()
+    page.wait_for_selector("[data-draw][data-draw-sized='1']")
+    box = page.get_by_test_id("draw-canvas").bounding_box()
+    page.get_by_test_id("save-drawing").click()  # nothing drawn yet: said where the user is
+    assert page.get_by_test_id("draw-state").inner_text() == "Draw something first."
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(box["x"] + box["width"] * (0.2 + step * 0.05), box["y"] + box["height"] * (0.3 + step * 0.03))
+    page.mouse.up()
+    page.screenshot(path=str(screenshots_dir / "change-order-draw-phone.png"), full_page=True)
+    page.get_by_test_id("save-drawing").click()
+    page.wait_for_selector("[data-testid=co-drawing]")
+    drawing_url = page.get_by_test_id("co-drawing").first.get_attribute("src")
+    assert requests.post(f"{server}/api/change-orders/{co_id}/submit/", headers=pm_headers, timeout=10).ok
+
+    owner = signed_in("client", viewport=DESKTOP)
+    owner.goto(f"/change-orders/{co_id}")
+    owner.wait_for_selector("[data-testid=co-drawing]")
+    seen = owner.request.get(drawing_url)
+    assert seen.status == 200 and seen.headers["content-type"].startswith("image/png")
+    from io import BytesIO
+
+    from PIL import Image
+
+    layer = Image.open(BytesIO(seen.body()))
+    assert layer.mode == "RGBA" and layer.getbbox() is not None  # something was drawn, the rest transparent
+    assert layer.getpixel((0, 0))[3] == 0

@@ -120,3 +120,72 @@ def test_field_and_client_screenshots(browser_page, screenshots_dir, size):
         ],
     )
     tour("client", [("portal", "/"), ("project-detail-client", f"/projects/{project_id}")])
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_money_screenshots(browser_page, server, screenshots_dir, size):
+    """Issue 12's pages: invoices (list, one with a payment, the wizard, the review queue),
+    change orders, the company's details, and the client's side of them."""
+    import requests
+
+    from tests.e2e.helpers import E2E_DATABASE_URL, PASSWORD, run_sql
+
+    project_id = run_sql(E2E_DATABASE_URL, "SELECT id FROM projects WHERE name = 'Hughes interior repaint'")[0][0]
+    token = requests.post(f"{server}/api/auth/login/", json={"username": "pm", "password": PASSWORD}, timeout=10)
+    headers = {"Authorization": "Bearer " + token.json()["data"]["access_token"]}
+    invoice = requests.post(
+        f"{server}/api/financials/invoices/",
+        json={"project_id": project_id, "tax_rate": "8.25", "retention_amount": "100.00", "client_message": "Thank you!",
+              "line_items": [{"description": "Walls and ceilings, two coats", "quantity": "1", "unit_price": "4200.00"},
+                             {"description": "Trim, doors", "quantity": "14", "unit_price": "65.00"}]},
+        headers=headers, timeout=10,
+    ).json()["data"]  # fmt: skip
+    requests.post(f"{server}/api/financials/invoices/{invoice['id']}/send/", headers=headers, timeout=10)
+    requests.post(f"{server}/api/financials/invoices/{invoice['id']}/mark-paid/", json={"amount_paid": "1500.00"},
+                  headers=headers, timeout=10)  # fmt: skip
+    co = requests.post(
+        f"{server}/api/change-orders/",
+        json={"project_id": project_id, "title": "Stain the new cedar fence", "reason": "Owner's request",
+              "schedule_impact_days": 2,
+              "line_items": [{"kind": "labor", "description": "Two coats, 120 ft", "quantity": "10", "unit_cost": "48.00",
+                              "markup_pct": "15"},
+                             {"kind": "materials", "description": "Semi-transparent stain", "quantity": "4",
+                              "unit_cost": "52.00", "markup_pct": "10"}]},
+        headers=headers, timeout=10,
+    ).json()["data"]  # fmt: skip
+    requests.post(f"{server}/api/change-orders/{co['id']}/submit/", headers=headers, timeout=10)
+
+    def tour(username, pages):
+        page = browser_page(viewport=SIZES[size], label=f"{size}-{username}")
+        login(page, username, live=False)
+        for name, path in pages:
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+            overflow = page.evaluate(
+                "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {size} screen"
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(screenshots_dir / f"{name}-{size}.png"), full_page=True, caret="initial")
+
+    tour(
+        "pm",
+        [
+            ("invoices", "/invoices"),
+            ("invoice", f"/invoices/{invoice['id']}"),
+            ("invoice-wizard", f"/invoices/wizard?project_id={project_id}"),
+            ("change-orders", f"/projects/{project_id}/change-orders"),
+            ("change-order-pm", f"/change-orders/{co['id']}"),
+            ("project-money-pm", f"/projects/{project_id}"),
+        ],
+    )
+    tour("admin", [("company", "/admin/company"), ("invoice-review", "/invoices/review")])
+    tour(
+        "client",
+        [
+            ("invoices-client", "/invoices"),
+            ("invoice-client", f"/invoices/{invoice['id']}"),
+            ("change-order-client", f"/change-orders/{co['id']}"),
+            ("portal-money", "/"),
+        ],
+    )
