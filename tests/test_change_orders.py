@@ -149,14 +149,21 @@ def test_only_a_draft_changes_and_only_a_draft_or_rejected_one_is_deleted(site):
         services.delete_change_order(site.trainee, _co(site))
 
 
-def test_schedule_impact_moves_the_project_end_once(site):
+def test_schedule_impact_moves_the_project_end_and_the_tasks_not_started_once(site):
     site.project.end_date = dt.date(2026, 4, 30)
+    later = Task(project_id=site.project.id, title="Final coat", start_date=dt.date(2026, 4, 10),
+                 due_date=dt.date(2026, 4, 12))  # fmt: skip
+    begun = Task(project_id=site.project.id, title="Prime", status="in_progress", start_date=dt.date(2026, 4, 10))
+    _db.session.add_all([later, begun])
+    _db.session.flush()
     co = _co(site, schedule_impact_days="5")
     services.submit(site.pm, co)
     services.approve(site.owner, co, SIGNED)
     assert services.may_apply_schedule(site.pm, co) and not services.may_apply_schedule(site.owner, co)
     services.apply_schedule(site.pm, co)
     assert site.project.end_date == dt.date(2026, 5, 5) and co.schedule_applied
+    assert (later.start_date, later.due_date) == (dt.date(2026, 4, 15), dt.date(2026, 4, 17))
+    assert begun.start_date == dt.date(2026, 4, 10)  # under way: left alone
     with pytest.raises(ConflictError):
         services.apply_schedule(site.pm, co)
 

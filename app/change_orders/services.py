@@ -477,7 +477,8 @@ def _apply_to_project(actor, co: ChangeOrder) -> None:
 
 @checks_version("co")
 def apply_schedule(actor, co: ChangeOrder, version=None) -> ChangeOrder:
-    """Shift the project's end by the change order's schedule impact, once."""
+    """Shift the project's end, and its tasks not started yet, by the change order's
+    schedule impact, once."""
     if not may_apply_schedule(actor, co):
         raise ConflictError("There is no schedule impact to apply, or it was applied already.")
     expect_version(co, version)
@@ -489,10 +490,34 @@ def apply_schedule(actor, co: ChangeOrder, version=None) -> ChangeOrder:
         raise ValidationError({"schedule_impact_days": "That would end the project before it starts."})
     note_reason(project, f"schedule impact of change order {co.number}")
     update_project(actor, project, {"end_date": new_end}, partial=True)
+    _shift_later_tasks(actor, co, project)
     co.schedule_applied = True
     db.session.flush()
     _publish(co)
     return co
+
+
+def _shift_later_tasks(actor, co: ChangeOrder, project: Project) -> None:
+    """The dependants of the delay: the project's tasks not started yet that start from
+    today on move by the impact too (through the task rules: versions, conflicts, live
+    events); the change order's own new tasks are left where the PM put them."""
+    from app.tasks.models import PENDING, Task
+    from app.tasks.services import update_task
+
+    delta = dt.timedelta(days=co.schedule_impact_days)
+    later = db.session.scalars(
+        select(Task)
+        .where(
+            Task.project_id == project.id,
+            Task.status == PENDING,
+            Task.start_date >= today(),
+            (Task.change_order_id.is_(None)) | (Task.change_order_id != co.id),
+        )
+        .order_by(Task.start_date, Task.id)
+    ).all()
+    for task in later:
+        due = task.due_date + delta if task.due_date is not None else None
+        update_task(actor, task, {"start_date": task.start_date + delta, "due_date": due}, partial=True)
 
 
 def create_tasks(actor, co: ChangeOrder) -> list:
