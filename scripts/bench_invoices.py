@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -41,7 +42,7 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 import bench_common as bc  # noqa: E402
 
 JOB = r"""
-import json, sys, time
+import json, os, sys, time
 from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, text
 
@@ -65,8 +66,14 @@ with app.app_context():
         "WHERE m.user_id = :pm AND i.status IN ('SENT', 'PAID', 'OVERDUE') AND i.invoice_type = 'standard' "
         "AND (SELECT count(*) FROM invoice_lines l WHERE l.invoice_id = i.id) = 10 ORDER BY i.id LIMIT :n"
     ), {"pm": pm.id, "n": renders + 2}).all()
-    times, sizes = [], []
+    import gc
+
+    if len(sys.argv) > 3 and sys.argv[3] == "freeze":  # experiment: the app's objects out of the GC's walks
+        gc.collect()
+        gc.freeze()
+    times, sizes, full = [], [], []
     for n, invoice_id in enumerate(ten):
+        before = gc.get_stats()[2]["collections"]
         invoice = db.session.get(Invoice, invoice_id)
         with app.test_request_context("/"):
             started = time.perf_counter()
@@ -75,8 +82,9 @@ with app.app_context():
         if n >= 2:  # the first two: fonts and the template loaded
             times.append(took)
             sizes.append(len(data))
+            full.append(gc.get_stats()[2]["collections"] - before)
         db.session.rollback()
-    out["pdf"] = {"renders": len(times), "ms": times, "bytes": sorted(sizes)[len(sizes) // 2]}
+    out["pdf"] = {"renders": len(times), "ms": times, "bytes": sorted(sizes)[len(sizes) // 2], "full_gc": full}
 
     # the batch: drafts of 10 lines written by the PM on their open projects (not timed)
     started_at = datetime.now(UTC)
@@ -111,9 +119,13 @@ with app.app_context():
     with app.test_request_context("/"):
         started = batch.send_many(pm, ids)
         db.session.commit()  # the deliveries' jobs are queued after the commit
+    # as in `python -m workers`, whose parent holds no database connection: a forked
+    # work-horse must not inherit (and share) this process's pooled connections
+    db.session.remove()
+    db.engine.dispose()
     issued = time.perf_counter()
     worker = Worker([queue], connection=redis_store.client)
-    worker.work(burst=True, logging_level="WARNING")
+    worker.work(burst=True, logging_level=os.environ.get("BENCH_RQ_LOG", "WARNING"))
     ended = time.perf_counter()
     states = dict(db.session.execute(text(
         "SELECT status, count(*) FROM invoice_deliveries WHERE batch_id = :b GROUP BY status"
@@ -179,6 +191,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--renders", type=int, default=20, help="timed PDF renders (after 2 warm-up)")
     parser.add_argument("--batch", type=int, default=50, help="invoices sent as one batch")
+    parser.add_argument(
+        "--gc-freeze", action="store_true", help="experiment: gc.freeze() the loaded app before the PDF renders"
+    )
     args = parser.parse_args()
     if not bc.database_seeded():
         print("Seeding the bench database first …")
@@ -197,13 +212,15 @@ def main() -> int:
             EMAIL_HOST_USER="",
         )
         answer = subprocess.run(  # noqa: S603 - our own interpreter and code
-            [sys.executable, "-c", JOB, str(args.renders), str(args.batch)],
+            [sys.executable, "-c", JOB, str(args.renders), str(args.batch), "freeze" if args.gc_freeze else ""],
             env=env,
             cwd=bc.ROOT,
             capture_output=True,
             text=True,
             check=False,
         )
+        if os.environ.get("BENCH_RQ_LOG"):
+            sys.stderr.write(answer.stderr[-6000:])
         if answer.returncode:
             sys.stderr.write(answer.stdout[-4000:] + answer.stderr[-4000:])
             raise SystemExit("the invoice job failed")
@@ -218,6 +235,10 @@ def main() -> int:
             "p95_ms": round(bc.percentile(pdf["ms"], 95), 1),
             "max_ms": round(max(pdf["ms"]), 1),
             "median_bytes": pdf["bytes"],
+            "each_ms": [round(ms, 1) for ms in pdf["ms"]],
+            # full (generation 2) garbage collections during each render: the slow ones
+            "full_gc": pdf["full_gc"],
+            "gc_freeze": args.gc_freeze,
         },
         "batch": {
             "invoices": sent["invoices"],
@@ -236,9 +257,12 @@ def main() -> int:
     }
     p = result["pdf"]
     b = result["batch"]
+    quiet = [ms for ms, n in zip(p["each_ms"], p["full_gc"], strict=True) if not n] or [0.0]
     print(
         f"PDF of a 10-line invoice (delivery.render_pdf, {p['renders']} renders): p50 {p['p50_ms']} ms,"
-        f" p95 {p['p95_ms']} ms, max {p['max_ms']} ms, {p['median_bytes'] / 1024:.0f} KB"
+        f" p95 {p['p95_ms']} ms, max {p['max_ms']} ms, {p['median_bytes'] / 1024:.0f} KB;"
+        f" {sum(1 for n in p['full_gc'] if n)} renders ran a full garbage collection"
+        f" (median of the others {statistics.median(quiet):.1f} ms)" + (" [gc.freeze()]" if args.gc_freeze else "")
     )
     print(
         f"Batch of {b['invoices']}: issued and queued in {b['issue_s']} s, the RQ worker drew, stored and emailed"
