@@ -267,6 +267,7 @@ def make_change_order(project: Project, *, status="draft", author: User | None =
     from decimal import Decimal
 
     from app.change_orders.models import ChangeOrder, ChangeOrderLine
+    from app.core.models import utcnow
     from app.core.money import line_total, percent_of
 
     co = ChangeOrder(
@@ -284,6 +285,8 @@ def make_change_order(project: Project, *, status="draft", author: User | None =
         signature_user_agent="",
         on_behalf_reason="",
         decision_comment="",
+        internal_comment="",
+        put_to_client_at=utcnow() if status in ("pending_client", "approved", "rejected") else None,
         schedule_applied=False,
     )
     db.session.add(co)
@@ -387,12 +390,24 @@ def make_estimate(client: Client, *, status="draft", author: User | None = None,
     for position, item in enumerate(items):
         db.session.add(
             EstimateLine(
-                estimate_id=estimate.id, position=position, surface=item.surface, description=item.description,
-                quantity=item.quantity, unit=item.unit, coats=item.coats, production_rate=item.production_rate,
-                labor_hours=item.labor_hours, labor_rate=item.labor_rate, labor_amount=item.labor_amount,
-                coverage=item.coverage, material_gallons=item.material_gallons,
-                price_per_gallon=item.price_per_gallon, material_amount=item.material_amount,
-                unit_price=item.unit_price, amount=item.amount, is_optional=item.is_optional,
+                estimate_id=estimate.id,
+                position=position,
+                surface=item.surface,
+                description=item.description,
+                quantity=item.quantity,
+                unit=item.unit,
+                coats=item.coats,
+                production_rate=item.production_rate,
+                labor_hours=item.labor_hours,
+                labor_rate=item.labor_rate,
+                labor_amount=item.labor_amount,
+                coverage=item.coverage,
+                material_gallons=item.material_gallons,
+                price_per_gallon=item.price_per_gallon,
+                material_amount=item.material_amount,
+                unit_price=item.unit_price,
+                amount=item.amount,
+                is_optional=item.is_optional,
                 is_selected=item.is_selected,
             )  # fmt: skip
         )

@@ -209,7 +209,10 @@ def test_clients_see_prices_never_costs_and_never_another_companys(site, client)
         "line_total": "396.00",
     }
     assert "on_behalf_reason" not in data
-    page = client.get(f"/change-orders/{co.id}", headers=headers)
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = site.owner.get_id(), True
+    page = client.get(f"/change-orders/{co.id}")
+    assert page.status_code == 200 and "396.00" in page.text
     assert "330.00" not in page.text and "Unit cost" not in page.text
     stranger = bearer(client, make_user("client"))
     assert client.get(f"/api/change-orders/{co.id}/", headers=stranger).status_code == 404
@@ -282,3 +285,25 @@ def test_the_money_notifications_have_their_own_emails(site, app):
     body = email_body(note, site.owner, "https://erp.example/change-orders/1")
     assert "approve or reject it here: https://erp.example/change-orders/1" in body and "type your full name" in body
     assert all(default(kind, "email") for kind in ("change_order_approval", "invoice_sent", "invoice_due"))
+
+
+def test_a_change_order_rejected_inside_never_reaches_the_client_nor_do_inside_comments(site, client, login_as):
+    inside = _co(site, author=site.trainee)
+    services.submit(site.trainee, inside)
+    services.reject(site.pm, inside, comment="Markup padded, redo")
+    assert inside.is_rejected and inside.internal_comment == "Markup padded, redo" and inside.decision_comment == ""
+    with pytest.raises(ObjectNotFound):
+        services.get_change_order(site.owner, inside.id)
+    passed = _co(site, author=site.trainee)
+    services.submit(site.trainee, passed)
+    services.approve(site.pm, passed, comment="Checked the quantities")
+    headers = bearer(client, site.owner)
+    data = client.get(f"/api/change-orders/{passed.id}/", headers=headers).json["data"]
+    assert "internal_comment" not in data and data["decision_comment"] == ""
+    login_as(site.owner)
+    page = client.get(f"/change-orders/{passed.id}")
+    assert page.status_code == 200 and "Your decision" in page.text and "Checked the quantities" not in page.text
+    services.reject(site.owner, passed, SIGNED, comment="Too dear")
+    assert services.get_change_order(site.owner, passed.id) is passed  # rejected by them: still theirs to see
+    listed = client.get(f"/api/change-orders/?project_id={site.project.id}", headers=headers).json["data"]["results"]
+    assert [r["id"] for r in listed] == [passed.id]

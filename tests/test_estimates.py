@@ -418,8 +418,9 @@ def test_the_client_never_sees_rates_hours_costs_or_notes(site, client, login_as
     estimate, _token = _sent(site)
     login_as(site.owner)
     page = client.get(f"/estimates/{estimate.id}").text
-    assert "$1,069.07" in page and "$1,509.83" in page
-    for internal in (SECRET, "14.96", "789.14", "52.75", "279.93", "39.99", "Gallons"):
+    # prices: the 12.5 % markup inside each line (1,069.07 + 133.63), never the cost or the margin
+    assert "$1,202.70" in page and "$1,509.83" in page
+    for internal in (SECRET, "14.96", "789.14", "52.75", "279.93", "39.99", "Gallons", "$1,069.07", "12.5 %", "Markup"):
         assert internal not in page, internal
     login_as(site.pm)
     staff = client.get(f"/estimates/{estimate.id}").text
@@ -584,7 +585,8 @@ def test_the_pdf_shows_the_company_the_lines_and_the_totals_never_costs(site, ap
     with app.test_request_context():
         words = pdf_text(delivery.render_pdf(estimate))
     assert "Harbor Painting Co" in words and "ESTIMATE" in words and estimate.number in words
-    assert "Harbor Holdings" in words and "Living and dining walls" in words and "$1,069.07" in words
+    assert "Harbor Holdings" in words and "Living and dining walls" in words and "$1,202.70" in words
+    assert "$1,069.07" not in words and "12.5" not in words  # the client's document: prices, no margin
     assert (
         "Total $1,509.83" in words
         and "OPTIONAL ITEMS (NOT INCLUDED ABOVE)" in words
@@ -621,4 +623,6 @@ def test_the_review_link_is_emailed_with_the_pdf_by_a_worker(site, app, db, inbo
     [sent] = delivery.deliveries_of(db.session.get(Estimate, estimate.id))
     assert sent.status == "sent" and sent.attempts == 1
     # a re-run of the job does not email twice; a replaced link is skipped
-    assert delivery.deliver(sent.id, token) == "skipped" and len(inbox.messages) == 1
+    from app.core.crypto import encrypt
+
+    assert delivery.deliver(sent.id, encrypt(token)) == "skipped" and len(inbox.messages) == 1

@@ -132,7 +132,9 @@ def test_approve_answers_the_estimate_with_its_new_project(site, client):
     seen = client.get(url, headers=owner).json["data"]
     assert seen["lines"][0]["labor_hours"] is None and seen["lines"][0]["material_gallons"] is None
     assert "internal_notes" not in seen and "sent_at" not in seen
-    assert seen["lines"][0]["amount"] == "826.85" and set(seen["lines"][0]) == LINE_SHAPE  # the shape, nothing more
+    # the client reads prices (826.85 + 10 % = 909.54) and no margin
+    assert seen["lines"][0]["amount"] == "909.54" and set(seen["lines"][0]) == LINE_SHAPE  # the shape, nothing more
+    assert seen["markup_pct"] is None and seen["markup_amount"] is None and seen["subtotal"] == seen["total"]
     stranger = bearer(client, make_user("client", client=make_client()))
     assert client.get(url, headers=stranger).status_code == 404
     assert client.post(url + "approve/", json={"signature_name": "X"}, headers=stranger).status_code == 404
@@ -146,7 +148,8 @@ def test_approve_answers_the_estimate_with_its_new_project(site, client):
     result = approved.json["data"]
     # the ceilings chosen: 300 ÷ 120 = 2.50 h × 55 = 137.50; ⌈300 ÷ 350⌉ = 1 × 48 = 48.00 → 185.50
     assert result["status"] == "approved" and result["lines"][1]["is_selected"] is True
-    assert (result["subtotal"], result["total"]) == ("1162.35", "1278.59")
+    assert result["total"] == "1278.59"  # (the client's answer: prices, the subtotal is the total)
+    assert client.get(url, headers=pm).json["data"]["subtotal"] == "1162.35"  # the cost side, for staff
     assert result["signature_name"] == "Dana Owner" and result["approved_at"]
     project = _db.session.get(Project, result["project"]["id"])
     assert result["project"] == {"id": project.id, "name": "Bedrooms repaint"}

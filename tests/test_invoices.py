@@ -483,3 +483,36 @@ def test_payments_never_exceed_what_is_owed_and_retention_never_the_total(
         assert invoice.is_paid == (invoice.net_payable == 0 and invoice.amount_paid > 0)
     finally:
         savepoint.rollback()
+
+
+def test_totals_past_what_the_columns_hold_are_refused_not_a_500(site):
+    huge = [
+        {"description": "Tower", "unit_price": "6000000000.00"},
+        {"description": "Tower 2", "unit_price": "6000000000.00"},
+    ]
+    with refused("too large"):
+        _draft(site, lines=huge)
+    with refused("Line 1: the amount is too large"):
+        _draft(site, lines=[{"description": "Tower", "quantity": "999999", "unit_price": "9999999.00"}])
+    assert _count() == 0
+
+
+def test_a_task_line_is_a_completed_task_of_this_project_billed_once(site):
+    from app.tasks.models import Task
+
+    done = Task(project_id=site.project.id, title="Prime the hall", status="completed")
+    open_one = Task(project_id=site.project.id, title="Paint the hall")
+    elsewhere = Task(project_id=make_project().id, title="Fence", status="completed")
+    _db.session.add_all([done, open_one, elsewhere])
+    _db.session.flush()
+
+    def line(task):
+        return [{"description": task.title, "unit_price": "300.00", "source": "task", "source_id": task.id}]
+
+    for task in (open_one, elsewhere):
+        with refused("not a completed one of this project"):
+            _draft(site, lines=line(task))
+    first = _draft(site, lines=line(done))
+    with refused("not a completed one of this project"):
+        _draft(site, lines=line(done))  # billed already
+    services.update_invoice(site.pm, first, {"client_message": "Thanks"}, line(done))  # its own line stays fine

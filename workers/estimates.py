@@ -7,8 +7,8 @@ from workers.base import job, retries_left
 
 
 @job
-def deliver(delivery_id: int, token: str) -> str:
+def deliver(delivery_id: int, sealed: str) -> str:
     """Draw the estimate's PDF, email it with the review link, record it; never twice."""
     from app.estimates.delivery import deliver as run
 
-    return run(delivery_id, token, retries_left())
+    return run(delivery_id, sealed, retries_left())

@@ -51,7 +51,8 @@ class ChangeOrder(Versioned, TimestampMixin, db.Model):
     __tablename__ = "change_orders"
     __audited__ = True
     # The project's team with change_order.view (A); the project's client sees it once it
-    # is put to them (pending_client, approved, rejected) — never a draft, never its costs.
+    # is put to them (pending_client, approved, or rejected by them) — never a draft, never
+    # one rejected inside before it reached them, never its costs or the inside comments.
     __scope__ = Scope(project="project_id", client_visible="is_client_visible")
     __audit_noun__ = "change order"
     __audit_labels__ = {
@@ -74,6 +75,8 @@ class ChangeOrder(Versioned, TimestampMixin, db.Model):
         "signature_user_agent": None,
         "on_behalf_reason": "recorded for the client because",
         "decision_comment": "comment",
+        "internal_comment": "comment inside",
+        "put_to_client_at": "put to the client at",
         "schedule_applied": "schedule shifted",
         "is_client_visible": None,
     }
@@ -106,10 +109,16 @@ class ChangeOrder(Versioned, TimestampMixin, db.Model):
     signature_ip: Mapped[str] = mapped_column(String(64), default="")
     signature_user_agent: Mapped[str] = mapped_column(String(300), default="")
     on_behalf_reason: Mapped[str] = mapped_column(Text, default="")
-    decision_comment: Mapped[str] = mapped_column(Text, default="")
+    decision_comment: Mapped[str] = mapped_column(Text, default="")  # the client's step: shown to the client
+    internal_comment: Mapped[str] = mapped_column(Text, default="")  # the inside step: staff only
+    put_to_client_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     schedule_applied: Mapped[bool] = mapped_column(Boolean, default=False)
     is_client_visible: Mapped[bool] = mapped_column(
-        Boolean, Computed("status IN ('pending_client', 'approved', 'rejected')", persisted=True)
+        Boolean,
+        Computed(
+            "status IN ('pending_client', 'approved') OR (status = 'rejected' AND put_to_client_at IS NOT NULL)",
+            persisted=True,
+        ),
     )
 
     project = relationship("Project", lazy="joined")

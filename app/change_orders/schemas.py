@@ -94,3 +94,6 @@ class ChangeOrderOut(Output):
     decision_comment: str
     version: int
     on_behalf_reason: str | None = Field(None, description="Staff only.")
+    internal_comment: str | None = Field(
+        None, description="Staff only: the comment of the inside approval or rejection."
+    )

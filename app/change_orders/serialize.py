@@ -41,4 +41,5 @@ def change_order_json(co: ChangeOrder, client_view: bool) -> dict:
     }
     if not client_view:
         data["on_behalf_reason"] = co.on_behalf_reason
+        data["internal_comment"] = co.internal_comment
     return data

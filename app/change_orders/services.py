@@ -43,7 +43,7 @@ from app.core.audit import note_reason
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import entitled, project_audience, publish, publish_project
 from app.core.models import utcnow
-from app.core.money import ZERO, line_total, parse_price, parse_quantity, parse_rate, percent_of
+from app.core.money import MAX_AMOUNT, ZERO, line_total, parse_price, parse_quantity, parse_rate, percent_of
 from app.core.numbering import next_number
 from app.core.numbers import to_int
 from app.core.permissions import PermissionDenied, can, require, scope_query
@@ -264,7 +264,13 @@ def clean_lines(raw, errors: dict) -> list[LineIn]:
             message = str(exc)
             problems.append(f"Line {number}: {message[0].lower() + message[1:]}")
             continue
-        lines.append(LineIn(kind, description, quantity, cost, markup))
+        line = LineIn(kind, description, quantity, cost, markup)
+        if line.total >= MAX_AMOUNT:
+            problems.append(f"Line {number}: the price is too large (at most 9,999,999,999.99).")
+            continue
+        lines.append(line)
+    if not problems and sum((li.total for li in lines), ZERO) >= MAX_AMOUNT:
+        problems.append("The change order's total is too large (at most 9,999,999,999.99).")
     if problems:
         errors["line_items"] = " ".join(problems[:5]) + (" …" if len(problems) > 5 else "")
     return lines
@@ -316,6 +322,7 @@ def create_change_order(actor, project: Project, data: dict, raw_lines) -> Chang
         signature_user_agent="",
         on_behalf_reason="",
         decision_comment="",
+        internal_comment="",
         schedule_applied=False,
         **values,
     )
@@ -370,6 +377,8 @@ def submit(actor, co: ChangeOrder, version=None) -> ChangeOrder:
         raise ValidationError({"line_items": "Add at least one cost line before submitting."})
     co.submitted_at = utcnow()
     co.status = INTERNAL if actor.role == PM_TRAINEE else CLIENT
+    if co.status == CLIENT:
+        co.put_to_client_at = co.submitted_at
     db.session.flush()
     _tell_pending(actor, co)
     _publish(co)
@@ -396,9 +405,10 @@ def approve(actor, co: ChangeOrder, signature: Signature = Signature(), comment=
     override = co.is_internal and actor.role == ADMIN and bool(reason)  # the admin's override: straight to approved
     if co.is_internal and not override:
         co.status = CLIENT
+        co.put_to_client_at = utcnow()
         co.internal_approved_by_id = actor.id
         if comment:
-            co.decision_comment = comment
+            co.internal_comment = comment
         db.session.flush()
         _tell_pending(actor, co)
         _publish(co)
@@ -417,8 +427,9 @@ def reject(actor, co: ChangeOrder, signature: Signature = Signature(), comment="
            version=None) -> ChangeOrder:  # fmt: skip
     _check_decision(actor, co, version)
     name, comment, reason = _decision_texts(actor, co, signature, comment, on_behalf_reason)
+    inside = co.is_internal
     co.status = REJECTED
-    _record_decision(actor, co, signature, name, comment, reason)
+    _record_decision(actor, co, signature, name, comment, reason, inside=inside)
     db.session.flush()
     _tell_decided(actor, co)
     _publish(co)
@@ -452,13 +463,17 @@ def _decision_texts(actor, co: ChangeOrder, signature: Signature, comment, on_be
     return name, comment, reason
 
 
-def _record_decision(actor, co: ChangeOrder, signature: Signature, name: str, comment: str, reason: str) -> None:
+def _record_decision(actor, co: ChangeOrder, signature: Signature, name: str, comment: str, reason: str,
+                     inside: bool = False) -> None:  # fmt: skip
     co.decided_by_id = actor.id
     co.decided_at = utcnow()
     co.signature_name = name
     co.signature_ip = (signature.ip or "")[:64]
     co.signature_user_agent = (signature.user_agent or "")[:300]
-    co.decision_comment = comment
+    if inside:  # decided before it reached the client: a staff matter
+        co.internal_comment = comment
+    else:
+        co.decision_comment = comment
     co.on_behalf_reason = reason
     if reason:
         note_reason(co, reason)
@@ -468,6 +483,8 @@ def _apply_to_project(actor, co: ChangeOrder) -> None:
     """The contract value and budget move by the amount, in the project's own audited
     entry naming the change order; the project's open pages redraw (project-updated)."""
     project = co.project
+    if max((project.contract_value or ZERO), (project.budget or ZERO)) + co.amount >= MAX_AMOUNT:
+        raise ValidationError({"amount": "The project's contract value or budget would pass 9,999,999,999.99."})
     project.contract_value = (project.contract_value or ZERO) + co.amount
     project.budget = (project.budget or ZERO) + co.amount
     note_reason(project, f"change order {co.number} approved ({co.amount})")
@@ -528,6 +545,8 @@ def create_tasks(actor, co: ChangeOrder) -> list:
 
     if not may_create_tasks(actor, co):
         raise PermissionDenied("Tasks come from an approved change order, by whoever may create tasks.")
+    # one at a time per change order: a double click waits, then finds the tasks made
+    db.session.execute(select(ChangeOrder.id).where(ChangeOrder.id == co.id).with_for_update())
     existing = set(db.session.scalars(select(Task.title).where(Task.change_order_id == co.id)))
     made = []
     for line in co.lines:

@@ -70,8 +70,12 @@ ROUTES = (
     R("POST", "/change-orders/{approvedco}/schedule", "303 303 303 403 403 403 403"),
     R("POST", "/change-orders/{approvedco}/tasks", "303 303 303 403 403 403 403"),
     # photos and drawings ({cophoto} on the draft, {clientphoto} with a drawing on {clientco})
-    R("POST", "/change-orders/{draftco}/photos", "303 303 303 403 403 403 403",
-      lambda w: {"photo_ids": [str(w.sharedpic.id)]}),  # fmt: skip
+    R(
+        "POST",
+        "/change-orders/{draftco}/photos",
+        "303 303 303 403 403 403 403",
+        lambda w: {"photo_ids": [str(w.sharedpic.id)]},
+    ),  # fmt: skip
     R("GET", "/change-orders/{draftco}/photos/{cophoto}/draw", "200 200 200 403 403 403 403"),
     R("POST", "/change-orders/{draftco}/photos/{cophoto}/drawing", "200 200 200 403 403 403 403", _layer),
     R("POST", "/change-orders/{draftco}/photos/{cophoto}/remove", "303 303 303 403 403 403 403"),

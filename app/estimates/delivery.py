@@ -20,6 +20,7 @@ from flask import current_app, render_template
 from sqlalchemy import select
 
 from app.core import storage
+from app.core.crypto import decrypt, encrypt
 from app.core.jobs import enqueue
 from app.core.models import utcnow
 from app.estimates.models import Estimate, EstimateDelivery
@@ -74,7 +75,9 @@ def queue_send(estimate: Estimate, token: str, who: tuple[str, str], actor=None)
     )
     db.session.add(delivery)
     db.session.flush()
-    enqueue("workers.estimates.deliver", delivery.id, token, queue="invoices",
+    # the link's token rides in the job encrypted (core.crypto): Redis keeps job arguments,
+    # failed jobs' too, and only its hash is ever stored in the clear
+    enqueue("workers.estimates.deliver", delivery.id, encrypt(token), queue="invoices",
             job_id=f"estimate-delivery-{delivery.id}")  # fmt: skip
     return delivery
 
@@ -87,10 +90,13 @@ def _locked(delivery_id: int) -> EstimateDelivery | None:
     )
 
 
-def deliver(delivery_id: int, token: str, retries_left: int = 0) -> str:
+def deliver(delivery_id: int, sealed: str, retries_left: int = 0) -> str:
     """The job's work: lock the delivery, skip it once sent or when its link was replaced
-    or decided, draw the PDF, email it with the link, record it."""
+    or decided, draw the PDF, email it with the link, record it. `sealed`: the link's
+    token, encrypted (queue_send)."""
     from app.estimates.services import token_hash
+
+    token = decrypt(sealed)
 
     delivery = _locked(delivery_id)
     if delivery is None or delivery.status != "pending":

@@ -284,6 +284,13 @@ class EstimateLine(db.Model):
         """Is it in the subtotal? A required line always; an optional one when chosen."""
         return not self.is_optional or self.is_selected
 
+    @property
+    def price(self):
+        """What the client sees: the amount with the estimate's markup in it (services.price_of)."""
+        from app.estimates.services import price_of
+
+        return price_of(self.amount, self.estimate.markup_pct)
+
 
 class EstimateDelivery(db.Model):
     """One emailing of an estimate's review link (and its PDF) to the client's billing

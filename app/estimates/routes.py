@@ -88,7 +88,9 @@ def totals(estimate_id):
     """The review's live total for the options ticked (?line=<id>…); writes nothing."""
     estimate = services.get_estimate(current_user, estimate_id)
     figures = services.preview(estimate, request.args.getlist("line"))
-    return render_template("estimates/_totals.html", estimate=estimate, figures=figures)
+    return render_template(
+        "estimates/_totals.html", estimate=estimate, figures=figures, client_view=services.for_client(current_user)
+    )
 
 
 @bp.get("/estimates/<int:estimate_id>.pdf")
@@ -381,7 +383,7 @@ def review_totals(token):
     if refused:
         return _public(refused)
     figures = services.preview(estimate, request.args.getlist("line"))
-    return _public(render_template("estimates/_totals.html", estimate=estimate, figures=figures))
+    return _public(render_template("estimates/_totals.html", estimate=estimate, figures=figures, client_view=True))
 
 
 @bp.get("/estimates/review/<token>.pdf")

@@ -117,14 +117,14 @@ class EstimateOut(Output):
     title: str
     status: str
     subtotal: str
-    markup_pct: str
+    markup_pct: str | None = Field(description="Null for a client: the margin is never shown to them.")
     total: str
     valid_until: str | None
     lines: list[LineOut]
     version: int
     terms: str
     address: str
-    markup_amount: str
+    markup_amount: str | None = Field(description="Null for a client.")
     approved_at: str | None
     signature_name: str
     decline_reason: str

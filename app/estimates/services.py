@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.core.audit import note_reason
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
@@ -189,7 +190,8 @@ def estimate_list(user, client_id=None, status=None):
         stmt = stmt.where(Estimate.client_id == client_id)
     if status is not None:
         stmt = stmt.where(Estimate.status == status)
-    return stmt.order_by(Estimate.id.desc())
+    # a page's clients and projects read at once, not an estimate at a time
+    return stmt.options(selectinload(Estimate.project)).order_by(Estimate.id.desc())
 
 
 def client_choices(user) -> list[tuple[int, str]]:
@@ -418,11 +420,20 @@ class Figures:
     total: Decimal
 
 
+def price_of(amount: Decimal, markup_pct: Decimal) -> Decimal:
+    """What the client sees of a line: its amount with the markup in it, rounded once per
+    line (the change orders' rule) — so the prices a client reads add up to the total to
+    the cent, and the margin itself is never shown to them (SPEC.md §2)."""
+    return amount + percent_of(amount, markup_pct)
+
+
 def figures(amounts_counted, markup_pct: Decimal) -> Figures:
-    """subtotal = Σ counted amounts; markup = markup % of it (rounded once); total = both."""
-    subtotal = sum(amounts_counted, ZERO)
-    markup = percent_of(subtotal, markup_pct)
-    return Figures(subtotal, markup, subtotal + markup)
+    """subtotal = Σ counted amounts (the cost side); total = Σ their prices (price_of);
+    markup = total − subtotal (for staff)."""
+    amounts = list(amounts_counted)
+    subtotal = sum(amounts, ZERO)
+    total = sum((price_of(a, markup_pct) for a in amounts), ZERO)
+    return Figures(subtotal, total - subtotal, total)
 
 
 def _apply_figures(estimate: Estimate) -> None:

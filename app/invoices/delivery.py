@@ -147,6 +147,7 @@ def deliver(delivery_id: int, retries_left: int = 0) -> str:
     invoice = delivery.invoice
     if invoice.is_draft or invoice.is_cancelled:
         delivery.status, delivery.last_error = "failed", f"the invoice is {invoice.status_label.lower()}"
+        _announce(delivery)  # a batch's bar still reaches its end
         return "skipped"
     pdf = current_pdf(invoice)
     data = storage.read(pdf.storage_key)
@@ -158,6 +159,10 @@ def deliver(delivery_id: int, retries_left: int = 0) -> str:
     )
     if delivery is None or delivery.status != "pending":
         return "skipped"
+    invoice = delivery.invoice
+    db.session.refresh(invoice)
+    pdf = current_pdf(invoice)  # changed in between (a payment)? drawn again: what goes out is current
+    data = storage.read(pdf.storage_key)
     pause = current_app.config.get("INVOICE_SEND_PAUSE_SECONDS") or 0
     if pause:  # tests: a window in which a worker can be killed mid-job
         time.sleep(float(pause))

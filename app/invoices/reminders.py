@@ -14,7 +14,8 @@ import datetime as dt
 import smtplib
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.invoices.models import PAYABLE, Invoice
@@ -57,7 +58,10 @@ def run(today: dt.date | None = None) -> dict:
         code, text = reached
         if _RANK[code] <= _RANK.get(invoice.reminder_stage, 0):
             continue
-        invoice.reminder_stage = code
+        # bookkeeping, written past the ORM: not a change of the invoice (its version, which
+        # an open page sends back, stays)
+        db.session.execute(update(Invoice).where(Invoice.id == invoice.id).values(reminder_stage=code))
+        set_committed_value(invoice, "reminder_stage", code)
         _tell(invoice, text)
         told += 1
     db.session.flush()

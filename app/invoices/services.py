@@ -36,6 +36,7 @@ from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import entitled, project_audience, publish
 from app.core.models import utcnow
 from app.core.money import (
+    MAX_AMOUNT,
     ZERO,
     Line,
     parse_price,
@@ -517,28 +518,36 @@ def new_defaults(project: Project, invoice_type: str = "standard") -> dict:
     }
 
 
+def _unbilled_tasks(project: Project, invoice: Invoice | None = None) -> list[dict]:
+    """Line rows of the project's completed tasks no invoice (not cancelled; `invoice`
+    itself aside) bills yet, their price left to fill in."""
+    from app.tasks.models import COMPLETED, Task
+
+    billed = (
+        select(InvoiceLine.source_id)
+        .join(Invoice)
+        .where(InvoiceLine.source == "task", Invoice.status != CANCELLED, Invoice.project_id == project.id)
+    )
+    if invoice is not None and invoice.id:
+        billed = billed.where(Invoice.id != invoice.id)
+    tasks = db.session.execute(
+        select(Task.id, Task.title)
+        .where(Task.project_id == project.id, Task.status == COMPLETED, Task.id.not_in(billed))
+        .order_by(Task.completed_at, Task.id)
+    ).all()
+    return [{"description": title, "quantity": "1", "unit_price": "", "source": "task", "source_id": task_id}
+            for task_id, title in tasks]  # fmt: skip
+
+
 def prefilled_lines(project: Project, invoice_type: str) -> list[dict]:
     """Lines a new invoice of `invoice_type` starts with: the project's completed tasks
     not billed yet (their price to fill in), its approved change orders not billed yet,
     the deposits' credit left to apply (not on a deposit invoice), and on a final invoice
     the retention held on earlier ones."""
-    from app.tasks.models import COMPLETED, Task
 
     rows: list[dict] = []
     if invoice_type != DEPOSIT:
-        billed = (
-            select(InvoiceLine.source_id)
-            .join(Invoice)
-            .where(InvoiceLine.source == "task", Invoice.status != CANCELLED, Invoice.project_id == project.id)
-        )
-        tasks = db.session.scalars(
-            select(Task)
-            .where(Task.project_id == project.id, Task.status == COMPLETED, Task.id.not_in(billed))
-            .order_by(Task.completed_at, Task.id)
-            .limit(50)
-        ).all()
-        rows += [{"description": t.title, "quantity": "1", "unit_price": "", "source": "task", "source_id": t.id}
-                 for t in tasks]  # fmt: skip
+        rows += _unbilled_tasks(project)[:50]
         from app.change_orders.services import approved_unbilled
 
         for co in approved_unbilled(project.id):
@@ -620,6 +629,8 @@ def preview(actor, project: Project, data: dict, raw_lines) -> Preview:
     if errors:
         raise ValidationError(errors)
     figures = totals([Line(li.quantity, li.unit_price, li.tax_rate) for li in lines])
+    if any(abs(li.total) >= MAX_AMOUNT for li in lines) or max(abs(figures.subtotal), figures.total) >= MAX_AMOUNT:
+        raise ValidationError({"line_items": "The total is too large (at most 9,999,999,999.99)."})
     if figures.total < 0:
         raise ValidationError({"line_items": "The total cannot be below zero (credits are larger than the charges)."})
     problem = retention_problem(values["retention_amount"], figures.total)
@@ -761,8 +772,21 @@ def clean_lines(raw, tax_rate: Decimal, errors: dict) -> list[LineIn]:
 
 
 def _check_sources(project: Project, invoice_type: str, lines: list[LineIn], invoice: Invoice | None, errors):
-    """Deposit credits and retention releases must be the project's and still open."""
+    """Every line naming where it comes from must be this project's and still open: a
+    completed task or an approved change order not billed yet, a deposit's credit left,
+    retention held. The project's row is locked first, so two invoices written at once
+    cannot both bill the same thing (the second waits and then sees it billed)."""
     problems = []
+    if any(line.source for line in lines):
+        db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    if any(line.source == "task" for line in lines):
+        open_tasks = {r["source_id"] for r in _unbilled_tasks(project, invoice)}
+        seen: set[int] = set()
+        for number, line in enumerate(lines, start=1):
+            if line.source == "task":
+                if line.source_id not in open_tasks or line.source_id in seen:
+                    problems.append(f"Line {number}: that task is not a completed one of this project left to bill.")
+                seen.add(line.source_id)
     deposits = {d.id: credit for d, credit in open_deposits(project, invoice)}
     asked: dict[int, Decimal] = {}
     held = {i.id: i for i in held_retention(project, invoice)}
@@ -830,6 +854,11 @@ def _write_lines(invoice: Invoice, lines: list[LineIn]) -> None:
 def _apply_totals(invoice: Invoice, lines: list[LineIn], errors: dict) -> None:
     """The invoice's figures from its lines (core.money), the retention checked against them."""
     figures = totals([Line(li.quantity, li.unit_price, li.tax_rate) for li in lines], paid=invoice.amount_paid or ZERO)
+    too_large = next((n for n, li in enumerate(lines, start=1) if abs(li.total) >= MAX_AMOUNT), None)
+    if too_large is not None or max(abs(figures.subtotal), figures.total) >= MAX_AMOUNT:
+        where = f"Line {too_large}: the amount" if too_large else "The total"
+        errors["line_items"] = f"{where} is too large (at most 9,999,999,999.99)."
+        return
     if figures.total < 0:
         errors["line_items"] = "The total cannot be below zero (credits are larger than the charges)."
         return

@@ -40,11 +40,16 @@ def upgrade():
         sa.Column("signature_user_agent", sa.String(300), nullable=False),
         sa.Column("on_behalf_reason", sa.Text(), nullable=False),
         sa.Column("decision_comment", sa.Text(), nullable=False),
+        sa.Column("internal_comment", sa.Text(), nullable=False),
+        sa.Column("put_to_client_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("schedule_applied", sa.Boolean(), nullable=False),
         sa.Column(
             "is_client_visible",
             sa.Boolean(),
-            sa.Computed("status IN ('pending_client', 'approved', 'rejected')", persisted=True),
+            sa.Computed(
+                "status IN ('pending_client', 'approved') OR (status = 'rejected' AND put_to_client_at IS NOT NULL)",
+                persisted=True,
+            ),
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
