@@ -5,7 +5,7 @@ HTTP; the rules are app/change_orders/services.py's."""
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_login import current_user
 
 from app.change_orders import services
@@ -20,10 +20,10 @@ from app.change_orders.schemas import (
 )
 from app.change_orders.serialize import change_order_json
 from app.core.api import api_ok, conflicts_show, paginate, sent_version, with_etag
-from app.core.net import client_ip
 from app.core.openapi import operation
 from app.core.permissions import require
 from app.core.schemas import given, request_body, request_body_or_empty, request_query
+from app.core.signatures import signed
 from app.files.schemas import Deleted
 
 bp = Blueprint("change_orders", __name__)
@@ -112,10 +112,8 @@ def api_submit(change_order_id):
     return with_etag(api_ok(_one(co)), co)
 
 
-def _signature(body) -> services.Signature:
-    return services.Signature(
-        name=body.signature_name or "", ip=client_ip(), user_agent=request.headers.get("User-Agent", "")
-    )
+def _signature(body):
+    return signed(body.signature_name)
 
 
 @bp.post(BASE + "<int:change_order_id>/approve/")

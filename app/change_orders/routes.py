@@ -12,10 +12,10 @@ from app.change_orders import bp, services
 from app.change_orders.models import KINDS, ChangeOrder
 from app.core.errors import ConflictError, ValidationError
 from app.core.htmx import redirect_to, render_for
-from app.core.net import client_ip
 from app.core.numbers import page_number
 from app.core.pagination import paginate
 from app.core.permissions import can, permission_required
+from app.core.signatures import signed
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, meanwhile
 from app.projects.services import get_project
@@ -210,7 +210,7 @@ def submit(change_order_id):
 def _decision() -> tuple[dict, services.Signature]:
     form = request.form
     decision = {key: form.get(key, "") for key in ("signature_name", "comment", "on_behalf_reason")}
-    signature = services.Signature(decision["signature_name"], client_ip(), request.headers.get("User-Agent", "")[:300])
+    signature = signed(decision["signature_name"])
     return decision, signature
 
 

@@ -49,6 +49,7 @@ from app.core.numbers import to_int
 from app.core.permissions import PermissionDenied, can, require, scope_query
 from app.core.roles import ADMIN, PM_TRAINEE
 from app.core.roles import CLIENT as CLIENT_ROLE
+from app.core.signatures import UNSIGNED, Signature
 from app.core.text import LONG_TEXT, check_lengths, declare_limits
 from app.core.versioning import bump, checks_version, expect_version
 from app.extensions import db
@@ -385,18 +386,8 @@ def submit(actor, co: ChangeOrder, version=None) -> ChangeOrder:
     return co
 
 
-@dataclass(frozen=True)
-class Signature:
-    """Who signed, from where (the request's address and browser; empty for the API
-    without a browser)."""
-
-    name: str = ""
-    ip: str = ""
-    user_agent: str = ""
-
-
 @checks_version("co")
-def approve(actor, co: ChangeOrder, signature: Signature = Signature(), comment="", on_behalf_reason="",
+def approve(actor, co: ChangeOrder, signature: Signature = UNSIGNED, comment="", on_behalf_reason="",
             version=None) -> ChangeOrder:  # fmt: skip
     """Approve at the step it is at: inside (→ pending_client) or the client's (→ approved,
     the project's contract value and budget change by the amount)."""
@@ -423,7 +414,7 @@ def approve(actor, co: ChangeOrder, signature: Signature = Signature(), comment=
 
 
 @checks_version("co")
-def reject(actor, co: ChangeOrder, signature: Signature = Signature(), comment="", on_behalf_reason="",
+def reject(actor, co: ChangeOrder, signature: Signature = UNSIGNED, comment="", on_behalf_reason="",
            version=None) -> ChangeOrder:  # fmt: skip
     _check_decision(actor, co, version)
     name, comment, reason = _decision_texts(actor, co, signature, comment, on_behalf_reason)

@@ -5,15 +5,15 @@ app/estimates/services.py's."""
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 from flask_login import current_user
 
 from app.core.api import api_ok, conflicts_show, paginate, sent_version, with_etag
 from app.core.errors import ValidationError
-from app.core.net import client_ip
 from app.core.openapi import operation
 from app.core.permissions import require
 from app.core.schemas import given, request_body, request_body_or_empty, request_query
+from app.core.signatures import signed
 from app.estimates import services
 from app.estimates.models import Estimate
 from app.estimates.schemas import (
@@ -116,7 +116,7 @@ def api_send(estimate_id):
 
 
 def _signature(name) -> services.Signature:
-    return services.Signature(name=name or "", ip=client_ip(), user_agent=request.headers.get("User-Agent", ""))
+    return signed(name)
 
 
 def _selected(estimate: Estimate, indexes) -> list[int] | None:

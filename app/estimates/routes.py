@@ -17,6 +17,7 @@ from app.core.net import client_ip
 from app.core.numbers import page_number, to_int
 from app.core.pagination import paginate
 from app.core.permissions import can, permission_required
+from app.core.signatures import signed
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, meanwhile
 from app.estimates import bp, delivery, services
@@ -268,7 +269,7 @@ def _decision() -> tuple[dict, services.Signature]:
     form = request.form
     decision = {key: form.get(key, "") for key in ("signature_name", "on_behalf_reason", "decline_reason")}
     decision["line"] = form.getlist("line")
-    signature = services.Signature(decision["signature_name"], client_ip(), request.headers.get("User-Agent", "")[:300])
+    signature = signed(decision["signature_name"])
     return decision, signature
 
 

@@ -47,6 +47,7 @@ from app.core.numbers import to_int
 from app.core.permissions import can, require, scope_query
 from app.core.roles import ADMIN, PM_ROLES
 from app.core.roles import CLIENT as CLIENT_ROLE
+from app.core.signatures import UNSIGNED, Signature
 from app.core.text import LONG_TEXT, check_lengths, declare_limits
 from app.core.versioning import bump, checks_version, expect_version
 from app.estimates.models import (
@@ -670,15 +671,6 @@ def from_token(token: str, *, lock: bool = False) -> Estimate:
 # --- deciding ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Signature:
-    """Who signed, from where (the request's address and browser; empty without one)."""
-
-    name: str = ""
-    ip: str = ""
-    user_agent: str = ""
-
-
 def _check_decision(actor, estimate: Estimate, version, via_link: bool) -> None:
     if not via_link:
         require(actor, "estimate.approve", estimate)
@@ -722,7 +714,7 @@ def _record(actor, estimate: Estimate, signature: Signature, name: str, reason: 
 
 
 @checks_version("estimate")
-def approve(actor, estimate: Estimate, signature: Signature = Signature(), on_behalf_reason="", selected=None,
+def approve(actor, estimate: Estimate, signature: Signature = UNSIGNED, on_behalf_reason="", selected=None,
             version=None, via_link: bool = False):  # fmt: skip
     """Approve (the client's signature, or staff's record of it with a reason) with the
     optional items `selected` (line ids; None keeps the current choice), and convert the
@@ -749,7 +741,7 @@ def approve(actor, estimate: Estimate, signature: Signature = Signature(), on_be
 
 
 @checks_version("estimate")
-def decline(actor, estimate: Estimate, reason="", signature: Signature = Signature(), on_behalf_reason="",
+def decline(actor, estimate: Estimate, reason="", signature: Signature = UNSIGNED, on_behalf_reason="",
             version=None, via_link: bool = False) -> Estimate:  # fmt: skip
     _check_decision(actor, estimate, version, via_link)
     errors: dict[str, str] = {}
