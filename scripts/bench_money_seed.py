@@ -320,12 +320,9 @@ def seed(database_url: str, scale: int) -> dict:
             if row["source"] in ("deposit", "retention"):
                 row["description"] = row["description"].replace("None", number_of.get(row["source_id"]) or "")
 
-        for chunk in range(0, len(invoice_rows), 5000):
-            c.execute(t["invoices"].insert(), invoice_rows[chunk : chunk + 5000])
-        for chunk in range(0, len(line_rows), 20000):
-            c.execute(t["invoice_lines"].insert(), line_rows[chunk : chunk + 20000])
-        for chunk in range(0, len(payment_rows), 10000):
-            c.execute(t["payments"].insert(), payment_rows[chunk : chunk + 10000])
+        _insert(c, t["invoices"], invoice_rows, 5000)
+        _insert(c, t["invoice_lines"], line_rows, 20000)
+        _insert(c, t["payments"], payment_rows, 10000)
 
         change_orders, co_lines = _change_orders(rng, c, t, projects, pm_of, client_users, admin_id, today, last, scale)
         counter_rows = [
@@ -350,6 +347,43 @@ def seed(database_url: str, scale: int) -> dict:
         "change_order_lines": co_lines,
         "money_seed_s": round(time.perf_counter() - started, 2),
     }
+
+
+def _insert(c, table, rows: list[dict], chunk: int) -> None:
+    """Insert `rows` in chunks, fitted to the table as this database has it: values for
+    columns it lacks are dropped, a NOT NULL column it has and the rows do not name (a
+    newer migration's) gets its type's blank, and no timestamp is later than now (a
+    document of today was not written this evening)."""
+    from sqlalchemy import Boolean, Numeric, String
+    from sqlalchemy import Integer as Int
+
+    now = datetime.now(UTC)
+    names = set(table.c.keys())
+    blanks = {}
+    for column in table.c:
+        if column.nullable or column.server_default is not None or column.computed is not None:
+            continue
+        if column.primary_key or column.name in rows[0]:
+            continue
+        kind = column.type
+        blanks[column.name] = (
+            ""
+            if isinstance(kind, String)
+            else False
+            if isinstance(kind, Boolean)
+            else 0
+            if isinstance(kind, Int | Numeric)
+            else None
+        )
+    for row in rows:
+        for key in [k for k in row if k not in names]:
+            del row[key]
+        for key, value in row.items():
+            if isinstance(value, datetime) and value > now:
+                row[key] = now
+        row.update(blanks)
+    for start in range(0, len(rows), chunk):
+        c.execute(table.insert(), rows[start : start + chunk])
 
 
 def _stage(status: str, due: date, today: date) -> str:
@@ -428,6 +462,12 @@ def _change_orders(rng, c, t, projects, pm_of, client_users, admin_id, today, la
                 "internal_approved_by_id": None,
                 "decided_by_id": (signer.id if signer else admin_id) if decided else None,
                 "decided_at": at + timedelta(days=2) if decided else None,
+                # (migration 0031 as amended: when it was put to the client; a client's
+                # decision needs it; an internal comment for the inside step)
+                "put_to_client_at": at + timedelta(hours=1)
+                if status in ("pending_client", "approved", "rejected")
+                else None,
+                "internal_comment": "",
                 "signature_name": (signer.username if signer else "Client") if status == "approved" else "",
                 "signature_ip": "203.0.113.7" if status == "approved" else "",
                 "signature_user_agent": "Mozilla/5.0" if status == "approved" else "",
@@ -439,8 +479,6 @@ def _change_orders(rng, c, t, projects, pm_of, client_users, admin_id, today, la
                 "updated_at": at + timedelta(days=2) if decided else at,
             }
         )
-    for chunk in range(0, len(rows), 5000):
-        c.execute(t["change_orders"].insert(), rows[chunk : chunk + 5000])
-    for chunk in range(0, len(lines), 20000):
-        c.execute(t["change_order_lines"].insert(), lines[chunk : chunk + 20000])
+    _insert(c, t["change_orders"], rows, 5000)
+    _insert(c, t["change_order_lines"], lines, 20000)
     return len(rows), len(lines)
