@@ -15,6 +15,7 @@ from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number
 from app.core.pagination import paginate
 from app.core.permissions import can, permission_required
+from app.core.rows import line_rows
 from app.core.signatures import signed
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, meanwhile
@@ -81,13 +82,7 @@ def detail(change_order_id):
 def _submitted() -> tuple[dict, list[dict]]:
     form = request.form
     data = {key: form.get(key, "") for key in services.EDITABLE}
-    columns = {key: form.getlist(f"line_{key}") for key in LINE_FIELDS}
-    rows = []
-    for index in range(max((len(v) for v in columns.values()), default=0)):
-        row = {key: (columns[key][index] if index < len(columns[key]) else "") for key in LINE_FIELDS}
-        if any(str(row[key]).strip() for key in ("description", "quantity", "unit_cost")):
-            rows.append(row)
-    return data, rows
+    return data, line_rows(form, LINE_FIELDS, ("description", "quantity", "unit_cost"))
 
 
 def _rows_of(co: ChangeOrder) -> list[dict]:

@@ -15,6 +15,7 @@ from app.core.htmx import redirect_to, render_for
 from app.core.numbers import page_number, to_int
 from app.core.pagination import paginate
 from app.core.permissions import can, permission_required
+from app.core.rows import line_rows
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, meanwhile
 from app.invoices import bp, delivery, services
@@ -136,13 +137,7 @@ def pdf(invoice_id):
 def _submitted() -> tuple[dict, list[dict]]:
     form = request.form
     data = {key: form.get(key, "") for key in FIELDS}
-    columns = {key: form.getlist(f"line_{key}") for key in LINE_FIELDS}
-    rows = []
-    for index in range(max((len(v) for v in columns.values()), default=0)):
-        row = {key: (columns[key][index] if index < len(columns[key]) else "") for key in LINE_FIELDS}
-        if any(str(row[key]).strip() for key in ("description", "quantity", "unit_price")):
-            rows.append(row)
-    return data, rows
+    return data, line_rows(form, LINE_FIELDS, ("description", "quantity", "unit_price"))
 
 
 def _rows_of(invoice: Invoice) -> list[dict]:

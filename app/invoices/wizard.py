@@ -23,6 +23,7 @@ from app.core.errors import ConflictError, ValidationError
 from app.core.htmx import redirect_to, render_for
 from app.core.numbers import to_int
 from app.core.permissions import can, permission_required
+from app.core.rows import line_rows
 from app.core.transaction import attempt
 from app.invoices import bp, services
 from app.invoices.models import INVOICE_TYPES
@@ -41,16 +42,16 @@ def _typed() -> tuple[dict, list[dict] | None]:
     data = {key: form.get(key, "") for key in FIELDS}
     if "line_description" not in form:
         return data, None
-    columns = {key: form.getlist(f"line_{key}") for key in LINE_FIELDS}
-    rows = []
-    for index in range(max((len(v) for v in columns.values()), default=0)):
-        row = {key: (columns[key][index] if index < len(columns[key]) else "") for key in LINE_FIELDS}
-        offered = bool(str(row["source"]).strip())
-        if str(row["description"]).strip() or (
-            not offered and any(str(row[key]).strip() for key in ("quantity", "unit_price"))
-        ):
-            rows.append(row)  # an offered row whose description was cleared is left out
-    return data, rows
+    return data, line_rows(form, LINE_FIELDS, (), keep=_kept)
+
+
+def _kept(row: dict) -> bool:
+    """A row with a description; an offered row whose description was cleared is left out,
+    a typed one without a description is kept (and told to have one)."""
+    offered = bool(str(row["source"]).strip())
+    return bool(str(row["description"]).strip()) or (
+        not offered and any(str(row[key]).strip() for key in ("quantity", "unit_price"))
+    )
 
 
 def _project(data: dict, errors: dict):
