@@ -52,8 +52,9 @@ def upgrade():
         sa.CheckConstraint("last_value >= 0", name=op.f("ck_document_counters_last_value_not_negative")),
         sa.PrimaryKeyConstraint("kind", "year", name=op.f("pk_document_counters")),
     )
-    with op.batch_alter_table("projects") as batch:
-        batch.add_column(sa.Column("contract_value", MONEY, nullable=True))
+    # (a plain ADD COLUMN: batch mode would copy the table on SQLite and lose the projects'
+    # expression index uq_projects_client_id_lower_name)
+    op.add_column("projects", sa.Column("contract_value", MONEY, nullable=True))
     op.create_table(
         "invoices",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -219,7 +220,10 @@ def downgrade():
     op.drop_index("ix_invoices_client_id", table_name="invoices")
     op.drop_index("ix_invoices_project_id", table_name="invoices")
     op.drop_table("invoices")
-    with op.batch_alter_table("projects") as batch:
-        batch.drop_column("contract_value")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("projects") as batch:
+            batch.drop_column("contract_value")
+    else:
+        op.drop_column("projects", "contract_value")
     op.drop_table("document_counters")
     op.drop_table("company_settings")

@@ -103,20 +103,22 @@ def upgrade():
         sa.PrimaryKeyConstraint("id", name=op.f("pk_change_order_lines")),
     )
     op.create_index("ix_change_order_lines_change_order_id", "change_order_lines", ["change_order_id"])
-    # (batch: SQLite, the embedded database, adds a constraint by copying the table)
-    with op.batch_alter_table("tasks") as batch:
-        batch.create_foreign_key(
+    # The foreign key of tasks.change_order_id: on PostgreSQL. SQLite (the embedded app)
+    # could only add it by copying the table, which would lose the tasks' expression index
+    # (ix_tasks_project_last); the embedded database goes without it.
+    if op.get_bind().dialect.name != "sqlite":
+        op.create_foreign_key(
             op.f("fk_tasks_change_order_id_change_orders"),
+            "tasks",
             "change_orders",
             ["change_order_id"],
             ["id"],
             ondelete="SET NULL",
         )
 
-
 def downgrade():
-    with op.batch_alter_table("tasks") as batch:
-        batch.drop_constraint(op.f("fk_tasks_change_order_id_change_orders"), type_="foreignkey")
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(op.f("fk_tasks_change_order_id_change_orders"), "tasks", type_="foreignkey")
     op.drop_index("ix_change_order_lines_change_order_id", table_name="change_order_lines")
     op.drop_table("change_order_lines")
     op.drop_index("ix_change_orders_project_status", table_name="change_orders")

@@ -46,13 +46,17 @@ def upgrade():
     )
     op.create_index("ix_change_order_photos_change_order_id", "change_order_photos", ["change_order_id"])
     op.create_index("ix_change_order_photos_photo_id", "change_order_photos", ["photo_id"])
-    with op.batch_alter_table("invoice_pdfs") as batch:
-        batch.add_column(sa.Column("fingerprint", sa.String(64), server_default=sa.text("''"), nullable=False))
+    # (a plain ADD COLUMN: batch mode would reflect, through the foreign keys, tables whose
+    # expression indexes SQLite's copy would lose)
+    op.add_column("invoice_pdfs", sa.Column("fingerprint", sa.String(64), server_default=sa.text("''"), nullable=False))
 
 
 def downgrade():
-    with op.batch_alter_table("invoice_pdfs") as batch:
-        batch.drop_column("fingerprint")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("invoice_pdfs") as batch:
+            batch.drop_column("fingerprint")
+    else:
+        op.drop_column("invoice_pdfs", "fingerprint")
     op.drop_index("ix_change_order_photos_photo_id", table_name="change_order_photos")
     op.drop_index("ix_change_order_photos_change_order_id", table_name="change_order_photos")
     op.drop_table("change_order_photos")
