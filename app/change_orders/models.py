@@ -237,7 +237,7 @@ class ChangeOrderPhoto(db.Model):
         "change_order_id": "change order",
         "photo_id": "photo",
         "position": None,
-        "annotation_key": "drawing",
+        "annotation_key": None,  # a storage key: never words in the log (annotated_at says it)
         "annotated_by_id": "drawn by",
         "annotated_at": "drawn at",
     }

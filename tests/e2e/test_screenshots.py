@@ -9,6 +9,17 @@ from tests.e2e.helpers import DESKTOP, PHONE, login
 pytestmark = pytest.mark.e2e
 
 SIZES = {"phone": PHONE, "desktop": DESKTOP}
+# What sticks out past the right edge (a failing overflow check names it)
+WIDE = """() => { const w = document.documentElement.clientWidth, out = [];
+  document.querySelectorAll('body *').forEach(e => { const r = e.getBoundingClientRect();
+    if (r.right > w + 1) out.push(e.tagName + '.' + e.className + ' ' + Math.round(r.right) + ' '
+      + (e.textContent || '').trim().slice(0, 50)); });
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let n = walk.nextNode(); n; n = walk.nextNode()) { const range = document.createRange();
+    range.selectNodeContents(n); const r = range.getBoundingClientRect();
+    if (r.right > w + 1) out.push('text in ' + n.parentElement.tagName + '.' + n.parentElement.className + ' '
+      + Math.round(r.right) + ' ' + n.textContent.trim().slice(0, 50)); }
+  return out.slice(0, 8); }"""
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -97,7 +108,9 @@ def test_field_and_client_screenshots(browser_page, screenshots_dir, size):
             overflow = page.evaluate(
                 "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-            assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {size} screen"
+            assert overflow <= 0, (
+                f"{name}: the page is {overflow}px wider than the {size} screen: {page.evaluate(WIDE)}"
+            )
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(screenshots_dir / f"{name}-{size}.png"), full_page=True, caret="initial")
 
@@ -164,7 +177,9 @@ def test_money_screenshots(browser_page, server, screenshots_dir, size):
             overflow = page.evaluate(
                 "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
             )
-            assert overflow <= 0, f"{name}: the page is {overflow}px wider than the {size} screen"
+            assert overflow <= 0, (
+                f"{name}: the page is {overflow}px wider than the {size} screen: {page.evaluate(WIDE)}"
+            )
             page.evaluate("window.scrollTo(0, 0)")
             page.screenshot(path=str(screenshots_dir / f"{name}-{size}.png"), full_page=True, caret="initial")
 
