@@ -12,20 +12,16 @@ annotations, drawn over the photo in the browser").
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
-from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from app.change_orders import bp, services
+from app.change_orders import services
 from app.change_orders.models import ChangeOrder, ChangeOrderPhoto
 from app.core import storage
-from app.core.errors import ConflictError, ObjectNotFound, ValidationError
-from app.core.htmx import redirect_to
+from app.core.errors import ObjectNotFound, ValidationError
 from app.core.models import utcnow
-from app.core.numbers import id_list, to_int
-from app.core.permissions import PermissionDenied, permission_required
-from app.core.transaction import after_commit, attempt
-from app.core.uploads import accepts_uploads
+from app.core.numbers import to_int
+from app.core.permissions import PermissionDenied
+from app.core.transaction import after_commit
 from app.extensions import db
 
 MAX_PHOTOS = 24
@@ -110,88 +106,6 @@ def image_key(link: ChangeOrderPhoto, layer: str) -> tuple[str, str]:
             raise ObjectNotFound("No drawing on this photo yet.")
         return link.annotation_key, "image/png"
     return photos.image_of(link.photo, "web")
-
-
-# --- routes ---------------------------------------------------------------------------
-
-
-def _co(change_order_id) -> ChangeOrder:
-    return services.get_change_order(current_user, change_order_id)
-
-
-@bp.post("/change-orders/<int:change_order_id>/photos")
-@login_required
-@permission_required("change_order.edit")
-def attach_photos(change_order_id):
-    co = _co(change_order_id)
-    errors: dict = {}
-    ids = id_list(request.form.getlist("photo_ids"), "photo_ids", errors, MAX_PHOTOS) or []
-    from flask import flash
-
-    try:
-        if errors:
-            raise ValidationError(errors)
-        with attempt():
-            made = attach(current_user, co, ids)
-    except ValidationError as exc:
-        flash(" ".join(exc.fields.values()) or exc.message, "error")
-        return redirect_to(url_for("change_orders.detail", change_order_id=co.id))
-    flash(f"{len(made)} photo(s) added. Draw on them to point out the work.", "success")
-    return redirect_to(url_for("change_orders.detail", change_order_id=co.id))
-
-
-@bp.post("/change-orders/<int:change_order_id>/photos/<int:link_id>/remove")
-@login_required
-@permission_required("change_order.edit")
-def remove_photo(change_order_id, link_id):
-    co = _co(change_order_id)
-    detach(current_user, co, get_link(current_user, co, link_id))
-    return redirect_to(url_for("change_orders.detail", change_order_id=co.id))
-
-
-@bp.get("/change-orders/<int:change_order_id>/photos/<int:link_id>/draw")
-@login_required
-@permission_required("change_order.edit")
-def draw(change_order_id, link_id):
-    from app.core.htmx import render_for
-
-    co = _co(change_order_id)
-    link = get_link(current_user, co, link_id)
-    if not may_edit_photos(current_user, co):
-        raise ConflictError(f"{co.number} is {co.status_label.lower()}: its drawings no longer change.")
-    return render_for({}, "change_orders/draw.html", co=co, link=link, project=co.project)
-
-
-@bp.post("/change-orders/<int:change_order_id>/photos/<int:link_id>/drawing")
-@login_required
-@permission_required("change_order.edit")
-@accepts_uploads()
-def save(change_order_id, link_id):
-    """The browser's drawing (multipart `layer`, a PNG): JSON {ok} or {error}."""
-    co = _co(change_order_id)
-    link = get_link(current_user, co, link_id)
-    upload = request.files.get("layer")
-    try:
-        with attempt():
-            save_drawing(current_user, co, link, upload.read() if upload else b"")
-    except ValidationError as exc:
-        return jsonify({"ok": False, "error": " ".join(exc.fields.values()) or exc.message}), 422
-    return jsonify({"ok": True, "url": url_for("change_orders.photo_image", change_order_id=co.id, link_id=link.id,
-                                               layer="drawing")})  # fmt: skip
-
-
-@bp.get("/change-orders/<int:change_order_id>/photos/<int:link_id>/image")
-@login_required
-@permission_required("change_order.view")
-def photo_image(change_order_id, link_id):
-    """The photo (?layer=photo, its web copy) or the drawing over it (?layer=drawing), to
-    whoever may see the change order."""
-    co = _co(change_order_id)
-    link = get_link(current_user, co, link_id)
-    layer = "drawing" if request.args.get("layer") == "drawing" else "photo"
-    key, content_type = image_key(link, layer)
-    return storage.send(key, f"{co.number}-{link.id}-{layer}.{'png' if layer == 'drawing' else 'jpg'}",
-                        content_type, inline=True)  # fmt: skip
 
 
 def photo_choices(user, co: ChangeOrder, limit: int = 24):

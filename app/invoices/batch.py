@@ -13,18 +13,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from flask import flash, request, url_for
-from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import publish
-from app.core.htmx import redirect_to, render_for
-from app.core.numbers import id_list
-from app.core.permissions import can, permission_required
+from app.core.permissions import can
 from app.core.transaction import attempt
 from app.extensions import db
-from app.invoices import bp, services
+from app.invoices import services
 from app.invoices.models import Invoice, InvoiceDelivery
 
 MAX_BATCH = 500
@@ -109,36 +105,3 @@ def announce(delivery: InvoiceDelivery) -> None:
     """A delivery of a batch ended: its starter's progress bar redraws."""
     if delivery.batch_id and delivery.requested_by_id:
         publish("batch-progress", {"id": delivery.batch_id}, users=[delivery.requested_by_id])
-
-
-# --- pages ---------------------------------------------------------------------------
-
-
-@bp.post("/invoices/send-batch")
-@login_required
-@permission_required("invoice.send")
-def send_batch():
-    errors: dict = {}
-    ids = id_list(request.form.getlist("invoice_ids"), "invoice_ids", errors, MAX_BATCH) or []
-    if errors or not ids:
-        flash(errors.get("invoice_ids") or "Tick the invoices to send first.", "error")
-        return redirect_to(url_for("invoices.index"))
-    started = send_many(current_user, ids)
-    for label, why in started.left_out[:20]:
-        flash(f"{label} was not sent: {why}", "warning")
-    if not started.queued:
-        return redirect_to(url_for("invoices.index"))
-    return redirect_to(url_for("invoices.batch", batch_id=started.batch_id))
-
-
-@bp.get("/invoices/batches/<batch_id>")
-@login_required
-@permission_required("invoice.send")
-def batch(batch_id):
-    state = progress(current_user, batch_id)
-    return render_for(
-        {"invoice-batch": "invoices/_batch.html"},
-        "invoices/batch.html",
-        progress=state,
-        failed=failures(batch_id) if state.failed else [],
-    )

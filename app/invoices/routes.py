@@ -12,12 +12,13 @@ from flask_login import current_user, login_required
 from app.core import storage
 from app.core.errors import ConflictError, ValidationError
 from app.core.htmx import redirect_to, render_for
-from app.core.numbers import page_number, to_int
+from app.core.numbers import id_list, page_number, to_int
 from app.core.pagination import paginate
 from app.core.permissions import can, permission_required
 from app.core.rows import line_rows
 from app.core.transaction import attempt
 from app.core.versioning import StaleObject, meanwhile
+from app.invoices import batch as batch_rules
 from app.invoices import bp, delivery, services
 from app.invoices.models import INVOICE_TYPES, PAYMENT_METHODS, STATUSES, Invoice
 
@@ -363,3 +364,36 @@ def send_back(invoice_id):
 def review():
     page = paginate(services.review_queue(current_user), page_number(request.args.get("page")), PER_PAGE)
     return render_for({"invoice-review": "invoices/_review.html"}, "invoices/review.html", page=page)
+
+
+# --- batches (their rules: invoices/batch.py) ---------------------------------------------------------------------------
+
+
+@bp.post("/invoices/send-batch")
+@login_required
+@permission_required("invoice.send")
+def send_batch():
+    errors: dict = {}
+    ids = id_list(request.form.getlist("invoice_ids"), "invoice_ids", errors, batch_rules.MAX_BATCH) or []
+    if errors or not ids:
+        flash(errors.get("invoice_ids") or "Tick the invoices to send first.", "error")
+        return redirect_to(url_for("invoices.index"))
+    started = batch_rules.send_many(current_user, ids)
+    for label, why in started.left_out[:20]:
+        flash(f"{label} was not sent: {why}", "warning")
+    if not started.queued:
+        return redirect_to(url_for("invoices.index"))
+    return redirect_to(url_for("invoices.batch", batch_id=started.batch_id))
+
+
+@bp.get("/invoices/batches/<batch_id>")
+@login_required
+@permission_required("invoice.send")
+def batch(batch_id):
+    state = batch_rules.progress(current_user, batch_id)
+    return render_for(
+        {"invoice-batch": "invoices/_batch.html"},
+        "invoices/batch.html",
+        progress=state,
+        failed=batch_rules.failures(batch_id) if state.failed else [],
+    )
