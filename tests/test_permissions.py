@@ -129,6 +129,23 @@ estimate.edit                 Y Y Y - - - -
 estimate.send                 Y Y - - - - -
 estimate.delete               Y Y - - - - -
 estimate.approve              Y Y - - - - O
+# issue 13 (docs/architecture.md, "Money out"): the client sees certified pay applications
+# of their projects; PMs certify and release retainage on their projects
+pay_application.view          Y A A - - - O
+pay_application.edit          Y A A - - - -
+pay_application.certify       Y A - - - - -
+retainage.release             Y A - - - - -
+# expenses follow "view internal costs" (A); whoever paid out of pocket sees their own claim
+expense.view                  Y A A O O O -
+expense.create                Y A A - - - -
+# SPEC.md §5: every staff role claims; the project's PM or an admin reviews; an admin pays
+reimbursement.submit          Y Y Y Y Y Y -
+reimbursement.review          Y A - - - - -
+reimbursement.pay             Y - - - - - -
+# "view internal costs, reports"
+report.view                   Y A A - - - -
+# the accountant's export: an admin's (it carries every project's money)
+accounting.export             Y - - - - - -
 """
 
 
@@ -204,7 +221,8 @@ def _cell_problems(action: str, role: str, user, world) -> list[str]:
     symbol = EXPECTED[action][role]
     # The employee's own items are the ones assigned to them; everybody else's "assigned"
     # objects live on the project they are on (a client: the project of their company).
-    assignee = user if role == "employee" else None
+    # A staff role whose cell is O (a designer's own expense claims) owns its items too.
+    assignee = user if role == "employee" or (symbol == "O" and role != "client") else None
     cases = {
         # (a) no object: may they do it anywhere at all (navigation, "new" buttons)?
         "no object": (None, symbol != "-"),

@@ -31,6 +31,12 @@ ALL, ASSIGNED, OWN, DESIGN, LIMITED, NONE = "✓", "A", "O", "D", "L", "—"
 # "Field and client rows": the matrix names the modules but not their actions.
 # The estimate rows (issue 12) are docs/architecture.md's "Estimates": an estimate is a
 # client's before any project exists, so staff rows are ✓ and the client's O.
+# Issue 13's rows are docs/architecture.md's "Money out": pay applications follow the
+# change orders (the client sees certified ones, O); expenses follow "view internal
+# costs" (A) with the out-of-pocket payer seeing their own claims (O); SPEC.md §5 says who
+# reviews a claim (the project's PM or an admin) and who pays it (an admin); reports follow
+# "view internal costs, reports"; the accountant's export and cost rates (payroll.view)
+# are an admin's.
 MATRIX_TABLE = """
 project.view_all              ✓ — — — — — —
 project.view                  ✓ A A A A — O
@@ -105,6 +111,17 @@ estimate.edit                 ✓ ✓ ✓ — — — —
 estimate.send                 ✓ ✓ — — — — —
 estimate.delete               ✓ ✓ — — — — —
 estimate.approve              ✓ ✓ — — — — O
+pay_application.view          ✓ A A — — — O
+pay_application.edit          ✓ A A — — — —
+pay_application.certify       ✓ A — — — — —
+retainage.release             ✓ A — — — — —
+expense.view                  ✓ A A O O O —
+expense.create                ✓ A A — — — —
+reimbursement.submit          ✓ ✓ ✓ ✓ ✓ ✓ —
+reimbursement.review          ✓ A — — — — —
+reimbursement.pay             ✓ — — — — — —
+report.view                   ✓ A A — — — —
+accounting.export             ✓ — — — — — —
 """
 
 
