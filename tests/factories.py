@@ -432,3 +432,34 @@ def make_walk_estimates(users: dict, mine: Project, theirs: Project) -> dict:
         "approvedest": approved,
         "theirest": make_estimate(other, status="sent", author=pm, sender=pm),
     }
+
+
+def make_budget_line(project: Project, *, name="Paint", amount="1000.00", category=None, code="", position=0,
+                     estimated_hours=None):  # fmt: skip
+    """A budget line written straight (no rules)."""
+    from app.budgets.models import BudgetLine
+
+    line = BudgetLine(project_id=project.id, name=name, amount=Decimal(amount), category=category, code=code,
+                      position=position, estimated_hours=None if estimated_hours is None else Decimal(estimated_hours))  # fmt: skip
+    db.session.add(line)
+    db.session.flush()
+    return line
+
+
+def make_cost_rate(user: User, hourly_cost: str, effective_from=date(2026, 1, 5)):
+    """A cost rate written straight (no rules)."""
+    from app.budgets.models import CostRate
+
+    rate = CostRate(user_id=user.id, hourly_cost=Decimal(hourly_cost), effective_from=effective_from)
+    db.session.add(rate)
+    db.session.flush()
+    return rate
+
+
+def make_walk_budgets(users: dict, mine: Project, theirs: Project) -> dict:
+    """The walk's budgets (app/budgets/walk.py): {walkline} a labour line of mine;
+    {walkrate} the employee's cost rate."""
+    return {
+        "walkline": make_budget_line(mine, name="Labour", category="LABOR", code="01"),
+        "walkrate": make_cost_rate(users["employee"], "28.00"),
+    }

@@ -12,9 +12,10 @@ subquery."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import aliased
 
-from app.budgets.models import CostRate
+from app.budgets.models import BudgetLine, CostRate
 from app.core.money import ZERO
 from app.expenses.models import Expense
 from app.timeclock.models import TimesheetApproval
@@ -72,4 +73,122 @@ def expenses_by_project_category(*where):
         )
         .where(Expense.is_cost.is_(True), *where)
         .group_by(Expense.project_id, Expense.category)
+    )
+
+
+# --- per budget line (app/budgets/services.py; reports' profitability per phase) -------------
+#
+# Where an expense falls, each expense on at most one line:
+#   1. its own line (`expenses.budget_line_id`, a line of the same project);
+#   2. else the project's *category line* for its category: the first line (by position,
+#      then id) whose `category` equals the expense's;
+#   3. else nowhere: "unallocated <category>" (line_id NULL).
+# Labour (approved hours × rate) falls on the project's category line for LABOR, else
+# "unallocated labour".
+
+
+def category_lines(*where):
+    """project_id, category, line_id — each project's category line per category (the
+    first line of that category by position, then id)."""
+    ranked = (
+        select(
+            BudgetLine.project_id.label("project_id"),
+            BudgetLine.category.label("category"),
+            BudgetLine.id.label("line_id"),
+            func.row_number()
+            .over(
+                partition_by=(BudgetLine.project_id, BudgetLine.category), order_by=(BudgetLine.position, BudgetLine.id)
+            )
+            .label("rank"),
+        )
+        .where(BudgetLine.category.is_not(None), *where)
+        .subquery()
+    )
+    return select(ranked.c.project_id, ranked.c.category, ranked.c.line_id).where(ranked.c.rank == 1)
+
+
+def expenses_by_line(*where):
+    """project_id, line_id (NULL: unallocated), category, expenses — the expenses that
+    count as cost, each on the one line it falls on (see above), matching `where`."""
+    own = aliased(BudgetLine)
+    by_category = category_lines().subquery()
+    line_id = func.coalesce(own.id, by_category.c.line_id)
+    return (
+        select(
+            Expense.project_id.label("project_id"),
+            line_id.label("line_id"),
+            Expense.category.label("category"),
+            func.coalesce(func.sum(Expense.amount), ZERO).label("expenses"),
+        )
+        .outerjoin(own, and_(own.id == Expense.budget_line_id, own.project_id == Expense.project_id))
+        .outerjoin(
+            by_category,
+            and_(by_category.c.project_id == Expense.project_id, by_category.c.category == Expense.category),
+        )
+        .where(Expense.is_cost.is_(True), *where)
+        .group_by(Expense.project_id, line_id, Expense.category)
+    )
+
+
+def remaining_task_hours(*where):
+    """project_id, remaining_hours — Σ over open tasks of max(estimated − actual hours, 0)."""
+    from app.tasks.models import Task, is_open
+
+    left = case(
+        (Task.estimated_hours > Task.actual_hours, Task.estimated_hours - Task.actual_hours),
+        else_=ZERO,
+    )
+    return (
+        select(Task.project_id.label("project_id"), func.coalesce(func.sum(left), ZERO).label("remaining_hours"))
+        .where(is_open(), Task.estimated_hours.is_not(None), *where)
+        .group_by(Task.project_id)
+    )
+
+
+def average_rate_in_force(day):
+    """The average of each person's cost rate in force on `day` (one figure; NULL when
+    nobody has a rate): the forecast's labour price before a project has priced hours."""
+    latest = (
+        select(CostRate.user_id, func.max(CostRate.effective_from).label("since"))
+        .where(CostRate.effective_from <= day)
+        .group_by(CostRate.user_id)
+        .subquery()
+    )
+    return select(func.avg(CostRate.hourly_cost)).join(
+        latest, and_(latest.c.user_id == CostRate.user_id, latest.c.since == CostRate.effective_from)
+    )
+
+
+# --- reports (app/reports): the same cost, pivoted by category and bucketed by month -------
+
+
+def expenses_pivot(*where):
+    """project_id, expenses, and one column per category of SPEC.md's eight (named after it)
+    — the expenses that count as cost, matching `where`, one row per project."""
+    from app.expenses.models import CATEGORIES
+
+    return (
+        select(
+            Expense.project_id.label("project_id"),
+            func.coalesce(func.sum(Expense.amount), ZERO).label("expenses"),
+            *(
+                func.coalesce(func.sum(Expense.amount).filter(Expense.category == category), ZERO).label(category)
+                for category in CATEGORIES
+            ),
+        )
+        .where(Expense.is_cost.is_(True), *where)
+        .group_by(Expense.project_id)
+    )
+
+
+def cost_by_month(month_of, *where_expense, where_labour=()):
+    """month, cost — expenses that count (by expense date) plus priced labour (by the week's
+    Monday), bucketed by `month_of(date column)` ("YYYY-MM"), as two selects to UNION ALL."""
+    return (
+        select(month_of(Expense.expense_date).label("month"), func.sum(Expense.amount).label("cost"))
+        .where(Expense.is_cost.is_(True), *where_expense)
+        .group_by(month_of(Expense.expense_date)),
+        select(month_of(TimesheetApproval.week_start).label("month"), func.sum(labour_cost_expr()).label("cost"))
+        .where(*where_labour)
+        .group_by(month_of(TimesheetApproval.week_start)),
     )

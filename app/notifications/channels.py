@@ -45,6 +45,7 @@ EMAIL_BY_DEFAULT = frozenset(
         "change_order_approval",
         "invoice_sent",
         "invoice_due",
+        "budget_alert",
     }
 )
 KIND_LABELS = {
@@ -65,6 +66,7 @@ KIND_LABELS = {
     "invoice_due": "An invoice of my project is due or overdue",
     "invoice_review": "A draft invoice of mine is sent back, or one waits for my review",
     "estimate_decided": "A client approves or declines an estimate I wrote or sent",
+    "budget_alert": "A budget line or project of mine reaches 90 % or 100 % of its budget",
     "system": "System announcements",
 }
 

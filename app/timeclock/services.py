@@ -883,9 +883,18 @@ def approve(actor, user_id, project_id, week) -> TimesheetApproval:
             by_task[punch.task_id] += punch.hours or Decimal(0)
     _credit_tasks(by_task, +1, f"approved hours of {person.name}, week of {monday.isoformat()}")
     db.session.flush()
+    _labour_cost_changed(project.id)
     for punch in punches[:1]:
         _publish(punch)
     return approval
+
+
+def _labour_cost_changed(project_id: int) -> None:
+    """Approved hours are labour cost: the project's budget alerts are checked
+    (app/budgets/alerts.py), in this transaction."""
+    from app.budgets.alerts import check_projects
+
+    check_projects([project_id])
 
 
 def _credit_tasks(by_task: dict[int, Decimal], sign: int, why: str) -> None:
@@ -941,6 +950,7 @@ def unapprove(actor, user_id, project_id, week, reason) -> None:
     _credit_tasks(by_task, -1, f"approval of {person.name}'s week of {monday.isoformat()} withdrawn: {reason}")
     db.session.delete(approval)
     db.session.flush()
+    _labour_cost_changed(project.id)
     for punch in punches[:1]:
         _publish(punch)
 

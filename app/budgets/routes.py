@@ -1,0 +1,188 @@
+"""Budget pages: a project's budget (lines, actuals, variance, forecast; live), its
+lines' form (rows, problems inline, "changed meanwhile"), and the admins' cost rates.
+Thin: parse, call the service, render."""
+
+from __future__ import annotations
+
+from flask import flash, request, url_for
+from flask_login import current_user, login_required
+
+from app.budgets import bp, rates, services
+from app.core.errors import ConflictError, ObjectNotFound, ValidationError
+from app.core.htmx import redirect_to, render_for
+from app.core.permissions import permission_required
+from app.core.rows import line_rows
+from app.core.transaction import attempt
+from app.core.versioning import StaleObject, meanwhile
+
+LINE_FIELDS = ("id", "version", "code", "name", "category", "amount", "estimated_hours")
+BLANK_ROWS = 3
+
+
+@bp.get("/projects/<int:project_id>/budget")
+@login_required
+@permission_required(services.VIEW)
+def project_budget(project_id):
+    project = services.project_for_budget(current_user, project_id)
+    return render_for(
+        {"budget": "budgets/_budget.html"},
+        "budgets/budget.html",
+        project=project,
+        budget=services.budget_for(current_user, project),
+        may_edit=services.may_edit(current_user, project),
+        expenses_url=expenses_url,
+    )
+
+
+EXPENSES_LIST = "expenses.project_list"  # the expenses feature's list of a project's expenses
+
+
+def expenses_url(project_id: int, row) -> str | None:
+    """The expenses behind a budget row: its line's, or its category's when unallocated
+    (None while the expenses list does not exist)."""
+    from werkzeug.routing import BuildError
+
+    args = {"budget_line": row.line.id} if row.line is not None else {"category": row.category}
+    try:
+        return url_for(EXPENSES_LIST, project_id=project_id, **args)
+    except BuildError:
+        return None
+
+
+# --- the lines' form -----------------------------------------------------------------------
+
+
+def _rows_of(lines) -> list[dict]:
+    return [
+        {
+            "id": str(line.id),
+            "version": str(line.version),
+            "code": line.code,
+            "name": line.name,
+            "category": line.category or "",
+            "amount": str(line.amount),
+            "estimated_hours": "" if line.estimated_hours is None else format(line.estimated_hours.normalize(), "f"),
+        }
+        for line in lines
+    ]
+
+
+def _render_form(project, rows, errors, status=200, changed=None, removed=()):
+    return render_for(
+        {"budget-form": "budgets/_form.html"},
+        "budgets/form.html",
+        status,
+        project=project,
+        rows=list(rows) + [{}] * BLANK_ROWS,
+        errors=errors,
+        meanwhile=changed,
+        removed={str(i) for i in removed},
+        categories=services.category_choices(),
+    )
+
+
+@bp.get("/projects/<int:project_id>/budget/edit")
+@login_required
+@permission_required(services.EDIT)
+def edit(project_id):
+    project = services.project_for_budget(current_user, project_id, services.EDIT)
+    if project.is_closed:
+        raise ConflictError("This project is closed: its budget no longer changes.")
+    return _render_form(project, _rows_of(services.lines_of(project.id)), {})
+
+
+@bp.post("/projects/<int:project_id>/budget/edit")
+@login_required
+@permission_required(services.EDIT)
+def update(project_id):
+    project = services.project_for_budget(current_user, project_id, services.EDIT)
+    filled = ("code", "name", "amount", "estimated_hours")
+    rows = line_rows(
+        request.form, LINE_FIELDS, filled, keep=lambda r: bool(r["id"]) or any(r[k].strip() for k in filled)
+    )
+    removed = request.form.getlist("remove")
+    kept = [row for row in rows if not row.get("id") or row["id"] not in removed]
+    try:
+        with attempt():
+            services.save_lines(current_user, project, kept, remove=removed)
+    except StaleObject as exc:
+        line = exc.obj
+        typed = next((row for row in rows if row.get("id") == str(line.id)), {})
+        changed = meanwhile(line, typed, services.FIELDS)
+        for row in rows:
+            if row.get("id") == str(line.id):
+                row["version"] = str(line.version)
+        return _render_form(project, rows, {}, 409, changed, removed)
+    except ValidationError as exc:
+        return _render_form(project, rows, exc.fields or {"form": exc.message}, 422, removed=removed)
+    except ConflictError as exc:
+        return _render_form(project, rows, {"form": exc.message}, 409, removed=removed)
+    flash("The budget's lines are saved.", "success")
+    return redirect_to(url_for("budgets.project_budget", project_id=project.id))
+
+
+# --- cost rates (admins) -------------------------------------------------------------------
+
+
+def _rates_page(data: dict, errors: dict, status: int = 200):
+    return render_for(
+        {"cost-rate-form": "budgets/_rate_form.html"},
+        "budgets/rates.html",
+        status,
+        people=rates.people_rates(current_user),
+        choices=[(str(p.id), f"{p.name} ({p.role_label})") for p in rates.staff(current_user)],
+        data=data,
+        errors=errors,
+    )
+
+
+@bp.get("/admin/cost-rates")
+@login_required
+@permission_required(rates.PAYROLL)
+def cost_rates():
+    data = {"user_id": request.args.get("user_id", ""), "effective_from": rates.today().isoformat()}
+    return _rates_page(data, {})
+
+
+@bp.post("/admin/cost-rates")
+@login_required
+@permission_required(rates.PAYROLL)
+def set_cost_rate():
+    data = {key: request.form.get(key, "") for key in ("user_id", "hourly_cost", "effective_from")}
+    try:
+        with attempt():
+            person = rates.person_for_rates(current_user, data["user_id"])
+            rate = rates.set_rate(current_user, person, data)
+    except ValidationError as exc:
+        return _rates_page(data, exc.fields or {"form": exc.message}, 422)
+    except ObjectNotFound:  # a person who does not exist (or a client): the field says so
+        return _rates_page(data, {"user_id": "Choose a member of staff."}, 422)
+    flash(f"{person.name}'s cost from {rate.effective_from.isoformat()} is saved.", "success")
+    return redirect_to(url_for("budgets.person_rates", user_id=person.id))
+
+
+@bp.get("/admin/cost-rates/<int:user_id>")
+@login_required
+@permission_required(rates.PAYROLL)
+def person_rates(user_id):
+    person = rates.person_for_rates(current_user, user_id)
+    return render_for(
+        {},
+        "budgets/person_rates.html",
+        person=person,
+        history=rates.history(current_user, person),
+        today=rates.today(),
+        data={"user_id": str(person.id), "effective_from": rates.today().isoformat()},
+        errors={},
+    )
+
+
+@bp.post("/admin/cost-rates/rate/<int:rate_id>/delete")
+@login_required
+@permission_required(rates.PAYROLL)
+def delete_cost_rate(rate_id):
+    rate = rates.get_rate(current_user, rate_id)
+    person_id = rate.user_id
+    rates.delete_rate(current_user, rate)
+    flash("The cost rate is deleted.", "success")
+    return redirect_to(url_for("budgets.person_rates", user_id=person_id))
