@@ -192,3 +192,38 @@ def cost_by_month(month_of, *where_expense, where_labour=()):
         .where(*where_labour)
         .group_by(month_of(TimesheetApproval.week_start)),
     )
+
+
+# --- reports (app/reports): the same cost, pivoted by category and bucketed by month -------
+
+
+def expenses_pivot(*where):
+    """project_id, expenses, and one column per category of SPEC.md's eight (named after it)
+    — the expenses that count as cost, matching `where`, one row per project."""
+    from app.expenses.models import CATEGORIES
+
+    return (
+        select(
+            Expense.project_id.label("project_id"),
+            func.coalesce(func.sum(Expense.amount), ZERO).label("expenses"),
+            *(
+                func.coalesce(func.sum(Expense.amount).filter(Expense.category == category), ZERO).label(category)
+                for category in CATEGORIES
+            ),
+        )
+        .where(Expense.is_cost.is_(True), *where)
+        .group_by(Expense.project_id)
+    )
+
+
+def cost_by_month(month_of, *where_expense, where_labour=()):
+    """month, cost — expenses that count (by expense date) plus priced labour (by the week's
+    Monday), bucketed by `month_of(date column)` ("YYYY-MM"), as two selects to UNION ALL."""
+    return (
+        select(month_of(Expense.expense_date).label("month"), func.sum(Expense.amount).label("cost"))
+        .where(Expense.is_cost.is_(True), *where_expense)
+        .group_by(month_of(Expense.expense_date)),
+        select(month_of(TimesheetApproval.week_start).label("month"), func.sum(labour_cost_expr()).label("cost"))
+        .where(*where_labour)
+        .group_by(month_of(TimesheetApproval.week_start)),
+    )

@@ -86,17 +86,17 @@ def _shape(project, client, managers, hidden) -> dict:
 
 def _with_profitability(data: dict, hidden) -> dict:
     if "profitability" not in hidden:
-        # Invoiced and collected from the project's issued invoices (issue 12); expenses
-        # arrive with issue 13, until then nothing is spent and ROI is undefined (null).
-        from app.invoices.services import project_money
+        # the reports' own figures (app/reports/services.py), so the detail and
+        # /api/financials/profitability/{id}/ always agree
+        from app.reports.services import project_profitability
 
-        money = project_money(data["id"])
+        money = project_profitability(current_user, data["id"])
         data["profitability"] = {
             "total_invoiced": money_str(money.invoiced),
-            "total_paid": money_str(money.paid),
-            "total_expenses": "0.00",
-            "profit": money_str(money.paid),
-            "roi": None,
+            "total_paid": money_str(money.collected),
+            "total_expenses": money_str(money.expenses),
+            "profit": money_str(money.profit),
+            "roi": None if money.roi is None else str(money.roi),
         }
     return data
 

@@ -1,0 +1,354 @@
+"""The owner's reports (issue 13): profitability per project and across the company, WIP
+(over/under billing) and receivables aging. Each takes the acting user and requires
+`report.view`; the figures come from app/reports/queries.py (SQL aggregation, a few
+statements per report whatever the number of projects) and are finished here: ROI,
+variance, percentages, the forecast — arithmetic on a row, never a loop over rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from app.core.errors import ObjectNotFound
+from app.core.money import HUNDRED, ZERO, round_money
+from app.core.permissions import require
+from app.expenses.models import CATEGORIES
+from app.extensions import db
+from app.reports import queries
+from app.reports.filters import Filters
+
+PER_PAGE = 50
+RATIO = Decimal("0.0001")  # ROI and percent complete are kept to 4 places (0.01 %)
+PCT = Decimal("0.01")
+
+
+def today() -> dt.date:
+    from app.timeclock.queries import today as company_today
+
+    return company_today()
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+    """part ÷ whole to 4 places, None (undefined) when whole is 0."""
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole)).quantize(RATIO, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Profitability:
+    """One project's (or the company's) profitability, SPEC.md §3/§5."""
+
+    invoiced: Decimal
+    collected: Decimal
+    expenses: Decimal
+    budget: Decimal | None
+    change_orders: Decimal
+    breakdown: dict[str, Decimal]
+    labour: Decimal = ZERO
+    labour_hours: Decimal = ZERO
+    unpriced_hours: Decimal = ZERO
+    contract_value: Decimal | None = None
+    progress_percent: int | None = None
+    id: int | None = None
+    name: str = ""
+    client_id: int | None = None
+    client_name: str = ""
+    status: str = ""
+
+    @property
+    def profit(self) -> Decimal:
+        return self.collected - self.expenses
+
+    @property
+    def roi(self) -> Decimal | None:
+        """profit ÷ expenses; None (undefined) when nothing was spent."""
+        return _ratio(self.profit, self.expenses)
+
+    @property
+    def roi_percent(self) -> Decimal | None:
+        return None if self.roi is None else (self.roi * HUNDRED).quantize(PCT)
+
+    @property
+    def budget_variance(self) -> Decimal | None:
+        """budget − expenses (positive: under budget); None without a budget."""
+        return None if self.budget is None else self.budget - self.expenses
+
+    @property
+    def budget_variance_pct(self) -> Decimal | None:
+        """The variance as a percentage of the budget; None without a budget (or a 0 one)."""
+        if not self.budget:
+            return None
+        return (self.budget_variance * HUNDRED / self.budget).quantize(PCT, rounding=ROUND_HALF_UP)
+
+    @property
+    def is_loss(self) -> bool:
+        return self.profit < 0
+
+    @property
+    def is_over_budget(self) -> bool:
+        return self.budget_variance is not None and self.budget_variance < 0
+
+    @property
+    def original_contract(self) -> Decimal | None:
+        return None if self.contract_value is None else self.contract_value - self.change_orders
+
+    # the forecast (docs/architecture.md): cost at completion = cost to date ÷ progress
+    # when the project has progress, else the budget; profit at completion = contract − that
+    @property
+    def forecast_cost(self) -> Decimal | None:
+        progress = self.progress_percent or 0
+        if progress >= 100:
+            return self.expenses
+        if progress > 0 and self.expenses > 0:
+            return max(round_money(self.expenses * HUNDRED / progress), self.expenses)
+        return self.budget if self.budget is not None else None
+
+    @property
+    def forecast_profit(self) -> Decimal | None:
+        if self.forecast_cost is None or self.contract_value is None:
+            return None
+        return self.contract_value - self.forecast_cost
+
+
+def _profit_of(row) -> Profitability:
+    return Profitability(
+        invoiced=row.invoiced,
+        collected=row.collected,
+        expenses=row.expenses,
+        budget=row.budget,
+        change_orders=row.change_orders,
+        breakdown={c: getattr(row, c) for c in CATEGORIES},
+        labour=row.labour,
+        labour_hours=getattr(row, "labour_hours", ZERO),
+        unpriced_hours=getattr(row, "unpriced_hours", ZERO),
+        contract_value=getattr(row, "contract_value", None),
+        progress_percent=getattr(row, "progress_percent", None),
+        id=getattr(row, "id", None),
+        name=getattr(row, "name", ""),
+        client_id=getattr(row, "client_id", None),
+        client_name=getattr(row, "client_name", ""),
+        status=getattr(row, "status", ""),
+    )
+
+
+@dataclass
+class Month:
+    month: str  # YYYY-MM
+    invoiced: Decimal
+    collected: Decimal
+    costs: Decimal
+
+    @property
+    def label(self) -> str:
+        return dt.date.fromisoformat(self.month + "-01").strftime("%b %Y")
+
+    @property
+    def short(self) -> str:
+        return dt.date.fromisoformat(self.month + "-01").strftime("%b")
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date.fromisoformat(self.month + "-01")
+
+    @property
+    def end(self) -> dt.date:
+        start = self.start
+        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+
+
+def months_between(start: dt.date, end: dt.date) -> list[str]:
+    out, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
+
+
+def trend_window(f: Filters) -> tuple[dt.date, dt.date]:
+    """The chart's months: the period asked for (at most 36 months, the latest), else the
+    twelve months to today."""
+    end = f.date_to or today()
+    start = f.date_from or dt.date(end.year - 1 + (end.month == 12), end.month % 12 + 1, 1)
+    if (end.year - start.year) * 12 + end.month - start.month >= 36:
+        start = dt.date(end.year - 3 + (end.month == 12), end.month % 12 + 1, 1)
+    return start, end
+
+
+def trend(user, f: Filters, project_id: int | None = None) -> list[Month]:
+    """Invoiced, collected and costs per month (every month of the window, 0 when quiet)."""
+    require(user, queries.ACTION)
+    start, end = trend_window(f)
+    found = {row.month: row for row in db.session.execute(queries.trend_select(user, f, start, end, project_id))}
+    return [
+        Month(m, *(getattr(found[m], k) if m in found else ZERO for k in ("invoiced", "collected", "costs")))
+        for m in months_between(start, end)
+    ]
+
+
+@dataclass
+class CompanyProfitability:
+    rows: list[Profitability]
+    totals: Profitability
+    count: int
+    page: int
+    pages: int
+    months: list[Month] = field(default_factory=list)
+
+
+def company_profitability(user, f: Filters, *, with_trend: bool = True, per_page: int = PER_PAGE):
+    """Every visible project's profitability (a page of them, in `f.sort` order) and the
+    totals over all of them: two statements, plus one for the monthly trend."""
+    require(user, queries.ACTION)
+    stmt = queries.profitability_select(user, f)
+    totals_row = db.session.execute(queries.profitability_totals(stmt)).one()
+    pages = max(1, -(-totals_row.count // per_page))
+    page = min(f.page, pages)
+    rows = db.session.execute(
+        queries.profitability_order(stmt, f.sort).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    totals = _profit_of(totals_row)
+    return CompanyProfitability(
+        [_profit_of(r) for r in rows],
+        totals,
+        totals_row.count,
+        page,
+        pages,
+        trend(user, f) if with_trend else [],
+    )
+
+
+def profitability_rows(user, f: Filters):
+    """Every visible project's row in `f.sort` order, streamed (the CSV)."""
+    require(user, queries.ACTION)
+    stmt = queries.profitability_order(queries.profitability_select(user, f), f.sort)
+    for row in db.session.execute(stmt.execution_options(yield_per=500)):
+        yield _profit_of(row)
+
+
+def project_for_report(user, project_id: int):
+    """The project, if `user` may see its reports (403 for a role without report.view
+    anywhere, 404 for a project they may not see)."""
+    from app.projects.services import get_project
+
+    require(user, queries.ACTION)
+    return get_project(user, project_id, queries.ACTION)
+
+
+def project_profitability(user, project_id: int, f: Filters | None = None) -> Profitability:
+    """One project's profitability (one statement), over the period of `f` if any."""
+    project = project_for_report(user, project_id)
+    f = Filters(date_from=f.date_from, date_to=f.date_to) if f else Filters()
+    stmt = queries.profitability_select(user, f).where(queries.Project.id == project.id)
+    row = db.session.execute(stmt).one_or_none()
+    if row is None:
+        raise ObjectNotFound("That project does not exist or you cannot see it.")
+    return _profit_of(row)
+
+
+# --- WIP -----------------------------------------------------------------------------
+
+
+@dataclass
+class WipRow:
+    id: int | None
+    name: str
+    client_name: str
+    status: str
+    contract: Decimal
+    estimated_cost: Decimal | None
+    estimate_source: str | None
+    cost: Decimal
+    percent: Decimal | None  # 0–1
+    earned: Decimal
+    billed: Decimal
+    over_billing: Decimal
+    under_billing: Decimal
+
+    @property
+    def percent_complete(self) -> Decimal | None:
+        """Percent complete, 0–100 with 2 places."""
+        return None if self.percent is None else (Decimal(self.percent) * HUNDRED).quantize(PCT, ROUND_HALF_UP)
+
+    @property
+    def by_progress(self) -> bool:
+        return self.estimated_cost is None
+
+
+@dataclass
+class Wip:
+    as_of: dt.date
+    rows: list[WipRow]
+    totals: WipRow
+    count: int
+
+
+def _wip_row(row) -> WipRow:
+    return WipRow(*(getattr(row, name) for name in WipRow.__dataclass_fields__))
+
+
+def wip(user, f: Filters) -> Wip:
+    """Work in progress for every visible project (default: active ones), as of `f.as_of`
+    (default today): two statements."""
+    require(user, queries.ACTION)
+    as_of = f.as_of or today()
+    stmt = queries.wip_select(user, f, as_of)
+    rows = [_wip_row(r) for r in db.session.execute(stmt)]
+    t = db.session.execute(queries.wip_totals(stmt)).one()
+    percent = _ratio(min(t.cost, t.estimated_cost), t.estimated_cost) if t.estimated_cost else None
+    totals = WipRow(None, "Total", "", "", t.contract, t.estimated_cost, "total", t.cost, percent, t.earned,
+                    t.billed, t.over_billing, t.under_billing)  # fmt: skip
+    return Wip(as_of, rows, totals, t.count)
+
+
+def wip_rows(user, f: Filters):
+    require(user, queries.ACTION)
+    stmt = queries.wip_select(user, f, f.as_of or today())
+    for row in db.session.execute(stmt.execution_options(yield_per=500)):
+        yield _wip_row(row)
+
+
+# --- AR aging ------------------------------------------------------------------------
+
+
+@dataclass
+class AgingRow:
+    client_id: int | None
+    client_name: str
+    current: Decimal
+    days_1_30: Decimal
+    days_31_60: Decimal
+    days_61_90: Decimal
+    days_over_90: Decimal
+    total: Decimal
+    invoices: int = 0
+
+    def bucket(self, name: str) -> Decimal:
+        return getattr(self, name)
+
+
+@dataclass
+class Aging:
+    as_of: dt.date
+    rows: list[AgingRow]
+    totals: AgingRow
+
+
+def ar_aging(user, f: Filters) -> Aging:
+    """What each client owes, by days past due as of `f.as_of` (default today)."""
+    require(user, queries.ACTION)
+    as_of = f.as_of or today()
+    stmt = queries.aging_select(user, f, as_of)
+    rows = [AgingRow(**row._mapping) for row in db.session.execute(stmt)]
+    t = db.session.execute(queries.aging_totals(stmt)).one()
+    totals = AgingRow(None, "Total", *(getattr(t, b) for b in queries.BUCKETS), t.total, t.count)
+    return Aging(as_of, rows, totals)
+
+
+def aging_invoices(user, f: Filters, client_id: int | None, bucket: str | None) -> list:
+    """The open invoices behind an aging figure (at most 500)."""
+    require(user, queries.ACTION)
+    as_of = f.as_of or today()
+    return db.session.execute(queries.aging_invoices(user, f, as_of, client_id, bucket).limit(500)).all()
