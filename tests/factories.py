@@ -434,6 +434,61 @@ def make_walk_estimates(users: dict, mine: Project, theirs: Project) -> dict:
     }
 
 
+def make_expense(project: Project, *, claimant: User | None = None, status: str | None = None, amount="84.20",
+                 category="MATERIALS", day=date(2026, 3, 2), receipt: bytes | None = None, **kwargs):  # fmt: skip
+    """An expense written straight (no rules): a company expense, or with `claimant` a
+    claim in `status` (default submitted); `receipt` (bytes) stored as a service would."""
+    from app.core import storage, uploads
+    from app.expenses.models import Expense
+
+    e = Expense(
+        project_id=project.id,
+        category=category,
+        amount=Decimal(amount),
+        expense_date=day,
+        vendor=kwargs.pop("vendor", "Paint store"),
+        description=kwargs.pop("description", ""),
+        paid_by_employee_id=claimant.id if claimant else None,
+        reimbursement_status=(status or "submitted") if claimant else None,
+        **kwargs,
+    )
+    if status == "paid":
+        e.reimbursement_method, e.reimbursement_date = e.reimbursement_method or "direct", day
+    if receipt is not None:
+        found = uploads.inspect(receipt, "receipt")
+        e.receipt_key = storage.save(storage.new_key(f"expenses/{project.id}", found.extension), found.data,
+                                     found.content_type)  # fmt: skip
+        if found.kind == "photo":
+            storage.save(e.receipt_key.rsplit(".", 1)[0] + "-thumb.jpg", uploads.resized(found.data, 320), "image/jpeg")
+        e.receipt_name, e.receipt_content_type, e.receipt_size = (
+            f"receipt.{found.extension}",
+            found.content_type,
+            len(found.data),
+        )
+    db.session.add(e)
+    db.session.flush()
+    return e
+
+
+PDF_BYTES = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def make_walk_expenses(users: dict, mine: Project, theirs: Project) -> dict:
+    """The walk's expenses (app/expenses/walk.py): {cexp} a company expense of mine (a PDF
+    receipt), {subclaim} the employee's submitted claim (a photo receipt), {okclaim} the
+    superintendent's approved claim, {paidclaim} the employee's paid claim (mine);
+    {theirexp} a company expense of theirs (a PDF receipt)."""
+    from tests.images import png
+
+    return {
+        "cexp": make_expense(mine, receipt=PDF_BYTES),
+        "subclaim": make_expense(mine, claimant=users["employee"], receipt=png()),
+        "okclaim": make_expense(mine, claimant=users["superintendent"], status="approved", category="TOOLS"),
+        "paidclaim": make_expense(mine, claimant=users["employee"], status="paid", reimbursement_reference="CHK 1"),
+        "theirexp": make_expense(theirs, receipt=PDF_BYTES),
+    }
+
+
 def make_budget_line(project: Project, *, name="Paint", amount="1000.00", category=None, code="", position=0,
                      estimated_hours=None):  # fmt: skip
     """A budget line written straight (no rules)."""

@@ -183,6 +183,9 @@ def world(db):
     from tests.factories import make_walk_estimates
 
     invoices |= make_walk_estimates(users, mine, theirs)  # app/estimates/walk.py
+    from tests.factories import make_walk_expenses
+
+    invoices |= make_walk_expenses(users, mine, theirs)  # app/expenses/walk.py (issue 13)
     from tests.factories import make_walk_budgets
 
     invoices |= make_walk_budgets(users, mine, theirs)  # app/budgets/walk.py (issue 13)

@@ -45,6 +45,7 @@ EMAIL_BY_DEFAULT = frozenset(
         "change_order_approval",
         "invoice_sent",
         "invoice_due",
+        "expense_claim_decided",
         "budget_alert",
     }
 )
@@ -67,6 +68,8 @@ KIND_LABELS = {
     "invoice_review": "A draft invoice of mine is sent back, or one waits for my review",
     "estimate_decided": "A client approves or declines an estimate I wrote or sent",
     "budget_alert": "A budget line or project of mine reaches 90 % or 100 % of its budget",
+    "expense_claim_submitted": "A reimbursement claim on my project waits for review",
+    "expense_claim_decided": "A reimbursement claim of mine is approved, rejected or paid",
     "system": "System announcements",
 }
 

@@ -23,6 +23,7 @@ NAV = {
         "clients",
         "estimates",
         "invoices",
+        "expenses",
         "users",
         "audit",
         "company",
@@ -42,6 +43,7 @@ NAV = {
         "clients",
         "estimates",
         "invoices",
+        "expenses",
         "audit",
         "notifications",
     ],
@@ -56,12 +58,23 @@ NAV = {
         "clients",
         "estimates",
         "invoices",
+        "expenses",
         "notifications",
     ],
-    "designer": ["home", "my-day", "timeclock", "timesheets", "projects", "notifications"],
-    "superintendent": ["home", "my-day", "timeclock", "timesheets", "projects", "tasks", "calendar", "notifications"],
+    "designer": ["home", "my-day", "timeclock", "timesheets", "projects", "expenses", "notifications"],
+    "superintendent": [
+        "home",
+        "my-day",
+        "timeclock",
+        "timesheets",
+        "projects",
+        "tasks",
+        "calendar",
+        "expenses",
+        "notifications",
+    ],
     "client": ["home", "projects", "calendar", "estimates", "invoices", "notifications"],
-    "employee": ["home", "my-day", "timeclock", "timesheets", "calendar", "notifications"],
+    "employee": ["home", "my-day", "timeclock", "timesheets", "calendar", "expenses", "notifications"],
 }
 # URLs each role must be refused (403 page in the layout)
 FORBIDDEN = {
@@ -97,6 +110,7 @@ TITLES = {
     "calendar": "Calendar",
     "invoices": "Invoices",
     "estimates": "Estimates",
+    "expenses": "My expenses",
     "company": "Company details",
 }
 
