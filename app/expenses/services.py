@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.budgets.models import BudgetLine
 from app.core import storage, uploads
 from app.core.audit import note_reason
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
@@ -182,8 +183,6 @@ def project_expenses(user, project: Project) -> Project:
 
 
 def budget_line_choices(project_id: int) -> list[tuple[str, str]]:
-    from app.budgets.models import BudgetLine
-
     lines = db.session.scalars(
         select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.position, BudgetLine.id)
     )
@@ -354,8 +353,6 @@ def clean(data: dict, base: dict, project_id: int) -> dict:
 
 
 def _budget_line(raw, project_id: int, errors: dict) -> int | None:
-    from app.budgets.models import BudgetLine
-
     if raw in (None, ""):
         return None
     line_id = to_int(raw) if not isinstance(raw, bool) else None
