@@ -191,7 +191,8 @@ class PayApplication(Versioned, TimestampMixin, db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     certified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     certified_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
+    # a draft invoice deleted (an admin's choice) leaves the application without one
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
     is_client_visible: Mapped[bool] = mapped_column(Boolean, Computed("status = 'certified'", persisted=True))
     # the G702 as certified (null while a draft: computed from the lines when read)
     g702_original_contract_sum: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
@@ -249,6 +250,9 @@ class PayApplicationLine(db.Model):
         "from_previous": None,
         "retainage_pct": None,
         "retainage": None,
+        "item": None,
+        "description": None,
+        "scheduled_value": None,
     }
     __table_args__ = (
         UniqueConstraint("pay_application_id", "sov_line_id", name="uq_pay_application_lines_line"),
@@ -267,6 +271,10 @@ class PayApplicationLine(db.Model):
     from_previous: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
     retainage_pct: Mapped[Decimal | None] = mapped_column(Numeric(6, 3))
     retainage: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    # the line as certified (columns A–C), so a later edit of the schedule never changes it
+    item: Mapped[str | None] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(String(300))
+    scheduled_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     pay_application = relationship("PayApplication", back_populates="lines")
     sov_line = relationship("SovLine", lazy="joined")
@@ -301,7 +309,8 @@ class RetainageRelease(db.Model):
     project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="RESTRICT"), index=True)
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     is_final: Mapped[bool] = mapped_column(Boolean, default=False)
-    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="RESTRICT"))
+    # a release is its invoice: a draft invoice deleted takes the release with it
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"))
     note: Mapped[str] = mapped_column(Text, default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

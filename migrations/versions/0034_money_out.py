@@ -264,7 +264,7 @@ def upgrade():
             ["created_by_id"], ["users.id"], name=op.f("fk_pay_applications_created_by_id_users"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["invoice_id"], ["invoices.id"], name=op.f("fk_pay_applications_invoice_id_invoices"), ondelete="RESTRICT"
+            ["invoice_id"], ["invoices.id"], name=op.f("fk_pay_applications_invoice_id_invoices"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
             ["project_id"], ["projects.id"], name=op.f("fk_pay_applications_project_id_projects"), ondelete="RESTRICT"
@@ -290,7 +290,7 @@ def upgrade():
             ["created_by_id"], ["users.id"], name=op.f("fk_retainage_releases_created_by_id_users"), ondelete="SET NULL"
         ),
         sa.ForeignKeyConstraint(
-            ["invoice_id"], ["invoices.id"], name=op.f("fk_retainage_releases_invoice_id_invoices"), ondelete="RESTRICT"
+            ["invoice_id"], ["invoices.id"], name=op.f("fk_retainage_releases_invoice_id_invoices"), ondelete="CASCADE"
         ),
         sa.ForeignKeyConstraint(
             ["project_id"], ["projects.id"], name=op.f("fk_retainage_releases_project_id_projects"), ondelete="RESTRICT"
@@ -353,6 +353,9 @@ def upgrade():
         sa.Column("from_previous", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("retainage_pct", sa.Numeric(precision=6, scale=3), nullable=True),
         sa.Column("retainage", sa.Numeric(precision=12, scale=2), nullable=True),
+        sa.Column("item", sa.String(length=20), nullable=True),
+        sa.Column("description", sa.String(length=300), nullable=True),
+        sa.Column("scheduled_value", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.CheckConstraint("materials_stored >= 0", name=op.f("ck_pay_application_lines_stored_positive")),
         sa.CheckConstraint(
             "retainage_pct IS NULL OR (retainage_pct >= 0 AND retainage_pct <= 100)",
