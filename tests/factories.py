@@ -518,3 +518,50 @@ def make_walk_budgets(users: dict, mine: Project, theirs: Project) -> dict:
         "walkline": make_budget_line(mine, name="Labour", category="LABOR", code="01"),
         "walkrate": make_cost_rate(users["employee"], "28.00"),
     }
+
+def make_sov(project: Project, values=("20000.00", "28250.00"), contract=None) -> list:
+    """A schedule of values written straight (lines 1, 2, …) and the project's contract
+    value set to its sum (unless `contract` says otherwise)."""
+    from app.progress_billing.models import SovLine
+
+    lines = [SovLine(project_id=project.id, position=i, item=str(i + 1), description=f"Scope {i + 1}",
+                     scheduled_value=Decimal(v)) for i, v in enumerate(values)]  # fmt: skip
+    db.session.add_all(lines)
+    project.contract_value = Decimal(contract) if contract is not None else sum((Decimal(v) for v in values), Decimal(0))
+    db.session.flush()
+    return lines
+
+
+def make_pay_application(project: Project, amounts, *, certify_by: User | None = None, period=None, no=None):
+    """A pay application through the services (figures by the calculator); certified by
+    `certify_by` when given (its draft invoice too)."""
+    from app.progress_billing import schedule, services
+
+    lines = schedule.lines_of(project.id, include_archived=False)
+    author = certify_by or db.session.scalar(select_admin())
+    app = services.create_pay_application(
+        author, project, {"period_to": period or date(2026, 3, 31)},
+        [{"sov_line_id": li.id, "this_period": str(a)} for li, a in zip(lines, amounts, strict=False)],
+    )  # fmt: skip
+    if certify_by is not None:
+        services.certify(certify_by, app)
+    return app
+
+
+def select_admin():
+    from sqlalchemy import select
+
+    return select(User).where(User.role == "admin").limit(1)
+
+
+def make_walk_progress_billing(users: dict, mine: Project, theirs: Project) -> dict:
+    """The walk's progress billing (app/progress_billing/walk.py): mine's schedule
+    ({sovline}, {sovline2}) sums to its contract value; {certifiedpa} certified (holding
+    retainage), {draftpa} the draft after it; {theirpa} certified on theirs."""
+    admin = users["admin"]
+    first, second = make_sov(mine)
+    certified = make_pay_application(mine, ["5000.00", "0"], certify_by=admin, period=date(2026, 3, 31))
+    draft = make_pay_application(mine, ["1000.00", "500.00"], period=date(2026, 4, 30))
+    make_sov(theirs, ("9100.00",))
+    their = make_pay_application(theirs, ["100.00"], certify_by=admin)
+    return {"sovline": first, "sovline2": second, "certifiedpa": certified, "draftpa": draft, "theirpa": their}

@@ -183,6 +183,9 @@ def world(db):
     from tests.factories import make_walk_estimates
 
     invoices |= make_walk_estimates(users, mine, theirs)  # app/estimates/walk.py
+    from tests.factories import make_walk_progress_billing
+
+    invoices |= make_walk_progress_billing(users, mine, theirs)  # app/progress_billing/walk.py
     from tests.factories import make_walk_expenses
 
     invoices |= make_walk_expenses(users, mine, theirs)  # app/expenses/walk.py (issue 13)

@@ -479,6 +479,9 @@ def _apply_to_project(actor, co: ChangeOrder) -> None:
     project.contract_value = (project.contract_value or ZERO) + co.amount
     project.budget = (project.budget or ZERO) + co.amount
     note_reason(project, f"change order {co.number} approved ({co.amount})")
+    from app.progress_billing.schedule import add_change_order_line
+
+    add_change_order_line(co)  # its line on the schedule of values (G702 line 2)
     db.session.flush()
     publish_project("project-updated", project)
 

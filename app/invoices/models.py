@@ -46,6 +46,7 @@ LINE_SOURCES = {
     "change_order": "Change order",
     "deposit": "Deposit applied",
     "retention": "Retention release",
+    "retainage": "Retainage release (pay applications)",
     "extra": "Extra charge",
 }
 

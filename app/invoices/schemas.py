@@ -31,7 +31,7 @@ InvoiceType = Literal[tuple(INVOICE_TYPES)]  # type: ignore[valid-type]
 Status = Literal[tuple(STATUSES)]  # type: ignore[valid-type]
 Method = Literal[tuple(PAYMENT_METHODS)]  # type: ignore[valid-type]
 Terms = Literal[tuple(TERMS_DAYS)]  # type: ignore[valid-type]
-Source = Literal["task", "change_order", "deposit", "retention", "extra"]
+Source = Literal["task", "change_order", "deposit", "retention", "extra", "retainage"]
 
 
 class LineIn(Input):

@@ -755,15 +755,16 @@ def clean_lines(raw, tax_rate: Decimal, errors: dict) -> list[LineIn]:
             price = parse_price(item.get("unit_price"), "unit price", signed=source == "deposit")
             raw_rate = item.get("tax_rate")
             rate = tax_rate if raw_rate in (None, "") else parse_rate(raw_rate, "tax rate")
-            if source is not None and source not in ("task", "change_order", "deposit", "retention", "extra"):
+            if source is not None and source not in ("task", "change_order", "deposit", "retention", "extra",
+                                                     "retainage"):  # fmt: skip
                 raise ValueError("unknown source.")
-            if source in ("task", "change_order", "deposit", "retention") and source_id is None:
+            if source in ("task", "change_order", "deposit", "retention", "retainage") and source_id is None:
                 raise ValueError("say which item it comes from (source_id).")
         except ValueError as exc:
             message = str(exc)
             problems.append(f"Line {number}: {message[0].lower() + message[1:]}")
             continue
-        if source in ("deposit", "retention"):
+        if source in ("deposit", "retention", "retainage"):
             rate = ZERO  # a credit or a release carries no new tax (it was taxed when billed)
         lines.append(LineIn(description, quantity, price, rate, source, source_id))
     if problems:
@@ -829,6 +830,11 @@ def _check_sources(project: Project, invoice_type: str, lines: list[LineIn], inv
                 )
             else:
                 released.add(line.source_id)
+        elif line.source == "retainage":  # a pay applications' retainage release (progress_billing.releases)
+            from app.progress_billing.releases import check_invoice_line
+
+            if problem := check_invoice_line(invoice, line.source_id, line.total):
+                problems.append(f"Line {number}: {problem}")
     if problems:
         errors["line_items"] = " ".join(problems[:5])
 
