@@ -130,6 +130,34 @@ def expenses_by_line(*where):
     )
 
 
+def _expense_lines():
+    """expense id → the line it falls on (NULL: unallocated), as a subquery."""
+    own = aliased(BudgetLine)
+    by_category = category_lines().subquery()
+    return (
+        select(Expense.id.label("id"), func.coalesce(own.id, by_category.c.line_id).label("line_id"))
+        .outerjoin(own, and_(own.id == Expense.budget_line_id, own.project_id == Expense.project_id))
+        .outerjoin(
+            by_category,
+            and_(by_category.c.project_id == Expense.project_id, by_category.c.category == Expense.category),
+        )
+        .subquery()
+    )
+
+
+def falls_on_line(line_id: int):
+    """SQL condition on Expense: it falls on budget line `line_id` (its own line, or the
+    line of its category) — the drill-down from a budget line's actual to its expenses."""
+    lines = _expense_lines()
+    return Expense.id.in_(select(lines.c.id).where(lines.c.line_id == line_id))
+
+
+def unallocated(category: str):
+    """SQL condition on Expense: of `category` and on no line of its project."""
+    lines = _expense_lines()
+    return and_(Expense.category == category, Expense.id.in_(select(lines.c.id).where(lines.c.line_id.is_(None))))
+
+
 def remaining_task_hours(*where):
     """project_id, remaining_hours — Σ over open tasks of max(estimated − actual hours, 0)."""
     from app.tasks.models import Task, is_open
@@ -156,41 +184,6 @@ def average_rate_in_force(day):
     )
     return select(func.avg(CostRate.hourly_cost)).join(
         latest, and_(latest.c.user_id == CostRate.user_id, latest.c.since == CostRate.effective_from)
-    )
-
-
-# --- reports (app/reports): the same cost, pivoted by category and bucketed by month -------
-
-
-def expenses_pivot(*where):
-    """project_id, expenses, and one column per category of SPEC.md's eight (named after it)
-    — the expenses that count as cost, matching `where`, one row per project."""
-    from app.expenses.models import CATEGORIES
-
-    return (
-        select(
-            Expense.project_id.label("project_id"),
-            func.coalesce(func.sum(Expense.amount), ZERO).label("expenses"),
-            *(
-                func.coalesce(func.sum(Expense.amount).filter(Expense.category == category), ZERO).label(category)
-                for category in CATEGORIES
-            ),
-        )
-        .where(Expense.is_cost.is_(True), *where)
-        .group_by(Expense.project_id)
-    )
-
-
-def cost_by_month(month_of, *where_expense, where_labour=()):
-    """month, cost — expenses that count (by expense date) plus priced labour (by the week's
-    Monday), bucketed by `month_of(date column)` ("YYYY-MM"), as two selects to UNION ALL."""
-    return (
-        select(month_of(Expense.expense_date).label("month"), func.sum(Expense.amount).label("cost"))
-        .where(Expense.is_cost.is_(True), *where_expense)
-        .group_by(month_of(Expense.expense_date)),
-        select(month_of(TimesheetApproval.week_start).label("month"), func.sum(labour_cost_expr()).label("cost"))
-        .where(*where_labour)
-        .group_by(month_of(TimesheetApproval.week_start)),
     )
 
 

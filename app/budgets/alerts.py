@@ -67,7 +67,7 @@ def reached(budget) -> list[tuple[str, int, str, Decimal, Decimal]]:
     if budget.amount and budget.amount > 0:
         for threshold in THRESHOLDS:
             if budget.cost_to_date * 100 >= budget.amount * threshold:
-                found.append((PROJECT, threshold, "the project's budget", budget.cost_to_date, budget.amount))
+                found.append((PROJECT, threshold, "the project", budget.cost_to_date, budget.amount))
     return found
 
 
@@ -124,9 +124,11 @@ def _tell(project, subject: str, threshold: int, label: str, actual: Decimal, am
     from app.notifications.services import notify
 
     used = percent(actual, amount)
-    state = "is over" if actual > amount else ("has reached" if threshold >= 100 else "is at")
-    what = label if subject == PROJECT else f"the line {label}"
-    title = f"{project.name}: {what} {state} {used} % of its budget"
+    what = "the project" if subject == PROJECT else f"the line {label}"
+    if actual > amount:
+        title = f"{project.name}: {what} is over budget ({used} % used)"
+    else:
+        title = f"{project.name}: {what} has used {used} % of its budget"
     body = f"Cost to date {actual:,.2f} of a budget of {amount:,.2f}. The budget page shows each line and the forecast."
     people = recipients(project)
     for person in people:
