@@ -315,5 +315,7 @@ class RetainageRelease(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    invoice = relationship("Invoice", lazy="select")
+
     def audit_name(self) -> str:
         return f"retainage release of {self.amount}"

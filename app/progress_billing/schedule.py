@@ -323,10 +323,14 @@ def save_schedule(actor, project, raw_lines, version=None) -> list[SovLine]:
 
 
 def expect_version_of_schedule(terms: BillingTerms, version) -> None:
-    if terms.id is None:  # never saved: version 0
-        from app.core.versioning import parse_version
+    if version in (0, "0"):
+        version = 0 if terms.id is None else -1  # 0: "never saved"; stale once it is
+    if version == -1 or (terms.id is None and version not in (None, 0)):
+        from app.core.versioning import StaleObject
 
-        sent = parse_version(version)
+        raise StaleObject(terms, "The schedule of values was changed by someone else since you opened it.")
+    if terms.id is None:  # never saved: version 0
+        sent = version
         if sent not in (None, 0):
             from app.core.versioning import StaleObject
 
