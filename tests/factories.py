@@ -519,6 +519,7 @@ def make_walk_budgets(users: dict, mine: Project, theirs: Project) -> dict:
         "walkrate": make_cost_rate(users["employee"], "28.00"),
     }
 
+
 def make_sov(project: Project, values=("20000.00", "28250.00"), contract=None) -> list:
     """A schedule of values written straight (lines 1, 2, …) and the project's contract
     value set to its sum (unless `contract` says otherwise)."""
@@ -565,3 +566,15 @@ def make_walk_progress_billing(users: dict, mine: Project, theirs: Project) -> d
     make_sov(theirs, ("9100.00",))
     their = make_pay_application(theirs, ["100.00"], certify_by=admin)
     return {"sovline": first, "sovline2": second, "certifiedpa": certified, "draftpa": draft, "theirpa": their}
+
+
+def make_walk_reports(users: dict, mine: Project, theirs: Project) -> dict:
+    """The permission walk's reports world (app/reports/walk.py): {export} an admin's
+    recorded QuickBooks export of invoices (no stored file: its rows are written again)."""
+    from app.reports.models import AccountingExport
+
+    export = AccountingExport(kind="invoices", period_from=date(2026, 1, 1), period_to=date(2026, 1, 31),
+                              include_exported=False, row_count=0, created_by_id=users["admin"].id)  # fmt: skip
+    db.session.add(export)
+    db.session.flush()
+    return {"export": export}

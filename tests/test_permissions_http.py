@@ -192,6 +192,9 @@ def world(db):
     from tests.factories import make_walk_budgets
 
     invoices |= make_walk_budgets(users, mine, theirs)  # app/budgets/walk.py (issue 13)
+    from tests.factories import make_walk_reports
+
+    invoices |= make_walk_reports(users, mine, theirs)  # app/reports/walk.py (issue 13)
 
     world = SimpleNamespace(
         invoices=invoices,

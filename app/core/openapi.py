@@ -122,6 +122,7 @@ class Operation:
     body_optional: bool = False  # the body may be left out altogether
     if_match: bool = False  # reads If-Match: write only the version the client saw
     multipart: bool = False  # the body is multipart/form-data (an upload: `file` + fields), not JSON
+    media: str | None = None  # the answer is a file of this type (a CSV download), not an envelope
 
     def body_for(self, method: str) -> type[BaseModel] | None:
         return self.patch if method == "PATCH" and self.patch is not None else self.body
@@ -239,6 +240,8 @@ def build_document(app: Flask) -> dict:
         if op.returns is not None:
             model = op.returns if op.raw else envelope(op.returns, op.paged)
             success["content"] = {"application/json": {"schema": ref(model, "serialization")}}
+        elif op.media is not None:
+            success["content"] = {op.media: {"schema": {"type": "string"}}}
         headers = {name: {"description": text, "schema": {"type": "string"}} for name, text in op.headers.items()}
         if not op.raw:
             headers.update(RATE_LIMIT_HEADERS)

@@ -224,8 +224,7 @@ def profitability_rows(user, f: Filters):
     """Every visible project's row in `f.sort` order, streamed (the CSV)."""
     require(user, queries.ACTION)
     stmt = queries.profitability_order(queries.profitability_select(user, f), f.sort)
-    for row in db.session.execute(stmt.execution_options(yield_per=500)):
-        yield _profit_of(row)
+    return (_profit_of(row) for row in db.session.execute(stmt.execution_options(yield_per=500)))
 
 
 def project_for_report(user, project_id: int):
@@ -306,8 +305,7 @@ def wip(user, f: Filters) -> Wip:
 def wip_rows(user, f: Filters):
     require(user, queries.ACTION)
     stmt = queries.wip_select(user, f, f.as_of or today())
-    for row in db.session.execute(stmt.execution_options(yield_per=500)):
-        yield _wip_row(row)
+    return (_wip_row(row) for row in db.session.execute(stmt.execution_options(yield_per=500)))
 
 
 # --- AR aging ------------------------------------------------------------------------
@@ -352,3 +350,27 @@ def aging_invoices(user, f: Filters, client_id: int | None, bucket: str | None) 
     require(user, queries.ACTION)
     as_of = f.as_of or today()
     return db.session.execute(queries.aging_invoices(user, f, as_of, client_id, bucket).limit(500)).all()
+
+
+# --- the filters' choices --------------------------------------------------------------
+
+CHOICE_LIMIT = 50
+
+
+def filter_choices(user) -> dict:
+    """The filter bar's lists: PMs (cached), clients (when there are few: else the filter
+    is left out, and a client is chosen from a report's drill-down), statuses."""
+    from sqlalchemy import select
+
+    from app.clients.models import Client
+    from app.core.labels import PROJECT_STATUS_LABELS
+    from app.projects.queries import pm_choices
+
+    require(user, queries.ACTION)
+    pms = [(p.id, p.name) for p in pm_choices(limit=CHOICE_LIMIT + 1)][:CHOICE_LIMIT]
+    clients = db.session.execute(select(Client.id, Client.name).order_by(Client.name).limit(CHOICE_LIMIT + 1)).all()
+    return {
+        "pms": pms,
+        "clients": [(c.id, c.name) for c in clients] if len(clients) <= CHOICE_LIMIT else None,
+        "statuses": list(PROJECT_STATUS_LABELS.items()),
+    }

@@ -24,6 +24,7 @@ NAV = {
         "estimates",
         "invoices",
         "expenses",
+        "reports",
         "users",
         "audit",
         "company",
@@ -44,6 +45,7 @@ NAV = {
         "estimates",
         "invoices",
         "expenses",
+        "reports",
         "audit",
         "notifications",
     ],
@@ -59,6 +61,7 @@ NAV = {
         "estimates",
         "invoices",
         "expenses",
+        "reports",
         "notifications",
     ],
     "designer": ["home", "my-day", "timeclock", "timesheets", "projects", "expenses", "notifications"],
@@ -91,6 +94,7 @@ FORBIDDEN = {
         "/tasks/my-day",
         "/invoices/new?project_id=1",
         "/estimates/new",
+        "/reports/wip",
     ],
     "employee": ["/admin/users", "/admin/audit", "/projects", "/invoices", "/estimates"],
 }
@@ -111,6 +115,7 @@ TITLES = {
     "invoices": "Invoices",
     "estimates": "Estimates",
     "expenses": "My expenses",
+    "reports": "Profitability",
     "company": "Company details",
 }
 

@@ -1,0 +1,115 @@
+"""/api/financials/ reports (SPEC.md §5): profitability of a project and of the company,
+WIP, AR aging, and the QuickBooks export. The GET of the export is a pure download of the
+rows not yet exported (a GET never writes); POST records an export (so its rows are not
+exported again unless asked) and answers its record; GET …/{id}/ downloads a recorded file.
+Routes translate HTTP; the rules and reads are app/reports/services.py's and export.py's."""
+
+from __future__ import annotations
+
+from flask import Blueprint, request
+from flask_login import current_user
+
+from app.core.api import api_ok
+from app.core.openapi import operation
+from app.core.schemas import request_body, request_query
+from app.reports import csv_out, export, filters, services
+from app.reports.schemas import (
+    AgingOut,
+    CompanyProfitabilityOut,
+    ExportIn,
+    ExportOut,
+    ExportQuery,
+    PeriodQuery,
+    ProfitabilityOut,
+    ReportQuery,
+    WipOut,
+)
+from app.reports.serialize import aging_json, company_json, export_json, profitability_json, wip_json
+
+bp = Blueprint("reports", __name__)
+BASE = "/financials/"
+CSV = "text/csv"
+
+
+def _csv(lines, name: str):
+    return csv_out.response(lines, name)
+
+
+@bp.get(BASE + "profitability/<int:project_id>/")
+@operation(
+    "A project's profitability",
+    returns=ProfitabilityOut,
+    query=PeriodQuery,
+    description="SPEC.md §5 with the change-order impact, the forecast and the monthly trend. "
+    "total_expenses counts approved labour (hours × cost rate) under LABOR.",
+)
+def api_project_profitability(project_id):
+    request_query()
+    f = filters.parse(request.args)
+    figures = services.project_profitability(current_user, project_id, f)
+    return api_ok(profitability_json(figures, services.trend(current_user, f, project_id)))
+
+
+@bp.get(BASE + "profitability/")
+@operation("Every project's profitability and the company's totals", returns=CompanyProfitabilityOut,
+           query=ReportQuery)  # fmt: skip
+def api_company_profitability():
+    request_query()
+    return api_ok(company_json(services.company_profitability(current_user, filters.parse(request.args))))
+
+
+@bp.get(BASE + "wip/")
+@operation(
+    "Work in progress (over/under billing)",
+    returns=WipOut,
+    query=ReportQuery,
+    description="Per project (default: active ones): contract value with approved change orders, estimated "
+    "total cost, cost to date, percent complete (cost-to-cost), earned revenue, billed to date, over- and "
+    "under-billing; company totals.",
+)
+def api_wip():
+    request_query()
+    return api_ok(wip_json(services.wip(current_user, filters.parse(request.args, default_status="active"))))
+
+
+@bp.get(BASE + "ar-aging/")
+@operation("Accounts receivable aging per client", returns=AgingOut, query=ReportQuery)
+def api_ar_aging():
+    request_query()
+    return api_ok(aging_json(services.ar_aging(current_user, filters.parse(request.args))))
+
+
+@bp.get(BASE + "export/quickbooks/")
+@operation(
+    "Download a QuickBooks Online CSV (administrators)",
+    query=ExportQuery,
+    media=CSV,
+    description="The kind's rows of the period not exported before (all with include_exported=true). "
+    "A download records nothing: POST records an export.",
+)
+def api_quickbooks():
+    query = request_query()
+    req = export.parse(query.kind, query.date_from, query.date_to, query.include_exported in ("true", "1"))
+    return _csv(export.csv_lines(current_user, req), export.filename(req))
+
+
+@bp.post(BASE + "export/quickbooks/")
+@operation(
+    "Record a QuickBooks Online export (administrators)",
+    body=ExportIn,
+    returns=ExportOut,
+    status=201,
+    description="Records the rows of the period not exported before (all with include_exported) so they are "
+    "not exported again; download the file from …/export/quickbooks/{id}/.",
+)
+def api_record_quickbooks():
+    body = request_body()
+    req = export.parse(body.kind, body.date_from, body.date_to, bool(body.include_exported))
+    return api_ok(export_json(export.record_export(current_user, req)), 201)
+
+
+@bp.get(BASE + "export/quickbooks/<int:export_id>/")
+@operation("Download a recorded QuickBooks Online export (administrators)", media=CSV)
+def api_quickbooks_file(export_id):
+    record = export.get_export(current_user, export_id)
+    return _csv(export.export_file(current_user, record), export.export_filename(record))

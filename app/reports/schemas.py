@@ -1,0 +1,153 @@
+"""The reports API's input and output (SPEC.md §5 "Profitability", "Reports"). Money is a
+decimal string with two places; ROI a decimal string (4 places) or null when undefined."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from app.core.schemas import Date, Input, Output, Query, QueryId
+from app.projects.models import STATUSES
+from app.reports.filters import SORTS
+from app.reports.models import KINDS
+
+Kind = Literal[tuple(KINDS)]  # type: ignore[valid-type]
+Status = Literal[(*STATUSES, "any")]  # type: ignore[valid-type]
+Sort = Literal[SORTS]  # type: ignore[valid-type]
+Bool = Literal["true", "false", "1", "0"]
+
+
+class Ref(Output):
+    id: int
+    name: str
+
+
+class PeriodQuery(Query):
+    date_from: Date | None = Field(None, description="Start of the period (issue, payment, expense dates).")
+    date_to: Date | None = Field(None, description="End of the period, inclusive.")
+
+
+class ReportQuery(PeriodQuery):
+    pm: QueryId | None = Field(None, description="Only projects this PM (or trainee) is on.")
+    client: QueryId | None = Field(None, description="Only this client's projects.")
+    status: Status | None = Field(None, description="Project status (WIP: default active; `any` for all).")
+    as_of: Date | None = Field(None, description="WIP and aging: the day they are taken (default today).")
+    sort: Sort | None = None
+    page: QueryId | None = Field(None, description="Page of the per-project rows (50 a page).")
+
+
+class Forecast(Output):
+    cost_at_completion: str | None = Field(description="Cost to date ÷ progress, else the budget.")
+    profit_at_completion: str | None = Field(description="Contract value − cost at completion.")
+
+
+class MonthOut(Output):
+    month: str = Field(examples=["2026-03"])
+    invoiced: str
+    collected: str
+    costs: str
+
+
+class ProfitabilityOut(Output):
+    project: Ref
+    total_invoiced: str
+    total_paid: str
+    total_expenses: str = Field(description="Expenses that count as cost + approved hours × cost rate (LABOR).")
+    profit: str = Field(description="total_paid − total_expenses.")
+    roi: str | None = Field(description="profit ÷ total_expenses (4 places); null when there are no expenses.")
+    budget: str | None
+    budget_variance: str | None = Field(description="budget − total_expenses.")
+    budget_variance_pct: str | None
+    expense_breakdown: dict[str, str]
+    change_order_impact: str = Field(description="Approved change orders' total.")
+    contract_value: str | None
+    original_contract_value: str | None
+    labour_hours: str
+    unpriced_hours: str = Field(description="Approved hours of people without a cost rate (cost 0).")
+    forecast: Forecast
+    trend: list[MonthOut] | None = None
+
+
+class TotalsOut(Output):
+    projects: int
+    total_invoiced: str
+    total_paid: str
+    total_expenses: str
+    profit: str
+    roi: str | None
+    budget: str
+    expense_breakdown: dict[str, str]
+    change_order_impact: str
+
+
+class CompanyProfitabilityOut(Output):
+    results: list[ProfitabilityOut]
+    totals: TotalsOut
+    page: int
+    total_pages: int
+    trend: list[MonthOut]
+
+
+class WipRowOut(Output):
+    project: Ref | None
+    client: str
+    status: str
+    contract_value: str
+    estimated_total_cost: str | None
+    estimate_source: str | None = Field(description="budget, lines (budget lines' sum), or null (by progress).")
+    cost_to_date: str
+    percent_complete: str | None
+    earned_revenue: str
+    billed_to_date: str
+    over_billing: str
+    under_billing: str
+
+
+class WipOut(Output):
+    as_of: str = Field(json_schema_extra={"format": "date"})
+    results: list[WipRowOut]
+    totals: WipRowOut
+
+
+class AgingRowOut(Output):
+    client: Ref | None
+    current: str
+    days_1_30: str
+    days_31_60: str
+    days_61_90: str
+    days_over_90: str
+    total: str
+    invoices: int
+
+
+class AgingOut(Output):
+    as_of: str = Field(json_schema_extra={"format": "date"})
+    results: list[AgingRowOut]
+    totals: AgingRowOut
+
+
+class ExportQuery(Query):
+    kind: Kind
+    date_from: Date = Field(alias="from", description="First day of the period.")
+    date_to: Date = Field(alias="to", description="Last day of the period.")
+    include_exported: Bool | None = Field(None, description="Also rows exported before (default false).")
+
+
+class ExportIn(Input):
+    kind: Kind | None = None
+    date_from: Date | None = Field(None, alias="from")
+    date_to: Date | None = Field(None, alias="to")
+    include_exported: bool | None = None
+
+    __required__ = ("kind", "from", "to")
+
+
+class ExportOut(Output):
+    id: int
+    kind: str
+    period_from: str = Field(json_schema_extra={"format": "date"})
+    period_to: str = Field(json_schema_extra={"format": "date"})
+    include_exported: bool
+    row_count: int = Field(description="Invoices, payments or expenses the file carried.")
+    created_at: str
