@@ -101,7 +101,7 @@ def create(project_id):
         return _render_form(project, None, data, exc.fields or {"form": exc.message}, 422)
     except ConflictError as exc:
         return _render_form(project, None, data, {"form": exc.message}, 409)
-    flash(f"Expense of {e.amount:,} recorded.", "success")
+    flash(f"Expense of ${e.amount:,} recorded.", "success")
     return redirect_to(url_for("expenses.project_list", project_id=project.id))
 
 
@@ -297,7 +297,7 @@ def submit_claim():
         return _mine(data, exc.fields or {"form": exc.message}, 422)
     except ConflictError as exc:
         return _mine(data, {"form": exc.message}, 409)
-    flash(f"Claim of {e.amount:,} submitted for review.", "success")
+    flash(f"Claim of ${e.amount:,} submitted for review.", "success")
     return redirect_to(url_for("expenses.mine"))
 
 
