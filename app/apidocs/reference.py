@@ -147,7 +147,7 @@ def operations_by_tag(doc: dict) -> list[tuple[str, list[Op]]]:
                 (media,) = body["content"].values()
                 op.body = rows(doc, media["schema"])
             content = entry["responses"][success].get("content")
-            if content:
+            if content and "application/json" in content:  # (a CSV download has no rows to show)
                 op.answer = _data_rows(doc, content["application/json"]["schema"])
             groups.setdefault(entry["tags"][0], []).append(op)
     return sorted(groups.items())
