@@ -92,3 +92,31 @@ def test_an_employee_claims_from_a_phone_and_an_admin_approves_and_pays(signed_i
     worker.goto(f"/expenses/{claim_id}")
     worker.get_by_test_id("receipt-image").wait_for()
     worker.screenshot(path=str(screenshots_dir / "expenses-claim-detail-phone.png"), full_page=True)
+
+
+def test_a_pm_records_a_company_expense_and_filters_the_projects_expenses(signed_in, screenshots_dir, tmp_path):
+    project_id = run_sql(E2E_DATABASE_URL, "SELECT id FROM projects WHERE name = %s", "Hughes interior repaint")[0][0]
+    vendor = f"Permit office {uuid.uuid4().hex[:6]}"
+    pdf = tmp_path / "permit.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    for viewport, name in ((PHONE, "phone"), (DESKTOP, "desktop")):
+        page = signed_in("pm", viewport=viewport)
+        page.goto(f"/projects/{project_id}")
+        page.get_by_test_id("project-expenses").click()
+        page.get_by_test_id("expense-results").wait_for()
+        if name == "phone":
+            page.get_by_test_id("new-expense").click()
+            form = page.get_by_test_id("expense-form")
+            form.locator("select[name=category]").select_option("PERMITS")
+            form.locator("input[name=amount]").fill("125.00")
+            form.locator("input[name=vendor]").fill(vendor)
+            form.locator("input[name=receipt]").set_input_files(str(pdf))
+            page.get_by_test_id("save-expense").click()
+            page.wait_for_selector(f"[data-testid=expense-row]:has-text('{vendor}')")
+        page.locator("#expense-filters select[name=category]").select_option("PERMITS")
+        page.wait_for_url("**category=PERMITS**")
+        page.wait_for_function("document.querySelectorAll('[data-testid=expense-totals] tbody tr').length === 1")
+        assert page.locator("[data-testid=total-PERMITS]").count() == 1
+        page.screenshot(path=str(screenshots_dir / f"expenses-project-{name}.png"), full_page=True)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"the page is {overflow}px too wide at {viewport['width']}px"
