@@ -17,6 +17,7 @@ from app.projects.models import Project
 
 PHOTOS_PER_PROJECT = 6
 MESSAGES = 5
+PAY_APPLICATIONS = 5  # the newest certified ones a project's card lists (all: its billing page)
 
 
 @dataclass
@@ -27,6 +28,20 @@ class PortalProject:
     owed: Decimal = Decimal("0.00")  # still owed on their sent and overdue invoices
     overdue: bool = False
     to_decide: list = field(default_factory=list)  # change orders waiting for their signature
+    pay_applications: list = field(default_factory=list)  # their newest certified ones (PayApplicationRow)
+    more_pay_applications: bool = False
+
+
+@dataclass(frozen=True)
+class PayApplicationRow:
+    """A certified pay application as the portal lists it: its number, period and the
+    payment it certified (G702 line 8) — figures the client's own PDF shows, no costs."""
+
+    id: int
+    number: str
+    application_no: int
+    period_to: object
+    current_payment_due: Decimal
 
 
 def portal_home(user) -> dict:
@@ -89,6 +104,44 @@ def _money(user, cards: dict, ids: list[int]) -> None:
     waiting = visible_change_orders(user).where(ChangeOrder.project_id.in_(ids), ChangeOrder.status == "pending_client")
     for co in db.session.scalars(waiting.order_by(ChangeOrder.id)):
         cards[co.project_id].to_decide.append(co)
+    _pay_applications(user, cards, ids)
+
+
+def _pay_applications(user, cards: dict, ids: list[int]) -> None:
+    """The newest PAY_APPLICATIONS certified pay applications of each project, through the
+    pay applications' own visibility (a client: certified ones of their projects): one
+    statement, the rows ranked per project."""
+    from app.progress_billing.models import CERTIFIED, PayApplication
+    from app.progress_billing.services import visible_pay_applications
+
+    rank = func.row_number().over(partition_by=PayApplication.project_id,
+                                  order_by=PayApplication.application_no.desc())  # fmt: skip
+    ranked = (
+        visible_pay_applications(
+            user,
+            select(
+                PayApplication.id,
+                PayApplication.project_id,
+                PayApplication.number,
+                PayApplication.application_no,
+                PayApplication.period_to,
+                PayApplication.g702_current_payment_due,
+                rank.label("rank"),
+            ),
+        )  # fmt: skip
+        .where(PayApplication.project_id.in_(ids), PayApplication.status == CERTIFIED)
+        .subquery()
+    )
+    rows = db.session.execute(
+        select(ranked).where(ranked.c.rank <= PAY_APPLICATIONS + 1).order_by(ranked.c.project_id, ranked.c.rank)
+    )
+    for row in rows:
+        card = cards[row.project_id]
+        if row.rank > PAY_APPLICATIONS:
+            card.more_pay_applications = True
+            continue
+        card.pay_applications.append(PayApplicationRow(row.id, row.number, row.application_no, row.period_to,
+                                                       row.g702_current_payment_due))  # fmt: skip
 
 
 def _newest_photos(user, ids: list[int]):

@@ -22,6 +22,7 @@ from app.progress_billing import schedule, services
 from app.progress_billing.models import RetainageRelease
 
 RELEASE = "retainage.release"
+NOTE_LIMIT = 500
 
 
 def released(project_id: int) -> Decimal:
@@ -85,7 +86,10 @@ def release(actor, project, amount, final: bool = False, note: str = "") -> Reta
     problem = release_problem(held, already, value, final, is_complete(project.id))
     if problem:
         raise ValidationError({"amount": problem})
-    note = str(note or "").strip()[:500]
+    note = str(note or "").strip()
+    if len(note) > NOTE_LIMIT:
+        raise ValidationError({"note": f"The note is too long: at most {NOTE_LIMIT} characters, please "
+                                       f"(this has {len(note):,})."})  # fmt: skip
     from app.invoices.services import create_invoice, today
 
     label = "Retainage release at completion" if final else "Partial release of retainage"

@@ -59,6 +59,7 @@ def project_billing(project_id):
 
 
 def _sov_form(project, rows, errors, status=200, version=None):
+    """The schedule's form; `version` the one the page was opened at (422), else the current one."""
     return render_for(
         {},
         "progress_billing/schedule.html",
@@ -104,8 +105,8 @@ def save_schedule(project_id):
             schedule.save_schedule(current_user, project, rows, version=request.form.get("version") or None)
     except StaleObject as exc:
         return _sov_form(project, rows + [{}], {"lines": str(exc)}, 409)
-    except ValidationError as exc:
-        return _sov_form(project, rows + [{}], exc.fields, 422)
+    except ValidationError as exc:  # the version the page was opened at: a fix stays checked
+        return _sov_form(project, rows + [{}], exc.fields, 422, version=request.form.get("version") or None)
     except ConflictError as exc:
         return _sov_form(project, rows, {"lines": str(exc)}, 409)
     return redirect_to(url_for("progress_billing.project_billing", project_id=project.id))
@@ -117,18 +118,20 @@ def save_schedule(project_id):
 def save_terms(project_id):
     project = services.project_for_billing(current_user, project_id, EDIT)
     data = {key: request.form.get(key, "") for key in ("retainage_pct", "step_down_at_pct", "step_down_pct")}
+    sent = request.form.get("version") or None
     try:
         with attempt():
-            schedule.save_terms(current_user, project, data, version=request.form.get("version") or None)
-    except (ValidationError, StaleObject) as exc:
-        errors = exc.fields if isinstance(exc, ValidationError) else {"retainage_pct": str(exc)}
-        return _terms_page(project, data, errors, 422 if isinstance(exc, ValidationError) else 409)
+            schedule.save_terms(current_user, project, data, version=sent)
+    except StaleObject as exc:  # changed meanwhile: the current version, the typed figures to review
+        return _terms_page(project, data, {"form": str(exc)}, 409, schedule.schedule_version(project.id))
+    except ValidationError as exc:  # the version the page was opened at: a fix stays checked
+        return _terms_page(project, data, exc.fields, 422, sent)
     return redirect_to(url_for("progress_billing.project_billing", project_id=project.id))
 
 
-def _terms_page(project, data, errors, status):
+def _terms_page(project, data, errors, status, version):
     return render_for({}, "progress_billing/terms.html", status=status, project=project, data=data, errors=errors,
-                      version=schedule.schedule_version(project.id))  # fmt: skip
+                      version=version if version is not None else "")  # fmt: skip
 
 
 @bp.post("/projects/<int:project_id>/billing/release")
@@ -142,7 +145,7 @@ def release(project_id):
             row = releases.release(current_user, project, request.form.get("amount", ""), final,
                                    request.form.get("note", ""))  # fmt: skip
     except (ValidationError, ConflictError) as exc:
-        message = exc.fields.get("amount") if isinstance(exc, ValidationError) else str(exc)
+        message = " ".join(exc.fields.values()) if isinstance(exc, ValidationError) else str(exc)
         return render_for({}, "progress_billing/release_refused.html", status=422, project=project, message=message)
     return redirect_to(url_for("invoices.detail", invoice_id=row.invoice_id))
 
@@ -154,7 +157,7 @@ def _entries(form) -> list[dict]:
     return line_rows(form, PAY_FIELDS, ("sov_line_id",))
 
 
-def _pay_form(project, app: PayApplication | None, entries, errors, status=200, period="", notes=""):
+def _pay_form(project, app: PayApplication | None, entries, errors, status=200, period="", notes="", version=None):
     try:
         result, problems = services.preview(project, entries, app)
     except ValidationError as exc:
@@ -174,7 +177,7 @@ def _pay_form(project, app: PayApplication | None, entries, errors, status=200, 
         period=period,
         notes=notes,
         suggestions=schedule.suggestions(project.id),
-        version=app.version if app is not None else "",
+        version=version or (app.version if app is not None else ""),
     )
 
 
@@ -281,8 +284,8 @@ def update(pay_application_id):
         with attempt():
             services.update_pay_application(current_user, app, {"period_to": period, "notes": notes}, entries,
                                             version=request.form.get("version") or None)  # fmt: skip
-    except ValidationError as exc:
-        return _pay_form(app.project, app, entries, exc.fields, 422, period, notes)
+    except ValidationError as exc:  # the version the page was opened at: a fix stays checked
+        return _pay_form(app.project, app, entries, exc.fields, 422, period, notes, request.form.get("version"))
     except ConflictError as exc:
         return _pay_form(app.project, services.get_pay_application(current_user, pay_application_id), entries,
                          {"lines": str(exc)}, 409, period, notes)  # fmt: skip

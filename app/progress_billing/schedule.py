@@ -24,7 +24,7 @@ from app.core.errors import ConflictError, ValidationError
 from app.core.money import HUNDRED, MAX_AMOUNT, ZERO, parse_price, parse_rate, round_money
 from app.core.numbers import to_int
 from app.core.permissions import require
-from app.core.versioning import bump, expect_version
+from app.core.versioning import bump
 from app.extensions import db
 from app.progress_billing.models import (
     CERTIFIED,
@@ -254,10 +254,8 @@ def save_schedule(actor, project, raw_lines, version=None) -> list[SovLine]:
         raise ConflictError("This project is closed: its schedule of values no longer changes.")
     lines = clean_lines(raw_lines)
     _lock(project)
-    terms = _terms_row(project) if version is None else terms_of(project.id)
-    if version is not None:
-        expect_version_of_schedule(terms, version)
-        terms = _terms_row(project)
+    expect_version_of_schedule(terms_of(project.id), version)
+    terms = _terms_row(project)
     existing = {line.id: line for line in lines_of(project.id)}
     billed = billed_to_date(project.id)
     problems: list[str] = []
@@ -323,26 +321,19 @@ def save_schedule(actor, project, raw_lines, version=None) -> list[SovLine]:
 
 
 def expect_version_of_schedule(terms: BillingTerms, version) -> None:
-    if version in (0, "0"):
-        version = 0 if terms.id is None else -1  # 0: "never saved"; stale once it is
-    if version == -1 or (terms.id is None and version not in (None, 0)):
-        from app.core.versioning import StaleObject
+    """The schedule's (and the terms') one optimistic lock: `version` as sent (0 = "never
+    saved", a number, an ETag) against the terms row's (0 before its first save). Nothing
+    sent: nothing to compare. Not a version at all: a field error (400 / 422); another
+    version: StaleObject (409)."""
+    from app.core.versioning import StaleObject, parse_version
 
-        raise StaleObject(terms, "The schedule of values was changed by someone else since you opened it.")
-    if terms.id is None:  # never saved: version 0
-        sent = version
-        if sent not in (None, 0):
-            from app.core.versioning import StaleObject
-
-            raise StaleObject(terms, "The schedule of values was changed by someone else since you opened it.")
+    if version is None or (isinstance(version, str) and version.strip() in ("", "*")):
         return
-    try:
-        expect_version(terms, version)
-    except ConflictError:
-        from app.core.versioning import StaleObject
-
-        raise StaleObject(terms, "The schedule of values was changed by someone else since you opened it. "
-                                 "Review it and save again.") from None  # fmt: skip
+    sent = 0 if version == 0 or (isinstance(version, str) and version.strip() == "0") else parse_version(version)
+    now = terms.version if terms.id is not None else 0
+    if sent != now:
+        raise StaleObject(terms, "The schedule of values and retainage terms were changed by someone else since "
+                                 "you opened them. Review them and save again.")  # fmt: skip
 
 
 def _number_items(project_id: int) -> None:
@@ -386,8 +377,7 @@ def save_terms(actor, project, data: dict, version=None) -> BillingTerms:
     if errors:
         raise ValidationError(errors)
     _lock(project)
-    terms = terms_of(project.id)
-    expect_version_of_schedule(terms, version)
+    expect_version_of_schedule(terms_of(project.id), version)
     terms = _terms_row(project)
     for key, value in values.items():
         setattr(terms, key, value)
