@@ -18,7 +18,7 @@ from app.core.transaction import attempt
 from app.core.uploads import accepts_uploads, largest_upload
 from app.core.versioning import StaleObject, meanwhile
 from app.expenses import bp, services
-from app.expenses.models import Expense
+from app.expenses.models import REIMBURSEMENT_STATUSES, Expense
 from app.projects.services import get_project
 
 VIEW = services.VIEW
@@ -316,7 +316,7 @@ def claims():
         "expenses/claims.html",
         page=page,
         chosen=status,
-        statuses=[("open", "Waiting (not paid or rejected)"), *services.REIMBURSEMENT_STATUSES.items()],
+        statuses=[("open", "Waiting (not paid or rejected)"), *REIMBURSEMENT_STATUSES.items()],
         methods=services.method_choices(),
         today=services.today(),
         may=services,

@@ -26,39 +26,62 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import select
 
 from app.budgets.models import BudgetLine
-from app.core import storage, uploads
+from app.core import storage
 from app.core.audit import note_reason
-from app.core.errors import ConflictError, ObjectNotFound, ValidationError
+from app.core.errors import ConflictError, ValidationError
 from app.core.events import entitled, project_audience, publish
 from app.core.models import utcnow
 from app.core.money import parse_price
 from app.core.numbers import to_int
-from app.core.permissions import PermissionDenied, can, member_project_ids, require, scope_query
+from app.core.permissions import PermissionDenied, can, require
 from app.core.roles import ADMIN, CLIENT, PROJECT_MANAGER
 from app.core.text import check_lengths, declare_limits
-from app.core.transaction import after_commit, after_rollback
+from app.core.transaction import after_commit
 from app.core.versioning import checks_version, expect_version
+from app.expenses import receipts
 from app.expenses.models import (
     APPROVED,
     CATEGORIES,
     PAID,
     REIMBURSEMENT_METHODS,
-    REIMBURSEMENT_STATUSES,
     REJECTED,
     SUBMITTED,
     UNDER_REVIEW,
     Expense,
 )
+from app.expenses.queries import (  # noqa: F401 - the reads, for callers of services
+    DEFAULT_ORDER,
+    OPEN_CLAIMS,
+    ORDERING,
+    VIEW,
+    Filters,
+    budget_line_choices,
+    category_choices,
+    check_filters,
+    claim_project,
+    claimable_projects,
+    claims_queue,
+    expense_list,
+    expense_project,
+    filters_from,
+    get_expense,
+    may_claim_on,
+    method_choices,
+    my_claims,
+    project_expenses,
+    status_choices,
+    today,
+    totals_by_category,
+    visible_expenses,
+)
+from app.expenses.receipts import receipt_of  # noqa: F401
 from app.extensions import db
 from app.projects.models import Project
 
-VIEW = "expense.view"
 LIMITS = declare_limits(
     "expense",
     {"description": 500, "vendor": 200, "rejection_reason": 1000, "reimbursement_reference": 120},
@@ -66,204 +89,6 @@ LIMITS = declare_limits(
 EDITABLE = ("category", "amount", "description", "vendor", "expense_date", "budget_line_id")
 EARLIEST = dt.date(2000, 1, 1)
 SLACK = dt.timedelta(days=1)  # a phone in a zone ahead of the company's may be a day ahead
-OPEN_CLAIMS = (SUBMITTED, UNDER_REVIEW, APPROVED)
-THUMB = 320
-
-
-def today() -> dt.date:
-    from app.timeclock.queries import today as company_today
-
-    return company_today()
-
-
-# --- reading -------------------------------------------------------------------------
-
-
-def visible_expenses(user, stmt=None):
-    """The one visibility rule of the pages, the API, receipts and live events."""
-    return scope_query(stmt if stmt is not None else select(Expense), user, VIEW, Expense)
-
-
-def get_expense(user, expense_id, action: str = VIEW) -> Expense:
-    require(user, VIEW)
-    expense_id = to_int(expense_id)
-    found = db.session.get(Expense, expense_id) if expense_id is not None else None
-    if found is None or not can(user, VIEW, found):
-        raise ObjectNotFound("That expense does not exist or you cannot see it.")
-    if action != VIEW:
-        require(user, action, found)
-    return found
-
-
-@dataclass
-class Filters:
-    project_id: int | None = None
-    category: str | None = None
-    reimbursement_status: str | None = None  # a status, "company" (not a claim) or "open"
-    paid_by_employee: int | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
-    budget_line_id: int | None = None
-
-
-def _filtered(stmt, f: Filters):
-    if f.project_id is not None:
-        stmt = stmt.where(Expense.project_id == f.project_id)
-    if f.category is not None:
-        stmt = stmt.where(Expense.category == f.category)
-    if f.reimbursement_status == "company":
-        stmt = stmt.where(Expense.paid_by_employee_id.is_(None))
-    elif f.reimbursement_status == "open":
-        stmt = stmt.where(Expense.reimbursement_status.in_(OPEN_CLAIMS))
-    elif f.reimbursement_status is not None:
-        stmt = stmt.where(Expense.reimbursement_status == f.reimbursement_status)
-    if f.paid_by_employee is not None:
-        stmt = stmt.where(Expense.paid_by_employee_id == f.paid_by_employee)
-    if f.date_from is not None:
-        stmt = stmt.where(Expense.expense_date >= f.date_from)
-    if f.date_to is not None:
-        stmt = stmt.where(Expense.expense_date <= f.date_to)
-    if f.budget_line_id is not None:
-        stmt = stmt.where(Expense.budget_line_id == f.budget_line_id)
-    return stmt
-
-
-def check_filters(f: Filters) -> None:
-    errors = {}
-    if f.category is not None and f.category not in CATEGORIES:
-        errors["category"] = "Choose one of the eight categories."
-    if f.reimbursement_status is not None and f.reimbursement_status not in (
-        *REIMBURSEMENT_STATUSES,
-        "company",
-        "open",
-    ):
-        errors["reimbursement_status"] = "Choose a claim status."
-    if f.date_from and f.date_to and f.date_from > f.date_to:
-        errors["date_to"] = "The end of the period is before its start."
-    if errors:
-        raise ValidationError(errors)
-
-
-def expense_list(user, f: Filters | None = None, ordering=None):
-    """Visible expenses matching `f`, newest first (or `ordering`)."""
-    require(user, VIEW)
-    f = f or Filters()
-    check_filters(f)
-    stmt = _filtered(visible_expenses(user), f).options(selectinload(Expense.budget_line))
-    return stmt.order_by(*(ordering or DEFAULT_ORDER))
-
-
-ORDERING = {
-    "expense_date": Expense.expense_date,
-    "amount": Expense.amount,
-    "category": Expense.category,
-    "id": Expense.id,
-    "reimbursement_status": Expense.reimbursement_status,
-}
-DEFAULT_ORDER = (Expense.expense_date.desc(), Expense.id.desc())
-
-
-def totals_by_category(user, f: Filters) -> list[tuple[str, str, object, int]]:
-    """(category, label, total, count) of the visible expenses matching `f`, in SQL."""
-    require(user, VIEW)
-    check_filters(f)
-    stmt = _filtered(
-        visible_expenses(user, select(Expense.category, func.sum(Expense.amount), func.count(Expense.id))), f
-    ).group_by(Expense.category)
-    found = {category: (total, count) for category, total, count in db.session.execute(stmt)}
-    return [(key, label, *found[key]) for key, label in CATEGORIES.items() if key in found]
-
-
-def project_expenses(user, project: Project) -> Project:
-    """The project of an expenses page: 404 unless it is seen, 403 without expense.view on it."""
-    require(user, VIEW)
-    if not can(user, VIEW, project):
-        raise PermissionDenied()
-    return project
-
-
-def budget_line_choices(project_id: int) -> list[tuple[str, str]]:
-    lines = db.session.scalars(
-        select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.position, BudgetLine.id)
-    )
-    return [(str(line.id), line.audit_name()) for line in lines]
-
-
-def claimable_projects(user) -> list[Project]:
-    """The open projects `user` may claim an expense on: admins any; everyone else a
-    project they are on the team of, have a task on, or clocked in on."""
-    if not can(user, "reimbursement.submit"):
-        return []
-    stmt = select(Project).where(Project.status != "closed").order_by(Project.name, Project.id)
-    if user.role != ADMIN:
-        stmt = stmt.where(Project.id.in_(_worked_on(user)))
-    return list(db.session.scalars(stmt))
-
-
-def _worked_on(user):
-    from app.projects.models import ProjectMembership
-    from app.tasks.models import Task, TaskAssignment
-    from app.timeclock.models import Punch
-
-    return (
-        select(ProjectMembership.project_id)
-        .where(ProjectMembership.user_id == user.id)
-        .union(
-            select(Task.project_id)
-            .join(TaskAssignment, TaskAssignment.task_id == Task.id)
-            .where(TaskAssignment.user_id == user.id),
-            select(Punch.project_id).where(Punch.user_id == user.id),
-        )
-    )
-
-
-def may_claim_on(user, project: Project) -> bool:
-    if not can(user, "reimbursement.submit") or project.is_closed:
-        return False
-    if user.role == ADMIN or project.id in member_project_ids(user):
-        return True
-    return project.id in set(db.session.scalars(_worked_on(user)))
-
-
-def claim_project(user, project_id) -> Project:
-    """The project of a new claim, or a field error (never says whether others exist)."""
-    project_id = to_int(project_id)
-    project = db.session.get(Project, project_id) if project_id is not None else None
-    if project is None or not may_claim_on(user, project):
-        raise ValidationError({"project_id": "Choose a project you work on."})
-    return project
-
-
-def expense_project(user, project_id) -> Project:
-    """The project of a new company expense: 404 unless seen, 403 without expense.create."""
-    from app.projects.services import get_project
-
-    project_id = to_int(project_id)
-    if project_id is None:
-        raise ValidationError({"project_id": "Choose a project."})
-    project = get_project(user, project_id)
-    require(user, "expense.create", project)
-    return project
-
-
-def my_claims(user, status: str | None = None):
-    require(user, "reimbursement.submit")
-    stmt = select(Expense).where(Expense.paid_by_employee_id == user.id)
-    if status:
-        stmt = stmt.where(Expense.reimbursement_status == status)
-    return stmt.order_by(Expense.created_at.desc(), Expense.id.desc())
-
-
-def claims_queue(user, status: str | None = "open"):
-    """The claims a reviewer may act on (reimbursement.review): open ones by default."""
-    require(user, "reimbursement.review")
-    stmt = scope_query(select(Expense), user, "reimbursement.review", Expense).where(
-        Expense.paid_by_employee_id.is_not(None)
-    )
-    f = Filters(reimbursement_status=status or None)
-    check_filters(f)
-    stmt = _filtered(stmt, f)
-    return stmt.order_by(Expense.created_at.asc(), Expense.id.asc())
 
 
 # --- may -----------------------------------------------------------------------------
@@ -376,12 +201,12 @@ def create_expense(actor, project: Project, data: dict, receipt: tuple[str, byte
     require(actor, "expense.create", project)
     _ensure_open(project)
     values = clean(data, {}, project.id)
-    found = _judge(receipt)
+    found = receipts.judge(receipt)
     e = Expense(project=project, created_by_id=actor.id, **values)
     db.session.add(e)
     db.session.flush()
     if found is not None:
-        _store(e, receipt[0], found)
+        receipts.store(e, receipt[0], found)
     db.session.flush()
     _publish(e)
     return e
@@ -400,7 +225,7 @@ def submit_claim(actor, project: Project, data: dict, receipt: tuple[str, bytes]
     elif not may_claim_on(actor, project):
         raise ValidationError({"project_id": "Choose a project you work on."})
     values = clean(data, {}, project.id)
-    found = _judge(receipt)
+    found = receipts.judge(receipt)
     e = Expense(
         project=project,
         created_by_id=actor.id,
@@ -411,7 +236,7 @@ def submit_claim(actor, project: Project, data: dict, receipt: tuple[str, bytes]
     db.session.add(e)
     db.session.flush()
     if found is not None:
-        _store(e, receipt[0], found)
+        receipts.store(e, receipt[0], found)
     db.session.flush()
     _tell_submitted(actor, e)
     _publish(e)
@@ -450,11 +275,11 @@ def update_expense(actor, e: Expense, data: dict, receipt: tuple[str, bytes] | N
         raise PermissionDenied()
     expect_version(e, version)
     values = clean(data, {key: getattr(e, key) for key in EDITABLE}, e.project_id)
-    found = _judge(receipt)
+    found = receipts.judge(receipt)
     for key, value in values.items():
         setattr(e, key, value)
     if found is not None:
-        _store(e, receipt[0], found)
+        receipts.store(e, receipt[0], found)
     db.session.flush()
     _publish(e)
     return e
@@ -466,10 +291,10 @@ def attach_receipt(actor, e: Expense, filename: str, data: bytes, version=None) 
     if not may_edit(actor, e):
         raise PermissionDenied("The receipt changes with the expense: by who may edit it, while it may change.")
     expect_version(e, version)
-    found = _judge((filename, data))
+    found = receipts.judge((filename, data))
     if found is None:
         raise ValidationError({"receipt": "Choose a photo or a PDF of the receipt."})
-    _store(e, filename, found)
+    receipts.store(e, filename, found)
     db.session.flush()
     _publish(e)
     return e
@@ -484,7 +309,7 @@ def delete_expense(actor, e: Expense) -> None:
             raise ConflictError("A paid claim is money paid out: it is kept.")
         raise PermissionDenied()
     audience, ids = _audience(e), {"id": e.id, "project_id": e.project_id}
-    keys = [k for k in (e.receipt_key, _thumb_key(e.receipt_key)) if k]
+    keys = [k for k in (e.receipt_key, receipts.thumb_key(e.receipt_key)) if k]
     db.session.delete(e)
     db.session.flush()
     after_commit(lambda: [storage.delete(k) for k in keys])
@@ -601,52 +426,6 @@ def reimburse(actor, e: Expense, method, reference="", day=None, version=None) -
     return e
 
 
-# --- receipts ----------------------------------------------------------------------------
-
-
-def _judge(receipt: tuple[str, bytes] | None):
-    """The receipt judged by its content (a photo or a PDF, size limits), or None."""
-    if receipt is None or not receipt[1] and not receipt[0]:
-        return None
-    return uploads.inspect(receipt[1], "receipt", accept=("photo", "pdf"))
-
-
-def _thumb_key(key: str | None) -> str | None:
-    if not key or key.endswith(".pdf"):
-        return None
-    return key.rsplit(".", 1)[0] + "-thumb.jpg"
-
-
-def _store(e: Expense, filename: str, found: uploads.Upload) -> None:
-    """Write the receipt (and a small copy of a photo) and point the expense at it; the
-    old one goes after the commit, the new one if the transaction rolls back."""
-    old = [k for k in (e.receipt_key, _thumb_key(e.receipt_key)) if k]
-    key = storage.new_key(f"expenses/{e.project_id}", found.extension)
-    storage.save(key, found.data, found.content_type)
-    after_rollback(lambda: storage.delete(key))
-    if found.kind == "photo":
-        thumb = _thumb_key(key)
-        storage.save(thumb, uploads.resized(found.data, THUMB), "image/jpeg")
-        after_rollback(lambda: storage.delete(thumb))
-    stem = storage.safe_filename(filename, "receipt").rsplit(".", 1)[0][:100] or "receipt"
-    e.receipt_key = key
-    e.receipt_name = f"{stem}.{found.extension}"
-    e.receipt_content_type = found.content_type
-    e.receipt_size = len(found.data)
-    if old:
-        after_commit(lambda: [storage.delete(k) for k in old])
-
-
-def receipt_of(user, e: Expense, thumb: bool = False) -> tuple[str, str, str]:
-    """(key, filename, content type) of the receipt for someone who may see the expense."""
-    require(user, VIEW, e)
-    if not e.receipt_key:
-        raise ObjectNotFound("This expense has no receipt.")
-    if thumb and _thumb_key(e.receipt_key):
-        return _thumb_key(e.receipt_key), "receipt-thumb.jpg", "image/jpeg"
-    return e.receipt_key, e.receipt_name or "receipt", e.receipt_content_type
-
-
 # --- telling -----------------------------------------------------------------------------
 
 
@@ -701,51 +480,3 @@ def _tell_decided(actor, e: Expense) -> None:
         )
     notify(claimant, "expense_claim_decided", title, "expenses.detail", {"expense_id": e.id}, body=body,
            project_id=e.project_id, actor=actor)  # fmt: skip
-
-
-def category_choices() -> list[tuple[str, str]]:
-    return list(CATEGORIES.items())
-
-
-def status_choices() -> list[tuple[str, str]]:
-    return [("company", "Company expense"), *REIMBURSEMENT_STATUSES.items()]
-
-
-def method_choices() -> list[tuple[str, str]]:
-    return list(REIMBURSEMENT_METHODS.items())
-
-
-def filters_from(args, project_id: int | None = None) -> tuple[Filters, dict[str, str]]:
-    """A page's filters from its query string (`category`, `date_from`, `date_to`,
-    `budget_line`, `status` — the names the reports link with), and the problems."""
-    errors: dict[str, str] = {}
-    f = Filters(project_id=project_id)
-    category = (args.get("category") or "").strip().upper()
-    if category:
-        if category in CATEGORIES:
-            f.category = category
-        else:
-            errors["category"] = "Choose one of the eight categories."
-    status = (args.get("status") or "").strip()
-    if status:
-        if status in (*REIMBURSEMENT_STATUSES, "company", "open"):
-            f.reimbursement_status = status
-        else:
-            errors["status"] = "Choose a claim status."
-    for key in ("date_from", "date_to"):
-        text = (args.get(key) or "").strip()
-        if text:
-            try:
-                setattr(f, key, dt.date.fromisoformat(text) if len(text) == 10 else None)
-            except ValueError:
-                pass
-            if getattr(f, key) is None:
-                errors[key] = "Enter the date as YYYY-MM-DD."
-    line = (args.get("budget_line") or "").strip()
-    if line:
-        f.budget_line_id = to_int(line)
-        if f.budget_line_id is None:
-            errors["budget_line"] = "Choose a budget line."
-    if f.date_from and f.date_to and f.date_from > f.date_to:
-        errors["date_to"] = "The end of the period is before its start."
-    return f, errors
