@@ -527,3 +527,80 @@ def test_a_claim_without_a_pm_on_the_project_tells_the_admins(site, db):
         for n in db.session.scalars(select(Notification).where(Notification.kind == "expense_claim_submitted"))
     }
     assert site["admin"].id in told and site["pm"].id not in told
+
+
+# --- two admins paying at once ----------------------------------------------------------
+
+
+@pytest.fixture()
+def committed_claim(app):
+    """An approved claim committed for real (the race's threads must see it), and all it
+    brought deleted afterwards."""
+    from sqlalchemy import delete
+
+    from app.auth.models import User
+    from app.clients.models import Client
+    from app.core.audit import AuditLog
+    from app.extensions import db as _db
+    from app.notifications.models import Delivery, Notification
+    from app.projects.models import Project
+
+    with app.app_context():
+        last_audit = _db.session.scalar(select(func.coalesce(func.max(AuditLog.id), 0)))
+        admin, employee = make_user("admin"), make_user("employee")
+        project = make_project()
+        e = make_expense(project, claimant=employee, status="approved")
+        _db.session.commit()
+        ids = (e.id, admin.id, employee.id, project.id, project.client_id)
+        _db.session.remove()
+    yield ids
+    with app.app_context():
+        notes = select(Notification.id).where(Notification.user_id.in_(ids[1:3]))
+        _db.session.execute(delete(Delivery).where(Delivery.notification_id.in_(notes)))
+        _db.session.execute(delete(Notification).where(Notification.user_id.in_(ids[1:3])))
+        _db.session.execute(delete(Expense).where(Expense.id == ids[0]))
+        _db.session.execute(delete(Project).where(Project.id == ids[3]))
+        _db.session.execute(delete(Client).where(Client.id == ids[4]))
+        _db.session.execute(delete(User).where(User.id.in_(ids[1:3])))
+        _db.session.execute(delete(AuditLog).where(AuditLog.id > last_audit))
+        _db.session.commit()
+        _db.session.remove()
+
+
+def test_two_admins_paying_a_claim_at_once_pay_it_once(app, committed_claim):
+    """Both read it approved; the row lock makes the second wait, then see it paid (409)."""
+    import threading
+
+    from app.auth.models import User
+    from app.core.audit import acting_as
+    from app.extensions import db as _db
+
+    claim_id, admin_id = committed_claim[0], committed_claim[1]
+    barrier, outcomes = threading.Barrier(2), []
+
+    def pay(reference):
+        with app.app_context(), acting_as("race", "admin"):
+            admin = _db.session.get(User, admin_id)
+            claim = _db.session.get(Expense, claim_id)
+            assert claim.reimbursement_status == "approved"
+            barrier.wait()
+            try:
+                services.reimburse(admin, claim, "direct", reference)
+                _db.session.commit()
+                outcomes.append("paid")
+            except ConflictError as exc:
+                _db.session.rollback()
+                outcomes.append("paid already" if "paid already" in exc.message else exc.message)
+            finally:
+                _db.session.remove()
+
+    threads = [threading.Thread(target=pay, args=(f"REF-{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["paid", "paid already"]
+    with app.app_context():
+        claim = _db.session.get(Expense, claim_id)
+        assert claim.reimbursement_status == "paid" and claim.reimbursement_reference in ("REF-1", "REF-2")
+        _db.session.remove()
