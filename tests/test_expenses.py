@@ -604,3 +604,34 @@ def test_two_admins_paying_a_claim_at_once_pay_it_once(app, committed_claim):
         claim = _db.session.get(Expense, claim_id)
         assert claim.reimbursement_status == "paid" and claim.reimbursement_reference in ("REF-1", "REF-2")
         _db.session.remove()
+
+
+def test_the_project_page_and_the_api_list_read_a_fixed_number_of_queries(site, client, login_as, count_queries):
+    """No query per row: 3 expenses or 30 (claims by several people, budget lines) cost the same."""
+    from app.budgets.models import BudgetLine
+    from app.extensions import db
+
+    line = BudgetLine(project_id=site["project"].id, name="Exterior", amount=Decimal("1000"))
+    db.session.add(line)
+    db.session.flush()
+    people = [site["employee"], site["super"], site["designer"]]
+
+    def add(n):
+        for i in range(n):
+            make_expense(site["project"], claimant=people[i % 3] if i % 2 else None, budget_line_id=line.id)
+
+    login_as(site["pm"])
+    headers = bearer(client, site["pm"])
+    url = f"/projects/{site['project'].id}/expenses"
+    costs = []
+    for n in (3, 27):
+        add(n)
+        db.session.expire_all()
+        with count_queries() as page:
+            assert client.get(url).status_code == 200
+        with count_queries() as api:
+            assert (
+                client.get(API + f"?project_id={site['project'].id}&page_size=100", headers=headers).status_code == 200
+            )
+        costs.append((page.n, api.n))
+    assert costs[0] == costs[1], costs
