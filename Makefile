@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav bench-invoices setup services chromium check-migrations clean compile
+.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav bench-invoices bench-reports setup services chromium check-migrations clean compile
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -72,6 +72,7 @@ bench: setup services compile
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 	$(BIN)/python scripts/bench_caldav.py --runs 1
 	$(BIN)/python scripts/bench_invoices.py
+	$(BIN)/python scripts/bench_reports.py
 
 ## bench-check: fail if a page's p50 ratio to the floor or its SQL statement count
 ## regressed from docs/bench-baseline.json. By hand and before a release, never in CI.
@@ -97,6 +98,11 @@ bench-caldav: setup services compile
 ## a batch of 50 issued and emailed by a real RQ worker through a local SMTP server
 bench-invoices: setup services compile
 	$(BIN)/python scripts/bench_invoices.py
+
+## bench-reports: company profitability, WIP and AR aging pages and API over 2,000 projects
+## (p50/p95 ms, admin and PM) and a year's CSV exports (time, peak memory)
+bench-reports: setup services compile
+	$(BIN)/python scripts/bench_reports.py
 
 ## bench-uploads: the photo upload path's MB/s and the thumbnail job's photos per minute
 bench-uploads: setup services compile

@@ -41,6 +41,7 @@ class Chart:
     baseline: float
     left: int
     right: int
+    empty: bool = False  # nothing in or out in these months
 
 
 def _nice(top: Decimal) -> Decimal:
@@ -61,7 +62,9 @@ def compact(value: Decimal) -> str:
         if abs(value) >= size:
             shown = (value / size).quantize(Decimal("0.1"))
             return f"${shown.normalize():f}{suffix}"
-    return f"${value.quantize(Decimal(1)):f}"
+    if value == value.to_integral_value():
+        return f"${value.quantize(Decimal(1)):f}"
+    return f"${value.normalize():f}"
 
 
 def trend_chart(months) -> Chart:
@@ -79,7 +82,8 @@ def trend_chart(months) -> Chart:
             x = LEFT + i * group + group * 0.1 + j * bar_w
             bars.append(Bar(series, label, value, round(x, 2), round(baseline - height, 2), round(bar_w, 2),
                             round(height, 2), month))  # fmt: skip
-    ticks = [Tick(round(baseline - plot_h * k / 4, 2), compact(top * k / 4)) for k in range(5)]
+    ticks = [Tick(round(baseline - plot_h * k / 2, 2), compact(top * k / 2)) for k in range(3)]
     every = 1 if count <= 12 else 2 if count <= 24 else 3
     labels = [(round(LEFT + i * group + group / 2, 2), m.short) for i, m in enumerate(months) if i % every == 0]
-    return Chart(WIDTH, HEIGHT, bars, ticks, labels, baseline, LEFT, WIDTH - RIGHT)
+    empty = not any(m.invoiced or m.collected or m.costs for m in months)
+    return Chart(WIDTH, HEIGHT, bars, ticks, labels, baseline, LEFT, WIDTH - RIGHT, empty)
