@@ -635,3 +635,21 @@ def test_the_project_page_and_the_api_list_read_a_fixed_number_of_queries(site, 
             )
         costs.append((page.n, api.n))
     assert costs[0] == costs[1], costs
+
+
+def test_a_closed_projects_expenses_no_longer_change_but_claims_are_still_paid(site, db):
+    company = make_expense(site["project"])
+    approved = make_expense(site["project"], claimant=site["employee"], status="approved")
+    site["project"].status = "closed"
+    db.session.flush()
+    with pytest.raises(ConflictError, match="closed"):
+        services.update_expense(site["pm"], company, {"amount": "1.00"})
+    with pytest.raises(ConflictError, match="closed"):
+        services.delete_expense(site["pm"], company)
+    with pytest.raises(ConflictError, match="closed"):
+        services.create_expense(site["pm"], site["project"], {"category": "TOOLS", "amount": "5",
+                                                              "expense_date": "2026-03-02"})  # fmt: skip
+    with pytest.raises(ValidationError):
+        services.claim_project(site["employee"], site["project"].id)
+    services.reimburse(site["admin"], approved, "paycheck")  # the employee is still owed
+    assert approved.reimbursement_status == "paid"

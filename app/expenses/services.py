@@ -106,7 +106,19 @@ def may_delete(user, e: Expense) -> bool:
             return False
         own = e.paid_by_employee_id == user.id and e.reimbursement_status == SUBMITTED
         return own or (user.role == ADMIN and e.reimbursement_status == REJECTED)
-    return can(user, "expense.create", e)
+    return can(user, "expense.create", e) and not e.project.is_closed
+
+
+def _refuse_edit(actor, e: Expense) -> None:
+    """Why `actor` may not change `e` now, raised (409 for a state, 403 for a person)."""
+    if may_edit(actor, e):
+        return
+    mine = e.is_claim and e.paid_by_employee_id == actor.id
+    if mine or (not e.is_claim and can(actor, "expense.create", e)):
+        _ensure_open(e.project)
+    if mine:
+        raise ConflictError(f"This claim is {e.reimbursement_label.lower()}: only a submitted claim changes.")
+    raise PermissionDenied()
 
 
 def may_review(user, e: Expense) -> bool:
@@ -269,10 +281,7 @@ def create_from_api(actor, project_id, paid_by_employee_id, data: dict) -> Expen
 def update_expense(actor, e: Expense, data: dict, receipt: tuple[str, bytes] | None = None,
                    version=None) -> Expense:  # fmt: skip
     require(actor, VIEW, e)
-    if not may_edit(actor, e):
-        if e.is_claim and e.paid_by_employee_id == actor.id:
-            raise ConflictError(f"This claim is {e.reimbursement_label.lower()}: only a submitted claim changes.")
-        raise PermissionDenied()
+    _refuse_edit(actor, e)
     expect_version(e, version)
     values = clean(data, {key: getattr(e, key) for key in EDITABLE}, e.project_id)
     found = receipts.judge(receipt)
@@ -288,8 +297,7 @@ def update_expense(actor, e: Expense, data: dict, receipt: tuple[str, bytes] | N
 @checks_version("e")
 def attach_receipt(actor, e: Expense, filename: str, data: bytes, version=None) -> Expense:
     require(actor, VIEW, e)
-    if not may_edit(actor, e):
-        raise PermissionDenied("The receipt changes with the expense: by who may edit it, while it may change.")
+    _refuse_edit(actor, e)
     expect_version(e, version)
     found = receipts.judge((filename, data))
     if found is None:
@@ -307,6 +315,8 @@ def delete_expense(actor, e: Expense) -> None:
             raise ConflictError(f"This claim is {e.reimbursement_label.lower()}: only a submitted claim is withdrawn.")
         if e.reimbursement_status == PAID:
             raise ConflictError("A paid claim is money paid out: it is kept.")
+        if not e.is_claim and can(actor, "expense.create", e):
+            _ensure_open(e.project)
         raise PermissionDenied()
     audience, ids = _audience(e), {"id": e.id, "project_id": e.project_id}
     keys = [k for k in (e.receipt_key, receipts.thumb_key(e.receipt_key)) if k]
