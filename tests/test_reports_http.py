@@ -43,6 +43,8 @@ def test_pages_render_for_the_admin(books, client, login_as):
     assert "2,584.26" in page and "2,415.74" in page and "<svg" in page
     assert f"/projects/{books['hughes'].id}/expenses?category=MATERIALS" in page
     assert f"/projects/{books['hughes'].id}/budget" in page
+    # a month's cost bar leads to that month's expenses
+    assert f"/projects/{books['hughes'].id}/expenses?date_from=2026-03-01&amp;date_to=2026-03-31" in page
 
 
 def test_a_filter_answers_only_the_report_fragment(books, client, login_as):

@@ -153,6 +153,11 @@ class Month:
         return dt.date.fromisoformat(self.month + "-01")
 
     @property
+    def period(self) -> dict:
+        """The query arguments asking for this month (a bar's drill-down)."""
+        return {"date_from": self.start.isoformat(), "date_to": self.end.isoformat()}
+
+    @property
     def end(self) -> dt.date:
         start = self.start
         following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
@@ -332,6 +337,10 @@ class Aging:
     as_of: dt.date
     rows: list[AgingRow]
     totals: AgingRow
+
+    @property
+    def as_of_arg(self) -> str:
+        return self.as_of.isoformat()
 
 
 def ar_aging(user, f: Filters) -> Aging:
