@@ -653,3 +653,35 @@ def test_a_closed_projects_expenses_no_longer_change_but_claims_are_still_paid(s
         services.claim_project(site["employee"], site["project"].id)
     services.reimburse(site["admin"], approved, "paycheck")  # the employee is still owed
     assert approved.reimbursement_status == "paid"
+
+
+def test_a_budget_figure_drills_down_to_exactly_the_expenses_behind_it(site, client, login_as, db):
+    """The budget page's links land on the rows its figures sum: a line's own expenses, the
+    category's expenses naming no line (on the category's first line), only those counting
+    as cost (a claim not yet approved is not), and the unallocated rows by category."""
+    import html
+    import re
+
+    from app.budgets.models import BudgetLine
+
+    paint = BudgetLine(project_id=site["project"].id, name="Paint", category="MATERIALS", amount=Decimal("1000"))
+    db.session.add(paint)
+    db.session.flush()
+    make_expense(site["project"], category="MATERIALS", amount="100.00", budget_line_id=paint.id, vendor="On the line")
+    make_expense(site["project"], category="MATERIALS", amount="40.00", vendor="By its category")
+    make_expense(
+        site["project"], claimant=site["employee"], category="MATERIALS", amount="30.00", vendor="Claim waiting"
+    )
+    make_expense(site["project"], category="TOOLS", amount="25.00", vendor="Loose tools")
+    login_as(site["pm"])
+    budget = client.get(f"/projects/{site['project'].id}/budget").text
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]+)" data-testid="row-expenses"', budget)]
+    assert len(links) == 2
+    line_link = next(h for h in links if "budget_line=" in h)
+    loose_link = next(h for h in links if "unallocated=1" in h)
+    on_line = client.get(line_link).text
+    assert "On the line" in on_line and "By its category" in on_line
+    assert "Claim waiting" not in on_line and "Loose tools" not in on_line
+    assert "140.00" in on_line
+    loose = client.get(loose_link).text
+    assert "Loose tools" in loose and "On the line" not in loose and "By its category" not in loose

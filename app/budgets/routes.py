@@ -42,7 +42,11 @@ def expenses_url(project_id: int, row) -> str | None:
     (None while the expenses list does not exist)."""
     from werkzeug.routing import BuildError
 
-    args = {"budget_line": row.line.id} if row.line is not None else {"category": row.category}
+    # exactly the rows behind the figure: what counts as cost, on this line or unallocated
+    if row.line is not None:
+        args = {"budget_line": row.line.id, "cost": "1"}
+    else:
+        args = {"category": row.category, "unallocated": "1", "cost": "1"}
     try:
         return url_for(EXPENSES_LIST, project_id=project_id, **args)
     except BuildError:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from app.budgets import actuals
 from app.budgets.models import BudgetLine
 from app.core.errors import ObjectNotFound, ValidationError
 from app.core.numbers import to_int
@@ -65,6 +66,10 @@ class Filters:
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     budget_line_id: int | None = None
+    # the drill-downs' exact rows: `cost` = only those counting as cost (expenses.is_cost);
+    # `unallocated` (with a category) = those of the category on no budget line
+    costs_only: bool = False
+    unallocated: bool = False
 
 
 def _filtered(stmt, f: Filters):
@@ -85,7 +90,13 @@ def _filtered(stmt, f: Filters):
     if f.date_to is not None:
         stmt = stmt.where(Expense.expense_date <= f.date_to)
     if f.budget_line_id is not None:
-        stmt = stmt.where(Expense.budget_line_id == f.budget_line_id)
+        # what the budget counts on the line: its own expenses and, on a category's first
+        # line, those of the category naming no line (budgets.actuals, the one rule)
+        stmt = stmt.where(actuals.falls_on_line(f.budget_line_id))
+    if f.unallocated and f.category is not None:
+        stmt = stmt.where(actuals.unallocated(f.category))
+    if f.costs_only:
+        stmt = stmt.where(Expense.is_cost.is_(True))
     return stmt
 
 
@@ -270,6 +281,8 @@ def filters_from(args, project_id: int | None = None) -> tuple[Filters, dict[str
         f.budget_line_id = to_int(line)
         if f.budget_line_id is None:
             errors["budget_line"] = "Choose a budget line."
+    f.costs_only = args.get("cost") == "1"
+    f.unallocated = args.get("unallocated") == "1"
     if f.date_from and f.date_to and f.date_from > f.date_to:
         errors["date_to"] = "The end of the period is before its start."
     return f, errors

@@ -45,7 +45,10 @@ def _typed() -> dict:
 def project_list(project_id):
     project = services.project_expenses(current_user, get_project(current_user, project_id))
     f, errors = services.filters_from(request.args, project.id)
-    args = {k: request.args.get(k) for k in ("category", "date_from", "date_to", "budget_line", "status")}
+    args = {
+        k: request.args.get(k)
+        for k in ("category", "date_from", "date_to", "budget_line", "status", "cost", "unallocated")
+    }
     args = {k: v for k, v in args.items() if v}
     context = {
         "project": project,
