@@ -275,3 +275,15 @@ def test_statements_do_not_grow_with_the_projects(books, count_queries):
         make_expense(project, "MATERIALS", "10.00")
         make_invoice(project, status="SENT", number=f"M-{n}")
     assert counted() == before <= 8
+
+
+def test_cached_rows_come_back_as_they_went(db):
+    """The report cache's JSON keeps money exact, dates as dates, None as None."""
+    from app.reports import cache
+
+    columns = ("id", "name", "amount", "day", "none")
+    raw = cache._dump((columns, [(1, "Hughes", D("2584.26"), dt.date(2026, 3, 2), None)]))
+    back_columns, rows = cache._load(raw.encode())
+    assert back_columns == columns
+    assert rows[0].amount == D("2584.26") and rows[0].day == dt.date(2026, 3, 2) and rows[0].none is None
+    assert rows[0].name == "Hughes" and rows[0].id == 1

@@ -39,19 +39,57 @@ def labour_cost_expr():
     return func.round(TimesheetApproval.hours * func.coalesce(rate_in_force(), ZERO), 2)
 
 
-def labour_by_project(*where):
-    """project_id, labour_cost, hours, unpriced_hours — over approvals matching `where`."""
-    rate = rate_in_force()
+def rate_periods():
+    """Each cost rate with the day it ends (the next rate's start, NULL for the current
+    one): user_id, hourly_cost, effective_from, until — so approvals find their rate by a
+    range join (a hash join over all approvals) rather than one lookup per approval. The
+    same rate as rate_in_force(): the latest with effective_from ≤ the week's Monday."""
+    return select(
+        CostRate.user_id,
+        CostRate.hourly_cost,
+        CostRate.effective_from,
+        func.lead(CostRate.effective_from)
+        .over(partition_by=CostRate.user_id, order_by=CostRate.effective_from)
+        .label("until"),
+    ).subquery("rate_periods")
+
+
+def _priced_approvals(*where):
+    """Approvals matching `where` with their rate in force (NULL when none): a subquery of
+    project_id, week_start, hours, rate."""
+    periods = rate_periods()
     return (
         select(
             TimesheetApproval.project_id.label("project_id"),
-            func.coalesce(func.sum(labour_cost_expr()), ZERO).label("labour_cost"),
-            func.coalesce(func.sum(TimesheetApproval.hours), ZERO).label("hours"),
-            func.coalesce(func.sum(TimesheetApproval.hours).filter(rate.is_(None)), ZERO).label("unpriced_hours"),
+            TimesheetApproval.week_start.label("week_start"),
+            TimesheetApproval.hours.label("hours"),
+            periods.c.hourly_cost.label("rate"),
+        )
+        .outerjoin(
+            periods,
+            and_(
+                periods.c.user_id == TimesheetApproval.user_id,
+                periods.c.effective_from <= TimesheetApproval.week_start,
+                (periods.c.until.is_(None)) | (periods.c.until > TimesheetApproval.week_start),
+            ),
         )
         .where(*where)
-        .group_by(TimesheetApproval.project_id)
+        .subquery("priced")
     )
+
+
+def labour_by_project(*where):
+    """project_id, labour_cost, hours, unpriced_hours — over approvals matching `where`
+    (each approval's cost: hours × its rate in force, rounded to the cent; 0 without one)."""
+    priced = _priced_approvals(*where)
+    return select(
+        priced.c.project_id.label("project_id"),
+        func.coalesce(func.sum(func.round(priced.c.hours * func.coalesce(priced.c.rate, ZERO), 2)), ZERO).label(
+            "labour_cost"
+        ),
+        func.coalesce(func.sum(priced.c.hours), ZERO).label("hours"),
+        func.coalesce(func.sum(priced.c.hours).filter(priced.c.rate.is_(None)), ZERO).label("unpriced_hours"),
+    ).group_by(priced.c.project_id)
 
 
 def expenses_by_project(*where):
@@ -192,31 +230,40 @@ def average_rate_in_force(day):
 
 def expenses_pivot(*where):
     """project_id, expenses, and one column per category of SPEC.md's eight (named after it)
-    — the expenses that count as cost, matching `where`, one row per project."""
+    — the expenses that count as cost, matching `where`, one row per project (summed per
+    project and category first, then pivoted: the FILTERs run over those few sums)."""
     from app.expenses.models import CATEGORIES
 
-    return (
+    sums = (
         select(
             Expense.project_id.label("project_id"),
-            func.coalesce(func.sum(Expense.amount), ZERO).label("expenses"),
-            *(
-                func.coalesce(func.sum(Expense.amount).filter(Expense.category == category), ZERO).label(category)
-                for category in CATEGORIES
-            ),
-        )
+            Expense.category.label("category"),
+            func.sum(Expense.amount).label("amount"),
+        )  # fmt: skip
         .where(Expense.is_cost.is_(True), *where)
-        .group_by(Expense.project_id)
+        .group_by(Expense.project_id, Expense.category)
+        .subquery("by_category")
     )
+    return select(
+        sums.c.project_id.label("project_id"),
+        func.coalesce(func.sum(sums.c.amount), ZERO).label("expenses"),
+        *(
+            func.coalesce(func.sum(sums.c.amount).filter(sums.c.category == category), ZERO).label(category)
+            for category in CATEGORIES
+        ),
+    ).group_by(sums.c.project_id)
 
 
 def cost_by_month(month_of, *where_expense, where_labour=()):
     """month, cost — expenses that count (by expense date) plus priced labour (by the week's
-    Monday), bucketed by `month_of(date column)` ("YYYY-MM"), as two selects to UNION ALL."""
+    Monday), bucketed by `month_of(date column)`, as two selects to UNION ALL."""
+    priced = _priced_approvals(*where_labour)
     return (
         select(month_of(Expense.expense_date).label("month"), func.sum(Expense.amount).label("cost"))
         .where(Expense.is_cost.is_(True), *where_expense)
         .group_by(month_of(Expense.expense_date)),
-        select(month_of(TimesheetApproval.week_start).label("month"), func.sum(labour_cost_expr()).label("cost"))
-        .where(*where_labour)
-        .group_by(month_of(TimesheetApproval.week_start)),
+        select(
+            month_of(priced.c.week_start).label("month"),
+            func.sum(func.round(priced.c.hours * func.coalesce(priced.c.rate, ZERO), 2)).label("cost"),
+        ).group_by(month_of(priced.c.week_start)),
     )

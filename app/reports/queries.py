@@ -55,8 +55,8 @@ def _z(column) -> ColumnElement:
 
 def month_of(column) -> ColumnElement:
     """ "YYYY-MM" of a date column (PostgreSQL, or SQLite when embedded)."""
-    if db.engine.dialect.name == "postgresql":
-        return func.to_char(column, literal_column("'YYYY-MM'"))  # inline: GROUP BY must match it
+    if db.engine.dialect.name == "postgresql":  # the month's first day (services.trend names it)
+        return func.date_trunc(literal_column("'month'"), column)  # inline: GROUP BY must match it
     return func.strftime(literal_column("'%Y-%m'"), column)
 
 
@@ -132,12 +132,14 @@ def _profit_parts(ids, f: Filters):
     return invoiced, collected, collected_col, expenses, labour, changes
 
 
-def profitability_select(user, f: Filters):
+def profitability_select(user, f: Filters, project_id: int | None = None):
     """One row per project: id, name, client_id, client_name, status, budget,
     contract_value, progress_percent, invoiced, collected, expenses (incl. labour), labour,
     labour_hours, unpriced_hours, the eight categories (LABOR incl. labour), change_orders,
-    profit."""
+    profit. With `project_id`, that project's row only (every subquery restricted to it)."""
     ids = visible_projects(user, f)
+    if project_id is not None:
+        ids = ids.where(Project.id == project_id)
     invoiced, collected, collected_col, expenses, labour, changes = _profit_parts(ids, f)
     cost = _z(expenses.c.expenses) + _z(labour.c.labour_cost)
     received = _z(collected_col)
@@ -190,16 +192,30 @@ def profitability_totals(stmt):
     )
 
 
-def profitability_order(stmt, sort: str):
-    columns = stmt.selected_columns
-    order = {
+def _order(columns, sort: str):
+    return {
         "name": (columns.name, columns.id),
         "profit": (columns.profit, columns.id),
         "-profit": (columns.profit.desc(), columns.id),
         "invoiced": (columns.invoiced.desc(), columns.id),
         "expenses": (columns.expenses.desc(), columns.id),
     }[sort]
-    return stmt.order_by(*order)
+
+
+def profitability_order(stmt, sort: str):
+    return stmt.order_by(*_order(stmt.selected_columns, sort))
+
+
+def profitability_page(stmt, sort: str, limit: int, offset: int):
+    """A page of `stmt`'s rows in `sort` order, each carrying the totals over all of them
+    (t_count, t_budget, t_<figure>: window sums) — the per-project aggregation runs once."""
+    sub = stmt.subquery("rows")
+    totals = [
+        func.count().over().label("t_count"),
+        _z(func.sum(sub.c.budget).over()).label("t_budget"),
+        *(_z(func.sum(sub.c[name]).over()).label(f"t_{name}") for name in PROFIT_TOTALS),
+    ]
+    return select(sub, *totals).order_by(*_order(sub.c, sort)).limit(limit).offset(offset)
 
 
 def trend_select(user, f: Filters, start: dt.date, end: dt.date, project_id: int | None = None):

@@ -17,6 +17,7 @@ from app.expenses.models import CATEGORIES
 from app.reports import bp, charts, csv_out, export, filters, queries, report_csv, services
 
 VIEW = queries.ACTION
+WIP_PER_PAGE = 100  # the page's rows (the totals, the CSV and the API: every project)
 
 
 def _csv(lines, name: str):
@@ -90,7 +91,7 @@ def project_profitability_csv(project_id):
 @login_required
 @permission_required(VIEW)
 def wip():
-    return _page("reports/_wip.html", "reports/wip.html", lambda f: {"report": services.wip(current_user, f)},
+    return _page("reports/_wip.html", "reports/wip.html", lambda f: {"report": services.wip(current_user, f, per_page=WIP_PER_PAGE)},
                  default_status="active")  # fmt: skip
 
 

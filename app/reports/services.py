@@ -15,12 +15,17 @@ from app.core.money import HUNDRED, ZERO, round_money
 from app.core.permissions import require
 from app.expenses.models import CATEGORIES
 from app.extensions import db
-from app.reports import queries
+from app.reports import cache, queries
 from app.reports.filters import Filters
 
 PER_PAGE = 50
 RATIO = Decimal("0.0001")  # ROI and percent complete are kept to 4 places (0.01 %)
 PCT = Decimal("0.01")
+
+
+def _key(user, report: str, f: Filters, *extra) -> str:
+    """The cache name of a report's rows: the report, whose rows, the filters, the day."""
+    return "\0".join(map(str, (report, cache.viewer_key(user, queries.ACTION), f, today(), *extra)))
 
 
 def today() -> dt.date:
@@ -182,11 +187,18 @@ def trend_window(f: Filters) -> tuple[dt.date, dt.date]:
     return start, end
 
 
+def _month_key(value) -> str:
+    """ "YYYY-MM" of what queries.month_of gives (a month's first day, or that text)."""
+    return value if isinstance(value, str) else f"{value.year:04d}-{value.month:02d}"
+
+
 def trend(user, f: Filters, project_id: int | None = None) -> list[Month]:
     """Invoiced, collected and costs per month (every month of the window, 0 when quiet)."""
     require(user, queries.ACTION)
     start, end = trend_window(f)
-    found = {row.month: row for row in db.session.execute(queries.trend_select(user, f, start, end, project_id))}
+    stmt = queries.trend_select(user, f, start, end, project_id)
+    rows = cache.rows(_key(user, "trend", f, project_id), lambda: db.session.execute(stmt))
+    found = {_month_key(row.month): row for row in rows}
     return [
         Month(m, *(getattr(found[m], k) if m in found else ZERO for k in ("invoiced", "collected", "costs")))
         for m in months_between(start, end)
@@ -208,19 +220,37 @@ def company_profitability(user, f: Filters, *, with_trend: bool = True, per_page
     totals over all of them: two statements, plus one for the monthly trend."""
     require(user, queries.ACTION)
     stmt = queries.profitability_select(user, f)
-    totals_row = db.session.execute(queries.profitability_totals(stmt)).one()
-    pages = max(1, -(-totals_row.count // per_page))
-    page = min(f.page, pages)
-    rows = db.session.execute(
-        queries.profitability_order(stmt, f.sort).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    totals = _profit_of(totals_row)
+    page = max(f.page, 1)
+
+    def page_of(number):
+        paged = queries.profitability_page(stmt, f.sort, per_page, (number - 1) * per_page)
+        return cache.rows(_key(user, "profit", f, per_page, number), lambda: db.session.execute(paged))
+
+    rows = page_of(page)
+    if not rows and page > 1:  # past the last page: the first
+        page = 1
+        rows = page_of(1)
+    if rows:
+        first = rows[0]
+        count = first.t_count
+        totals = Profitability(
+            invoiced=first.t_invoiced,
+            collected=first.t_collected,
+            expenses=first.t_expenses,
+            budget=first.t_budget,
+            change_orders=first.t_change_orders,
+            breakdown={c: getattr(first, f"t_{c}") for c in CATEGORIES},
+            labour=first.t_labour,
+        )
+    else:
+        count = 0
+        totals = Profitability(ZERO, ZERO, ZERO, ZERO, ZERO, dict.fromkeys(CATEGORIES, ZERO))
     return CompanyProfitability(
         [_profit_of(r) for r in rows],
         totals,
-        totals_row.count,
+        count,
         page,
-        pages,
+        max(1, -(-count // per_page)),
         trend(user, f) if with_trend else [],
     )
 
@@ -245,7 +275,7 @@ def project_profitability(user, project_id: int, f: Filters | None = None) -> Pr
     """One project's profitability (one statement), over the period of `f` if any."""
     project = project_for_report(user, project_id)
     f = Filters(date_from=f.date_from, date_to=f.date_to) if f else Filters()
-    stmt = queries.profitability_select(user, f).where(queries.Project.id == project.id)
+    stmt = queries.profitability_select(user, f, project.id)
     row = db.session.execute(stmt).one_or_none()
     if row is None:
         raise ObjectNotFound("That project does not exist or you cannot see it.")
@@ -287,24 +317,31 @@ class Wip:
     rows: list[WipRow]
     totals: WipRow
     count: int
+    page: int = 1
+    pages: int = 1
 
 
 def _wip_row(row) -> WipRow:
     return WipRow(*(getattr(row, name) for name in WipRow.__dataclass_fields__))
 
 
-def wip(user, f: Filters) -> Wip:
+def wip(user, f: Filters, per_page: int | None = None) -> Wip:
     """Work in progress for every visible project (default: active ones), as of `f.as_of`
-    (default today): two statements."""
+    (default today): the rows (a page of `per_page` when given) and the totals over all —
+    two statements."""
     require(user, queries.ACTION)
     as_of = f.as_of or today()
     stmt = queries.wip_select(user, f, as_of)
-    rows = [_wip_row(r) for r in db.session.execute(stmt)]
-    t = db.session.execute(queries.wip_totals(stmt)).one()
+    t = cache.rows(_key(user, "wip-totals", f), lambda: db.session.execute(queries.wip_totals(stmt)))[0]
+    pages = max(1, -(-t.count // per_page)) if per_page else 1
+    page = min(max(f.page, 1), pages)
+    if per_page:
+        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
+    rows = [_wip_row(r) for r in cache.rows(_key(user, "wip", f, per_page, page), lambda: db.session.execute(stmt))]
     percent = _ratio(min(t.cost, t.estimated_cost), t.estimated_cost) if t.estimated_cost else None
     totals = WipRow(None, "Total", "", "", t.contract, t.estimated_cost, "total", t.cost, percent, t.earned,
                     t.billed, t.over_billing, t.under_billing)  # fmt: skip
-    return Wip(as_of, rows, totals, t.count)
+    return Wip(as_of, rows, totals, t.count, page, pages)
 
 
 def wip_rows(user, f: Filters):
@@ -348,8 +385,8 @@ def ar_aging(user, f: Filters) -> Aging:
     require(user, queries.ACTION)
     as_of = f.as_of or today()
     stmt = queries.aging_select(user, f, as_of)
-    rows = [AgingRow(**row._mapping) for row in db.session.execute(stmt)]
-    t = db.session.execute(queries.aging_totals(stmt)).one()
+    rows = [AgingRow(**row._asdict()) for row in cache.rows(_key(user, "aging", f), lambda: db.session.execute(stmt))]
+    t = cache.rows(_key(user, "aging-totals", f), lambda: db.session.execute(queries.aging_totals(stmt)))[0]
     totals = AgingRow(None, "Total", *(getattr(t, b) for b in queries.BUCKETS), t.total, t.count)
     return Aging(as_of, rows, totals)
 
