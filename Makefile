@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav bench-invoices bench-reports setup services chromium check-migrations clean compile
+.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav bench-invoices bench-reports bench-billing setup services chromium check-migrations clean compile
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -67,12 +67,14 @@ compile: setup
 ## database) and report every page and endpoint against a floor page timed in the same
 ## run, requests/s, worker RSS, cold start, SQL statements (BENCH_ARGS passes options);
 ## then the CalDAV sync to Radicale (bench-caldav, one run) and the invoices' PDF and
-## batch send (bench-invoices).
+## batch send (bench-invoices), the reports (bench-reports) and a project's progress
+## billing pages (bench-billing).
 bench: setup services compile
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 	$(BIN)/python scripts/bench_caldav.py --runs 1
 	$(BIN)/python scripts/bench_invoices.py
 	$(BIN)/python scripts/bench_reports.py
+	$(BIN)/python scripts/bench_billing.py
 
 ## bench-check: fail if a page's p50 ratio to the floor or its SQL statement count
 ## regressed from docs/bench-baseline.json. By hand and before a release, never in CI.
@@ -103,6 +105,11 @@ bench-invoices: setup services compile
 ## (p50/p95 ms, admin and PM) and a year's CSV exports (time, peak memory)
 bench-reports: setup services compile
 	$(BIN)/python scripts/bench_reports.py
+
+## bench-billing: a project's progress billing with 60 schedule lines and 24 certified pay
+## applications: the billing page, an application's page, its form and the API (p50/p95 ms, SQL)
+bench-billing: setup services compile
+	$(BIN)/python scripts/bench_billing.py
 
 ## bench-uploads: the photo upload path's MB/s and the thumbnail job's photos per minute
 bench-uploads: setup services compile

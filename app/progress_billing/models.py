@@ -277,7 +277,7 @@ class PayApplicationLine(db.Model):
     scheduled_value: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
 
     pay_application = relationship("PayApplication", back_populates="lines")
-    sov_line = relationship("SovLine", lazy="joined")
+    sov_line = relationship("SovLine", lazy="select")
 
     def audit_name(self) -> str:
         return f"line {self.sov_line_id}"

@@ -42,7 +42,6 @@ def project_billing(project_id):
         client_view=client_view,
         summary=None if client_view else schedule.summary(project),
         terms=None if client_view else schedule.terms_of(project.id),
-        lines=[] if client_view else schedule.lines_of(project.id),
         held=services.retainage_held(project.id),
         released=releases.released(project.id),
         release_rows=[] if client_view else releases.releases_of(project.id),
@@ -176,9 +175,25 @@ def _pay_form(project, app: PayApplication | None, entries, errors, status=200, 
         errors=errors,
         period=period,
         notes=notes,
-        suggestions=schedule.suggestions(project.id),
+        suggestions=_Suggestions(project.id),
         version=version or (app.version if app is not None else ""),
     )
+
+
+class _Suggestions:
+    """The tied tasks' suggested per cents, read only if the template asks (the whole
+    form does; its live totals fragment does not)."""
+
+    def __init__(self, project_id: int):
+        self._project_id, self._found = project_id, None
+
+    def get(self, line_id, default=None):
+        if self._found is None:
+            self._found = schedule.suggestions(self._project_id)
+        return self._found.get(line_id, default)
+
+    def __getitem__(self, line_id):
+        return self.get(line_id)
 
 
 def _apply_suggestion(project, entries):
@@ -237,7 +252,7 @@ def totals(project_id):
     project = services.project_for_billing(current_user, project_id, EDIT)
     app = None
     if request.args.get("pay_application_id", "").isdigit():
-        app = services.get_pay_application(current_user, request.args["pay_application_id"], EDIT)
+        app = services.get_pay_application(current_user, request.args["pay_application_id"], EDIT, lines=False)
     return _pay_form(project, app, _entries(request.args), {})
 
 

@@ -89,8 +89,9 @@ def billed_to_date(project_id: int) -> dict[int, Decimal]:
 
 @dataclass(frozen=True)
 class Summary:
-    total: Decimal
+    total: Decimal  # every line's scheduled value, archived ones (at what was billed) included
     contract_value: Decimal | None
+    count: int = 0  # the active lines
 
     @property
     def difference(self) -> Decimal | None:
@@ -102,17 +103,14 @@ class Summary:
 
 
 def summary(project) -> Summary:
-    total = db.session.scalar(
-        select(func.coalesce(func.sum(SovLine.scheduled_value), 0)).where(
-            SovLine.project_id == project.id, SovLine.is_archived.is_(False)
-        )
-    )
-    archived = db.session.scalar(
-        select(func.coalesce(func.sum(SovLine.scheduled_value), 0)).where(
-            SovLine.project_id == project.id, SovLine.is_archived.is_(True)
-        )
-    )
-    return Summary(Decimal(total) + Decimal(archived), project.contract_value)
+    """The schedule's total against the contract value and its active lines' count (one statement)."""
+    total, count = db.session.execute(
+        select(
+            func.coalesce(func.sum(SovLine.scheduled_value), 0),
+            func.count().filter(SovLine.is_archived.is_(False)),
+        ).where(SovLine.project_id == project.id)
+    ).one()
+    return Summary(Decimal(total), project.contract_value, count)
 
 
 def estimate_prefill(project) -> list[dict]:

@@ -22,6 +22,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import entitled, project_audience, publish
@@ -62,10 +63,14 @@ def visible_pay_applications(user, stmt=None):
     return scope_query(stmt if stmt is not None else select(PayApplication), user, VIEW, PayApplication)
 
 
-def get_pay_application(user, pay_application_id, action: str = VIEW) -> PayApplication:
+def get_pay_application(user, pay_application_id, action: str = VIEW, lines: bool = True) -> PayApplication:
+    """The application `user` may see (404 otherwise) and may `action` (403); `lines=False`
+    when only its own columns are read (its lines then load if touched)."""
     require(user, VIEW)
     pay_application_id = to_int(pay_application_id)
-    found = db.session.get(PayApplication, pay_application_id) if pay_application_id is not None else None
+    options = () if lines else (lazyload(PayApplication.lines),)
+    found = (db.session.get(PayApplication, pay_application_id, options=options)
+             if pay_application_id is not None else None)  # fmt: skip
     if found is None or not can(user, VIEW, found):
         raise ObjectNotFound("That pay application does not exist or you cannot see it.")
     require(user, action, found)
@@ -83,7 +88,9 @@ def pay_application_list(user, project_id=None, status=None):
 
 
 def pay_applications_of(user, project_id: int) -> list[PayApplication]:
-    return list(db.session.scalars(pay_application_list(user, project_id)))
+    """A project's applications for its billing page: their own columns (the list shows
+    number, period, line 4, line 8 and status), not their lines."""
+    return list(db.session.scalars(_header_only(pay_application_list(user, project_id))))
 
 
 def project_for_billing(user, project_id, action: str = VIEW):
@@ -98,14 +105,23 @@ def project_for_billing(user, project_id, action: str = VIEW):
     return project
 
 
+def _header_only(stmt):
+    """An application read for its own columns: its lines and project not loaded with it
+    (24 certified applications of 60 lines would be 1,440 line objects on the billing page)."""
+    return stmt.options(lazyload(PayApplication.lines), lazyload(PayApplication.project))
+
+
 def draft_of(project_id: int) -> PayApplication | None:
     return db.session.scalar(
-        select(PayApplication).where(PayApplication.project_id == project_id, PayApplication.status == DRAFT)
-    )
+        _header_only(select(PayApplication))
+        .where(PayApplication.project_id == project_id, PayApplication.status == DRAFT)
+    )  # fmt: skip
 
 
 def latest_certified(project_id: int, before_no: int | None = None) -> PayApplication | None:
-    stmt = select(PayApplication).where(PayApplication.project_id == project_id, PayApplication.status == CERTIFIED)
+    stmt = _header_only(select(PayApplication)).where(
+        PayApplication.project_id == project_id, PayApplication.status == CERTIFIED
+    )
     if before_no is not None:
         stmt = stmt.where(PayApplication.application_no < before_no)
     return db.session.scalar(stmt.order_by(PayApplication.application_no.desc()).limit(1))
@@ -113,28 +129,27 @@ def latest_certified(project_id: int, before_no: int | None = None) -> PayApplic
 
 def history(project_id: int, before_no: int | None = None) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
     """Per line, from the certified applications (before `before_no`): D (Σ work), the
-    exact retainage basis Σ(E × rate), and the latest materials presently stored."""
+    exact retainage basis Σ(E × rate), and the materials presently stored on the latest
+    of them — one statement."""
     where = [PayApplication.project_id == project_id, PayApplication.status == CERTIFIED]
     if before_no is not None:
         where.append(PayApplication.application_no < before_no)
+    latest_no = select(func.max(PayApplication.application_no)).where(*where).scalar_subquery()
     rows = db.session.execute(
         select(
             PayApplicationLine.sov_line_id,
             func.sum(PayApplicationLine.this_period),
             func.sum(PayApplicationLine.this_period * PayApplicationLine.retainage_pct),
+            func.sum(PayApplicationLine.materials_stored).filter(PayApplication.application_no == latest_no),
         )
         .join(PayApplication, PayApplication.id == PayApplicationLine.pay_application_id)
         .where(*where)
         .group_by(PayApplicationLine.sov_line_id)
     ).all()
-    previous = latest_certified(project_id, before_no)
-    stored = {}
-    if previous is not None:
-        stored = {line.sov_line_id: line.materials_stored for line in previous.lines}
     return {
-        line_id: (Decimal(work or 0), Decimal(basis or 0), Decimal(stored.get(line_id, ZERO)))
-        for line_id, work, basis in rows
-    } | {line_id: (ZERO, ZERO, f) for line_id, f in stored.items() if line_id not in {r[0] for r in rows}}
+        line_id: (Decimal(work or 0), Decimal(basis or 0), Decimal(stored or 0))
+        for line_id, work, basis, stored in rows
+    }
 
 
 def _previous(app: PayApplication | None) -> g702.Previous | None:
@@ -149,11 +164,12 @@ def terms_for(project_id: int) -> g702.Terms:
     return g702.Terms(terms.retainage_pct, terms.step_down_at_pct, terms.step_down_pct)
 
 
-def _inputs(project_id: int, entered: dict[int, dict], before_no: int | None) -> list[g702.LineIn]:
-    """The calculator's lines: every line of the schedule (archived ones carried as billed)."""
+def _inputs(project_id: int, entered: dict[int, dict], before_no: int | None, sov_lines=None) -> list[g702.LineIn]:
+    """The calculator's lines: every line of the schedule (archived ones carried as billed);
+    `sov_lines` the schedule's lines when the caller has read them already."""
     past = history(project_id, before_no)
     lines = []
-    for sov in schedule.lines_of(project_id):
+    for sov in schedule.lines_of(project_id) if sov_lines is None else sov_lines:
         work, basis, stored = past.get(sov.id, (ZERO, ZERO, ZERO))
         if sov.is_archived and sov.id not in past:
             continue
@@ -208,8 +224,13 @@ def _certified_figures(app: PayApplication) -> g702.G702:
 
 def retainage_held(project_id: int) -> Decimal:
     """Retainage the certificates hold: the latest certified application's line 5."""
-    latest = latest_certified(project_id)
-    return latest.g702_retainage if latest is not None else ZERO
+    held = db.session.scalar(
+        select(PayApplication.g702_retainage)
+        .where(PayApplication.project_id == project_id, PayApplication.status == CERTIFIED)
+        .order_by(PayApplication.application_no.desc())
+        .limit(1)
+    )
+    return held if held is not None else ZERO
 
 
 # --- may -----------------------------------------------------------------------------
@@ -307,24 +328,24 @@ def check_schedule(project) -> None:
 
 def preview(project, raw_lines, app: PayApplication | None = None) -> tuple[g702.G702, dict[int, str]]:
     """The figures as typed (the form's live totals) and each line's problem, writing nothing."""
-    by_id = {line.id: line for line in schedule.lines_of(project.id)}
-    entered = clean_entries(raw_lines, by_id)
+    sov_lines = schedule.lines_of(project.id)
+    entered = clean_entries(raw_lines, {line.id: line for line in sov_lines})
     before = app.application_no if app is not None else None
-    inputs = _inputs(project.id, entered, before)
+    inputs = _inputs(project.id, entered, before, sov_lines)
     previous = latest_certified(project.id, before)
     result = g702.compute(inputs, terms_for(project.id), _previous(previous))
     return result, {inputs[i].key: message for i, message in g702.problems(inputs).items()}
 
 
 def _validated(project, raw_lines, app: PayApplication | None) -> tuple[dict[int, dict], g702.G702]:
-    by_id = {line.id: line for line in schedule.lines_of(project.id)}
-    entered = clean_entries(raw_lines, by_id)
+    sov_lines = schedule.lines_of(project.id)
+    entered = clean_entries(raw_lines, {line.id: line for line in sov_lines})
     before = app.application_no if app is not None else None
     if app is not None:  # lines not sent keep what the draft has
         for li in app.lines:
             entered.setdefault(li.sov_line_id, {"this_period": li.this_period, "materials_stored": li.materials_stored,
                                                 "reason": li.reason})  # fmt: skip
-    inputs = _inputs(project.id, entered, before)
+    inputs = _inputs(project.id, entered, before, sov_lines)
     found = g702.problems(inputs)
     if found:
         messages = list(found.values())
