@@ -22,7 +22,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import entitled, project_audience, publish
@@ -37,6 +37,7 @@ from app.core.versioning import bump, checks_version, expect_version
 from app.extensions import db
 from app.progress_billing import g702, schedule
 from app.progress_billing.models import CERTIFIED, DRAFT, PayApplication, PayApplicationLine, SovLine
+from app.projects.models import Project
 
 VIEW = "pay_application.view"
 EDIT = "pay_application.edit"
@@ -68,7 +69,10 @@ def get_pay_application(user, pay_application_id, action: str = VIEW, lines: boo
     when only its own columns are read (its lines then load if touched)."""
     require(user, VIEW)
     pay_application_id = to_int(pay_application_id)
-    options = () if lines else (lazyload(PayApplication.lines),)
+    # its project (joined) without the project's team (read only where it is used)
+    options = (joinedload(PayApplication.project).lazyload(Project.memberships),)
+    if not lines:
+        options += (lazyload(PayApplication.lines),)
     found = (db.session.get(PayApplication, pay_application_id, options=options)
              if pay_application_id is not None else None)  # fmt: skip
     if found is None or not can(user, VIEW, found):
