@@ -19,6 +19,7 @@ same for pages, the API, the PDF and live events.
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
@@ -131,29 +132,55 @@ def latest_certified(project_id: int, before_no: int | None = None) -> PayApplic
     return db.session.scalar(stmt.order_by(PayApplication.application_no.desc()).limit(1))
 
 
-def history(project_id: int, before_no: int | None = None) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
+# Per-process memo of history(): certified applications never change, so what they add up
+# to is fixed by the latest of them (its id and certification time: a recreated database
+# reusing an id certifies at another time). Bounded, least recently used out.
+_HISTORY: OrderedDict[tuple, dict[int, tuple[Decimal, Decimal, Decimal]]] = OrderedDict()
+HISTORY_MEMO = 256
+_LATEST = object()  # "read the latest certified application yourself"
+
+
+def history(
+    project_id: int, before_no: int | None = None, latest=_LATEST
+) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
     """Per line, from the certified applications (before `before_no`): D (Σ work), the
     exact retainage basis Σ(E × rate), and the materials presently stored on the latest
-    of them — one statement."""
-    where = [PayApplication.project_id == project_id, PayApplication.status == CERTIFIED]
-    if before_no is not None:
-        where.append(PayApplication.application_no < before_no)
-    latest_no = select(func.max(PayApplication.application_no)).where(*where).scalar_subquery()
+    of them — one statement, then remembered (`latest`: that application, when the
+    caller has it)."""
+    if latest is _LATEST:
+        latest = latest_certified(project_id, before_no)
+    if latest is None:
+        return {}
+    key = (project_id, latest.id, latest.certified_at)
+    found = _HISTORY.get(key)
+    if found is not None:
+        _HISTORY.move_to_end(key)
+        return dict(found)
     rows = db.session.execute(
         select(
             PayApplicationLine.sov_line_id,
             func.sum(PayApplicationLine.this_period),
             func.sum(PayApplicationLine.this_period * PayApplicationLine.retainage_pct),
-            func.sum(PayApplicationLine.materials_stored).filter(PayApplication.application_no == latest_no),
+            func.sum(PayApplicationLine.materials_stored).filter(
+                PayApplication.application_no == latest.application_no
+            ),
         )
         .join(PayApplication, PayApplication.id == PayApplicationLine.pay_application_id)
-        .where(*where)
+        .where(
+            PayApplication.project_id == project_id,
+            PayApplication.status == CERTIFIED,
+            PayApplication.application_no <= latest.application_no,
+        )
         .group_by(PayApplicationLine.sov_line_id)
     ).all()
-    return {
+    found = {
         line_id: (Decimal(work or 0), Decimal(basis or 0), Decimal(stored or 0))
         for line_id, work, basis, stored in rows
     }
+    _HISTORY[key] = found
+    while len(_HISTORY) > HISTORY_MEMO:
+        _HISTORY.popitem(last=False)
+    return dict(found)
 
 
 def _previous(app: PayApplication | None) -> g702.Previous | None:
@@ -168,10 +195,12 @@ def terms_for(project_id: int) -> g702.Terms:
     return g702.Terms(terms.retainage_pct, terms.step_down_at_pct, terms.step_down_pct)
 
 
-def _inputs(project_id: int, entered: dict[int, dict], before_no: int | None, sov_lines=None) -> list[g702.LineIn]:
+def _inputs(
+    project_id: int, entered: dict[int, dict], before_no: int | None, sov_lines=None, previous=_LATEST
+) -> list[g702.LineIn]:
     """The calculator's lines: every line of the schedule (archived ones carried as billed);
     `sov_lines` the schedule's lines when the caller has read them already."""
-    past = history(project_id, before_no)
+    past = history(project_id, before_no, previous)
     lines = []
     for sov in schedule.lines_of(project_id) if sov_lines is None else sov_lines:
         work, basis, stored = past.get(sov.id, (ZERO, ZERO, ZERO))
@@ -204,7 +233,8 @@ def figures(app: PayApplication) -> g702.G702:
     entered = {li.sov_line_id: {"this_period": li.this_period, "materials_stored": li.materials_stored,
                                 "reason": li.reason} for li in app.lines}  # fmt: skip
     previous = latest_certified(app.project_id, app.application_no)
-    return g702.compute(_inputs(app.project_id, entered, app.application_no), terms_for(app.project_id),
+    return g702.compute(_inputs(app.project_id, entered, app.application_no, previous=previous),
+                        terms_for(app.project_id),
                         _previous(previous))  # fmt: skip
 
 
@@ -335,8 +365,8 @@ def preview(project, raw_lines, app: PayApplication | None = None) -> tuple[g702
     sov_lines = schedule.lines_of(project.id)
     entered = clean_entries(raw_lines, {line.id: line for line in sov_lines})
     before = app.application_no if app is not None else None
-    inputs = _inputs(project.id, entered, before, sov_lines)
     previous = latest_certified(project.id, before)
+    inputs = _inputs(project.id, entered, before, sov_lines, previous)
     result = g702.compute(inputs, terms_for(project.id), _previous(previous))
     return result, {inputs[i].key: message for i, message in g702.problems(inputs).items()}
 
@@ -349,12 +379,13 @@ def _validated(project, raw_lines, app: PayApplication | None) -> tuple[dict[int
         for li in app.lines:
             entered.setdefault(li.sov_line_id, {"this_period": li.this_period, "materials_stored": li.materials_stored,
                                                 "reason": li.reason})  # fmt: skip
-    inputs = _inputs(project.id, entered, before, sov_lines)
+    previous = latest_certified(project.id, before)
+    inputs = _inputs(project.id, entered, before, sov_lines, previous)
     found = g702.problems(inputs)
     if found:
         messages = list(found.values())
         raise ValidationError({"lines": " ".join(messages[:5]) + (" …" if len(messages) > 5 else "")})
-    return entered, g702.compute(inputs, terms_for(project.id), _previous(latest_certified(project.id, before)))
+    return entered, g702.compute(inputs, terms_for(project.id), _previous(previous))
 
 
 def _write_lines(app: PayApplication, project_id: int, entered: dict[int, dict]) -> None:
