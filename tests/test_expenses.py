@@ -685,3 +685,30 @@ def test_a_budget_figure_drills_down_to_exactly_the_expenses_behind_it(site, cli
     assert "140.00" in on_line
     loose = client.get(loose_link).text
     assert "Loose tools" in loose and "On the line" not in loose and "By its category" not in loose
+
+
+def test_a_claimant_without_costs_view_neither_sees_nor_picks_budget_lines(site, client, login_as, db):
+    """Budget lines are internal costs: an employee's own claim never shows the line the PM
+    put it on (page, form, JSON), and the claimant cannot put it on one (form or API)."""
+    from app.budgets.models import BudgetLine
+
+    secret = BudgetLine(project_id=site["project"].id, name="Contingency-SECRET", amount=Decimal("9"))
+    db.session.add(secret)
+    db.session.flush()
+    claim = make_expense(site["project"], claimant=site["employee"], vendor="Hardware", budget_line_id=secret.id)
+    own = make_expense(site["project"], claimant=site["employee"], vendor="Rollers")
+    login_as(site["employee"])
+    for url in (f"/expenses/{claim.id}", f"/expenses/{claim.id}/edit", "/expenses/mine"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "Contingency-SECRET" not in page.text, url
+    headers = bearer(client, site["employee"])
+    shown = client.get(f"{API}{claim.id}/", headers=headers).json["data"]
+    assert shown["budget_line"] is None
+    body = {"budget_line_id": secret.id, "amount": "12.00", "version": own.version}
+    assert client.patch(f"{API}{own.id}/", json=body, headers=headers).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Expense, own.id).budget_line_id is None
+    assert db.session.get(Expense, own.id).amount == Decimal("12.00")
+    login_as(site["pm"])
+    assert "Contingency-SECRET" in client.get(f"/expenses/{claim.id}").text

@@ -78,7 +78,7 @@ def _render_form(project, e, data, errors, status=200, changed=None):
         errors=errors,
         meanwhile=changed,
         categories=services.category_choices(),
-        budget_lines=services.budget_line_choices(project.id),
+        budget_lines=services.budget_line_choices(project.id) if services.may_see_budget(current_user, project) else [],
     )
 
 

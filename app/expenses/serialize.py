@@ -5,6 +5,7 @@ to a client (they cannot see expenses at all)."""
 from __future__ import annotations
 
 from flask import url_for
+from flask_login import current_user
 
 from app.core.money import money_str
 from app.expenses.models import Expense
@@ -14,8 +15,12 @@ def _ref(user) -> dict | None:
     return {"id": user.id, "name": user.name} if user is not None else None
 
 
-def expense_json(e: Expense) -> dict:
-    line = e.budget_line if e.budget_line_id else None
+def expense_json(e: Expense, viewer=None) -> dict:
+    """`viewer` (default the signed-in user) sees the budget line only with costs.view."""
+    from app.expenses.services import may_see_budget
+
+    viewer = current_user if viewer is None else viewer
+    line = e.budget_line if e.budget_line_id and may_see_budget(viewer, e) else None
     return {
         "id": e.id,
         "project": {"id": e.project_id, "name": e.project.name},

@@ -163,9 +163,16 @@ def _day(value, errors: dict, key: str = "expense_date") -> dt.date | None:
     return day
 
 
-def clean(data: dict, base: dict, project_id: int) -> dict:
-    """The editable fields, merged over `base` and judged: every problem at once."""
-    merged = {**base, **{k: v for k, v in data.items() if k in EDITABLE}}
+def may_see_budget(user, obj) -> bool:
+    """Budget lines are the project's internal costs (costs.view): a claimant without it
+    neither sees nor picks the line their claim is put on (the project's PM does)."""
+    return can(user, "costs.view", obj)
+
+
+def clean(data: dict, base: dict, project_id: int, allocate: bool = True) -> dict:
+    """The editable fields, merged over `base` and judged: every problem at once. Without
+    `allocate` (may_see_budget) the budget line stays what it was."""
+    merged = {**base, **{k: v for k, v in data.items() if k in EDITABLE and (allocate or k != "budget_line_id")}}
     errors: dict[str, str] = {}
     values: dict = {}
     category = str(merged.get("category") or "").strip().upper()
@@ -236,7 +243,7 @@ def submit_claim(actor, project: Project, data: dict, receipt: tuple[str, bytes]
             raise ValidationError({"paid_by_employee_id": "Choose someone who works on this project."})
     elif not may_claim_on(actor, project):
         raise ValidationError({"project_id": "Choose a project you work on."})
-    values = clean(data, {}, project.id)
+    values = clean(data, {}, project.id, allocate=may_see_budget(actor, project))
     found = receipts.judge(receipt)
     e = Expense(
         project=project,
@@ -283,7 +290,9 @@ def update_expense(actor, e: Expense, data: dict, receipt: tuple[str, bytes] | N
     require(actor, VIEW, e)
     _refuse_edit(actor, e)
     expect_version(e, version)
-    values = clean(data, {key: getattr(e, key) for key in EDITABLE}, e.project_id)
+    values = clean(
+        data, {key: getattr(e, key) for key in EDITABLE}, e.project_id, allocate=may_see_budget(actor, e.project)
+    )
     found = receipts.judge(receipt)
     for key, value in values.items():
         setattr(e, key, value)
