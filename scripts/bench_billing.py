@@ -17,7 +17,8 @@ On the bench database (seeded as scripts/bench.py does when it is not there):
    p50/p95 as this client sees them and as the app reports its own time
    (`Server-Timing: app;dur=`, without HTTP and this client).
 
-Targets: the billing page, the latest certified application's page (G702 and G703 as
+Targets: the project's own page (a reference, not judged: the same rounds on the same busy
+machine), the billing page, the latest certified application's page (G702 and G703 as
 certified), the draft's page (figures computed from the 24 before it), the draft's edit
 form, the form's live totals fragment, and `GET /api/financials/pay-applications/{id}/`.
 
@@ -159,7 +160,9 @@ out["paths"] = paths
 print(json.dumps(out, default=str))
 """
 
+REFERENCE = "reference: the project's own page"
 TARGETS = {
+    REFERENCE: "/projects/{project}",  # not judged: how busy the machine was, in the same rounds
     "billing page": "/projects/{project}/billing",
     "pay application, certified no. 24": "/pay-applications/{latest}",
     "pay application, draft no. 25": "/pay-applications/{draft}",
@@ -252,7 +255,7 @@ def main() -> int:
             row["server_p95_ms"] = round(bc.percentile(data["server"], 95), 2)
         row["statuses"] = data["statuses"]
         row["sql"] = seeded["statements"][name]["sql"]
-        row["met"] = row["p95_ms"] < TARGET_P95_MS
+        row["met"] = None if name == REFERENCE else row["p95_ms"] < TARGET_P95_MS
         results[name] = row
     print(
         f"{args.requests} sequential requests a target in {args.rounds} interleaved rounds, {args.workers} gevent"
@@ -263,7 +266,7 @@ def main() -> int:
         print(
             f"{name:40} {row['p50_ms']:7.2f} {row['p95_ms']:7.2f} {row['max_ms']:7.2f}"
             f" {row.get('server_p50_ms') or 0:8.2f} {row.get('server_p95_ms') or 0:8.2f} {row['sql']:4d}"
-            f"  {'met' if row['met'] else 'NOT MET'}"
+            f"  {'' if row['met'] is None else 'met' if row['met'] else 'NOT MET'}"
         )
     result = {
         "targets": results,

@@ -34,6 +34,7 @@ def project_billing(project_id):
     project = services.project_for_billing(current_user, project_id)
     client_view = services.for_client(current_user)
     apps = services.pay_applications_of(current_user, project.id)
+    state = services.billing_state(current_user, project, apps)
     return render_for(
         {"billing-live": "progress_billing/_billing.html"},
         "progress_billing/billing.html",
@@ -42,13 +43,13 @@ def project_billing(project_id):
         client_view=client_view,
         summary=None if client_view else schedule.summary(project),
         terms=None if client_view else schedule.terms_of(project.id),
-        held=services.retainage_held(project.id),
+        held=state.held,
         released=releases.released(project.id),
         release_rows=[] if client_view else releases.releases_of(project.id),
         may_edit=not client_view and can(current_user, EDIT, project),
-        may_create=services.may_create(current_user, project),
+        may_create=state.may_create,
         may_release=can(current_user, releases.RELEASE, project) and not project.is_closed,
-        complete=releases.is_complete(project.id),
+        complete=state.complete,
         pct=schedule.pct_text,
         errors={},
     )

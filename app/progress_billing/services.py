@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import OrderedDict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
@@ -265,6 +266,26 @@ def retainage_held(project_id: int) -> Decimal:
         .limit(1)
     )
     return held if held is not None else ZERO
+
+
+@dataclass(frozen=True)
+class BillingState:
+    held: Decimal  # retainage the latest certificate holds (its line 5)
+    complete: bool  # the latest certificate shows the contract sum to date completed
+    may_create: bool  # a new application may be started (no draft, the project open, may edit)
+
+
+def billing_state(user, project, apps: list[PayApplication]) -> BillingState:
+    """What the billing page shows beside the list, read from `pay_applications_of(user,
+    project)` (newest first) instead of asking again: for staff that list is the whole
+    project's (a client, who sees certified ones only, never starts one)."""
+    certified = [app for app in apps if app.is_certified]
+    latest = max(certified, key=lambda app: app.application_no, default=None)
+    return BillingState(
+        held=latest.g702_retainage if latest is not None else ZERO,
+        complete=latest is not None and latest.g702_total_completed_and_stored == latest.g702_contract_sum_to_date,
+        may_create=not project.is_closed and can(user, EDIT, project) and not any(not app.is_certified for app in apps),
+    )
 
 
 # --- may -----------------------------------------------------------------------------
