@@ -92,6 +92,19 @@ def labour_by_project(*where):
     ).group_by(priced.c.project_id)
 
 
+def labour_total(*where):
+    """labour_cost, hours, unpriced_hours — one row over every approval matching `where`
+    (the same cost as labour_by_project, not grouped: a company's total)."""
+    priced = _priced_approvals(*where)
+    return select(
+        func.coalesce(func.sum(func.round(priced.c.hours * func.coalesce(priced.c.rate, ZERO), 2)), ZERO).label(
+            "labour_cost"
+        ),
+        func.coalesce(func.sum(priced.c.hours), ZERO).label("hours"),
+        func.coalesce(func.sum(priced.c.hours).filter(priced.c.rate.is_(None)), ZERO).label("unpriced_hours"),
+    )
+
+
 def expenses_by_project(*where):
     """project_id, expenses — the expenses that count as cost, matching `where`."""
     return (
@@ -228,30 +241,29 @@ def average_rate_in_force(day):
 # --- reports (app/reports): the same cost, pivoted by category and bucketed by month -------
 
 
-def expenses_pivot(*where):
+def expenses_pivot(*where, by_project: bool = True):
     """project_id, expenses, and one column per category of SPEC.md's eight (named after it)
     — the expenses that count as cost, matching `where`, one row per project (summed per
-    project and category first, then pivoted: the FILTERs run over those few sums)."""
+    project and category first, then pivoted: the FILTERs run over those few sums). With
+    by_project=False, one row over all of them (no project_id): a company's total."""
     from app.expenses.models import CATEGORIES
 
+    keys = (Expense.project_id, Expense.category) if by_project else (Expense.category,)
     sums = (
-        select(
-            Expense.project_id.label("project_id"),
-            Expense.category.label("category"),
-            func.sum(Expense.amount).label("amount"),
-        )  # fmt: skip
+        select(*(k.label(k.key) for k in keys), func.sum(Expense.amount).label("amount"))
         .where(Expense.is_cost.is_(True), *where)
-        .group_by(Expense.project_id, Expense.category)
+        .group_by(*keys)
         .subquery("by_category")
     )
-    return select(
-        sums.c.project_id.label("project_id"),
+    pivot = select(
+        *((sums.c.project_id.label("project_id"),) if by_project else ()),
         func.coalesce(func.sum(sums.c.amount), ZERO).label("expenses"),
         *(
             func.coalesce(func.sum(sums.c.amount).filter(sums.c.category == category), ZERO).label(category)
             for category in CATEGORIES
         ),
-    ).group_by(sums.c.project_id)
+    )
+    return pivot.group_by(sums.c.project_id) if by_project else pivot
 
 
 def cost_by_month(month_of, *where_expense, where_labour=()):

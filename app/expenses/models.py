@@ -26,6 +26,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -122,6 +123,23 @@ class Expense(Versioned, TimestampMixin, db.Model):
         Index("ix_expenses_date", "expense_date"),
         Index("ix_expenses_paid_by", "paid_by_employee_id", "reimbursement_status"),
         Index("ix_expenses_budget_line", "budget_line_id"),
+        # the reports' cost reads (app/budgets/actuals.py: is_cost IS TRUE) answered from the
+        # index alone: by date (company totals, the trend, WIP as of a day), by project
+        Index(
+            "ix_expenses_cost_date",
+            "expense_date",
+            postgresql_include=["project_id", "category", "amount"],
+            postgresql_where=text("is_cost IS TRUE"),
+            sqlite_where=text("is_cost IS TRUE"),
+        ),
+        Index(
+            "ix_expenses_cost_project",
+            "project_id",
+            "expense_date",
+            postgresql_include=["category", "amount"],
+            postgresql_where=text("is_cost IS TRUE"),
+            sqlite_where=text("is_cost IS TRUE"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

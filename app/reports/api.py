@@ -16,6 +16,7 @@ from app.reports import csv_out, export, filters, services
 from app.reports.schemas import (
     AgingOut,
     CompanyProfitabilityOut,
+    CompanyQuery,
     ExportIn,
     ExportOut,
     ExportQuery,
@@ -52,10 +53,13 @@ def api_project_profitability(project_id):
 
 @bp.get(BASE + "profitability/")
 @operation("Every project's profitability and the company's totals", returns=CompanyProfitabilityOut,
-           query=ReportQuery)  # fmt: skip
+           query=CompanyQuery, description="A page of projects (50) and the totals over all of them; the "
+           "monthly trend only with trend=true (it reads twelve months of every table).")  # fmt: skip
 def api_company_profitability():
-    request_query()
-    return api_ok(company_json(services.company_profitability(current_user, filters.parse(request.args))))
+    query = request_query()
+    with_trend = query.trend in ("true", "1")
+    report = services.company_profitability(current_user, filters.parse(request.args), with_trend=with_trend)
+    return api_ok(company_json(report))
 
 
 @bp.get(BASE + "wip/")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Numeric, and_, case, cast, func, literal, literal_column, select, union_all
+from sqlalchemy import Numeric, and_, case, cast, func, literal, literal_column, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 
 from app.budgets import actuals
@@ -28,7 +28,7 @@ from app.change_orders.models import APPROVED as CO_APPROVED
 from app.change_orders.models import ChangeOrder
 from app.clients.models import Client
 from app.core.money import ZERO
-from app.core.permissions import scope_query
+from app.core.permissions import ALL, scope_of, scope_query
 from app.expenses.models import CATEGORIES, Expense
 from app.extensions import db
 from app.invoices.models import OVERDUE, PAID, SENT, Invoice, Payment
@@ -64,6 +64,20 @@ def _between(column, start: dt.date | None, end: dt.date | None) -> list:
     return [c for c in ((column >= start) if start else None, (column <= end) if end else None) if c is not None]
 
 
+def project_ids(user, f: Filters):
+    """visible_projects(user, f), or None when that is every project (an admin without a
+    PM, client or status filter): the reports then read each table without joining the
+    projects (every row has a project)."""
+    if scope_of(user, ACTION) == ALL and f.pm_id is None and f.client_id is None and f.status is None:
+        return None
+    return visible_projects(user, f)
+
+
+def _in(column, ids) -> ColumnElement:
+    """`column` is one of `ids` (a select of project ids; None: any project)."""
+    return true() if ids is None else column.in_(ids)
+
+
 def visible_projects(user, f: Filters):
     """select(Project.id) of the projects the report covers for `user`: report.view's scope
     (an admin all, a PM or trainee their team's projects, anyone else nothing) and the
@@ -94,7 +108,7 @@ def _profit_parts(ids, f: Filters):
         )
         .where(
             Invoice.status.in_(ISSUED),
-            Invoice.project_id.in_(ids),
+            _in(Invoice.project_id, ids),
             *_between(Invoice.issue_date, f.date_from, f.date_to),
         )
         .group_by(Invoice.project_id)
@@ -107,7 +121,7 @@ def _profit_parts(ids, f: Filters):
             .where(
                 Invoice.status.in_(ISSUED),
                 Payment.voided_at.is_(None),
-                Invoice.project_id.in_(ids),
+                _in(Invoice.project_id, ids),
                 *_between(Payment.payment_date, f.date_from, f.date_to),
             )
             .group_by(Invoice.project_id)
@@ -118,28 +132,36 @@ def _profit_parts(ids, f: Filters):
         collected = None
         collected_col = invoiced.c.paid
     expenses = actuals.expenses_pivot(
-        Expense.project_id.in_(ids), *_between(Expense.expense_date, f.date_from, f.date_to)
+        _in(Expense.project_id, ids), *_between(Expense.expense_date, f.date_from, f.date_to)
     ).subquery("expenses")
     labour = actuals.labour_by_project(
-        TimesheetApproval.project_id.in_(ids), *_between(TimesheetApproval.week_start, f.date_from, f.date_to)
+        _in(TimesheetApproval.project_id, ids), *_between(TimesheetApproval.week_start, f.date_from, f.date_to)
     ).subquery("labour")
     changes = (
         select(ChangeOrder.project_id.label("project_id"), func.sum(ChangeOrder.amount).label("amount"))
-        .where(ChangeOrder.status == CO_APPROVED, ChangeOrder.project_id.in_(ids))
+        .where(ChangeOrder.status == CO_APPROVED, _in(ChangeOrder.project_id, ids))
         .group_by(ChangeOrder.project_id)
         .subquery("changes")
     )
     return invoiced, collected, collected_col, expenses, labour, changes
 
 
-def profitability_select(user, f: Filters, project_id: int | None = None):
+def page_of_projects(user, f: Filters, limit: int, offset: int):
+    """select(Project.id) of one page of the visible projects by name (then id): the
+    projects a report page aggregates — a page's rows cost 50 projects' rows, not 2,000."""
+    return visible_projects(user, f).order_by(Project.name, Project.id).limit(limit).offset(offset)
+
+
+def profitability_select(user, f: Filters, project_id: int | None = None, ids=None):
     """One row per project: id, name, client_id, client_name, status, budget,
     contract_value, progress_percent, invoiced, collected, expenses (incl. labour), labour,
     labour_hours, unpriced_hours, the eight categories (LABOR incl. labour), change_orders,
-    profit. With `project_id`, that project's row only (every subquery restricted to it)."""
-    ids = visible_projects(user, f)
+    profit. With `project_id`, that project's row only; with `ids` (a select of project ids,
+    e.g. page_of_projects), those projects' rows only (every subquery restricted to them)."""
+    if ids is None:
+        ids = project_ids(user, f)
     if project_id is not None:
-        ids = ids.where(Project.id == project_id)
+        ids = (select(Project.id) if ids is None else ids).where(Project.id == project_id)
     invoiced, collected, collected_col, expenses, labour, changes = _profit_parts(ids, f)
     cost = _z(expenses.c.expenses) + _z(labour.c.labour_cost)
     received = _z(collected_col)
@@ -172,24 +194,74 @@ def profitability_select(user, f: Filters, project_id: int | None = None):
         .outerjoin(expenses, expenses.c.project_id == Project.id)
         .outerjoin(labour, labour.c.project_id == Project.id)
         .outerjoin(changes, changes.c.project_id == Project.id)
-        .where(Project.id.in_(ids))
+        .where(_in(Project.id, ids))
     )
     if collected is not None:
         stmt = stmt.outerjoin(collected, collected.c.project_id == Project.id)
     return stmt
 
 
-PROFIT_TOTALS = ("invoiced", "collected", "expenses", "labour", *CATEGORIES, "change_orders", "profit")
-
-
-def profitability_totals(stmt):
-    """One row: count, budget, and Σ of PROFIT_TOTALS over the projects of `stmt`."""
-    sub = stmt.subquery("rows")
-    return select(
-        func.count().label("count"),
-        _z(func.sum(sub.c.budget)).label("budget"),
-        *(_z(func.sum(sub.c[name])).label(name) for name in PROFIT_TOTALS),
+def profitability_totals(user, f: Filters):
+    """One row over every visible project: count, budget, invoiced, collected, expenses
+    (incl. labour), labour, the eight categories (LABOR incl. labour), change_orders — each
+    source table aggregated once, not grouped by project (the same sums as adding up
+    profitability_select's rows), the single-row aggregates cross-joined."""
+    ids = project_ids(user, f)
+    projects = (
+        select(func.count().label("count"), _z(func.sum(Project.budget)).label("budget"))
+        .where(_in(Project.id, ids))
+        .subquery("projects_total")
     )
+    invoiced = (
+        select(_z(func.sum(Invoice.total_amount)).label("invoiced"), _z(func.sum(Invoice.amount_paid)).label("paid"))
+        .where(
+            Invoice.status.in_(ISSUED),
+            _in(Invoice.project_id, ids),
+            *_between(Invoice.issue_date, f.date_from, f.date_to),
+        )
+        .subquery("invoiced_total")
+    )
+    parts = [invoiced]
+    if f.has_period:
+        collected = (
+            select(_z(func.sum(Payment.amount)).label("collected"))
+            .join(Invoice, Invoice.id == Payment.invoice_id)
+            .where(
+                Invoice.status.in_(ISSUED),
+                Payment.voided_at.is_(None),
+                _in(Invoice.project_id, ids),
+                *_between(Payment.payment_date, f.date_from, f.date_to),
+            )
+            .subquery("collected_total")
+        )
+        parts.append(collected)
+        collected_col = collected.c.collected
+    else:
+        collected_col = invoiced.c.paid
+    expenses = actuals.expenses_pivot(
+        _in(Expense.project_id, ids), *_between(Expense.expense_date, f.date_from, f.date_to), by_project=False
+    ).subquery("expenses_total")
+    labour = actuals.labour_total(
+        _in(TimesheetApproval.project_id, ids), *_between(TimesheetApproval.week_start, f.date_from, f.date_to)
+    ).subquery("labour_total")
+    changes = (
+        select(_z(func.sum(ChangeOrder.amount)).label("amount"))
+        .where(ChangeOrder.status == CO_APPROVED, _in(ChangeOrder.project_id, ids))
+        .subquery("changes_total")
+    )
+    stmt = select(
+        projects.c.count,
+        projects.c.budget,
+        invoiced.c.invoiced,
+        collected_col.label("collected"),
+        (expenses.c.expenses + labour.c.labour_cost).label("expenses"),
+        labour.c.labour_cost.label("labour"),
+        *((expenses.c[c] + labour.c.labour_cost if c == "LABOR" else expenses.c[c]).label(c) for c in CATEGORIES),
+        changes.c.amount.label("change_orders"),
+    ).select_from(projects)
+    for part in (*parts, expenses, labour, changes):  # each one row: a cross join
+        stmt = stmt.join(part, true())
+    return stmt
 
 
 def _order(columns, sort: str):
@@ -206,24 +278,21 @@ def profitability_order(stmt, sort: str):
     return stmt.order_by(*_order(stmt.selected_columns, sort))
 
 
-def profitability_page(stmt, sort: str, limit: int, offset: int):
-    """A page of `stmt`'s rows in `sort` order, each carrying the totals over all of them
-    (t_count, t_budget, t_<figure>: window sums) — the per-project aggregation runs once."""
-    sub = stmt.subquery("rows")
-    totals = [
-        func.count().over().label("t_count"),
-        _z(func.sum(sub.c.budget).over()).label("t_budget"),
-        *(_z(func.sum(sub.c[name]).over()).label(f"t_{name}") for name in PROFIT_TOTALS),
-    ]
-    return select(sub, *totals).order_by(*_order(sub.c, sort)).limit(limit).offset(offset)
+def profitability_page(user, f: Filters, limit: int, offset: int):
+    """A page of the visible projects' rows in `f.sort` order. By name (the default), the
+    page's projects are chosen first and only they are aggregated; by a figure, every
+    project is (the order needs them all)."""
+    if f.sort == "name":
+        return profitability_order(profitability_select(user, f, ids=page_of_projects(user, f, limit, offset)), "name")
+    return profitability_order(profitability_select(user, f), f.sort).limit(limit).offset(offset)
 
 
 def trend_select(user, f: Filters, start: dt.date, end: dt.date, project_id: int | None = None):
     """month ("YYYY-MM"), invoiced, collected, costs — per month from `start` to `end`
     (issue dates, payment dates, expense dates, the weeks' Mondays). One statement."""
-    ids = visible_projects(user, f)
+    ids = project_ids(user, f)
     if project_id is not None:
-        ids = ids.where(Project.id == project_id)
+        ids = (select(Project.id) if ids is None else ids).where(Project.id == project_id)
     zero = cast(literal(0), Numeric(14, 2))
     invoiced = (
         select(
@@ -232,7 +301,7 @@ def trend_select(user, f: Filters, start: dt.date, end: dt.date, project_id: int
             zero.label("collected"),
             zero.label("costs"),
         )  # fmt: skip
-        .where(Invoice.status.in_(ISSUED), Invoice.project_id.in_(ids), *_between(Invoice.issue_date, start, end))
+        .where(Invoice.status.in_(ISSUED), _in(Invoice.project_id, ids), *_between(Invoice.issue_date, start, end))
         .group_by(month_of(Invoice.issue_date))
     )
     collected = (
@@ -246,16 +315,16 @@ def trend_select(user, f: Filters, start: dt.date, end: dt.date, project_id: int
         .where(
             Invoice.status.in_(ISSUED),
             Payment.voided_at.is_(None),
-            Invoice.project_id.in_(ids),
+            _in(Invoice.project_id, ids),
             *_between(Payment.payment_date, start, end),
         )
         .group_by(month_of(Payment.payment_date))
     )
     spent, worked = actuals.cost_by_month(
         month_of,
-        Expense.project_id.in_(ids),
+        _in(Expense.project_id, ids),
         *_between(Expense.expense_date, start, end),
-        where_labour=(TimesheetApproval.project_id.in_(ids), *_between(TimesheetApproval.week_start, start, end)),
+        where_labour=(_in(TimesheetApproval.project_id, ids), *_between(TimesheetApproval.week_start, start, end)),
     )
     costs = [
         select(s.c.month, zero.label("invoiced"), zero.label("collected"), s.c.cost.label("costs"))
@@ -277,24 +346,26 @@ def trend_select(user, f: Filters, start: dt.date, end: dt.date, project_id: int
 # --- WIP -----------------------------------------------------------------------------
 
 
-def wip_select(user, f: Filters, as_of: dt.date):
+def wip_select(user, f: Filters, as_of: dt.date, ids=None):
     """One row per project: id, name, client_name, status, contract, estimated_cost,
     estimate_source ("budget", "lines" or NULL), cost, percent (0–1, NULL without an
-    estimate and progress), earned, billed, over_billing, under_billing — as of `as_of`."""
-    ids = visible_projects(user, f)
-    spent = actuals.expenses_by_project(Expense.project_id.in_(ids), Expense.expense_date <= as_of).subquery("spent")
+    estimate and progress), earned, billed, over_billing, under_billing — as of `as_of`.
+    With `ids` (e.g. page_of_projects), those projects' rows only."""
+    if ids is None:
+        ids = project_ids(user, f)
+    spent = actuals.expenses_by_project(_in(Expense.project_id, ids), Expense.expense_date <= as_of).subquery("spent")
     labour = actuals.labour_by_project(
-        TimesheetApproval.project_id.in_(ids), TimesheetApproval.week_start <= as_of
+        _in(TimesheetApproval.project_id, ids), TimesheetApproval.week_start <= as_of
     ).subquery("labour")
     lines = (
         select(BudgetLine.project_id.label("project_id"), func.sum(BudgetLine.amount).label("amount"))
-        .where(BudgetLine.project_id.in_(ids))
+        .where(_in(BudgetLine.project_id, ids))
         .group_by(BudgetLine.project_id)
         .subquery("lines")
     )
     billed = (
         select(Invoice.project_id.label("project_id"), func.sum(Invoice.total_amount).label("billed"))
-        .where(Invoice.status.in_(ISSUED), Invoice.project_id.in_(ids), Invoice.issue_date <= as_of)
+        .where(Invoice.status.in_(ISSUED), _in(Invoice.project_id, ids), Invoice.issue_date <= as_of)
         .group_by(Invoice.project_id)
         .subquery("billed")
     )
@@ -330,7 +401,7 @@ def wip_select(user, f: Filters, as_of: dt.date):
         .outerjoin(labour, labour.c.project_id == Project.id)
         .outerjoin(lines, lines.c.project_id == Project.id)
         .outerjoin(billed, billed.c.project_id == Project.id)
-        .where(Project.id.in_(ids))
+        .where(_in(Project.id, ids))
         .subquery("wip")
     )
     over = case((inner.c.billed > inner.c.earned, inner.c.billed - inner.c.earned), else_=ZERO)
@@ -344,6 +415,17 @@ WIP_TOTALS = ("contract", "estimated_cost", "cost", "earned", "billed", "over_bi
 def wip_totals(stmt):
     sub = stmt.order_by(None).subquery("rows")
     return select(func.count().label("count"), *(_z(func.sum(sub.c[name])).label(name) for name in WIP_TOTALS))
+
+
+def wip_with_totals(stmt):
+    """Every row of `stmt`, each carrying the totals over all of them (t_count, t_<figure>:
+    window sums) — the rows and the totals of one aggregation (the API and the CSV)."""
+    sub = stmt.order_by(None).subquery("rows")
+    totals = [
+        func.count().over().label("t_count"),
+        *(_z(func.sum(sub.c[name]).over()).label(f"t_{name}") for name in WIP_TOTALS),
+    ]
+    return select(sub, *totals).order_by(sub.c.name, sub.c.id)
 
 
 # --- AR aging ------------------------------------------------------------------------
@@ -368,8 +450,8 @@ def owed_expr():
 
 
 def open_invoices_where(user, f: Filters):
-    ids = visible_projects(user, f)
-    return (Invoice.status.in_(OPEN), Invoice.project_id.in_(ids), owed_expr() > 0)
+    ids = project_ids(user, f)
+    return (Invoice.status.in_(OPEN), _in(Invoice.project_id, ids), owed_expr() > 0)
 
 
 def aging_select(user, f: Filters, as_of: dt.date):

@@ -28,7 +28,7 @@ def profitability(user, f: Filters):
 
     def body():
         yield from (cells(p) for p in rows)
-        totals = services.company_profitability(user, f, with_trend=False, per_page=1).totals
+        totals = services.profitability_totals(user, f)[0]
         yield cells(totals, "TOTAL", "-", "-")
 
     return csv_out.lines(header, body())

@@ -6,7 +6,7 @@ Thin: parse, call the service, render."""
 
 from __future__ import annotations
 
-from flask import flash, request, url_for
+from flask import flash, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from app.core.errors import ValidationError
@@ -48,11 +48,22 @@ def _filters_or_default(default_status=None):
 @login_required
 @permission_required(VIEW)
 def profitability():
-    def build(f):
-        report = services.company_profitability(current_user, f)
-        return {"report": report, "chart": charts.trend_chart(report.months)}
+    def build(f):  # the chart follows in its own request (profitability_trend)
+        return {"report": services.company_profitability(current_user, f, with_trend=False)}
 
     return _page("reports/_profitability.html", "reports/profitability.html", build, categories=CATEGORIES)
+
+
+@bp.get("/reports/profitability/trend")
+@login_required
+@permission_required(VIEW)
+def profitability_trend():
+    """The company's monthly trend (the chart and its table), loaded by the profitability
+    page once shown: the page's figures do not wait for twelve months of every table."""
+    f = _filters_or_default()
+    months = services.trend(current_user, f)
+    return render_template("reports/_company_trend.html", months=months, chart=charts.trend_chart(months),
+                           args=f.args(page=1, sort="name"))  # fmt: skip
 
 
 @bp.get("/reports/profitability.csv")

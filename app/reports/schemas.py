@@ -37,6 +37,10 @@ class ReportQuery(PeriodQuery):
     page: QueryId | None = Field(None, description="Page of the per-project rows (50 a page).")
 
 
+class CompanyQuery(ReportQuery):
+    trend: Bool | None = Field(None, description="Also the monthly trend (default false: the figures only).")
+
+
 class Forecast(Output):
     cost_at_completion: str | None = Field(description="Cost to date ÷ progress, else the budget.")
     profit_at_completion: str | None = Field(description="Contract value − cost at completion.")
@@ -86,7 +90,7 @@ class CompanyProfitabilityOut(Output):
     totals: TotalsOut
     page: int
     total_pages: int
-    trend: list[MonthOut]
+    trend: list[MonthOut] = Field(description="Invoiced, collected and costs per month when asked (trend=true).")
 
 
 class WipRowOut(Output):

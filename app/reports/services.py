@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from types import SimpleNamespace
 
 from app.core.errors import ObjectNotFound
 from app.core.money import HUNDRED, ZERO, round_money
@@ -215,43 +216,37 @@ class CompanyProfitability:
     months: list[Month] = field(default_factory=list)
 
 
+def profitability_totals(user, f: Filters) -> tuple[Profitability, int]:
+    """The company's profitability over every visible project, and their count: one
+    statement (each source table summed once, not per project)."""
+    require(user, queries.ACTION)
+    stmt = queries.profitability_totals(user, f)
+    t = cache.rows(_key(user, "profit-totals", f), lambda: db.session.execute(stmt))[0]
+    totals = Profitability(
+        invoiced=t.invoiced,
+        collected=t.collected,
+        expenses=t.expenses,
+        budget=t.budget,
+        change_orders=t.change_orders,
+        breakdown={c: getattr(t, c) for c in CATEGORIES},
+        labour=t.labour,
+    )
+    return totals, t.count
+
+
 def company_profitability(user, f: Filters, *, with_trend: bool = True, per_page: int = PER_PAGE):
     """Every visible project's profitability (a page of them, in `f.sort` order) and the
-    totals over all of them: two statements, plus one for the monthly trend."""
-    require(user, queries.ACTION)
-    stmt = queries.profitability_select(user, f)
+    totals over all of them: two statements (the page aggregates only its projects when in
+    name order), plus one for the monthly trend."""
+    totals, count = profitability_totals(user, f)
+    pages = max(1, -(-count // per_page))
     page = max(f.page, 1)
-
-    def page_of(number):
-        paged = queries.profitability_page(stmt, f.sort, per_page, (number - 1) * per_page)
-        return cache.rows(_key(user, "profit", f, per_page, number), lambda: db.session.execute(paged))
-
-    rows = page_of(page)
-    if not rows and page > 1:  # past the last page: the first
+    if page > pages:  # past the last page: the first
         page = 1
-        rows = page_of(1)
-    if rows:
-        first = rows[0]
-        count = first.t_count
-        totals = Profitability(
-            invoiced=first.t_invoiced,
-            collected=first.t_collected,
-            expenses=first.t_expenses,
-            budget=first.t_budget,
-            change_orders=first.t_change_orders,
-            breakdown={c: getattr(first, f"t_{c}") for c in CATEGORIES},
-            labour=first.t_labour,
-        )
-    else:
-        count = 0
-        totals = Profitability(ZERO, ZERO, ZERO, ZERO, ZERO, dict.fromkeys(CATEGORIES, ZERO))
+    paged = queries.profitability_page(user, f, per_page, (page - 1) * per_page)
+    rows = cache.rows(_key(user, "profit", f, per_page, page), lambda: db.session.execute(paged))
     return CompanyProfitability(
-        [_profit_of(r) for r in rows],
-        totals,
-        count,
-        page,
-        max(1, -(-count // per_page)),
-        trend(user, f) if with_trend else [],
+        [_profit_of(r) for r in rows], totals, count, page, pages, trend(user, f) if with_trend else []
     )
 
 
@@ -332,12 +327,24 @@ def wip(user, f: Filters, per_page: int | None = None) -> Wip:
     require(user, queries.ACTION)
     as_of = f.as_of or today()
     stmt = queries.wip_select(user, f, as_of)
-    t = cache.rows(_key(user, "wip-totals", f), lambda: db.session.execute(queries.wip_totals(stmt)))[0]
-    pages = max(1, -(-t.count // per_page)) if per_page else 1
-    page = min(max(f.page, 1), pages)
-    if per_page:
-        stmt = stmt.limit(per_page).offset((page - 1) * per_page)
-    rows = [_wip_row(r) for r in cache.rows(_key(user, "wip", f, per_page, page), lambda: db.session.execute(stmt))]
+    if per_page:  # the totals over every project, then only the page's projects aggregated
+        t = cache.rows(_key(user, "wip-totals", f), lambda: db.session.execute(queries.wip_totals(stmt)))[0]
+        pages = max(1, -(-t.count // per_page))
+        page = min(max(f.page, 1), pages)
+        paged = queries.wip_select(
+            user, f, as_of, ids=queries.page_of_projects(user, f, per_page, (page - 1) * per_page)
+        )
+        found = cache.rows(_key(user, "wip", f, per_page, page), lambda: db.session.execute(paged))
+    else:  # every row: the rows and the totals of one aggregation (window sums)
+        pages = page = 1
+        both = queries.wip_with_totals(stmt)
+        found = cache.rows(_key(user, "wip-all", f), lambda: db.session.execute(both))
+        first = found[0] if found else None
+        t = SimpleNamespace(
+            count=first.t_count if first else 0,
+            **{name: getattr(first, f"t_{name}") if first else ZERO for name in queries.WIP_TOTALS},
+        )
+    rows = [_wip_row(r) for r in found]
     percent = _ratio(min(t.cost, t.estimated_cost), t.estimated_cost) if t.estimated_cost else None
     totals = WipRow(None, "Total", "", "", t.contract, t.estimated_cost, "total", t.cost, percent, t.earned,
                     t.billed, t.over_billing, t.under_billing)  # fmt: skip

@@ -27,6 +27,7 @@ ROUTES = (
     R("GET", "/reports", SEE),
     R("GET", "/reports/profitability?date_from=2026-01-01&date_to=2026-12-31", SEE),
     R("GET", "/reports/profitability.csv", SEE),
+    R("GET", "/reports/profitability/trend?date_to=2026-12-31", SEE),
     R("GET", "/projects/{mine}/profitability", SEE),
     R("GET", "/projects/{theirs}/profitability", THEIRS),
     R("GET", "/projects/{mine}/profitability.csv", SEE),
