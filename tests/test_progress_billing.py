@@ -209,3 +209,35 @@ def test_the_pdf_shows_the_g702_figures(client, login_as, site):
     for figure in ("4,000.00", "2,000.00", "200.00", "1,800.00", "2,200.00", app.number):
         assert figure in text, figure
     assert "8. Current payment due" in text
+
+
+def test_the_tasks_suggest_a_per_cent_the_pm_confirms_and_nothing_is_written(client, login_as, site):
+    """Tied tasks' schedule-weighted progress is offered per line; "Use the suggestion"
+    fills that line's per cent this period (suggested − billed before) in the form only."""
+    from app.tasks.models import Task
+
+    project, lines, pm, *_ = site
+    make_pay_application(project, ["100.00", "0"], certify_by=pm)  # 10 % of line 1 billed
+    walls = Task(project_id=project.id, title="Walls", schedule_weight=3, progress_percent=50)
+    trim = Task(project_id=project.id, title="Trim", schedule_weight=1, progress_percent=100)
+    db.session.add_all([walls, trim])
+    db.session.flush()
+    lines[0].tasks = [walls, trim]
+    db.session.flush()
+    login_as(pm)
+    page = client.get(f"/projects/{project.id}/pay-applications/new").get_data(as_text=True)
+    assert "Tasks: 62.50 % complete" in page and 'data-testid="use-suggestion"' in page  # (3×50 + 1×100) ÷ 4
+    form = {"period_to": "2026-04-30", "notes": "", "line_sov_line_id": [str(lines[0].id), str(lines[1].id)],
+            "line_this_period": ["", ""], "line_this_period_pct": ["", ""], "line_materials_stored": ["", ""],
+            "line_reason": ["", ""], "suggest": str(lines[0].id)}  # fmt: skip
+    before = count(PayApplication)
+    filled = client.post(f"/projects/{project.id}/pay-applications/new", data=form)
+    assert filled.status_code == 200
+    assert 'name="line_this_period_pct" value="52.5"' in filled.get_data(as_text=True)  # 62.5 − 10 billed
+    assert count(PayApplication) == before  # confirmed only when saved
+    fragment = client.get(
+        f"/projects/{project.id}/pay-applications/totals?line_sov_line_id={lines[0].id}&line_this_period_pct=52.5",
+        headers={"HX-Request": "true", "HX-Target": "pay-totals"},
+    ).get_data(as_text=True)
+    assert "$625.00" in fragment and "use-suggestion" not in fragment  # G = 100 + 525
+    assert "$472.50" in fragment  # 625 − 62.50 retainage − 90.00 certified before

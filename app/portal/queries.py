@@ -5,6 +5,7 @@ the number of projects (bench: "client portal home")."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import func, select, true
@@ -40,7 +41,7 @@ class PayApplicationRow:
     id: int
     number: str
     application_no: int
-    period_to: object
+    period_to: date
     current_payment_due: Decimal
 
 

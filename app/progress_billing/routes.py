@@ -176,25 +176,9 @@ def _pay_form(project, app: PayApplication | None, entries, errors, status=200, 
         errors=errors,
         period=period,
         notes=notes,
-        suggestions=_Suggestions(project.id),
+        suggestions=schedule.LazySuggestions(project.id),
         version=version or (app.version if app is not None else ""),
     )
-
-
-class _Suggestions:
-    """The tied tasks' suggested per cents, read only if the template asks (the whole
-    form does; its live totals fragment does not)."""
-
-    def __init__(self, project_id: int):
-        self._project_id, self._found = project_id, None
-
-    def get(self, line_id, default=None):
-        if self._found is None:
-            self._found = schedule.suggestions(self._project_id)
-        return self._found.get(line_id, default)
-
-    def __getitem__(self, line_id):
-        return self.get(line_id)
 
 
 def _apply_suggestion(project, entries):

@@ -165,6 +165,22 @@ def suggestions(project_id: int) -> dict[int, Decimal]:
     return {line_id: round_money(done / total) for line_id, (done, total) in sums.items()}
 
 
+class LazySuggestions:
+    """`suggestions(project_id)` read only if asked (`.get`, `[]`): the pay application
+    form shows them, its live totals fragment does not."""
+
+    def __init__(self, project_id: int):
+        self._project_id, self._found = project_id, None
+
+    def get(self, line_id, default=None):
+        if self._found is None:
+            self._found = suggestions(self._project_id)
+        return self._found.get(line_id, default)
+
+    def __getitem__(self, line_id):
+        return self.get(line_id)
+
+
 def project_tasks(project_id: int) -> list[tuple[int, str]]:
     from app.tasks.models import Task
 
