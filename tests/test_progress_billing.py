@@ -241,3 +241,20 @@ def test_the_tasks_suggest_a_per_cent_the_pm_confirms_and_nothing_is_written(cli
     ).get_data(as_text=True)
     assert "$625.00" in fragment and "use-suggestion" not in fragment  # G = 100 + 525
     assert "$472.50" in fragment  # 625 − 62.50 retainage − 90.00 certified before
+
+
+def test_the_remembered_history_is_what_the_certified_applications_add_up_to(site):
+    """services.history is remembered per latest certified application: after each new
+    certificate (a step-down on the way) it equals a fresh sum, and a caller changing
+    its copy changes nothing remembered."""
+    project, lines, pm, *_ = site
+    schedule.save_terms(pm, project, {"retainage_pct": "10", "step_down_at_pct": "30", "step_down_pct": "5"})
+    for n, amounts in enumerate((["200.00", "600.00"], ["300.00", "900.00"], ["100.00", "300.00"])):
+        make_pay_application(project, amounts, certify_by=pm, period=date(2026, 3 + n, 28))
+        remembered = services.history(project.id)
+        services._HISTORY.clear()
+        assert services.history(project.id) == remembered
+        remembered[lines[0].id] = (D(0), D(0), D(0))
+        assert services.history(project.id)[lines[0].id] != (D(0), D(0), D(0))
+    work, basis, _ = services.history(project.id)[lines[1].id]
+    assert work == D("1800.00") and basis == D("600.00") * 10 + D("900.00") * 10 + D("300.00") * 5
