@@ -210,3 +210,18 @@ def test_the_terms_and_the_schedule_share_one_version(client, login_as, portal):
     assert client.put(url, json=body, headers=headers).status_code == 200
     again = client.post(f"/projects/{project.id}/billing/terms", data={"retainage_pct": "7", "version": str(saved)})
     assert again.status_code == 409
+
+
+def test_the_invoice_link_shows_only_to_whoever_may_see_the_invoice(client, login_as, portal):
+    second = portal["second"]
+    login_as(portal["pm"])
+    assert 'data-testid="pay-invoice"' in client.get(f"/pay-applications/{second.id}").get_data(as_text=True)
+    login_as(portal["owner"])
+    assert second.invoice.status == "DRAFT"
+    assert 'data-testid="pay-invoice"' not in client.get(f"/pay-applications/{second.id}").get_data(as_text=True)
+    from app.invoices.services import send_invoice
+
+    send_invoice(portal["pm"], second.invoice)
+    db.session.flush()
+    page = client.get(f"/pay-applications/{second.id}").get_data(as_text=True)
+    assert 'data-testid="pay-invoice"' in page

@@ -255,7 +255,7 @@ def detail(pay_application_id):
         client_view=services.for_client(current_user),
         may_edit=services.may_edit(current_user, app),
         may_certify=services.may_certify(current_user, app),
-        may_see_invoice=app.invoice_id is not None and can(current_user, "project.view_financials", app.project),
+        may_see_invoice=services.may_see_invoice(current_user, app),
     )
 
 

@@ -299,6 +299,14 @@ def may_certify(user, app: PayApplication) -> bool:
     return not app.is_certified and not app.project.is_closed and can(user, CERTIFY, app)
 
 
+def may_see_invoice(user, app: PayApplication) -> bool:
+    """The link to the application's invoice: only for whoever may see that invoice (a
+    client sees it once it is sent, never while it is a draft)."""
+    from app.invoices.services import VIEW as INVOICE_VIEW
+
+    return app.invoice_id is not None and app.invoice is not None and can(user, INVOICE_VIEW, app.invoice)
+
+
 def may_create(user, project) -> bool:
     return not project.is_closed and can(user, EDIT, project) and draft_of(project.id) is None
 
