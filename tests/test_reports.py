@@ -115,8 +115,29 @@ def test_a_projects_profitability_to_the_cent(books):
     assert sum(p.breakdown.values()) == p.expenses
     assert p.change_orders == D("500.00") and p.original_contract == D("14500.00")
     assert p.labour_hours == D("14.50") and p.unpriced_hours == D("4.00")
-    # forecast: 2,415.74 spent at 40 % → 6,039.35 at completion; 15,000.00 − that
-    assert p.forecast_cost == D("6039.35") and p.forecast_profit == D("8960.65")
+    assert p.forecast_cost is None  # asked for with_forecast only
+
+
+def test_a_projects_forecast_is_the_budgets_forecast_to_completion(books):
+    """Cost at completion = the budgets' forecast (one definition): 2,415.74 to date +
+    20 h left × 30.00 per priced hour (315.00 ÷ 10.5 h) + 799.50 left of the 2,000.00
+    materials line (1,200.50 spent on it) = 3,815.24; profit at completion = 15,000.00 −
+    that. Not cost ÷ progress (2,415.74 at 40 % would say 6,039.35)."""
+    from app.budgets.services import budget_for
+    from app.extensions import db
+    from app.tasks.models import Task
+    from tests.factories import make_budget_line
+
+    admin, hughes = books["admin"], books["hughes"]
+    make_budget_line(hughes, name="Paint", category="MATERIALS", amount="2000.00")
+    db.session.add(Task(project_id=hughes.id, title="Walls", estimated_hours=D("20"), actual_hours=D("0")))
+    db.session.flush()
+    p = services.project_profitability(admin, hughes.id, with_forecast=True)
+    assert p.forecast_cost == budget_for(admin, hughes).forecast == D("3815.24")
+    assert p.forecast_profit == D("11184.76")
+    # over a period, the forecast is still the whole project's
+    march = Filters(date_from=dt.date(2026, 3, 1), date_to=dt.date(2026, 3, 31))
+    assert services.project_profitability(admin, hughes.id, march, with_forecast=True).forecast_cost == D("3815.24")
 
 
 def test_roi_is_undefined_without_expenses_and_profit_can_be_negative(books):

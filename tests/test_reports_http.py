@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import html
 import io
+import re
 from decimal import Decimal as D
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -99,8 +102,41 @@ def test_profitability_api_in_the_spec_shape(books, client):
     assert (data["budget"], data["budget_variance"], data["budget_variance_pct"]) == ("10000.00", "7584.26", "75.84")
     assert data["expense_breakdown"]["LABOR"] == "315.00" and len(data["expense_breakdown"]) == 8
     assert data["change_order_impact"] == "500.00"
+    # the forecast is the budget's forecast to completion (no lines, no open tasks: the cost to date)
+    assert data["forecast"] == {"cost_at_completion": "2415.74", "profit_at_completion": "12584.26"}
     birch = client.get(f"/api/financials/profitability/{books['birch'].id}/", headers=bearer(client, books["admin"]))
     assert birch.json["data"]["roi"] is None
+    company = client.get("/api/financials/profitability/", headers=bearer(client, books["admin"])).json["data"]
+    assert company["trend"] == [] and company["totals"]["total_expenses"] == "3415.74"
+    with_trend = client.get("/api/financials/profitability/?trend=true&date_from=2026-03-01&date_to=2026-04-30",
+                            headers=bearer(client, books["admin"])).json["data"]  # fmt: skip
+    assert [m["month"] for m in with_trend["trend"]] == ["2026-03", "2026-04"]
+
+
+def _money(text: str) -> D:
+    return D(re.sub(r"[^0-9.\-]", "", text))
+
+
+@pytest.mark.parametrize("period", ["", "?date_from=2026-03-01&date_to=2026-03-31"])
+def test_a_category_figure_leads_to_exactly_its_rows(books, client, login_as, period):
+    """Each category's figure on a project's profitability links to the expenses list
+    (cost=1, the period) whose rows add up to exactly that figure: a submitted claim
+    (50.00 of permits) is not cost and is not listed; April's subcontractor not in March."""
+    login_as(books["admin"])
+    page = client.get(f"/projects/{books['hughes'].id}/profitability{period}").text
+    links = re.findall(r'<a href="([^"]+)" data-testid="cat-(\w+)">([^<]+)</a>', page)
+    assert len(links) == 8
+    for href, category, figure in links:
+        href = html.unescape(href)
+        assert "cost=1" in href and f"category={category.upper()}" in href
+        listed = client.get(href)
+        assert listed.status_code == 200, href
+        amounts = re.findall(r'<td data-label="Amount" class="num">([^<]+)</td>', listed.text)
+        # LABOR's figure also counts the approved hours (week of 2 March: 315.00), which are not expenses
+        expected = _money(figure) - (D("315.00") if category == "labor" else D("0"))
+        assert sum((_money(a) for a in amounts), D("0")) == expected, (category, amounts, figure)
+    permits = {c: f for _h, c, f in links}["permits"]
+    assert _money(permits) == 0
 
 
 def test_wip_and_aging_api(books, client):

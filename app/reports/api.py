@@ -47,7 +47,7 @@ def _csv(lines, name: str):
 def api_project_profitability(project_id):
     request_query()
     f = filters.parse(request.args)
-    figures = services.project_profitability(current_user, project_id, f)
+    figures = services.project_profitability(current_user, project_id, f, with_forecast=True)
     return api_ok(profitability_json(figures, services.trend(current_user, f, project_id)))
 
 

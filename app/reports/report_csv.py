@@ -35,7 +35,7 @@ def profitability(user, f: Filters):
 
 
 def project_profitability(user, project_id: int, f: Filters):
-    p = services.project_profitability(user, project_id, f)
+    p = services.project_profitability(user, project_id, f, with_forecast=True)
     months = services.trend(user, f, project_id)
     rows = [("total_invoiced", money(p.invoiced)), ("total_paid", money(p.collected)),
             ("total_expenses", money(p.expenses)), ("profit", money(p.profit)), ("roi", _pct(p.roi)),

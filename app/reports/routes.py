@@ -82,7 +82,7 @@ def project_profitability(project_id):
     def build(f):
         months = services.trend(current_user, f, project.id)
         return {
-            "figures": services.project_profitability(current_user, project.id, f),
+            "figures": services.project_profitability(current_user, project.id, f, with_forecast=True),
             "months": months,
             "chart": charts.trend_chart(months),
         }

@@ -42,7 +42,10 @@ class CompanyQuery(ReportQuery):
 
 
 class Forecast(Output):
-    cost_at_completion: str | None = Field(description="Cost to date ÷ progress, else the budget.")
+    cost_at_completion: str | None = Field(
+        description="The budget's forecast to completion: cost to date + remaining estimated hours × the "
+        "project's cost per priced hour + the open budget of the other lines (null on the company's rows)."
+    )
     profit_at_completion: str | None = Field(description="Contract value − cost at completion.")
 
 

@@ -12,7 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
 from app.core.errors import ObjectNotFound
-from app.core.money import HUNDRED, ZERO, round_money
+from app.core.money import HUNDRED, ZERO
 from app.core.permissions import require
 from app.expenses.models import CATEGORIES
 from app.extensions import db
@@ -62,6 +62,9 @@ class Profitability:
     client_id: int | None = None
     client_name: str = ""
     status: str = ""
+    # cost at completion: the budgets' forecast to completion (project_forecast), set on a
+    # project's own profitability only (None on the company's rows)
+    forecast_cost: Decimal | None = None
 
     @property
     def profit(self) -> Decimal:
@@ -100,19 +103,9 @@ class Profitability:
     def original_contract(self) -> Decimal | None:
         return None if self.contract_value is None else self.contract_value - self.change_orders
 
-    # the forecast (docs/architecture.md): cost at completion = cost to date ÷ progress
-    # when the project has progress, else the budget; profit at completion = contract − that
-    @property
-    def forecast_cost(self) -> Decimal | None:
-        progress = self.progress_percent or 0
-        if progress >= 100:
-            return self.expenses
-        if progress > 0 and self.expenses > 0:
-            return max(round_money(self.expenses * HUNDRED / progress), self.expenses)
-        return self.budget if self.budget is not None else None
-
     @property
     def forecast_profit(self) -> Decimal | None:
+        """Profit at completion = contract value − the forecast cost at completion."""
         if self.forecast_cost is None or self.contract_value is None:
             return None
         return self.contract_value - self.forecast_cost
@@ -266,15 +259,29 @@ def project_for_report(user, project_id: int):
     return get_project(user, project_id, queries.ACTION)
 
 
-def project_profitability(user, project_id: int, f: Filters | None = None) -> Profitability:
-    """One project's profitability (one statement), over the period of `f` if any."""
+def project_profitability(user, project_id: int, f: Filters | None = None, *, with_forecast: bool = False):
+    """One project's profitability (one statement), over the period of `f` if any; with
+    `with_forecast`, its forecast cost at completion too (project_forecast: the whole
+    project's, whatever the period)."""
     project = project_for_report(user, project_id)
     f = Filters(date_from=f.date_from, date_to=f.date_to) if f else Filters()
     stmt = queries.profitability_select(user, f, project.id)
     row = db.session.execute(stmt).one_or_none()
     if row is None:
         raise ObjectNotFound("That project does not exist or you cannot see it.")
-    return _profit_of(row)
+    figures = _profit_of(row)
+    if with_forecast:
+        figures.forecast_cost = project_forecast(user, project)
+    return figures
+
+
+def project_forecast(user, project) -> Decimal:
+    """The project's forecast cost at completion: the budgets' forecast to completion
+    (app/budgets/services.py, the one definition: cost to date + remaining estimated hours
+    × the project's cost per priced hour + the open budget of the other lines)."""
+    from app.budgets.services import budget_for
+
+    return budget_for(user, project).forecast
 
 
 # --- WIP -----------------------------------------------------------------------------
