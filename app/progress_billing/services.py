@@ -302,9 +302,13 @@ def may_certify(user, app: PayApplication) -> bool:
 def may_see_invoice(user, app: PayApplication) -> bool:
     """The link to the application's invoice: only for whoever may see that invoice (a
     client sees it once it is sent, never while it is a draft)."""
+    from app.invoices.models import Invoice
     from app.invoices.services import VIEW as INVOICE_VIEW
 
-    return app.invoice_id is not None and app.invoice is not None and can(user, INVOICE_VIEW, app.invoice)
+    if app.invoice_id is None:
+        return False
+    invoice = db.session.get(Invoice, app.invoice_id, options=(lazyload("*"),))  # its row, not its lines
+    return invoice is not None and can(user, INVOICE_VIEW, invoice)
 
 
 def may_create(user, project) -> bool:
