@@ -254,7 +254,7 @@ def test_the_remembered_history_is_what_the_certified_applications_add_up_to(sit
         remembered = services.history(project.id)
         services._HISTORY.clear()
         assert services.history(project.id) == remembered
-        remembered[lines[0].id] = (D(0), D(0), D(0))
-        assert services.history(project.id)[lines[0].id] != (D(0), D(0), D(0))
-    work, basis, _ = services.history(project.id)[lines[1].id]
+        remembered[lines[0].id] = (D(0), D(0), D(0), D(0))
+        assert services.history(project.id)[lines[0].id] != (D(0), D(0), D(0), D(0))
+    work, basis, *_ = services.history(project.id)[lines[1].id]
     assert work == D("1800.00") and basis == D("600.00") * 10 + D("900.00") * 10 + D("300.00") * 5

@@ -9,7 +9,14 @@ Retainage, each part rounded half up once per line (core.money):
     5a (work) = Σ over the line's certified periods and this one of (E × the rate that
                 period's work was held at), rounded once — with one rate all along that is
                 exactly rate × (D + E);
-    5b (stored) = F × the rate now.
+    5b (stored) = Σ over what is stored of (its amount × the rate it was stored at).
+Materials keep the rate they were stored at (a stock held at its own rates): new storage
+is held at the rate now; materials leaving storage leave at the average rate held on the
+line's stored materials, and the work that installs them (this period's work up to what
+left storage) carries that same rate into 5a. Negative work (a correction, with its
+reason) takes back the line's work at its average held rate. With one rate all along
+every figure is exactly rate × amount. `advance` is the one rule, replayed by
+services.history over the certified periods.
 The step-down ("10 % until 50 % complete, then 5 %"): once a previous certificate shows
 the project at or past the threshold (its line 4 ÷ line 3), *new* work is held at the
 stepped rate (never above the line's own rate); retainage already held on earlier work
@@ -58,6 +65,8 @@ class LineIn:
     previous_work: Decimal = ZERO
     previous_held_basis: Decimal = ZERO
     reason: str = ""
+    previous_stored: Decimal = ZERO  # F on the previous certificate
+    previous_stored_basis: Decimal = ZERO  # Σ (stored amount × the rate it was stored at)
 
 
 @dataclass(frozen=True)
@@ -89,8 +98,9 @@ class G703Row:
     balance_to_finish: Decimal  # H
     retainage_on_work: Decimal
     retainage_on_stored: Decimal
-    rate: Decimal  # the rate this period's work (and the stored materials) are held at
-    held_basis: Decimal  # Σ (E × rate) including this period: the next application's basis
+    rate: Decimal  # the rate new work and new storage are held at this period
+    held_basis: Decimal  # the work's exact Σ (amount × rate) including this period
+    stored_basis: Decimal = ZERO  # the stored materials' exact Σ (amount × rate stored at)
 
     @property
     def retainage(self) -> Decimal:  # I
@@ -146,6 +156,40 @@ def is_stepped_down(terms: Terms, previous: Previous | None) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Held:
+    """A line's position after a certified period: D, the work's basis, F and its basis."""
+
+    work: Decimal = ZERO
+    work_basis: Decimal = ZERO
+    stored: Decimal = ZERO
+    stored_basis: Decimal = ZERO
+
+
+def advance(before: Held, this_period: Decimal, stored: Decimal, rate: Decimal) -> Held:
+    """The one rule of what retainage a line holds after a period of `this_period` work
+    with `stored` materials presently stored, new work and storage held at `rate`:
+    materials keep the rate they were stored at, also once installed; a correction
+    (negative work) takes back work at the line's average held rate."""
+    e, f = Decimal(this_period), Decimal(stored)
+    d, f_prev = before.work, before.stored
+    if f < f_prev:  # materials left storage: at their average held rate
+        leaving = f_prev - f
+        leaving_basis = before.stored_basis if f == 0 else before.stored_basis * leaving / f_prev
+        stored_basis = before.stored_basis - leaving_basis
+    else:
+        leaving, leaving_basis = ZERO, ZERO
+        stored_basis = before.stored_basis + (f - f_prev) * rate
+    if e == 0 or d == 0 or (e > 0) == (d > 0):  # work in the line's own direction
+        installed = min(e, leaving) if e > 0 else ZERO
+        carried = ZERO if installed == 0 else (leaving_basis if installed == leaving
+                                               else leaving_basis * installed / leaving)  # fmt: skip
+        work_basis = before.work_basis + carried + (e - installed) * rate
+    else:  # a correction takes back work at the line's average held rate
+        work_basis = ZERO if d + e == 0 else before.work_basis * (d + e) / d
+    return Held(d + e, work_basis, f, stored_basis)
+
+
 def compute(lines: Sequence[LineIn], terms: Terms, previous: Previous | None = None) -> G702:
     """The G703 rows and the G702 figures of one application."""
     stepped = is_stepped_down(terms, previous)
@@ -155,7 +199,9 @@ def compute(lines: Sequence[LineIn], terms: Terms, previous: Previous | None = N
         c, d, e, f = (Decimal(x) for x in (line.scheduled_value, line.previous_work, line.this_period,
                                             line.materials_stored))  # fmt: skip
         g = d + e + f
-        basis = Decimal(line.previous_held_basis) + e * rate
+        after = advance(Held(d, Decimal(line.previous_held_basis), Decimal(line.previous_stored),
+                             Decimal(line.previous_stored_basis)), e, f, rate)  # fmt: skip
+        basis = after.work_basis
         percent = None if c == 0 else (g * HUNDRED / c).quantize(PERCENT_PLACES, rounding=ROUND_HALF_UP)
         rows.append(
             G703Row(
@@ -170,9 +216,10 @@ def compute(lines: Sequence[LineIn], terms: Terms, previous: Previous | None = N
                 percent=percent,
                 balance_to_finish=c - g,
                 retainage_on_work=round_money(basis / HUNDRED),
-                retainage_on_stored=round_money(f * rate / HUNDRED),
+                retainage_on_stored=round_money(after.stored_basis / HUNDRED),
                 rate=rate,
                 held_basis=basis,
+                stored_basis=after.stored_basis,
             )
         )
     line1 = sum((r.scheduled_value for r, li in zip(rows, lines, strict=True) if not li.is_change_order), ZERO)
@@ -221,6 +268,25 @@ def problems(lines: Sequence[LineIn]) -> dict[int, str]:
             found[index] = (
                 f"{label}: {g:,.2f} completed and stored would be more than 100 % of its scheduled value ({c:,.2f})."
             )
-        elif (c >= 0 and g < 0) or (c < 0 and g > 0):
+        elif (c >= 0 and (g < 0 or line.previous_work + e < 0)) or (c < 0 and (g > 0 or line.previous_work + e > 0)):
             found[index] = f"{label}: the work to date cannot go below zero."
     return found
+
+
+def certify_problem(result: G702, released: Decimal) -> str | None:
+    """Why an application with these figures cannot be certified (pure: the property test
+    drives it), or None: a certificate never takes money back (line 8 below zero) and
+    never holds less retainage than has been released already (line 5 below released)."""
+    if result.current_payment_due < 0:
+        return (
+            f"The current payment due (line 8) would be {result.current_payment_due:,.2f}: a certificate cannot "
+            "take money back. Lower the correction (the negative work) so that this period's work covers it, "
+            "and carry the rest of it to the next application."
+        )
+    if result.retainage < released:
+        return (
+            f"Retainage held (line 5) would be {result.retainage:,.2f}, below the {released:,.2f} already "
+            "released: lower the correction (the negative work or the materials taken out of storage), or "
+            "cancel a retainage release that has not been paid."
+        )
+    return None

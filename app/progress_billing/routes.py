@@ -246,9 +246,15 @@ def totals(project_id):
 @permission_required(VIEW)
 def detail(pay_application_id):
     app = services.get_pay_application(current_user, pay_application_id)
+    return _detail_page(app)
+
+
+def _detail_page(app: PayApplication, refused: str = "", status: int = 200):
     return render_for(
         {"pay-application-live": "progress_billing/_detail.html"},
         "progress_billing/detail.html",
+        status=status,
+        refused=refused,
         app=app,
         project=app.project,
         result=services.figures(app),
@@ -297,7 +303,12 @@ def update(pay_application_id):
 @permission_required(services.CERTIFY)
 def certify(pay_application_id):
     app = services.get_pay_application(current_user, pay_application_id, services.CERTIFY)
-    services.certify(current_user, app, version=request.form.get("version") or None)
+    try:
+        with attempt():
+            services.certify(current_user, app, version=request.form.get("version") or None)
+    except ValidationError as exc:  # refused for its figures: nothing written, the reason shown
+        return _detail_page(services.get_pay_application(current_user, pay_application_id),
+                            " ".join(exc.fields.values()), 422)  # fmt: skip
     return redirect_to(url_for("progress_billing.detail", pay_application_id=app.id))
 
 

@@ -143,11 +143,12 @@ _LATEST = object()  # "read the latest certified application yourself"
 
 def history(
     project_id: int, before_no: int | None = None, latest=_LATEST
-) -> dict[int, tuple[Decimal, Decimal, Decimal]]:
+) -> dict[int, tuple[Decimal, Decimal, Decimal, Decimal]]:
     """Per line, from the certified applications (before `before_no`): D (Σ work), the
-    exact retainage basis Σ(E × rate), and the materials presently stored on the latest
-    of them — one statement, then remembered (`latest`: that application, when the
-    caller has it)."""
+    exact retainage basis of the work, the materials presently stored on the latest of
+    them and their exact basis — g702.advance replayed over the certified periods in
+    order (one statement), then remembered (`latest`: that application, when the caller
+    has it)."""
     if latest is _LATEST:
         latest = latest_certified(project_id, before_no)
     if latest is None:
@@ -160,11 +161,9 @@ def history(
     rows = db.session.execute(
         select(
             PayApplicationLine.sov_line_id,
-            func.sum(PayApplicationLine.this_period),
-            func.sum(PayApplicationLine.this_period * PayApplicationLine.retainage_pct),
-            func.sum(PayApplicationLine.materials_stored).filter(
-                PayApplication.application_no == latest.application_no
-            ),
+            PayApplicationLine.this_period,
+            PayApplicationLine.materials_stored,
+            PayApplicationLine.retainage_pct,
         )
         .join(PayApplication, PayApplication.id == PayApplicationLine.pay_application_id)
         .where(
@@ -172,12 +171,12 @@ def history(
             PayApplication.status == CERTIFIED,
             PayApplication.application_no <= latest.application_no,
         )
-        .group_by(PayApplicationLine.sov_line_id)
+        .order_by(PayApplication.application_no)
     ).all()
-    found = {
-        line_id: (Decimal(work or 0), Decimal(basis or 0), Decimal(stored or 0))
-        for line_id, work, basis, stored in rows
-    }
+    held: dict[int, g702.Held] = {}
+    for line_id, work, stored, rate in rows:
+        held[line_id] = g702.advance(held.get(line_id, g702.Held()), work or ZERO, stored or ZERO, rate or ZERO)
+    found = {line_id: (h.work, h.work_basis, h.stored, h.stored_basis) for line_id, h in held.items()}
     _HISTORY[key] = found
     while len(_HISTORY) > HISTORY_MEMO:
         _HISTORY.popitem(last=False)
@@ -204,7 +203,7 @@ def _inputs(
     past = history(project_id, before_no, previous)
     lines = []
     for sov in schedule.lines_of(project_id) if sov_lines is None else sov_lines:
-        work, basis, stored = past.get(sov.id, (ZERO, ZERO, ZERO))
+        work, basis, stored, stored_basis = past.get(sov.id, (ZERO, ZERO, ZERO, ZERO))
         if sov.is_archived and sov.id not in past:
             continue
         mine = entered.get(sov.id, {})
@@ -221,6 +220,8 @@ def _inputs(
                 previous_work=work,
                 previous_held_basis=basis,
                 reason=mine.get("reason", ""),
+                previous_stored=stored,
+                previous_stored_basis=stored_basis,
             )
         )
     return lines
@@ -532,6 +533,10 @@ def certify(actor, app: PayApplication, version=None) -> PayApplication:
     schedule._lock(project)
     check_schedule(project)
     entered, result = _validated(project, [], app)
+    from app.progress_billing.releases import released
+
+    if problem := g702.certify_problem(result, released(project.id)):
+        raise ValidationError({"lines": problem})  # nothing written
     _write_lines(app, project.id, entered)
     db.session.flush()
     rows = {row.key: row for row in result.rows}

@@ -1,0 +1,199 @@
+"""Progress billing, the review's defects: retainage held never below what was released
+(stored materials keep the rate they were stored at; a certificate refused below it),
+the application's invoice tied to it, a release's invoice tied to its release, change
+orders and tasks billed once, what a client counts, the suggestion with stored
+materials, a stale delete."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from app.core.errors import ValidationError
+from app.extensions import db
+from app.progress_billing import g702, releases, schedule, services
+from app.progress_billing.models import PayApplication, PayApplicationLine
+from app.progress_billing.releases import release_problem
+from tests.factories import make_client, make_pay_application, make_project, make_sov, make_user
+
+
+@pytest.fixture()
+def site(db):
+    client_co = make_client()
+    pm = make_user("project_manager_full")
+    admin = make_user("admin")
+    owner = make_user("client", client=client_co)
+    project = make_project(client_co, members=[pm])
+    lines = make_sov(project, ("1000.00", "3000.00"))
+    return project, lines, pm, admin, owner
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def apply(actor, project, period, entries):
+    return services.create_pay_application(actor, project, {"period_to": period}, entries)
+
+
+# --- 1. retainage held never below released ------------------------------------------------
+
+
+def test_stored_materials_keep_the_rate_they_were_held_at_after_a_step_down_and_a_release(site):
+    """The reviewer's case: 10 % stepping to 5 % at 50 %; 1,000 of work and 1,000 stored hold
+    200, all released; the stored materials installed later keep their 10 %: line 5 stays
+    200 and the contractor is paid 2,000 for 2,000 of work (it was 150 and 2,050)."""
+    project, lines, pm, admin, _ = site
+    schedule.save_terms(admin, project, {"retainage_pct": "10", "step_down_at_pct": "50", "step_down_pct": "5"})
+    one = apply(admin, project, date(2026, 3, 31), [{"sov_line_id": lines[0].id, "this_period": "1000.00"},
+                {"sov_line_id": lines[1].id, "this_period": "0", "materials_stored": "1000.00"}])  # fmt: skip
+    services.certify(admin, one)
+    assert one.g702_retainage == D("200.00")
+    releases.release(admin, project, "200.00")
+    two = apply(admin, project, date(2026, 4, 30),
+                [{"sov_line_id": lines[1].id, "this_period": "1000.00", "materials_stored": "0"}])  # fmt: skip
+    services.certify(admin, two)
+    assert two.g702_total_completed_and_stored == D("2000.00")
+    assert two.g702_retainage == D("200.00")
+    assert two.g702_current_payment_due == D("0.00")
+    paid = one.g702_current_payment_due + two.g702_current_payment_due + releases.released(project.id)
+    assert paid == two.g702_total_completed_and_stored
+    assert releases.released(project.id) <= services.retainage_held(project.id)
+
+
+def test_stored_materials_unchanged_over_the_step_down_stay_held_at_their_rate(site):
+    project, lines, pm, admin, _ = site
+    schedule.save_terms(admin, project, {"retainage_pct": "10", "step_down_at_pct": "50", "step_down_pct": "5"})
+    one = apply(admin, project, date(2026, 3, 31), [{"sov_line_id": lines[0].id, "this_period": "1000.00"},
+                {"sov_line_id": lines[1].id, "this_period": "0", "materials_stored": "1000.00"}])  # fmt: skip
+    services.certify(admin, one)
+    two = apply(admin, project, date(2026, 4, 30), [{"sov_line_id": lines[1].id, "this_period": "500.00"}])
+    services.certify(admin, two)  # stored 1,000 carried: still 100 held on it; the new 500 at 5 %
+    assert two.g702_retainage == D("225.00")
+
+
+def test_a_correction_that_would_hold_less_than_released_is_refused_and_nothing_is_written(site):
+    """10 % stepping to 5 % at 30 %: 150 held on 1,500 and released; then 500 of new work
+    (held at 5 %: 25) and a correction of 500 (taking back its 10 %: 50) would hold 125."""
+    project, lines, pm, admin, _ = site
+    schedule.save_terms(admin, project, {"retainage_pct": "10", "step_down_at_pct": "30", "step_down_pct": "5"})
+    one = make_pay_application(project, ["500.00", "1000.00"], certify_by=admin)
+    releases.release(admin, project, "150.00")
+    two = apply(admin, project, date(2026, 4, 30),
+                [{"sov_line_id": lines[1].id, "this_period": "-500.00", "reason": "Over-claimed in March"},
+                 {"sov_line_id": lines[0].id, "this_period": "500.00"}])  # fmt: skip
+    assert services.figures(two).current_payment_due == D("25.00")
+    assert services.figures(two).retainage == D("125.00")
+    version, lines_before = two.version, count(PayApplicationLine)
+    with pytest.raises(ValidationError) as exc:
+        services.certify(admin, two)
+    assert "below the 150.00 already released" in exc.value.fields["lines"]
+    db.session.expire_all()
+    two = db.session.get(PayApplication, two.id)
+    assert not two.is_certified and two.number is None and two.invoice_id is None and two.version == version
+    assert count(PayApplicationLine) == lines_before
+    assert one.g702_retainage == services.retainage_held(project.id)
+
+
+def test_a_negative_payment_due_refuses_certification_and_writes_nothing(site):
+    project, lines, pm, admin, _ = site
+    make_pay_application(project, ["1000.00", "0"], certify_by=pm)
+    two = apply(
+        admin,
+        project,
+        date(2026, 4, 30),
+        [{"sov_line_id": lines[0].id, "this_period": "-500.00", "reason": "Over-billed"}],
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.certify(admin, two)
+    assert "line 8" in exc.value.fields["lines"] and "Lower the correction" in exc.value.fields["lines"]
+    db.session.expire_all()
+    two = db.session.get(PayApplication, two.id)
+    assert not two.is_certified and two.invoice_id is None
+
+
+# --- the property: released ≤ held, and every payment ever due ≤ line 4 -------------------
+
+amounts = st.integers(min_value=0, max_value=200_000).map(lambda c: D(c) / 100)
+
+
+@st.composite
+def billing_runs(draw):
+    """Terms (sometimes stepping down), a schedule, and a run of steps: applications (work
+    this period as a share of what is left or a correction with its reason, materials
+    stored as a share of what is left) and releases of any amount."""
+    stepped = draw(st.booleans())
+    terms = g702.Terms(D(draw(st.integers(1, 20))), D(draw(st.integers(1, 99))) if stepped else None,
+                       D(draw(st.integers(0, 5))) if stepped else None)  # fmt: skip
+    values = draw(st.lists(st.integers(100, 1_000_000).map(lambda c: D(c) / 100), min_size=1, max_size=4))
+    steps = []
+    for _ in range(draw(st.integers(1, 8))):
+        if draw(st.integers(0, 3)) == 0:
+            steps.append(("release", draw(amounts)))
+        else:
+            steps.append(("apply", [(draw(st.integers(-100, 100)), draw(st.integers(0, 100))) for _ in values]))
+    return terms, values, steps
+
+
+@settings(max_examples=300, deadline=None)
+@given(billing_runs())
+def test_released_never_exceeds_held_and_payments_never_exceed_the_work(run):
+    """Over any run of certified applications (stored materials installed or taken out,
+    corrections with a reason, a step-down) and releases: released ≤ line 5 held, and
+    Σ line 8 + released ≤ line 4 at every moment."""
+    terms, values, steps = run
+    held_by_line = {i: g702.Held() for i in range(len(values))}
+    previous, held, released, paid = None, D("0"), D("0"), D("0")
+    line4 = D("0")
+    for kind, detail in steps:
+        if kind == "release":
+            if release_problem(held, released, detail, False, complete=False) is None:
+                released += detail
+        else:
+            rows = []
+            for i, (value, (share, stored_share)) in enumerate(zip(values, detail, strict=True)):
+                h = held_by_line[i]
+                room = value - h.work
+                e = (room * share / 100).quantize(D("0.01"), rounding="ROUND_DOWN") if share >= 0 else \
+                    -(h.work * -share / 100).quantize(D("0.01"), rounding="ROUND_DOWN")  # fmt: skip
+                f = ((value - h.work - e) * stored_share / 100).quantize(D("0.01"), rounding="ROUND_DOWN")
+                rows.append(g702.LineIn(key=i, item=str(i), description="", scheduled_value=value, this_period=e,
+                                        materials_stored=f, previous_work=h.work, previous_held_basis=h.work_basis,
+                                        previous_stored=h.stored, previous_stored_basis=h.stored_basis,
+                                        reason="a correction" if e < 0 else ""))  # fmt: skip
+            assert g702.problems(rows) == {}
+            result = g702.compute(rows, terms, previous)
+            if g702.certify_problem(result, released) is not None:
+                continue  # refused: nothing certified
+            for row in result.rows:
+                held_by_line[row.key] = g702.advance(held_by_line[row.key], row.this_period, row.materials_stored,
+                                                     row.rate)  # fmt: skip
+                assert held_by_line[row.key].work_basis == row.held_basis
+                assert held_by_line[row.key].stored_basis == row.stored_basis
+            held, line4 = result.retainage, result.total_completed_and_stored
+            paid += result.current_payment_due
+            previous = g702.Previous(result.contract_sum_to_date, line4, result.total_earned_less_retainage)
+        assert released <= held
+        assert paid + released <= line4
+
+
+def test_the_certify_page_answers_422_with_the_reason(client, login_as, site):
+    project, lines, pm, admin, _ = site
+    make_pay_application(project, ["1000.00", "0"], certify_by=pm)
+    two = apply(
+        admin,
+        project,
+        date(2026, 4, 30),
+        [{"sov_line_id": lines[0].id, "this_period": "-500.00", "reason": "Over-billed"}],
+    )
+    login_as(pm)
+    response = client.post(f"/pay-applications/{two.id}/certify", data={"version": two.version})
+    assert response.status_code == 422
+    assert "a certificate cannot take money back" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert not db.session.get(PayApplication, two.id).is_certified
