@@ -197,3 +197,30 @@ def test_the_certify_page_answers_422_with_the_reason(client, login_as, site):
     assert "a certificate cannot take money back" in response.get_data(as_text=True)
     db.session.expire_all()
     assert not db.session.get(PayApplication, two.id).is_certified
+
+
+# --- deleting a draft checks its version ------------------------------------------------------
+
+
+def test_deleting_a_draft_checks_its_version(client, login_as, site):
+    from app.core.versioning import StaleObject
+
+    project, lines, pm, admin, _ = site
+    draft = make_pay_application(project, ["100.00", "0"])
+    stale = draft.version
+    services.update_pay_application(pm, draft, {"notes": "Checked"}, [], version=stale)
+    with pytest.raises(StaleObject):
+        services.delete_pay_application(pm, draft, version=stale)
+    login_as(pm)
+    response = client.post(f"/pay-applications/{draft.id}/delete", data={"version": stale})
+    assert response.status_code == 409
+    from tests.conftest import bearer
+
+    response = client.delete(f"/api/financials/pay-applications/{draft.id}/",
+                             headers={**bearer(client, pm), "If-Match": f'"{stale}"'})  # fmt: skip
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "CONFLICT"
+    db.session.expire_all()
+    assert db.session.get(PayApplication, draft.id) is not None
+    response = client.post(f"/pay-applications/{draft.id}/delete", data={"version": draft.version})
+    assert response.status_code in (302, 303)
+    assert count(PayApplication) == 0

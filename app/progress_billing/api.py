@@ -89,11 +89,12 @@ def api_patch(pay_application_id):
 
 
 @bp.delete(BASE + "<int:pay_application_id>/")
-@operation("Delete a draft pay application", returns=Deleted)
+@operation("Delete a draft pay application", returns=Deleted, if_match=True)
 def api_delete(pay_application_id):
     app = services.get_pay_application(current_user, pay_application_id, services.EDIT)
     app_id = app.id
-    services.delete_pay_application(current_user, app)
+    with conflicts_show(_one):
+        services.delete_pay_application(current_user, app, version=sent_version(None))
     return api_ok({"id": app_id, "deleted": True})
 
 

@@ -318,7 +318,10 @@ def certify(pay_application_id):
 def delete(pay_application_id):
     app = services.get_pay_application(current_user, pay_application_id, EDIT)
     project_id = app.project_id
-    services.delete_pay_application(current_user, app)
+    try:
+        services.delete_pay_application(current_user, app, version=request.form.get("version") or None)
+    except StaleObject as exc:  # changed meanwhile: its page as it is now, to decide again
+        return _detail_page(exc.obj, str(exc), 409)
     return redirect_to(url_for("progress_billing.project_billing", project_id=project_id))
 
 

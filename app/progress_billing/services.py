@@ -507,9 +507,12 @@ def update_pay_application(actor, app: PayApplication, data: dict, raw_lines=Non
     return app
 
 
-def delete_pay_application(actor, app: PayApplication) -> None:
+@checks_version("app")
+def delete_pay_application(actor, app: PayApplication, version=None) -> None:
+    """Delete a draft, checked against the version the caller saw (stale: 409)."""
     require(actor, EDIT, app)
     _ensure_draft(app)
+    expect_version(app, version)
     ids, audience = {"id": app.id, "project_id": app.project_id}, _audience(app)
     db.session.delete(app)
     db.session.flush()
