@@ -224,3 +224,84 @@ def test_deleting_a_draft_checks_its_version(client, login_as, site):
     response = client.post(f"/pay-applications/{draft.id}/delete", data={"version": draft.version})
     assert response.status_code in (302, 303)
     assert count(PayApplication) == 0
+
+
+# --- 2. the application's invoice is tied to it -----------------------------------------------
+
+
+def test_the_application_invoice_keeps_its_one_line_at_the_payment_due(site):
+    from app.invoices.services import create_invoice, update_invoice
+
+    project, lines, pm, admin, _ = site
+    app = make_pay_application(project, ["500.00", "500.00"], certify_by=pm)
+    invoice = app.invoice
+    line = invoice.lines[0]
+    assert (line.source, line.source_id, invoice.total_amount) == ("pay_application", app.id, D("900.00"))
+    for bad in (
+        [{"description": "whatever", "quantity": "1", "unit_price": "99999.00"}],
+        [{"description": "x", "quantity": "1", "unit_price": "1000.00", "source": "pay_application",
+          "source_id": app.id}],
+        [{"description": "x", "quantity": "1", "unit_price": "900.00", "source": "pay_application",
+          "source_id": app.id}, {"description": "extra", "quantity": "1", "unit_price": "10.00"}],
+    ):  # fmt: skip
+        with pytest.raises(ValidationError) as exc:
+            update_invoice(pm, invoice, {}, bad)
+        assert "900.00" in exc.value.fields["line_items"]
+    with pytest.raises(ValidationError):
+        update_invoice(pm, invoice, {"invoice_type": "final"})
+    update_invoice(pm, invoice, {"client_message": "Thank you", "tax_rate": "7"})  # other fields: fine
+    assert invoice.total_amount == D("900.00")
+    with pytest.raises(ValidationError) as exc:  # its line on another invoice
+        create_invoice(pm, project, {}, [{"description": "x", "quantity": "1", "unit_price": "900.00",
+                                          "source": "pay_application", "source_id": app.id}])  # fmt: skip
+    assert "certifying" in exc.value.fields["line_items"]
+
+
+def test_a_deleted_or_cancelled_invoice_is_created_again(client, login_as, site):
+    from app.core.errors import ConflictError
+    from app.invoices.services import cancel_invoice, delete_invoice, send_invoice
+
+    project, lines, pm, admin, _ = site
+    app = make_pay_application(project, ["500.00", "500.00"], certify_by=pm)
+    with pytest.raises(ConflictError):
+        services.recreate_invoice(pm, app)  # it has one
+    delete_invoice(admin, app.invoice)
+    db.session.expire_all()
+    assert app.invoice_id is None and services.may_recreate_invoice(pm, app)
+    login_as(pm)
+    page = client.get(f"/pay-applications/{app.id}").get_data(as_text=True)
+    assert "Create its invoice again" in page
+    response = client.post(f"/pay-applications/{app.id}/invoice")
+    assert response.status_code in (302, 303)
+    db.session.expire_all()
+    invoice = app.invoice
+    assert invoice.total_amount == D("900.00") and invoice.lines[0].source == "pay_application"
+    send_invoice(admin, invoice)
+    cancel_invoice(admin, invoice, "Wrong client address")
+    again = services.recreate_invoice(pm, app).invoice
+    assert again.id != invoice.id and again.is_draft and again.total_amount == D("900.00")
+    assert not services.may_recreate_invoice(pm, app)
+
+
+# --- 3. a retainage release's invoice is tied to its release ----------------------------------
+
+
+def test_a_release_invoice_keeps_its_retainage_line_and_type(site):
+    from app.invoices.services import update_invoice
+
+    project, lines, pm, admin, _ = site
+    make_pay_application(project, ["1000.00", "0"], certify_by=pm)
+    row = releases.release(admin, project, "50.00")
+    invoice = row.invoice
+    for bad in (
+        [{"description": "Something else", "quantity": "1", "unit_price": "7000.00"}],
+        [{"description": "Release", "quantity": "1", "unit_price": "50.00", "source": "retainage",
+          "source_id": row.id}, {"description": "extra", "quantity": "1", "unit_price": "10.00"}],
+    ):  # fmt: skip
+        with pytest.raises(ValidationError) as exc:
+            update_invoice(admin, invoice, {}, bad)
+        assert "50.00" in exc.value.fields["line_items"]
+    with pytest.raises(ValidationError) as exc:
+        update_invoice(admin, invoice, {"invoice_type": "final"})
+    assert "standard" in " ".join(exc.value.fields.values())
+    assert invoice.total_amount == D("50.00") and releases.released(project.id) == D("50.00")

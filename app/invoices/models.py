@@ -47,6 +47,7 @@ LINE_SOURCES = {
     "deposit": "Deposit applied",
     "retention": "Retention release",
     "retainage": "Retainage release (pay applications)",
+    "pay_application": "Pay application",
     "extra": "Extra charge",
 }
 

@@ -756,16 +756,17 @@ def clean_lines(raw, tax_rate: Decimal, errors: dict) -> list[LineIn]:
             raw_rate = item.get("tax_rate")
             rate = tax_rate if raw_rate in (None, "") else parse_rate(raw_rate, "tax rate")
             if source is not None and source not in ("task", "change_order", "deposit", "retention", "extra",
-                                                     "retainage"):  # fmt: skip
+                                                     "retainage", "pay_application"):  # fmt: skip
                 raise ValueError("unknown source.")
-            if source in ("task", "change_order", "deposit", "retention", "retainage") and source_id is None:
+            if source in ("task", "change_order", "deposit", "retention", "retainage",
+                          "pay_application") and source_id is None:  # fmt: skip
                 raise ValueError("say which item it comes from (source_id).")
         except ValueError as exc:
             message = str(exc)
             problems.append(f"Line {number}: {message[0].lower() + message[1:]}")
             continue
-        if source in ("deposit", "retention", "retainage"):
-            rate = ZERO  # a credit or a release carries no new tax (it was taxed when billed)
+        if source in ("deposit", "retention", "retainage", "pay_application"):
+            rate = ZERO  # a credit, a release or a certificate's payment due carries no new tax
         lines.append(LineIn(description, quantity, price, rate, source, source_id))
     if problems:
         errors["line_items"] = " ".join(problems[:5]) + (" …" if len(problems) > 5 else "")
@@ -835,6 +836,10 @@ def _check_sources(project: Project, invoice_type: str, lines: list[LineIn], inv
 
             if problem := check_invoice_line(invoice, line.source_id, line.total):
                 problems.append(f"Line {number}: {problem}")
+    if (invoice is not None and invoice.id) or any(li.source == "pay_application" for li in lines):
+        from app.progress_billing.services import invoice_problems  # its pay application or release
+
+        problems += invoice_problems(invoice, invoice_type, lines)
     if problems:
         errors["line_items"] = " ".join(problems[:5])
 
@@ -938,7 +943,8 @@ def update_invoice(actor, invoice: Invoice, data: dict, raw_lines=None, version=
                 li.quantity,
                 li.unit_price,
                 values["tax_rate"]
-                if rate_changed and li.tax_rate == invoice.tax_rate and li.source not in ("deposit", "retention")
+                if rate_changed and li.tax_rate == invoice.tax_rate
+                and li.source not in ("deposit", "retention", "retainage", "pay_application")
                 else li.tax_rate,
                 li.source,
                 li.source_id,

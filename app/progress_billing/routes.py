@@ -262,6 +262,7 @@ def _detail_page(app: PayApplication, refused: str = "", status: int = 200):
         may_edit=services.may_edit(current_user, app),
         may_certify=services.may_certify(current_user, app),
         may_see_invoice=services.may_see_invoice(current_user, app),
+        may_recreate_invoice=services.may_recreate_invoice(current_user, app),
     )
 
 
@@ -310,6 +311,16 @@ def certify(pay_application_id):
         return _detail_page(services.get_pay_application(current_user, pay_application_id),
                             " ".join(exc.fields.values()), 422)  # fmt: skip
     return redirect_to(url_for("progress_billing.detail", pay_application_id=app.id))
+
+
+@bp.post("/pay-applications/<int:pay_application_id>/invoice")
+@login_required
+@permission_required(services.CERTIFY)
+def recreate_invoice(pay_application_id):
+    """ "Create its invoice again" (its invoice was deleted or cancelled)."""
+    app = services.get_pay_application(current_user, pay_application_id, services.CERTIFY)
+    services.recreate_invoice(current_user, app)
+    return redirect_to(url_for("invoices.detail", invoice_id=app.invoice_id))
 
 
 @bp.post("/pay-applications/<int:pay_application_id>/delete")

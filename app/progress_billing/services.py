@@ -576,6 +576,74 @@ def certify(actor, app: PayApplication, version=None) -> PayApplication:
     return app
 
 
+def may_recreate_invoice(user, app: PayApplication) -> bool:
+    """A certified application with something due whose invoice was deleted or cancelled."""
+    return (
+        app.is_certified
+        and not app.project.is_closed
+        and (app.g702_current_payment_due or ZERO) > 0
+        and (app.invoice is None or app.invoice.is_cancelled)
+        and can(user, CERTIFY, app)
+    )
+
+
+def recreate_invoice(actor, app: PayApplication) -> PayApplication:
+    """ "Create its invoice again": a new DRAFT invoice for the certified payment due when
+    the application's invoice was deleted (a draft, by an admin) or cancelled."""
+    require(actor, CERTIFY, app)
+    if not app.is_certified:
+        raise ConflictError("Certify the application first: certifying makes its invoice.")
+    if app.project.is_closed:
+        raise ConflictError("This project is closed: nothing more is invoiced.")
+    schedule._lock(app.project)
+    db.session.refresh(app, ["invoice_id"])  # read under the lock: two clicks make one invoice
+    if app.invoice is not None and not app.invoice.is_cancelled:
+        raise ConflictError(f"{app.number} has its invoice already ({app.invoice.label}).")
+    if app.g702_current_payment_due <= 0:
+        raise ConflictError(f"Nothing is due on {app.number}: it has no invoice.")
+    app.invoice_id = _invoice_for(actor, app, app.g702_current_payment_due, today()).id
+    db.session.flush()
+    db.session.refresh(app, ["invoice"])
+    publish_change(app)
+    return app
+
+
+def invoice_problems(invoice, invoice_type: str, lines) -> list[str]:
+    """The invoices' check (invoices.services._check_sources) of what progress billing ties
+    to an invoice: a "pay_application" line only on that application's own invoice; the
+    invoice of a pay application is exactly its one line at its line 8 and stays standard;
+    a retainage release's invoice exactly its "retainage" line at the amount released and
+    of its type (final at completion, else standard)."""
+    from app.invoices.models import FINAL, STANDARD
+    from app.progress_billing.models import RetainageRelease
+
+    problems = []
+    tied = release = None
+    if invoice is not None and invoice.id:
+        tied = db.session.scalar(_header_only(select(PayApplication)).where(PayApplication.invoice_id == invoice.id))
+        release = db.session.scalar(select(RetainageRelease).where(RetainageRelease.invoice_id == invoice.id))
+    for number, line in enumerate(lines, start=1):
+        if line.source == "pay_application" and (tied is None or line.source_id != tied.id):
+            problems.append(f"Line {number}: a pay application's payment due is invoiced by certifying it.")
+    if tied is not None:
+        due = tied.g702_current_payment_due
+        if not (len(lines) == 1 and lines[0].source == "pay_application" and lines[0].source_id == tied.id
+                and lines[0].total == due):  # fmt: skip
+            problems.append(f"This is the invoice of pay application {tied.number}: its one line is the current "
+                            f"payment due, {due:,.2f}, and it stays as it is.")  # fmt: skip
+        if invoice_type != STANDARD:
+            problems.append(f"The invoice of pay application {tied.number} stays a standard invoice.")
+    if release is not None:
+        kind = FINAL if release.is_final else STANDARD
+        if not (len(lines) == 1 and lines[0].source == "retainage" and lines[0].source_id == release.id
+                and lines[0].total == release.amount):  # fmt: skip
+            problems.append(f"This invoice releases retainage: its one line is the {release.amount:,.2f} released, "
+                            "and it stays as it is.")  # fmt: skip
+        if invoice_type != kind:
+            problems.append(f"This retainage release's invoice stays a {kind} invoice.")
+    return problems
+
+
 def _invoice_for(actor, app: PayApplication, due: Decimal, on: dt.date):
     """The standard DRAFT invoice for the current payment due, by the invoices' own rules;
     its PM sends it with the normal invoice flow. Retention 0: the due is net of retainage."""
@@ -584,13 +652,17 @@ def _invoice_for(actor, app: PayApplication, due: Decimal, on: dt.date):
     description = (
         f"Pay application {app.number} (no. {app.application_no}) for the period to {app.period_to:%B %-d, %Y}"
     )
-    return create_invoice(
+    invoice = create_invoice(
         actor,
         app.project,
         {"invoice_type": "standard", "issue_date": on, "retention_amount": "0",
          "internal_notes": f"Current payment due of pay application {app.number}."},
         [{"description": description, "quantity": "1", "unit_price": str(due)}],
     )  # fmt: skip
+    line = invoice.lines[0]  # tied to the application: the invoices' checks keep it as it is
+    line.source, line.source_id = "pay_application", app.id
+    db.session.flush()
+    return invoice
 
 
 # --- telling ------------------------------------------------------------------------

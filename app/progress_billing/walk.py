@@ -60,6 +60,7 @@ ROUTES = (
     R("GET", "/pay-applications/{draftpa}/edit", "200 200 200 403 403 403 403"),
     R("POST", "/pay-applications/{draftpa}/edit", "303 303 303 403 403 403 403", _lines),
     R("POST", "/pay-applications/{draftpa}/certify", "303 303 403 403 403 403 403"),
+    R("POST", "/pay-applications/{certifiedpa}/invoice", "409 409 403 403 403 403 403"),  # it has its invoice
     R("POST", "/pay-applications/{draftpa}/delete", "303 303 303 403 403 403 403"),
     R("POST", "/projects/{mine}/pay-applications/new", "409 409 409 403 403 403 403", _lines),
     # the JSON API
