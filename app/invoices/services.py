@@ -943,7 +943,8 @@ def update_invoice(actor, invoice: Invoice, data: dict, raw_lines=None, version=
                 li.quantity,
                 li.unit_price,
                 values["tax_rate"]
-                if rate_changed and li.tax_rate == invoice.tax_rate
+                if rate_changed
+                and li.tax_rate == invoice.tax_rate
                 and li.source not in ("deposit", "retention", "retainage", "pay_application")
                 else li.tax_rate,
                 li.source,
