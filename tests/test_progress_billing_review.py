@@ -305,3 +305,42 @@ def test_a_release_invoice_keeps_its_retainage_line_and_type(site):
         update_invoice(admin, invoice, {"invoice_type": "final"})
     assert "standard" in " ".join(exc.value.fields.values())
     assert invoice.total_amount == D("50.00") and releases.released(project.id) == D("50.00")
+
+
+# --- 5. change orders and tasks billed once ---------------------------------------------------
+
+
+def test_a_project_with_a_schedule_bills_change_orders_and_tasks_through_pay_applications(site):
+    from app.invoices.services import create_invoice, prefilled_lines
+    from app.tasks.models import Task
+    from tests.factories import make_change_order
+
+    project, lines, pm, admin, _ = site
+    co = make_change_order(project, status="approved")
+    task = Task(project_id=project.id, title="Prime the hall", status="completed")
+    db.session.add(task)
+    db.session.flush()
+    assert not [r for r in prefilled_lines(project, "standard") if r["source"] in ("change_order", "task")]
+    for source, source_id in (("change_order", co.id), ("task", task.id)):
+        with pytest.raises(ValidationError) as exc:
+            create_invoice(pm, project, {}, [{"description": "x", "quantity": "1", "unit_price": "10.00",
+                                              "source": source, "source_id": source_id}])  # fmt: skip
+        assert "bill it through a pay application" in exc.value.fields["line_items"]
+    other = make_project(project.client, members=[pm])  # no schedule: the wizard's way
+    make_change_order(other, status="approved")
+    assert [r["source"] for r in prefilled_lines(other, "standard")] == ["change_order"]
+
+
+def test_approving_a_change_order_already_invoiced_adds_no_schedule_line(site):
+    from app.invoices.services import create_invoice
+    from app.progress_billing.models import SovLine
+    from tests.factories import make_change_order
+
+    project, lines, pm, admin, _ = site
+    bare = make_project(project.client, members=[pm])
+    co = make_change_order(bare, status="approved")
+    create_invoice(pm, bare, {}, [{"description": "CO", "quantity": "1", "unit_price": str(co.amount or "1.00"),
+                                   "source": "change_order", "source_id": co.id}])  # fmt: skip
+    make_sov(bare, ("500.00",))  # the schedule typed afterwards
+    assert schedule.add_change_order_line(co) is None
+    assert db.session.scalar(select(func.count()).select_from(SovLine).where(SovLine.change_order_id == co.id)) == 0

@@ -546,13 +546,17 @@ def prefilled_lines(project: Project, invoice_type: str) -> list[dict]:
     the retention held on earlier ones."""
 
     rows: list[dict] = []
-    if invoice_type != DEPOSIT:
+    from app.progress_billing.schedule import has_schedule
+
+    # a project with a schedule of values bills its change orders and tasks through pay applications
+    if invoice_type != DEPOSIT and not has_schedule(project.id):
         rows += _unbilled_tasks(project)[:50]
         from app.change_orders.services import approved_unbilled
 
         for co in approved_unbilled(project.id):
             rows.append({"description": f"{co.number}: {co.title}", "quantity": "1", "unit_price": str(co.amount),
                          "source": "change_order", "source_id": co.id})  # fmt: skip
+    if invoice_type != DEPOSIT:
         for deposit, credit in open_deposits(project):
             rows.append({"description": f"Deposit applied ({deposit.label})", "quantity": "1",
                          "unit_price": str(-credit), "source": "deposit", "source_id": deposit.id})  # fmt: skip
@@ -781,6 +785,13 @@ def _check_sources(project: Project, invoice_type: str, lines: list[LineIn], inv
     problems = []
     if any(line.source for line in lines):
         db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    if any(line.source in ("task", "change_order") for line in lines):
+        from app.progress_billing.schedule import has_schedule
+
+        if has_schedule(project.id):  # its change orders and tasks are on its schedule of values
+            problems += [f"Line {number}: this project is billed by pay applications (it has a schedule of values): "
+                         f"bill it through a pay application." for number, line in enumerate(lines, start=1)
+                         if line.source in ("task", "change_order")]  # fmt: skip
     if any(line.source == "task" for line in lines):
         open_tasks = {r["source_id"] for r in _unbilled_tasks(project, invoice)}
         seen: set[int] = set()

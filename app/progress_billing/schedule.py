@@ -52,6 +52,17 @@ def lines_of(project_id: int, include_archived: bool = True) -> list[SovLine]:
     return list(db.session.scalars(stmt.order_by(SovLine.position, SovLine.id)))
 
 
+def has_schedule(project_id: int) -> bool:
+    """The project is billed by pay applications: it has a schedule of values (a line not
+    archived). Its change orders and tasks are then billed through them, never on an
+    invoice line of their own (invoices.services: the wizard's prefill and its checks)."""
+    return bool(
+        db.session.scalar(
+            select(SovLine.id).where(SovLine.project_id == project_id, SovLine.is_archived.is_(False)).limit(1)
+        )
+    )
+
+
 def terms_of(project_id: int) -> BillingTerms:
     """The project's terms; before the first save the defaults, unsaved (a read never writes)."""
     found = db.session.scalar(select(BillingTerms).where(BillingTerms.project_id == project_id))
@@ -406,9 +417,20 @@ def add_change_order_line(co) -> SovLine | None:
     """An approved change order's line on the schedule (G702 line 2), once: item
     "CO-n" (its number's sequence), its description the title, its value the amount.
     Called in the approval's transaction; a project without a schedule gets none (its
-    schedule, when typed, takes the contract value that already includes the CO)."""
+    schedule, when typed, takes the contract value that already includes the CO), nor does
+    a change order an invoice (not cancelled) bills already."""
     existing = db.session.scalar(select(SovLine.id).where(SovLine.change_order_id == co.id))
     if existing is not None:
+        return None
+    from app.invoices.models import CANCELLED, Invoice, InvoiceLine
+
+    invoiced = db.session.scalar(
+        select(InvoiceLine.id)
+        .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
+        .where(InvoiceLine.source == "change_order", InvoiceLine.source_id == co.id, Invoice.status != CANCELLED)
+        .limit(1)
+    )
+    if invoiced is not None:  # billed by its own invoice already: not a second time on the schedule
         return None
     if not db.session.scalar(select(func.count()).select_from(SovLine).where(SovLine.project_id == co.project_id)):
         return None
