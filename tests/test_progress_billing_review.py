@@ -344,3 +344,26 @@ def test_approving_a_change_order_already_invoiced_adds_no_schedule_line(site):
     make_sov(bare, ("500.00",))  # the schedule typed afterwards
     assert schedule.add_change_order_line(co) is None
     assert db.session.scalar(select(func.count()).select_from(SovLine).where(SovLine.change_order_id == co.id)) == 0
+
+
+# --- 6. the client counts only what was issued to them -----------------------------------------
+
+
+def test_the_client_counts_only_releases_whose_invoice_is_issued(client, login_as, site):
+    from app.invoices.services import send_invoice
+
+    project, lines, pm, admin, owner = site
+    app = make_pay_application(project, ["1000.00", "0"], certify_by=pm)
+    row = releases.release(admin, project, "40.00")
+    assert releases.released_for(pm, project.id) == D("40.00")
+    assert releases.released_for(owner, project.id) == D("0")  # its invoice is a draft
+    assert not services.may_see_invoice(owner, app)
+    login_as(owner)
+    page = client.get(f"/projects/{project.id}/billing").get_data(as_text=True)
+    assert "released" not in page and "$40.00" not in page
+    send_invoice(admin, row.invoice)
+    send_invoice(admin, app.invoice)
+    assert releases.released_for(owner, project.id) == D("40.00")
+    assert services.may_see_invoice(owner, app)
+    page = client.get(f"/projects/{project.id}/billing").get_data(as_text=True)
+    assert "released $40.00" in page

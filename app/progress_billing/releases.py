@@ -39,6 +39,23 @@ def released(project_id: int) -> Decimal:
     )
 
 
+def released_for(user, project_id: int) -> Decimal:
+    """What `user` is shown as released (the one rule of pages and fragments): staff every
+    release whose invoice is not cancelled; a client only those whose invoice was issued
+    to them (sent, overdue or paid) — a draft's figure never reaches the client."""
+    from app.invoices.models import OVERDUE, PAID, SENT, Invoice
+
+    if not services.for_client(user):
+        return released(project_id)
+    return Decimal(
+        db.session.scalar(
+            select(func.coalesce(func.sum(RetainageRelease.amount), 0))
+            .join(Invoice, Invoice.id == RetainageRelease.invoice_id)
+            .where(RetainageRelease.project_id == project_id, Invoice.status.in_((SENT, OVERDUE, PAID)))
+        )
+    )
+
+
 def available(project_id: int) -> Decimal:
     return max(services.retainage_held(project_id) - released(project_id), ZERO)
 

@@ -44,7 +44,7 @@ def project_billing(project_id):
         summary=None if client_view else schedule.summary(project),
         terms=None if client_view else schedule.terms_of(project.id),
         held=state.held,
-        released=releases.released(project.id),
+        released=releases.released_for(current_user, project.id),
         release_rows=[] if client_view else releases.releases_of(project.id),
         may_edit=not client_view and can(current_user, EDIT, project),
         may_create=state.may_create,

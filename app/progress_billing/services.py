@@ -301,15 +301,18 @@ def may_certify(user, app: PayApplication) -> bool:
 
 
 def may_see_invoice(user, app: PayApplication) -> bool:
-    """The link to the application's invoice: only for whoever may see that invoice (a
-    client sees it once it is sent, never while it is a draft)."""
+    """The link to the application's invoice: only for whoever may see that invoice, and
+    for a client only once it is issued to them (sent, overdue or paid — never a draft nor
+    a cancelled one). The one rule of the pages (releases.released_for is the figures')."""
     from app.invoices.models import Invoice
     from app.invoices.services import VIEW as INVOICE_VIEW
 
     if app.invoice_id is None:
         return False
     invoice = db.session.get(Invoice, app.invoice_id, options=(lazyload("*"),))  # its row, not its lines
-    return invoice is not None and can(user, INVOICE_VIEW, invoice)
+    if invoice is None or not can(user, INVOICE_VIEW, invoice):
+        return False
+    return invoice.is_issued or not for_client(user)
 
 
 def may_create(user, project) -> bool:
