@@ -367,3 +367,33 @@ def test_the_client_counts_only_releases_whose_invoice_is_issued(client, login_a
     assert services.may_see_invoice(owner, app)
     page = client.get(f"/projects/{project.id}/billing").get_data(as_text=True)
     assert "released $40.00" in page
+
+
+# --- 8. the suggestion, in services, with stored materials ------------------------------------
+
+
+def test_the_suggestion_counts_materials_stored(site):
+    """Line 1 (1,000): 100 billed and 500 stored before; its tasks 62.5 % complete. The
+    suggestion is 52.5 % this period (525), and the stored materials drop to 375 (installed
+    by that work) so the line is at 100 %, not refused as over it; nothing is written."""
+    from app.tasks.models import Task
+
+    project, lines, pm, admin, _ = site
+    one = apply(pm, project, date(2026, 3, 31),
+                [{"sov_line_id": lines[0].id, "this_period": "100.00", "materials_stored": "500.00"}])  # fmt: skip
+    services.certify(pm, one)
+    walls = Task(project_id=project.id, title="Walls", schedule_weight=3, progress_percent=50)
+    trim = Task(project_id=project.id, title="Trim", schedule_weight=1, progress_percent=100)
+    db.session.add_all([walls, trim])
+    db.session.flush()
+    lines[0].tasks = [walls, trim]
+    db.session.flush()
+    before = count(PayApplication)
+    entries = [{"sov_line_id": str(lines[0].id), "this_period": "", "this_period_pct": "", "materials_stored": "",
+                "reason": ""}]  # fmt: skip
+    filled = services.suggest_this_period(project, entries, str(lines[0].id))
+    assert filled[0]["this_period_pct"] == "52.5" and filled[0]["materials_stored"] == "375.00"
+    result, problems = services.preview(project, filled)
+    assert problems == {} and result.rows[0].total_completed_and_stored == D("1000.00")
+    assert count(PayApplication) == before
+    assert services.suggest_this_period(project, entries, "nonsense") == entries

@@ -6,8 +6,6 @@ the PDF. Thin: parse, call the service, render."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from flask import make_response, request, url_for
 from flask_login import current_user, login_required
 
@@ -181,26 +179,6 @@ def _pay_form(project, app: PayApplication | None, entries, errors, status=200, 
     )
 
 
-def _apply_suggestion(project, entries):
-    """ "Use the suggestion" on a line: its per cent this period becomes the tasks' per cent
-    complete less what was billed before (nothing is written)."""
-    target = request.form.get("suggest")
-    suggested = schedule.suggestions(project.id)
-    if not (target and target.isdigit() and int(target) in suggested):
-        return entries
-    line_id = int(target)
-    before = services.history(project.id).get(line_id)
-    sov = next((li for li in schedule.lines_of(project.id) if li.id == line_id), None)
-    if sov is None or not sov.scheduled_value:
-        return entries
-    done_before = (before[0] if before else 0) * 100 / sov.scheduled_value
-    pct = max(suggested[line_id] - done_before, 0).quantize(Decimal("0.001"))
-    for entry in entries:
-        if entry.get("sov_line_id") == target:
-            entry["this_period_pct"], entry["this_period"] = str(pct.normalize()), ""
-    return entries
-
-
 @bp.get("/projects/<int:project_id>/pay-applications/new")
 @login_required
 @permission_required(EDIT)
@@ -217,7 +195,14 @@ def create(project_id):
     entries = _entries(request.form)
     period, notes = request.form.get("period_to", ""), request.form.get("notes", "")
     if request.form.get("suggest"):
-        return _pay_form(project, None, _apply_suggestion(project, entries), {}, period=period, notes=notes)
+        return _pay_form(
+            project,
+            None,
+            services.suggest_this_period(project, entries, request.form.get("suggest")),
+            {},
+            period=period,
+            notes=notes,
+        )
     try:
         with attempt():
             app = services.create_pay_application(current_user, project, {"period_to": period, "notes": notes},
@@ -286,7 +271,14 @@ def update(pay_application_id):
     entries = _entries(request.form)
     period, notes = request.form.get("period_to", ""), request.form.get("notes", "")
     if request.form.get("suggest"):
-        return _pay_form(app.project, app, _apply_suggestion(app.project, entries), {}, period=period, notes=notes)
+        return _pay_form(
+            app.project,
+            app,
+            services.suggest_this_period(app.project, entries, request.form.get("suggest")),
+            {},
+            period=period,
+            notes=notes,
+        )
     try:
         with attempt():
             services.update_pay_application(current_user, app, {"period_to": period, "notes": notes}, entries,

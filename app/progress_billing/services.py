@@ -408,6 +408,36 @@ def preview(project, raw_lines, app: PayApplication | None = None) -> tuple[g702
     return result, {inputs[i].key: message for i, message in g702.problems(inputs).items()}
 
 
+def suggest_this_period(project, entries: list[dict], target) -> list[dict]:
+    """ "Use the suggestion" on a line of the form (nothing is written): its per cent this
+    period becomes the tied tasks' per cent complete less the work billed before, and its
+    materials presently stored (as typed, else the previous certificate's) are lowered by
+    what that work would carry past 100 % — the work installs them — never below zero.
+    `entries` are the form's rows (strings); a copy comes back."""
+    entries = [dict(entry) for entry in entries]
+    line_id = to_int(target)
+    suggested = schedule.suggestions(project.id)
+    sov = next((li for li in schedule.lines_of(project.id, include_archived=False) if li.id == line_id), None)
+    if sov is None or line_id not in suggested or not sov.scheduled_value:
+        return entries
+    work, _, stored, _ = history(project.id).get(line_id, (ZERO, ZERO, ZERO, ZERO))
+    pct = max(suggested[line_id] - work * 100 / sov.scheduled_value, ZERO).quantize(Decimal("0.001"))
+    amount = percent_of(sov.scheduled_value, pct)
+    for entry in entries:
+        if str(entry.get("sov_line_id")) != str(line_id):
+            continue
+        typed = str(entry.get("materials_stored") or "").strip()
+        try:
+            materials = parse_price(typed, "materials stored") if typed else stored
+        except ValueError:
+            materials = stored
+        room = max(sov.scheduled_value - work - amount, ZERO)
+        entry["this_period_pct"], entry["this_period"] = str(pct.normalize()), ""
+        if materials > room:
+            entry["materials_stored"] = f"{room:.2f}"
+    return entries
+
+
 def _validated(project, raw_lines, app: PayApplication | None) -> tuple[dict[int, dict], g702.G702]:
     sov_lines = schedule.lines_of(project.id)
     entered = clean_entries(raw_lines, {line.id: line for line in sov_lines})
