@@ -369,6 +369,22 @@ def test_the_client_counts_only_releases_whose_invoice_is_issued(client, login_a
     assert "released $40.00" in page
 
 
+def test_the_api_shows_a_client_the_invoice_id_once_it_is_issued(client, site):
+    from app.invoices.services import send_invoice
+    from tests.conftest import bearer
+
+    project, lines, pm, admin, owner = site
+    app = make_pay_application(project, ["1000.00", "0"], certify_by=pm)
+    headers = bearer(client, owner)
+    assert client.get(f"/api/financials/pay-applications/{app.id}/", headers=headers).json["data"]["invoice_id"] is None
+    staff = client.get(f"/api/financials/pay-applications/{app.id}/", headers=bearer(client, pm))
+    assert staff.json["data"]["invoice_id"] == app.invoice_id
+    send_invoice(admin, app.invoice)
+    assert client.get(f"/api/financials/pay-applications/{app.id}/", headers=headers).json["data"]["invoice_id"] == (
+        app.invoice_id
+    )
+
+
 # --- 8. the suggestion, in services, with stored materials ------------------------------------
 
 

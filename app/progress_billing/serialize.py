@@ -59,7 +59,7 @@ def pay_application_json(app: PayApplication, client_view: bool) -> dict:
         },
         "lines": lines,
         "certified_at": app.certified_at.isoformat() if app.certified_at else None,
-        "invoice_id": app.invoice_id,
+        "invoice_id": services.invoice_id_shown(app, client_view),
         "version": app.version,
     }
     if not client_view:

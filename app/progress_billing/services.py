@@ -315,6 +315,17 @@ def may_see_invoice(user, app: PayApplication) -> bool:
     return invoice.is_issued or not for_client(user)
 
 
+def invoice_id_shown(app: PayApplication, client_view: bool) -> int | None:
+    """The application's invoice id as the API shows it: a client's only once that invoice
+    is issued to them (the rule of may_see_invoice; staff see the draft's id to send it)."""
+    from app.invoices.models import Invoice
+
+    if app.invoice_id is None or not client_view:
+        return app.invoice_id
+    invoice = db.session.get(Invoice, app.invoice_id, options=(lazyload("*"),))  # its row, not its lines
+    return app.invoice_id if invoice is not None and invoice.is_issued else None
+
+
 def may_create(user, project) -> bool:
     return not project.is_closed and can(user, EDIT, project) and draft_of(project.id) is None
 
