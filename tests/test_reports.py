@@ -215,6 +215,51 @@ def test_wip_as_of_an_earlier_day_leaves_out_what_came_later(books):
     assert h.cost == D("1615.49") and h.billed == D("5000.00")
 
 
+def _issue(invoice, day=None):
+    """An invoice made by progress billing (a draft) sent as is."""
+    from app.extensions import db
+
+    invoice.status, invoice.number = "SENT", f"INV-PB-{invoice.id}"
+    if day is not None:
+        invoice.issue_date = day
+    db.session.flush()
+    return invoice
+
+
+def test_wip_billed_on_a_progress_billed_project_includes_the_retainage_held(db):
+    """One certified application: line 4 = 2,000.00, retainage 200.00, line 8 (its invoice)
+    1,800.00. Billed to date is line 4 (2,000.00), not the invoice (that showed 200.00 of
+    false under-billing); a retainage release's invoice is not added again; an invoice
+    outside the applications is."""
+    from app.progress_billing import releases
+    from tests.factories import make_pay_application, make_sov
+
+    admin = make_user("admin")
+    project = make_project(make_client(name="Pier Co"), name="Pier", budget=D("5000.00"), status="active")
+    make_sov(project, ("10000.00",))
+    make_expense(project, "MATERIALS", "1000.00")  # 20 % of the estimate: earned 2,000.00
+    app = make_pay_application(project, ["2000.00"], certify_by=admin)
+    assert (app.g702_total_completed_and_stored, app.g702_retainage) == (D("2000.00"), D("200.00"))
+    invoice = _issue(app.invoice)
+    assert invoice.total_amount == D("1800.00")
+
+    def row(as_of=None):
+        report = services.wip(admin, Filters(client_id=project.client_id, as_of=as_of))
+        return next(r for r in report.rows if r.id == project.id), report.totals
+
+    r, t = row()
+    assert (r.earned, r.billed, r.over_billing, r.under_billing) == (D("2000.00"), D("2000.00"), 0, 0)
+    assert t.billed == D("2000.00") and t.under_billing == 0
+    _issue(releases.release(admin, project, D("150.00")).invoice)  # billed later: already in line 4
+    assert row()[0].billed == D("2000.00")
+    make_invoice(project, lines=(("Extra", "1", "300.00"),), status="SENT", number="INV-PIER-1")
+    r, _t = row()
+    assert r.billed == D("2300.00") and r.over_billing == D("300.00")
+    # before the application was certified (its period had not ended): the invoices only
+    assert row(dt.date(2026, 3, 30))[0].billed == D("300.00")
+    assert services.project_profitability(admin, project.id).invoiced == D("2250.00")  # what was invoiced
+
+
 def test_ar_aging_buckets(books, db):
     hughes = books["hughes"]
     as_of = dt.date(2026, 6, 30)

@@ -241,22 +241,48 @@ money = st.decimals(min_value=D("0"), max_value=D("99999.99"), places=2, allow_n
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    st.lists(st.tuples(money, st.one_of(st.none(), money), money, money, st.integers(0, 100)), min_size=1, max_size=5)
+    st.lists(
+        st.tuples(
+            money,
+            st.one_of(st.none(), money),
+            money,
+            money,
+            st.integers(0, 100),
+            st.one_of(st.none(), st.integers(1, 100)),
+        ),  # fmt: skip
+        min_size=1,
+        max_size=5,
+    )
 )
 def test_over_minus_under_is_billed_minus_earned(db, projects):
+    """…also on progress-billed projects (the last figure: a certified application's line 4
+    as a per cent of the contract, its schedule; its line 8 invoice sent, retainage held):
+    billed = line 4 + the other invoices."""
     from app.extensions import db as _db
+    from tests.factories import make_pay_application, make_sov
 
     savepoint = _db.session.begin_nested()
     try:
         admin = make_user("admin")
         owner = make_client()
-        for n, (contract, budget, spent, billed, progress) in enumerate(projects):
+        expected = D("0")
+        for n, (contract, budget, spent, billed, progress, applied) in enumerate(projects):
             project = make_project(owner, name=f"P{n}", status="active", contract_value=contract, budget=budget,
                                    progress_percent=progress)  # fmt: skip
             if spent:
                 make_expense(project, "MATERIALS", spent)
             if billed:
                 make_invoice(project, lines=(("Work", "1", str(billed)),), status="SENT", number=f"H-{n}")
+            expected += D(str(billed))
+            if applied is not None and contract >= 1:  # the schedule is the contract
+                make_sov(project, (str(contract),))
+                work = (contract * applied / 100).quantize(D("0.01"))
+                app = make_pay_application(project, [work], certify_by=admin, period=dt.date(2026, 3, 1))
+                if app.invoice is not None:
+                    app.invoice.status, app.invoice.number = "SENT", f"PB-{n}"
+                    _db.session.flush()
+                assert app.g702_total_completed_and_stored == work
+                expected += work
         report = services.wip(admin, Filters(client_id=owner.id))
         for r in report.rows:
             assert r.over_billing - r.under_billing == r.billed - r.earned
@@ -264,6 +290,6 @@ def test_over_minus_under_is_billed_minus_earned(db, projects):
             assert r.percent is None or 0 <= r.percent <= 1
         t = report.totals
         assert t.over_billing - t.under_billing == t.billed - t.earned
-        assert t.billed == sum(D(str(b)) for *_x, b, _p in projects)
+        assert t.billed == expected
     finally:
         savepoint.rollback()

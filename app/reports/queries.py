@@ -10,8 +10,11 @@ Definitions (docs/architecture.md, "Reports and the accountant's export"):
   shown under LABOR); profit = collected − expenses; ROI = profit ÷ expenses;
 - WIP: estimated total cost = the project's budget (which approved change orders move), else
   its budget lines' sum; percent complete = cost to date ÷ estimated cost, capped at 100 %
-  (without an estimate: the project's progress); earned = contract × percent; over-billing =
-  max(billed − earned, 0); under-billing = max(earned − billed, 0);
+  (without an estimate: the project's progress); earned = contract × percent; billed = Σ
+  issued invoices, or for a project with a certified pay application the latest one's line 4
+  (retainage included) + the issued invoices that are neither an application's nor a
+  retainage release's; over-billing = max(billed − earned, 0); under-billing = max(earned −
+  billed, 0);
 - AR aging: total − retention − paid of SENT/OVERDUE invoices, by days past due as of a day.
 """
 
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Numeric, and_, case, cast, func, literal, literal_column, select, true, union_all
+from sqlalchemy import Numeric, and_, case, cast, func, literal, literal_column, not_, or_, select, true, union_all
 from sqlalchemy.sql import ColumnElement
 
 from app.budgets import actuals
@@ -346,6 +349,59 @@ def trend_select(user, f: Filters, start: dt.date, end: dt.date, project_id: int
 # --- WIP -----------------------------------------------------------------------------
 
 
+def _billed(ids, as_of: dt.date):
+    """WIP's billed to date, as two per-project subqueries as of `as_of`:
+    - billed: billed (Σ total of the invoices issued by then) and other (the same without
+      the invoices of a pay application or of a retainage release);
+    - latest: completed, the latest application certified by then (its period ended and
+      certified that company-time day or before): its G702 line 4, total completed and
+      stored to date — what the applications billed, retainage included (line 8's invoices
+      leave the retainage out; the releases bill it later, so they are not added again).
+    A project with such an application has billed = completed + other; any other project
+    billed (its issued invoices)."""
+    from app.progress_billing.models import CERTIFIED, PayApplication, RetainageRelease
+    from app.timeclock.queries import day_bounds
+
+    _start, end = day_bounds(as_of)
+    certified = (
+        select(PayApplication.project_id.label("project_id"), func.max(PayApplication.application_no).label("no"))
+        .where(
+            PayApplication.status == CERTIFIED,
+            PayApplication.period_to <= as_of,
+            PayApplication.certified_at < end,
+            _in(PayApplication.project_id, ids),
+        )
+        .group_by(PayApplication.project_id)
+        .subquery("certified")
+    )
+    latest = (
+        select(
+            PayApplication.project_id.label("project_id"),
+            _z(PayApplication.g702_total_completed_and_stored).label("completed"),
+        )
+        .join(
+            certified,
+            and_(certified.c.project_id == PayApplication.project_id, certified.c.no == PayApplication.application_no),
+        )
+        .subquery("latest")
+    )
+    tied = or_(
+        Invoice.id.in_(select(PayApplication.invoice_id).where(PayApplication.invoice_id.is_not(None))),
+        Invoice.id.in_(select(RetainageRelease.invoice_id).where(RetainageRelease.invoice_id.is_not(None))),
+    )
+    billed = (
+        select(
+            Invoice.project_id.label("project_id"),
+            func.sum(Invoice.total_amount).label("billed"),
+            func.sum(Invoice.total_amount).filter(not_(tied)).label("other"),
+        )
+        .where(Invoice.status.in_(ISSUED), _in(Invoice.project_id, ids), Invoice.issue_date <= as_of)
+        .group_by(Invoice.project_id)
+        .subquery("billed")
+    )
+    return billed, latest
+
+
 def wip_select(user, f: Filters, as_of: dt.date, ids=None):
     """One row per project: id, name, client_name, status, contract, estimated_cost,
     estimate_source ("budget", "lines" or NULL), cost, percent (0–1, NULL without an
@@ -363,18 +419,16 @@ def wip_select(user, f: Filters, as_of: dt.date, ids=None):
         .group_by(BudgetLine.project_id)
         .subquery("lines")
     )
-    billed = (
-        select(Invoice.project_id.label("project_id"), func.sum(Invoice.total_amount).label("billed"))
-        .where(Invoice.status.in_(ISSUED), _in(Invoice.project_id, ids), Invoice.issue_date <= as_of)
-        .group_by(Invoice.project_id)
-        .subquery("billed")
-    )
+    billed, latest = _billed(ids, as_of)
     budget = case((Project.budget > 0, Project.budget), else_=None)
     estimate = func.coalesce(budget, case((lines.c.amount > 0, lines.c.amount), else_=None))
     source = case((Project.budget > 0, literal("budget")), (lines.c.amount > 0, literal("lines")), else_=None)
     cost = _z(spent.c.expenses) + _z(labour.c.labour_cost)
     contract = _z(Project.contract_value)
-    billed_col = _z(billed.c.billed)
+    billed_col = case(  # progress-billed: the latest certified line 4 + the invoices outside the applications
+        (latest.c.project_id.is_not(None), latest.c.completed + _z(billed.c.other)),
+        else_=_z(billed.c.billed),
+    )
     capped = case((cost >= estimate, estimate), else_=cost)  # cost-to-cost, at most 100 %
     progress = cast(Project.progress_percent, Numeric(6, 2)) / 100
     earned = case(
@@ -401,6 +455,7 @@ def wip_select(user, f: Filters, as_of: dt.date, ids=None):
         .outerjoin(labour, labour.c.project_id == Project.id)
         .outerjoin(lines, lines.c.project_id == Project.id)
         .outerjoin(billed, billed.c.project_id == Project.id)
+        .outerjoin(latest, latest.c.project_id == Project.id)
         .where(_in(Project.id, ids))
         .subquery("wip")
     )
