@@ -413,3 +413,18 @@ def test_the_suggestion_counts_materials_stored(site):
     assert problems == {} and result.rows[0].total_completed_and_stored == D("1000.00")
     assert count(PayApplication) == before
     assert services.suggest_this_period(project, entries, "nonsense") == entries
+
+
+def test_a_certified_application_splits_each_line_as_it_was_held(site):
+    """The G703 rows of a certified application split I into work and stored materials at
+    the rates they were held at: they add up to its lines 5a and 5b."""
+    project, lines, pm, admin, _ = site
+    schedule.save_terms(admin, project, {"retainage_pct": "10", "step_down_at_pct": "50", "step_down_pct": "5"})
+    one = apply(admin, project, date(2026, 3, 31), [{"sov_line_id": lines[0].id, "this_period": "1000.00"},
+                {"sov_line_id": lines[1].id, "this_period": "0", "materials_stored": "1000.00"}])  # fmt: skip
+    services.certify(admin, one)
+    two = apply(admin, project, date(2026, 4, 30), [{"sov_line_id": lines[1].id, "this_period": "500.00"}])
+    services.certify(admin, two)
+    rows = services.figures(two).rows
+    assert sum((r.retainage_on_stored for r in rows), D("0")) == two.g702_retainage_on_stored == D("100.00")
+    assert sum((r.retainage_on_work for r in rows), D("0")) == two.g702_retainage_on_completed == D("125.00")

@@ -29,7 +29,7 @@ from sqlalchemy.orm import joinedload, lazyload
 from app.core.errors import ConflictError, ObjectNotFound, ValidationError
 from app.core.events import entitled, project_audience, publish
 from app.core.models import utcnow
-from app.core.money import ZERO, parse_price, parse_rate, percent_of
+from app.core.money import ZERO, parse_price, parse_rate, percent_of, round_money
 from app.core.numbering import next_number
 from app.core.numbers import to_int
 from app.core.permissions import can, require, scope_query
@@ -242,10 +242,13 @@ def figures(app: PayApplication) -> g702.G702:
 
 def _certified_figures(app: PayApplication) -> g702.G702:
     rows = []
+    before = history(app.project_id, app.application_no)  # each line's I split as it was held
     for li in app.lines:
         c, d, e, f = li.scheduled_value, li.from_previous, li.this_period, li.materials_stored
         g = d + e + f
-        stored_part = percent_of(f, li.retainage_pct or ZERO)
+        held = g702.advance(g702.Held(*before.get(li.sov_line_id, (ZERO, ZERO, ZERO, ZERO))), e, f,
+                            li.retainage_pct or ZERO)  # fmt: skip
+        stored_part = round_money(held.stored_basis / 100)
         rows.append(g702.G703Row(
             key=li.sov_line_id, item=li.item or "", description=li.description or "", scheduled_value=c,
             from_previous=d, this_period=e, materials_stored=f, total_completed_and_stored=g,
@@ -707,6 +710,24 @@ def _invoice_for(actor, app: PayApplication, due: Decimal, on: dt.date):
     line.source, line.source_id = "pay_application", app.id
     db.session.flush()
     return invoice
+
+
+def before_project_deleted(project) -> None:
+    """A project is deleted only without certified pay applications — numbered documents
+    kept for the accounts, as issued invoices are (close the project instead); its draft
+    goes with it (the schedule and terms follow by the database's cascade)."""
+    where = (PayApplication.project_id == project.id,)
+    certified = db.session.scalar(
+        select(func.count()).select_from(PayApplication).where(*where, PayApplication.status == CERTIFIED)
+    )
+    if certified:
+        raise ConflictError(
+            f"This project has {certified} certified pay application{'' if certified == 1 else 's'}, kept for "
+            "the accounts: close the project instead."
+        )
+    for draft in db.session.scalars(select(PayApplication).where(*where, PayApplication.status == DRAFT)):
+        db.session.delete(draft)
+    db.session.flush()
 
 
 # --- telling ------------------------------------------------------------------------
