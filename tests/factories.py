@@ -528,7 +528,9 @@ def make_sov(project: Project, values=("20000.00", "28250.00"), contract=None) -
     lines = [SovLine(project_id=project.id, position=i, item=str(i + 1), description=f"Scope {i + 1}",
                      scheduled_value=Decimal(v)) for i, v in enumerate(values)]  # fmt: skip
     db.session.add_all(lines)
-    project.contract_value = Decimal(contract) if contract is not None else sum((Decimal(v) for v in values), Decimal(0))
+    project.contract_value = (
+        Decimal(contract) if contract is not None else sum((Decimal(v) for v in values), Decimal(0))
+    )
     db.session.flush()
     return lines
 
@@ -558,13 +560,15 @@ def select_admin():
 def make_walk_progress_billing(users: dict, mine: Project, theirs: Project) -> dict:
     """The walk's progress billing (app/progress_billing/walk.py): mine's schedule
     ({sovline}, {sovline2}) sums to its contract value; {certifiedpa} certified (holding
-    retainage), {draftpa} the draft after it; {theirpa} certified on theirs."""
+    retainage), {draftpa} the draft after it; {theirpa} certified on another project of
+    theirs' company (so that {theirs} can still be deleted)."""
     admin = users["admin"]
     first, second = make_sov(mine)
     certified = make_pay_application(mine, ["5000.00", "0"], certify_by=admin, period=date(2026, 3, 31))
     draft = make_pay_application(mine, ["1000.00", "500.00"], period=date(2026, 4, 30))
-    make_sov(theirs, ("9100.00",))
-    their = make_pay_application(theirs, ["100.00"], certify_by=admin)
+    elsewhere = make_project(theirs.client)  # not {theirs}: a project with certified applications is not deleted
+    make_sov(elsewhere, ("9100.00",))
+    their = make_pay_application(elsewhere, ["100.00"], certify_by=admin)
     return {"sovline": first, "sovline2": second, "certifiedpa": certified, "draftpa": draft, "theirpa": their}
 
 

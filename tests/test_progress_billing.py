@@ -258,3 +258,25 @@ def test_the_remembered_history_is_what_the_certified_applications_add_up_to(sit
         assert services.history(project.id)[lines[0].id] != (D(0), D(0), D(0), D(0))
     work, basis, *_ = services.history(project.id)[lines[1].id]
     assert work == D("1800.00") and basis == D("600.00") * 10 + D("900.00") * 10 + D("300.00") * 5
+
+
+def test_a_project_with_certified_applications_is_closed_not_deleted(client, site):
+    """Certified pay applications are numbered documents kept for the accounts (as issued
+    invoices): deleting their project is a 409 saying so; a draft goes with its project."""
+    from app.projects.models import Project
+    from app.projects.services import delete_project
+
+    project, lines, pm, admin, _ = site
+    make_pay_application(project, ["100.00", "0"], certify_by=pm)
+    with pytest.raises(ConflictError) as exc:
+        delete_project(admin, project)
+    assert "certified pay application" in str(exc.value)
+    answer = client.delete(f"/api/projects/{project.id}/", headers=bearer(client, admin))
+    assert answer.status_code == 409 and "close the project" in answer.json["error"]["message"]
+    other = make_project(project.client, members=[pm])
+    make_sov(other, ("500.00",))
+    draft = make_pay_application(other, ["50.00"])
+    other_id, draft_id = other.id, draft.id
+    delete_project(admin, other)
+    db.session.expire_all()
+    assert db.session.get(Project, other_id) is None and db.session.get(PayApplication, draft_id) is None

@@ -344,6 +344,9 @@ def delete_project(actor, project: Project, version=None) -> None:
         raise ConflictError(
             "This project has issued invoices, which are kept for the accounts: close the project instead."
         )
+    from app.progress_billing.services import before_project_deleted
+
+    before_project_deleted(project)  # certified pay applications are kept too (409); a draft goes
     drop_drafts_of(project.id)
     audience = set()
     from app.core.events import project_audience
