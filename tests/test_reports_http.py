@@ -148,9 +148,37 @@ def test_wip_and_aging_api(books, client):
         "3376.39",
         "24.16",
     )
+    assert wip["pagination"]["total_count"] == 3 and wip["totals"]["over_billing"] == "3376.39"
     aging = client.get("/api/financials/ar-aging/?as_of=2026-06-30", headers=headers).json["data"]
     harbor = next(r for r in aging["results"] if r["client"]["name"] == "Harbor Holdings")
     assert harbor["days_61_90"] == "2000.00" and harbor["total"] == "2000.00"
+
+
+def test_wip_api_is_paged_and_its_totals_cover_every_project(books, client, login_as):
+    headers = bearer(client, books["admin"])
+    url = "/api/financials/wip/?as_of=2026-04-30&page_size=2"
+    first = client.get(url, headers=headers).json["data"]
+    assert [r["project"]["name"] for r in first["results"]] == ["Birch porch", "Cedar fence"]
+    assert {k: first["pagination"][k] for k in ("page", "page_size", "total_pages", "total_count", "previous")} == {
+        "page": 1, "page_size": 2, "total_pages": 2, "total_count": 3, "previous": None}  # fmt: skip
+    assert "page=2" in first["pagination"]["next"] and "as_of=2026-04-30" in first["pagination"]["next"]
+    second = client.get(url + "&page=2", headers=headers).json["data"]
+    assert [r["project"]["name"] for r in second["results"]] == ["Hughes deck"]
+    assert second["pagination"]["next"] is None and "page=1" in second["pagination"]["previous"]
+    assert first["totals"] == second["totals"]  # every project's, whatever the page
+    assert first["totals"]["billed_to_date"] == "7000.00" and first["totals"]["under_billing"] == "2000.00"
+    past = client.get(url + "&page=99", headers=headers).json["data"]
+    assert past["pagination"]["page"] == 2 and past["results"] == second["results"]
+    default = client.get("/api/financials/wip/", headers=headers).json["data"]
+    assert default["pagination"]["page_size"] == 20 and len(default["results"]) == 3
+    for bad in ("page_size=0", "page=-1", "page_size=abc"):
+        answer = client.get(f"/api/financials/wip/?{bad}", headers=headers)
+        assert answer.status_code == 400 and answer.json["error"]["code"] == "VALIDATION_ERROR", bad
+    capped = client.get("/api/financials/wip/?page_size=500", headers=headers).json["data"]
+    assert capped["pagination"]["page_size"] == 100  # at most 100, like every list
+    login_as(books["admin"])
+    names = [row[0] for row in _csv(client.get("/reports/wip.csv?as_of=2026-04-30"))[1:]]
+    assert names == ["Birch porch", "Cedar fence", "Hughes deck", "TOTAL"]  # the CSV: every row
 
 
 # --- CSV -------------------------------------------------------------------------------

@@ -6,10 +6,10 @@ Routes translate HTTP; the rules and reads are app/reports/services.py's and exp
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, request, url_for
 from flask_login import current_user
 
-from app.core.api import api_ok
+from app.core.api import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, api_ok
 from app.core.openapi import operation
 from app.core.schemas import request_body, request_query
 from app.reports import csv_out, export, filters, services
@@ -24,6 +24,7 @@ from app.reports.schemas import (
     ProfitabilityOut,
     ReportQuery,
     WipOut,
+    WipQuery,
 )
 from app.reports.serialize import aging_json, company_json, export_json, profitability_json, wip_json
 
@@ -66,14 +67,31 @@ def api_company_profitability():
 @operation(
     "Work in progress (over/under billing)",
     returns=WipOut,
-    query=ReportQuery,
-    description="Per project (default: active ones): contract value with approved change orders, estimated "
-    "total cost, cost to date, percent complete (cost-to-cost), earned revenue, billed to date, over- and "
-    "under-billing; company totals.",
+    query=WipQuery,
+    description="Per project (default: active ones), a page at a time by name: contract value with approved "
+    "change orders, estimated total cost, cost to date, percent complete (cost-to-cost), earned revenue, "
+    "billed to date (progress-billed: the latest certified application's completed and stored + the other "
+    "invoices), over- and under-billing; the company totals over every project (`totals`). The CSV "
+    "(/reports/wip.csv) has every row.",
 )
 def api_wip():
-    request_query()
-    return api_ok(wip_json(services.wip(current_user, filters.parse(request.args, default_status="active"))))
+    query = request_query()
+    page_size = min(query.page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    report = services.wip(current_user, filters.parse(request.args, default_status="active"), per_page=page_size)
+    return api_ok(wip_json(report, _pagination(report.page, page_size, report.pages, report.count)))
+
+
+def _pagination(page: int, page_size: int, total_pages: int, total: int) -> dict:
+    """core.api's pagination envelope (page, page_size, total_pages, total_count, next, previous)."""
+
+    def link(number):
+        if number < 1 or number > total_pages:
+            return None
+        args = request.args.to_dict() | {"page": number, "page_size": page_size}
+        return url_for(request.endpoint, _external=True, **args)
+
+    return {"page": page, "page_size": page_size, "total_pages": total_pages, "total_count": total,
+            "next": link(page + 1), "previous": link(page - 1)}  # fmt: skip
 
 
 @bp.get(BASE + "ar-aging/")

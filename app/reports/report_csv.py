@@ -63,7 +63,7 @@ def wip(user, f: Filters):
 
     def body():
         yield from (cells(r) for r in rows)
-        t = services.wip(user, f).totals
+        t = services.wip_totals(user, f)
         yield ("TOTAL", "-", "-", *cells(t)[3:5], "-", *cells(t)[6:])
 
     return csv_out.lines(header, body())

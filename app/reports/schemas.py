@@ -7,7 +7,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.core.schemas import Date, Input, Output, Query, QueryId
+from app.core.openapi import Pagination
+from app.core.schemas import Date, Input, Output, Query, QueryId, QueryPage
 from app.projects.models import STATUSES
 from app.reports.filters import SORTS
 from app.reports.models import KINDS
@@ -35,6 +36,11 @@ class ReportQuery(PeriodQuery):
     as_of: Date | None = Field(None, description="WIP and aging: the day they are taken (default today).")
     sort: Sort | None = None
     page: QueryId | None = Field(None, description="Page of the per-project rows (50 a page).")
+
+
+class WipQuery(ReportQuery):
+    page: QueryPage | None = Field(None, description="Page number, from 1 (past the end: the last page).")
+    page_size: QueryPage | None = Field(None, description="Projects per page (default 20, at most 100).")
 
 
 class CompanyQuery(ReportQuery):
@@ -113,8 +119,9 @@ class WipRowOut(Output):
 
 class WipOut(Output):
     as_of: str = Field(json_schema_extra={"format": "date"})
-    results: list[WipRowOut]
-    totals: WipRowOut
+    results: list[WipRowOut] = Field(description="A page of the projects, by name.")
+    totals: WipRowOut = Field(description="Over every project the filters cover, not only this page's.")
+    pagination: Pagination
 
 
 class AgingRowOut(Output):

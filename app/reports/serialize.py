@@ -88,12 +88,15 @@ def wip_row_json(r) -> dict:
     }
 
 
-def wip_json(report) -> dict:
-    return {
+def wip_json(report, pagination: dict | None = None) -> dict:
+    data = {
         "as_of": report.as_of.isoformat(),
         "results": [wip_row_json(r) for r in report.rows],
         "totals": wip_row_json(report.totals),
     }
+    if pagination is not None:
+        data["pagination"] = pagination
+    return data
 
 
 def aging_row_json(r) -> dict:

@@ -7,7 +7,7 @@ variance, percentages, the forecast — arithmetic on a row, never a loop over r
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from types import SimpleNamespace
 
@@ -335,7 +335,7 @@ def wip(user, f: Filters, per_page: int | None = None) -> Wip:
     as_of = f.as_of or today()
     stmt = queries.wip_select(user, f, as_of)
     if per_page:  # the totals over every project, then only the page's projects aggregated
-        t = cache.rows(_key(user, "wip-totals", f), lambda: db.session.execute(queries.wip_totals(stmt)))[0]
+        t = _wip_totals_row(user, f, stmt)
         pages = max(1, -(-t.count // per_page))
         page = min(max(f.page, 1), pages)
         paged = queries.wip_select(
@@ -356,6 +356,21 @@ def wip(user, f: Filters, per_page: int | None = None) -> Wip:
     totals = WipRow(None, "Total", "", "", t.contract, t.estimated_cost, "total", t.cost, percent, t.earned,
                     t.billed, t.over_billing, t.under_billing)  # fmt: skip
     return Wip(as_of, rows, totals, t.count, page, pages)
+
+
+def _wip_totals_row(user, f: Filters, stmt):
+    """The totals row over every project of `stmt` (whatever page is asked: one cache entry)."""
+    key = _key(user, "wip-totals", replace(f, page=1))
+    return cache.rows(key, lambda: db.session.execute(queries.wip_totals(stmt)))[0]
+
+
+def wip_totals(user, f: Filters) -> WipRow:
+    """WIP's totals over every visible project (the CSV's last line): one statement."""
+    require(user, queries.ACTION)
+    t = _wip_totals_row(user, f, queries.wip_select(user, f, f.as_of or today()))
+    percent = _ratio(min(t.cost, t.estimated_cost), t.estimated_cost) if t.estimated_cost else None
+    return WipRow(None, "Total", "", "", t.contract, t.estimated_cost, "total", t.cost, percent, t.earned,
+                  t.billed, t.over_billing, t.under_billing)  # fmt: skip
 
 
 def wip_rows(user, f: Filters):
