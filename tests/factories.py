@@ -477,15 +477,17 @@ def make_walk_expenses(users: dict, mine: Project, theirs: Project) -> dict:
     """The walk's expenses (app/expenses/walk.py): {cexp} a company expense of mine (a PDF
     receipt), {subclaim} the employee's submitted claim (a photo receipt), {okclaim} the
     superintendent's approved claim, {paidclaim} the employee's paid claim (mine);
-    {theirexp} a company expense of theirs (a PDF receipt)."""
+    {theirexp} a company expense on another project of theirs' company (a PDF receipt; not
+    {theirs}: a project with expenses is not deleted)."""
     from tests.images import png
 
+    elsewhere = make_project(theirs.client)
     return {
         "cexp": make_expense(mine, receipt=PDF_BYTES),
         "subclaim": make_expense(mine, claimant=users["employee"], receipt=png()),
         "okclaim": make_expense(mine, claimant=users["superintendent"], status="approved", category="TOOLS"),
         "paidclaim": make_expense(mine, claimant=users["employee"], status="paid", reimbursement_reference="CHK 1"),
-        "theirexp": make_expense(theirs, receipt=PDF_BYTES),
+        "theirexp": make_expense(elsewhere, receipt=PDF_BYTES),
     }
 
 

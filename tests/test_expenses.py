@@ -712,3 +712,18 @@ def test_a_claimant_without_costs_view_neither_sees_nor_picks_budget_lines(site,
     assert db.session.get(Expense, own.id).amount == Decimal("12.00")
     login_as(site["pm"])
     assert "Contingency-SECRET" in client.get(f"/expenses/{claim.id}").text
+
+
+def test_a_project_with_expenses_is_closed_not_deleted(site, client, db):
+    """Money spent is kept for the accounts: deleting the project is a 409 that says what to
+    do instead, never a database error; the project and its expense stay."""
+    from app.projects.models import Project
+
+    expense = make_expense(site["other"], vendor="Kept")
+    headers = bearer(client, site["admin"])
+    answer = client.delete(f"/api/projects/{site['other'].id}/", headers=headers)
+    assert answer.status_code == 409
+    assert "close the project instead" in answer.json["error"]["message"]
+    db.session.expire_all()
+    assert db.session.get(Project, site["other"].id) is not None
+    assert db.session.get(Expense, expense.id) is not None

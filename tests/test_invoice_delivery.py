@@ -551,3 +551,15 @@ def test_a_worker_killed_in_the_middle_of_sending_leaves_exactly_one_email(app, 
             db.session.commit()
             db.session.remove()
             queue.empty()
+
+
+def test_the_running_footer_prints_the_companys_name_as_typed(app, db, firm, project):
+    """The footer is a CSS string: "&" is printed as "&", never as the entity "&amp;", and a
+    quote or "</style>" in the name neither ends the string nor the style."""
+    admin = make_user("admin")
+    with app.test_request_context():
+        update_company(admin, {"name": 'Harbor Painting & Staining "HPS" </style>', "address": "1 Dock St"})
+        invoice = an_invoice(project, status="SENT", number="INV-2026-0044")
+        words = pdf_text(delivery.render_pdf(invoice))
+    assert 'Harbor Painting & Staining "HPS" </style> · INV-2026-0044' in words
+    assert "&amp;" not in words and "&#34;" not in words

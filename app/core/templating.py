@@ -23,6 +23,17 @@ def decimal_plain(value) -> str:
     return format(value.normalize(), "f")
 
 
+def css_string(value) -> Markup:
+    """Text inside a CSS string in a <style> (a PDF's running footer): quotes, backslashes,
+    control characters and <, >, & written as CSS escapes — never HTML entities, which CSS
+    would print as such ("Painting &amp; Staining"), and never a way out of the string or
+    the style element."""
+    out = []
+    for ch in str(value or ""):
+        out.append(f"\\{ord(ch):x} " if ch in "\\\"'<>&" or ord(ch) < 32 or ord(ch) == 127 else ch)
+    return Markup("".join(out))
+
+
 def money(value) -> str:
     """$12,345.60 — formatted from the Decimal, never through a float."""
     if value is None:
@@ -179,6 +190,7 @@ def init_app(app: Flask) -> None:
         return {"current_user": current_user._get_current_object()}
 
     app.add_template_filter(money, "money")
+    app.add_template_filter(css_string, "css_string")
     app.add_template_filter(decimal_plain, "normalize")
     app.add_template_filter(labels.project_status_label, "status_label")
     app.add_template_filter(labels.user_status_label, "user_status_label")

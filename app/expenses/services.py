@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.budgets.models import BudgetLine
 from app.core import storage
@@ -499,3 +499,14 @@ def _tell_decided(actor, e: Expense) -> None:
         )
     notify(claimant, "expense_claim_decided", title, "expenses.detail", {"expense_id": e.id}, body=body,
            project_id=e.project_id, actor=actor)  # fmt: skip
+
+
+def refuse_deleting_project_with_expenses(project) -> None:
+    """A project that has expenses (money spent, claims owed or paid) is not deleted — they
+    are kept for the accounts, as issued invoices are: close the project instead (409)."""
+    count = db.session.scalar(select(func.count()).select_from(Expense).where(Expense.project_id == project.id))
+    if count:
+        raise ConflictError(
+            f"This project has {count} expense{'' if count == 1 else 's'}, kept for the accounts: "
+            "close the project instead."
+        )

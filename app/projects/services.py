@@ -347,6 +347,9 @@ def delete_project(actor, project: Project, version=None) -> None:
     from app.progress_billing.services import before_project_deleted
 
     before_project_deleted(project)  # certified pay applications are kept too (409); a draft goes
+    from app.expenses.services import refuse_deleting_project_with_expenses
+
+    refuse_deleting_project_with_expenses(project)  # money spent is kept for the accounts (409)
     drop_drafts_of(project.id)
     audience = set()
     from app.core.events import project_audience
