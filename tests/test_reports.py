@@ -226,7 +226,7 @@ def _issue(invoice, day=None):
     return invoice
 
 
-def test_wip_billed_on_a_progress_billed_project_includes_the_retainage_held(db):
+def test_wip_billed_on_a_progress_billed_project_includes_the_retainage_held(db, client, login_as):
     """One certified application: line 4 = 2,000.00, retainage 200.00, line 8 (its invoice)
     1,800.00. Billed to date is line 4 (2,000.00), not the invoice (that showed 200.00 of
     false under-billing); a retainage release's invoice is not added again; an invoice
@@ -249,6 +249,7 @@ def test_wip_billed_on_a_progress_billed_project_includes_the_retainage_held(db)
 
     r, t = row()
     assert (r.earned, r.billed, r.over_billing, r.under_billing) == (D("2000.00"), D("2000.00"), 0, 0)
+    assert r.by_applications  # the page's billed figure leads to the pay applications
     assert t.billed == D("2000.00") and t.under_billing == 0
     _issue(releases.release(admin, project, D("150.00")).invoice)  # billed later: already in line 4
     assert row()[0].billed == D("2000.00")
@@ -256,8 +257,11 @@ def test_wip_billed_on_a_progress_billed_project_includes_the_retainage_held(db)
     r, _t = row()
     assert r.billed == D("2300.00") and r.over_billing == D("300.00")
     # before the application was certified (its period had not ended): the invoices only
-    assert row(dt.date(2026, 3, 30))[0].billed == D("300.00")
+    assert row(dt.date(2026, 3, 30))[0].billed == D("300.00") and not row(dt.date(2026, 3, 30))[0].by_applications
     assert services.project_profitability(admin, project.id).invoiced == D("2250.00")  # what was invoiced
+    login_as(admin)
+    page = client.get(f"/reports/wip?client={project.client_id}").text
+    assert "2,300.00" in page and f'href="/projects/{project.id}/billing" data-testid="wip-billed"' in page
 
 
 def test_ar_aging_buckets(books, db):

@@ -405,7 +405,8 @@ def _billed(ids, as_of: dt.date):
 def wip_select(user, f: Filters, as_of: dt.date, ids=None):
     """One row per project: id, name, client_name, status, contract, estimated_cost,
     estimate_source ("budget", "lines" or NULL), cost, percent (0–1, NULL without an
-    estimate and progress), earned, billed, over_billing, under_billing — as of `as_of`.
+    estimate and progress), earned, billed, by_applications (billed is a certified pay
+    application's line 4 + other invoices), over_billing, under_billing — as of `as_of`.
     With `ids` (e.g. page_of_projects), those projects' rows only."""
     if ids is None:
         ids = project_ids(user, f)
@@ -449,6 +450,7 @@ def wip_select(user, f: Filters, as_of: dt.date, ids=None):
             percent.label("percent"),
             earned.label("earned"),
             billed_col.label("billed"),
+            latest.c.project_id.is_not(None).label("by_applications"),
         )
         .join(Client, Client.id == Project.client_id)
         .outerjoin(spent, spent.c.project_id == Project.id)

@@ -302,6 +302,7 @@ class WipRow:
     billed: Decimal
     over_billing: Decimal
     under_billing: Decimal
+    by_applications: bool = False  # billed = the latest certified pay application's line 4 + other invoices
 
     @property
     def percent_complete(self) -> Decimal | None:
