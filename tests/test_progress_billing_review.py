@@ -307,6 +307,25 @@ def test_a_release_invoice_keeps_its_retainage_line_and_type(site):
     assert invoice.total_amount == D("50.00") and releases.released(project.id) == D("50.00")
 
 
+def test_neither_tied_invoice_holds_a_retention_of_its_own(site):
+    """A pay application's due is already net of its retainage, and a release's invoice is
+    retainage handed back: a retention held on either would be held twice (and offered again
+    on the final invoice). Refused with the reason on the field; nothing written."""
+    from app.invoices.services import update_invoice
+
+    project, lines, pm, admin, _ = site
+    app = make_pay_application(project, ["500.00", "500.00"], certify_by=pm)
+    row = releases.release(admin, project, "50.00")
+    for invoice, actor in ((app.invoice, pm), (row.invoice, admin)):
+        version = invoice.version
+        with pytest.raises(ValidationError) as exc:
+            update_invoice(actor, invoice, {"retention_amount": "9.00"})
+        assert "holds no retention" in exc.value.fields["retention_amount"]
+        db.session.expire_all()
+        assert invoice.retention_amount == D("0.00") and invoice.version == version
+        update_invoice(actor, invoice, {"retention_amount": "0.00", "client_message": "Thanks"})  # 0 is fine
+
+
 # --- 5. change orders and tasks billed once ---------------------------------------------------
 
 

@@ -965,6 +965,11 @@ def update_invoice(actor, invoice: Invoice, data: dict, raw_lines=None, version=
         ]
     if not errors:
         _check_sources(invoice.project, values["invoice_type"], lines, invoice, errors)
+    if not errors and values.get("retention_amount"):
+        from app.progress_billing.services import retention_refused  # a pay application's or a release's
+
+        if problem := retention_refused(invoice):
+            errors["retention_amount"] = problem
     if errors:
         raise ValidationError(errors)
     for key, value in values.items():

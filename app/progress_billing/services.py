@@ -691,6 +691,24 @@ def invoice_problems(invoice, invoice_type: str, lines) -> list[str]:
     return problems
 
 
+def retention_refused(invoice) -> str | None:
+    """Why `invoice` may hold no retention of its own, if it may not: a pay application's
+    payment due is already net of its retainage (G702 line 5), and a release's invoice is
+    retainage handed back — holding more on either would hold retainage twice (and offer it
+    again on the final invoice)."""
+    from app.progress_billing.models import RetainageRelease
+
+    tied = db.session.scalar(_header_only(select(PayApplication)).where(PayApplication.invoice_id == invoice.id))
+    if tied is not None:
+        return (
+            f"The invoice of pay application {tied.number} holds no retention: its retainage is on the "
+            "application (line 5)."
+        )
+    if db.session.scalar(select(RetainageRelease.id).where(RetainageRelease.invoice_id == invoice.id)) is not None:
+        return "This invoice releases retainage: it holds no retention of its own."
+    return None
+
+
 def _invoice_for(actor, app: PayApplication, due: Decimal, on: dt.date):
     """The standard DRAFT invoice for the current payment due, by the invoices' own rules;
     its PM sends it with the normal invoice flow. Retention 0: the due is net of retainage."""

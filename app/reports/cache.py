@@ -20,7 +20,8 @@ from app.core.permissions import ALL, scope_of
 # every table a report reads (a write to any makes its cached rows stale)
 TABLES = (
     "projects", "project_memberships", "clients", "invoices", "invoice_lines", "payments", "expenses",
-    "timesheet_approvals", "cost_rates", "change_orders", "budget_lines",
+    "timesheet_approvals", "cost_rates", "change_orders", "budget_lines", "pay_applications",
+    "retainage_releases",
 )  # fmt: skip
 
 
