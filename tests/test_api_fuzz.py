@@ -74,7 +74,12 @@ def api_schema(app, forget_audit_entries_of_the_run, db):
     return schema
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# Two runs, each in its own test transaction: one transaction fuzzing every operation held
+# more locks than PostgreSQL's default lock table (out of shared memory) once the money
+# endpoints of issue 13 joined. The money's operations run apart.
+MONEY = r"^/api/financials/"
+schema = schemathesis.pytest.from_fixture("api_schema").exclude(path_regex=MONEY)
+money_schema = schemathesis.pytest.from_fixture("api_schema").include(path_regex=MONEY)
 
 
 @pytest.fixture(params=["admin", "client"])
@@ -101,16 +106,16 @@ def example_rolled_back(db):
             example.rollback()
 
 
-@pytest.mark.usefixtures("role_user")
-@settings(
+FUZZ = settings(
     max_examples=30,  # per operation, for the random stage (the coverage stage adds its own)
     derandomize=True,  # the same cases every run: CI is a gate, not a lottery
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-@schema.parametrize()
-def test_the_api_keeps_to_its_document(case, role_user, client, db):
+
+
+def keeps_to_its_document(case, role_user, client, db):
     if not hasattr(role_user, "headers"):
         role_user.headers = bearer(client, role_user)  # kept: signed in before the examples
     with example_rolled_back(db):
@@ -118,3 +123,17 @@ def test_the_api_keeps_to_its_document(case, role_user, client, db):
         signs_out = case.operation.path == "/api/auth/logout/"
         headers = bearer(client, role_user) if signs_out else role_user.headers
         case.call_and_validate(session=client, headers=headers, checks=CHECKS)
+
+
+@pytest.mark.usefixtures("role_user")
+@FUZZ
+@schema.parametrize()
+def test_the_api_keeps_to_its_document(case, role_user, client, db):
+    keeps_to_its_document(case, role_user, client, db)
+
+
+@pytest.mark.usefixtures("role_user")
+@FUZZ
+@money_schema.parametrize()
+def test_the_money_api_keeps_to_its_document(case, role_user, client, db):
+    keeps_to_its_document(case, role_user, client, db)
