@@ -9,6 +9,7 @@ and the error if the connection failed (refused, reset, timed out)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import resource
 import time
 from dataclasses import dataclass
@@ -84,7 +85,10 @@ async def burst_async(
 def burst(port: int, path: str, cookie: str, n: int, until: bytes | None = None, timeout: float = 45.0):
     """`n` simultaneous GETs of `path`; returns one Attempt each."""
     raise_open_files(n * 2 + 256)
-    return asyncio.run(burst_async(port, path, cookie, n, until, timeout))
+    # its own thread and event loop: the caller's thread may already run one (a test run
+    # where Playwright's sync API started first), and asyncio.run() refuses to nest
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(burst_async(port, path, cookie, n, until, timeout))).result()
 
 
 def summary(attempts: list[Attempt]) -> dict:
