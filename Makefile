@@ -42,9 +42,11 @@ test-fast: setup services
 e2e: setup services chromium
 	$(BIN)/python -m pytest -m e2e
 
+## lint: ruff (incl. the bandit security rules) and the GitHub Actions workflow (actionlint)
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/actionlint .github/workflows/*.yml
 
 ## audit: known vulnerabilities in the pinned dependencies (pip-audit against PyPI's data)
 audit: setup
