@@ -66,11 +66,12 @@ def create_app(overrides: dict | None = None, env_name: str | None = None) -> Fl
     _register_features(app)
     _install_session_hooks()
     from app.cli import register_cli
-    from app.core import errors, hooks, templating
+    from app.core import assets, errors, hooks, templating
 
     errors.register_error_handlers(app)
     hooks.init_app(app)
     templating.init_app(app)
+    assets.init_app(app)  # fingerprinted static URLs, a year-long cache (core/assets.py)
     _template_bytecode_cache(app)
     register_cli(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

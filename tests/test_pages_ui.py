@@ -225,7 +225,7 @@ def test_the_jobs_dashboard_has_the_app_bar_and_a_way_back(client, login_as, db)
     assert 'data-testid="kibray-bar"' in page.text
     assert re.search(r'<a class="kibray-brand" href="/"[^>]*data-testid="back-to-app"', page.text)
     assert 'data-nav="projects"' in page.text and 'data-nav="jobs"' in page.text  # the app's own navigation
-    assert "/static/css/rq-dashboard.css" in page.text
+    assert re.search(r"/static/css/rq-dashboard\.[0-9a-f]{10}\.css", page.text)  # fingerprinted (core/assets.py)
     assert 'id="navbar-dashboard"' in page.text and "/view/workers" in page.text  # its own tabs still there
     assert page.text.count('data-testid="kibray-bar"') == 1
 
