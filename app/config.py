@@ -156,6 +156,12 @@ def base_settings() -> dict:
         # CalDAV server on this machine)
         "CALDAV_ALLOW_PRIVATE_HOSTS": env_bool("CALDAV_ALLOW_PRIVATE_HOSTS", False),
         "SENTRY_DSN": env("SENTRY_DSN"),
+        # Operations alerts (app/operations): Slack's incoming webhook (every alert); an SMS
+        # provider (none is built: set, the page says it has no sender); a process's memory
+        # limit when no cgroup limit is found (else the machine's RAM)
+        "SLACK_WEBHOOK_URL": env("SLACK_WEBHOOK_URL", "") or "",
+        "SMS_PROVIDER": env("SMS_PROVIDER", "") or "",
+        "MEMORY_LIMIT_MB": env_int("MEMORY_LIMIT_MB", 0),
         "GUNICORN_WORKERS": env_int("GUNICORN_WORKERS", 2),
         "GUNICORN_THREADS": env_int("GUNICORN_THREADS", 1),
         "GUNICORN_WORKER_CONNECTIONS": worker_connections,

@@ -32,5 +32,6 @@ FEATURES = (
     "app.live",
     "app.health",
     "app.admin",
+    "app.operations",
     "app.apidocs",
 )

@@ -103,8 +103,11 @@ def answer(exc: Exception):
         if status == 405 and exc.get_headers():
             response[0].headers["Allow"] = dict(exc.get_headers()).get("Allow", "")
         return response
+    from flask import g
+
     from app.extensions import db
 
+    g.unhandled_error = exc  # counted by its fingerprint (app/operations/recording.py)
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     db.session.rollback()
     return api_error("SERVER_ERROR", "Something went wrong on our side. It has been logged.", 500)

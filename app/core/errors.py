@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, g, render_template, request
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
@@ -170,6 +170,7 @@ def register_error_handlers(app: Flask) -> None:
     def crash(exc):
         if outage.is_outage(exc):
             return unavailable(exc)
+        g.unhandled_error = exc  # counted by its fingerprint (app/operations/recording.py)
         if is_api_request():
             return api_errors.answer(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)

@@ -47,8 +47,13 @@ EMAIL_BY_DEFAULT = frozenset(
         "invoice_due",
         "expense_claim_decided",
         "budget_alert",
+        "operations_critical",
+        "operations_warning",
     }
 )
+# Kinds emailed at once whatever the person's quiet hours or digest say (an opt-out still
+# holds): the critical operations alerts (app/operations).
+URGENT_KINDS = frozenset({"operations_critical"})
 KIND_LABELS = {
     "task_assigned": "A task is assigned to me",
     "task_due_soon": "A task of mine is due within a day",
@@ -70,6 +75,8 @@ KIND_LABELS = {
     "budget_alert": "A budget line or project of mine reaches 90 % or 100 % of its budget",
     "expense_claim_submitted": "A reimbursement claim on my project waits for review",
     "expense_claim_decided": "A reimbursement claim of mine is approved, rejected or paid",
+    "operations_critical": "A critical operations alert opens or clears (admins; emailed at once)",
+    "operations_warning": "An operations warning opens or clears (admins)",
     "system": "System announcements",
 }
 
@@ -247,12 +254,13 @@ def route(note: Notification, user) -> None:
     if not email_configured() or not wants(row, note.kind, "email") or not user.email:
         return
     now = utcnow()
-    held = quiet_until(row, now)
+    urgent = note.kind in URGENT_KINDS
+    held = None if urgent else quiet_until(row, now)
     delivery = Delivery(
         notification_id=note.id,
         user_id=user.id,
         channel="email",
-        status="digest" if row is not None and row.digest else "pending",
+        status="digest" if row is not None and row.digest and not urgent else "pending",
         send_after=held or now,
     )
     db.session.add(delivery)
