@@ -53,7 +53,25 @@ def _run(func, args, kwargs):
     if _pid is not None and _pid != os.getpid():
         db.engine.dispose(close=False)  # forked work-horse: never share the parent's connections
     _pid = os.getpid()
-    with acting_as(f"job:{func.__name__}", "system"):
+    from flask import g
+    from rq import get_current_job
+
+    from app.core.logs import current_request_id, job_line
+
+    # One log line per job (core/logs.py), carrying the id of the request that queued it
+    # (its meta, core/jobs.py; inline in the embedded app: already bound)
+    current = get_current_job()
+    meta = (getattr(current, "meta", None) or {}) if current is not None else {}
+    request_id = meta.get("request_id") or current_request_id()
+    g.sql_count = 0
+    line = job_line(
+        func.__name__,
+        current.id if current is not None else None,
+        current.origin if current is not None else "inline",
+        request_id,
+        will_retry=lambda: retries_left() > 0,
+    )
+    with line, acting_as(f"job:{func.__name__}", "system", request_id=request_id):
         try:
             result = func(*args, **kwargs)
             db.session.commit()

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from flask import jsonify, request, url_for
+from flask import g, has_request_context, jsonify, request, url_for
 
 from app.core.errors import ValidationError
 from app.core.numbers import MAX_PAGE, to_int
@@ -64,6 +64,9 @@ def api_error(code: str, message: str, status: int, details: dict | None = None,
     if details:
         body["error"]["details"] = details
     body["error"].update(extra)
+    rid = g.get("request_id") if has_request_context() else None
+    if rid:  # the reference a caller quotes to support (the request's log lines carry it)
+        body["error"]["request_id"] = rid
     return jsonify(body), status
 
 

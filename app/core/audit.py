@@ -57,10 +57,14 @@ trigram_index("ix_audit_log_username_trgm", AuditLog.username)
 class acting_as:
     """Context manager naming the actor outside a request (e.g. `flask create-user`)."""
 
-    def __init__(self, username: str = "system", role: str = "system", user_id: int | None = None, via: str = ""):
+    def __init__(
+        self, username: str = "system", role: str = "system", user_id: int | None = None, via: str = "", request_id=""
+    ):
         # `via`: the channel a person's change came through outside a request (e.g. their
-        # calendar app, "CalDAV"); each entry's changes then carry it
-        self.actor = {"user_id": user_id, "username": username, "role": role, "ip": "", "request_id": uuid.uuid4().hex}
+        # calendar app, "CalDAV"); each entry's changes then carry it. `request_id`: the
+        # request a job runs for (workers/base.py), else a fresh one
+        rid = request_id or uuid.uuid4().hex
+        self.actor = {"user_id": user_id, "username": username, "role": role, "ip": "", "request_id": rid}
         if via:
             self.actor["via"] = via
 

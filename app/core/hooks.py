@@ -49,7 +49,8 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _start():
-        g.request_id = request_id(request.headers.get("X-Request-ID"))
+        if "request_id" not in g:  # (core/logs.py gives it first, before any hook can fail)
+            g.request_id = request_id(request.headers.get("X-Request-ID"))
         refuse_unsafe_text(request)
         probe = endpoint_is("health_probe")
         if app.config["SECURE_SSL_REDIRECT"] and not request.is_secure and not probe:

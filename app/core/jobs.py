@@ -35,23 +35,33 @@ def enqueue(
     current transaction commits (after `delay` seconds). With `once` and a `job_id`,
     nothing is queued while a job of that id is still waiting to run: a burst of changes
     makes one run (a debounce); while one of that id is running, the next is queued
-    under `<job_id>:next` (a running job's record is never replaced)."""
+    under `<job_id>:next` (a running job's record is never replaced). The job carries
+    the request id of the request that queued it (its meta; core/logs.py)."""
+    from app.core.logs import bound, current_request_id
+
     app = current_app._get_current_object()
+    request_id = current_request_id()
 
     def _send():
         if app.config["EMBEDDED"]:
-            threading.Thread(target=_run_inline, args=(app, func, args, kwargs), daemon=True).start()
+            threading.Thread(target=_run_inline, args=(app, func, args, kwargs, request_id), daemon=True).start()
         else:
-            with app.app_context():
+            with app.app_context(), bound(request_id=request_id):
                 send(func, *args, queue=queue, job_id=job_id, delay=delay, once=once, **kwargs)
 
     after_commit(_send)
 
 
 def send(func, *args, queue: str = "default", job_id: str | None = None, delay: int = 0, once: bool = False, **kwargs):
-    """Queue now (no transaction to wait for: in a job, the CLI)."""
+    """Queue now (no transaction to wait for: in a job, the CLI). A job queued by a
+    request or by another job carries that request id in its meta."""
     from datetime import timedelta
 
+    from app.core.logs import current_request_id
+
+    request_id = current_request_id()
+    if request_id:
+        kwargs["meta"] = {**kwargs.get("meta", {}), "request_id": request_id}
     target = get_queue(queue)
     if once and job_id:
         job_id = _free_id(target, job_id)
@@ -80,11 +90,13 @@ def _free_id(target, job_id: str) -> str | None:
     return f"{job_id}:next"
 
 
-def _run_inline(app, func, args, kwargs):
+def _run_inline(app, func, args, kwargs, request_id=""):
+    from app.core.logs import bound
+
     if isinstance(func, str):
         from werkzeug.utils import import_string
 
         func = import_string(func)
-    kwargs = {k: v for k, v in kwargs.items() if k != "job_timeout"}  # (RQ's own option)
-    with app.app_context():
+    kwargs = {k: v for k, v in kwargs.items() if k not in ("job_timeout", "meta")}  # (RQ's own options)
+    with app.app_context(), bound(request_id=request_id):
         func(*args, **kwargs)

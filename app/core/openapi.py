@@ -31,6 +31,9 @@ class ErrorBody(Output):
         None, description="Per field messages (VALIDATION_ERROR) or the current object (CONFLICT)."
     )
     retry_after: int | None = Field(None, description="Seconds to wait (RATE_LIMIT_EXCEEDED).")
+    request_id: str | None = Field(
+        None, description="The request's reference (its X-Request-ID): quote it to support; the logs carry it."
+    )
 
 
 class ErrorEnvelope(Output):
@@ -287,7 +290,7 @@ def build_document(app: Flask) -> dict:
             "description": (
                 "The JSON API of Kibray ERP (SPEC.md §4–5). Sign in with POST /api/auth/login/ and send "
                 "`Authorization: Bearer <access_token>`. Every answer is an envelope: `{success, data}` or "
-                "`{success: false, error: {code, message, details?}, timestamp}`. Money is a decimal string "
+                "`{success: false, error: {code, message, details?, request_id}, timestamp}`. Money is a decimal string "
                 'with two places ("10825.00"); dates are YYYY-MM-DD.'
             ),
         },

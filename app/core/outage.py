@@ -41,7 +41,11 @@ def is_outage(exc: BaseException | None) -> bool:
 
 def plain_page(status: int, title: str, message: str):
     """errors/plain.html, touching nothing but the template."""
-    body = current_app.jinja_env.get_template("errors/plain.html").render(status=status, title=title, message=message)
+    from flask import g, has_app_context
+
+    request_id = g.get("request_id", "") if has_app_context() else ""  # (core/logs.py: the first hook)
+    template = current_app.jinja_env.get_template("errors/plain.html")
+    body = template.render(status=status, title=title, message=message, request_id=request_id)
     headers = {"Content-Type": "text/html; charset=utf-8"}
     if status == 503:
         headers["Retry-After"] = "60"

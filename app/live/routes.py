@@ -82,5 +82,13 @@ def stream():
         mimetype="text/event-stream",
         headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"},
     )
-    response.call_on_close(lambda: hub.unsubscribe(listener))
+    from app.core import metrics
+
+    metrics.sse_opened()
+
+    def _closed():
+        metrics.sse_closed()
+        hub.unsubscribe(listener)
+
+    response.call_on_close(_closed)
     return response

@@ -151,7 +151,7 @@ def server(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     with gunicorn(env, log_path) as base_url:
         yield base_url
-    errors = [line for line in log_path.read_text().splitlines() if "level=ERROR" in line]
+    errors = [line for line in log_path.read_text().splitlines() if '"level": "ERROR"' in line]  # (JSON lines)
     if errors:
         sys.stderr.write(f"\n[e2e] server log had errors, see {log_path}\n")
 
