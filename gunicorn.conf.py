@@ -13,11 +13,32 @@ worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
 timeout = 120
 graceful_timeout = 30
 keepalive = 5
-accesslog = "-"
+# Logs are JSON lines on stdout (app/core/logs.py). gunicorn's access log is off: the app
+# writes one line per request itself (with its request id, user, SQL count), so a request
+# is never two lines; gunicorn's own messages go through the same JSON formatter.
+accesslog = None
 errorlog = "-"
-access_log_format = 'ts=%(t)s level=INFO logger=access method=%(m)s path="%(U)s" status=%(s)s bytes=%(B)s ms=%(M)s rid=%({x-request-id}o)s'
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "root": {"level": "INFO", "handlers": ["json"]},
+    "loggers": {
+        "gunicorn.error": {"level": "INFO", "handlers": ["json"], "propagate": False},
+        "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+    },
+    "handlers": {"json": {"()": "app.core.logs.stdout_handler"}},
+    "formatters": {},
+}
 # No proxy is trusted unless named (docs/deployment.md says what the platform needs).
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
+# gunicorn's control socket (gunicornc) defaults to one path per machine user: a second
+# instance on the same machine would take over the first's. GUNICORN_CONTROL_SOCKET names
+# this instance's own path, or "off" for none (the drills start two instances side by side).
+_control = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
+if _control.lower() in ("off", "none", "0"):
+    control_socket_disable = True
+elif _control:
+    control_socket = _control
 
 # Load the app once, in the master, and fork the workers from it: a worker is serving as
 # soon as it is forked (cold start), and the code and start-up objects are shared
@@ -26,6 +47,17 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 # worker fresh database and Redis pools, so no connection is ever shared across processes.
 preload_app = os.environ.get("GUNICORN_PRELOAD", "1") not in ("0", "false", "no")
 IN_MASTER = "gunicorn.arbiter" in sys.modules  # a script or test merely reading this file changes nothing
+
+# Prometheus metrics in multiprocess mode (app/core/metrics.py): every worker writes its
+# figures to files in this directory and /metrics adds them up. Set before the app (and
+# prometheus_client) is imported and before any worker forks; a fresh directory per
+# master unless the environment names one (then it must be this instance's alone, and
+# empty at start).
+_OWN_METRICS_DIR = None
+if IN_MASTER and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    import tempfile
+
+    _OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kibray-metrics-")
 
 
 def _patch_gevent() -> None:
@@ -92,3 +124,19 @@ def post_worker_init(worker):
     in docs/performance.md). No collection first: start-up leaves almost no garbage."""
     gc.freeze()
     gc.enable()
+
+
+def child_exit(server, worker):
+    """A worker is gone: its live gauges (the open SSE streams) stop counting."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """The master stops: the metrics directory it made goes with it."""
+    if _OWN_METRICS_DIR:
+        import shutil
+
+        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)
