@@ -326,6 +326,18 @@ def load_config(name: str | None = None, overrides: dict | None = None) -> dict:
     settings.update(overrides or {})
     if name in STRICT_ENVIRONMENTS:
         problems = production_problems(settings)
-        if problems:
+        if problems and not checking_deploy():
             raise ConfigurationError("Refusing to start: " + "; ".join(problems))
     return settings
+
+
+def checking_deploy() -> bool:
+    """This process is `flask check-deploy`: the CLI builds the app before it runs a command,
+    and the check reports an unsafe configuration line by line (app/deploy/checks.py)
+    instead of the app refusing to load. Nothing else starts this way: gunicorn, the
+    workers and every other command still refuse."""
+    import sys
+
+    program = sys.argv[0] if sys.argv else ""
+    is_flask = os.path.basename(program) == "flask" or program.endswith(os.path.join("flask", "__main__.py"))
+    return is_flask and "check-deploy" in sys.argv[1:]

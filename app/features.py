@@ -34,4 +34,5 @@ FEATURES = (
     "app.admin",
     "app.operations",
     "app.apidocs",
+    "app.deploy",
 )
