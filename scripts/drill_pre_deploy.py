@@ -46,7 +46,7 @@ REDIS_BASE = os.environ.get("DRILL_REDIS_BASE", "redis://127.0.0.1:6379")
 JOBS = int(os.environ.get("DRILL_JOBS", "2"))
 BUCKET = "kibray-pre-deploy-drill"
 
-PASS = "ALL CHECKS PASSED"
+ALL_PASSED = "ALL CHECKS PASSED"  # the script's last line when every step passed
 UNIT = "unit and integration tests"
 MIGRATIONS = "no pending migrations + reviewable plan"
 STATIC = "static files complete"
@@ -78,7 +78,7 @@ def _debug_on(copy: Path, env_file: Path) -> None:
 
 
 CASES = [
-    ("a clean copy", None, PASS),
+    ("a clean copy", None, ALL_PASSED),
     (
         "a failing test appended to tests/test_smoke.py",
         _append(
@@ -125,14 +125,18 @@ def _start_s3() -> tuple[subprocess.Popen, str]:
     import boto3
 
     s3 = boto3.client(
-        "s3", endpoint_url=endpoint, aws_access_key_id="drill", aws_secret_access_key="drill", region_name="us-east-1"
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="drill",
+        aws_secret_access_key="drill",  # noqa: S106 - moto accepts any
+        region_name="us-east-1",
     )
     deadline = time.monotonic() + 30
     while True:
         try:
             s3.create_bucket(Bucket=BUCKET)
             return process, endpoint
-        except Exception:
+        except Exception:  # noqa: BLE001 - not up yet
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
                 raise RuntimeError("moto's S3 server did not start") from None
@@ -179,8 +183,8 @@ def _unpack(destination: Path) -> None:
 
 def _verdict(output: str) -> str:
     for line in reversed(output.strip().splitlines()):
-        if line.startswith(PASS):
-            return PASS
+        if line.startswith(ALL_PASSED):
+            return ALL_PASSED
         if line.startswith("FAILED: "):
             return line.removeprefix("FAILED: ").strip()
     return "(no verdict line)"
@@ -245,8 +249,8 @@ def main() -> int:
             log = work / f"case{index}.log"
             log.write_text(done.stdout + done.stderr)
             verdict = _verdict(done.stdout)
-            if verdict == PASS and done.returncode != 0:
-                verdict = f"(exit {done.returncode} after {PASS})"
+            if verdict == ALL_PASSED and done.returncode != 0:
+                verdict = f"(exit {done.returncode} after {ALL_PASSED})"
             results[index] = (verdict, time.monotonic() - clock, log)
         finally:
             with lock:
@@ -264,7 +268,7 @@ def main() -> int:
         verdict, seconds, log = results.get(index, ("(did not run)", 0.0, work))
         ok = verdict == expected
         failures += not ok
-        said = "passes: ALL CHECKS PASSED" if expected == PASS else f"fails naming exactly: {expected}"
+        said = "passes: ALL CHECKS PASSED" if expected == ALL_PASSED else f"fails naming exactly: {expected}"
         if ok:
             print(f"  PROVED  {name} → {said}  ({seconds:.0f} s)")
         else:
