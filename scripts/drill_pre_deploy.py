@@ -17,7 +17,8 @@ bucket on moto's server, which the drill starts:
 Two copies run at a time (DRILL_JOBS, default 2), each on its own databases
 (DRILL_DATABASE_URL's server, `kibray_drill_pd<lane>` and `…_e2e`) and its own Redis
 database (DRILL_REDIS_DBS, default "11 10": one per lane, shared by a copy's unit and
-browser steps, which run one after the other). The dependency audit's result is reused
+browser steps, which run one after the other; DRILL_LANE<n>_TEST_DATABASE_URL and
+DRILL_LANE<n>_E2E_DATABASE_URL name a lane's databases outright). The dependency audit's result is reused
 from this checkout's last `make audit` (instance/dependency-audit.json) when it is less
 than a day old; otherwise the first copy asks PyPI (about a minute).
 
@@ -226,10 +227,10 @@ def main() -> int:
             env.update(
                 PRE_DEPLOY_TESTS="quick",
                 PRE_DEPLOY_ENV_FILE=str(env_file),
-                TEST_DATABASE_URL=base.set(database=f"{base.database}_pd{lane}").render_as_string(hide_password=False),
-                E2E_DATABASE_URL=base.set(database=f"{base.database}_pd{lane}_e2e").render_as_string(
-                    hide_password=False
-                ),
+                TEST_DATABASE_URL=os.environ.get(f"DRILL_LANE{lane}_TEST_DATABASE_URL")
+                or base.set(database=f"{base.database}_pd{lane}").render_as_string(hide_password=False),
+                E2E_DATABASE_URL=os.environ.get(f"DRILL_LANE{lane}_E2E_DATABASE_URL")
+                or base.set(database=f"{base.database}_pd{lane}_e2e").render_as_string(hide_password=False),
                 TEST_REDIS_URL=redis_url,
                 E2E_REDIS_URL=redis_url,
                 MIGCHECK_REDIS_URL=redis_url,
