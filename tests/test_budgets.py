@@ -354,16 +354,23 @@ def test_bad_cost_rates_are_refused(world, client, login_as, data, field, messag
     assert _db.session.scalar(select(func.count()).select_from(CostRate).where(CostRate.user_id == painter.id)) == 0
 
 
-def test_a_rate_for_the_same_date_corrects_it_and_a_client_gets_none(world, client, login_as):
+def test_a_rate_for_a_date_that_has_one_is_refused_and_a_client_gets_none(world, client, login_as):
+    """The same date again never overwrites silently: the field names the rate there and
+    links to its edit (tests/test_budget_versions.py edits it)."""
     _pm, _trainee, painter, _project = world
     login_as("admin")
     form = {"user_id": str(painter.id), "hourly_cost": "30.00", "effective_from": "2026-01-05"}
     assert client.post("/admin/cost-rates", data=form).status_code == 303
-    assert client.post("/admin/cost-rates", data=form | {"hourly_cost": "31.00"}).status_code == 303
+    again = client.post("/admin/cost-rates", data=form | {"hourly_cost": "31.00"})
+    text = again.get_data(as_text=True)
     rates = list(_db.session.scalars(select(CostRate).where(CostRate.user_id == painter.id)))
-    assert [(r.effective_from, r.hourly_cost) for r in rates] == [(MON, D("31.00"))]
+    assert again.status_code == 422
+    assert "There is already a rate from 2026-01-05: 30.00 an hour" in text
+    assert f'href="/admin/cost-rates/rate/{rates[0].id}/edit"' in text
+    assert [(r.effective_from, r.hourly_cost) for r in rates] == [(MON, D("30.00"))]
     someone = make_user("client")
     answer = client.post("/admin/cost-rates", data=form | {"user_id": str(someone.id)})
     assert answer.status_code == 422
-    assert client.post(f"/admin/cost-rates/rate/{rates[0].id}/delete").status_code == 303
+    deleted = client.post(f"/admin/cost-rates/rate/{rates[0].id}/delete", data={"version": str(rates[0].version)})
+    assert deleted.status_code == 303
     assert _db.session.scalar(select(func.count()).select_from(CostRate).where(CostRate.user_id == painter.id)) == 0

@@ -2,7 +2,8 @@
 
 A project's budget is `projects.budget`; its phase / cost-code lines are `BudgetLine`s
 (a line's `category` lets the labour cost and the expenses of that category fall on it
-when an expense names no line). `BudgetAlert` remembers each threshold (90 %, 100 %) told
+when an expense names no line); `BudgetVersion` is the one version of a project's set of
+lines (every save of the lines bumps it; see services.save_lines). `BudgetAlert` remembers each threshold (90 %, 100 %) told
 for a line or the whole project, so each is told once. `CostRate` is what an hour of a
 person costs the company from a date: admin-only data (payroll.view), never shown to
 anyone else; labour cost = approved timesheet hours × the rate in force that week."""
@@ -12,7 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.models import BOOKKEEPING_LABELS, TimestampMixin, utcnow
@@ -57,6 +69,21 @@ class BudgetLine(Versioned, TimestampMixin, db.Model):
         return f"{self.code} {self.name}".strip()
 
 
+class BudgetVersion(db.Model):
+    """The version of a project's set of budget lines — one optimistic lock for the whole
+    set, as `billing_terms.version` is the schedule of values'. A project without a row
+    is at version 1; every save of the lines (services.save_lines, under the project's
+    row lock) writes the next. Its own table, not a column of `projects`: bumping it
+    then neither writes the project row (its `version`, `updated_at`, the cached reads
+    of projects) nor touches the projects feature's model."""
+
+    __tablename__ = "budget_versions"
+    __scope__ = Scope(project="project_id", client_visible=False)
+
+    project_id: Mapped[int] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default=text("1"))
+
+
 class BudgetAlert(db.Model):
     """A threshold told: `subject` is "project" or "line:<id>"; one row per subject and
     threshold (a unique index), written in the transaction that notifies."""
@@ -72,9 +99,10 @@ class BudgetAlert(db.Model):
     sent_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class CostRate(db.Model):
+class CostRate(Versioned, db.Model):
     """What an hour of `user_id` costs the company from `effective_from` (until the next
-    rate). Admin-only (payroll.view)."""
+    rate). Admin-only (payroll.view). Versioned: an edit or delete based on an older
+    version is refused (budgets.rates)."""
 
     __tablename__ = "cost_rates"
     __audited__ = True
@@ -88,6 +116,7 @@ class CostRate(db.Model):
         "effective_from": "from",
         "created_by_id": "set by",
         "created_at": None,
+        "version": None,
     }
     __table_args__ = (
         UniqueConstraint("user_id", "effective_from", name="uq_cost_rates_user_from"),

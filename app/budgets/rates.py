@@ -2,9 +2,12 @@
 "Payroll and wages: admin only" — `payroll.view`, admins only, in every channel).
 
 A rate holds from its `effective_from` until the person's next rate; the labour cost of
-an approved week uses the rate in force on the week's Monday (budgets.actuals). Setting
-a rate for a date that already has one corrects it (audited); a rate set by mistake is
-deleted. Every change re-checks the budget alerts of the projects whose cost it moves."""
+an approved week uses the rate in force on the week's Monday (budgets.actuals). A rate
+is versioned: setting one for a date that already has one is refused (`RateExists`,
+the form names it and links to its edit) rather than overwriting it unseen; it is
+corrected by its own edit form or deleted, each checked against the version read (a
+stale one is a StaleObject: "changed meanwhile"). Every change re-checks the budget
+alerts of the projects whose cost it moves."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.auth.models import User
 from app.budgets.models import CostRate
@@ -22,6 +26,8 @@ from app.core.money import parse_price
 from app.core.numbers import to_int
 from app.core.permissions import require
 from app.core.roles import CLIENT
+from app.core.transaction import attempt
+from app.core.versioning import checks_version, expect_version
 from app.extensions import db
 
 PAYROLL = "payroll.view"
@@ -103,20 +109,70 @@ def clean(data: dict) -> tuple[Decimal, dt.date]:
     return cost, day
 
 
+class RateExists(ValidationError):
+    """`person` already has a rate from that date (`rate`): the date field says so and
+    the form links to that rate's edit."""
+
+    def __init__(self, rate: CostRate):
+        super().__init__(
+            {
+                "effective_from": f"There is already a rate from {rate.effective_from.isoformat()}: "
+                f"{rate.hourly_cost:,.2f} an hour. Edit that rate to change it, or choose another date."
+            }
+        )
+        self.rate = rate
+
+
+def _rate_on(person_id: int, day: dt.date) -> CostRate | None:
+    return db.session.scalar(select(CostRate).where(CostRate.user_id == person_id, CostRate.effective_from == day))
+
+
 def set_rate(actor, person: User, data: dict) -> CostRate:
-    """Set `person`'s hourly cost from a date (the same date again corrects that rate)."""
+    """Set `person`'s hourly cost from a date; a date that already has a rate is refused
+    (RateExists) — that rate is changed by its edit, knowing what it says."""
     require(actor, PAYROLL)
     if person.role == CLIENT or not person.is_active_flag:
         raise ValidationError({"user_id": "Choose an active member of staff."})
     cost, day = clean(data)
-    rate = db.session.scalar(select(CostRate).where(CostRate.user_id == person.id, CostRate.effective_from == day))
-    if rate is None:
-        rate = CostRate(user_id=person.id, effective_from=day, hourly_cost=cost, created_by_id=actor.id)
-        db.session.add(rate)
-    else:
-        rate.hourly_cost = cost
-    db.session.flush()
+    found = _rate_on(person.id, day)
+    if found is not None:
+        raise RateExists(found)
+    rate = CostRate(user_id=person.id, effective_from=day, hourly_cost=cost, created_by_id=actor.id)
+    try:
+        with attempt():  # another admin setting the same date at the same moment: the unique index
+            db.session.add(rate)
+            db.session.flush()
+    except IntegrityError:
+        found = _rate_on(person.id, day)
+        if found is None:
+            raise
+        raise RateExists(found) from None
     _recheck(person.id, day)
+    return rate
+
+
+@checks_version("rate")
+def edit_rate(actor, rate: CostRate, data: dict, version) -> CostRate:
+    """Correct a rate (its hourly cost, its date), based on `version` (a stale one is a
+    StaleObject); moving it onto a date that has another rate is refused (RateExists)."""
+    require(actor, PAYROLL)
+    expect_version(rate, version)
+    cost, day = clean(data)
+    if day != rate.effective_from:
+        found = _rate_on(rate.user_id, day)
+        if found is not None:
+            raise RateExists(found)
+    before, person_id = rate.effective_from, rate.user_id
+    try:
+        with attempt():  # another admin took that date at the same moment: the unique index
+            rate.hourly_cost, rate.effective_from = cost, day
+            db.session.flush()
+    except IntegrityError:
+        found = _rate_on(person_id, day)
+        if found is None:
+            raise
+        raise RateExists(found) from None
+    _recheck(person_id, min(before, day))
     return rate
 
 
@@ -129,8 +185,12 @@ def get_rate(actor, rate_id) -> CostRate:
     return rate
 
 
-def delete_rate(actor, rate: CostRate) -> None:
+@checks_version("rate")
+def delete_rate(actor, rate: CostRate, version=None) -> None:
+    """Delete a rate set by mistake, based on `version` (a stale one is a StaleObject:
+    nothing deleted)."""
     require(actor, PAYROLL)
+    expect_version(rate, version)
     person_id, day = rate.user_id, rate.effective_from
     db.session.delete(rate)
     db.session.flush()

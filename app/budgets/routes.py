@@ -71,12 +71,13 @@ def _rows_of(lines) -> list[dict]:
     ]
 
 
-def _render_form(project, rows, errors, status=200, changed=None, removed=()):
+def _render_form(project, rows, errors, status=200, changed=None, removed=(), version=None):
     return render_for(
         {"budget-form": "budgets/_form.html"},
         "budgets/form.html",
         status,
         project=project,
+        version=version,
         rows=list(rows) + [{}] * BLANK_ROWS,
         errors=errors,
         meanwhile=changed,
@@ -92,7 +93,27 @@ def edit(project_id):
     project = services.project_for_budget(current_user, project_id, services.EDIT)
     if project.is_closed:
         raise ConflictError("This project is closed: its budget no longer changes.")
-    return _render_form(project, _rows_of(services.lines_of(project.id)), {})
+    return _render_form(
+        project, _rows_of(services.lines_of(project.id)), {}, version=services.lines_version(project.id)
+    )
+
+
+def _stale_lines_form(project, rows, removed):
+    """The lines changed since the form was opened: the notice (what is saved now beside
+    what was typed), the typed rows kept with their lines' current versions, a typed line
+    deleted meanwhile as a new row (saving again adds it back), the lines added meanwhile
+    shown as saved — and the set's current version, so that saving again saves."""
+    changed = services.lines_meanwhile(project, rows)
+    saved = {str(line.id): line for line in services.lines_of(project.id)}
+    for row in rows:
+        line = saved.get(row.get("id") or "")
+        if line is not None:
+            row["version"] = str(line.version)
+        elif row.get("id"):
+            row["id"] = row["version"] = ""
+    typed = {row.get("id") for row in rows}
+    added = _rows_of(line for key, line in saved.items() if key not in typed)
+    return _render_form(project, rows + added, {}, 409, changed, removed, version=changed.version)
 
 
 @bp.post("/projects/<int:project_id>/budget/edit")
@@ -106,9 +127,12 @@ def update(project_id):
     )
     removed = request.form.getlist("remove")
     kept = [row for row in rows if not row.get("id") or row["id"] not in removed]
+    version = request.form.get("budget_version", "")
     try:
         with attempt():
-            services.save_lines(current_user, project, kept, remove=removed)
+            services.save_lines(current_user, project, kept, remove=removed, version=version)
+    except services.StaleBudget:
+        return _stale_lines_form(project, rows, removed)
     except StaleObject as exc:
         line = exc.obj
         typed = next((row for row in rows if row.get("id") == str(line.id)), {})
@@ -116,11 +140,12 @@ def update(project_id):
         for row in rows:
             if row.get("id") == str(line.id):
                 row["version"] = str(line.version)
-        return _render_form(project, rows, {}, 409, changed, removed)
+        return _render_form(project, rows, {}, 409, changed, removed, version=version)
     except ValidationError as exc:
-        return _render_form(project, rows, exc.fields or {"form": exc.message}, 422, removed=removed)
+        errors = exc.fields or {"form": exc.message}
+        return _render_form(project, rows, errors, 422, removed=removed, version=version)
     except ConflictError as exc:
-        return _render_form(project, rows, {"form": exc.message}, 409, removed=removed)
+        return _render_form(project, rows, {"form": exc.message}, 409, removed=removed, version=version)
     flash("The budget's lines are saved.", "success")
     return redirect_to(url_for("budgets.project_budget", project_id=project.id))
 
@@ -128,7 +153,7 @@ def update(project_id):
 # --- cost rates (admins) -------------------------------------------------------------------
 
 
-def _rates_page(data: dict, errors: dict, status: int = 200):
+def _rates_page(data: dict, errors: dict, status: int = 200, existing=None):
     return render_for(
         {"cost-rate-form": "budgets/_rate_form.html"},
         "budgets/rates.html",
@@ -137,6 +162,7 @@ def _rates_page(data: dict, errors: dict, status: int = 200):
         choices=[(str(p.id), f"{p.name} ({p.role_label})") for p in rates.staff(current_user)],
         data=data,
         errors=errors,
+        existing=existing,
     )
 
 
@@ -157,6 +183,8 @@ def set_cost_rate():
         with attempt():
             person = rates.person_for_rates(current_user, data["user_id"])
             rate = rates.set_rate(current_user, person, data)
+    except rates.RateExists as exc:  # the date has a rate: named, with a link to its edit
+        return _rates_page(data, exc.fields, 422, existing=exc.rate)
     except ValidationError as exc:
         return _rates_page(data, exc.fields or {"form": exc.message}, 422)
     except ObjectNotFound:  # a person who does not exist (or a client): the field says so
@@ -181,12 +209,69 @@ def person_rates(user_id):
     )
 
 
+RATE_FIELDS = ("hourly_cost", "effective_from")
+
+
+def _rate_edit_page(rate, data: dict, errors: dict, status: int = 200, changed=None, existing=None):
+    return render_for(
+        {"cost-rate-edit-form": "budgets/_rate_edit_form.html"},
+        "budgets/rate_edit.html",
+        status,
+        rate=rate,
+        person=rates.person_for_rates(current_user, rate.user_id),
+        data=data,
+        errors=errors,
+        meanwhile=changed,
+        existing=existing,
+    )
+
+
+@bp.get("/admin/cost-rates/rate/<int:rate_id>/edit")
+@login_required
+@permission_required(rates.PAYROLL)
+def edit_cost_rate(rate_id):
+    rate = rates.get_rate(current_user, rate_id)
+    data = {
+        "hourly_cost": str(rate.hourly_cost),
+        "effective_from": rate.effective_from.isoformat(),
+        "version": str(rate.version),
+    }
+    return _rate_edit_page(rate, data, {})
+
+
+@bp.post("/admin/cost-rates/rate/<int:rate_id>/edit")
+@login_required
+@permission_required(rates.PAYROLL)
+def update_cost_rate(rate_id):
+    rate = rates.get_rate(current_user, rate_id)
+    data = {key: request.form.get(key, "") for key in (*RATE_FIELDS, "version")}
+    try:
+        rates.edit_rate(current_user, rate, data, data["version"])
+    except StaleObject as exc:  # saved (or moved) by someone else since the form was opened
+        changed = meanwhile(exc.obj, data, RATE_FIELDS)
+        return _rate_edit_page(exc.obj, data | {"version": str(exc.obj.version)}, {}, 409, changed)
+    except rates.RateExists as exc:
+        return _rate_edit_page(rate, data, exc.fields, 422, existing=exc.rate)
+    except ValidationError as exc:
+        return _rate_edit_page(rate, data, exc.fields or {"form": exc.message}, 422)
+    flash(f"The cost from {rate.effective_from.isoformat()} is saved.", "success")
+    return redirect_to(url_for("budgets.person_rates", user_id=rate.user_id))
+
+
 @bp.post("/admin/cost-rates/rate/<int:rate_id>/delete")
 @login_required
 @permission_required(rates.PAYROLL)
 def delete_cost_rate(rate_id):
     rate = rates.get_rate(current_user, rate_id)
     person_id = rate.user_id
-    rates.delete_rate(current_user, rate)
+    try:
+        rates.delete_rate(current_user, rate, request.form.get("version", ""))
+    except StaleObject:
+        flash(
+            "This rate was changed by someone else since you opened the page: nothing was deleted. "
+            "Here it is as it is now; delete it again if you still mean to.",
+            "error",
+        )
+        return redirect_to(url_for("budgets.person_rates", user_id=person_id))
     flash("The cost rate is deleted.", "success")
     return redirect_to(url_for("budgets.person_rates", user_id=person_id))

@@ -29,6 +29,11 @@ class LineIn(Input):
 class BudgetIn(Input):
     """The project's lines, in order: they replace the lines (a line not sent is deleted)."""
 
+    version: Version | None = Field(
+        None,
+        description="The budget's version read (GET's `version`): a stale one answers 409 with the current "
+        "budget. Send it: without it a line added meanwhile is deleted.",
+    )
     lines: Annotated[list[LineIn], Field(max_length=200)]
 
     __required__ = ("lines",)
@@ -66,6 +71,7 @@ class UnallocatedOut(Figures):
 
 class BudgetOut(Output):
     project: Ref
+    version: int = Field(description="The version of the set of lines: send it back with a PUT.")
     budget: str | None = Field(description="The project's budget (projects.budget).")
     lines_total: str
     lines_differ: bool = Field(description="The lines do not add up to the project's budget (a warning).")

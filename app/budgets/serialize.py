@@ -45,6 +45,7 @@ def budget_json(budget: Budget) -> dict:
     project = budget.project
     return {
         "project": {"id": project.id, "name": project.name},
+        "version": budget.version,
         "budget": money_str(budget.amount),
         "lines_total": money_str(budget.lines_total),
         "lines_differ": budget.lines_differ,

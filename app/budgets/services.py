@@ -17,6 +17,10 @@ for the page, the API, the alerts and the home widget.
   max(budget, actual); an unallocated row its actual.
 - Committed costs (approved material requests, subcontracts) are not counted: this app
   has no such module yet, and a column of zeros would say there are none.
+- The set of lines has one version (`BudgetVersion`, 1 before the first save), bumped by
+  every save under the project's row lock: a save based on another version is a 409 /
+  "changed meanwhile" (a PUT would otherwise delete a line added since it was read).
+  Each line's own version still guards a save that names no set version.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 
 from app.budgets import actuals
-from app.budgets.models import BudgetLine
+from app.budgets.models import BudgetLine, BudgetVersion
 from app.core.errors import ConflictError, ValidationError
 from app.core.events import entitled, project_audience, publish
 from app.core.money import HUNDRED, ZERO, parse_price, round_money
@@ -119,6 +123,12 @@ class Budget:
     unpriced_hours: Decimal = ZERO
 
     @property
+    def version(self) -> int:
+        """The set of lines' version (BudgetVersion), read when asked (the API): the
+        figures stay five statements for the page, the alerts and the reports."""
+        return lines_version(self.project.id)
+
+    @property
     def amount(self) -> Decimal | None:
         return self.project.budget
 
@@ -201,6 +211,11 @@ def lines_of(project_id: int) -> list[BudgetLine]:
             select(BudgetLine).where(BudgetLine.project_id == project_id).order_by(BudgetLine.position, BudgetLine.id)
         )
     )
+
+
+def lines_version(project_id: int) -> int:
+    """The version of the project's set of lines (1 before the first save)."""
+    return db.session.scalar(select(BudgetVersion.version).where(BudgetVersion.project_id == project_id)) or 1
 
 
 def budget_for(user, project: Project) -> Budget:
@@ -339,29 +354,64 @@ def clean_rows(raw) -> list[dict]:
     return cleaned
 
 
-def save_lines(actor, project: Project, raw_rows, remove=None) -> list[BudgetLine]:
+class StaleBudget(StaleObject):
+    """The set of lines changed since the caller read it (`obj`: the project)."""
+
+    def __init__(self, project: Project):
+        super().__init__(
+            project,
+            "This budget's lines were changed by someone else since you opened them. Review them and save again.",
+        )
+
+
+def expect_lines_version(project: Project, version) -> None:
+    """Lock the project's row (every writer of the lines takes it first: of two saves
+    from the same version, the second waits, then finds the version moved) and refuse
+    a save based on another version of the set. Nothing sent: nothing to compare (the
+    API's PUT without `version`; clients should send it). Not a version: a field error."""
+    sent = parse_version(version)
+    db.session.execute(select(Project.id).where(Project.id == project.id).with_for_update())
+    if sent is not None and sent != lines_version(project.id):
+        raise StaleBudget(project)
+
+
+def _bump_lines_version(project_id: int) -> None:
+    """The next version of the set (called under the project's row lock)."""
+    row = db.session.scalar(
+        select(BudgetVersion).where(BudgetVersion.project_id == project_id).execution_options(populate_existing=True)
+    )
+    if row is None:
+        db.session.add(BudgetVersion(project_id=project_id, version=2))
+    else:
+        row.version += 1
+
+
+def save_lines(actor, project: Project, raw_rows, remove=None, version=None) -> list[BudgetLine]:
     """Write the project's lines from `raw_rows` (in order; a row with an `id` changes
     that line, checked against its `version`; one without adds a line). `remove`: the
     ids of lines to delete (the form's ticks); None replaces — every line not sent is
-    deleted (the API's PUT). Nothing is written unless all of it is valid."""
+    deleted (the API's PUT). `version`: the set's version the caller read (a stale one
+    is a StaleBudget; None: not checked). Nothing is written unless all of it is valid;
+    every save bumps the set's version."""
     from sqlalchemy.orm.exc import StaleDataError
 
     from app.core.transaction import attempt
 
     try:
         with attempt():
-            return _save_lines(actor, project, raw_rows, remove)
+            return _save_lines(actor, project, raw_rows, remove, version)
     except StaleDataError:
         raise ConflictError(
             "A line of this budget was saved by someone else meanwhile: reload the budget and save again."
         ) from None
 
 
-def _save_lines(actor, project: Project, raw_rows, remove) -> list[BudgetLine]:
+def _save_lines(actor, project: Project, raw_rows, remove, version) -> list[BudgetLine]:
     require(actor, EDIT, project)
     if project.is_closed:
         raise ConflictError("This project is closed: its budget no longer changes.")
     rows = clean_rows(raw_rows)
+    expect_lines_version(project, version)
     existing = {line.id: line for line in lines_of(project.id)}
     sent = [row["id"] for row in rows if row["id"] is not None]
     if len(sent) != len(set(sent)):
@@ -387,12 +437,63 @@ def _save_lines(actor, project: Project, raw_rows, remove) -> list[BudgetLine]:
             if getattr(line, key, None) != value:
                 setattr(line, key, value)
         written.append(line)
+    _bump_lines_version(project.id)
     db.session.flush()
     from app.budgets.alerts import check_projects
 
     check_projects([project.id])
     publish_budget(project)
     return written
+
+
+def _shown(key: str, value) -> str:
+    """A line's field as people compare it: amounts and hours as numbers (12,000 = 12000.00)."""
+    text = " ".join(str(value or "").split())
+    if key in ("amount", "estimated_hours") and text:
+        try:
+            return format(Decimal(text.replace(",", "")).normalize(), "f")
+        except ArithmeticError:
+            return text
+    return text.upper() if key == "category" else text
+
+
+def lines_meanwhile(project: Project, typed: list[dict]):
+    """The "changed meanwhile" notice of a stale lines' form (core.versioning.Meanwhile):
+    who saved the lines last and when, and per line what is saved now beside what was
+    typed — a field changed, a line deleted or added meanwhile."""
+    from app.core.audit import AuditLog
+    from app.core.audit_text import actor_name
+    from app.core.versioning import Difference, Meanwhile
+
+    entry = db.session.scalars(
+        select(AuditLog)
+        .where(AuditLog.object_type == "BudgetLine", AuditLog.project_id == project.id, AuditLog.result == "success")
+        .order_by(AuditLog.id.desc())
+        .limit(1)
+    ).first()
+    labels = BudgetLine.__audit_labels__
+    saved = {str(line.id): line for line in lines_of(project.id)}
+    rows, seen = [], set()
+    for row in typed:
+        ident = str(row.get("id") or "")
+        if not ident:
+            continue  # a line being added: nothing saved to compare it with
+        line = saved.get(ident)
+        name = " ".join(filter(None, (row.get("code", "").strip(), row.get("name", "").strip()))) or "A line"
+        if line is None:
+            rows.append(Difference(name, "deleted", _shown("amount", row.get("amount"))))
+            continue
+        seen.add(ident)
+        for key in FIELDS:
+            now = line.category or "" if key == "category" else getattr(line, key)
+            if _shown(key, now) != _shown(key, row.get(key)):
+                label = f"{line.audit_name() or line.name}: {labels[key]}"
+                rows.append(Difference(label, _shown(key, now), _shown(key, row.get(key))))
+    for ident, line in saved.items():
+        if ident not in seen:
+            rows.append(Difference(line.audit_name() or line.name, f"added, {line.amount:,.2f}", "not in your form"))
+    by, at = (actor_name(entry), entry.created_at) if entry is not None else ("someone else", None)
+    return Meanwhile(by=by, at=at, version=lines_version(project.id), rows=rows)
 
 
 def publish_budget(project: Project) -> None:

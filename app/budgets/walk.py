@@ -21,11 +21,22 @@ def _lines(world):
         "line_category": ["LABOR", "MATERIALS"],
         "line_amount": ["4000.00", "2500.00"],
         "line_estimated_hours": ["80", ""],
+        "budget_version": "1",
     }
 
 
 def _rate(world):
-    return {"user_id": str(world.users["employee"].id), "hourly_cost": "31.50", "effective_from": "2026-01-05"}
+    # not {walkrate}'s date (2026-01-05): a date that has a rate is refused
+    return {"user_id": str(world.users["employee"].id), "hourly_cost": "31.50", "effective_from": "2026-02-02"}
+
+
+def _rate_edit(world):
+    rate = world.invoices["walkrate"]
+    return {"hourly_cost": "29.50", "effective_from": "2026-01-05", "version": str(rate.version)}
+
+
+def _rate_version(world):
+    return {"version": str(world.invoices["walkrate"].version)}
 
 
 ROUTES = (
@@ -37,13 +48,15 @@ ROUTES = (
     R("GET", "/admin/cost-rates", "200 403 403 403 403 403 403"),
     R("POST", "/admin/cost-rates", "303 403 403 403 403 403 403", _rate),
     R("GET", "/admin/cost-rates/{employee}", "200 403 403 403 403 403 403"),
-    R("POST", "/admin/cost-rates/rate/{walkrate}/delete", "303 403 403 403 403 403 403"),
+    R("GET", "/admin/cost-rates/rate/{walkrate}/edit", "200 403 403 403 403 403 403"),
+    R("POST", "/admin/cost-rates/rate/{walkrate}/edit", "303 403 403 403 403 403 403", _rate_edit),
+    R("POST", "/admin/cost-rates/rate/{walkrate}/delete", "303 403 403 403 403 403 403", _rate_version),
     R("GET", API + "{mine}/", "200 200 200 403 403 403 403"),
     R("GET", API + "{theirs}/", "200 404 404 403 403 403 403"),
     R(
         "PUT",
         API + "{mine}/",
         "200 200 403 403 403 403 403",
-        lambda _w: {"lines": [{"name": "Prep", "amount": "900.00"}]},
+        lambda _w: {"version": 1, "lines": [{"name": "Prep", "amount": "900.00"}]},
     ),
 )
