@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# A backup of the database: pg_dump's custom format (-Fc: compressed, restorable table by
+# table with pg_restore) of $DATABASE_URL, to DEST:
+#   scripts/backup.sh                      → $BACKUP_DIR, or ./backups
+#   scripts/backup.sh /var/backups/kibray  → that directory
+#   scripts/backup.sh s3://bucket/prefix   → S3 through the app's storage settings
+#                                            (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+#                                            AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL)
+# Retention: the BACKUP_KEEP newest backups (default 14) are kept at DEST, older ones
+# deleted. Prints a summary; exits non-zero on any failure (nothing is deleted then).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+[ -x "$PYTHON" ] || PYTHON=python3
+DEST="${1:-${BACKUP_DIR:-./backups}}"
+KEEP="${BACKUP_KEEP:-14}"
+: "${DATABASE_URL:?DATABASE_URL is not set}"
+[[ "$KEEP" =~ ^[1-9][0-9]*$ ]] || { echo "BACKUP_KEEP must be a positive number; got $KEEP" >&2; exit 2; }
+
+# SQLAlchemy's postgresql+psycopg:// (and the platform's postgres://) → libpq's postgresql://
+URL="$(printf '%s' "$DATABASE_URL" | sed -E 's#^postgres(ql)?(\+[a-z0-9]+)?://#postgresql://#')"
+DBNAME="$(printf '%s' "$URL" | sed -E 's#^[^/]*//[^/]*/([^?]*).*#\1#')"
+NAME="kibray-${DBNAME:-db}-$(date -u +%Y%m%dT%H%M%S%3NZ).dump"  # UTC, to the millisecond: sorts by time
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+
+started=$(date +%s.%N)
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+pg_dump --format=custom --no-owner --no-privileges --file "$TMP/$NAME" "$URL"
+pg_restore --list "$TMP/$NAME" > /dev/null  # the archive reads back
+size=$(stat -c %s "$TMP/$NAME")
+dumped=$(date +%s.%N)
+
+case "$DEST" in
+  s3://*)
+    "$PYTHON" - "$TMP/$NAME" "$DEST" "$KEEP" <<'PY'
+import os, sys
+import boto3
+
+path, dest, keep = sys.argv[1], sys.argv[2], int(sys.argv[3])
+bucket, _, prefix = dest[len("s3://"):].partition("/")
+prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
+s3 = boto3.client(
+    "s3",
+    endpoint_url=os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+    region_name=os.environ.get("AWS_S3_REGION_NAME") or "us-east-1",
+    aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID") or None,
+    aws_secret_access_key=os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+)
+key = prefix + os.path.basename(path)
+s3.upload_file(path, bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"} if os.environ.get("BACKUP_S3_SSE") else None)
+found = []
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+    found += [o["Key"] for o in page.get("Contents", []) if o["Key"][len(prefix):].startswith("kibray-") and o["Key"].endswith(".dump") and "/" not in o["Key"][len(prefix):]]
+found.sort(reverse=True)  # the names sort by time
+for old in found[keep:]:
+    s3.delete_object(Bucket=bucket, Key=old)
+print(f"stored: s3://{bucket}/{key}")
+print(f"kept: {min(len(found), keep)} backups at s3://{bucket}/{prefix} (deleted {max(0, len(found) - keep)} older)")
+PY
+    ;;
+  *)
+    mkdir -p "$DEST"
+    mv "$TMP/$NAME" "$DEST/$NAME"
+    mapfile -t found < <(ls -1 "$DEST" | grep -E '^kibray-.*\.dump$' | sort -r)
+    deleted=0
+    for old in "${found[@]:$KEEP}"; do rm -f -- "$DEST/$old"; deleted=$((deleted + 1)); done
+    echo "stored: $DEST/$NAME"
+    echo "kept: $(( ${#found[@]} - deleted )) backups in $DEST (deleted $deleted older)"
+    ;;
+esac
+finished=$(date +%s.%N)
+printf 'database: %s  size: %s bytes  dump: %s s  total: %s s\n' "$DBNAME" "$size" \
+  "$(elapsed "$started" "$dumped")" "$(elapsed "$started" "$finished")"
