@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav bench-invoices bench-reports bench-billing setup services chromium check-migrations clean compile
+.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav bench-invoices bench-reports bench-billing bench-instances drills setup services chromium check-migrations clean compile
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -70,13 +70,14 @@ compile: setup
 ## run, requests/s, worker RSS, cold start, SQL statements (BENCH_ARGS passes options);
 ## then the CalDAV sync to Radicale (bench-caldav, one run) and the invoices' PDF and
 ## batch send (bench-invoices), the reports (bench-reports) and a project's progress
-## billing pages (bench-billing).
+## billing pages (bench-billing), and 2 gunicorn instances vs 1 (bench-instances).
 bench: setup services compile
 	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 	$(BIN)/python scripts/bench_caldav.py --runs 1
 	$(BIN)/python scripts/bench_invoices.py
 	$(BIN)/python scripts/bench_reports.py
 	$(BIN)/python scripts/bench_billing.py
+	$(BIN)/python scripts/bench_instances.py
 
 ## bench-check: fail if a page's p50 ratio to the floor or its SQL statement count
 ## regressed from docs/bench-baseline.json. By hand and before a release, never in CI.
@@ -112,6 +113,20 @@ bench-reports: setup services compile
 ## applications: the billing page, an application's page, its form and the API (p50/p95 ms, SQL)
 bench-billing: setup services compile
 	$(BIN)/python scripts/bench_billing.py
+
+## bench-instances: /health/ and the project list with 2 gunicorn instances vs 1 (req/s, p95)
+## and the memory of every master and worker (issue 14)
+bench-instances: setup services compile
+	$(BIN)/python scripts/bench_instances.py
+
+## drills: the operations drills (docs/deployment.md "Drills"): two instances sharing all
+## state, faults (Redis, PostgreSQL, a killed worker, a failed migration), backup and
+## restore — each against services of its own (kibray_drill* databases, Redis on 6391,
+## moto S3 on 18150, gunicorn on 18101…); each prints what it proved
+drills: setup services compile
+	$(BIN)/python scripts/drill_two_instances.py
+	$(BIN)/python scripts/drill_faults.py
+	$(BIN)/python scripts/drill_backup.py
 
 ## bench-uploads: the photo upload path's MB/s and the thumbnail job's photos per minute
 bench-uploads: setup services compile
