@@ -317,6 +317,10 @@ def test_cost_rates_are_shown_to_admins_only_in_every_channel(world, client, log
             f"/projects/{project.id}/budget",
             f"/api/financials/budgets/{project.id}/",
             f"/projects/{project.id}",
+            # the profitability per phase (reports): labour a total per phase
+            f"/projects/{project.id}/profitability",
+            f"/projects/{project.id}/profitability.csv",
+            f"/api/financials/profitability/{project.id}/",
         ):
             answer = client.get(url, headers=headers if "/api/" in url else None)
             assert answer.status_code == 200

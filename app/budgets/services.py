@@ -76,6 +76,15 @@ class Row:
     hours: Decimal = ZERO
     forecast: Decimal = ZERO
     carries_labour: bool = False  # the category line of LABOR (or unallocated labour)
+    by_category: dict[str, Decimal] = field(default_factory=dict)  # its expenses per category
+
+    @property
+    def breakdown(self) -> dict[str, Decimal]:
+        """Its cost per category of SPEC.md's eight (labour under LABOR, as the reports
+        count it): adds up to `actual`."""
+        out = {c: self.by_category.get(c, ZERO) for c in CATEGORIES}
+        out[LABOR] += self.labour
+        return out
 
     @property
     def actual(self) -> Decimal:
@@ -241,6 +250,7 @@ def figures(project: Project) -> Budget:
         if row is None:
             row = loose.setdefault(category, Row(f"Unallocated {CATEGORIES[category].lower()}", category=category))
         row.expenses += Decimal(amount)
+        row.by_category[category] = row.by_category.get(category, ZERO) + Decimal(amount)
     labour = db.session.execute(actuals.labour_by_project(TimesheetApproval.project_id == project.id)).first()
     labour_cost, hours, unpriced = (Decimal(v) for v in labour[1:]) if labour else (ZERO, ZERO, ZERO)
     labour_line = next((r for r in budget.rows if r.category == LABOR), None)

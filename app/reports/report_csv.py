@@ -47,7 +47,22 @@ def project_profitability(user, project_id: int, f: Filters):
             ("forecast_profit_at_completion", money(p.forecast_profit)),
             *((f"{m.month} invoiced / collected / costs",
                csv_out.Number(f"{m.invoiced:.2f} / {m.collected:.2f} / {m.costs:.2f}")) for m in months)]  # fmt: skip
-    return csv_out.lines((p.name, "amount"), rows)
+    return csv_out.lines((p.name, "amount"), [*rows, *_phase_rows(p.phases)])
+
+
+def _phase_rows(phases):
+    """After the project's figures, a blank row and a table of its phases (to date, the
+    budget page's figures): a header row, one row per phase, the unallocated rows, the total."""
+    if phases is None or not phases.all:
+        return []
+    header = ("phase", "budget", "cost", "variance", "variance_pct", "share_pct", "forecast",
+              *(f"cost_{c.lower()}" for c in CATEGORIES))  # fmt: skip
+    body = [(ph.label, money(ph.budget), money(ph.cost), money(ph.variance), _pct(ph.variance_pct),
+             _pct(ph.share_pct), money(ph.forecast), *(money(ph.breakdown[c]) for c in CATEGORIES))
+            for ph in phases.all]  # fmt: skip
+    total = ("TOTAL", money(phases.lines_total), money(phases.cost_to_date), "", "", "", money(phases.forecast),
+             *(money(phases.breakdown[c]) for c in CATEGORIES))  # fmt: skip
+    return [(), header, *body, total]
 
 
 def wip(user, f: Filters):

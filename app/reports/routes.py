@@ -87,7 +87,10 @@ def project_profitability(project_id):
             "chart": charts.trend_chart(months),
         }
 
-    return _page("reports/_project.html", "reports/project.html", build, project=project, categories=CATEGORIES)
+    from app.budgets.routes import expenses_url  # a phase's cost → the expenses behind it, as on the budget page
+
+    return _page("reports/_project.html", "reports/project.html", build, project=project, categories=CATEGORIES,
+                 expenses_url=expenses_url)  # fmt: skip
 
 
 @bp.get("/projects/<int:project_id>/profitability.csv")

@@ -62,6 +62,30 @@ class MonthOut(Output):
     costs: str
 
 
+class PhaseOut(Output):
+    id: int
+    code: str
+    name: str
+    category: str | None = Field(description="The category whose expenses (and, for LABOR, labour) fall on it.")
+    budget: str
+    cost: str = Field(
+        description="Cost to date on the phase: its expenses that count as cost + labour (approved hours × "
+        "cost rate) on a LABOR line — the budget page's actual."
+    )
+    variance: str = Field(description="budget − cost.")
+    variance_pct: str | None = Field(description="variance ÷ budget in per cent; null when the budget is 0.")
+    share_pct: str | None = Field(description="cost ÷ the project's cost to date in per cent.")
+    forecast: str = Field(description="The budget's forecast to completion of the line.")
+    expense_breakdown: dict[str, str] = Field(description="cost per category (labour under LABOR).")
+
+
+class UnallocatedOut(Output):
+    cost: str = Field(description="Cost on no phase: expenses of a category with no line, labour without one.")
+    share_pct: str | None
+    forecast: str
+    expense_breakdown: dict[str, str]
+
+
 class ProfitabilityOut(Output):
     project: Ref
     total_invoiced: str
@@ -79,6 +103,14 @@ class ProfitabilityOut(Output):
     labour_hours: str
     unpriced_hours: str = Field(description="Approved hours of people without a cost rate (cost 0).")
     forecast: Forecast
+    phases: list[PhaseOut] | None = Field(
+        None,
+        description="A project's own profitability only: the cost per phase (budget line), the whole project "
+        "to date whatever the period — the budget page's figures; with `unallocated` it adds up to "
+        "total_expenses when no period is asked. Revenue is not split by phase: nothing ties a billed "
+        "schedule-of-values line or invoice to a budget line.",
+    )
+    unallocated: UnallocatedOut | None = None
     trend: list[MonthOut] | None = None
 
 

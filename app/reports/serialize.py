@@ -42,9 +42,43 @@ def profitability_json(p, trend=None) -> dict:
             "profit_at_completion": money_str(p.forecast_profit),
         },
     }
+    if p.phases is not None:
+        data["phases"] = [phase_json(ph) for ph in p.phases.lines]
+        data["unallocated"] = unallocated_json(p.phases)
     if trend is not None:
         data["trend"] = [month_json(m) for m in trend]
     return data
+
+
+def _breakdown(amounts: dict) -> dict:
+    return {c: money_str(amounts[c]) for c in CATEGORIES}
+
+
+def phase_json(ph) -> dict:
+    """One phase (budget line): costs only, labour a total (never a rate)."""
+    line = ph.line
+    return {
+        "id": line.id,
+        "code": line.code,
+        "name": line.name,
+        "category": line.category,
+        "budget": money_str(ph.budget),
+        "cost": money_str(ph.cost),
+        "variance": money_str(ph.variance),
+        "variance_pct": _s(ph.variance_pct),
+        "share_pct": _s(ph.share_pct),
+        "forecast": money_str(ph.forecast),
+        "expense_breakdown": _breakdown(ph.breakdown),
+    }
+
+
+def unallocated_json(phases) -> dict:
+    return {
+        "cost": money_str(phases.unallocated_cost),
+        "share_pct": _s(phases.unallocated_share_pct),
+        "forecast": money_str(phases.unallocated_forecast),
+        "expense_breakdown": _breakdown(phases.unallocated_breakdown),
+    }
 
 
 def totals_json(t, count: int) -> dict:

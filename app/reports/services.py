@@ -65,6 +65,8 @@ class Profitability:
     # cost at completion: the budgets' forecast to completion (project_forecast), set on a
     # project's own profitability only (None on the company's rows)
     forecast_cost: Decimal | None = None
+    # per phase (budget line): set with the forecast, from the same budget figures
+    phases: Phases | None = None
 
     @property
     def profit(self) -> Decimal:
@@ -109,6 +111,113 @@ class Profitability:
         if self.forecast_cost is None or self.contract_value is None:
             return None
         return self.contract_value - self.forecast_cost
+
+
+def _pct_of(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
+    """part ÷ whole in per cent to 2 places (as budget_variance_pct); None without a whole."""
+    if part is None or not whole:
+        return None
+    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(PCT, rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Phase:
+    """One phase (a budget line) or one unallocated row of the budget, as profitability
+    shows it: budgets.services.Row's figures (the one cost to date) and its share of the
+    project's cost. No revenue: nothing ties what is billed to a phase (docs/architecture.md)."""
+
+    row: object  # app.budgets.services.Row
+    share_pct: Decimal | None
+
+    @property
+    def line(self):
+        return self.row.line
+
+    @property
+    def id(self) -> int | None:
+        return None if self.row.line is None else self.row.line.id
+
+    @property
+    def label(self) -> str:
+        return self.row.label
+
+    @property
+    def budget(self) -> Decimal | None:
+        return self.row.budget
+
+    @property
+    def cost(self) -> Decimal:
+        return self.row.actual
+
+    @property
+    def variance(self) -> Decimal | None:
+        return self.row.variance
+
+    @property
+    def variance_pct(self) -> Decimal | None:
+        """budget − cost as a percentage of the budget (None without one, or a 0 one)."""
+        return _pct_of(self.row.variance, self.row.budget)
+
+    @property
+    def is_over(self) -> bool:
+        return self.row.is_over
+
+    @property
+    def forecast(self) -> Decimal:
+        return self.row.forecast
+
+    @property
+    def breakdown(self) -> dict[str, Decimal]:
+        return self.row.breakdown
+
+
+@dataclass
+class Phases:
+    """A project's cost per phase, the whole project to date: its budget's rows
+    (app/budgets/services.figures), which add up to the project's cost to date."""
+
+    lines: list[Phase]
+    unallocated: list[Phase]
+    cost_to_date: Decimal
+    lines_total: Decimal
+
+    @property
+    def all(self) -> list[Phase]:
+        return [*self.lines, *self.unallocated]
+
+    @property
+    def forecast(self) -> Decimal:
+        return sum((p.forecast for p in self.all), ZERO)
+
+    @property
+    def breakdown(self) -> dict[str, Decimal]:
+        return {c: sum((p.breakdown[c] for p in self.all), ZERO) for c in CATEGORIES}
+
+    @property
+    def unallocated_cost(self) -> Decimal:
+        return sum((p.cost for p in self.unallocated), ZERO)
+
+    @property
+    def unallocated_breakdown(self) -> dict[str, Decimal]:
+        return {c: sum((p.breakdown[c] for p in self.unallocated), ZERO) for c in CATEGORIES}
+
+    @property
+    def unallocated_share_pct(self) -> Decimal | None:
+        return _pct_of(self.unallocated_cost, self.cost_to_date)
+
+    @property
+    def unallocated_forecast(self) -> Decimal:
+        return sum((p.forecast for p in self.unallocated), ZERO)
+
+
+def phases_of(budget) -> Phases:
+    """The phases of a project's budget (budgets.services.Budget): arithmetic only."""
+    total = budget.cost_to_date
+
+    def phase(row) -> Phase:
+        return Phase(row, _pct_of(row.actual, total))
+
+    return Phases([phase(r) for r in budget.rows], [phase(r) for r in budget.unallocated], total, budget.lines_total)
 
 
 def _profit_of(row) -> Profitability:
@@ -262,7 +371,8 @@ def project_for_report(user, project_id: int):
 def project_profitability(user, project_id: int, f: Filters | None = None, *, with_forecast: bool = False):
     """One project's profitability (one statement), over the period of `f` if any; with
     `with_forecast`, its forecast cost at completion too (project_forecast: the whole
-    project's, whatever the period)."""
+    project's, whatever the period) and its cost per phase (`phases`, from the same
+    budget figures: the whole project to date, whatever the period)."""
     project = project_for_report(user, project_id)
     f = Filters(date_from=f.date_from, date_to=f.date_to) if f else Filters()
     stmt = queries.profitability_select(user, f, project.id)
@@ -271,7 +381,11 @@ def project_profitability(user, project_id: int, f: Filters | None = None, *, wi
         raise ObjectNotFound("That project does not exist or you cannot see it.")
     figures = _profit_of(row)
     if with_forecast:
-        figures.forecast_cost = project_forecast(user, project)
+        from app.budgets.services import budget_for
+
+        budget = budget_for(user, project)  # costs.view, as project_forecast
+        figures.forecast_cost = budget.forecast
+        figures.phases = phases_of(budget)
     return figures
 
 
