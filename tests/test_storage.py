@@ -116,6 +116,22 @@ def test_a_task_photo_on_s3_is_handed_out_only_after_the_permission_check(client
     assert refused.status_code == 404 and "Location" not in refused.headers
 
 
+def test_pages_may_connect_to_the_bucket_on_s3_for_direct_uploads(client, db, login_as, app, on_s3, s3_server):
+    """The uploader posts a photo straight into the bucket (presigned POST) and images are
+    shown from presigned URLs: the content security policy's connect-src and img-src name
+    the bucket's origin — without them the browser blocked every upload and every image on
+    S3 (found by scripts/smoke.py). Local disk: 'self' only."""
+    login_as(make_user("admin"))
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert f"connect-src 'self' {s3_server};" in policy and f"img-src 'self' data: blob: {s3_server};" in policy
+    with app.test_request_context():
+        assert storage.presigned_post("photos/1", 1000)["url"].startswith(s3_server)
+        assert storage.download_url("photos/1/x.png", "x.png", "image/png", inline=True).startswith(s3_server)
+    app.config["AWS_STORAGE_BUCKET_NAME"] = None
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "connect-src 'self';" in policy and "img-src 'self' data: blob:;" in policy
+
+
 def test_a_failed_upload_leaves_no_object_behind(client, db, login_as, app, on_s3, monkeypatch):
     """The object is written before the row; when the request then fails (here the
     task turned read-only by its project's closing after the object was stored), the

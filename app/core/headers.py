@@ -17,10 +17,24 @@ RQ_DASHBOARD_CSP = (
 )
 
 
+def strict_csp() -> str:
+    """STRICT_CSP, with the media bucket's origin on S3: a photo goes from the browser
+    straight into the bucket (connect-src; core.storage.presigned_post), and an image is
+    shown from it (img-src; the image routes redirect to a presigned URL)."""
+    from app.core.storage import media_origins
+
+    origin = media_origins()
+    if not origin:
+        return STRICT_CSP
+    return STRICT_CSP.replace("connect-src 'self'", f"connect-src 'self' {origin}").replace(
+        "img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}"
+    )
+
+
 def security_headers(app: Flask, response) -> None:
     headers = response.headers
     rq_dashboard = request.blueprint == "rq_dashboard"
-    headers.setdefault("Content-Security-Policy", RQ_DASHBOARD_CSP if rq_dashboard else STRICT_CSP)
+    headers.setdefault("Content-Security-Policy", RQ_DASHBOARD_CSP if rq_dashboard else strict_csp())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

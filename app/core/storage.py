@@ -155,6 +155,37 @@ def presigned_post(prefix: str, max_bytes: int) -> dict:
     return {"url": post["url"], "fields": post["fields"], "key": key}
 
 
+def media_origins() -> str:
+    """The origins a browser reaches the bucket at on S3 — where a direct upload
+    (`presigned_post`) goes and where a presigned download URL points, e.g.
+    `https://media.s3.amazonaws.com` —, space-separated, for the pages' content security
+    policy; "" on local disk. Computed once per storage setting (signing needs no request
+    to S3)."""
+    cfg = current_app.config
+    if not on_s3():
+        return ""
+    setting = tuple(
+        cfg.get(name) or ""
+        for name in ("AWS_STORAGE_BUCKET_NAME", "AWS_S3_REGION_NAME", "AWS_S3_ENDPOINT_URL", "AWS_ACCESS_KEY_ID")
+    )
+    known = current_app.extensions.setdefault("kibray_media_origins", {})
+    if setting not in known:
+        from urllib.parse import urlsplit
+
+        try:
+            s3, key = _s3(), f"{INCOMING}/origin"
+            urls = [
+                s3.generate_presigned_post(Bucket=setting[0], Key=key, ExpiresIn=60)["url"],
+                s3.generate_presigned_url("get_object", Params={"Bucket": setting[0], "Key": key}, ExpiresIn=60),
+            ]
+            origins = dict.fromkeys(f"{p.scheme}://{p.netloc}" for p in map(urlsplit, urls))
+            known[setting] = " ".join(origins)
+        except Exception:  # no credentials: the upload itself will say so
+            log.exception("storage: the bucket's address could not be computed")
+            known[setting] = ""
+    return known[setting]
+
+
 def is_incoming(key: str, prefix: str) -> bool:
     """Is `key` one `presigned_post(prefix, …)` could have issued? (A browser names the
     key it used; it must not be able to name any other object.)"""
