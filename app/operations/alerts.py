@@ -161,7 +161,7 @@ def queues(now: float | None = None) -> list[dict]:
     rows = []
     for name in QUEUES:
         queue = get_queue(name)
-        head = queue.get_job_ids(0, 0)
+        head = queue.get_job_ids(0, 1)  # (offset, length)
         oldest = None
         if head:
             job = Job.fetch(head[0], connection=queue.connection) if Job.exists(head[0], queue.connection) else None

@@ -147,8 +147,8 @@ def deliver(events: list[dict]) -> None:
 def post_slack(url: str, text: str, timeout: float = SLACK_TIMEOUT_SECONDS) -> bool:
     """POST `{"text": text}` to the incoming webhook; False (logged) on any failure."""
     data = json.dumps({"text": text}).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")  # noqa: S310 - the admin's configured https URL
     try:
+        request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"}, method="POST")  # noqa: S310 - the admin's own webhook URL (SLACK_WEBHOOK_URL)
         with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
             if 200 <= answer.status < 300:
                 return True
