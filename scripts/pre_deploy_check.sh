@@ -11,7 +11,8 @@
 #
 # PRE_DEPLOY_TESTS=full (default) runs each test step on the whole suite (the full suite
 # runs more than once: ~30 min). PRE_DEPLOY_TESTS=quick runs a handful of fast,
-# representative test files per test step (QUICK_* below; said in the output), the
+# representative test files per test step (QUICK_* below; said in the output; the four
+# non-browser steps share one pytest process and each is judged on its own files), the
 # migration check without its downgrade round trip, and reuses a dependency audit result
 # younger than a day (scripts/audit_deps.py --reuse-within) — for the drill
 # (scripts/drill_pre_deploy.sh), never instead of the full run before a release.
@@ -68,14 +69,21 @@ step "services up" bash scripts/ensure_services.sh
 step "static security scan (ruff, bandit rules)" .venv/bin/ruff check .
 if [ "$MODE" = quick ]; then
   step "dependency vulnerability audit" "$PY" scripts/audit_deps.py --reuse-within 86400
+  # one pytest process for the four non-browser steps' files (a process start, the app and
+  # its migration check once instead of four times); each step is judged on its own files
+  report="$(mktemp -t kibray-pre-deploy-XXXXXX.xml)"
+  echo "==> quick test run (the next four steps' files, one pytest process)"
   # shellcheck disable=SC2086 # the file lists split on spaces
-  step "unit and integration tests" "${PYTEST[@]}" -m "not e2e" $QUICK_UNIT
+  "${PYTEST[@]}" -m "not e2e" --junitxml="$report" $QUICK_UNIT $QUICK_PERMISSIONS $QUICK_FINANCIAL $QUICK_CALENDAR
   # shellcheck disable=SC2086
-  step "permission tests (all 7 roles)" "${PYTEST[@]}" $QUICK_PERMISSIONS
+  step "unit and integration tests" "$PY" scripts/junit_verdict.py "$report" $QUICK_UNIT
   # shellcheck disable=SC2086
-  step "financial tests" "${PYTEST[@]}" $QUICK_FINANCIAL
+  step "permission tests (all 7 roles)" "$PY" scripts/junit_verdict.py "$report" $QUICK_PERMISSIONS
   # shellcheck disable=SC2086
-  step "calendar tests" "${PYTEST[@]}" $QUICK_CALENDAR
+  step "financial tests" "$PY" scripts/junit_verdict.py "$report" $QUICK_FINANCIAL
+  # shellcheck disable=SC2086
+  step "calendar tests" "$PY" scripts/junit_verdict.py "$report" $QUICK_CALENDAR
+  rm -f "$report"
   # shellcheck disable=SC2086
   step "browser tests" "${PYTEST[@]}" -m e2e $QUICK_BROWSER
 else
