@@ -127,6 +127,7 @@ drills: setup services compile
 	$(BIN)/python scripts/drill_two_instances.py
 	$(BIN)/python scripts/drill_faults.py
 	$(BIN)/python scripts/drill_backup.py
+	$(BIN)/python scripts/drill_pre_deploy.py  # pre_deploy_check.sh: passes clean, each break fails naming its step (needs make chromium)
 
 ## bench-uploads: the photo upload path's MB/s and the thumbnail job's photos per minute
 bench-uploads: setup services compile
