@@ -73,8 +73,10 @@ if [ "$MODE" = quick ]; then
   # its migration check once instead of four times); each step is judged on its own files
   report="$(mktemp -t kibray-pre-deploy-XXXXXX.xml)"
   echo "==> quick test run (the next four steps' files, one pytest process)"
+  started=$SECONDS
   # shellcheck disable=SC2086 # the file lists split on spaces
   "${PYTEST[@]}" -m "not e2e" --junitxml="$report" $QUICK_UNIT $QUICK_PERMISSIONS $QUICK_FINANCIAL $QUICK_CALENDAR
+  echo "    (quick test run: $((SECONDS - started)) s; its verdicts follow)"
   # shellcheck disable=SC2086
   step "unit and integration tests" "$PY" scripts/junit_verdict.py "$report" $QUICK_UNIT
   # shellcheck disable=SC2086

@@ -113,7 +113,7 @@ def test_periodic_jobs_schedule_each_slot_once_and_reschedule_themselves(app, db
     assert schedule_all(queue) == first  # a second worker starting adds nothing
     assert sorted(queue.scheduled_job_registry.get_job_ids()) == sorted(first)
     # Run one tick now (as the scheduler would when its time comes).
-    job = queue.enqueue("workers.periodic.tick", "check-capacity")
+    job = queue.enqueue("workers.periodic.tick", "operations-alerts")
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     assert job.id in queue.finished_job_registry.get_job_ids()
-    assert schedule_next(queue, "check-capacity") in queue.scheduled_job_registry.get_job_ids()
+    assert schedule_next(queue, "operations-alerts") in queue.scheduled_job_registry.get_job_ids()

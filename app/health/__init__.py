@@ -1,9 +1,10 @@
 """Health checks for the platform: /health/, /api/health/db/, /api/health/redis/, and the
-capacity check (SPEC.md §4): the periodic job `check-capacity` and `flask capacity-check`."""
+capacity check (SPEC.md §4) on demand: `flask capacity-check`. The same limits are alert
+rules of app/operations, evaluated every minute by its periodic job `operations-alerts`."""
 
 from flask import Blueprint
 
-from app.core.features import Feature, PeriodicJob
+from app.core.features import Feature
 
 bp = Blueprint("health", __name__)
 
@@ -15,6 +16,5 @@ feature = Feature(
     blueprints=(bp,),
     api=(routes.api,),
     commands=(capacity_command,),  # the same check on demand: `flask capacity-check`
-    periodic=(PeriodicJob("check-capacity", "workers.monitoring.check_capacity", 60),),
     walk_skip=("/health/", "/api/health/db/", "/api/health/redis/"),  # public probes (tests/test_health.py)
 )

@@ -1,5 +1,5 @@
 """`flask capacity-check`: the health feature's capacity figures and alerts on demand
-(the same check its periodic job `check-capacity` runs every minute)."""
+(the same limits app/operations' periodic job `operations-alerts` evaluates every minute)."""
 
 from __future__ import annotations
 
