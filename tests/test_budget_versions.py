@@ -194,7 +194,7 @@ def test_two_puts_from_the_same_version_cannot_both_win(app, committed_budget):
 def _form(rows, version, remove=()):
     keys = ("id", "version", "code", "name", "category", "amount", "estimated_hours")
     data = {f"line_{k}": [str(r.get(k, "")) for r in rows] for k in keys}
-    data["remove"] = [str(i) for i in remove]
+    data["remove_line"] = [str(i) for i in remove]
     data["budget_version"] = str(version)
     return data
 

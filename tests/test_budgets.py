@@ -177,7 +177,7 @@ def test_lines_that_do_not_add_up_to_the_budget_are_warned_about(world, client, 
 def _form(rows, remove=()):
     keys = ("id", "version", "code", "name", "category", "amount", "estimated_hours")
     data = {f"line_{k}": [str(r.get(k, "")) for r in rows] for k in keys}
-    data["remove"] = [str(i) for i in remove]
+    data["remove_line"] = [str(i) for i in remove]
     return data
 
 

@@ -125,7 +125,8 @@ def update(project_id):
     rows = line_rows(
         request.form, LINE_FIELDS, filled, keep=lambda r: bool(r["id"]) or any(r[k].strip() for k in filled)
     )
-    removed = request.form.getlist("remove")
+    # not "remove": a control of that name would hide the form's own remove() from htmx
+    removed = request.form.getlist("remove_line")
     kept = [row for row in rows if not row.get("id") or row["id"] not in removed]
     version = request.form.get("budget_version", "")
     try:

@@ -5,6 +5,8 @@ PM's budget page never shows."""
 
 from __future__ import annotations
 
+import datetime as dt
+import random
 import uuid
 
 import pytest
@@ -75,7 +77,9 @@ def test_an_admin_sets_a_cost_rate_the_pm_never_sees(signed_in, screenshots_dir)
     form = admin.get_by_test_id("cost-rate-form")
     form.locator("select[name=user_id]").select_option(str(employee))
     form.locator("input[name=hourly_cost]").fill("43.17")
-    form.locator("input[name=effective_from]").fill("2026-01-05")
+    # a date of its own: a date that has a rate already is refused (a rerun on the same database)
+    day = dt.date(2020, 1, 6) + dt.timedelta(days=random.randrange(1800))  # noqa: S311 - not a secret
+    form.locator("input[name=effective_from]").fill(day.isoformat())
     admin.get_by_test_id("save-cost-rate").click()
     admin.wait_for_selector("[data-testid=rate-row]:has-text('43.17')")
     admin.screenshot(path=str(screenshots_dir / "cost-rates-phone.png"), full_page=True)
@@ -86,3 +90,41 @@ def test_an_admin_sets_a_cost_rate_the_pm_never_sees(signed_in, screenshots_dir)
     pm = signed_in("project_manager_full", viewport=DESKTOP)
     pm.goto(f"/projects/{_pm_project()}/budget")
     assert "43.17" not in pm.content()
+
+
+def test_a_stale_budget_form_keeps_a_line_added_meanwhile(signed_in, problems):
+    """Two PMs open the lines' form; the first adds a line; the second's save comes back in
+    place (409, "changed meanwhile") with the added line shown and what she typed kept, and
+    her second save keeps both."""
+    project_id = _pm_project()
+    mine, theirs = f"Primer {uuid.uuid4().hex[:6]}", f"Scaffold {uuid.uuid4().hex[:6]}"
+    first = signed_in("project_manager_full", live=False)
+    second = signed_in("project_manager_full", live=False)
+    for page in (first, second):
+        page.goto(f"/projects/{project_id}/budget/edit")
+
+    def add(page, name, amount):
+        form = page.get_by_test_id("budget-form")
+        blank = form.locator("[data-testid=budget-line-row]").filter(has=page.locator("input[name=line_id][value='']"))
+        blank.first.locator("input[name=line_name]").fill(name)
+        blank.first.locator("input[name=line_amount]").fill(amount)
+
+    add(first, theirs, "300.00")
+    first.get_by_test_id("save-budget").click()
+    first.locator(f"[data-testid=budget-row]:has-text('{theirs}')").wait_for()
+
+    add(second, mine, "120.00")
+    problems.expect(409, f"/projects/{project_id}/budget/edit")
+    with second.expect_response(lambda r: r.request.method == "POST") as posted:
+        second.get_by_test_id("save-budget").click()
+    assert posted.value.status == 409
+    notice = second.get_by_test_id("changed-meanwhile")
+    notice.wait_for()
+    assert theirs in notice.inner_text() and "not in your form" in notice.inner_text()
+    assert second.locator(f"input[name=line_name][value='{mine}']").count() == 1, "what she typed is kept"
+    assert second.locator(f"input[name=line_name][value='{theirs}']").count() == 1, "their line is shown"
+    assert run_sql(E2E_DATABASE_URL, "SELECT count(*) FROM budget_lines WHERE name = %s", mine)[0][0] == 0
+    second.get_by_test_id("save-budget").click()
+    second.locator(f"[data-testid=budget-row]:has-text('{mine}')").wait_for()
+    for name in (mine, theirs):
+        assert run_sql(E2E_DATABASE_URL, "SELECT count(*) FROM budget_lines WHERE name = %s", name)[0][0] == 1
