@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 
-.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav bench-invoices bench-reports bench-billing bench-instances drills setup services chromium check-migrations clean compile
+.PHONY: run test test-fast e2e lint fmt audit ci bench bench-check bench-baseline bench-sse bench-uploads bench-moves bench-caldav bench-invoices bench-reports bench-billing bench-instances drills smoke-local setup services chromium check-migrations clean compile
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -123,10 +123,18 @@ bench-instances: setup services compile
 ## state, faults (Redis, PostgreSQL, a killed worker, a failed migration), backup and
 ## restore — each against services of its own (kibray_drill* databases, Redis on 6391,
 ## moto S3 on 18150, gunicorn on 18101…); each prints what it proved
-drills: setup services compile
+drills: setup services compile chromium
 	$(BIN)/python scripts/drill_two_instances.py
 	$(BIN)/python scripts/drill_faults.py
 	$(BIN)/python scripts/drill_backup.py
+	bash scripts/smoke_local.sh
+
+## smoke-local: the post-deployment smoke test (scripts/smoke.py in Chromium, and the curl
+## checks of docs/deployment.md) against Procfile's release, web and worker lines under
+## production settings, on services of its own (kibray_smoke database, Redis on 6393, moto
+## S3 on 18202, gunicorn with TLS on 18201); everything stopped and dropped afterwards
+smoke-local: setup services compile chromium
+	bash scripts/smoke_local.sh
 	$(BIN)/python scripts/drill_pre_deploy.py  # pre_deploy_check.sh: passes clean, each break fails naming its step (needs make chromium)
 
 ## bench-uploads: the photo upload path's MB/s and the thumbnail job's photos per minute
