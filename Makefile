@@ -127,6 +127,7 @@ drills: setup services compile chromium
 	$(BIN)/python scripts/drill_two_instances.py
 	$(BIN)/python scripts/drill_faults.py
 	$(BIN)/python scripts/drill_backup.py
+	$(BIN)/python scripts/drill_pre_deploy.py  # pre_deploy_check.sh: passes clean, each break fails naming its step (needs make chromium)
 	bash scripts/smoke_local.sh
 
 ## smoke-local: the post-deployment smoke test (scripts/smoke.py in Chromium, and the curl
@@ -135,7 +136,6 @@ drills: setup services compile chromium
 ## S3 on 18202, gunicorn with TLS on 18201); everything stopped and dropped afterwards
 smoke-local: setup services compile chromium
 	bash scripts/smoke_local.sh
-	$(BIN)/python scripts/drill_pre_deploy.py  # pre_deploy_check.sh: passes clean, each break fails naming its step (needs make chromium)
 
 ## bench-uploads: the photo upload path's MB/s and the thumbnail job's photos per minute
 bench-uploads: setup services compile
