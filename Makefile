@@ -33,8 +33,8 @@ run: setup
 ## (they share a gunicorn server and a Chromium per run)
 TEST_WORKERS ?= 2
 test: setup services chromium
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not e2e"
-	$(BIN)/python -m pytest -m e2e
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not e2e" --durations=25
+	$(BIN)/python -m pytest -m e2e --durations=10
 
 test-fast: setup services
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile -m "not e2e"
@@ -54,7 +54,7 @@ audit: setup
 
 ## ci: what CI runs — static security scan (ruff incl. bandit rules), dependency audit,
 ## no pending migrations (with the plan and a full downgrade), then the whole test suite
-ci: lint audit check-migrations test
+ci: lint audit check-migrations test drills
 
 fmt: setup
 	$(BIN)/ruff format .
@@ -123,11 +123,12 @@ bench-instances: setup services compile
 ## state, faults (Redis, PostgreSQL, a killed worker, a failed migration), backup and
 ## restore — each against services of its own (kibray_drill* databases, Redis on 6391,
 ## moto S3 on 18150, gunicorn on 18101…); each prints what it proved
+DRILL_MODE ?= together
 drills: setup services compile chromium
 	$(BIN)/python scripts/drill_two_instances.py
 	$(BIN)/python scripts/drill_faults.py
 	$(BIN)/python scripts/drill_backup.py
-	$(BIN)/python scripts/drill_pre_deploy.py  # pre_deploy_check.sh: passes clean, each break fails naming its step (needs make chromium)
+	DRILL_MODE=$(DRILL_MODE) $(BIN)/python scripts/drill_pre_deploy.py  # pre_deploy_check.sh: passes clean, breaks fail naming their steps
 	bash scripts/smoke_local.sh
 
 ## smoke-local: the post-deployment smoke test (scripts/smoke.py in Chromium, and the curl

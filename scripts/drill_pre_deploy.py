@@ -22,12 +22,19 @@ DRILL_LANE<n>_E2E_DATABASE_URL name a lane's databases outright). The dependency
 from this checkout's last `make audit` (instance/dependency-audit.json) when it is less
 than a day old; otherwise the first copy asks PyPI (about a minute).
 
+DRILL_MODE=together (what `make drills`, and so CI, runs: two copies instead of five) runs
+the clean copy and ONE copy with all four breaks at once, and expects the check to fail
+naming exactly those four steps and no other: each break is caught by its own step, and
+none spills into another step (a spill would name a fifth step, or a break would go
+unnamed). DRILL_MODE=each (the default by hand) breaks one thing per copy.
+
 Prints what it proved and the time; exit status 1 if any case did not end as expected.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -45,6 +52,7 @@ DATABASE_URL = os.environ.get("DRILL_DATABASE_URL", "postgresql+psycopg://postgr
 REDIS_DBS = os.environ.get("DRILL_REDIS_DBS", "11 10").split()
 REDIS_BASE = os.environ.get("DRILL_REDIS_BASE", "redis://127.0.0.1:6379")
 JOBS = int(os.environ.get("DRILL_JOBS", "2"))
+MODE = os.environ.get("DRILL_MODE", "each")
 BUCKET = "kibray-pre-deploy-drill"
 
 ALL_PASSED = "ALL CHECKS PASSED"  # the script's last line when every step passed
@@ -182,17 +190,43 @@ def _unpack(destination: Path) -> None:
     (destination / ".venv").symlink_to(VENV)
 
 
+def _together():
+    """One copy with every break of CASES at once; it must fail naming exactly their steps."""
+    breaks = [case[1] for case in CASES if case[1] is not None]
+
+    def all_breaks(copy: Path, env_file: Path) -> None:
+        for one in breaks:
+            one(copy, env_file)
+
+    steps = " + ".join(case[2] for case in CASES if case[1] is not None)
+    return [CASES[0], ("all four breaks in one copy", all_breaks, steps)]
+
+
+def _failed_steps(output: str) -> str:
+    """The steps the script reported FAILED (one '    FAILED: <step>' line each), joined
+    with ' + ' in the order CASES names them; the step names themselves hold spaces."""
+    failed = {
+        re.sub(r" \(\d+ s\)$", "", line.strip().removeprefix("FAILED: ").strip())
+        for line in output.splitlines()
+        if line.startswith("    FAILED: ")
+    }
+    order = [case[2] for case in CASES if case[1] is not None]
+    return " + ".join([step for step in order if step in failed] + sorted(failed - set(order)))
+
+
 def _verdict(output: str) -> str:
     for line in reversed(output.strip().splitlines()):
         if line.startswith(ALL_PASSED):
             return ALL_PASSED
         if line.startswith("FAILED: "):
-            return line.removeprefix("FAILED: ").strip()
+            return _failed_steps(output) or line.removeprefix("FAILED: ").strip()
     return "(no verdict line)"
 
 
 def main() -> int:
     from sqlalchemy.engine import make_url
+
+    cases = _together() if MODE == "together" else CASES
 
     started = time.monotonic()
     if not (VENV / "bin" / "python").exists():
@@ -207,7 +241,7 @@ def main() -> int:
     results: dict[int, tuple[str, float, Path]] = {}
 
     def run(index: int) -> None:
-        name, breaks, expected = CASES[index]
+        name, breaks, expected = cases[index]
         with lock:
             lane = free.pop(0)
         try:
@@ -259,13 +293,13 @@ def main() -> int:
 
     try:
         with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
-            list(pool.map(run, range(len(CASES))))
+            list(pool.map(run, range(len(cases))))
     finally:
         s3.terminate()
         s3.wait(timeout=10)
     failures = 0
     print("Pre-deploy check drill (scripts/pre_deploy_check.sh, PRE_DEPLOY_TESTS=quick, a copy of HEAD each):")
-    for index, (name, _breaks, expected) in enumerate(CASES):
+    for index, (name, _breaks, expected) in enumerate(cases):
         verdict, seconds, log = results.get(index, ("(did not run)", 0.0, work))
         ok = verdict == expected
         failures += not ok
@@ -276,10 +310,10 @@ def main() -> int:
             print(f"  BROKEN  {name} → expected '{expected}', got '{verdict}'  (log: {log})")
     total = time.monotonic() - started
     if failures:
-        print(f"drill_pre_deploy: {failures} of {len(CASES)} cases did not hold ({total:.0f} s); copies kept in {work}")
+        print(f"drill_pre_deploy: {failures} of {len(cases)} cases did not hold ({total:.0f} s); copies kept in {work}")
         return 1
     shutil.rmtree(work, ignore_errors=True)
-    print(f"drill_pre_deploy: all {len(CASES)} cases held in {total:.0f} s")
+    print(f"drill_pre_deploy: all {len(cases)} cases held in {total:.0f} s")
     return 0
 
 
