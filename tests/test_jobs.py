@@ -117,3 +117,14 @@ def test_periodic_jobs_schedule_each_slot_once_and_reschedule_themselves(app, db
     SimpleWorker([queue], connection=queue.connection).work(burst=True)
     assert job.id in queue.finished_job_registry.get_job_ids()
     assert schedule_next(queue, "operations-alerts") in queue.scheduled_job_registry.get_job_ids()
+
+
+def test_a_periodic_job_a_previous_release_scheduled_ends_quietly(app, db):
+    """After a deploy that retires a periodic job (check-capacity became operations-alerts),
+    its already-scheduled tick finishes without error and is not scheduled again."""
+    queue = get_queue("default")
+    before = set(queue.scheduled_job_registry.get_job_ids())
+    job = queue.enqueue("workers.periodic.tick", "check-capacity-retired")
+    SimpleWorker([queue], connection=queue.connection).work(burst=True)
+    assert job.id in queue.finished_job_registry.get_job_ids()
+    assert set(queue.scheduled_job_registry.get_job_ids()) == before

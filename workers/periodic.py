@@ -4,10 +4,13 @@ its time slot, so several workers starting at once schedule each slot only once.
 from __future__ import annotations
 
 import importlib
+import logging
 import time
 from datetime import UTC, datetime
 
 from rq.job import Job
+
+log = logging.getLogger(__name__)
 
 
 def periodic_jobs() -> dict:
@@ -43,7 +46,11 @@ def tick(name: str):
     """Run one periodic job, then schedule its next run."""
     from rq import get_current_job
 
-    module, func = periodic_jobs()[name].func.rsplit(".", 1)
+    known = periodic_jobs().get(name)
+    if known is None:  # a job a previous release scheduled and this one retired: ends quietly
+        log.info("periodic job %s no longer exists; not rescheduled", name)
+        return None
+    module, func = known.func.rsplit(".", 1)
     try:
         return getattr(importlib.import_module(module), func)()
     finally:
