@@ -54,10 +54,28 @@ IN_MASTER = "gunicorn.arbiter" in sys.modules  # a script or test merely reading
 # master unless the environment names one (then it must be this instance's alone, and
 # empty at start).
 _OWN_METRICS_DIR = None
-if IN_MASTER and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+
+
+def _fresh_metrics_dir() -> str:
+    """A new directory named after this master; those of masters that died without their
+    on_exit (SIGKILL) are removed."""
+    import glob
+    import shutil
     import tempfile
 
-    _OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="kibray-metrics-")
+    for stale in glob.glob(os.path.join(tempfile.gettempdir(), "kibray-metrics-*-*")):
+        pid = os.path.basename(stale).split("-")[2]
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(stale, ignore_errors=True)
+        except (ValueError, PermissionError):
+            pass  # not ours to judge
+    return tempfile.mkdtemp(prefix=f"kibray-metrics-{os.getpid()}-")
+
+
+if IN_MASTER and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    _OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = _fresh_metrics_dir()
 
 
 def _patch_gevent() -> None:

@@ -162,6 +162,8 @@ def base_settings() -> dict:
         "SLACK_WEBHOOK_URL": env("SLACK_WEBHOOK_URL", "") or "",
         "SMS_PROVIDER": env("SMS_PROVIDER", "") or "",
         "MEMORY_LIMIT_MB": env_int("MEMORY_LIMIT_MB", 0),
+        # `Authorization: Bearer <METRICS_TOKEN>` reads /metrics (so does an admin's API token)
+        "METRICS_TOKEN": env("METRICS_TOKEN"),
         "GUNICORN_WORKERS": env_int("GUNICORN_WORKERS", 2),
         "GUNICORN_THREADS": env_int("GUNICORN_THREADS", 1),
         "GUNICORN_WORKER_CONNECTIONS": worker_connections,

@@ -263,7 +263,11 @@ def _configure_sentry(app: Flask) -> None:
         release=release(),
         environment=app.config["APP_ENV"],
         integrations=[FlaskIntegration(), RqIntegration()],
-        send_default_pii=False,
+        # only these two (and the defaults: logging, dedupe …): the auto-enabled ones would
+        # import every library they find installed at start (openai alone ~3 s of a cold start)
+        auto_enabling_integrations=False,
+        # no personal data: send_default_pii stays at its default (off, so the SDK's
+        # scrubber also strips the PII denylist); sentry-sdk 2.75 deprecates passing it
         traces_sample_rate=0.0,
         before_send=_tag_request_id,
     )

@@ -8,7 +8,7 @@ from app.core.features import Feature
 
 bp = Blueprint("health", __name__)
 
-from app.health import routes  # noqa: E402
+from app.health import metrics, routes  # noqa: E402, F401 - metrics: GET /metrics
 from app.health.cli import capacity_command  # noqa: E402
 
 feature = Feature(
@@ -16,5 +16,7 @@ feature = Feature(
     blueprints=(bp,),
     api=(routes.api,),
     commands=(capacity_command,),  # the same check on demand: `flask capacity-check`
-    walk_skip=("/health/", "/api/health/db/", "/api/health/redis/"),  # public probes (tests/test_health.py)
+    # public probes (tests/test_health.py); /metrics takes bearer tokens only, walked for
+    # every role's token in tests/test_metrics.py
+    walk_skip=("/health/", "/api/health/db/", "/api/health/redis/", "/metrics"),
 )
