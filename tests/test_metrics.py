@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -72,7 +73,9 @@ def test_metrics_token_reads_the_figures(app, client, login_as, metrics_token):
     login_as("project_manager_full")
     assert client.get("/projects").status_code == 200
     assert client.get("/health/").status_code == 200
-    get_queue("notifications").enqueue("workers.maintenance.purge_expired_tokens")
+    first = get_queue("notifications").enqueue("workers.maintenance.purge_expired_tokens")
+    first.enqueued_at = datetime.now(UTC) - timedelta(seconds=120)  # waiting for two minutes
+    first.save()
     get_queue("notifications").enqueue("workers.maintenance.purge_expired_tokens")
     response = client.get("/metrics", headers=metrics_token)
     assert response.status_code == 200
@@ -97,7 +100,8 @@ def test_metrics_token_reads_the_figures(app, client, login_as, metrics_token):
         "notifications",
         "default",
     }
-    assert _value(after, "kibray_queue_oldest_job_age_seconds", queue="notifications") >= 0
+    assert 115 <= _value(after, "kibray_queue_oldest_job_age_seconds", queue="notifications") < 300
+    assert _value(after, "kibray_queue_oldest_job_age_seconds", queue="default") == 0  # empty
     assert _value(after, "kibray_db_connections") >= 1
     assert _value(after, "kibray_redis_memory_used_bytes") > 0
     assert after["kibray_build_info"][0].labels["environment"] == "test"

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from datetime import UTC
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client import generate_latest as _generate
@@ -141,12 +142,16 @@ def _queue_figures():
 
 
 def _oldest_age(queue, now: float) -> float:
-    ids = queue.get_job_ids(0, 0)
+    ids = queue.get_job_ids(0, 1)  # (offset, length): rq 3 answers [] for a length of 0
     if not ids:
         return 0.0
     job = queue.fetch_job(ids[0])
     stamp = getattr(job, "enqueued_at", None) if job is not None else None
-    return max(0.0, now - stamp.timestamp()) if stamp is not None else 0.0
+    if stamp is None:
+        return 0.0
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=UTC)  # rq stores UTC and reads it back naive
+    return max(0.0, now - stamp.timestamp())
 
 
 def _capacity_figures():
