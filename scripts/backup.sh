@@ -6,8 +6,8 @@
 #   scripts/backup.sh s3://bucket/prefix   → S3 through the app's storage settings
 #                                            (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 #                                            AWS_S3_REGION_NAME, AWS_S3_ENDPOINT_URL)
-# Retention: the BACKUP_KEEP newest backups (default 14) are kept at DEST, older ones
-# deleted. Prints a summary; exits non-zero on any failure (nothing is deleted then).
+# Retention: this database's BACKUP_KEEP newest backups (default 14) are kept at DEST, its
+# older ones deleted (other databases' kibray-<name>-… backups at DEST are not touched). Prints a summary; exits non-zero on any failure (nothing is deleted then).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,11 +34,11 @@ dumped=$(date +%s.%N)
 
 case "$DEST" in
   s3://*)
-    "$PYTHON" - "$TMP/$NAME" "$DEST" "$KEEP" <<'PY'
-import os, sys
+    "$PYTHON" - "$TMP/$NAME" "$DEST" "$KEEP" "kibray-${DBNAME:-db}-" <<'PY'
+import os, re, sys
 import boto3
 
-path, dest, keep = sys.argv[1], sys.argv[2], int(sys.argv[3])
+path, dest, keep, own = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 bucket, _, prefix = dest[len("s3://"):].partition("/")
 prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""
 s3 = boto3.client(
@@ -50,10 +50,12 @@ s3 = boto3.client(
 )
 key = prefix + os.path.basename(path)
 s3.upload_file(path, bucket, key, ExtraArgs={"ServerSideEncryption": "AES256"} if os.environ.get("BACKUP_S3_SSE") else None)
+# only this database's backups (another database may back up to the same place)
+mine = re.compile(re.escape(own) + r"([0-9]{8}T[0-9]{9}Z)\.dump")
 found = []
-for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-    found += [o["Key"] for o in page.get("Contents", []) if o["Key"][len(prefix):].startswith("kibray-") and o["Key"].endswith(".dump") and "/" not in o["Key"][len(prefix):]]
-found.sort(reverse=True)  # the names sort by time
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + own):
+    found += [o["Key"] for o in page.get("Contents", []) if mine.fullmatch(o["Key"][len(prefix):])]
+found.sort(key=lambda k: mine.fullmatch(k[len(prefix):]).group(1), reverse=True)  # newest first
 for old in found[keep:]:
     s3.delete_object(Bucket=bucket, Key=old)
 print(f"stored: s3://{bucket}/{key}")
@@ -63,7 +65,12 @@ PY
   *)
     mkdir -p "$DEST"
     mv "$TMP/$NAME" "$DEST/$NAME"
-    mapfile -t found < <(ls -1 "$DEST" | grep -E '^kibray-.*\.dump$' | sort -r)
+    # only this database's backups (another database may back up to the same place),
+    # newest first by the UTC timestamp in the name
+    found=()
+    while IFS= read -r f; do
+      if [[ "$f" == "kibray-${DBNAME:-db}-"* && "${f#"kibray-${DBNAME:-db}-"}" =~ ^[0-9]{8}T[0-9]{9}Z\.dump$ ]]; then found+=("$f"); fi
+    done < <(ls -1 "$DEST" | sort -r)
     deleted=0
     for old in "${found[@]:$KEEP}"; do rm -f -- "$DEST/$old"; deleted=$((deleted + 1)); done
     echo "stored: $DEST/$NAME"
