@@ -267,6 +267,21 @@ def test_the_capacity_thresholds_are_the_ones_already_built(app, db, monkeypatch
     assert alerts.conditions({"capacity": {"db_connections": 3, "redis_memory_ratio": 0.9, "queues": {}}}) == []
 
 
+def test_an_alert_whose_figures_cannot_be_read_is_not_cleared(app, db, monkeypatch):
+    monkeypatch.setattr(monitoring, "DB_CONNECTIONS_MAX", 0)
+    assert opened(run(time.time())) == ["db_connections"]
+
+    def down():
+        raise ConnectionError("capacity unreadable")
+
+    monkeypatch.setattr(alerts, "capacity", down)
+    outcome = run(time.time())
+    assert outcome.figures["unreadable"] == ["capacity"]
+    assert cleared(outcome) == [] and "db_connections" in alerts.open_alerts()
+    monkeypatch.undo()  # readable again, and below the threshold: now it clears
+    assert cleared(run(time.time())) == ["db_connections"]
+
+
 # --- once per condition -----------------------------------------------------------------------
 
 

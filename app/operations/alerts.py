@@ -10,7 +10,8 @@ conditions that hold now (`conditions()`, pure), then:
   evaluators at once only the one whose HSETNX answered 1 tells anyone;
 - while it holds nothing more happens;
 - an open condition that no longer holds is cleared with HDEL — only the evaluator whose
-  HDEL answered 1 says "cleared".
+  HDEL answered 1 says "cleared"; one whose figure could not be read this time
+  (`figures["unreadable"]`, RULE_FIGURE) stays open: unknown is not cleared.
 
 Each opening and clearing is kept in a capped list (`ops:alerts:events`, newest first)
 and sent to the channels (channels.py). The page's live event goes out after every
@@ -382,9 +383,25 @@ class Outcome:
     figures: dict
 
 
-def transition(found: list[Condition], now: float) -> tuple[list[dict], list[dict]]:
-    """Open what newly holds, clear what no longer does; only the winner of each HSETNX /
-    HDEL gets the event back."""
+# The figure (gather()'s key) each rule reads: an open alert whose figure could not be
+# read this time is left open — its condition is unknown, not gone.
+RULE_FIGURE = {
+    "error_rate": "requests",
+    "same_error": "requests",
+    "response_time": "requests",
+    "cpu": "requests",
+    "memory": "processes",
+    "health": "health",
+    "queue_age": "queues",
+    "db_connections": "capacity",
+    "redis_memory": "capacity",
+    "queue_length": "capacity",
+}
+
+
+def transition(found: list[Condition], now: float, unreadable=()) -> tuple[list[dict], list[dict]]:
+    """Open what newly holds, clear what no longer does (unless its figure is among
+    `unreadable`); only the winner of each HSETNX / HDEL gets the event back."""
     from app.extensions import redis_store
 
     client = redis_store.client
@@ -402,7 +419,7 @@ def transition(found: list[Condition], now: float) -> tuple[list[dict], list[dic
         if client.hsetnx(_open_key(), condition.key, json.dumps(record)):
             opened.append(dict(record, state="opened", at=record["opened_at"]))
     for key, record in open_alerts().items():
-        if key in holding:
+        if key in holding or RULE_FIGURE.get(record.get("rule")) in unreadable:
             continue
         if client.hdel(_open_key(), key):
             cleared.append(dict(record, state="cleared", at=_stamp(now)))
@@ -432,7 +449,7 @@ def evaluate(now: float | None = None, figures: dict | None = None) -> Outcome:
     found = conditions(figures)
     for condition in found:
         log.error("alert=%s %s", condition.rule, condition.message)  # a line per minute it holds (Sentry)
-    opened, cleared = transition(found, now)
+    opened, cleared = transition(found, now, figures.get("unreadable") or ())
     channels.deliver(opened + cleared)
     remember(opened + cleared)
     snapshot = {"at": _stamp(now), "figures": _jsonable(figures), "holding": [c.key for c in found]}
