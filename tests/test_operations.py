@@ -303,6 +303,29 @@ def test_an_alert_is_told_once_while_it_holds_and_once_when_it_clears(app, db):
     assert events[0]["channels"]["sms"] == "not configured" and events[0]["channels"]["in_app"] == "1 admin(s)"
 
 
+def test_a_failure_after_the_transition_undoes_it_so_the_retry_tells(app, db, monkeypatch):
+    make_user("admin")
+    bucket(MINUTE - 1, errors=20)
+
+    def broken(*args):
+        raise RuntimeError("after the transition")
+
+    monkeypatch.setattr(alerts, "remember", broken)
+    with pytest.raises(RuntimeError):
+        run()
+    assert alerts.open_alerts() == {}  # this run's HSETNX undone
+    monkeypatch.undo()
+    assert opened(run()) == ["error_rate"]  # the retry opens it and tells
+    monkeypatch.setattr(channels, "publish_page", broken)  # after remember(): its event is taken back
+    with pytest.raises(RuntimeError):
+        run(NOW + 120)  # no longer holds
+    assert list(alerts.open_alerts()) == ["error_rate"]  # the HDEL undone
+    assert [e["state"] for e in alerts.recent_events()] == ["opened"]
+    monkeypatch.undo()
+    assert cleared(run(NOW + 120)) == ["error_rate"]
+    assert [e["state"] for e in alerts.recent_events()] == ["cleared", "opened"]
+
+
 def test_two_evaluators_at_once_tell_each_change_once(app, db):
     condition = alerts.Condition("error_rate", "error_rate", "11 errors in the last minute", {"errors": 11})
     results: list[tuple[list, list]] = []

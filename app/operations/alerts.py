@@ -440,8 +440,10 @@ def remember(events: list[dict]) -> None:
 
 def evaluate(now: float | None = None, figures: dict | None = None) -> Outcome:
     """Measure, apply the rules, open and clear alerts, tell the channels, publish the
-    page's live event. Safe to run in several workers at once."""
-    from app.extensions import redis_store
+    page's live event, commit. Safe to run in several workers at once. If anything after
+    the opening and clearing fails (the commit included), they are undone and the error
+    raised: the job's retry finds the same changes to make and tells them."""
+    from app.extensions import db, redis_store
     from app.operations import channels
 
     now = time.time() if now is None else now
@@ -450,12 +452,38 @@ def evaluate(now: float | None = None, figures: dict | None = None) -> Outcome:
     for condition in found:
         log.error("alert=%s %s", condition.rule, condition.message)  # a line per minute it holds (Sentry)
     opened, cleared = transition(found, now, figures.get("unreadable") or ())
-    channels.deliver(opened + cleared)
-    remember(opened + cleared)
-    snapshot = {"at": _stamp(now), "figures": _jsonable(figures), "holding": [c.key for c in found]}
-    redis_store.client.set(_snapshot_key(), json.dumps(snapshot), ex=t.BUCKET_TTL_SECONDS)
-    channels.publish_page(len(opened), len(cleared))
+    restore = {e["condition"]: {k: v for k, v in e.items() if k not in ("state", "at")} for e in cleared}
+    remembered: list[str] = []
+    try:
+        channels.deliver(opened + cleared)
+        remembered = [json.dumps(event) for event in opened + cleared]
+        remember(opened + cleared)
+        snapshot = {"at": _stamp(now), "figures": _jsonable(figures), "holding": [c.key for c in found]}
+        redis_store.client.set(_snapshot_key(), json.dumps(snapshot), ex=t.BUCKET_TTL_SECONDS)
+        channels.publish_page(len(opened), len(cleared))
+        db.session.commit()  # the admins' notifications; the Slack jobs and the live event follow it
+    except Exception:
+        _undo([e["condition"] for e in opened], restore, remembered)
+        raise
     return Outcome(found, opened, cleared, figures)
+
+
+def _undo(opened: list[str], restore: dict[str, dict], remembered: list[str]) -> None:
+    """A failure after transition() (the commit, Redis, the live event): put the alert
+    state back as it was, so the retry opens and clears again and somebody is told."""
+    from app.extensions import redis_store
+
+    try:
+        pipe = redis_store.client.pipeline(transaction=False)
+        if opened:
+            pipe.hdel(_open_key(), *opened)
+        for key, record in restore.items():
+            pipe.hsetnx(_open_key(), key, json.dumps(record))
+        for raw in remembered:
+            pipe.lrem(_events_key(), 1, raw)
+        pipe.execute()
+    except Exception:  # noqa: BLE001 - the original failure is the one raised
+        log.exception("operations: could not undo this evaluation's alert changes")
 
 
 def _jsonable(figures: dict) -> dict:
