@@ -18,23 +18,26 @@ KEEP="${BACKUP_KEEP:-14}"
 : "${DATABASE_URL:?DATABASE_URL is not set}"
 [[ "$KEEP" =~ ^[1-9][0-9]*$ ]] || { echo "BACKUP_KEEP must be a positive number; got $KEEP" >&2; exit 2; }
 
-# SQLAlchemy's postgresql+psycopg:// (and the platform's postgres://) → libpq's postgresql://
-URL="$(printf '%s' "$DATABASE_URL" | sed -E 's#^postgres(ql)?(\+[a-z0-9]+)?://#postgresql://#')"
-DBNAME="$(printf '%s' "$URL" | sed -E 's#^[^/]*//[^/]*/([^?]*).*#\1#')"
-NAME="kibray-${DBNAME:-db}-$(date -u +%Y%m%dT%H%M%S%3NZ).dump"  # UTC, to the millisecond: sorts by time
+# The URL's parts as libpq's PG* variables (scripts/pg_env.py, the URL on stdin): pg_dump
+# runs without the URL, so no password on a command line (ps)
+pg_exports="$("$PYTHON" "$ROOT/scripts/pg_env.py" <<< "$DATABASE_URL")"
+eval "$pg_exports"
+DBNAME="$PGDATABASE"
+[[ "$DBNAME" =~ ^[A-Za-z0-9_]+$ ]] || { echo "refusing a database named '$DBNAME' (DATABASE_URL must name the database)" >&2; exit 2; }
+NAME="kibray-${DBNAME}-$(date -u +%Y%m%dT%H%M%S%3NZ).dump"  # UTC, to the millisecond: sorts by time
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 
 started=$(date +%s.%N)
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
-pg_dump --format=custom --no-owner --no-privileges --file "$TMP/$NAME" "$URL"
+pg_dump --format=custom --no-owner --no-privileges --file "$TMP/$NAME" --dbname "$DBNAME"
 pg_restore --list "$TMP/$NAME" > /dev/null  # the archive reads back
 size=$(stat -c %s "$TMP/$NAME")
 dumped=$(date +%s.%N)
 
 case "$DEST" in
   s3://*)
-    "$PYTHON" - "$TMP/$NAME" "$DEST" "$KEEP" "kibray-${DBNAME:-db}-" <<'PY'
+    "$PYTHON" - "$TMP/$NAME" "$DEST" "$KEEP" "kibray-${DBNAME}-" <<'PY'
 import os, re, sys
 import boto3
 
@@ -69,7 +72,7 @@ PY
     # newest first by the UTC timestamp in the name
     found=()
     while IFS= read -r f; do
-      if [[ "$f" == "kibray-${DBNAME:-db}-"* && "${f#"kibray-${DBNAME:-db}-"}" =~ ^[0-9]{8}T[0-9]{9}Z\.dump$ ]]; then found+=("$f"); fi
+      if [[ "$f" == "kibray-${DBNAME}-"* && "${f#"kibray-${DBNAME}-"}" =~ ^[0-9]{8}T[0-9]{9}Z\.dump$ ]]; then found+=("$f"); fi
     done < <(ls -1 "$DEST" | sort -r)
     deleted=0
     for old in "${found[@]:$KEEP}"; do rm -f -- "$DEST/$old"; deleted=$((deleted + 1)); done

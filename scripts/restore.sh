@@ -22,9 +22,11 @@ done
 FILE="${ARGS[0]:?usage: scripts/restore.sh FILE [DATABASE_URL] [--force]}"
 TARGET="${ARGS[1]:-${DATABASE_URL:-}}"
 [ -n "$TARGET" ] || { echo "no DATABASE_URL given or set" >&2; exit 2; }
-URL="$(printf '%s' "$TARGET" | sed -E 's#^postgres(ql)?(\+[a-z0-9]+)?://#postgresql://#')"
-DBNAME="$(printf '%s' "$URL" | sed -E 's#^[^/]*//[^/]*/([^?]*).*#\1#')"
-ADMIN_URL="$(printf '%s' "$URL" | sed -E 's#^([^/]*//[^/]*/)[^?]*#\1postgres#')"
+# The URL's parts as libpq's PG* variables (scripts/pg_env.py, the URL on stdin): psql and
+# pg_restore run without the URL, so no password on their command lines (ps)
+pg_exports="$("$PYTHON" "$ROOT/scripts/pg_env.py" <<< "$TARGET")"
+eval "$pg_exports"
+DBNAME="$PGDATABASE"
 [[ "$DBNAME" =~ ^[A-Za-z0-9_]+$ ]] || { echo "refusing a database named '$DBNAME'" >&2; exit 2; }
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
@@ -51,12 +53,12 @@ fi
 [ -f "$FILE" ] || { echo "no such backup: $FILE" >&2; exit 2; }
 pg_restore --list "$FILE" > /dev/null || { echo "not a pg_dump custom-format archive: $FILE" >&2; exit 2; }
 
-exists=$(psql "$ADMIN_URL" -Atc "SELECT 1 FROM pg_database WHERE datname = '$DBNAME'")
+exists=$(psql --dbname postgres -Atc "SELECT 1 FROM pg_database WHERE datname = '$DBNAME'")
 if [ "$exists" != "1" ]; then
-  psql "$ADMIN_URL" -qc "CREATE DATABASE \"$DBNAME\"" > /dev/null
+  psql --dbname postgres -qc "CREATE DATABASE \"$DBNAME\"" > /dev/null
   echo "created: database $DBNAME"
 else
-  tables=$(psql "$URL" -Atc "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
+  tables=$(psql --dbname "$DBNAME" -Atc "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
   if [ "$tables" != "0" ] && [ "$FORCE" != "1" ]; then
     echo "refusing: database $DBNAME already has $tables tables (add --force to replace them)" >&2
     exit 3
@@ -64,10 +66,10 @@ else
 fi
 
 pg_restore --clean --if-exists --no-owner --no-privileges --exit-on-error --single-transaction \
-  --dbname "$URL" "$FILE"
-psql "$URL" -qc "ANALYZE" > /dev/null
+  --dbname "$DBNAME" "$FILE"
+psql --dbname "$DBNAME" -qc "ANALYZE" > /dev/null
 finished=$(date +%s.%N)
-revision=$(psql "$URL" -Atc "SELECT version_num FROM alembic_version" 2>/dev/null || echo "?")
-tables=$(psql "$URL" -Atc "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
+revision=$(psql --dbname "$DBNAME" -Atc "SELECT version_num FROM alembic_version" 2>/dev/null || echo "?")
+tables=$(psql --dbname "$DBNAME" -Atc "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
 printf 'restored: %s into %s (%s tables, migration %s) in %s s\n' "${ARGS[0]}" "$DBNAME" "$tables" "$revision" \
   "$(elapsed "$started" "$finished")"
