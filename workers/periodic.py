@@ -1,5 +1,6 @@
-"""Periodic jobs on RQ's scheduler. Each run schedules the next one; the next job's id is
-its time slot, so several workers starting at once schedule each slot only once."""
+"""Periodic jobs on RQ's scheduler. Each run schedules the next run of every periodic job
+(schedule_all); the next job's id is its time slot, so several workers starting at once
+schedule each slot only once."""
 
 from __future__ import annotations
 
@@ -43,20 +44,22 @@ def schedule_all(queue) -> list[str]:
 
 
 def tick(name: str):
-    """Run one periodic job, then schedule its next run."""
+    """Run one periodic job, then make sure every periodic job this release knows has its
+    next run (schedule_all: idempotent per slot) — whatever happened, even for a tick this
+    release does not know (a worker of another release, a retired job), so no chain dies."""
     from rq import get_current_job
 
-    known = periodic_jobs().get(name)
-    if known is None:  # a job a previous release scheduled and this one retired: ends quietly
-        log.info("periodic job %s no longer exists; not rescheduled", name)
-        return None
-    module, func = known.func.rsplit(".", 1)
+    current = get_current_job()
     try:
+        known = periodic_jobs().get(name)
+        if known is None:  # a job a previous release scheduled and this one retired: ends quietly
+            log.info("periodic job %s no longer exists; not rescheduled", name)
+            return None
+        module, func = known.func.rsplit(".", 1)
         return getattr(importlib.import_module(module), func)()
     finally:
-        current = get_current_job()
         if current is not None:
-            schedule_next(_queue_of(current), name)
+            schedule_all(_queue_of(current))
 
 
 def _queue_of(job):
