@@ -52,8 +52,9 @@ IN_MASTER = "gunicorn.arbiter" in sys.modules  # a script or test merely reading
 # figures to files in this directory and /metrics adds them up. Set before the app (and
 # prometheus_client) is imported and before any worker forks; a fresh directory per
 # master unless the environment names one (then it must be this instance's alone, and
-# empty at start).
-_OWN_METRICS_DIR = None
+# empty at start). The directory this master made is named in KIBRAY_OWN_METRICS_DIR: a
+# reload (SIGHUP) reads this file again in the same master, where a module variable
+# would start over empty, and on_exit would no longer remove it.
 
 
 def _fresh_metrics_dir() -> str:
@@ -75,7 +76,7 @@ def _fresh_metrics_dir() -> str:
 
 
 if IN_MASTER and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    _OWN_METRICS_DIR = os.environ["PROMETHEUS_MULTIPROC_DIR"] = _fresh_metrics_dir()
+    os.environ["KIBRAY_OWN_METRICS_DIR"] = os.environ["PROMETHEUS_MULTIPROC_DIR"] = _fresh_metrics_dir()
 
 
 def _patch_gevent() -> None:
@@ -154,7 +155,9 @@ def child_exit(server, worker):
 
 def on_exit(server):
     """The master stops: the metrics directory it made goes with it."""
-    if _OWN_METRICS_DIR:
+    own = os.environ.get("KIBRAY_OWN_METRICS_DIR")
+    # this master's (named after its pid: a master started by USR2 inherits the variable)
+    if own and os.path.basename(own).startswith(f"kibray-metrics-{os.getpid()}-"):
         import shutil
 
-        shutil.rmtree(_OWN_METRICS_DIR, ignore_errors=True)
+        shutil.rmtree(own, ignore_errors=True)
