@@ -153,8 +153,12 @@ python scripts/smoke.py "https://$HOST" --ca-cert "$WORK/cert.pem" "$@" || statu
 left=$(python -c "import boto3, os; print(len(boto3.client('s3', endpoint_url=os.environ['AWS_S3_ENDPOINT_URL'], region_name='us-east-1').list_objects_v2(Bucket=os.environ['AWS_STORAGE_BUCKET_NAME']).get('Contents', [])))")
 if [ "$left" != 0 ]; then echo "✗ the bucket still holds $left object(s) after the smoke test"; status=1
 else echo "✓ the bucket is empty after the smoke test"; fi
-if grep -q 'level=ERROR\|Traceback' "$WORK/web.log" "$WORK/worker.log"; then
-  echo "smoke-local: errors in the logs:"; grep -h -A5 'level=ERROR\|Traceback' "$WORK/web.log" "$WORK/worker.log" | head -n 40
+# The logs are JSON lines ("level": "ERROR", app/core/logs.py; gunicorn's own messages too,
+# gunicorn.conf.py's logconfig_dict); gunicorn's plain "[ERROR]" (before its config applies)
+# and the older level=ERROR form count as well.
+errors='"level": *"(ERROR|CRITICAL)"|level=(ERROR|CRITICAL)|\[(ERROR|CRITICAL)\]|Traceback'
+if grep -qE "$errors" "$WORK/web.log" "$WORK/worker.log"; then
+  echo "smoke-local: errors in the logs:"; grep -hE -A5 "$errors" "$WORK/web.log" "$WORK/worker.log" | head -n 40
   status=1
 fi
 exit $status
