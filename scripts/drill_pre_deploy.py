@@ -37,6 +37,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -114,6 +115,46 @@ CASES = [
     ),
     ("DEBUG=true in the production settings", _debug_on, CONFIG),
 ]
+
+
+CASE_TIMEOUT = 900  # seconds a copy's pre-deploy check may take
+
+
+def _run_in_group(command: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int | None, str, str]:
+    """Run command in a session (process group) of its own and return (exit status, its
+    stdout, its stderr); the status is None when it ran past timeout. Then, and on any way
+    out (an error, ^C), the whole group is killed: the script's pytest, gunicorn and
+    Chromium children too, not only bash (which is all subprocess.run's timeout kills)."""
+    process = subprocess.Popen(  # noqa: S603 - the copy's own script
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+        return process.returncode, stdout, stderr
+    except subprocess.TimeoutExpired:
+        _kill_group(process)
+        try:
+            stdout, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:  # a child left its own group and holds the pipes
+            stdout, stderr = "", ""
+        return None, stdout, stderr
+    finally:
+        _kill_group(process)  # what the script left running (none when it ended cleanly)
+        if process.poll() is None:
+            process.wait(timeout=30)
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:  # the group is gone: nothing left of it
+        pass
 
 
 def _free_port() -> int:
@@ -272,20 +313,15 @@ def main() -> int:
                 PYTHONDONTWRITEBYTECODE="1",
             )
             clock = time.monotonic()
-            done = subprocess.run(  # noqa: S603 - the copy's own script
-                ["bash", "scripts/pre_deploy_check.sh"],
-                cwd=copy,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=900,
-                check=False,
-            )
+            returncode, stdout, stderr = _run_in_group(["bash", "scripts/pre_deploy_check.sh"], copy, env, CASE_TIMEOUT)
             log = work / f"case{index}.log"
-            log.write_text(done.stdout + done.stderr)
-            verdict = _verdict(done.stdout)
-            if verdict == ALL_PASSED and done.returncode != 0:
-                verdict = f"(exit {done.returncode} after {ALL_PASSED})"
+            log.write_text(stdout + stderr)
+            if returncode is None:
+                verdict = f"(timed out after {CASE_TIMEOUT} s; its process group killed)"
+            else:
+                verdict = _verdict(stdout)
+                if verdict == ALL_PASSED and returncode != 0:
+                    verdict = f"(exit {returncode} after {ALL_PASSED})"
             results[index] = (verdict, time.monotonic() - clock, log)
         finally:
             with lock:
