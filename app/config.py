@@ -342,4 +342,17 @@ def checking_deploy() -> bool:
 
     program = sys.argv[0] if sys.argv else ""
     is_flask = os.path.basename(program) == "flask" or program.endswith(os.path.join("flask", "__main__.py"))
-    return is_flask and "check-deploy" in sys.argv[1:]
+    return is_flask and flask_command(sys.argv[1:]) == "check-deploy"
+
+
+def flask_command(args: list[str]) -> str | None:
+    """The command of a `flask` command line: its first argument that is neither an option
+    of flask's own nor the value of one (`--app X`, `-e .env`), so `flask run --host
+    check-deploy` is `run`."""
+    args = iter(args)
+    for arg in args:
+        if arg in ("--app", "-A", "--env-file", "-e"):
+            next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None

@@ -229,3 +229,23 @@ def test_flask_check_deploy_runs_where_the_app_would_refuse_to_start(good_env):
     assert [line for line in bad.stdout.splitlines() if line.startswith("✗")] == [
         line for line in bad.stdout.splitlines() if line.startswith("✗ DEBUG")
     ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "checking"),
+    [
+        (["/venv/bin/flask", "check-deploy"], True),
+        (["/venv/bin/flask", "--app", "wsgi", "check-deploy"], True),
+        (["/venv/bin/flask", "-A", "wsgi", "-e", ".env", "--no-debug", "check-deploy"], True),
+        (["/venv/bin/flask", "--app=wsgi", "check-deploy"], True),
+        (["/venv/bin/flask", "run", "--host", "check-deploy"], False),  # would build an unsafe app
+        (["/venv/bin/flask", "--app", "check-deploy", "run"], False),
+        (["/venv/bin/flask", "run", "check-deploy"], False),
+        (["/venv/bin/gunicorn", "check-deploy"], False),
+    ],
+)
+def test_only_the_check_deploy_command_itself_is_checking(monkeypatch, argv, checking):
+    from app.config import checking_deploy
+
+    monkeypatch.setattr(sys, "argv", argv)
+    assert checking_deploy() is checking
