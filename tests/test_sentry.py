@@ -142,6 +142,8 @@ def test_request_and_job_exceptions_reach_sentry_with_the_request_id(sentry_app,
             by_type.setdefault(exc["type"], []).append(event)
     assert set(by_type) >= {"KeyError", "LookupError"}, [e.get("message") for e in events]
     page, job_event = by_type["KeyError"][0], by_type["LookupError"][0]
+    assert len(by_type["KeyError"]) == 1  # once, not again for the request's ERROR line
+    assert not [e for e in events if e.get("logger") in ("kibray.request", "kibray.job")]
     assert page["tags"]["request_id"] == "req-sentry-page"
     assert job_event["tags"]["request_id"] == "req-sentry-job"
     for event in (page, job_event):

@@ -256,8 +256,13 @@ def _configure_sentry(app: Flask) -> None:
         return
     import sentry_sdk
     from sentry_sdk.integrations.flask import FlaskIntegration
+    from sentry_sdk.integrations.logging import ignore_logger
     from sentry_sdk.integrations.rq import RqIntegration
 
+    # a 5xx request's line and a failed job's line are ERROR records, but the error itself
+    # is already an event (its exception): not a second one
+    ignore_logger(REQUEST_LOGGER.name)
+    ignore_logger(JOB_LOGGER.name)
     sentry_sdk.init(
         dsn=app.config["SENTRY_DSN"].strip(),
         release=release(),
