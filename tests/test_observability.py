@@ -98,6 +98,16 @@ def test_an_anonymous_request_and_a_refused_id(client, lines):
     assert line["request_id"] == rid and line["user_id"] is None and line["status"] == 200
 
 
+def test_a_secret_token_in_the_url_never_reaches_the_log(client, lines):
+    """A calendar feed's or an invitation's token is the key itself: the line masks it."""
+    secret = "s3cr3t-feed-token-0123456789abcdef"
+    client.get(f"/calendar/feed/{secret}.ics")
+    client.get(f"/invite/{secret}")
+    logged = lines.of("kibray.request")
+    assert {line["path"] for line in logged} >= {"/calendar/feed/[token].ics", "/invite/[token]"}
+    assert all(secret not in line["path"] and secret not in line["message"] for line in logged)
+
+
 def test_other_records_are_json_with_their_traceback(app, lines):
     with app.test_request_context():
         from flask import g

@@ -139,9 +139,10 @@ def _request_line(response):
     started = g.get("request_started")
     duration = time.perf_counter() - started if started is not None else 0.0
     status = response.status_code
+    path = logged_path()
     fields = {
         "method": request.method,
-        "path": request.path,
+        "path": path,
         "endpoint": request.endpoint,
         "status": status,
         "duration_ms": round(duration * 1000, 2),
@@ -149,11 +150,21 @@ def _request_line(response):
         "user_id": _user_id(),
     }
     level = logging.ERROR if status >= 500 else logging.INFO
-    REQUEST_LOGGER.log(level, "%s %s %s", request.method, request.path, status, extra={"fields": fields})
+    REQUEST_LOGGER.log(level, "%s %s %s", request.method, path, status, extra={"fields": fields})
     from app.core import metrics
 
     metrics.observe_request(request.endpoint, request.method, status, duration, fields["sql_count"])
     return response
+
+
+def logged_path() -> str:
+    """The request's path with every secret URL part masked: a route's `<token>` (calendar
+    feeds, invitations, estimate reviews) is a key in itself, so logs never hold one."""
+    path = request.path
+    for name, value in (request.view_args or {}).items():
+        if "token" in name and isinstance(value, str) and value:
+            path = path.replace(value, "[token]")
+    return path
 
 
 def _user_id():
