@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import threading
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -99,7 +100,11 @@ def sentry_app(app, fake_sentry, monkeypatch):
         enqueue(explode_for_sentry)
         return "queued"
 
+    def feed_boom(token):
+        raise ValueError("a secret URL broke")
+
     built.add_url_rule("/sentry-boom", "sentry_boom", boom)
+    built.add_url_rule("/sentry-feed/<token>.ics", "sentry_feed", feed_boom)
     built.add_url_rule("/sentry-job", "sentry_job", queue_boom, methods=["POST"])
     try:
         yield built
@@ -130,6 +135,8 @@ def test_request_and_job_exceptions_reach_sentry_with_the_request_id(sentry_app,
     assert crashed.status_code == 500
     queued = client.post("/sentry-job", headers={"X-Request-ID": "req-sentry-job"}, environ_base=who)
     assert queued.status_code == 200
+    secret = "feed-secret-0123456789abcdef"
+    assert client.get(f"/sentry-feed/{secret}.ics").status_code == 500
     with sentry_app.app_context():
         queue = get_queue("default")
         SimpleWorker([queue], connection=queue.connection).work(burst=True)
@@ -155,6 +162,11 @@ def test_request_and_job_exceptions_reach_sentry_with_the_request_id(sentry_app,
     assert email.encode() not in raw
     assert b"203.0.113.77" not in raw
     assert "ip_address" not in (page.get("user") or {})
+    # a route's <token> is the key itself: masked in the event's URL, as in the log line
+    (feed,) = by_type["ValueError"]
+    assert feed["request"]["url"].endswith("/sentry-feed/[token].ics")
+    found = [raw[max(0, m.start() - 150) : m.start() + 40] for m in re.finditer(re.escape(secret.encode()), raw)]
+    assert not found, found
 
 
 def test_sentry_dsn_disabled_means_off(app):

@@ -289,8 +289,25 @@ def _configure_sentry(app: Flask) -> None:
     )
 
 
+def _masked(value, secrets: list[str]):
+    if isinstance(value, str):
+        for secret in secrets:
+            value = value.replace(secret, "[token]")
+        return value
+    if isinstance(value, dict):
+        return {key: _masked(item, secrets) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_masked(item, secrets) for item in value]
+    return value
+
+
 def _tag_request_id(event, hint):
-    """Every event names the request (or the job's request) it happened in."""
+    """Every event names the request (or the job's request) it happened in, and carries
+    a route's `<token>` masked wherever the event copied it, as the log line does (logged_path)."""
+    if has_request_context():
+        secrets = [v for k, v in (request.view_args or {}).items() if "token" in k and isinstance(v, str) and v]
+        if secrets:  # the URL, the frames' variables, the breadcrumbs: wherever it was copied
+            event = _masked(event, secrets)
     rid = _record_request_id()
     if rid:
         event.setdefault("tags", {})
