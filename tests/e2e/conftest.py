@@ -231,7 +231,12 @@ class Problems:
             # a fragment htmx loads (hx-trigger="load", a refresh) is cancelled when the page
             # swaps its body for the next one (a boosted link): the person has moved on
             superseded = superseded or (request.method == "GET" and request.headers.get("hx-request") == "true")
-            if request.failure == "net::ERR_ABORTED" and (navigated_away or self.closing or background or superseded):
+            # an image whose <img> left the document (a live swap redrew its section) is
+            # aborted by the browser; a broken image is an error status or a console error
+            gone = request.resource_type == "image"
+            if request.failure == "net::ERR_ABORTED" and (
+                navigated_away or self.closing or background or superseded or gone
+            ):
                 # the page went on, the test is over and its pages are closing, or a
                 # refresh was superseded by the next one: nothing the person would see
                 return
