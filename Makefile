@@ -123,7 +123,7 @@ bench-instances: setup services compile
 ## state, faults (Redis, PostgreSQL, a killed worker, a failed migration), backup and
 ## restore — each against services of its own (kibray_drill* databases, Redis on 6391,
 ## moto S3 on 18150, gunicorn on 18101…); each prints what it proved
-DRILL_MODE ?= each
+DRILL_MODE ?= together
 drills: setup services compile chromium
 	$(BIN)/python scripts/drill_two_instances.py
 	$(BIN)/python scripts/drill_faults.py

@@ -22,10 +22,12 @@ DRILL_LANE<n>_E2E_DATABASE_URL name a lane's databases outright). The dependency
 from this checkout's last `make audit` (instance/dependency-audit.json) when it is less
 than a day old; otherwise the first copy asks PyPI (about a minute).
 
-DRILL_MODE=each (the default, what `make drills` and so CI run) breaks one thing per
-copy: five copies, two at a time (about 50 s a copy on an idle 2-core machine).
-DRILL_MODE=together is the quick look: the clean copy and ONE copy with all four breaks
-at once, which must fail naming exactly those four steps and no other.
+DRILL_MODE=each (the default when run by hand) breaks one thing per copy: five copies,
+two at a time (about 50 s a copy on an idle 2-core machine). DRILL_MODE=together (what
+`make drills`, and so CI, runs — CI's 30 minutes have no room for five copies) runs the
+clean copy and ONE copy with all four breaks at once, and expects the check to fail
+naming exactly those four steps and no other: each break is caught by its own step and
+none spills into another (a spill would name a fifth step, a miss would leave one out).
 
 Prints what it proved and the time; exit status 1 if any case did not end as expected.
 """
